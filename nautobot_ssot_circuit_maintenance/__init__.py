@@ -1,0 +1,40 @@
+"""Nautobot app: provider circuit-maintenance e-mail becomes Circuit Maintenance records through an SSoT sync."""
+
+from importlib import metadata
+
+from nautobot.apps import NautobotAppConfig
+from nautobot.extras.plugins.exceptions import PluginImproperlyConfigured
+
+from .config import APP_NAME, DEFAULT_SETTINGS, ConfigurationError, validate_config
+
+__version__ = metadata.version("nautobot-ssot-circuit-maintenance")
+
+
+class CircuitMaintenanceConfig(NautobotAppConfig):
+    name = APP_NAME
+    verbose_name = "Circuit Maintenance (SSoT)"
+    version = __version__
+    author = "nautobot-ssot-circuit-maintenance contributors"
+    description = "Provider circuit-maintenance e-mail becomes Circuit Maintenance records through an SSoT sync."
+    base_url = "circuit-maintenance"
+    required_settings = []
+    default_settings = DEFAULT_SETTINGS
+    min_version = "3.2.0"
+    max_version = "3.2.99"
+    home_view_name = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
+    searchable_models = ["circuitmaintenance"]
+
+    @classmethod
+    def validate(cls, user_config, nautobot_version):
+        super().validate(user_config, nautobot_version)
+        try:
+            validate_config(user_config)
+        except ConfigurationError as error:
+            raise PluginImproperlyConfigured(str(error)) from None
+
+    def ready(self):
+        super().ready()
+        from . import signals  # noqa: F401 - connects the handlers
+
+
+config = CircuitMaintenanceConfig

@@ -1,0 +1,69 @@
+"""Choice sets shared by models, filters, the fold and the API."""
+
+from nautobot.apps.choices import ChoiceSet
+
+
+class MaintenanceStatusChoices(ChoiceSet):
+    TENTATIVE = "TENTATIVE"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    IN_PROCESS = "IN-PROCESS"
+    COMPLETED = "COMPLETED"
+    RE_SCHEDULED = "RE-SCHEDULED"
+    UNKNOWN = "UNKNOWN"
+
+    CHOICES = (
+        (TENTATIVE, "Tentative"),
+        (CONFIRMED, "Confirmed"),
+        (CANCELLED, "Cancelled"),
+        (IN_PROCESS, "In process"),
+        (COMPLETED, "Completed"),
+        (RE_SCHEDULED, "Re-scheduled"),
+        (UNKNOWN, "Unknown"),
+    )
+
+    # Statuses during which the circuits may be down (used by metrics and filters).
+    ACTIVE = (IN_PROCESS,)
+    # Statuses that announce work still to come.
+    UPCOMING = (TENTATIVE, CONFIRMED, RE_SCHEDULED)
+
+
+class ImpactChoices(ChoiceSet):
+    NO_IMPACT = "NO-IMPACT"
+    REDUCED_REDUNDANCY = "REDUCED-REDUNDANCY"
+    DEGRADED = "DEGRADED"
+    OUTAGE = "OUTAGE"
+
+    CHOICES = (
+        (NO_IMPACT, "No impact"),
+        (REDUCED_REDUNDANCY, "Reduced redundancy"),
+        (DEGRADED, "Degraded"),
+        (OUTAGE, "Outage"),
+    )
+
+
+class NoteLevelChoices(ChoiceSet):
+    INFO = "INFO"
+    WARNING = "WARNING"
+
+    CHOICES = ((INFO, "Info"), (WARNING, "Warning"))
+
+
+class OutcomeChoices(ChoiceSet):
+    """What became of one fetched message."""
+
+    PARSED = "parsed"
+    IGNORED = "ignored"
+    PARSING_FAILED = "parsing-failed"
+    UNKNOWN_PROVIDER = "unknown-provider"
+    OUT_OF_SEQUENCE = "out-of-sequence"
+    UNKNOWN_CIDS = "unknown-cids"
+
+    CHOICES = (
+        (PARSED, "Parsed"),
+        (IGNORED, "Ignored (no maintenance)"),
+        (PARSING_FAILED, "Parsing failed"),
+        (UNKNOWN_PROVIDER, "Unknown provider"),
+        (OUT_OF_SEQUENCE, "Out of sequence"),
+        (UNKNOWN_CIDS, "Unknown circuit IDs"),
+    )

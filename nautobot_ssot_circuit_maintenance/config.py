@@ -1,0 +1,91 @@
+"""The app's settings: defaults, validation against `config_schema.json`, and typed access."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .sources.base import SourceSettings
+
+APP_NAME = "nautobot_ssot_circuit_maintenance"
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "raw_notification_initial_days_since": 7,
+    "raw_notification_size": 8192,
+    "notification_sources": [],
+    "metrics": {"enable": False},
+}
+
+# Keys whose values must never be echoed back in an error message.
+SECRET_KEYS = {"secret", "credentials_file"}
+
+
+class ConfigurationError(ValueError):
+    """The app's settings are wrong; the message names the source and the key."""
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return json.loads((Path(__file__).parent / "config_schema.json").read_text())
+
+
+def _describe(error: jsonschema.ValidationError, config: dict[str, Any]) -> str:
+    path = list(error.absolute_path)
+    where = "PLUGINS_CONFIG['nautobot_ssot_circuit_maintenance']"
+    if len(path) >= 2 and path[0] == "notification_sources":
+        source = config["notification_sources"][path[1]]
+        name = source.get("name") if isinstance(source, dict) else None
+        where += f", notification source {name!r}" if name else f", notification source #{path[1] + 1}"
+        path = path[2:]
+    key = ".".join(str(part) for part in path)
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in (error.instance or {})]
+        return f"{where}: missing key {missing[0]!r}"
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"{where}: unknown key {extra[0]!r}" + (f" under {key!r}" if key else "")
+    if path and str(path[-1]) in SECRET_KEYS:
+        return f"{where}: key {key!r} is invalid ({error.validator} check failed)"
+    return f"{where}: key {key!r}: {error.message}" if key else f"{where}: {error.message}"
+
+
+def validate_config(config: dict[str, Any]) -> None:
+    """Raise ConfigurationError with one readable message for the first problem found."""
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(list(e.absolute_path)), list(e.absolute_path)))
+    if errors:
+        # The deepest error under an allOf/if-then is the one that names the key.
+        error = errors[0]
+        while error.context:
+            error = error.context[0]
+        raise ConfigurationError(_describe(error, config))
+    names = [source["name"] for source in config.get("notification_sources", [])]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigurationError(
+            f"PLUGINS_CONFIG['nautobot_ssot_circuit_maintenance']: notification source name {duplicates[0]!r} "
+            "is used more than once"
+        )
+
+
+def app_settings() -> dict[str, Any]:
+    from django.conf import settings
+
+    merged = dict(DEFAULT_SETTINGS)
+    merged.update(settings.PLUGINS_CONFIG.get(APP_NAME, {}))
+    return merged
+
+
+def source_settings() -> list[SourceSettings]:
+    """The configured notification sources, in configuration order."""
+    known = set(SourceSettings.__dataclass_fields__) - {"extra"}
+    sources = []
+    for entry in app_settings()["notification_sources"]:
+        values = {key: value for key, value in entry.items() if key in known}
+        extra = {key: value for key, value in entry.items() if key not in known}
+        sources.append(SourceSettings(**values, extra=extra))
+    return sources

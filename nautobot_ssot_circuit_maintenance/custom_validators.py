@@ -1,0 +1,41 @@
+"""Provider validation: a sender address belongs to one provider, a parser name is one the library knows."""
+
+from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
+from nautobot.apps.models import CustomValidator
+
+from .providers import EMAILS_FIELD, PARSER_FIELD, split_addresses
+
+
+class ProviderCircuitMaintenanceValidator(CustomValidator):
+    model = "circuits.provider"
+
+    def clean(self):
+        provider = self.context["obj"]
+        custom_fields = provider._custom_field_data or {}
+
+        parser = (custom_fields.get(PARSER_FIELD) or "").strip().lower()
+        if parser and parser not in SUPPORTED_PROVIDER_NAMES:
+            self.validation_error(
+                {f"cf_{PARSER_FIELD}": f"Unknown parser {parser!r}; known parsers: {', '.join(SUPPORTED_PROVIDER_NAMES)}"}
+            )
+
+        addresses = split_addresses(custom_fields.get(EMAILS_FIELD))
+        for address in addresses:
+            if address.startswith("@") and "." not in address[1:]:
+                self.validation_error({f"cf_{EMAILS_FIELD}": f"{address!r} is not a domain"})
+            elif not address.startswith("@") and "@" not in address:
+                self.validation_error({f"cf_{EMAILS_FIELD}": f"{address!r} is not an e-mail address"})
+        if not addresses:
+            return
+        others = type(provider).objects.exclude(pk=provider.pk).filter(
+            **{f"_custom_field_data__{EMAILS_FIELD}__isnull": False}
+        )
+        for other_name, other_fields in others.values_list("name", "_custom_field_data"):
+            taken = set(split_addresses((other_fields or {}).get(EMAILS_FIELD))) & set(addresses)
+            if taken:
+                self.validation_error(
+                    {f"cf_{EMAILS_FIELD}": f"{sorted(taken)[0]!r} already belongs to provider {other_name!r}"}
+                )
+
+
+custom_validators = [ProviderCircuitMaintenanceValidator]

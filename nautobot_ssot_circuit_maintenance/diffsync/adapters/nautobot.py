@@ -1,0 +1,168 @@
+"""Target adapter: the maintenances Nautobot holds now, limited to those this run's mail touches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from diffsync import Adapter
+from diffsync.enum import DiffSyncStatus
+from diffsync.exceptions import ObjectNotCreated, ObjectNotUpdated
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+
+from ...choices import NoteLevelChoices
+from ...models import CircuitImpact, CircuitMaintenance, Note
+from ..changes import describe_create, describe_update, resets_ack
+from ..models import MaintenanceModel, circuit_entry, split_circuit_entry, window_entry
+
+
+def _unknown_cid_note(maintenance: CircuitMaintenance, cid: str) -> Note:
+    return Note(
+        maintenance=maintenance,
+        title=f"Unknown circuit ID {cid}",
+        level=NoteLevelChoices.WARNING,
+        comment=(
+            f"A notification names circuit ID {cid!r}, which is not a circuit of provider "
+            f"{maintenance.provider.name} in Nautobot. Create the circuit and the next sync links it."
+        ),
+    )
+
+
+class NautobotMaintenance(MaintenanceModel):
+    @classmethod
+    def create(cls, adapter: NautobotAdapter, ids: dict, attrs: dict):
+        provider_pk = adapter.provider_pks[ids["provider"]]
+        try:
+            with transaction.atomic():
+                record = CircuitMaintenance(
+                    provider_id=provider_pk,
+                    maintenance_id=ids["maintenance_id"],
+                    name=attrs["name"],
+                    description=attrs["description"],
+                    status=attrs["status"],
+                    start_time=attrs["start_time"],
+                    end_time=attrs["end_time"],
+                    windows=_windows_json(attrs["windows"]),
+                    unresolved_circuit_ids=attrs["unresolved_circuit_ids"],
+                )
+                record.save()
+                adapter.write_circuits(record, attrs["circuits"])
+                for cid in attrs["unresolved_circuit_ids"]:
+                    _unknown_cid_note(record, cid).save()
+        except (ValidationError, DatabaseError) as error:
+            raise ObjectNotCreated(f"{ids['provider']} {ids['maintenance_id']}: {error}") from error
+        model = super().create(adapter=adapter, ids=ids, attrs=attrs)
+        adapter.records[model.get_unique_id()] = record
+        model.set_status(DiffSyncStatus.SUCCESS, describe_create(attrs))
+        return model
+
+    def update(self, attrs: dict):
+        record: CircuitMaintenance = self.adapter.records[self.get_unique_id()]
+        old = self.get_attrs()
+        message = describe_update(old, attrs)
+        try:
+            with transaction.atomic():
+                for field in ("name", "description", "status", "start_time", "end_time", "unresolved_circuit_ids"):
+                    if field in attrs:
+                        setattr(record, field, attrs[field])
+                if "windows" in attrs:
+                    record.windows = _windows_json(attrs["windows"])
+                if resets_ack(attrs) and record.ack:
+                    record.ack = False
+                    message += "; acknowledgement cleared"
+                record.save()
+                if "circuits" in attrs:
+                    self.adapter.write_circuits(record, attrs["circuits"])
+                if "unresolved_circuit_ids" in attrs:
+                    known_titles = set(record.maintenance_notes.values_list("title", flat=True))
+                    for cid in attrs["unresolved_circuit_ids"]:
+                        note = _unknown_cid_note(record, cid)
+                        if note.title not in known_titles:
+                            note.save()
+        except (ValidationError, DatabaseError) as error:
+            raise ObjectNotUpdated(f"{self.provider} {self.maintenance_id}: {error}") from error
+        super().update(attrs)
+        self.set_status(DiffSyncStatus.SUCCESS, message)
+        return self
+
+
+def _windows_json(entries: list[str]) -> list[dict[str, str]]:
+    return [dict(zip(("start", "end"), entry.split("/"), strict=True)) for entry in entries]
+
+
+class NautobotAdapter(Adapter):
+    maintenance = NautobotMaintenance
+    top_level = ["maintenance"]
+
+    def __init__(
+        self,
+        *args,
+        keys: set[tuple[Any, str]],
+        provider_names: dict[Any, str],
+        circuit_pks: dict[tuple[Any, str], Any],
+        job=None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.job = job
+        self.keys = keys
+        self.provider_pks = {name: pk for pk, name in provider_names.items()}
+        self.circuit_pks = circuit_pks
+        # diffsync unique id → CircuitMaintenance, for updates and SyncLogEntry links
+        self.records: dict[str, CircuitMaintenance] = {}
+
+    def load(self) -> None:
+        if not self.keys:
+            return
+        wanted = defaultdict(set)
+        for provider_pk, maintenance_id in self.keys:
+            wanted[provider_pk].add(maintenance_id)
+        records = (
+            CircuitMaintenance.objects.filter(
+                provider_id__in=wanted.keys(), maintenance_id__in={mid for _, mid in self.keys}
+            )
+            .select_related("provider")
+            .prefetch_related("circuit_impacts__circuit")
+        )
+        for record in records:
+            if record.maintenance_id not in wanted[record.provider_id]:
+                continue
+            model = self.maintenance(
+                provider=record.provider.name,
+                maintenance_id=record.maintenance_id,
+                name=record.name,
+                description=record.description,
+                status=record.status,
+                start_time=record.start_time,
+                end_time=record.end_time,
+                windows=[window_entry(*_window_times(window)) for window in record.windows],
+                circuits=sorted(
+                    circuit_entry(impact.circuit.cid, impact.impact) for impact in record.circuit_impacts.all()
+                ),
+                unresolved_circuit_ids=sorted(record.unresolved_circuit_ids),
+            )
+            self.add(model)
+            self.records[model.get_unique_id()] = record
+
+    def write_circuits(self, record: CircuitMaintenance, entries: list[str]) -> None:
+        """Make the maintenance's CircuitImpacts match `entries` ("cid|IMPACT")."""
+        wanted = {
+            self.circuit_pks[(record.provider_id, cid)]: impact for cid, impact in map(split_circuit_entry, entries)
+        }
+        existing = {impact.circuit_id: impact for impact in CircuitImpact.objects.filter(maintenance=record)}
+        for circuit_pk, impact in existing.items():
+            if circuit_pk not in wanted:
+                impact.delete()
+            elif impact.impact != wanted[circuit_pk]:
+                impact.impact = wanted[circuit_pk]
+                impact.save()
+        for circuit_pk, impact in wanted.items():
+            if circuit_pk not in existing:
+                CircuitImpact(maintenance=record, circuit_id=circuit_pk, impact=impact).save()
+
+
+def _window_times(window: dict[str, str]):
+    from datetime import datetime
+
+    return datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])

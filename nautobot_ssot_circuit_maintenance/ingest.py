@@ -1,0 +1,295 @@
+"""One run's mail: fetch from each source, classify and parse, fold with the stored history.
+
+Nothing here writes until `commit()`; a dry run never calls it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Func, Value
+from django.db.models.functions import Trim, Upper
+from django.utils import timezone as dj_timezone
+
+from .choices import OutcomeChoices
+from .config import app_settings, source_settings
+from .fold import MaintenanceState, Notice, fold, is_out_of_sequence, normalize_cid
+from .parsing import ParsedMessage, process_message
+from .providers import SenderDirectory
+from .sources import get_source
+from .sources.base import SourceError, SourceSettings
+
+logger = logging.getLogger(__name__)
+
+MaintenanceKey = tuple[Any, str]  # (provider pk, maintenance_id)
+
+
+@dataclass
+class SourceRun:
+    """What one source gave this run."""
+
+    source: Any  # NotificationSource
+    settings: SourceSettings | None
+    messages: list[ParsedMessage] = field(default_factory=list)
+    cursor: dict | None = None
+    fetched: int = 0
+    duplicates: int = 0
+    error: str = ""
+
+
+@dataclass
+class ResolvedMaintenance:
+    """A folded maintenance with its circuit IDs matched to Nautobot circuits."""
+
+    provider_pk: Any
+    provider_name: str
+    state: MaintenanceState
+    # Nautobot circuit cid → impact
+    circuits: dict[str, str]
+    unresolved: list[str]
+
+
+def normalized_cid_expression():
+    """SQL twin of `fold.normalize_cid` (PostgreSQL)."""
+    return Upper(Trim(Func(F("cid"), Value(r"\s+"), Value(" "), Value("g"), function="REGEXP_REPLACE")))
+
+
+class MailIngest:
+    def __init__(self, sources: Iterable[Any], *, now: datetime | None = None):
+        self.now = now or dj_timezone.now()
+        self.settings = app_settings()
+        configured = {settings.name: settings for settings in source_settings()}
+        self.runs = [SourceRun(source=source, settings=configured.get(source.name)) for source in sources]
+        self.maintenances: dict[MaintenanceKey, ResolvedMaintenance] = {}
+        # key → the parsed messages of this run that speak about it
+        self._new_notices: dict[MaintenanceKey, list[tuple[ParsedMessage, Notice]]] = defaultdict(list)
+        self.circuit_pks: dict[tuple[Any, str], Any] = {}
+        self.provider_names: dict[Any, str] = {}
+
+    # -- fetch and parse -------------------------------------------------------------------------------
+    def fetch(self) -> None:
+        seen_keys: set[str] = set()
+        for run in self.runs:
+            if run.settings is None:
+                run.error = f"source {run.source.name!r} is not in PLUGINS_CONFIG any more"
+                continue
+            self._fetch_source(run, seen_keys)
+
+    def _fetch_source(self, run: SourceRun, seen_keys: set[str]) -> None:
+        from .models import RawNotification
+
+        providers = run.source.providers.values_list("pk", "name", "_custom_field_data")
+        directory = SenderDirectory(providers)
+        for pk, name, _ in providers:
+            self.provider_names[pk] = name
+        days = self.settings["raw_notification_initial_days_since"]
+        since = self.now - timedelta(days=days)
+        size_limit = self.settings["raw_notification_size"]
+        try:
+            with get_source(run.settings) as mailbox:
+                for batch in mailbox.fetch(run.source.cursor or None, since):
+                    parsed = [
+                        process_message(
+                            message,
+                            directory=directory,
+                            source_header=run.settings.source_header,
+                            raw_size_limit=size_limit,
+                        )
+                        for message in batch.messages
+                    ]
+                    keys = {message.message_key for message in parsed}
+                    stored = set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
+                    for message in parsed:
+                        if message.message_key in stored or message.message_key in seen_keys:
+                            run.duplicates += 1
+                            continue
+                        seen_keys.add(message.message_key)
+                        run.messages.append(message)
+                    run.fetched += len(batch.messages)
+                    run.cursor = batch.cursor
+        except SourceError as error:
+            run.error = str(error)
+
+    # -- fold ------------------------------------------------------------------------------------------
+    def fold(self) -> None:
+        """Fold every maintenance the new mail touches, plus those whose unknown circuits now exist."""
+        from .models import ParsedNotification
+
+        for run in self.runs:
+            for message in run.messages:
+                if not message.maintenances:
+                    continue
+                grouped: dict[str, list[dict]] = defaultdict(list)
+                for maintenance in message.maintenances:
+                    grouped[maintenance["maintenance_id"]].append(maintenance)
+                for maintenance_id, maintenances in grouped.items():
+                    notice = Notice(message.message_key, message.date, tuple(maintenances))
+                    self._new_notices[(message.provider.pk, maintenance_id)].append((message, notice))
+
+        keys = set(self._new_notices) | self._keys_with_newly_known_circuits()
+        history: dict[MaintenanceKey, list[Notice]] = defaultdict(list)
+        if keys:
+            rows = (
+                ParsedNotification.objects.filter(
+                    provider_id__in={pk for pk, _ in keys}, provider_maintenance_id__in={mid for _, mid in keys}
+                )
+                .values_list("provider_id", "provider_maintenance_id", "raw_notification__message_key", "raw_notification__date", "json")
+                .order_by()
+            )
+            per_message: dict[tuple, list[dict]] = defaultdict(list)
+            dates: dict[str, datetime] = {}
+            for provider_id, maintenance_id, message_key, date, data in rows:
+                if (provider_id, maintenance_id) in keys:
+                    per_message[(provider_id, maintenance_id, message_key)].append(data)
+                    dates[message_key] = date
+            for (provider_id, maintenance_id, message_key), maintenances in per_message.items():
+                history[(provider_id, maintenance_id)].append(Notice(message_key, dates[message_key], tuple(maintenances)))
+
+        states: dict[MaintenanceKey, MaintenanceState] = {}
+        for key in keys:
+            new = self._new_notices.get(key, [])
+            states[key] = fold([*history[key], *(notice for _, notice in new)])
+            for message, notice in new:
+                if is_out_of_sequence(notice, history[key]):
+                    message.outcome = OutcomeChoices.OUT_OF_SEQUENCE
+        self._resolve(states)
+
+    def _keys_with_newly_known_circuits(self) -> set[MaintenanceKey]:
+        from nautobot.circuits.models import Circuit
+
+        from .models import CircuitMaintenance
+
+        pending = list(
+            CircuitMaintenance.objects.exclude(unresolved_circuit_ids=[]).values_list(
+                "provider_id", "maintenance_id", "unresolved_circuit_ids", "provider__name"
+            )
+        )
+        if not pending:
+            return set()
+        wanted = {normalize_cid(cid) for *_, cids, _ in pending for cid in cids}
+        found = set(
+            Circuit.objects.annotate(ncid=normalized_cid_expression())
+            .filter(provider_id__in={row[0] for row in pending}, ncid__in=wanted)
+            .values_list("provider_id", "ncid")
+        )
+        keys = set()
+        for provider_id, maintenance_id, cids, provider_name in pending:
+            if any((provider_id, normalize_cid(cid)) in found for cid in cids):
+                keys.add((provider_id, maintenance_id))
+                self.provider_names[provider_id] = provider_name
+        return keys
+
+    def _resolve(self, states: dict[MaintenanceKey, MaintenanceState]) -> None:
+        from nautobot.circuits.models import Circuit, Provider
+
+        missing_names = {pk for pk, _ in states} - set(self.provider_names)
+        if missing_names:
+            self.provider_names.update(Provider.objects.filter(pk__in=missing_names).values_list("pk", "name"))
+        wanted = {ncid for state in states.values() for ncid in state.circuits}
+        by_normalized: dict[tuple[Any, str], tuple[Any, str]] = {}
+        if wanted:
+            for pk, provider_id, cid, ncid in (
+                Circuit.objects.annotate(ncid=normalized_cid_expression())
+                .filter(provider_id__in={pk for pk, _ in states}, ncid__in=wanted)
+                .values_list("pk", "provider_id", "cid", "ncid")
+            ):
+                by_normalized[(provider_id, ncid)] = (pk, cid)
+        for (provider_pk, maintenance_id), state in states.items():
+            circuits: dict[str, str] = {}
+            unresolved: list[str] = []
+            for ncid, (written, impact) in state.circuits.items():
+                match = by_normalized.get((provider_pk, ncid))
+                if match is None:
+                    unresolved.append(written)
+                    continue
+                circuit_pk, cid = match
+                circuits[cid] = impact
+                self.circuit_pks[(provider_pk, cid)] = circuit_pk
+            self.maintenances[(provider_pk, maintenance_id)] = ResolvedMaintenance(
+                provider_pk=provider_pk,
+                provider_name=self.provider_names[provider_pk],
+                state=state,
+                circuits=circuits,
+                unresolved=sorted(unresolved),
+            )
+            if unresolved:
+                for message, _ in self._new_notices.get((provider_pk, maintenance_id), []):
+                    if message.outcome == OutcomeChoices.PARSED:
+                        message.outcome = OutcomeChoices.UNKNOWN_CIDS
+                        message.error = "unknown circuit IDs: " + ", ".join(sorted(unresolved))
+
+    # -- results ---------------------------------------------------------------------------------------
+    @property
+    def messages(self) -> list[ParsedMessage]:
+        return [message for run in self.runs for message in run.messages]
+
+    @property
+    def errors(self) -> list[str]:
+        return [run.error for run in self.runs if run.error]
+
+    def outcome_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for message in self.messages:
+            counts[message.outcome] += 1
+        return dict(sorted(counts.items()))
+
+    def commit(self) -> None:
+        """Store the new notifications, link them to their maintenances, then move the cursors.
+
+        Runs inside the sync's transaction, so a run stopped before the end stores nothing and moves
+        no cursor: the next run reads the same mail again.
+        """
+        from .models import CircuitMaintenance, ParsedNotification, RawNotification
+
+        maintenance_pks = {}
+        if self.maintenances:
+            for pk, provider_id, maintenance_id in CircuitMaintenance.objects.filter(
+                provider_id__in={pk for pk, _ in self.maintenances},
+                maintenance_id__in={mid for _, mid in self.maintenances},
+            ).values_list("pk", "provider_id", "maintenance_id"):
+                maintenance_pks[(provider_id, maintenance_id)] = pk
+
+        with transaction.atomic():
+            for run in self.runs:
+                raws = []
+                parsed_rows = []
+                for message in run.messages:
+                    raw = RawNotification(
+                        source=run.source,
+                        message_key=message.message_key,
+                        provider_id=message.provider.pk if message.provider else None,
+                        sender=message.sender,
+                        subject=message.subject,
+                        date=message.date,
+                        raw=message.raw,
+                        raw_truncated=message.raw_truncated,
+                        raw_size=message.raw_size,
+                        outcome=message.outcome,
+                        error=message.error,
+                        location=message.location,
+                    )
+                    raws.append(raw)
+                    for maintenance in message.maintenances:
+                        key = (message.provider.pk, maintenance["maintenance_id"])
+                        parsed_rows.append(
+                            ParsedNotification(
+                                raw_notification=raw,
+                                maintenance_id=maintenance_pks.get(key),
+                                provider_id=message.provider.pk,
+                                provider_maintenance_id=maintenance["maintenance_id"],
+                                json=maintenance,
+                            )
+                        )
+                RawNotification.objects.bulk_create(raws, batch_size=500)
+                ParsedNotification.objects.bulk_create(parsed_rows, batch_size=500)
+                if run.cursor is not None:
+                    run.source.cursor = run.cursor
+                run.source.last_run = datetime.now(timezone.utc)
+                run.source.last_error = run.error
+                run.source.save(update_fields=["cursor", "last_run", "last_error"])

@@ -1,0 +1,143 @@
+"""The SSoT job: notification mailboxes → Circuit Maintenances in Nautobot."""
+
+from __future__ import annotations
+
+from diffsync.enum import DiffSyncFlags
+from django.db import transaction
+from django.urls import reverse
+from nautobot.apps.jobs import MultiObjectVar, register_jobs
+from nautobot_ssot.jobs.base import DataMapping, DataSource
+
+from .config import app_settings, source_settings
+from .diffsync.adapters.mailbox import MailboxAdapter
+from .diffsync.adapters.nautobot import NautobotAdapter
+from .ingest import MailIngest
+from .models import CircuitMaintenance, NotificationSource
+from .setup import sync_sources_from_config
+
+name = "Circuit Maintenance"  # Job grouping in the UI
+
+
+class SourceFailure(RuntimeError):
+    """One or more sources could not be read; the others were synced."""
+
+
+class CircuitMaintenanceDataSource(DataSource):
+    """Read new provider notifications from the configured mailboxes and sync the maintenances they imply."""
+
+    sources = MultiObjectVar(
+        model=NotificationSource,
+        required=False,
+        description="Sources to read; leave empty for all configured sources.",
+    )
+
+    class Meta:
+        name = "Circuit Maintenance notifications → Nautobot"
+        data_source = "Notification mailboxes"
+        data_target = "Nautobot"
+        description = (
+            "Fetch new circuit-maintenance notifications, parse them and create or update Circuit Maintenances. "
+            "Dry-run shows the diff and writes nothing."
+        )
+        has_sensitive_variables = False
+
+    def __init__(self):
+        super().__init__()
+        # Mail never deletes a maintenance; unchanged records are not logged one by one.
+        self.diffsync_flags = DiffSyncFlags.CONTINUE_ON_FAILURE | DiffSyncFlags.SKIP_UNMATCHED_DST
+        self.ingest: MailIngest | None = None
+
+    @classmethod
+    def data_mappings(cls):
+        return (
+            DataMapping("Notification (mail)", None, "Circuit Maintenance", reverse(
+                "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
+            )),
+            DataMapping("Notification circuit IDs", None, "Circuit Impact", None),
+            DataMapping("Unknown circuit ID", None, "Maintenance note", None),
+        )
+
+    @classmethod
+    def config_information(cls):
+        settings = app_settings()
+        info = {
+            "Initial look-back (days)": settings["raw_notification_initial_days_since"],
+            "Stored bytes per notification": settings["raw_notification_size"],
+        }
+        for source in source_settings():
+            scheme = source.url.split("://", 1)[0]
+            info[f"Source {source.name}"] = f"{scheme}, folder {source.folder}, sender header {source.source_header}"
+        return info
+
+    def run(self, *args, **kwargs):
+        self.selected_sources = kwargs.get("sources")
+        super().run(*args, **kwargs)
+        self._report()
+
+    def _sources(self) -> list[NotificationSource]:
+        if not self.dryrun:
+            sync_sources_from_config()
+        configured = {source.name for source in source_settings()}
+        chosen = list(self.selected_sources) if self.selected_sources else NotificationSource.objects.all()
+        return [source for source in chosen if source.name in configured]
+
+    def load_source_adapter(self):
+        self.ingest = MailIngest(self._sources())
+        self.ingest.fetch()
+        self.ingest.fold()
+        self.source_adapter = MailboxAdapter(ingest=self.ingest, job=self)
+        self.source_adapter.load()
+
+    def load_target_adapter(self):
+        self.target_adapter = NautobotAdapter(
+            keys=set(self.ingest.maintenances),
+            provider_names=self.ingest.provider_names,
+            circuit_pks=self.ingest.circuit_pks,
+            job=self,
+        )
+        self.target_adapter.load()
+
+    def execute_sync(self):
+        # One transaction: the maintenances, the notifications behind them and the cursors land together.
+        with transaction.atomic():
+            if self.diff.has_diffs():
+                self.source_adapter.sync_to(self.target_adapter, flags=self.diffsync_flags, diff=self.diff)
+            self.ingest.commit()
+
+    def lookup_object(self, model_name, unique_id):
+        if model_name != "maintenance" or self.target_adapter is None:
+            return None
+        record = self.target_adapter.records.get(unique_id)
+        if record is None:
+            provider, _, maintenance_id = unique_id.partition("__")
+            record = CircuitMaintenance.objects.filter(provider__name=provider, maintenance_id=maintenance_id).first()
+        return record
+
+    def _report(self) -> None:
+        ingest = self.ingest
+        for run in ingest.runs:
+            self.logger.info(
+                "Source %s: %d messages read, %d new, %d already stored",
+                run.source.name,
+                run.fetched,
+                len(run.messages),
+                run.duplicates,
+            )
+        outcomes = ", ".join(f"{outcome} {count}" for outcome, count in ingest.outcome_counts().items()) or "none"
+        summary = self.diff.summary() if self.diff else {}
+        self.logger.info(
+            "%s: maintenances %d created, %d updated, %d unchanged; outcomes: %s",
+            "Dry run" if self.dryrun else "Sync",
+            summary.get("create", 0),
+            summary.get("update", 0),
+            summary.get("no-change", 0),
+            outcomes,
+        )
+        if ingest.errors:
+            for error in ingest.errors:
+                self.logger.error(error)
+            raise SourceFailure("; ".join(ingest.errors))
+
+
+jobs = [CircuitMaintenanceDataSource]
+register_jobs(*jobs)

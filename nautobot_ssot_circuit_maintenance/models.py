@@ -1,0 +1,193 @@
+"""Circuit maintenances, what they impact, and the notifications they were built from."""
+
+from django.db import models
+from django.urls import reverse
+from nautobot.apps.models import BaseModel, OrganizationalModel, PrimaryModel, extras_features
+
+from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+
+
+@extras_features(
+    "custom_links",
+    "custom_validators",
+    "export_templates",
+    "graphql",
+    "relationships",
+    "webhooks",
+)
+class CircuitMaintenance(PrimaryModel):
+    """One planned work of a provider, as its notifications describe it today.
+
+    Identity is (provider, maintenance_id); everything else comes from folding the
+    notifications in order (see `fold.py`), except `ack`, which belongs to the operator.
+    """
+
+    provider = models.ForeignKey("circuits.Provider", on_delete=models.PROTECT, related_name="circuit_maintenances")
+    maintenance_id = models.CharField(max_length=255, verbose_name="Maintenance ID")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=MaintenanceStatusChoices, default=MaintenanceStatusChoices.UNKNOWN, db_index=True
+    )
+    start_time = models.DateTimeField(db_index=True)
+    end_time = models.DateTimeField()
+    # Every window of the maintenance, [{"start": iso, "end": iso}, ...] sorted; start/end span them all.
+    windows = models.JSONField(default=list, blank=True)
+    ack = models.BooleanField(default=False, verbose_name="Acknowledged")
+    # Circuit IDs the notifications name that are not (yet) circuits of this provider in Nautobot.
+    unresolved_circuit_ids = models.JSONField(default=list, blank=True)
+
+    natural_key_field_names = ["provider", "maintenance_id"]
+
+    class Meta:
+        ordering = ("-start_time", "maintenance_id")
+        unique_together = (("provider", "maintenance_id"),)
+        verbose_name = "circuit maintenance"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self, api: bool = False) -> str:
+        if api:
+            return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-detail", args=[self.pk])
+        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance", args=[self.pk])
+
+    def get_status_class(self) -> str:
+        return {
+            MaintenanceStatusChoices.CONFIRMED: "warning",
+            MaintenanceStatusChoices.TENTATIVE: "info",
+            MaintenanceStatusChoices.RE_SCHEDULED: "info",
+            MaintenanceStatusChoices.IN_PROCESS: "danger",
+            MaintenanceStatusChoices.COMPLETED: "success",
+            MaintenanceStatusChoices.CANCELLED: "secondary",
+        }.get(self.status, "secondary")
+
+
+@extras_features("custom_links", "custom_validators", "export_templates", "graphql", "webhooks")
+class CircuitImpact(OrganizationalModel):
+    """How one maintenance affects one circuit."""
+
+    maintenance = models.ForeignKey(CircuitMaintenance, on_delete=models.CASCADE, related_name="circuit_impacts")
+    circuit = models.ForeignKey("circuits.Circuit", on_delete=models.CASCADE, related_name="circuit_impacts")
+    impact = models.CharField(max_length=20, choices=ImpactChoices, default=ImpactChoices.OUTAGE)
+
+    natural_key_field_names = ["maintenance", "circuit"]
+
+    class Meta:
+        ordering = ("maintenance", "circuit")
+        unique_together = (("maintenance", "circuit"),)
+
+    def __str__(self):
+        return f"{self.maintenance}: {self.circuit} ({self.impact})"
+
+
+@extras_features("custom_links", "export_templates", "graphql", "webhooks")
+class Note(OrganizationalModel):
+    """A remark on a maintenance: written by the sync (e.g. an unknown circuit ID) or by an operator."""
+
+    maintenance = models.ForeignKey(CircuitMaintenance, on_delete=models.CASCADE, related_name="maintenance_notes")
+    title = models.CharField(max_length=200)
+    level = models.CharField(max_length=20, choices=NoteLevelChoices, default=NoteLevelChoices.INFO)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("maintenance", "created")
+        verbose_name = "maintenance note"
+
+    def __str__(self):
+        return self.title
+
+
+@extras_features("graphql")
+class NotificationSource(OrganizationalModel):
+    """A mailbox named in the app's configuration; the configuration holds its URL and secrets."""
+
+    name = models.CharField(max_length=100, unique=True)
+    # Scheme and host only (never credentials), for display.
+    source_type = models.CharField(max_length=20, blank=True)
+    providers = models.ManyToManyField("circuits.Provider", related_name="notification_sources", blank=True)
+    attach_all_providers = models.BooleanField(default=False)
+    # Where the last committed run stopped, per the source kind (IMAP: uidvalidity + last_uid).
+    cursor = models.JSONField(default=dict, blank=True)
+    last_run = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    natural_key_field_names = ["name"]
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self):
+        return self.name
+
+
+class RawNotification(BaseModel):
+    """One fetched message and what became of it. An immutable fact: not change-logged."""
+
+    source = models.ForeignKey(
+        NotificationSource, on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_notifications"
+    )
+    # Message-ID when the message has one, else a hash of its content: the same mail is stored once.
+    message_key = models.CharField(max_length=255, unique=True)
+    provider = models.ForeignKey(
+        "circuits.Provider", on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_notifications"
+    )
+    sender = models.CharField(max_length=255, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    date = models.DateTimeField(db_index=True)
+    raw = models.BinaryField()
+    raw_truncated = models.BooleanField(default=False)
+    raw_size = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=20, choices=OutcomeChoices, db_index=True)
+    error = models.TextField(blank=True)
+    location = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+    natural_key_field_names = ["message_key"]
+
+    class Meta:
+        ordering = ("-date",)
+
+    def __str__(self):
+        return self.subject or self.message_key
+
+    def get_absolute_url(self, api: bool = False) -> str:
+        if api:
+            return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:rawnotification-detail", args=[self.pk])
+        return reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification", args=[self.pk])
+
+
+class ParsedNotification(BaseModel):
+    """One maintenance the parser read out of a raw notification. An immutable fact: not change-logged."""
+
+    raw_notification = models.ForeignKey(
+        RawNotification, on_delete=models.CASCADE, related_name="parsed_notifications"
+    )
+    maintenance = models.ForeignKey(
+        CircuitMaintenance,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="parsed_notifications",
+    )
+    # The maintenance identity, kept here so history is found even before the maintenance exists.
+    provider = models.ForeignKey("circuits.Provider", on_delete=models.CASCADE, related_name="+")
+    provider_maintenance_id = models.CharField(max_length=255, verbose_name="Maintenance ID")
+    json = models.JSONField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+
+    class Meta:
+        ordering = ("raw_notification", "created")
+        indexes = [models.Index(fields=["provider", "provider_maintenance_id"])]
+
+    def __str__(self):
+        return f"{self.provider_maintenance_id} ({self.json.get('status', '?')})"

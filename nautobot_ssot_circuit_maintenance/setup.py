@@ -1,0 +1,52 @@
+"""Idempotent set-up run after migrations and before each sync."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.contrib.contenttypes.models import ContentType
+
+from .config import source_settings
+from .providers import CUSTOM_FIELDS
+
+
+def ensure_custom_fields() -> None:
+    from nautobot.circuits.models import Provider
+    from nautobot.extras.choices import CustomFieldTypeChoices
+    from nautobot.extras.models import CustomField
+
+    provider_type = ContentType.objects.get_for_model(Provider)
+    for key, attrs in CUSTOM_FIELDS.items():
+        field, _ = CustomField.objects.get_or_create(
+            key=key,
+            defaults={"label": attrs["label"], "description": attrs["description"], "type": CustomFieldTypeChoices.TYPE_TEXT},
+        )
+        field.content_types.add(provider_type)
+
+
+def sync_sources_from_config() -> list:
+    """One NotificationSource per configured source; providers attached per `attach_all_providers`."""
+    from nautobot.circuits.models import Provider
+
+    from .models import NotificationSource
+
+    sources = []
+    for settings in source_settings():
+        parts = urlsplit(settings.url)
+        source_type = f"{parts.scheme}://{parts.hostname or ''}" if parts.scheme != "file" else "file"
+        source, created = NotificationSource.objects.get_or_create(
+            name=settings.name,
+            defaults={"source_type": source_type, "attach_all_providers": settings.attach_all_providers},
+        )
+        if not created and (
+            source.source_type != source_type or source.attach_all_providers != settings.attach_all_providers
+        ):
+            source.source_type = source_type
+            source.attach_all_providers = settings.attach_all_providers
+            source.save()
+        if settings.attach_all_providers:
+            missing = Provider.objects.exclude(notification_sources=source)
+            if missing.exists():
+                source.providers.add(*missing)
+        sources.append(source)
+    return sources

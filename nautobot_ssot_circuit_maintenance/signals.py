@@ -1,0 +1,25 @@
+"""Set-up that follows the database: custom fields, sources from the configuration, auto-attached providers."""
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from nautobot.core.signals import nautobot_database_ready
+
+from .config import APP_NAME
+
+
+@receiver(nautobot_database_ready, dispatch_uid=f"{APP_NAME}-database-ready")
+def on_database_ready(sender, *, apps=None, **kwargs):
+    from .setup import ensure_custom_fields, sync_sources_from_config
+
+    ensure_custom_fields()
+    sync_sources_from_config()
+
+
+@receiver(post_save, sender="circuits.Provider", dispatch_uid=f"{APP_NAME}-provider-attach")
+def attach_new_provider(sender, instance, created, **kwargs):
+    if not created:
+        return
+    from .models import NotificationSource
+
+    for source in NotificationSource.objects.filter(attach_all_providers=True):
+        source.providers.add(instance)

@@ -1,0 +1,204 @@
+"""Read notifications from an IMAP folder, read-only and incrementally by UID."""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import socket
+import ssl
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from imapclient import IMAPClient
+from imapclient import exceptions as imap_exc
+
+from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings
+
+logger = logging.getLogger(__name__)
+
+IMAPS_PORT = 993
+IMAP_PORT = 143
+TIMEOUT_SECONDS = 30.0
+
+# BODY.PEEK[] does not set \Seen (BODY[] and RFC822 would); the server answers with BODY[].
+_FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE"]
+_BODY_KEY = b"BODY[]"
+
+# Every way a connection can fail: refused, DNS, TLS, timeouts, server errors, dropped socket.
+_NETWORK_ERRORS = (imap_exc.IMAPClientError, imaplib.IMAP4.error, socket.error, OSError, EOFError)
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class ImapSource(MailboxSource):
+    """An IMAP mailbox at `imap://host[:port]`.
+
+    Port 993 (the default) uses implicit TLS, any other port STARTTLS; `tls=False` means
+    plaintext (port 143 when none is given). `imaps://host:port` forces implicit TLS on any
+    port. The certificate is always checked.
+    The folder is selected read-only and bodies are fetched with BODY.PEEK[], so flags never change.
+    """
+
+    def __init__(self, settings: SourceSettings):
+        super().__init__(settings)
+        parts = urlsplit(settings.url)
+        if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+            raise SourceError(f"Source {settings.name}: expected a URL like imap://host[:port]")
+        self.host: str = parts.hostname
+        try:
+            port = parts.port
+        except ValueError:
+            raise SourceError(f"Source {settings.name}: invalid port in the URL") from None
+        if port is None:
+            port = IMAPS_PORT if settings.tls else IMAP_PORT
+        self.port: int = port
+        self.implicit_tls: bool = settings.tls and (port == IMAPS_PORT or parts.scheme == "imaps")
+        self._client: IMAPClient | None = None
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _where(self) -> str:
+        return f"source {self.settings.name} ({self.host}:{self.port})"
+
+    def _fail(self, action: str, exc: BaseException) -> SourceError:
+        """Build an operator message; the exception text is shown only for non-login steps."""
+        detail = str(exc).strip() or type(exc).__name__
+        if self.settings.secret and self.settings.secret in detail:
+            detail = type(exc).__name__
+        return SourceError(f"IMAP {self._where()}: {action} failed: {detail}")
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.settings.ca_file or None)
+
+    def _connect(self) -> IMAPClient:
+        if self._client is not None:
+            return self._client
+        implicit_tls = self.implicit_tls
+        try:
+            context = self._ssl_context() if self.settings.tls else None
+            client = IMAPClient(
+                self.host,
+                port=self.port,
+                ssl=implicit_tls,
+                ssl_context=context,
+                timeout=TIMEOUT_SECONDS,
+            )
+        except _NETWORK_ERRORS as exc:
+            raise self._fail("connect", exc) from exc
+        try:
+            # Keep INTERNALDATE timezone-aware instead of converting it to naive local time.
+            client.normalise_times = False
+            if self.settings.tls and not implicit_tls:
+                client.starttls(context)
+        except imap_exc.CapabilityError:
+            self._shutdown(client)
+            raise SourceError(f"IMAP {self._where()}: the server does not offer STARTTLS") from None
+        except _NETWORK_ERRORS as exc:
+            self._shutdown(client)
+            raise self._fail("STARTTLS", exc) from exc
+        try:
+            client.login(self.settings.account, self.settings.secret)
+        except imap_exc.LoginError:
+            self._shutdown(client)
+            # The server's answer could echo what was sent: do not chain it.
+            raise SourceError(
+                f"IMAP {self._where()}: login as {self.settings.account!r} was rejected"
+            ) from None
+        except _NETWORK_ERRORS as exc:
+            self._shutdown(client)
+            raise SourceError(
+                f"IMAP {self._where()}: login failed ({type(exc).__name__}: connection problem)"
+            ) from None
+        self._client = client
+        return client
+
+    @staticmethod
+    def _shutdown(client: IMAPClient) -> None:
+        with contextlib.suppress(Exception):
+            client.shutdown()
+
+    def close(self) -> None:
+        """Log out (best effort) and drop the connection."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:  # noqa: BLE001 - the connection may already be gone
+            self._shutdown(client)
+
+    def _select(self, client: IMAPClient) -> dict[bytes, Any]:
+        try:
+            return client.select_folder(self.settings.folder, readonly=True)
+        except _NETWORK_ERRORS as exc:
+            self.close()
+            raise self._fail(f"opening folder {self.settings.folder!r}", exc) from exc
+
+    # -- MailboxSource ----------------------------------------------------------------------
+
+    def test_connection(self) -> str:
+        """Log in and open the folder read-only; return e.g. "INBOX: 25 messages"."""
+        client = self._connect()
+        info = self._select(client)
+        count = int(info.get(b"EXISTS", 0))
+        return f"{self.settings.folder}: {count} messages"
+
+    def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:
+        """Yield new messages in UID order, `batch_size` at a time (see MailboxSource.fetch)."""
+        client = self._connect()
+        folder = self.settings.folder
+        info = self._select(client)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        incremental = (
+            bool(cursor)
+            and cursor.get("folder") == folder
+            and cursor.get("uidvalidity") == uidvalidity
+            and isinstance(cursor.get("last_uid"), int)
+        )
+        try:
+            if incremental:
+                last_uid = cursor["last_uid"]
+                # "n:*" always matches the highest UID, even when it is below n.
+                uids = [uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid]
+            else:
+                if cursor:
+                    logger.info("%s: cursor no longer valid (UIDVALIDITY or folder changed), rescanning", self._where())
+                uids = list(client.search(["SINCE", since.date()]))
+        except _NETWORK_ERRORS as exc:
+            self.close()
+            raise self._fail("search", exc) from exc
+        uids.sort()
+        size = max(1, int(self.batch_size))
+        for start in range(0, len(uids), size):
+            chunk = uids[start : start + size]
+            try:
+                response = client.fetch(chunk, _FETCH_ITEMS)
+            except _NETWORK_ERRORS as exc:
+                self.close()
+                raise self._fail(f"fetching UIDs {chunk[0]}-{chunk[-1]}", exc) from exc
+            messages = []
+            for uid in chunk:
+                data = response.get(uid)
+                if not data or _BODY_KEY not in data:
+                    # Expunged between SEARCH and FETCH: nothing to read.
+                    continue
+                messages.append(
+                    FetchedMessage(
+                        raw=bytes(data[_BODY_KEY]),
+                        received=_as_utc(data.get(b"INTERNALDATE")),
+                        location=f"{folder}:{uid}",
+                    )
+                )
+            yield FetchBatch(
+                messages=messages,
+                cursor={"uidvalidity": uidvalidity, "last_uid": chunk[-1], "folder": folder},
+            )
