@@ -53,7 +53,7 @@ _DEMO_MAILBOX = os.getenv("NAUTOBOT_CM_DEMO_MAILBOX", str(DEV_DIR / ".state" / "
 PLUGINS_CONFIG = {
     "nautobot_ssot": {"hide_example_jobs": True},
     "nautobot_ssot_circuit_maintenance": {
-        "raw_notification_initial_days_since": int(os.getenv("NAUTOBOT_CM_INITIAL_DAYS", "36500")),
+        "raw_notification_initial_days_since": int(os.getenv("NAUTOBOT_CM_INITIAL_DAYS", "7")),
         "raw_notification_size": 16384,
         "notification_sources": []
         if TESTING

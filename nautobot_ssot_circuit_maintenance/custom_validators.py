@@ -15,9 +15,8 @@ class ProviderCircuitMaintenanceValidator(CustomValidator):
 
         parser = (custom_fields.get(PARSER_FIELD) or "").strip().lower()
         if parser and parser not in SUPPORTED_PROVIDER_NAMES:
-            self.validation_error(
-                {f"cf_{PARSER_FIELD}": f"Unknown parser {parser!r}; known parsers: {', '.join(SUPPORTED_PROVIDER_NAMES)}"}
-            )
+            known = ", ".join(SUPPORTED_PROVIDER_NAMES)
+            self.validation_error({f"cf_{PARSER_FIELD}": f"Unknown parser {parser!r}; known parsers: {known}"})
 
         addresses = split_addresses(custom_fields.get(EMAILS_FIELD))
         for address in addresses:
@@ -27,8 +26,10 @@ class ProviderCircuitMaintenanceValidator(CustomValidator):
                 self.validation_error({f"cf_{EMAILS_FIELD}": f"{address!r} is not an e-mail address"})
         if not addresses:
             return
-        others = type(provider).objects.exclude(pk=provider.pk).filter(
-            **{f"_custom_field_data__{EMAILS_FIELD}__isnull": False}
+        others = (
+            type(provider)
+            .objects.exclude(pk=provider.pk)
+            .filter(**{f"_custom_field_data__{EMAILS_FIELD}__isnull": False})
         )
         for other_name, other_fields in others.values_list("name", "_custom_field_data"):
             taken = set(split_addresses((other_fields or {}).get(EMAILS_FIELD))) & set(addresses)

@@ -14,6 +14,15 @@ from .choices import ImpactChoices, MaintenanceStatusChoices
 
 NO_CHANGE = "NO-CHANGE"
 KNOWN_STATUSES = {value for value, _ in MaintenanceStatusChoices.CHOICES}
+# Breaks ties between notices with the same sequence, stamp and date: work moves forward, not back.
+STATUS_PROGRESS = {
+    MaintenanceStatusChoices.TENTATIVE: 0,
+    MaintenanceStatusChoices.CONFIRMED: 1,
+    MaintenanceStatusChoices.RE_SCHEDULED: 2,
+    MaintenanceStatusChoices.IN_PROCESS: 3,
+    MaintenanceStatusChoices.COMPLETED: 4,
+    MaintenanceStatusChoices.CANCELLED: 4,
+}
 IMPACT_SEVERITY = {
     ImpactChoices.NO_IMPACT: 0,
     ImpactChoices.REDUCED_REDUNDANCY: 1,
@@ -43,7 +52,8 @@ class Notice:
     def order(self) -> tuple:
         sequence = max(int(m.get("sequence") or 0) for m in self.maintenances)
         stamp = max(int(m.get("stamp") or 0) for m in self.maintenances)
-        return (sequence, stamp, self.received, self.message_key)
+        progress = max(STATUS_PROGRESS.get(m.get("status"), 0) for m in self.maintenances)
+        return (sequence, stamp, self.received, progress, self.message_key)
 
 
 @dataclass

@@ -104,7 +104,9 @@ class MailIngest:
                         for message in batch.messages
                     ]
                     keys = {message.message_key for message in parsed}
-                    stored = set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
+                    stored = set(
+                        RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True)
+                    )
                     for message in parsed:
                         if message.message_key in stored or message.message_key in seen_keys:
                             run.duplicates += 1
@@ -139,7 +141,13 @@ class MailIngest:
                 ParsedNotification.objects.filter(
                     provider_id__in={pk for pk, _ in keys}, provider_maintenance_id__in={mid for _, mid in keys}
                 )
-                .values_list("provider_id", "provider_maintenance_id", "raw_notification__message_key", "raw_notification__date", "json")
+                .values_list(
+                    "provider_id",
+                    "provider_maintenance_id",
+                    "raw_notification__message_key",
+                    "raw_notification__date",
+                    "json",
+                )
                 .order_by()
             )
             per_message: dict[tuple, list[dict]] = defaultdict(list)
@@ -149,7 +157,9 @@ class MailIngest:
                     per_message[(provider_id, maintenance_id, message_key)].append(data)
                     dates[message_key] = date
             for (provider_id, maintenance_id, message_key), maintenances in per_message.items():
-                history[(provider_id, maintenance_id)].append(Notice(message_key, dates[message_key], tuple(maintenances)))
+                history[(provider_id, maintenance_id)].append(
+                    Notice(message_key, dates[message_key], tuple(maintenances))
+                )
 
         states: dict[MaintenanceKey, MaintenanceState] = {}
         for key in keys:

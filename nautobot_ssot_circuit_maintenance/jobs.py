@@ -50,9 +50,12 @@ class CircuitMaintenanceDataSource(DataSource):
     @classmethod
     def data_mappings(cls):
         return (
-            DataMapping("Notification (mail)", None, "Circuit Maintenance", reverse(
-                "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
-            )),
+            DataMapping(
+                "Notification (mail)",
+                None,
+                "Circuit Maintenance",
+                reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"),
+            ),
             DataMapping("Notification circuit IDs", None, "Circuit Impact", None),
             DataMapping("Unknown circuit ID", None, "Maintenance note", None),
         )

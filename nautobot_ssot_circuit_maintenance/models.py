@@ -49,7 +49,9 @@ class CircuitMaintenance(PrimaryModel):
 
     def get_absolute_url(self, api: bool = False) -> str:
         if api:
-            return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-detail", args=[self.pk])
+            return reverse(
+                "plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-detail", args=[self.pk]
+            )
         return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance", args=[self.pk])
 
     def get_status_class(self) -> str:
@@ -164,9 +166,7 @@ class RawNotification(BaseModel):
 class ParsedNotification(BaseModel):
     """One maintenance the parser read out of a raw notification. An immutable fact: not change-logged."""
 
-    raw_notification = models.ForeignKey(
-        RawNotification, on_delete=models.CASCADE, related_name="parsed_notifications"
-    )
+    raw_notification = models.ForeignKey(RawNotification, on_delete=models.CASCADE, related_name="parsed_notifications")
     maintenance = models.ForeignKey(
         CircuitMaintenance,
         on_delete=models.SET_NULL,

@@ -19,7 +19,11 @@ def ensure_custom_fields() -> None:
     for key, attrs in CUSTOM_FIELDS.items():
         field, _ = CustomField.objects.get_or_create(
             key=key,
-            defaults={"label": attrs["label"], "description": attrs["description"], "type": CustomFieldTypeChoices.TYPE_TEXT},
+            defaults={
+                "label": attrs["label"],
+                "description": attrs["description"],
+                "type": CustomFieldTypeChoices.TYPE_TEXT,
+            },
         )
         field.content_types.add(provider_type)
 

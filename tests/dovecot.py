@@ -131,9 +131,7 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -171,6 +169,7 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 mail_uid = dovecot
 mail_gid = dovecot
 first_valid_uid = 1
@@ -208,6 +207,7 @@ class DovecotServer:
         self.imap_port = free_port()
         self.imaps_port = free_port()
         self._users: dict[str, str] = {}
+        self._passwd_stamp = 0
         self._process: subprocess.Popen | None = None
         self._dovecot = pwd.getpwnam("dovecot") if self._has_user("dovecot") else None
         self.ca_file: str = ""
@@ -319,7 +319,15 @@ class DovecotServer:
         tmp = self.root / "passwd.tmp"
         tmp.write_text(lines)
         tmp.chmod(0o644)
-        tmp.replace(self.root / "passwd")  # Dovecot re-reads the file when it changes
+        # Dovecot re-reads the file when its mtime (in whole seconds) changes: make every
+        # version's mtime distinct even when users are added within the same second.
+        self._passwd_stamp = max(int(time.time()), self._passwd_stamp + 1)
+        os.utime(tmp, (self._passwd_stamp, self._passwd_stamp))
+        tmp.replace(self.root / "passwd")
+        if self._process is not None:
+            # The auth process looks at the file at most once per second (per its clock's
+            # whole second): wait for the next second so the next login sees the change.
+            time.sleep(1.02 - time.time() % 1)
 
     def add_user(self, email: str, password: str) -> None:
         """Create (or change the password of) a mailbox user; works before or after start()."""

@@ -71,7 +71,9 @@ class ImapSourceTestCase(unittest.TestCase):
         return source
 
     def append(self, raw: bytes, days_ago: float = 1, folder: str = "INBOX", flags: tuple = ()) -> int:
-        uid = self.server.append(self.user, raw, folder=folder, internal_date=NOW - timedelta(days=days_ago), flags=flags)
+        uid = self.server.append(
+            self.user, raw, folder=folder, internal_date=NOW - timedelta(days=days_ago), flags=flags
+        )
         self.assertIsNotNone(uid)
         return uid
 

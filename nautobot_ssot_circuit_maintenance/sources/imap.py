@@ -110,9 +110,7 @@ class ImapSource(MailboxSource):
         except imap_exc.LoginError:
             self._shutdown(client)
             # The server's answer could echo what was sent: do not chain it.
-            raise SourceError(
-                f"IMAP {self._where()}: login as {self.settings.account!r} was rejected"
-            ) from None
+            raise SourceError(f"IMAP {self._where()}: login as {self.settings.account!r} was rejected") from None
         except _NETWORK_ERRORS as exc:
             self._shutdown(client)
             raise SourceError(
@@ -133,7 +131,7 @@ class ImapSource(MailboxSource):
             return
         try:
             client.logout()
-        except Exception:  # noqa: BLE001 - the connection may already be gone
+        except Exception:  # the connection may already be gone
             self._shutdown(client)
 
     def _select(self, client: IMAPClient) -> dict[bytes, Any]:

@@ -1,0 +1,97 @@
+"""The demo: providers and circuits, a sample mailbox, the sync job for real, and a summary.
+
+Run by `./run demo` after migrations. Safe to run again: the second run says nothing changed.
+"""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("NAUTOBOT_CONFIG", str(ROOT / "development" / "nautobot_config.py"))
+
+import nautobot  # noqa: E402
+
+nautobot.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from nautobot.extras.models import Job, JobResult  # noqa: E402
+from nautobot_ssot.models import Sync  # noqa: E402
+
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
+from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config  # noqa: E402
+from tests.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
+
+# One circuit stays unknown to Nautobot, to show how the app reports it.
+MISSING_CIRCUIT = "12345-NTT-002"
+ADMIN_FILE = ROOT / "development" / ".state" / "admin-password"
+
+
+def fill_mailbox() -> Path:
+    source = settings.PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"]["notification_sources"][0]
+    mailbox = Path(source["url"].removeprefix("file://"))
+    mailbox.mkdir(parents=True, exist_ok=True)
+    for name, raw, _ in corpus_messages():
+        target = mailbox / f"{name}.eml"
+        if not target.exists():
+            target.write_bytes(raw)
+    return mailbox
+
+
+def admin_user():
+    user_model = get_user_model()
+    ADMIN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    if not ADMIN_FILE.exists():
+        ADMIN_FILE.write_text(secrets.token_urlsafe(12))
+        ADMIN_FILE.chmod(0o600)
+    password = ADMIN_FILE.read_text().strip()
+    user, _ = user_model.objects.get_or_create(username="admin", defaults={"is_superuser": True, "is_staff": True})
+    user.is_superuser = user.is_staff = True
+    user.set_password(password)
+    user.save()
+    return user, password
+
+
+def run_sync(user) -> JobResult:
+    job = Job.objects.get(
+        module_name="nautobot_ssot_circuit_maintenance.jobs", job_class_name="CircuitMaintenanceDataSource"
+    )
+    if not job.enabled:
+        job.enabled = True
+        job.save()
+    return JobResult.execute_job(job_model=job, user=user, job_kwargs={"dryrun": False})
+
+
+def main() -> int:
+    print("==> Loading demo providers and circuits")
+    providers = create_providers_and_circuits(skip_cids=frozenset({MISSING_CIRCUIT}))
+    sync_sources_from_config()
+    mailbox = fill_mailbox()
+    print(f"==> Sample mailbox: {mailbox} ({len(list(mailbox.glob('*.eml')))} messages)")
+    user, password = admin_user()
+    before = set(RawNotification.objects.values_list("pk", flat=True))
+    print("==> Running the sync job (for real)")
+    result = run_sync(user)
+    sync = Sync.objects.filter(job_result=result).first()
+    new = RawNotification.objects.exclude(pk__in=before).order_by("location")
+    summary = (sync.summary if sync else {}) or {}
+    created, updated = summary.get("create", 0), summary.get("update", 0)
+    print(f"Job status: {result.status}")
+    if sync:
+        print(f"Sync time: {sync.source_load_time} load, {sync.sync_time} write")
+    print(f"Messages read: {new.count()} new")
+    for raw in new:
+        provider = raw.provider.name if raw.provider else "-"
+        print(f"  {raw.location:<28} {raw.outcome:<17} {provider:<21} {raw.subject[:60]}")
+    print(f"Maintenances: {created} created, {updated} updated ({CircuitMaintenance.objects.count()} in Nautobot)")
+    if not new.exists() and created == 0 and updated == 0:
+        print("Nothing changed: every message in the mailbox was already synced.")
+    print(f"Providers: {len(providers)}.  UI login: admin / {password}")
+    return 0 if result.status == "SUCCESS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

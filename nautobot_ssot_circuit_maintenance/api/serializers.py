@@ -1,0 +1,76 @@
+"""REST API serializers."""
+
+from __future__ import annotations
+
+from nautobot.apps.api import BaseModelSerializer, NautobotModelSerializer, TaggedModelSerializerMixin
+from rest_framework import serializers
+
+from ..models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    Note,
+    NotificationSource,
+    ParsedNotification,
+    RawNotification,
+)
+
+
+class CircuitMaintenanceSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
+    """A maintenance; `windows` and `unresolved_circuit_ids` are JSON lists."""
+
+    class Meta:
+        model = CircuitMaintenance
+        fields = "__all__"
+
+
+class CircuitImpactSerializer(NautobotModelSerializer):
+    """How one maintenance affects one circuit."""
+
+    class Meta:
+        model = CircuitImpact
+        fields = "__all__"
+
+
+class NoteSerializer(NautobotModelSerializer):
+    """A remark on a maintenance."""
+
+    class Meta:
+        model = Note
+        fields = "__all__"
+
+
+class NotificationSourceSerializer(NautobotModelSerializer):
+    """A configured source. Everything but `providers` comes from the configuration and is read-only."""
+
+    class Meta:
+        model = NotificationSource
+        fields = "__all__"
+        read_only_fields = ["name", "source_type", "attach_all_providers", "cursor", "last_run", "last_error"]
+
+
+class RawNotificationSerializer(BaseModelSerializer):
+    """A fetched message (read-only). `raw` is the message as text (UTF-8, undecodable bytes replaced)."""
+
+    raw = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RawNotification
+        fields = "__all__"
+
+    def get_raw(self, obj: RawNotification) -> str:
+        return raw_as_text(obj.raw)
+
+
+class ParsedNotificationSerializer(BaseModelSerializer):
+    """One maintenance the parser read out of a raw notification (read-only)."""
+
+    class Meta:
+        model = ParsedNotification
+        fields = "__all__"
+
+
+def raw_as_text(raw: bytes | memoryview | None) -> str:
+    """A stored message as text: UTF-8 with undecodable bytes replaced, never an error."""
+    if raw is None:
+        return ""
+    return bytes(raw).decode("utf-8", errors="replace")

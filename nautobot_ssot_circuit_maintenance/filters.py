@@ -1,0 +1,184 @@
+"""Filter sets for the app's models, used by the UI list views and the REST API."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from nautobot.apps.filters import (
+    BaseFilterSet,
+    BooleanFilter,
+    MultipleChoiceFilter,
+    MultiValueDateTimeFilter,
+    NaturalKeyOrPKMultipleChoiceFilter,
+    NautobotFilterSet,
+    RelatedMembershipBooleanFilter,
+    SearchFilter,
+)
+from nautobot.circuits.models import Circuit, Provider
+
+from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, ParsedNotification, RawNotification
+
+__all__ = (
+    "CircuitImpactFilterSet",
+    "CircuitMaintenanceFilterSet",
+    "NoteFilterSet",
+    "NotificationSourceFilterSet",
+    "ParsedNotificationFilterSet",
+    "RawNotificationFilterSet",
+)
+
+
+class CircuitMaintenanceFilterSet(NautobotFilterSet):
+    """Filter Circuit Maintenances."""
+
+    q = SearchFilter(
+        filter_predicates={
+            "name": "icontains",
+            "maintenance_id": "icontains",
+            "description": "icontains",
+        },
+    )
+    provider = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Provider.objects.all(),
+        to_field_name="name",
+        label="Provider (name or ID)",
+    )
+    status = MultipleChoiceFilter(choices=MaintenanceStatusChoices, null_value=None)
+    circuit = NaturalKeyOrPKMultipleChoiceFilter(
+        field_name="circuit_impacts__circuit",
+        queryset=Circuit.objects.all(),
+        to_field_name="cid",
+        label="Circuit (circuit ID or ID)",
+    )
+    has_circuits = RelatedMembershipBooleanFilter(field_name="circuit_impacts", label="Has circuits")
+    has_unresolved_circuit_ids = BooleanFilter(
+        method="filter_has_unresolved_circuit_ids",
+        label="Has unresolved circuit IDs",
+    )
+
+    class Meta:
+        model = CircuitMaintenance
+        fields = [
+            "id",
+            "maintenance_id",
+            "name",
+            "description",
+            "ack",
+            "start_time",
+            "end_time",
+            "tags",
+        ]
+
+    def filter_has_unresolved_circuit_ids(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Maintenances whose notifications named circuit IDs unknown to Nautobot (or not)."""
+        if value is None:
+            return queryset
+        if value:
+            return queryset.exclude(unresolved_circuit_ids=[])
+        return queryset.filter(unresolved_circuit_ids=[])
+
+
+class CircuitImpactFilterSet(NautobotFilterSet):
+    """Filter Circuit Impacts."""
+
+    q = SearchFilter(
+        filter_predicates={
+            "maintenance__name": "icontains",
+            "maintenance__maintenance_id": "icontains",
+            "circuit__cid": "icontains",
+        },
+    )
+    maintenance = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=CircuitMaintenance.objects.all(),
+        to_field_name="maintenance_id",
+        label="Maintenance (maintenance ID or ID)",
+    )
+    circuit = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Circuit.objects.all(),
+        to_field_name="cid",
+        label="Circuit (circuit ID or ID)",
+    )
+    impact = MultipleChoiceFilter(choices=ImpactChoices, null_value=None)
+
+    class Meta:
+        model = CircuitImpact
+        fields = ["id"]
+
+
+class NoteFilterSet(NautobotFilterSet):
+    """Filter maintenance notes."""
+
+    q = SearchFilter(filter_predicates={"title": "icontains", "comment": "icontains"})
+    maintenance = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=CircuitMaintenance.objects.all(),
+        to_field_name="maintenance_id",
+        label="Maintenance (maintenance ID or ID)",
+    )
+    level = MultipleChoiceFilter(choices=NoteLevelChoices, null_value=None)
+
+    class Meta:
+        model = Note
+        fields = ["id", "title", "comment"]
+
+
+class NotificationSourceFilterSet(NautobotFilterSet):
+    """Filter notification sources."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "source_type": "icontains"})
+    providers = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Provider.objects.all(),
+        to_field_name="name",
+        label="Provider (name or ID)",
+    )
+
+    class Meta:
+        model = NotificationSource
+        fields = ["id", "name", "source_type", "attach_all_providers", "last_run"]
+
+
+class RawNotificationFilterSet(BaseFilterSet):
+    """Filter raw notifications (plain model: no custom fields, tags or relationships)."""
+
+    q = SearchFilter(filter_predicates={"subject": "icontains", "sender": "icontains"})
+    source = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=NotificationSource.objects.all(),
+        to_field_name="name",
+        label="Source (name or ID)",
+    )
+    provider = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Provider.objects.all(),
+        to_field_name="name",
+        label="Provider (name or ID)",
+    )
+    outcome = MultipleChoiceFilter(choices=OutcomeChoices, null_value=None)
+    date_after = MultiValueDateTimeFilter(field_name="date", lookup_expr="gte", label="Date after")
+    date_before = MultiValueDateTimeFilter(field_name="date", lookup_expr="lte", label="Date before")
+
+    class Meta:
+        model = RawNotification
+        fields = ["id", "message_key", "sender", "subject", "date", "raw_truncated", "location"]
+
+
+class ParsedNotificationFilterSet(BaseFilterSet):
+    """Filter parsed notifications."""
+
+    q = SearchFilter(filter_predicates={"provider_maintenance_id": "icontains"})
+    raw_notification = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=RawNotification.objects.all(),
+        to_field_name="message_key",
+        label="Raw notification (message key or ID)",
+    )
+    maintenance = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=CircuitMaintenance.objects.all(),
+        to_field_name="maintenance_id",
+        label="Maintenance (maintenance ID or ID)",
+    )
+    provider = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Provider.objects.all(),
+        to_field_name="name",
+        label="Provider (name or ID)",
+    )
+
+    class Meta:
+        model = ParsedNotification
+        fields = ["id", "provider_maintenance_id"]

@@ -1,0 +1,221 @@
+"""Forms: list filters, the operator's edit forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from nautobot.apps.forms import (
+    BootstrapMixin,
+    BulkEditNullBooleanSelect,
+    DateTimePicker,
+    DynamicModelChoiceField,
+    DynamicModelMultipleChoiceField,
+    NautobotBulkEditForm,
+    NautobotFilterForm,
+    NautobotModelForm,
+    StaticSelect2,
+    StaticSelect2Multiple,
+    TagFilterField,
+    TagsBulkEditFormMixin,
+    add_blank_choice,
+)
+from nautobot.circuits.models import Circuit, Provider
+from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
+
+from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, RawNotification
+
+#
+# Circuit Maintenance
+#
+
+
+class CircuitMaintenanceForm(NautobotModelForm):
+    """A maintenance entered by hand, or manual corrections of one.
+
+    Provider and maintenance ID are its identity: set on creation, not editable afterwards.
+    The sync owns status, times and circuits and may overwrite them with the next notification;
+    `ack` is the operator's alone.
+    """
+
+    provider = DynamicModelChoiceField(queryset=Provider.objects.all())
+
+    class Meta:
+        model = CircuitMaintenance
+        fields = [
+            "provider",
+            "maintenance_id",
+            "name",
+            "ack",
+            "description",
+            "status",
+            "start_time",
+            "end_time",
+            "tags",
+        ]
+        widgets = {
+            "start_time": DateTimePicker(),
+            "end_time": DateTimePicker(),
+        }
+        help_texts = {
+            "status": "Set by the sync from the provider's notifications; a later notification may change it.",
+            "ack": "The maintenance has been reviewed by an operator.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.present_in_database:
+            # The identity of an existing maintenance: the sync matches notifications on it.
+            del self.fields["provider"]
+            del self.fields["maintenance_id"]
+
+
+class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Acknowledge (or un-acknowledge) many maintenances at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=CircuitMaintenance.objects.all(), widget=forms.MultipleHiddenInput)
+    ack = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect, label="Acknowledged")
+
+    class Meta:
+        nullable_fields = []
+
+
+class CircuitMaintenanceFilterForm(NautobotFilterForm):
+    """Filters of the maintenance list."""
+
+    model = CircuitMaintenance
+    field_order = ["q", "provider", "circuit", "status", "ack", "start_time__gte", "start_time__lte"]
+    q = forms.CharField(required=False, label="Search")
+    provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
+    circuit = DynamicModelMultipleChoiceField(
+        queryset=Circuit.objects.all(),
+        to_field_name="cid",
+        required=False,
+        query_params={"provider": "$provider"},
+    )
+    status = forms.MultipleChoiceField(choices=MaintenanceStatusChoices, required=False, widget=StaticSelect2Multiple())
+    ack = forms.NullBooleanField(
+        required=False, label="Acknowledged", widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES)
+    )
+    has_unresolved_circuit_ids = forms.NullBooleanField(
+        required=False, label="Has unresolved circuit IDs", widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES)
+    )
+    start_time__gte = forms.DateTimeField(required=False, label="Starts after", widget=DateTimePicker())
+    start_time__lte = forms.DateTimeField(required=False, label="Starts before", widget=DateTimePicker())
+    end_time__gte = forms.DateTimeField(required=False, label="Ends after", widget=DateTimePicker())
+    end_time__lte = forms.DateTimeField(required=False, label="Ends before", widget=DateTimePicker())
+    tags = TagFilterField(model)
+
+
+#
+# Circuit Impact
+#
+
+
+class CircuitImpactForm(NautobotModelForm):
+    """Edit one circuit's impact."""
+
+    maintenance = DynamicModelChoiceField(queryset=CircuitMaintenance.objects.all())
+    circuit = DynamicModelChoiceField(queryset=Circuit.objects.all())
+
+    class Meta:
+        model = CircuitImpact
+        fields = ["maintenance", "circuit", "impact"]
+
+
+class CircuitImpactBulkEditForm(NautobotBulkEditForm):
+    """Change the impact of many circuits at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=CircuitImpact.objects.all(), widget=forms.MultipleHiddenInput)
+    impact = forms.ChoiceField(choices=add_blank_choice(ImpactChoices), required=False, widget=StaticSelect2())
+
+    class Meta:
+        nullable_fields = []
+
+
+class CircuitImpactFilterForm(NautobotFilterForm):
+    """Filters of the circuit-impact list."""
+
+    model = CircuitImpact
+    q = forms.CharField(required=False, label="Search")
+    maintenance = DynamicModelMultipleChoiceField(queryset=CircuitMaintenance.objects.all(), required=False)
+    circuit = DynamicModelMultipleChoiceField(queryset=Circuit.objects.all(), to_field_name="cid", required=False)
+    impact = forms.MultipleChoiceField(choices=ImpactChoices, required=False, widget=StaticSelect2Multiple())
+
+
+#
+# Note
+#
+
+
+class NoteForm(NautobotModelForm):
+    """Edit a maintenance note."""
+
+    maintenance = DynamicModelChoiceField(queryset=CircuitMaintenance.objects.all())
+
+    class Meta:
+        model = Note
+        fields = ["maintenance", "title", "level", "comment"]
+
+
+class NoteBulkEditForm(NautobotBulkEditForm):
+    """Change the level of many notes at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=Note.objects.all(), widget=forms.MultipleHiddenInput)
+    level = forms.ChoiceField(choices=add_blank_choice(NoteLevelChoices), required=False, widget=StaticSelect2())
+
+    class Meta:
+        nullable_fields = []
+
+
+class NoteFilterForm(NautobotFilterForm):
+    """Filters of the note list."""
+
+    model = Note
+    q = forms.CharField(required=False, label="Search")
+    maintenance = DynamicModelMultipleChoiceField(queryset=CircuitMaintenance.objects.all(), required=False)
+    level = forms.MultipleChoiceField(choices=NoteLevelChoices, required=False, widget=StaticSelect2Multiple())
+
+
+#
+# Notification Source
+#
+
+
+class NotificationSourceForm(NautobotModelForm):
+    """Sources come from the app's configuration; only the providers they serve are edited here."""
+
+    providers = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), required=False)
+
+    class Meta:
+        model = NotificationSource
+        fields = ["providers"]
+
+
+class NotificationSourceFilterForm(NautobotFilterForm):
+    """Filters of the source list."""
+
+    model = NotificationSource
+    q = forms.CharField(required=False, label="Search")
+    providers = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
+
+
+#
+# Raw Notification (read-only)
+#
+
+
+class RawNotificationFilterForm(BootstrapMixin, forms.Form):
+    """Filters of the raw-notification list (a plain model: no custom fields or relationships)."""
+
+    model = RawNotification
+    field_order = ["q", "source", "provider", "outcome", "date__gte", "date__lte"]
+    q = forms.CharField(required=False, label="Search")
+    source = DynamicModelMultipleChoiceField(
+        queryset=NotificationSource.objects.all(), to_field_name="name", required=False
+    )
+    provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
+    outcome = forms.MultipleChoiceField(choices=OutcomeChoices, required=False, widget=StaticSelect2Multiple())
+    date__gte = forms.DateTimeField(required=False, label="Received after", widget=DateTimePicker())
+    date__lte = forms.DateTimeField(required=False, label="Received before", widget=DateTimePicker())

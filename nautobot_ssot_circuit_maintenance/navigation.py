@@ -1,0 +1,58 @@
+"""Menu: a "Circuit Maintenance" group under the Circuits tab."""
+
+from nautobot.apps.ui import NavigationIconChoices, NavigationWeightChoices, NavMenuGroup, NavMenuItem, NavMenuTab
+
+_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+_PERM = "nautobot_ssot_circuit_maintenance"
+
+menu_items = (
+    NavMenuTab(
+        name="Circuits",
+        icon=NavigationIconChoices.CIRCUITS,
+        weight=NavigationWeightChoices.CIRCUITS,
+        groups=(
+            NavMenuGroup(
+                name="Circuit Maintenance",
+                weight=300,
+                items=(
+                    NavMenuItem(
+                        link=f"{_PREFIX}:circuitmaintenance_list",
+                        name="Circuit Maintenances",
+                        weight=100,
+                        permissions=[f"{_PERM}.view_circuitmaintenance"],
+                    ),
+                    NavMenuItem(
+                        link=f"{_PREFIX}:circuitimpact_list",
+                        name="Circuit Impacts",
+                        weight=200,
+                        permissions=[f"{_PERM}.view_circuitimpact"],
+                    ),
+                    NavMenuItem(
+                        link=f"{_PREFIX}:note_list",
+                        name="Maintenance Notes",
+                        weight=300,
+                        permissions=[f"{_PERM}.view_note"],
+                    ),
+                    NavMenuItem(
+                        link=f"{_PREFIX}:rawnotification_list",
+                        name="Raw Notifications",
+                        weight=400,
+                        permissions=[f"{_PERM}.view_rawnotification"],
+                    ),
+                    NavMenuItem(
+                        link=f"{_PREFIX}:notificationsource_list",
+                        name="Notification Sources",
+                        weight=500,
+                        permissions=[f"{_PERM}.view_notificationsource"],
+                    ),
+                    NavMenuItem(
+                        link="plugins:nautobot_ssot:dashboard",
+                        name="SSoT Sync Dashboard",
+                        weight=600,
+                        permissions=["nautobot_ssot.view_sync"],
+                    ),
+                ),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,19 @@
+"""UI routes of the app."""
+
+from django.urls import URLPattern
+from nautobot.apps.urls import NautobotUIViewSetRouter
+
+from . import views
+
+app_name = "nautobot_ssot_circuit_maintenance"
+
+router = NautobotUIViewSetRouter()
+router.register("maintenance", views.CircuitMaintenanceUIViewSet)
+router.register("circuitimpact", views.CircuitImpactUIViewSet)
+router.register("note", views.NoteUIViewSet)
+router.register("rawnotification", views.RawNotificationUIViewSet)
+router.register("source", views.NotificationSourceUIViewSet)
+
+# Notification sources come from PLUGINS_CONFIG: no "add" page.
+_NO_ROUTE = {"notificationsource_add"}
+urlpatterns: list[URLPattern] = [p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE]

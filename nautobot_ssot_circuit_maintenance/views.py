@@ -1,0 +1,395 @@
+"""UI views, built with Nautobot's UI component framework."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django_tables2 import Column
+from nautobot.apps.tables import BaseTable
+from nautobot.apps.ui import (
+    BaseTextPanel,
+    DataTablePanel,
+    ObjectDetailContent,
+    ObjectFieldsPanel,
+    ObjectsTablePanel,
+    ObjectTextPanel,
+    SectionChoices,
+    TextPanel,
+)
+from nautobot.apps.views import (
+    NautobotUIViewSet,
+    ObjectChangeLogViewMixin,
+    ObjectDetailViewMixin,
+    ObjectEditViewMixin,
+    ObjectListViewMixin,
+    ObjectNotesViewMixin,
+)
+from nautobot.circuits.tables import ProviderTable
+from nautobot.core.templatetags import helpers
+
+from . import filters, forms, tables
+from .api import serializers
+from .api.serializers import raw_as_text
+from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, ParsedNotification, RawNotification
+
+UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
+
+
+def format_utc(value: datetime | str | None) -> str:
+    """A datetime (or ISO string) as `YYYY-MM-DD HH:MM UTC`; "" when unknown."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime(UTC_FORMAT)
+
+
+def maintenance_windows(maintenance: CircuitMaintenance) -> list[dict[str, str]]:
+    """Every window of a maintenance as display rows; the overall span when no windows are recorded."""
+    windows = maintenance.windows or [{"start": maintenance.start_time, "end": maintenance.end_time}]
+    rows = []
+    for window in windows:
+        if not isinstance(window, dict):
+            continue
+        start = window.get("start")
+        end = window.get("end")
+        start_dt = parse_datetime(start) if isinstance(start, str) else start
+        end_dt = parse_datetime(end) if isinstance(end, str) else end
+        duration = ""
+        if start_dt and end_dt:
+            minutes = int((end_dt - start_dt).total_seconds() // 60)
+            duration = f"{minutes // 60}h {minutes % 60:02d}m"
+        rows.append({"start": format_utc(start_dt), "end": format_utc(end_dt), "duration": duration})
+    return rows
+
+
+def status_badge(maintenance: CircuitMaintenance) -> str:
+    """The maintenance status as a coloured badge."""
+    return format_html(
+        '<span class="badge bg-{}">{}</span>', maintenance.get_status_class(), maintenance.get_status_display()
+    )
+
+
+#
+# Circuit Maintenance
+#
+
+
+class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
+    """Maintenance fields, with the status as a badge and times in UTC."""
+
+    def render_value(self, key: str, value: Any, context: Any) -> str:
+        obj = context["object"]
+        if key == "status":
+            return status_badge(obj)
+        if key in ("start_time", "end_time"):
+            return format_utc(value)
+        if key == "unresolved_circuit_ids":
+            return ", ".join(str(cid) for cid in value) if value else helpers.HTML_NONE
+        return super().render_value(key, value, context)
+
+
+class CircuitMaintenanceUIViewSet(NautobotUIViewSet):
+    """Maintenances: list, detail, edit (manual corrections and acknowledgement), bulk edit, delete."""
+
+    action_buttons = ("export",)
+    bulk_update_form_class = forms.CircuitMaintenanceBulkEditForm
+    filterset_class = filters.CircuitMaintenanceFilterSet
+    filterset_form_class = forms.CircuitMaintenanceFilterForm
+    form_class = forms.CircuitMaintenanceForm
+    queryset = CircuitMaintenance.objects.select_related("provider")
+    serializer_class = serializers.CircuitMaintenanceSerializer
+    table_class = tables.CircuitMaintenanceTable
+
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            CircuitMaintenanceFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=[
+                    "name",
+                    "provider",
+                    "maintenance_id",
+                    "status",
+                    "start_time",
+                    "end_time",
+                    "ack",
+                    "unresolved_circuit_ids",
+                    "description",
+                ],
+                key_transforms={"start_time": "Start (UTC)", "end_time": "End (UTC)"},
+            ),
+            DataTablePanel(
+                label="Windows",
+                section=SectionChoices.RIGHT_HALF,
+                weight=100,
+                context_data_key="maintenance_windows",
+                columns=["start", "end", "duration"],
+                column_headers=["Start (UTC)", "End (UTC)", "Duration"],
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.FULL_WIDTH,
+                weight=100,
+                table_class=tables.CircuitImpactTable,
+                table_filter="maintenance",
+                table_title="Circuits",
+                select_related_fields=["circuit", "circuit__provider", "maintenance"],
+                exclude_columns=["maintenance", "start_time", "end_time"],
+                include_columns=["provider"],
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.FULL_WIDTH,
+                weight=200,
+                table_class=tables.NoteTable,
+                table_filter="maintenance",
+                table_title="Maintenance notes",
+                exclude_columns=["maintenance"],
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.FULL_WIDTH,
+                weight=300,
+                table_class=tables.MaintenanceNotificationTable,
+                table_filter="maintenance",
+                table_title="Notifications",
+                select_related_fields=["raw_notification"],
+                order_by_fields=["raw_notification__date", "created"],
+                add_button_route=None,
+                enable_related_link=False,
+                show_table_config_button=False,
+            ),
+        ),
+    )
+
+    def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
+        context = super().get_extra_context(request, instance)
+        if self.action == "retrieve" and instance is not None:
+            context["maintenance_windows"] = maintenance_windows(instance)
+        return context
+
+
+#
+# Circuit Impact
+#
+
+
+class CircuitImpactUIViewSet(NautobotUIViewSet):
+    """Circuit impacts: normally written by the sync; editable for manual corrections."""
+
+    action_buttons = ("add", "export")
+    bulk_update_form_class = forms.CircuitImpactBulkEditForm
+    filterset_class = filters.CircuitImpactFilterSet
+    filterset_form_class = forms.CircuitImpactFilterForm
+    form_class = forms.CircuitImpactForm
+    queryset = CircuitImpact.objects.select_related("maintenance", "circuit", "circuit__provider")
+    serializer_class = serializers.CircuitImpactSerializer
+    table_class = tables.CircuitImpactTable
+
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=["maintenance", "circuit", "impact"],
+            ),
+        ),
+    )
+
+
+#
+# Note
+#
+
+
+class NoteUIViewSet(NautobotUIViewSet):
+    """Maintenance notes."""
+
+    action_buttons = ("add", "export")
+    bulk_update_form_class = forms.NoteBulkEditForm
+    filterset_class = filters.NoteFilterSet
+    filterset_form_class = forms.NoteFilterForm
+    form_class = forms.NoteForm
+    queryset = Note.objects.select_related("maintenance")
+    serializer_class = serializers.NoteSerializer
+    table_class = tables.NoteTable
+
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=["title", "maintenance", "level"],
+            ),
+            ObjectTextPanel(
+                label="Comment",
+                section=SectionChoices.LEFT_HALF,
+                weight=200,
+                object_field="comment",
+                render_as=BaseTextPanel.RenderOptions.PLAINTEXT,
+            ),
+        ),
+    )
+
+
+#
+# Notification Source
+#
+
+
+class NotificationSourceFieldsPanel(ObjectFieldsPanel):
+    """Source fields plus the number of raw notifications it delivered. Never anything from the configuration."""
+
+    def get_data(self, context: Any) -> dict[str, Any]:
+        data = super().get_data(context)
+        obj = context["object"]
+        if obj is not None:
+            data["raw_notifications"] = obj.raw_notifications.count()
+        return data
+
+    def render_key(self, key: str, value: Any, context: Any) -> str:
+        if key == "raw_notifications":
+            return "Raw notifications"
+        return super().render_key(key, value, context)
+
+    def render_value(self, key: str, value: Any, context: Any) -> str:
+        if key == "raw_notifications":
+            url = reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_list")
+            return format_html('<a href="{}?source={}">{}</a>', url, context["object"].pk, value)
+        if key == "last_error":
+            return format_html("<pre>{}</pre>", value) if value else helpers.HTML_NONE
+        return super().render_value(key, value, context)
+
+
+class NotificationSourceUIViewSet(
+    ObjectDetailViewMixin,
+    ObjectListViewMixin,
+    ObjectEditViewMixin,
+    ObjectChangeLogViewMixin,
+    ObjectNotesViewMixin,
+):
+    """Sources come from PLUGINS_CONFIG: list, detail and edit of their providers; no create or delete."""
+
+    action_buttons = ()
+    filterset_class = filters.NotificationSourceFilterSet
+    filterset_form_class = forms.NotificationSourceFilterForm
+    form_class = forms.NotificationSourceForm
+    queryset = NotificationSource.objects.all()
+    serializer_class = serializers.NotificationSourceSerializer
+    table_class = tables.NotificationSourceTable
+
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            NotificationSourceFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=["name", "source_type", "attach_all_providers", "last_run", "last_error", "cursor"],
+                key_transforms={"source_type": "Type"},
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.RIGHT_HALF,
+                weight=100,
+                table_class=ProviderTable,
+                table_filter="notification_sources",
+                table_title="Providers",
+                include_columns=["name"],
+                exclude_columns=["asn", "account", "circuit_count"],
+                add_button_route=None,
+                enable_related_link=False,
+                show_table_config_button=False,
+            ),
+        ),
+    )
+
+    def create(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Sources are defined in the app's configuration, not in the UI."""
+        raise PermissionDenied("Notification sources are defined in PLUGINS_CONFIG.")
+
+
+#
+# Raw Notification (read-only)
+#
+
+
+class ParsedNotificationJSONTable(BaseTable):
+    """What the parser read out of one message: the maintenance it fed and the parser's JSON."""
+
+    maintenance = Column(linkify=True)
+    provider_maintenance_id = Column(verbose_name="Maintenance ID")
+    json = Column(verbose_name="Parsed data", orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = ParsedNotification
+        fields = ("maintenance", "provider_maintenance_id", "json")
+        default_columns = ("maintenance", "provider_maintenance_id", "json")
+
+    def render_json(self, value: Any) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+class RawNotificationUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
+    """Fetched messages: immutable facts, list and detail only.
+
+    The message is shown as escaped plain text, never rendered as HTML.
+    """
+
+    action_buttons = ()
+    filterset_class = filters.RawNotificationFilterSet
+    filterset_form_class = forms.RawNotificationFilterForm
+    queryset = RawNotification.objects.select_related("source", "provider")
+    serializer_class = serializers.RawNotificationSerializer
+    table_class = tables.RawNotificationTable
+
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=[
+                    "subject",
+                    "sender",
+                    "date",
+                    "source",
+                    "provider",
+                    "outcome",
+                    "error",
+                    "raw_size",
+                    "raw_truncated",
+                    "location",
+                    "message_key",
+                ],
+                key_transforms={"raw_size": "Size (bytes)", "raw_truncated": "Truncated"},
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.RIGHT_HALF,
+                weight=100,
+                table_class=ParsedNotificationJSONTable,
+                table_filter="raw_notification",
+                table_title="Parsed notifications",
+                select_related_fields=["maintenance"],
+                add_button_route=None,
+                enable_related_link=False,
+                show_table_config_button=False,
+            ),
+            TextPanel(
+                label="Message",
+                section=SectionChoices.FULL_WIDTH,
+                weight=200,
+                context_field="raw_text",
+                render_as=BaseTextPanel.RenderOptions.CODE,
+            ),
+        ),
+    )
+
+    def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
+        context = super().get_extra_context(request, instance)
+        if self.action == "retrieve" and instance is not None:
+            # Plain text, escaped by the template's autoescaping: the mail's HTML is never rendered.
+            context["raw_text"] = raw_as_text(instance.raw)
+        return context

@@ -1,0 +1,158 @@
+"""Developer tasks (invoke). Nothing here needs Docker: PostgreSQL and Redis run on the host."""
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+from invoke import Exit, task
+
+ROOT = Path(__file__).resolve().parent
+CONFIG = ROOT / "development" / "nautobot_config.py"
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+os.environ.setdefault("NAUTOBOT_CONFIG", str(CONFIG))
+
+SERVICES = {
+    "PostgreSQL": (
+        os.getenv("NAUTOBOT_DB_HOST", "127.0.0.1"),
+        int(os.getenv("NAUTOBOT_DB_PORT", "5432")),
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    ),
+    "Redis": (
+        "127.0.0.1",
+        6379,
+        'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+    ),
+}
+
+
+def nautobot_server(c, command, **kwargs):
+    return c.run(f"{BIN / 'nautobot-server'} {command}", **kwargs)
+
+
+def check_services():
+    """Fail in one line per missing service, with how to start it, instead of hanging."""
+    down = []
+    for name, (host, port, start) in SERVICES.items():
+        try:
+            with socket.create_connection((host, port), timeout=2):
+                pass
+        except OSError:
+            down.append(f"{name} is not reachable on {host}:{port}; start it with: {start}")
+    if down:
+        raise Exit("\n".join(down), code=2)
+
+
+def ensure_database(name):
+    import psycopg2
+
+    host, port, _ = SERVICES["PostgreSQL"]
+    connection = psycopg2.connect(
+        host=host,
+        port=port,
+        user=os.getenv("NAUTOBOT_DB_USER", "postgres"),
+        password=os.getenv("NAUTOBOT_DB_PASSWORD", ""),
+        dbname="postgres",
+        connect_timeout=5,
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+@task
+def lint(c):
+    """ruff lint and format check."""
+    c.run(f"{BIN / 'ruff'} check .")
+    c.run(f"{BIN / 'ruff'} format --check .")
+
+
+@task
+def migrate(c):
+    """Create the database if needed and apply migrations."""
+    check_services()
+    ensure_database(os.getenv("NAUTOBOT_DB_NAME", "nautobot_cm"))
+    nautobot_server(c, "migrate --no-input")
+
+
+@task
+def makemigrations(c, name=""):
+    """Make the app's migrations."""
+    nautobot_server(c, f"makemigrations nautobot_ssot_circuit_maintenance {'--name ' + name if name else ''}")
+
+
+@task
+def check_migrations(c):
+    """Fail if models and migrations disagree."""
+    nautobot_server(c, "makemigrations nautobot_ssot_circuit_maintenance --check --dry-run")
+
+
+@task
+def createsuperuser(c, user="admin"):
+    """Create a superuser (asks for the password)."""
+    nautobot_server(c, f"createsuperuser --username {user}", pty=True)
+
+
+@task
+def nbshell(c):
+    """Nautobot's shell."""
+    nautobot_server(c, "nbshell", pty=True)
+
+
+@task
+def runserver(c, port=8080):
+    """Serve the web UI on 127.0.0.1 (foreground)."""
+    check_services()
+    nautobot_server(c, f"runserver 127.0.0.1:{port} --insecure", pty=sys.stdout.isatty())
+
+
+@task(help={"serve": "serve the UI afterwards (default); --no-serve for scripts"})
+def demo(c, serve=True, port=8080):
+    """Demo: database, providers and circuits, sample mailbox, the sync for real, a summary, the UI."""
+    check_services()
+    ensure_database(os.getenv("NAUTOBOT_DB_NAME", "nautobot_cm"))
+    print("==> Migrating the database (the first time takes a few minutes)")
+    nautobot_server(c, "migrate --no-input", hide="out")
+    c.run(f"{PYTHON} {ROOT / 'development' / 'demo.py'}", pty=False)
+    if serve:
+        nautobot_server(c, "collectstatic --no-input", hide="out")
+        print(f"==> Serving http://127.0.0.1:{port}/  (Ctrl-C to stop)")
+        runserver(c, port=port)
+
+
+@task
+def install_system_deps(c):
+    """Debian packages the tests need (Dovecot); a no-op when present."""
+    if c.run("command -v dovecot", warn=True, hide=True).ok:
+        return
+    sudo = "" if os.geteuid() == 0 else "sudo "
+    c.run(f"{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq dovecot-imapd")
+
+
+@task(help={"keepdb": "keep the test database between runs (default; CI uses --no-keepdb)", "label": "tests to run"})
+def unittest(c, keepdb=True, label="tests", failfast=False, verbose=False):
+    """The test suite (Django's runner, Nautobot's test settings) against PostgreSQL, Redis and Dovecot."""
+    check_services()
+    install_system_deps(c)
+    args = ["--parallel 1", "--no-input"]
+    if keepdb:
+        args.append("--keepdb")
+    if failfast:
+        args.append("--failfast")
+    if verbose:
+        args.append("-v 2")
+    nautobot_server(c, f"test {' '.join(args)} {label}")
+
+
+@task(help={"keepdb": "keep the test database between runs"})
+def tests(c, keepdb=True):
+    """Lint, migrations check, then the whole suite."""
+    lint(c)
+    check_services()
+    check_migrations(c)
+    unittest(c, keepdb=keepdb)
+    print("All checks passed.")

@@ -1,0 +1,97 @@
+"""Configuration validation and provider validation."""
+
+import unittest
+
+from django.core.exceptions import ValidationError
+from nautobot.apps.testing import TestCase
+from nautobot.circuits.models import Provider
+
+from nautobot_ssot_circuit_maintenance import CircuitMaintenanceConfig
+from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validate_config
+from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD, SenderDirectory
+from nautobot_ssot_circuit_maintenance.setup import ensure_custom_fields
+
+GOOD = {
+    "raw_notification_initial_days_since": 30,
+    "raw_notification_size": 16384,
+    "notification_sources": [
+        {"name": "NOC", "url": "imap://imap.example.net:993", "account": "noc@example.net", "secret": "pw"},
+        {"name": "Folder", "url": "file:///var/mail/noc", "attach_all_providers": True},
+    ],
+}
+
+
+class ConfigValidationTestCase(unittest.TestCase):
+    def test_good_config(self):
+        validate_config(GOOD)
+        validate_config({})
+
+    def assertFails(self, config, *fragments):
+        with self.assertRaises(ConfigurationError) as caught:
+            validate_config(config)
+        for fragment in fragments:
+            self.assertIn(fragment, str(caught.exception))
+        return str(caught.exception)
+
+    def test_missing_key_names_source_and_key(self):
+        config = {"notification_sources": [{"name": "NOC", "url": "imap://imap.example.net", "account": "a"}]}
+        self.assertFails(config, "'NOC'", "'secret'")
+
+    def test_unknown_key(self):
+        self.assertFails({"raw_notification_sizes": 1}, "unknown key", "raw_notification_sizes")
+        config = {"notification_sources": [{**GOOD["notification_sources"][1], "pasword": "x"}]}
+        self.assertFails(config, "'Folder'", "'pasword'")
+
+    def test_wrong_type_and_url(self):
+        self.assertFails({"raw_notification_size": "big"}, "raw_notification_size")
+        self.assertFails({"notification_sources": [{"name": "X", "url": "pop3://host"}]}, "'X'", "url")
+
+    def test_secret_never_echoed(self):
+        config = {"notification_sources": [{**GOOD["notification_sources"][0], "secret": 12345678}]}
+        message = self.assertFails(config, "'NOC'", "secret")
+        self.assertNotIn("12345678", message)
+
+    def test_duplicate_names(self):
+        sources = [GOOD["notification_sources"][1], GOOD["notification_sources"][1]]
+        self.assertFails({"notification_sources": sources}, "'Folder'", "more than once")
+
+    def test_app_config_raises_improperly_configured(self):
+        from nautobot.extras.plugins.exceptions import PluginImproperlyConfigured
+
+        with self.assertRaises(PluginImproperlyConfigured):
+            CircuitMaintenanceConfig.validate({"notification_sources": [{"name": "x"}]}, "3.2.7")
+
+
+class SenderDirectoryTestCase(unittest.TestCase):
+    def test_exact_then_domain(self):
+        directory = SenderDirectory(
+            [(1, "Zayo", {EMAILS_FIELD: "mr@zayo.com"}), (2, "Other", {EMAILS_FIELD: "@zayo.com, x@y.org"})]
+        )
+        self.assertEqual(directory.lookup("MR Zayo <MR@zayo.com>").name, "Zayo")
+        self.assertEqual(directory.lookup("someone@zayo.com").name, "Other")
+        self.assertIsNone(directory.lookup("someone@notzayo.com"))
+        self.assertIsNone(directory.lookup(None))
+
+
+class ProviderValidationTestCase(TestCase):
+    def setUp(self):
+        super().setUp()
+        ensure_custom_fields()
+
+    def test_address_belongs_to_one_provider(self):
+        first = Provider(name="First")
+        first._custom_field_data[EMAILS_FIELD] = "noc@carrier.example"
+        first.validated_save()
+        second = Provider(name="Second")
+        second._custom_field_data[EMAILS_FIELD] = "other@x.example, NOC@carrier.example"
+        with self.assertRaises(ValidationError) as caught:
+            second.validated_save()
+        self.assertIn("First", str(caught.exception))
+
+    def test_parser_must_be_known(self):
+        provider = Provider(name="Carrier")
+        provider._custom_field_data[PARSER_FIELD] = "no-such-parser"
+        with self.assertRaises(ValidationError):
+            provider.validated_save()
+        provider._custom_field_data[PARSER_FIELD] = "lumen"
+        provider.validated_save()

@@ -1,0 +1,308 @@
+"""The sync job end to end, against real sources (a local folder, Dovecot) and the real database."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timezone
+
+from nautobot.apps.testing import TestCase
+from nautobot.circuits.models import Circuit, Provider
+from nautobot_ssot.models import SyncLogEntry
+
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    Note,
+    NotificationSource,
+    ParsedNotification,
+    RawNotification,
+)
+from tests.job_helpers import JobTestMixin, MailFolder
+from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
+
+MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+
+
+def snapshot() -> list[tuple]:
+    """Everything a maintenance record says, in a comparable form."""
+    rows = []
+    for record in CircuitMaintenance.objects.order_by("provider__name", "maintenance_id"):
+        impacts = sorted(record.circuit_impacts.values_list("circuit__cid", "impact"))
+        rows.append(
+            (
+                record.provider.name,
+                record.maintenance_id,
+                record.status,
+                record.start_time,
+                record.end_time,
+                json.dumps(record.windows),
+                record.description,
+                tuple(impacts),
+                tuple(record.unresolved_circuit_ids),
+            )
+        )
+    return rows
+
+
+class SyncJobTestCase(JobTestMixin, TestCase):
+    def setUp(self):
+        super().setUp()
+        self.providers = create_providers_and_circuits()
+        self.folder = MailFolder()
+        self.addCleanup(self.folder.cleanup)
+
+    def deliver(self, *names: str) -> None:
+        for name in names:
+            self.folder.add(MESSAGES[name], name)
+
+    def test_dry_run_writes_nothing(self):
+        self.deliver("zayo4", "att1")
+        with self.configured([self.folder.source]):
+            source = NotificationSource.objects.get(name=self.folder.name)
+            result, sync = self.run_sync(dryrun=True)
+            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(CircuitMaintenance.objects.count(), 0)
+            self.assertEqual(RawNotification.objects.count(), 0)
+            self.assertEqual(ParsedNotification.objects.count(), 0)
+            self.assertFalse(SyncLogEntry.objects.filter(sync=sync).exists())
+            source.refresh_from_db()
+            self.assertEqual(source.cursor, {})
+            # The real run afterwards does what the dry run showed.
+            result, sync = self.run_sync()
+            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(CircuitMaintenance.objects.count(), 2)
+
+    def test_second_run_changes_nothing(self):
+        self.deliver("zayo4", "zayo5", "att1", "crowncastle1")
+        with self.configured([self.folder.source]):
+            self.run_sync()
+            before = snapshot()
+            result, sync = self.run_sync()
+            self.assertEqual(result.status, "SUCCESS")
+            self.assertEqual(sync.summary.get("create", 0) + sync.summary.get("update", 0), 0)
+            self.assertFalse(SyncLogEntry.objects.filter(sync=sync).exists())
+            # Even with the cursor lost, the same mail is stored once and changes nothing.
+            NotificationSource.objects.update(cursor={})
+            result, sync = self.run_sync()
+            self.assertEqual(sync.summary.get("create", 0) + sync.summary.get("update", 0), 0)
+            self.assertEqual(RawNotification.objects.count(), 4)
+            self.assertEqual(snapshot(), before)
+
+    def test_same_mail_in_any_order_gives_identical_records(self):
+        names = ("att1", "att2", "att3", "crowncastle1", "crowncastle7", "zayo8")
+        orders = [names, tuple(reversed(names)), ("crowncastle7", "att2", "zayo8", "att3", "crowncastle1", "att1")]
+        snapshots = []
+        with self.configured([self.folder.source]):
+            for order in orders:
+                CircuitMaintenance.objects.all().delete()
+                RawNotification.objects.all().delete()
+                NotificationSource.objects.update(cursor={})
+                self.folder.cleanup()
+                self.folder = MailFolder()
+                with self.configured([self.folder.source]):
+                    for name in order:  # one message per run: the arrival order is the run order
+                        self.deliver(name)
+                        result, _ = self.run_sync()
+                        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+                snapshots.append(snapshot())
+        self.assertEqual(len(snapshots[0]), 3)
+        self.assertEqual(snapshots[0], snapshots[1])
+        self.assertEqual(snapshots[0], snapshots[2])
+
+    def test_late_old_notice_is_out_of_sequence(self):
+        self.deliver("att3")
+        with self.configured([self.folder.source]):
+            self.run_sync()
+            before = snapshot()
+            self.deliver("att1")
+            self.run_sync()
+            late = RawNotification.objects.get(parsed_notifications__json__stamp=1741319353)
+            self.assertEqual(late.outcome, OutcomeChoices.OUT_OF_SEQUENCE)
+            self.assertEqual(snapshot(), before)
+
+    def test_several_windows_are_kept(self):
+        self.deliver("zayo5")
+        with self.configured([self.folder.source]):
+            self.run_sync()
+        record = CircuitMaintenance.objects.get(maintenance_id="TTN-0003456789")
+        expected = sorted(
+            {
+                (
+                    datetime.fromtimestamp(m["start"], timezone.utc).isoformat(),
+                    datetime.fromtimestamp(m["end"], timezone.utc).isoformat(),
+                )
+                for m in expected_maintenances("zayo5")
+            }
+        )
+        self.assertEqual([(w["start"], w["end"]) for w in record.windows], expected)
+        self.assertEqual(len(record.windows), 3)
+        self.assertEqual(record.start_time.isoformat(), expected[0][0])
+        self.assertEqual(record.end_time.isoformat(), expected[-1][1])
+
+    def test_notice_without_circuits_keeps_circuits_and_logs_transition(self):
+        self.deliver("crowncastle1")
+        with self.configured([self.folder.source]):
+            self.run_sync()
+            record = CircuitMaintenance.objects.get(maintenance_id="CM20231201000")
+            record.ack = True
+            record.save()
+            self.deliver("crowncastle7")
+            result, sync = self.run_sync()
+        record.refresh_from_db()
+        self.assertEqual(record.status, "COMPLETED")
+        self.assertEqual(record.circuit_impacts.count(), 2)
+        self.assertFalse(record.ack, "a status change clears the acknowledgement")
+        entry = SyncLogEntry.objects.get(sync=sync, action="update")
+        self.assertIn("status CONFIRMED → COMPLETED", entry.message)
+        self.assertIn("window moved 2024-01-03 08:00–", entry.message)
+        self.assertEqual(entry.synced_object, record)
+
+    def test_ack_kept_when_nothing_material_changes(self):
+        self.deliver("att1")
+        with self.configured([self.folder.source]):
+            self.run_sync()
+            CircuitMaintenance.objects.update(ack=True)
+            self.deliver("att2")  # same status, window and circuits; newer stamp
+            self.run_sync()
+        self.assertTrue(CircuitMaintenance.objects.get(maintenance_id="1234567").ack)
+
+    def test_every_create_is_logged_and_linked(self):
+        self.deliver("zayo4", "gtt7")
+        with self.configured([self.folder.source]):
+            _, sync = self.run_sync()
+        entries = SyncLogEntry.objects.filter(sync=sync, action="create")
+        self.assertEqual(entries.count(), 2)
+        for entry in entries:
+            self.assertIsInstance(entry.synced_object, CircuitMaintenance)
+            self.assertIn("created CONFIRMED", entry.message)
+
+    def test_unknown_circuit_becomes_note_then_linked(self):
+        Circuit.objects.filter(cid="1098765-12345678").delete()
+        self.deliver("gtt7")
+        with self.configured([self.folder.source]):
+            self.run_sync()
+            record = CircuitMaintenance.objects.get(maintenance_id="65430585")
+            self.assertEqual(record.unresolved_circuit_ids, ["1098765-12345678"])
+            self.assertEqual(record.circuit_impacts.count(), 0)
+            self.assertTrue(
+                Note.objects.filter(maintenance=record, level="WARNING", title__contains="1098765").exists()
+            )
+            self.assertEqual(RawNotification.objects.get().outcome, OutcomeChoices.UNKNOWN_CIDS)
+            # The operator creates the circuit; the next run (no new mail) links it.
+            existing = Circuit.objects.filter(provider=self.providers["gtt"]).first() or Circuit.objects.first()
+            Circuit.objects.create(
+                provider=self.providers["gtt"],
+                cid="1098765-12345678",
+                circuit_type=existing.circuit_type,
+                status=existing.status,
+            )
+            result, sync = self.run_sync()
+            self.assertEqual(result.status, "SUCCESS")
+        record.refresh_from_db()
+        self.assertEqual(record.unresolved_circuit_ids, [])
+        self.assertEqual(list(record.circuit_impacts.values_list("circuit__cid", flat=True)), ["1098765-12345678"])
+        self.assertEqual(sync.summary["update"], 1)
+
+    def test_circuit_ids_match_exactly_not_by_substring(self):
+        zayo = self.providers["zayo"]
+        Circuit.objects.filter(provider=zayo).delete()
+        template = Circuit.objects.first()
+        kwargs = {"provider": zayo, "circuit_type": template.circuit_type, "status": template.status}
+        same = Circuit.objects.create(cid="/ogyx/123456/ /zyo /", **kwargs)  # case and spacing differ
+        Circuit.objects.create(cid="/OGYX/123456/", **kwargs)  # a prefix: must not match
+        Circuit.objects.create(cid="X/OGYX/123456/   /ZYO /X", **kwargs)  # contains it: must not match
+        self.deliver("zayo4")
+        with self.configured([self.folder.source]):
+            self.run_sync()
+        record = CircuitMaintenance.objects.get(maintenance_id="TTN-0002345678")
+        self.assertEqual([impact.circuit for impact in record.circuit_impacts.all()], [same])
+        self.assertEqual(record.unresolved_circuit_ids, [])
+
+    def test_bad_mail_is_stored_with_its_outcome_and_the_rest_syncs(self):
+        self.folder.add(b"\x00\xff\xfe not a mail at all \x89PNG", "garbage")
+        self.folder.add(b"From: noc@zayo.com\r\nSubject: hello\r\n\r\njust saying hi\r\n", "chatter")
+        self.folder.add(b"From: someone@unknown.example\r\nSubject: Maintenance\r\n\r\nbody\r\n", "stranger")
+        zayo_no_maint = MESSAGES["zayo4"].replace(b"TTN-0002345678", b"")
+        self.folder.add(zayo_no_maint, "zayo-broken")
+        self.deliver("zayo5")
+        with self.configured([self.folder.source]):
+            result, _ = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        outcomes = dict(RawNotification.objects.values_list("location", "outcome"))
+        self.assertEqual(outcomes["00002-chatter.eml"], OutcomeChoices.UNKNOWN_PROVIDER)
+        self.assertEqual(outcomes["00003-stranger.eml"], OutcomeChoices.UNKNOWN_PROVIDER)
+        self.assertIn(outcomes["00001-garbage.eml"], {OutcomeChoices.UNKNOWN_PROVIDER, OutcomeChoices.PARSING_FAILED})
+        self.assertEqual(outcomes["00004-zayo-broken.eml"], OutcomeChoices.PARSING_FAILED)
+        self.assertTrue(RawNotification.objects.get(location="00004-zayo-broken.eml").error)
+        self.assertEqual(outcomes["00005-zayo5.eml"], OutcomeChoices.PARSED)
+        self.assertTrue(CircuitMaintenance.objects.filter(maintenance_id="TTN-0003456789").exists())
+
+    def test_raw_size_cap(self):
+        self.deliver("aws1")
+        with self.configured([self.folder.source], raw_notification_size=1024):
+            self.run_sync()
+        raw = RawNotification.objects.get()
+        self.assertEqual(len(bytes(raw.raw)), 1024)
+        self.assertTrue(raw.raw_truncated)
+        self.assertEqual(raw.raw_size, len(MESSAGES["aws1"]))
+
+    def test_only_providers_attached_to_the_source_count(self):
+        source = {**self.folder.source, "attach_all_providers": False}
+        self.deliver("zayo4")
+        with self.configured([source]):
+            NotificationSource.objects.filter(name=self.folder.name).update(attach_all_providers=False)
+            NotificationSource.objects.get(name=self.folder.name).providers.clear()
+            self.run_sync()
+            self.assertEqual(RawNotification.objects.get().outcome, OutcomeChoices.UNKNOWN_PROVIDER)
+            self.assertEqual(CircuitMaintenance.objects.count(), 0)
+
+    def test_attach_all_providers_includes_providers_created_later(self):
+        with self.configured([self.folder.source]):
+            provider = Provider.objects.create(name="Brand New Carrier")
+            self.assertIn(provider, NotificationSource.objects.get(name=self.folder.name).providers.all())
+
+    def test_job_is_schedulable_and_named_for_operators(self):
+        from nautobot.extras.models import Job
+
+        job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
+        self.assertFalse(job.has_sensitive_variables)
+        self.assertEqual(job.name, "Circuit Maintenance notifications → Nautobot")
+
+
+class ProcessingOrderTestCase(JobTestMixin, TestCase):
+    """Every permutation of one maintenance's notices, each delivered in its own run."""
+
+    def test_all_permutations_of_three_notices(self):
+        create_providers_and_circuits()
+        results = set()
+        for order in itertools.permutations(("crowncastle1", "crowncastle7", "zayo4")):
+            CircuitMaintenance.objects.all().delete()
+            RawNotification.objects.all().delete()
+            folder = MailFolder()
+            self.addCleanup(folder.cleanup)
+            with self.configured([folder.source]):
+                NotificationSource.objects.update(cursor={})
+                for name in order:
+                    folder.add(MESSAGES[name], name)
+                    self.run_sync()
+            results.add(tuple(snapshot()))
+        self.assertEqual(len(results), 1)
+        (only,) = results
+        crown = next(row for row in only if row[1] == "CM20231201000")
+        self.assertEqual(crown[2], "COMPLETED")
+        self.assertEqual(len(crown[7]), 2)
+
+
+class ImpactRecordsTestCase(JobTestMixin, TestCase):
+    def test_impacts_follow_the_newest_notice(self):
+        create_providers_and_circuits()
+        folder = MailFolder()
+        self.addCleanup(folder.cleanup)
+        folder.add(MESSAGES["aws1"], "aws1")
+        with self.configured([folder.source]):
+            self.run_sync()
+        record = CircuitMaintenance.objects.get(maintenance_id__startswith="b57f17ce")
+        self.assertEqual(CircuitImpact.objects.filter(maintenance=record).count(), 6)
