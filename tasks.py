@@ -116,7 +116,7 @@ def demo(c, serve=True, port=8080):
     check_services()
     ensure_database(os.getenv("NAUTOBOT_DB_NAME", "nautobot_cm"))
     print("==> Migrating the database (the first time takes a few minutes)")
-    nautobot_server(c, "migrate --no-input", hide="out")
+    nautobot_server(c, "migrate --no-input", hide="both")
     c.run(f"{PYTHON} {ROOT / 'development' / 'demo.py'}", pty=False)
     if serve:
         nautobot_server(c, "collectstatic --no-input", hide="out")

@@ -26,7 +26,7 @@ from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config  # 
 from tests.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
 
 # One circuit stays unknown to Nautobot, to show how the app reports it.
-MISSING_CIRCUIT = "12345-NTT-002"
+MISSING_CIRCUIT = "dxlag-00000003"
 ADMIN_FILE = ROOT / "development" / ".state" / "admin-password"
 
 

@@ -41,9 +41,10 @@ class DovecotTestMixin(JobTestMixin):
         super().tearDownClass()
 
     def imap_source(self, name="IMAP", port=None, secret=PASSWORD, tls=True, folder="INBOX", **extra) -> dict:
+        url = f"imap://{self.dovecot.host}:{port}" if port else f"imaps://{self.dovecot.host}:{self.dovecot.imaps_port}"
         source = {
             "name": name,
-            "url": f"imap://{self.dovecot.host}:{port or self.dovecot.imaps_port}",
+            "url": url,
             "account": ACCOUNT,
             "secret": secret,
             "folder": folder,

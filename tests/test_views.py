@@ -1,0 +1,287 @@
+"""UI views: Nautobot's generic view tests plus the app's own checks (escaping, windows, read-only pages)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.test import override_settings
+from django.urls import NoReverseMatch, reverse
+from nautobot.apps.testing import TestCase, ViewTestCases
+
+from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    Note,
+    NotificationSource,
+    RawNotification,
+)
+from tests.ui_data import T0, build_ui_data
+
+PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+
+
+class CircuitMaintenanceViewTest(ViewTestCases.PrimaryObjectViewTestCase):
+    model = CircuitMaintenance
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+        provider = cls.data.providers[0]
+        cls.form_data = {
+            "provider": provider.pk,
+            "maintenance_id": "CM-MANUAL-1",
+            "name": "Entered by hand",
+            "status": MaintenanceStatusChoices.CONFIRMED,
+            "start_time": "2031-02-01 10:00:00",
+            "end_time": "2031-02-01 12:00:00",
+            "ack": True,
+            "description": "Manual entry",
+        }
+        cls.update_data = {
+            "name": "Corrected name",
+            "status": MaintenanceStatusChoices.RE_SCHEDULED,
+            "start_time": "2031-03-01 10:00:00",
+            "end_time": "2031-03-01 12:00:00",
+            "ack": True,
+            "description": "Corrected by hand",
+        }
+        cls.bulk_edit_data = {"ack": True}
+
+
+class CircuitImpactViewTest(
+    ViewTestCases.GetObjectViewTestCase,
+    ViewTestCases.GetObjectChangelogViewTestCase,
+    ViewTestCases.GetObjectNotesViewTestCase,
+    ViewTestCases.CreateObjectViewTestCase,
+    ViewTestCases.EditObjectViewTestCase,
+    ViewTestCases.DeleteObjectViewTestCase,
+    ViewTestCases.ListObjectsViewTestCase,
+    ViewTestCases.BulkEditObjectsViewTestCase,
+    ViewTestCases.BulkDeleteObjectsViewTestCase,
+):
+    model = CircuitImpact
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+        cls.form_data = {
+            "maintenance": cls.data.maintenances[2].pk,
+            "circuit": cls.data.circuits[5].pk,
+            "impact": ImpactChoices.REDUCED_REDUNDANCY,
+        }
+        cls.update_data = {
+            "maintenance": cls.data.maintenances[0].pk,
+            "circuit": cls.data.circuits[0].pk,
+            "impact": ImpactChoices.NO_IMPACT,
+        }
+        cls.bulk_edit_data = {"impact": ImpactChoices.DEGRADED}
+
+
+class NoteViewTest(
+    ViewTestCases.GetObjectViewTestCase,
+    ViewTestCases.GetObjectChangelogViewTestCase,
+    ViewTestCases.GetObjectNotesViewTestCase,
+    ViewTestCases.CreateObjectViewTestCase,
+    ViewTestCases.EditObjectViewTestCase,
+    ViewTestCases.DeleteObjectViewTestCase,
+    ViewTestCases.ListObjectsViewTestCase,
+    ViewTestCases.BulkEditObjectsViewTestCase,
+    ViewTestCases.BulkDeleteObjectsViewTestCase,
+):
+    model = Note
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+        cls.form_data = {
+            "maintenance": cls.data.maintenances[1].pk,
+            "title": "Operator remark",
+            "level": NoteLevelChoices.INFO,
+            "comment": "Checked with the provider.",
+        }
+        cls.bulk_edit_data = {"level": NoteLevelChoices.WARNING}
+
+
+class NotificationSourceViewTest(
+    ViewTestCases.GetObjectViewTestCase,
+    ViewTestCases.GetObjectChangelogViewTestCase,
+    ViewTestCases.GetObjectNotesViewTestCase,
+    ViewTestCases.EditObjectViewTestCase,
+    ViewTestCases.ListObjectsViewTestCase,
+):
+    model = NotificationSource
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+        cls.update_data = {"providers": [cls.data.providers[2].pk]}
+
+
+class RawNotificationViewTest(ViewTestCases.GetObjectViewTestCase, ViewTestCases.ListObjectsViewTestCase):
+    model = RawNotification
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+
+
+@override_settings(EXEMPT_VIEW_PERMISSIONS=["*"])
+class PageContentTest(TestCase):
+    """What the pages show, beyond the generic checks."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.user.is_superuser = True
+        self.user.save()
+        self.client.force_login(self.user)
+
+    def test_maintenance_list(self) -> None:
+        response = self.client.get(reverse(f"{PREFIX}:circuitmaintenance_list"))
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        for maintenance in self.data.maintenances:
+            self.assertIn(maintenance.name, body)
+        self.assertIn('class="badge bg-warning"', body)  # CONFIRMED
+        self.assertIn("Confirmed", body)
+
+    def test_maintenance_list_filtered(self) -> None:
+        url = reverse(f"{PREFIX}:circuitmaintenance_list")
+        response = self.client.get(url, {"circuit": "CM-CID-3"})
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        self.assertIn("Planned work 0", body)
+        self.assertNotIn("Planned work 1", body)
+
+    def test_maintenance_detail_shows_windows_circuits_notes_notifications(self) -> None:
+        maintenance = self.data.maintenances[0]
+        response = self.client.get(maintenance.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        # Both windows, in UTC.
+        self.assertIn("2030-01-10 22:00 UTC", body)
+        self.assertIn("2030-01-11 02:00 UTC", body)
+        second = T0 + timedelta(days=7)
+        self.assertIn(second.strftime("%Y-%m-%d %H:%M UTC"), body)
+        self.assertIn("4h 00m", body)
+        # Circuits with their impact.
+        self.assertIn("CM-CID-0", body)
+        self.assertIn("CM-CID-3", body)
+        self.assertIn("Degraded", body)
+        # Notes and notifications.
+        self.assertIn("Unknown circuit GHOST-1", body)
+        self.assertIn(self.data.raw_notifications[0].get_absolute_url(), body)
+        self.assertIn("noc@provider-a.example", body)
+        # The subject holds a script tag: escaped, never live.
+        self.assertNotIn("<script>alert(1)</script>", body)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", body)
+        self.assertIn("GHOST-1", body)
+
+    def test_raw_notification_detail_is_escaped_plain_text(self) -> None:
+        raw = self.data.raw_notifications[0]
+        response = self.client.get(raw.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        self.assertNotIn("<script>alert(1)</script>", body)
+        self.assertNotIn("<script>alert(3)</script>", body)
+        self.assertNotIn('<img src=x onerror="alert(2)">', body)
+        self.assertNotIn("<h1>Planned work</h1>", body)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", body)
+        self.assertIn("&lt;h1&gt;Planned work&lt;/h1&gt;", body)
+        self.assertIn("&lt;img src=x onerror=&quot;alert(2)&quot;&gt;", body)
+        # UTF-8 decoded, undecodable bytes replaced.
+        self.assertIn("café", body)
+        self.assertIn("\ufffd", body)
+        # The parsed notification: link to the maintenance and the parser's JSON, escaped.
+        self.assertIn(self.data.maintenances[0].get_absolute_url(), body)
+        self.assertIn("&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;alert(3)&lt;/script&gt;", body)
+        self.assertIn("&quot;status&quot;: &quot;CONFIRMED&quot;", body)
+
+    def test_raw_notification_is_read_only(self) -> None:
+        for action in ("add", "edit", "delete", "bulk_edit", "bulk_delete", "import"):
+            with self.assertRaises(NoReverseMatch):
+                reverse(f"{PREFIX}:rawnotification_{action}")
+        for action in ("edit", "delete"):
+            with self.assertRaises(NoReverseMatch):
+                reverse(f"{PREFIX}:rawnotification_{action}", kwargs={"pk": self.data.raw_notifications[0].pk})
+
+    def test_notification_source_has_no_create_or_delete(self) -> None:
+        for action in ("add", "bulk_delete", "import"):
+            with self.assertRaises(NoReverseMatch):
+                reverse(f"{PREFIX}:notificationsource_{action}")
+        with self.assertRaises(NoReverseMatch):
+            reverse(f"{PREFIX}:notificationsource_delete", kwargs={"pk": self.data.sources[0].pk})
+
+    def test_notification_source_detail(self) -> None:
+        source = self.data.sources[1]
+        source.cursor = {"uidvalidity": 42, "last_uid": 17}
+        source.last_error = "Login <failed>"
+        source.validated_save()
+        response = self.client.get(reverse(f"{PREFIX}:notificationsource", kwargs={"pk": source.pk}))
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        self.assertIn("Mailbox two", body)
+        self.assertIn("CM Provider A", body)
+        self.assertIn("CM Provider B", body)
+        self.assertIn("uidvalidity", body)
+        self.assertIn("Login &lt;failed&gt;", body)
+        self.assertIn(f"{reverse(f'{PREFIX}:rawnotification_list')}?source={source.pk}", body)
+
+    def test_notification_source_edit_changes_providers_only(self) -> None:
+        source = self.data.sources[1]
+        url = reverse(f"{PREFIX}:notificationsource_edit", kwargs={"pk": source.pk})
+        response = self.client.post(
+            url, {"providers": [self.data.providers[2].pk], "name": "Renamed", "source_type": "x"}, follow=True
+        )
+        self.assertHttpStatus(response, 200)
+        source.refresh_from_db()
+        self.assertEqual(list(source.providers.all()), [self.data.providers[2]])
+        self.assertEqual(source.name, "Mailbox two")
+        self.assertEqual(source.source_type, "imap")
+
+    def test_maintenance_edit_keeps_identity(self) -> None:
+        maintenance = self.data.maintenances[1]
+        url = reverse(f"{PREFIX}:circuitmaintenance_edit", kwargs={"pk": maintenance.pk})
+        response = self.client.get(url)
+        self.assertHttpStatus(response, 200)
+        self.assertNotIn('name="maintenance_id"', response.content.decode())
+        data = {
+            "name": "Acked",
+            "status": maintenance.status,
+            "start_time": "2030-01-11 22:00:00",
+            "end_time": "2030-01-19 00:00:00",
+            "ack": "on",
+            "provider": self.data.providers[2].pk,
+            "maintenance_id": "HIJACKED",
+        }
+        self.client.post(url, data, follow=True)
+        maintenance.refresh_from_db()
+        self.assertTrue(maintenance.ack)
+        self.assertEqual(maintenance.name, "Acked")
+        self.assertEqual(maintenance.maintenance_id, "CM-MAINT-1")
+        self.assertEqual(maintenance.provider, self.data.providers[1])
+
+    def test_raw_notification_list_filtered_by_outcome(self) -> None:
+        response = self.client.get(reverse(f"{PREFIX}:rawnotification_list"), {"outcome": "unknown-provider"})
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        self.assertIn("Lunch?", body)
+        self.assertNotIn("Tentative maintenance", body)
+
+    def test_circuit_and_provider_pages_show_upcoming_maintenances(self) -> None:
+        circuit = self.data.circuits[3]
+        response = self.client.get(circuit.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        self.assertIn("Upcoming maintenances", body)
+        self.assertIn(self.data.maintenances[0].get_absolute_url(), body)
+        response = self.client.get(self.data.providers[1].get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        self.assertIn("Upcoming maintenances", body)
+        self.assertIn(self.data.maintenances[1].get_absolute_url(), body)
+        self.assertNotIn(self.data.maintenances[0].get_absolute_url(), body)
