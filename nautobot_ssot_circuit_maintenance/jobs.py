@@ -12,6 +12,7 @@ from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
 from .ingest import MailIngest
+from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
 from .setup import sync_sources_from_config
 
@@ -74,7 +75,11 @@ class CircuitMaintenanceDataSource(DataSource):
 
     def run(self, *args, **kwargs):
         self.selected_sources = kwargs.get("sources")
-        super().run(*args, **kwargs)
+        if kwargs.get("dryrun", True):
+            super().run(*args, **kwargs)
+        else:
+            with sync_lock():
+                super().run(*args, **kwargs)
         self._report()
 
     def _sources(self) -> list[NotificationSource]:

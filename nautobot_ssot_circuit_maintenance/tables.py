@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils.html import format_html
 from nautobot.apps.tables import (
     BaseTable,
     BooleanColumn,
@@ -98,6 +99,12 @@ class CircuitImpactTable(BaseTable):
             "actions",
         )
         default_columns = ("pk", "maintenance", "circuit", "impact", "start_time", "end_time", "actions")
+
+    def render_maintenance_status(self, record: CircuitImpact) -> str:
+        maintenance = record.maintenance
+        return format_html(
+            '<span class="badge bg-{}">{}</span>', maintenance.get_status_class(), maintenance.get_status_display()
+        )
 
 
 class NoteTable(BaseTable):

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from datetime import datetime, timezone
 
-from nautobot.apps.testing import TestCase
+from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.fold import STATUS_PROGRESS
 from nautobot_ssot_circuit_maintenance.models import (
@@ -57,7 +57,7 @@ class DovecotTestMixin(JobTestMixin):
         return source
 
 
-class CorpusThroughImapTestCase(DovecotTestMixin, TestCase):
+class CorpusThroughImapTestCase(DovecotTestMixin, TransactionTestCase):
     def test_whole_corpus(self):
         create_providers_and_circuits()
         messages = corpus_messages()
@@ -128,7 +128,7 @@ class CorpusThroughImapTestCase(DovecotTestMixin, TestCase):
             client.logout()
 
 
-class MailboxFailureTestCase(DovecotTestMixin, TestCase):
+class MailboxFailureTestCase(DovecotTestMixin, TransactionTestCase):
     def setUp(self):
         super().setUp()
         create_providers_and_circuits()
@@ -196,4 +196,30 @@ class MailboxFailureTestCase(DovecotTestMixin, TestCase):
                 self.assertEqual(result.status, "SUCCESS", self.job_log(result))
         self.assertEqual(RawNotification.objects.count(), len(names))
         self.assertEqual(CircuitMaintenance.objects.filter(maintenance_id="1234567").get().status, "CONFIRMED")
-        self.assertEqual(CircuitMaintenance.objects.count(), 5)
+        self.assertEqual(CircuitMaintenance.objects.count(), 6)
+
+
+class ImapCursorTestCase(DovecotTestMixin, TransactionTestCase):
+    def test_uidvalidity_change_rescans_without_duplicates(self):
+        create_providers_and_circuits()
+        messages = {name: raw for name, raw, _ in corpus_messages()}
+        folder = "Renumbered"
+        self.dovecot.append(ACCOUNT, messages["zayo4"], folder=folder)
+        with self.configured([self.imap_source(folder=folder)]):
+            result, sync = self.run_sync(dryrun=True)
+            self.assertEqual(sync.summary["create"], 1)
+            source = NotificationSource.objects.get(name="IMAP")
+            self.assertEqual(source.cursor, {}, "a dry run moves no cursor")
+            self.run_sync()
+            source.refresh_from_db()
+            old_validity = source.cursor["uidvalidity"]
+            new_validity = self.dovecot.set_uidvalidity_change(ACCOUNT, folder)
+            self.assertNotEqual(old_validity, new_validity)
+            self.dovecot.append(ACCOUNT, messages["gtt7"], folder=folder)
+            result, sync = self.run_sync()
+            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        source.refresh_from_db()
+        self.assertEqual(source.cursor["uidvalidity"], new_validity)
+        self.assertEqual(RawNotification.objects.count(), 2)
+        self.assertEqual(sync.summary["create"], 1)
+        self.assertEqual(CircuitMaintenance.objects.count(), 2)

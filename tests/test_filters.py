@@ -38,14 +38,14 @@ class CircuitMaintenanceFilterSetTest(FilterTestCases.FilterTestCase):
 
     def test_ack(self) -> None:
         self.assertEqual(self.filterset({"ack": True}, self.queryset).qs.count(), 1)
-        self.assertEqual(self.filterset({"ack": False}, self.queryset).qs.count(), 2)
+        self.assertEqual(self.filterset({"ack": False}, self.queryset).qs.count(), 3)
 
     def test_time_ranges(self) -> None:
         after = (T0 + timedelta(hours=12)).isoformat()
-        self.assertEqual(self.filterset({"start_time__gte": [after]}, self.queryset).qs.count(), 2)
+        self.assertEqual(self.filterset({"start_time__gte": [after]}, self.queryset).qs.count(), 3)
         self.assertEqual(self.filterset({"start_time__lte": [after]}, self.queryset).qs.count(), 1)
         self.assertEqual(
-            self.filterset({"end_time__gte": [(T0 + timedelta(days=8)).isoformat()]}, self.queryset).qs.count(), 2
+            self.filterset({"end_time__gte": [(T0 + timedelta(days=8)).isoformat()]}, self.queryset).qs.count(), 3
         )
 
     def test_has_unresolved_circuit_ids(self) -> None:
@@ -53,7 +53,7 @@ class CircuitMaintenanceFilterSetTest(FilterTestCases.FilterTestCase):
             list(self.filterset({"has_unresolved_circuit_ids": True}, self.queryset).qs),
             [self.data.maintenances[0]],
         )
-        self.assertEqual(self.filterset({"has_unresolved_circuit_ids": False}, self.queryset).qs.count(), 2)
+        self.assertEqual(self.filterset({"has_unresolved_circuit_ids": False}, self.queryset).qs.count(), 3)
 
     def test_q(self) -> None:
         self.assertEqual(self.filterset({"q": "CM-MAINT-1"}, self.queryset).qs.get(), self.data.maintenances[1])

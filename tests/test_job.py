@@ -6,7 +6,7 @@ import itertools
 import json
 from datetime import datetime, timezone
 
-from nautobot.apps.testing import TestCase
+from nautobot.apps.testing import TransactionTestCase
 from nautobot.circuits.models import Circuit, Provider
 from nautobot_ssot.models import SyncLogEntry
 
@@ -46,7 +46,7 @@ def snapshot() -> list[tuple]:
     return rows
 
 
-class SyncJobTestCase(JobTestMixin, TestCase):
+class SyncJobTestCase(JobTestMixin, TransactionTestCase):
     def setUp(self):
         super().setUp()
         self.providers = create_providers_and_circuits()
@@ -272,7 +272,7 @@ class SyncJobTestCase(JobTestMixin, TestCase):
         self.assertEqual(job.name, "Circuit Maintenance notifications → Nautobot")
 
 
-class ProcessingOrderTestCase(JobTestMixin, TestCase):
+class ProcessingOrderTestCase(JobTestMixin, TransactionTestCase):
     """Every permutation of one maintenance's notices, each delivered in its own run."""
 
     def test_all_permutations_of_three_notices(self):
@@ -296,7 +296,7 @@ class ProcessingOrderTestCase(JobTestMixin, TestCase):
         self.assertEqual(len(crown[7]), 2)
 
 
-class ImpactRecordsTestCase(JobTestMixin, TestCase):
+class ImpactRecordsTestCase(JobTestMixin, TransactionTestCase):
     def test_impacts_follow_the_newest_notice(self):
         create_providers_and_circuits()
         folder = MailFolder()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
@@ -19,6 +19,7 @@ from nautobot_ssot_circuit_maintenance.models import (
 from tests.ui_data import T0, build_ui_data
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+HTMX = {"HX-Request": "true"}  # list pages load their table through HTMX
 
 
 class CircuitMaintenanceViewTest(ViewTestCases.PrimaryObjectViewTestCase):
@@ -33,16 +34,16 @@ class CircuitMaintenanceViewTest(ViewTestCases.PrimaryObjectViewTestCase):
             "maintenance_id": "CM-MANUAL-1",
             "name": "Entered by hand",
             "status": MaintenanceStatusChoices.CONFIRMED,
-            "start_time": "2031-02-01 10:00:00",
-            "end_time": "2031-02-01 12:00:00",
+            "start_time": datetime(2031, 2, 1, 10, 0, tzinfo=timezone.utc),
+            "end_time": datetime(2031, 2, 1, 12, 0, tzinfo=timezone.utc),
             "ack": True,
             "description": "Manual entry",
         }
         cls.update_data = {
             "name": "Corrected name",
             "status": MaintenanceStatusChoices.RE_SCHEDULED,
-            "start_time": "2031-03-01 10:00:00",
-            "end_time": "2031-03-01 12:00:00",
+            "start_time": datetime(2031, 3, 1, 10, 0, tzinfo=timezone.utc),
+            "end_time": datetime(2031, 3, 1, 12, 0, tzinfo=timezone.utc),
             "ack": True,
             "description": "Corrected by hand",
         }
@@ -71,8 +72,8 @@ class CircuitImpactViewTest(
             "impact": ImpactChoices.REDUCED_REDUNDANCY,
         }
         cls.update_data = {
-            "maintenance": cls.data.maintenances[0].pk,
-            "circuit": cls.data.circuits[0].pk,
+            "maintenance": cls.data.maintenances[3].pk,
+            "circuit": cls.data.circuits[4].pk,
             "impact": ImpactChoices.NO_IMPACT,
         }
         cls.bulk_edit_data = {"impact": ImpactChoices.DEGRADED}
@@ -141,7 +142,7 @@ class PageContentTest(TestCase):
         self.client.force_login(self.user)
 
     def test_maintenance_list(self) -> None:
-        response = self.client.get(reverse(f"{PREFIX}:circuitmaintenance_list"))
+        response = self.client.get(reverse(f"{PREFIX}:circuitmaintenance_list"), headers=HTMX)
         self.assertHttpStatus(response, 200)
         body = response.content.decode()
         for maintenance in self.data.maintenances:
@@ -151,7 +152,7 @@ class PageContentTest(TestCase):
 
     def test_maintenance_list_filtered(self) -> None:
         url = reverse(f"{PREFIX}:circuitmaintenance_list")
-        response = self.client.get(url, {"circuit": "CM-CID-3"})
+        response = self.client.get(url, {"circuit": "CM-CID-3"}, headers=HTMX)
         self.assertHttpStatus(response, 200)
         body = response.content.decode()
         self.assertIn("Planned work 0", body)
@@ -266,7 +267,9 @@ class PageContentTest(TestCase):
         self.assertEqual(maintenance.provider, self.data.providers[1])
 
     def test_raw_notification_list_filtered_by_outcome(self) -> None:
-        response = self.client.get(reverse(f"{PREFIX}:rawnotification_list"), {"outcome": "unknown-provider"})
+        response = self.client.get(
+            reverse(f"{PREFIX}:rawnotification_list"), {"outcome": "unknown-provider"}, headers=HTMX
+        )
         self.assertHttpStatus(response, 200)
         body = response.content.decode()
         self.assertIn("Lunch?", body)
@@ -277,11 +280,11 @@ class PageContentTest(TestCase):
         response = self.client.get(circuit.get_absolute_url())
         self.assertHttpStatus(response, 200)
         body = response.content.decode()
-        self.assertIn("Upcoming maintenances", body)
+        self.assertIn("upcoming maintenances", body.lower())
         self.assertIn(self.data.maintenances[0].get_absolute_url(), body)
         response = self.client.get(self.data.providers[1].get_absolute_url())
         self.assertHttpStatus(response, 200)
         body = response.content.decode()
-        self.assertIn("Upcoming maintenances", body)
+        self.assertIn("upcoming maintenances", body.lower())
         self.assertIn(self.data.maintenances[1].get_absolute_url(), body)
         self.assertNotIn(self.data.maintenances[0].get_absolute_url(), body)

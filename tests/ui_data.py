@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from django.apps import apps
 from nautobot.circuits.models import Circuit, CircuitType, Provider
+from nautobot.extras import management
 from nautobot.extras.models import Status
 
 from nautobot_ssot_circuit_maintenance.choices import (
@@ -50,6 +52,8 @@ class UIData:
 
 def build_ui_data() -> UIData:
     """Three providers, circuits, sources, maintenances (with impacts and notes) and notifications."""
+    # A TransactionTestCase earlier in a --keepdb run truncates the statuses migrations created.
+    management.populate_status_choices(apps, None)
     status = Status.objects.get_for_model(Circuit).first()
     providers = [Provider.objects.create(name=f"CM Provider {letter}") for letter in "ABC"]
     circuit_type = CircuitType.objects.create(name="CM Transit")
@@ -91,6 +95,17 @@ def build_ui_data() -> UIData:
                 unresolved_circuit_ids=["GHOST-1"] if i == 0 else [],
             )
         )
+    # Cancelled, with no circuits and no windows recorded.
+    maintenances.append(
+        CircuitMaintenance.objects.create(
+            provider=providers[0],
+            maintenance_id="CM-MAINT-3",
+            name="Planned work 3",
+            status=MaintenanceStatusChoices.CANCELLED,
+            start_time=T0 + timedelta(days=30),
+            end_time=T0 + timedelta(days=30, hours=2),
+        )
+    )
     impacts = [
         CircuitImpact.objects.create(maintenance=maintenances[0], circuit=circuits[0], impact=ImpactChoices.OUTAGE),
         CircuitImpact.objects.create(maintenance=maintenances[0], circuit=circuits[3], impact=ImpactChoices.DEGRADED),
@@ -103,6 +118,7 @@ def build_ui_data() -> UIData:
         ),
         Note.objects.create(maintenance=maintenances[1], title="Called the NOC", comment="They confirmed."),
         Note.objects.create(maintenance=maintenances[2], title="Done", comment="All good."),
+        Note.objects.create(maintenance=maintenances[3], title="Cancelled by the provider"),
     ]
     raws = [
         RawNotification.objects.create(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nautobot.apps.api import BaseModelSerializer, NautobotModelSerializer, TaggedModelSerializerMixin
 from rest_framework import serializers
 
@@ -21,6 +23,12 @@ class CircuitMaintenanceSerializer(NautobotModelSerializer, TaggedModelSerialize
     class Meta:
         model = CircuitMaintenance
         fields = "__all__"
+
+    def validate_windows(self, value: Any) -> Any:
+        return _drop_blank_items(value)
+
+    def validate_unresolved_circuit_ids(self, value: Any) -> Any:
+        return _drop_blank_items(value)
 
 
 class CircuitImpactSerializer(NautobotModelSerializer):
@@ -67,6 +75,13 @@ class ParsedNotificationSerializer(BaseModelSerializer):
     class Meta:
         model = ParsedNotification
         fields = "__all__"
+
+
+def _drop_blank_items(value: Any) -> Any:
+    """A CSV round trip turns an empty JSON list into `[""]`: read that back as `[]`."""
+    if isinstance(value, list):
+        return [item for item in value if item not in ("", None)]
+    return value
 
 
 def raw_as_text(raw: bytes | memoryview | None) -> str:

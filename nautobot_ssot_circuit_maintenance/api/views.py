@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from .. import filters
 from ..models import (
@@ -40,7 +45,15 @@ class NotificationSourceViewSet(NautobotModelViewSet):
     queryset = NotificationSource.objects.all()
     serializer_class = serializers.NotificationSourceSerializer
     filterset_class = filters.NotificationSourceFilterSet
-    http_method_names = ["get", "put", "patch", "head", "options"]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise MethodNotAllowed(request.method, detail="Notification sources are defined in PLUGINS_CONFIG.")
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise MethodNotAllowed(request.method, detail="Notification sources are defined in PLUGINS_CONFIG.")
+
+    def bulk_destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise MethodNotAllowed(request.method, detail="Notification sources are defined in PLUGINS_CONFIG.")
 
 
 class RawNotificationViewSet(ReadOnlyModelViewSet):
