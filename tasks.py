@@ -156,3 +156,10 @@ def tests(c, keepdb=True):
     check_migrations(c)
     unittest(c, keepdb=keepdb)
     print("All checks passed.")
+
+
+@task(help={"count": "mails in the backlog", "memory": "trace peak Python memory (slower)"})
+def benchmark(c, count=5000, memory=False):
+    """First sync of a backlog vs the parser alone; SQL per mail; a run with no new mail (demo database)."""
+    check_services()
+    c.run(f"{PYTHON} {ROOT / 'development' / 'benchmark.py'} --count {count} {'--memory' if memory else ''}")

@@ -17,14 +17,14 @@ from ..changes import describe_create, describe_update, resets_ack
 from ..models import MaintenanceModel, circuit_entry, split_circuit_entry, window_entry
 
 
-def _unknown_cid_note(maintenance: CircuitMaintenance, cid: str) -> Note:
+def _unknown_cid_note(maintenance: CircuitMaintenance, cid: str, provider_name: str) -> Note:
     return Note(
         maintenance=maintenance,
         title=f"Unknown circuit ID {cid}",
         level=NoteLevelChoices.WARNING,
         comment=(
             f"A notification names circuit ID {cid!r}, which is not a circuit of provider "
-            f"{maintenance.provider.name} in Nautobot. Create the circuit and the next sync links it."
+            f"{provider_name} in Nautobot. Create the circuit and the next sync links it."
         ),
     )
 
@@ -47,9 +47,10 @@ class NautobotMaintenance(MaintenanceModel):
                     unresolved_circuit_ids=attrs["unresolved_circuit_ids"],
                 )
                 record.save()
-                adapter.write_circuits(record, attrs["circuits"])
-                for cid in attrs["unresolved_circuit_ids"]:
-                    _unknown_cid_note(record, cid).save()
+                adapter.write_circuits(record, attrs["circuits"], created=True)
+                Note.objects.bulk_create(
+                    [_unknown_cid_note(record, cid, ids["provider"]) for cid in attrs["unresolved_circuit_ids"]]
+                )
         except (ValidationError, DatabaseError) as error:
             raise ObjectNotCreated(f"{ids['provider']} {ids['maintenance_id']}: {error}") from error
         model = super().create(adapter=adapter, ids=ids, attrs=attrs)
@@ -77,7 +78,7 @@ class NautobotMaintenance(MaintenanceModel):
                 if "unresolved_circuit_ids" in attrs:
                     known_titles = set(record.maintenance_notes.values_list("title", flat=True))
                     for cid in attrs["unresolved_circuit_ids"]:
-                        note = _unknown_cid_note(record, cid)
+                        note = _unknown_cid_note(record, cid, self.provider)
                         if note.title not in known_titles:
                             note.save()
         except (ValidationError, DatabaseError) as error:
@@ -145,21 +146,32 @@ class NautobotAdapter(Adapter):
             self.add(model)
             self.records[model.get_unique_id()] = record
 
-    def write_circuits(self, record: CircuitMaintenance, entries: list[str]) -> None:
-        """Make the maintenance's CircuitImpacts match `entries` ("cid|IMPACT")."""
+    def write_circuits(self, record: CircuitMaintenance, entries: list[str], created: bool = False) -> None:
+        """Make the maintenance's CircuitImpacts match `entries` ("cid|IMPACT").
+
+        Written in bulk: the sync's log entry for the maintenance already says which circuits changed.
+        """
         wanted = {
             self.circuit_pks[(record.provider_id, cid)]: impact for cid, impact in map(split_circuit_entry, entries)
         }
-        existing = {impact.circuit_id: impact for impact in CircuitImpact.objects.filter(maintenance=record)}
+        existing = {} if created else {i.circuit_id: i for i in CircuitImpact.objects.filter(maintenance=record)}
+        stale = [impact.pk for circuit_pk, impact in existing.items() if circuit_pk not in wanted]
+        if stale:
+            CircuitImpact.objects.filter(pk__in=stale).delete()
+        changed = []
         for circuit_pk, impact in existing.items():
-            if circuit_pk not in wanted:
-                impact.delete()
-            elif impact.impact != wanted[circuit_pk]:
+            if circuit_pk in wanted and impact.impact != wanted[circuit_pk]:
                 impact.impact = wanted[circuit_pk]
-                impact.save()
-        for circuit_pk, impact in wanted.items():
-            if circuit_pk not in existing:
-                CircuitImpact(maintenance=record, circuit_id=circuit_pk, impact=impact).save()
+                changed.append(impact)
+        if changed:
+            CircuitImpact.objects.bulk_update(changed, ["impact"])
+        new = [
+            CircuitImpact(maintenance=record, circuit_id=circuit_pk, impact=impact)
+            for circuit_pk, impact in wanted.items()
+            if circuit_pk not in existing
+        ]
+        if new:
+            CircuitImpact.objects.bulk_create(new)
 
 
 def _window_times(window: dict[str, str]):
