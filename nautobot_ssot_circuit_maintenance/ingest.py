@@ -6,8 +6,8 @@ Nothing here writes until `commit()`; a dry run never calls it.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,7 +23,7 @@ from .fold import MaintenanceState, Notice, fold, is_out_of_sequence, normalize_
 from .parsing import ParsedMessage, process_message
 from .providers import SenderDirectory
 from .sources import get_source
-from .sources.base import SourceError, SourceSettings
+from .sources.base import FetchBatch, MailboxSource, SourceError, SourceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +32,26 @@ MaintenanceKey = tuple[Any, str]  # (provider pk, maintenance_id)
 
 @dataclass
 class SourceRun:
-    """What one source gave this run."""
+    """What one source gives this run: the current chunk's messages, and totals over the whole run."""
 
     source: Any  # NotificationSource
     settings: SourceSettings | None
     messages: list[ParsedMessage] = field(default_factory=list)
+    # The cursor that is true once everything fetched so far is committed.
     cursor: dict | None = None
     fetched: int = 0
+    new: int = 0
     duplicates: int = 0
     error: str = ""
+    done: bool = False
+    mailbox: MailboxSource | None = field(default=None, repr=False)
+    batches: Iterator[FetchBatch] | None = field(default=None, repr=False)
+    directory: SenderDirectory | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self.mailbox is not None:
+            self.mailbox.close()
+        self.mailbox = self.batches = None
 
 
 @dataclass
@@ -61,62 +72,104 @@ def normalized_cid_expression():
 
 
 class MailIngest:
-    def __init__(self, sources: Iterable[Any], *, now: datetime | None = None):
+    """Fetch, parse and fold the new mail of some sources, one chunk at a time.
+
+    With a `chunk_size`, each `fetch()` reads at most about that many messages (whole batches), so
+    memory stays bounded however large the backlog; call it again until `exhausted`.
+    """
+
+    def __init__(self, sources: Iterable[Any], *, now: datetime | None = None, chunk_size: int | None = None):
         self.now = now or dj_timezone.now()
         self.settings = app_settings()
+        self.chunk_size = chunk_size
         configured = {settings.name: settings for settings in source_settings()}
         self.runs = [SourceRun(source=source, settings=configured.get(source.name)) for source in sources]
+        self.exhausted = False
+        self.outcomes: Counter[str] = Counter()
+        self.provider_names: dict[Any, str] = {}
+        self._seen_keys: set[str] = set()
+        self._start_chunk()
+
+    def _start_chunk(self) -> None:
         self.maintenances: dict[MaintenanceKey, ResolvedMaintenance] = {}
-        # key → the parsed messages of this run that speak about it
+        # key → the parsed messages of this chunk that speak about it
         self._new_notices: dict[MaintenanceKey, list[tuple[ParsedMessage, Notice]]] = defaultdict(list)
         self.circuit_pks: dict[tuple[Any, str], Any] = {}
-        self.provider_names: dict[Any, str] = {}
+        for run in self.runs:
+            run.messages = []
 
     # -- fetch and parse -------------------------------------------------------------------------------
     def fetch(self) -> None:
-        seen_keys: set[str] = set()
+        """Read the next chunk of new mail from the sources, in order."""
+        self._start_chunk()
+        budget = self.chunk_size or None
         for run in self.runs:
+            if run.done:
+                continue
             if run.settings is None:
                 run.error = f"source {run.source.name!r} is not in PLUGINS_CONFIG any more"
+                run.done = True
                 continue
-            self._fetch_source(run, seen_keys)
+            read = self._fetch_source(run, budget)
+            if budget is not None:
+                budget -= read
+                if budget <= 0:
+                    break
+        self.exhausted = all(run.done for run in self.runs)
 
-    def _fetch_source(self, run: SourceRun, seen_keys: set[str]) -> None:
-        from .models import RawNotification
+    def close(self) -> None:
+        for run in self.runs:
+            run.close()
 
-        providers = run.source.providers.values_list("pk", "name", "_custom_field_data")
-        directory = SenderDirectory(providers)
+    def _open(self, run: SourceRun) -> None:
+        providers = list(run.source.providers.values_list("pk", "name", "_custom_field_data"))
+        run.directory = SenderDirectory(providers)
         for pk, name, _ in providers:
             self.provider_names[pk] = name
-        days = self.settings["raw_notification_initial_days_since"]
-        since = self.now - timedelta(days=days)
-        size_limit = self.settings["raw_notification_size"]
+        since = self.now - timedelta(days=self.settings["raw_notification_initial_days_since"])
+        run.mailbox = get_source(run.settings)
+        run.batches = run.mailbox.fetch(run.source.cursor or None, since)
+
+    def _fetch_source(self, run: SourceRun, budget: int | None) -> int:
+        """Read whole batches until the budget is spent or the source has no more; return messages read."""
+        read = 0
         try:
-            with get_source(run.settings) as mailbox:
-                for batch in mailbox.fetch(run.source.cursor or None, since):
-                    parsed = [
-                        process_message(
-                            message,
-                            directory=directory,
-                            source_header=run.settings.source_header,
-                            raw_size_limit=size_limit,
-                        )
-                        for message in batch.messages
-                    ]
-                    keys = {message.message_key for message in parsed}
-                    stored = set(
-                        RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True)
-                    )
-                    for message in parsed:
-                        if message.message_key in stored or message.message_key in seen_keys:
-                            run.duplicates += 1
-                            continue
-                        seen_keys.add(message.message_key)
-                        run.messages.append(message)
-                    run.fetched += len(batch.messages)
-                    run.cursor = batch.cursor
+            if run.batches is None:
+                self._open(run)
+            for batch in run.batches:
+                self._take_batch(run, batch)
+                read += len(batch.messages)
+                if budget is not None and read >= budget:
+                    return read
         except SourceError as error:
             run.error = str(error)
+        run.done = True
+        run.close()
+        return read
+
+    def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
+        from .models import RawNotification
+
+        parsed = [
+            process_message(
+                message,
+                directory=run.directory,
+                source_header=run.settings.source_header,
+                raw_size_limit=self.settings["raw_notification_size"],
+            )
+            for message in batch.messages
+        ]
+        keys = {message.message_key for message in parsed}
+        stored = set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
+        for message in parsed:
+            if message.message_key in stored or message.message_key in self._seen_keys:
+                run.duplicates += 1
+                continue
+            self._seen_keys.add(message.message_key)
+            run.messages.append(message)
+            run.new += 1
+        run.fetched += len(batch.messages)
+        run.cursor = batch.cursor
 
     # -- fold ------------------------------------------------------------------------------------------
     def fold(self) -> None:
@@ -169,6 +222,7 @@ class MailIngest:
                 if is_out_of_sequence(notice, history[key]):
                     message.outcome = OutcomeChoices.OUT_OF_SEQUENCE
         self._resolve(states)
+        self.outcomes.update(message.outcome for message in self.messages)
 
     def _keys_with_newly_known_circuits(self) -> set[MaintenanceKey]:
         from nautobot.circuits.models import Circuit
@@ -244,10 +298,8 @@ class MailIngest:
         return [run.error for run in self.runs if run.error]
 
     def outcome_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for message in self.messages:
-            counts[message.outcome] += 1
-        return dict(sorted(counts.items()))
+        """Outcomes of every message folded so far in this run."""
+        return dict(sorted(self.outcomes.items()))
 
     def commit(self) -> None:
         """Store the new notifications, link them to their maintenances, then move the cursors.

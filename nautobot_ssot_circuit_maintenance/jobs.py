@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
+
 from diffsync.enum import DiffSyncFlags
 from django.db import transaction
 from django.urls import reverse
@@ -17,6 +20,9 @@ from .models import CircuitMaintenance, NotificationSource
 from .setup import sync_sources_from_config
 
 name = "Circuit Maintenance"  # Job grouping in the UI
+
+# Messages per chunk of a real run: bounds memory however large the backlog.
+CHUNK_MESSAGES = 500
 
 
 class SourceFailure(RuntimeError):
@@ -47,6 +53,8 @@ class CircuitMaintenanceDataSource(DataSource):
         # Mail never deletes a maintenance; unchanged records are not logged one by one.
         self.diffsync_flags = DiffSyncFlags.CONTINUE_ON_FAILURE | DiffSyncFlags.SKIP_UNMATCHED_DST
         self.ingest: MailIngest | None = None
+        self._summary: Counter[str] = Counter()
+        self._diff: dict = {}
 
     @classmethod
     def data_mappings(cls):
@@ -89,8 +97,38 @@ class CircuitMaintenanceDataSource(DataSource):
         chosen = list(self.selected_sources) if self.selected_sources else NotificationSource.objects.all()
         return [source for source in chosen if source.name in configured]
 
+    def sync_data(self, memory_profiling):
+        """Sync the backlog chunk by chunk: each chunk is diffed, written and committed with its cursors.
+
+        A dry run cannot commit, so it reads everything in one chunk to show the whole diff.
+        """
+        self.ingest = MailIngest(self._sources(), chunk_size=None if self.dryrun else CHUNK_MESSAGES)
+        timings: dict[str, timedelta] = {}
+        try:
+            while True:
+                super().sync_data(memory_profiling)
+                for name in ("source_load_time", "target_load_time", "diff_time", "sync_time"):
+                    if getattr(self.sync, name, None):
+                        timings[name] = timings.get(name, timedelta(0)) + getattr(self.sync, name)
+                if self.ingest.exhausted:
+                    break
+        finally:
+            self.ingest.close()
+        for name, total in timings.items():
+            setattr(self.sync, name, total)
+        self.sync.save()
+
+    def calculate_diff(self):
+        super().calculate_diff()
+        # Several chunks make one run: the run's diff and summary cover them all.
+        self._summary.update(self.diff.summary())
+        for model, entries in self.diff.dict().items():
+            self._diff.setdefault(model, {}).update(entries)
+        self.sync.summary = dict(self._summary)
+        self.sync.diff = self._diff
+        self.sync.save()
+
     def load_source_adapter(self):
-        self.ingest = MailIngest(self._sources())
         self.ingest.fetch()
         self.ingest.fold()
         self.source_adapter = MailboxAdapter(ingest=self.ingest, job=self)
@@ -128,11 +166,11 @@ class CircuitMaintenanceDataSource(DataSource):
                 "Source %s: %d messages read, %d new, %d already stored",
                 run.source.name,
                 run.fetched,
-                len(run.messages),
+                run.new,
                 run.duplicates,
             )
         outcomes = ", ".join(f"{outcome} {count}" for outcome, count in ingest.outcome_counts().items()) or "none"
-        summary = self.diff.summary() if self.diff else {}
+        summary = self._summary
         self.logger.info(
             "%s: maintenances %d created, %d updated, %d unchanged; outcomes: %s",
             "Dry run" if self.dryrun else "Sync",

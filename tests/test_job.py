@@ -264,6 +264,29 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
             provider = Provider.objects.create(name="Brand New Carrier")
             self.assertIn(provider, NotificationSource.objects.get(name=self.folder.name).providers.all())
 
+    def test_backlog_synced_in_chunks_gives_the_same_records(self):
+        from nautobot_ssot_circuit_maintenance import jobs
+        from nautobot_ssot_circuit_maintenance.sources.localfolder import LocalFolderSource
+
+        names = ("att1", "zayo4", "att2", "crowncastle1", "att3", "crowncastle7", "gtt7")
+        self.deliver(*names)
+        with self.configured([self.folder.source]):
+            self.run_sync()  # one chunk
+            whole = snapshot()
+            CircuitMaintenance.objects.all().delete()
+            RawNotification.objects.all().delete()
+            NotificationSource.objects.update(cursor={})
+            for owner, attribute, value in ((jobs, "CHUNK_MESSAGES", 2), (LocalFolderSource, "batch_size", 1)):
+                self.addCleanup(setattr, owner, attribute, getattr(owner, attribute))
+                setattr(owner, attribute, value)
+            result, sync = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        self.assertEqual(snapshot(), whole)
+        self.assertEqual(RawNotification.objects.count(), len(names))
+        self.assertEqual(self.job_log(result).count("Calculating diffs"), 4)  # 7 messages, 2 per chunk
+        self.assertEqual(sync.summary["create"], 4)
+        self.assertIn("7 messages read, 7 new", self.job_log(result))
+
     def test_job_is_schedulable_and_named_for_operators(self):
         from nautobot.extras.models import Job
 
