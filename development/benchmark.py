@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,13 +83,15 @@ def parse_floor(mails: list[tuple[bytes, str]]) -> float:
 class StatementCounter:
     def __init__(self):
         self.count = 0
+        self.shapes = Counter()
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
+        self.shapes[re.sub(r"\s+", " ", sql)[:110]] += 1
         return execute(sql, params, many, context)
 
 
-def run_sync(user, job) -> tuple[float, int, Sync]:
+def run_sync(user, job, show_sql: bool = False) -> tuple[float, int, Sync]:
     counter = StatementCounter()
     wrappers = [connections[alias].execute_wrapper(counter) for alias in ("default", "job_logs")]
     for wrapper in wrappers:
@@ -100,6 +103,9 @@ def run_sync(user, job) -> tuple[float, int, Sync]:
         elapsed = time.perf_counter() - started
         for wrapper in wrappers:
             wrapper.__exit__(None, None, None)
+    if show_sql:
+        for shape, count in counter.shapes.most_common(15):
+            print(f"{count:>7}  {shape}")
     if result.status != "SUCCESS":
         raise SystemExit(f"sync failed: {result.status} {result.result}")
     return elapsed, counter.count, Sync.objects.filter(job_result=result).first()
@@ -116,6 +122,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--memory", action="store_true", help="trace peak Python memory (slows the run)")
     parser.add_argument("--profile", action="store_true", help="print where the first sync spends its time")
+    parser.add_argument("--sql", action="store_true", help="print the most frequent SQL statements of the first sync")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="cm-bench-"))
@@ -142,7 +149,7 @@ def main() -> int:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    elapsed, statements, sync = run_sync(user, job)
+    elapsed, statements, sync = run_sync(user, job, show_sql=args.sql)
     if profiler:
         import pstats
 

@@ -10,6 +10,7 @@ from diffsync.enum import DiffSyncStatus
 from diffsync.exceptions import ObjectNotCreated, ObjectNotUpdated
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from nautobot.circuits.models import Provider
 
 from ...choices import NoteLevelChoices
 from ...models import CircuitImpact, CircuitMaintenance, Note
@@ -32,11 +33,11 @@ def _unknown_cid_note(maintenance: CircuitMaintenance, cid: str, provider_name: 
 class NautobotMaintenance(MaintenanceModel):
     @classmethod
     def create(cls, adapter: NautobotAdapter, ids: dict, attrs: dict):
-        provider_pk = adapter.provider_pks[ids["provider"]]
+        provider = adapter.provider(ids["provider"])
         try:
             with transaction.atomic():
                 record = CircuitMaintenance(
-                    provider_id=provider_pk,
+                    provider=provider,
                     maintenance_id=ids["maintenance_id"],
                     name=attrs["name"],
                     description=attrs["description"],
@@ -109,6 +110,7 @@ class NautobotAdapter(Adapter):
         self.job = job
         self.keys = keys
         self.provider_pks = {name: pk for pk, name in provider_names.items()}
+        self._providers: dict[str, Provider] | None = None
         self.circuit_pks = circuit_pks
         # diffsync unique id → CircuitMaintenance, for updates and SyncLogEntry links
         self.records: dict[str, CircuitMaintenance] = {}
@@ -145,6 +147,12 @@ class NautobotAdapter(Adapter):
             )
             self.add(model)
             self.records[model.get_unique_id()] = record
+
+    def provider(self, name: str) -> Provider:
+        """The Provider record, loaded once for all creates (change logging reads it from each new record)."""
+        if self._providers is None:
+            self._providers = {p.name: p for p in Provider.objects.filter(pk__in=self.provider_pks.values())}
+        return self._providers[name]
 
     def write_circuits(self, record: CircuitMaintenance, entries: list[str], created: bool = False) -> None:
         """Make the maintenance's CircuitImpacts match `entries` ("cid|IMPACT").
