@@ -4,6 +4,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from invoke import Exit, task
 
@@ -20,8 +21,8 @@ SERVICES = {
         "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
     ),
     "Redis": (
-        "127.0.0.1",
-        6379,
+        urlsplit(os.getenv("NAUTOBOT_REDIS_URL", "redis://127.0.0.1:6379")).hostname,
+        urlsplit(os.getenv("NAUTOBOT_REDIS_URL", "redis://127.0.0.1:6379")).port or 6379,
         'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
     ),
 }
