@@ -42,8 +42,11 @@ from nautobot.extras.models import Job, JobResult  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
 from nautobot_ssot_circuit_maintenance.models import (  # noqa: E402
+    CircuitImpact,
     CircuitMaintenance,
+    Note,
     NotificationSource,
+    ParsedNotification,
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config  # noqa: E402
@@ -114,8 +117,18 @@ def run_sync(user, job, show_sql: bool = False) -> tuple[float, int, Sync]:
 
 
 def clean_previous() -> None:
-    RawNotification.objects.filter(source__name=SOURCE_NAME).delete()
-    CircuitMaintenance.objects.filter(maintenance_id__contains=MARK).delete()
+    """Remove the previous benchmark's records in SQL, without loading them (that would raise the peak RSS)."""
+    maintenances = CircuitMaintenance.objects.filter(maintenance_id__contains=MARK)
+    raws = RawNotification.objects.filter(source__name=SOURCE_NAME)
+    for queryset in (
+        CircuitImpact.objects.filter(maintenance__in=maintenances),
+        Note.objects.filter(maintenance__in=maintenances),
+        ParsedNotification.objects.filter(raw_notification__in=raws),
+        ParsedNotification.objects.filter(maintenance__in=maintenances),
+        raws,
+        maintenances,
+    ):
+        queryset._raw_delete(queryset.db)
     NotificationSource.objects.filter(name=SOURCE_NAME).update(cursor={})
 
 
