@@ -5,7 +5,6 @@ Nothing here writes until `commit()`; a dry run never calls it.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,8 +23,6 @@ from .parsing import ParsedMessage, process_message
 from .providers import SenderDirectory
 from .sources import get_source
 from .sources.base import FetchBatch, MailboxSource, SourceError, SourceSettings
-
-logger = logging.getLogger(__name__)
 
 MaintenanceKey = tuple[Any, str]  # (provider pk, maintenance_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from diffsync import Adapter
@@ -182,7 +183,5 @@ class NautobotAdapter(Adapter):
             CircuitImpact.objects.bulk_create(new)
 
 
-def _window_times(window: dict[str, str]):
-    from datetime import datetime
-
+def _window_times(window: dict[str, str]) -> tuple[datetime, datetime]:
     return datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
