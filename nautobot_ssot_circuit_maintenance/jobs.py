@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from nautobot.apps.jobs import MultiObjectVar, register_jobs
 from nautobot_ssot.jobs.base import DataMapping, DataSource
+from nautobot_ssot.models import SyncLogEntry
 
 from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
@@ -55,6 +56,7 @@ class CircuitMaintenanceDataSource(DataSource):
         self.ingest: MailIngest | None = None
         self._summary: Counter[str] = Counter()
         self._diff: dict = {}
+        self._sync_log: list[SyncLogEntry] = []
 
     @classmethod
     def data_mappings(cls):
@@ -144,11 +146,28 @@ class CircuitMaintenanceDataSource(DataSource):
         self.target_adapter.load()
 
     def execute_sync(self):
-        # One transaction: the maintenances, the notifications behind them and the cursors land together.
+        # One transaction: the maintenances, their log, the notifications behind them and the cursors land together.
         with transaction.atomic():
             if self.diff.has_diffs():
                 self.source_adapter.sync_to(self.target_adapter, flags=self.diffsync_flags, diff=self.diff)
+                self.target_adapter.write_created()
+            SyncLogEntry.objects.bulk_create(self._sync_log, batch_size=500)
+            self._sync_log = []
             self.ingest.commit()
+
+    def sync_log(self, action, status, message="", diff=None, synced_object=None, object_repr=""):
+        """Collect the run's log entries; `execute_sync` writes them with the records they link to."""
+        self._sync_log.append(
+            SyncLogEntry(
+                sync=self.sync,
+                action=action,
+                status=status,
+                message=message,
+                diff=diff,
+                synced_object=synced_object,
+                object_repr=object_repr or (repr(synced_object) if synced_object else ""),
+            )
+        )
 
     def lookup_object(self, model_name, unique_id):
         if model_name != "maintenance" or self.target_adapter is None:

@@ -22,6 +22,7 @@ from .sources.base import FetchedMessage
 logging.getLogger("circuit_maintenance_parser").setLevel(logging.CRITICAL)
 
 FALLBACK_PARSER = "genericprovider"
+MAINTENANCE_ID_MAX_LENGTH = 255  # CircuitMaintenance.maintenance_id
 
 
 @dataclass
@@ -92,6 +93,14 @@ def parse_maintenances(message: Message, parser_name: str) -> list[dict]:
     return [json.loads(maintenance.to_json()) for maintenance in provider.get_maintenances(data)]
 
 
+def check_maintenance_id(value: object) -> None:
+    """A maintenance id is the record's identity: it must be text that fits the database column."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"the parser gave no maintenance id ({value!r})")
+    if len(value) > MAINTENANCE_ID_MAX_LENGTH:
+        raise ValueError(f"maintenance id is {len(value)} characters long, more than {MAINTENANCE_ID_MAX_LENGTH}")
+
+
 def _error_text(error: Exception) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}"[:2000]
@@ -136,10 +145,13 @@ def process_message(
         return result
     result.provider = provider
     try:
-        result.maintenances = parse_maintenances(message, provider.parser or FALLBACK_PARSER)
+        maintenances = parse_maintenances(message, provider.parser or FALLBACK_PARSER)
+        for maintenance in maintenances:
+            check_maintenance_id(maintenance.get("maintenance_id"))
     except Exception as error:  # noqa: BLE001 - a parser crash is an outcome of this message only
         result.outcome = OutcomeChoices.PARSING_FAILED
         result.error = _error_text(error)
         return result
+    result.maintenances = maintenances
     result.outcome = OutcomeChoices.PARSED if result.maintenances else OutcomeChoices.IGNORED
     return result

@@ -6,8 +6,10 @@ import itertools
 import json
 from datetime import datetime, timezone
 
+from django.contrib.contenttypes.models import ContentType
 from nautobot.apps.testing import TransactionTestCase
 from nautobot.circuits.models import Circuit, Provider
+from nautobot.extras.models import ObjectChange
 from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
@@ -178,6 +180,36 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
         for entry in entries:
             self.assertIsInstance(entry.synced_object, CircuitMaintenance)
             self.assertIn("created CONFIRMED", entry.message)
+        # Written in bulk, yet each new maintenance has its changelog entry, as a save() would give it.
+        changes = ObjectChange.objects.filter(
+            changed_object_type=ContentType.objects.get_for_model(CircuitMaintenance), action="create"
+        )
+        self.assertEqual(
+            sorted(changes.values_list("changed_object_id", flat=True)),
+            sorted(CircuitMaintenance.objects.values_list("pk", flat=True)),
+        )
+        for change in changes:
+            self.assertEqual(change.change_context, "job")
+            self.assertEqual(change.object_data_v2["maintenance_id"], change.changed_object.maintenance_id)
+            self.assertEqual(change.object_data["status"], "CONFIRMED")
+            self.assertEqual(change.user_name, sync.job_result.user.username)
+
+    def test_a_maintenance_id_too_long_to_store_fails_that_message_alone(self):
+        self.folder.add(MESSAGES["zayo4"].replace(b"TTN-0002345678", b"TTN-" + b"9" * 300), "zayo-long-id")
+        self.deliver("zayo5")
+        with self.configured([self.folder.source]):
+            result, sync = self.run_sync()
+            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+            failed = RawNotification.objects.get(location="00001-zayo-long-id.eml")
+            self.assertEqual(failed.outcome, OutcomeChoices.PARSING_FAILED)
+            self.assertIn("maintenance id is 304 characters long", failed.error)
+            self.assertEqual(
+                list(CircuitMaintenance.objects.values_list("maintenance_id", flat=True)), ["TTN-0003456789"]
+            )
+            # Stored once, so the next run does not stumble on it again.
+            _, sync = self.run_sync()
+            self.assertEqual(sync.summary["create"], 0)
+            self.assertEqual(RawNotification.objects.count(), 2)
 
     def test_unknown_circuit_becomes_note_then_linked(self):
         Circuit.objects.filter(cid="1098765-12345678").delete()

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from nautobot.circuits.models import Provider
 
+from ...changelog import log_bulk_creations, without_tags
 from ...choices import NoteLevelChoices
 from ...models import CircuitImpact, CircuitMaintenance, Note
 from ..changes import describe_create, describe_update, resets_ack
@@ -31,30 +32,30 @@ def _unknown_cid_note(maintenance: CircuitMaintenance, cid: str, provider_name: 
     )
 
 
+BULK_BATCH = 500
+
+
 class NautobotMaintenance(MaintenanceModel):
     @classmethod
     def create(cls, adapter: NautobotAdapter, ids: dict, attrs: dict):
-        provider = adapter.provider(ids["provider"])
+        """Validate the new record now and queue it; `NautobotAdapter.write_created` writes the queue in bulk."""
+        record = CircuitMaintenance(
+            provider=adapter.provider(ids["provider"]),
+            maintenance_id=ids["maintenance_id"],
+            name=attrs["name"],
+            description=attrs["description"],
+            status=attrs["status"],
+            start_time=attrs["start_time"],
+            end_time=attrs["end_time"],
+            windows=_windows_json(attrs["windows"]),
+            unresolved_circuit_ids=attrs["unresolved_circuit_ids"],
+        )
         try:
-            with transaction.atomic():
-                record = CircuitMaintenance(
-                    provider=provider,
-                    maintenance_id=ids["maintenance_id"],
-                    name=attrs["name"],
-                    description=attrs["description"],
-                    status=attrs["status"],
-                    start_time=attrs["start_time"],
-                    end_time=attrs["end_time"],
-                    windows=_windows_json(attrs["windows"]),
-                    unresolved_circuit_ids=attrs["unresolved_circuit_ids"],
-                )
-                record.save()
-                adapter.write_circuits(record, attrs["circuits"], created=True)
-                Note.objects.bulk_create(
-                    [_unknown_cid_note(record, cid, ids["provider"]) for cid in attrs["unresolved_circuit_ids"]]
-                )
-        except (ValidationError, DatabaseError) as error:
-            raise ObjectNotCreated(f"{ids['provider']} {ids['maintenance_id']}: {error}") from error
+            # The provider was just read from the database; the unique pair is new by the diff.
+            record.clean_fields(exclude=["provider"])
+        except ValidationError as error:
+            raise ObjectNotCreated(f"{ids['provider']} {ids['maintenance_id'][:80]}: {_first_error(error)}") from error
+        adapter.queue_create(record, attrs["circuits"])
         model = super().create(adapter=adapter, ids=ids, attrs=attrs)
         adapter.records[model.get_unique_id()] = record
         model.set_status(DiffSyncStatus.SUCCESS, describe_create(attrs))
@@ -90,6 +91,13 @@ class NautobotMaintenance(MaintenanceModel):
         return self
 
 
+def _first_error(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        field, errors = next(iter(error.error_dict.items()))
+        return f"{field}: {errors[0].messages[0]}"
+    return error.messages[0]
+
+
 def _windows_json(entries: list[str]) -> list[dict[str, str]]:
     return [dict(zip(("start", "end"), entry.split("/"), strict=True)) for entry in entries]
 
@@ -115,6 +123,9 @@ class NautobotAdapter(Adapter):
         self.circuit_pks = circuit_pks
         # diffsync unique id → CircuitMaintenance, for updates and SyncLogEntry links
         self.records: dict[str, CircuitMaintenance] = {}
+        self._created: list[CircuitMaintenance] = []
+        self._created_impacts: list[CircuitImpact] = []
+        self._created_notes: list[Note] = []
 
     def load(self) -> None:
         if not self.keys:
@@ -127,7 +138,7 @@ class NautobotAdapter(Adapter):
                 provider_id__in=wanted.keys(), maintenance_id__in={mid for _, mid in self.keys}
             )
             .select_related("provider")
-            .prefetch_related("circuit_impacts__circuit")
+            .prefetch_related("circuit_impacts__circuit", "tags")
         )
         for record in records:
             if record.maintenance_id not in wanted[record.provider_id]:
@@ -155,15 +166,41 @@ class NautobotAdapter(Adapter):
             self._providers = {p.name: p for p in Provider.objects.filter(pk__in=self.provider_pks.values())}
         return self._providers[name]
 
-    def write_circuits(self, record: CircuitMaintenance, entries: list[str], created: bool = False) -> None:
-        """Make the maintenance's CircuitImpacts match `entries` ("cid|IMPACT").
+    def queue_create(self, record: CircuitMaintenance, circuits: list[str]) -> None:
+        self._created.append(record)
+        self._created_impacts.extend(
+            CircuitImpact(maintenance=record, circuit_id=circuit_pk, impact=impact)
+            for circuit_pk, impact in self._wanted_impacts(record, circuits).items()
+        )
+        self._created_notes.extend(
+            _unknown_cid_note(record, cid, record.provider.name) for cid in record.unresolved_circuit_ids
+        )
+
+    def write_created(self) -> int:
+        """Write the queued new maintenances, their impacts and notes, and their changelog, in a few statements."""
+        created = self._created
+        if created:
+            CircuitMaintenance.objects.bulk_create(created, batch_size=BULK_BATCH)
+            CircuitImpact.objects.bulk_create(self._created_impacts, batch_size=BULK_BATCH)
+            Note.objects.bulk_create(self._created_notes, batch_size=BULK_BATCH)
+            for record in created:
+                without_tags(record)
+            log_bulk_creations(created)
+        self._created, self._created_impacts, self._created_notes = [], [], []
+        return len(created)
+
+    def _wanted_impacts(self, record: CircuitMaintenance, entries: list[str]) -> dict[Any, str]:
+        return {
+            self.circuit_pks[(record.provider_id, cid)]: impact for cid, impact in map(split_circuit_entry, entries)
+        }
+
+    def write_circuits(self, record: CircuitMaintenance, entries: list[str]) -> None:
+        """Make an existing maintenance's CircuitImpacts match `entries` ("cid|IMPACT").
 
         Written in bulk: the sync's log entry for the maintenance already says which circuits changed.
         """
-        wanted = {
-            self.circuit_pks[(record.provider_id, cid)]: impact for cid, impact in map(split_circuit_entry, entries)
-        }
-        existing = {} if created else {i.circuit_id: i for i in CircuitImpact.objects.filter(maintenance=record)}
+        wanted = self._wanted_impacts(record, entries)
+        existing = {i.circuit_id: i for i in CircuitImpact.objects.filter(maintenance=record)}
         stale = [impact.pk for circuit_pk, impact in existing.items() if circuit_pk not in wanted]
         if stale:
             CircuitImpact.objects.filter(pk__in=stale).delete()
