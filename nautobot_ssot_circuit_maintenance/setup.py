@@ -25,7 +25,9 @@ def ensure_custom_fields() -> None:
                 "type": CustomFieldTypeChoices.TYPE_TEXT,
             },
         )
-        field.content_types.add(provider_type)
+        # Through the link table: our fields have no default, so there is nothing for Nautobot's
+        # ProvisionCustomField job to fill in on existing providers (and no user to run it as here).
+        CustomField.content_types.through.objects.get_or_create(customfield=field, contenttype=provider_type)
 
 
 def sync_sources_from_config() -> list:
