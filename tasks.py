@@ -1,6 +1,7 @@
 """Developer tasks (invoke). Nothing here needs Docker: PostgreSQL and Redis run on the host."""
 
 import os
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -125,13 +126,21 @@ def demo(c, serve=True, port=8080):
         runserver(c, port=port)
 
 
+# Debian package → the command it provides: Dovecot for the IMAP tests, Chromium for the browser tests.
+SYSTEM_PACKAGES = {"dovecot-imapd": "dovecot", "chromium": "chromium", "chromium-driver": "chromedriver"}
+
+
 @task
 def install_system_deps(c):
-    """Debian packages the tests need (Dovecot); a no-op when present."""
-    if c.run("command -v dovecot", warn=True, hide=True).ok:
+    """Debian packages the tests need (Dovecot, Chromium and its driver); a no-op when present."""
+    missing = [pkg for pkg, command in SYSTEM_PACKAGES.items() if not shutil.which(command)]
+    if not missing:
         return
     sudo = "" if os.geteuid() == 0 else "sudo "
-    c.run(f"{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq dovecot-imapd")
+    c.run(
+        f"{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+        f"{sudo}apt-get install -y -qq --no-install-recommends {' '.join(missing)}"
+    )
 
 
 @task(help={"keepdb": "keep the test database between runs (default; CI uses --no-keepdb)", "label": "tests to run"})

@@ -1,0 +1,68 @@
+"""The app's pages in a real browser: what an operator sees, and that mail content never runs as code."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from selenium.webdriver.common.by import By
+
+from tests.browser import BrowserTestCase
+from tests.ui_data import build_ui_data
+
+PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+
+
+class MaintenancePagesBrowserTest(BrowserTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.data = build_ui_data()
+        self.login()
+
+    def test_list_links_to_a_detail_with_windows_circuits_notes_and_notifications(self):
+        self.visit(reverse(f"{PREFIX}:circuitmaintenance_list"))
+        self.wait_for_text("Planned work 0", "table")
+        for maintenance in self.data.maintenances:
+            self.assertIn(maintenance.name, self.text_of("table"))
+        self.browser.find_element(By.LINK_TEXT, "Planned work 0").click()
+
+        self.wait_for_text("CM-MAINT-0")
+        page = self.text_of()
+        for expected in (
+            "Fibre work number 0",
+            "Confirmed",
+            "CM-CID-0",
+            "CM-CID-3",
+            "Outage",
+            "Degraded",
+            "Unknown circuit GHOST-1",
+            "GHOST-1",
+            "Maintenance <script>alert(1)</script>",  # the notification's subject, as text
+        ):
+            self.assertIn(expected, page)
+        # Both windows of the maintenance, in UTC.
+        self.assertIn("2030-01-10 22:00 UTC 2030-01-11 02:00 UTC 4h 00m", page)
+        self.assertIn("2030-01-17 22:00 UTC 2030-01-18 00:00 UTC 2h 00m", page)
+        self.assert_no_alert()
+
+    def test_raw_notification_shows_mail_as_text_and_runs_nothing(self):
+        raw = self.data.raw_notifications[0]
+        self.visit(raw.get_absolute_url())
+        self.wait_for_text("<script>alert(1)</script>")
+        self.assert_no_alert()
+        page = self.text_of()
+        self.assertIn('<img src=x onerror="alert(2)">', page)
+        self.assertIn("café", page)
+        # Nothing of the mail became an element: no image with the mail's bogus source, no inline script from it.
+        self.assertFalse(self.browser.find_elements(By.CSS_SELECTOR, "img[src='x']"))
+        scripts = self.browser.execute_script(
+            "return Array.from(document.scripts).map(s => s.textContent).join('\\n');"
+        )
+        self.assertNotIn("alert(", scripts)
+
+    def test_app_menu_reaches_the_pages(self):
+        self.visit("/")
+        links = {
+            element.get_attribute("href")
+            for element in self.browser.find_elements(By.CSS_SELECTOR, "a[href*='/plugins/circuit-maintenance/']")
+        }
+        for name in ("circuitmaintenance_list", "rawnotification_list", "notificationsource_list"):
+            self.assertIn(f"{self.live_server_url}{reverse(f'{PREFIX}:{name}')}", links)
