@@ -25,6 +25,7 @@ from nautobot.apps.ui import (
 from nautobot.apps.views import (
     NautobotUIViewSet,
     ObjectChangeLogViewMixin,
+    ObjectDataComplianceViewMixin,
     ObjectDetailViewMixin,
     ObjectEditViewMixin,
     ObjectListViewMixin,
@@ -273,6 +274,7 @@ class NotificationSourceUIViewSet(
     ObjectEditViewMixin,
     ObjectChangeLogViewMixin,
     ObjectNotesViewMixin,
+    ObjectDataComplianceViewMixin,
 ):
     """Sources come from PLUGINS_CONFIG: list, detail and edit of their providers; no create or delete."""
 

@@ -231,6 +231,9 @@ class PageContentTest(TestCase):
         self.assertIn("uidvalidity", body)
         self.assertIn("Login &lt;failed&gt;", body)
         self.assertIn(f"{reverse(f'{PREFIX}:rawnotification_list')}?source={source.pk}", body)
+        compliance = reverse(f"{PREFIX}:notificationsource_data-compliance", kwargs={"pk": source.pk})
+        self.assertIn(compliance, body)  # Nautobot's Data Compliance tab, as on every primary model
+        self.assertHttpStatus(self.client.get(compliance), 200)
 
     def test_notification_source_edit_changes_providers_only(self) -> None:
         source = self.data.sources[1]
