@@ -44,7 +44,9 @@ GIT_ROOT = os.getenv("NAUTOBOT_GIT_ROOT", str(DEV_DIR / ".state" / "git"))
 
 INSTALLED_APPS_EXTRA = []
 PLUGINS = ["nautobot_ssot", "nautobot_ssot_circuit_maintenance"]
-if is_truthy(os.getenv("NAUTOBOT_CM_METRICS", "false")):
+# Prometheus metrics: Nautobot's /metrics/ and nautobot-capacity-metrics' app-metrics endpoint.
+METRICS_ENABLED = METRICS_ENABLED or TESTING or is_truthy(os.getenv("NAUTOBOT_CM_METRICS", "false"))  # noqa: F405
+if METRICS_ENABLED:
     PLUGINS.append("nautobot_capacity_metrics")
 
 # The demo points this at its sample mailbox; operators set their own in their nautobot_config.py.

@@ -35,6 +35,9 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     def ready(self):
         super().ready()
         from . import signals  # noqa: F401 - connects the handlers
+        from .metrics import register_capacity_metrics
+
+        register_capacity_metrics()
 
 
 config = CircuitMaintenanceConfig
