@@ -125,6 +125,7 @@ class MailIngest:
             self.provider_names[pk] = name
         since = self.now - timedelta(days=self.settings["raw_notification_initial_days_since"])
         run.mailbox = get_source(run.settings)
+        run.mailbox.restrict_to_senders(run.directory.addresses())
         run.batches = run.mailbox.fetch(run.source.cursor or None, since)
 
     def _fetch_source(self, run: SourceRun, budget: int | None) -> int:
@@ -297,6 +298,23 @@ class MailIngest:
     def outcome_counts(self) -> dict[str, int]:
         """Outcomes of every message folded so far in this run."""
         return dict(sorted(self.outcomes.items()))
+
+    def mark_in_mailboxes(self) -> list[str]:
+        """Tag this chunk's messages with their outcome in mailboxes that support it (after `commit`)."""
+        problems = []
+        for run in self.runs:
+            if run.settings is None or not run.messages or not run.settings.extra.get("labels"):
+                continue
+            outcomes: dict[str, list[str]] = defaultdict(list)
+            for message in run.messages:
+                outcomes[message.outcome].append(message.location)
+            try:
+                mailbox = run.mailbox or get_source(run.settings)
+            except SourceError as error:
+                problems.append(str(error))
+                continue
+            problems.extend(mailbox.mark(dict(outcomes)))
+        return problems
 
     def commit(self) -> None:
         """Store the new notifications, link them to their maintenances, then move the cursors.

@@ -19,6 +19,7 @@ from .ingest import MailIngest
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
 from .setup import sync_sources_from_config
+from .sources import source_kind
 
 name = "Circuit Maintenance"  # Job grouping in the UI
 
@@ -79,8 +80,9 @@ class CircuitMaintenanceDataSource(DataSource):
             "Stored bytes per notification": settings["raw_notification_size"],
         }
         for source in source_settings():
-            scheme = source.url.split("://", 1)[0]
-            info[f"Source {source.name}"] = f"{scheme}, folder {source.folder}, sender header {source.source_header}"
+            kind = source_kind(source.url)
+            where = f"account {source.account}" if kind == "gmail" else f"folder {source.folder}"
+            info[f"Source {source.name}"] = f"{kind}, {where}, sender header {source.source_header}"
         return info
 
     def run(self, *args, **kwargs):
@@ -154,6 +156,9 @@ class CircuitMaintenanceDataSource(DataSource):
             SyncLogEntry.objects.bulk_create(self._sync_log, batch_size=500)
             self._sync_log = []
             self.ingest.commit()
+        # Stored first: a label that fails to apply loses nothing.
+        for problem in self.ingest.mark_in_mailboxes():
+            self.logger.warning("Labels not applied: %s", problem)
 
     def sync_log(self, action, status, message="", diff=None, synced_object=None, object_repr=""):
         """Collect the run's log entries; `execute_sync` writes them with the records they link to."""

@@ -73,6 +73,10 @@ class SenderDirectory:
     def __bool__(self) -> bool:
         return bool(self._by_address or self._by_domain)
 
+    def addresses(self) -> list[str]:
+        """Every claimed address, domains as `@domain`: a source may use them to narrow what it reads."""
+        return sorted([*self._by_address, *(f"@{domain}" for domain in self._by_domain)])
+
     def lookup(self, header_value: str | None) -> ProviderEntry | None:
         for address in sender_addresses(header_value):
             if address in self._by_address:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.contrib.contenttypes.models import ContentType
 
 from .config import source_settings
 from .providers import CUSTOM_FIELDS
+from .sources import source_kind
 
 
 def ensure_custom_fields() -> None:
@@ -38,8 +37,7 @@ def sync_sources_from_config() -> list:
 
     sources = []
     for settings in source_settings():
-        parts = urlsplit(settings.url)
-        source_type = f"{parts.scheme}://{parts.hostname or ''}" if parts.scheme != "file" else "file"
+        source_type = source_kind(settings.url)
         source, created = NotificationSource.objects.get_or_create(
             name=settings.name,
             defaults={"source_type": source_type, "attach_all_providers": settings.attach_all_providers},

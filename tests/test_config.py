@@ -95,3 +95,38 @@ class ProviderValidationTestCase(TestCase):
             provider.validated_save()
         provider._custom_field_data[PARSER_FIELD] = "lumen"
         provider.validated_save()
+
+
+class SourcesFromConfigTestCase(TestCase):
+    def test_one_record_per_source_with_its_kind_whatever_the_host_length(self):
+        from django.conf import settings
+        from django.test import override_settings
+
+        from nautobot_ssot_circuit_maintenance.config import APP_NAME
+        from nautobot_ssot_circuit_maintenance.models import NotificationSource
+        from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config
+
+        sources = [
+            {"name": "Gmail IMAP", "url": "imap://imap.gmail.com:993", "account": "a", "secret": "pw"},
+            {
+                "name": "Corp",
+                "url": "imaps://imap.mail.example-company-with-a-long-name.com",
+                "account": "a",
+                "secret": "pw",
+            },
+            {"name": "Folder", "url": "file:///var/mail/noc"},
+            {
+                "name": "Gmail API",
+                "url": "https://accounts.google.com/o/oauth2/auth",
+                "account": "a",
+                "credentials_file": "/k.json",
+            },
+        ]
+        config = {**settings.PLUGINS_CONFIG, APP_NAME: {**GOOD, "notification_sources": sources}}
+        with override_settings(PLUGINS_CONFIG=config):
+            sync_sources_from_config()
+            sync_sources_from_config()  # idempotent
+        self.assertEqual(
+            dict(NotificationSource.objects.values_list("name", "source_type")),
+            {"Gmail IMAP": "imap", "Corp": "imaps", "Folder": "file", "Gmail API": "gmail"},
+        )

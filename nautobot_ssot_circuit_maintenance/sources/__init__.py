@@ -5,24 +5,44 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings
+from .gmail import GmailSource
 from .imap import ImapSource
 from .localfolder import LocalFolderSource
 
-# URL scheme -> source class. A new kind (e.g. a Gmail API source for https://accounts.google.com)
-# registers here; if one scheme must serve several kinds, `get_source` can look at the host too.
+# URL scheme -> source class; a new kind of mailbox registers here.
 SOURCE_TYPES: dict[str, type[MailboxSource]] = {
     "imap": ImapSource,
     "imaps": ImapSource,  # implicit TLS on any port
     "file": LocalFolderSource,
 }
+# https:// sources are APIs, told apart by the host of their (OAuth) URL.
+API_HOSTS: dict[str, type[MailboxSource]] = {
+    "accounts.google.com": GmailSource,  # https://accounts.google.com/o/oauth2/auth, as in the older app
+}
+
+
+def source_kind(url: str) -> str:
+    """A short name for the kind of mailbox a URL points at: imap, imaps, file, gmail (shown as the source's type)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return "gmail" if API_HOSTS.get((parts.hostname or "").lower()) is GmailSource else "https"
+    return scheme
 
 
 def get_source(settings: SourceSettings) -> MailboxSource:
     """Return the source object for `settings.url`; raise SourceError for an unknown scheme."""
-    scheme = urlsplit(settings.url).scheme.lower()
+    parts = urlsplit(settings.url)
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        source_class = API_HOSTS.get((parts.hostname or "").lower())
+        if source_class is None:
+            known = ", ".join(f"https://{host}" for host in sorted(API_HOSTS))
+            raise SourceError(f"Source {settings.name}: unsupported API URL {settings.url!r}; use {known}")
+        return source_class(settings)
     source_class = SOURCE_TYPES.get(scheme)
     if source_class is None:
-        known = ", ".join(f"{name}://" for name in sorted(SOURCE_TYPES))
+        known = ", ".join([*(f"{name}://" for name in sorted(SOURCE_TYPES)), "https://accounts.google.com"])
         raise SourceError(f"Source {settings.name}: unsupported URL scheme {scheme or '(none)'!r}; use {known}")
     return source_class(settings)
 
@@ -31,10 +51,12 @@ __all__ = [
     "SOURCE_TYPES",
     "FetchBatch",
     "FetchedMessage",
+    "GmailSource",
     "ImapSource",
     "LocalFolderSource",
     "MailboxSource",
     "SourceError",
     "SourceSettings",
     "get_source",
+    "source_kind",
 ]

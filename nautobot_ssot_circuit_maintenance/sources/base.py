@@ -76,6 +76,16 @@ class MailboxSource(abc.ABC):
     def test_connection(self) -> str:
         """Check that the mailbox can be opened; return a short description. Raises SourceError."""
 
+    def restrict_to_senders(self, addresses: list[str]) -> None:  # noqa: B027 - optional hook
+        """The addresses (and `@domain`s) of the providers attached to the source; a source may read only their mail."""
+
+    def mark(self, outcomes: dict[str, list[str]]) -> list[str]:
+        """After a real run has stored them: tag messages (by `location`) with their outcome, where the source can.
+
+        Returns the problems met; never raises. The base class leaves the mailbox untouched.
+        """
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection, if any."""
 

@@ -1,0 +1,205 @@
+"""A Gmail (Google Workspace) mailbox read through the Gmail API, with the read-only scope.
+
+Configured as in the older app: `url` https://accounts.google.com/o/oauth2/auth, `account` (the
+mailbox; the user a service account impersonates), `credentials_file` (a service-account key with
+domain-wide delegation, or an authorized-user file holding a refresh token), optional
+`extra_scopes`, `labels` and `limit_emails_with_not_header_from`.
+
+The cursor is the Gmail search bound `after` (Unix seconds) plus the ids already read at or after it.
+It moves forward only when a listing has been read to its end, and keeps an hour of overlap,
+because Gmail makes a message searchable a little after it stamps its date.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httplib2
+from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
+from google.oauth2 import credentials as user_credentials
+from google.oauth2 import service_account
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError
+
+GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+OVERLAP_SECONDS = 3600
+# Beyond this, a `from:` filter is dropped and every message is read (classification still applies).
+MAX_QUERY_LENGTH = 1500
+HTTP_TIMEOUT = 60
+
+
+def _seconds(internal_date_ms: str | int) -> int:
+    return int(internal_date_ms) // 1000
+
+
+class GmailSource(MailboxSource):
+    batch_size = 100
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.extra: dict[str, Any] = settings.extra or {}
+        self._service = None
+        self.senders: list[str] = []
+
+    # -- connection ------------------------------------------------------------------------------------
+    def _fail(self, what: str) -> SourceError:
+        return SourceError(f"Source {self.settings.name}: {what}")
+
+    def scopes(self) -> list[str]:
+        return [GMAIL_READONLY, *(s for s in self.extra.get("extra_scopes", []) if s != GMAIL_READONLY)]
+
+    def _credentials(self):
+        path = self.extra.get("credentials_file", "")
+        try:
+            info = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise self._fail(f"cannot read the credentials file ({error.strerror or type(error).__name__})") from None
+        except ValueError:
+            raise self._fail("the credentials file is not JSON") from None
+        if not isinstance(info, dict):
+            raise self._fail("the credentials file is not a JSON object") from None
+        kind = info.get("type")
+        try:
+            if kind == "service_account":
+                return service_account.Credentials.from_service_account_info(
+                    info, scopes=self.scopes(), subject=self.settings.account
+                )
+            if kind == "authorized_user":
+                creds = user_credentials.Credentials.from_authorized_user_info(info, scopes=self.scopes())
+                # google-auth always sets Google's token endpoint here; honour the file's own, as for service accounts.
+                return creds.with_token_uri(info["token_uri"]) if info.get("token_uri") else creds
+        except (ValueError, KeyError, GoogleAuthError):
+            raise self._fail(f"the {kind} credentials file is incomplete or malformed") from None
+        if "web" in info or "installed" in info:
+            raise self._fail(
+                "the credentials file is an OAuth client, which needs a one-time consent: "
+                "create an authorized-user file from it (see the docs, Gmail API)"
+            )
+        raise self._fail("the credentials file is neither a service account key nor an authorized-user file")
+
+    def _gmail(self):
+        if self._service is None:
+            http = AuthorizedHttp(self._credentials(), http=httplib2.Http(timeout=HTTP_TIMEOUT))
+            endpoint = self.extra.get("api_endpoint")
+            self._service = build(
+                "gmail",
+                "v1",
+                http=http,
+                static_discovery=True,
+                cache_discovery=False,
+                client_options={"api_endpoint": endpoint} if endpoint else None,
+            )
+        return self._service
+
+    def _call(self, request, doing: str) -> dict:
+        """Execute one API request; every failure becomes a SourceError an operator can read."""
+        try:
+            return request.execute(num_retries=2)
+        except RefreshError as error:
+            reason = str(error.args[0]) if error.args else "refused"
+            raise self._fail(f"Google refused the credentials for {self.settings.account}: {reason[:200]}") from None
+        except HttpError as error:
+            reason = error.reason if isinstance(error.reason, str) else ""
+            raise self._fail(f"Gmail API error {error.status_code} while {doing}: {reason[:200]}") from None
+        except (TimeoutError, TransportError, httplib2.HttpLib2Error, OSError) as error:
+            raise self._fail(f"cannot reach the Gmail API while {doing} ({type(error).__name__})") from None
+
+    def close(self) -> None:
+        self._service = None
+
+    def test_connection(self) -> str:
+        profile = self._call(self._gmail().users().getProfile(userId="me"), "reading the profile")
+        return f"Gmail {profile.get('emailAddress', self.settings.account)}, {profile.get('messagesTotal', 0)} messages"
+
+    # -- fetch -----------------------------------------------------------------------------------------
+    def restrict_to_senders(self, addresses: list[str]) -> None:
+        self.senders = sorted(set(addresses))
+
+    def query(self, after: int) -> str:
+        """The Gmail search: newer than `after`, from the providers' addresses when the sender header is From."""
+        if self.settings.source_header.lower() == "from":
+            senders = self.senders
+        else:
+            senders = sorted(self.extra.get("limit_emails_with_not_header_from", []))
+        query = f"after:{after}"
+        if senders:
+            with_senders = f"{query} from:({' OR '.join(address.lstrip('@') for address in senders)})"
+            if len(with_senders) <= MAX_QUERY_LENGTH:
+                query = with_senders
+        return query
+
+    def _list_ids(self, query: str) -> list[str]:
+        messages = self._gmail().users().messages()
+        ids: list[str] = []
+        page_token = None
+        while True:
+            response = self._call(
+                messages.list(userId="me", q=query, maxResults=500, pageToken=page_token), "listing messages"
+            )
+            ids.extend(item["id"] for item in response.get("messages", []))
+            page_token = response.get("nextPageToken")
+            if not page_token:
+                return ids
+
+    def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:
+        cursor = cursor or {}
+        after = int(cursor.get("after", since.timestamp()))
+        seen: dict[str, int] = dict(cursor.get("seen", {}))
+        # Gmail lists newest first; read oldest first.
+        pending = [message_id for message_id in reversed(self._list_ids(self.query(after))) if message_id not in seen]
+        messages = self._gmail().users().messages()
+        for start in range(0, len(pending), self.batch_size):
+            batch = []
+            for message_id in pending[start : start + self.batch_size]:
+                data = self._call(messages.get(userId="me", id=message_id, format="raw"), "reading a message")
+                received = _seconds(data.get("internalDate", 0))
+                seen[message_id] = received
+                batch.append(
+                    FetchedMessage(
+                        raw=base64.urlsafe_b64decode(data["raw"] + "=" * (-len(data["raw"]) % 4)),
+                        received=datetime.fromtimestamp(received, tz=timezone.utc),
+                        location=f"gmail:{message_id}",
+                    )
+                )
+            last = start + self.batch_size >= len(pending)
+            yield FetchBatch(batch, self._cursor(after, seen, final=last))
+        if not pending:
+            yield FetchBatch([], self._cursor(after, seen, final=True))
+
+    @staticmethod
+    def _cursor(after: int, seen: dict[str, int], *, final: bool) -> dict[str, Any]:
+        if not final:
+            # Part of the listing is still unread: keep the bound, remember what is read.
+            return {"after": after, "seen": dict(seen)}
+        newest = max(seen.values(), default=after)
+        new_after = max(after, newest - OVERLAP_SECONDS)
+        return {"after": new_after, "seen": {mid: ts for mid, ts in seen.items() if ts >= new_after}}
+
+    # -- labels ----------------------------------------------------------------------------------------
+    def mark(self, outcomes: dict[str, list[str]]) -> list[str]:
+        """Add the configured Gmail label of each outcome to its messages; return problems (never raises)."""
+        labels: dict[str, str] = self.extra.get("labels") or {}
+        problems = []
+        for outcome, locations in outcomes.items():
+            label = labels.get(outcome)
+            ids = [location.split(":", 1)[1] for location in locations if location.startswith("gmail:")]
+            if not label or not ids:
+                continue
+            for start in range(0, len(ids), 1000):
+                body = {"ids": ids[start : start + 1000], "addLabelIds": [label]}
+                try:
+                    self._call(
+                        self._gmail().users().messages().batchModify(userId="me", body=body), f"labelling {outcome}"
+                    )
+                except SourceError as error:
+                    problems.append(str(error))
+                    break
+        return problems

@@ -1,0 +1,287 @@
+"""A small loopback HTTP server speaking what the Gmail source uses of Google's APIs.
+
+The real google-api-python-client and google-auth talk to it: the OAuth token endpoint (service
+account JWT grants, whose signatures are checked against the key this server issued, and refresh
+tokens) and the Gmail API (profile, messages.list with `after:`/`from:` and paging, messages.get
+in raw format, messages.batchModify). Requests need the bearer token it issued, with the scope.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import json
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import getaddresses
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.auth import jwt
+
+READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+MODIFY = "https://www.googleapis.com/auth/gmail.modify"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# google-auth signs service-account grants for Google's token endpoint, wherever `token_uri` points.
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
+
+
+def new_private_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def private_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@dataclass
+class StoredMail:
+    id: str
+    raw: bytes
+    internal_ms: int
+    labels: set[str] = field(default_factory=set)
+
+    @property
+    def senders(self) -> list[str]:
+        headers = email.message_from_bytes(self.raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n")
+        return [address.lower() for _, address in getaddresses(headers.get_all("From", []))]
+
+
+class FakeGmail:
+    def __init__(self, account: str = "noc@example.net", page_size: int = 3):
+        self.account = account
+        self.page_size = page_size
+        self.key = new_private_key()
+        self.client_email = "cm-sync@example-project.iam.gserviceaccount.com"
+        self.refresh_token = secrets.token_urlsafe(16)
+        self.mail: list[StoredMail] = []
+        self.tokens: dict[str, set[str]] = {}
+        self.queries: list[str] = []
+        self.gets = 0
+        self.drop_gets_after: int | None = None
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- life cycle ------------------------------------------------------------------------------------
+    def start(self) -> FakeGmail:
+        fake = self
+
+        class Handler(GmailHandler):
+            gmail = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- mailbox and credentials -----------------------------------------------------------------------
+    def add(self, raw: bytes, received: datetime) -> str:
+        with self.lock:
+            message_id = f"{len(self.mail) + 1:016x}"
+            self.mail.append(StoredMail(message_id, raw, int(received.timestamp() * 1000)))
+            return message_id
+
+    def labels_of(self, message_id: str) -> set[str]:
+        return next(m.labels for m in self.mail if m.id == message_id)
+
+    def service_account_file(self, path: Path, key: rsa.RSAPrivateKey | None = None) -> Path:
+        path.write_text(
+            json.dumps(
+                {
+                    "type": "service_account",
+                    "project_id": "example-project",
+                    "private_key_id": "k1",
+                    "private_key": private_pem(key or self.key),
+                    "client_email": self.client_email,
+                    "client_id": "1234567890",
+                    "token_uri": f"{self.url}/token",
+                }
+            )
+        )
+        return path
+
+    def authorized_user_file(self, path: Path, refresh_token: str | None = None) -> Path:
+        path.write_text(
+            json.dumps(
+                {
+                    "type": "authorized_user",
+                    "client_id": "client-1.apps.googleusercontent.com",
+                    "client_secret": "client-secret-1",
+                    "refresh_token": refresh_token or self.refresh_token,
+                    "token_uri": f"{self.url}/token",
+                }
+            )
+        )
+        return path
+
+    def public_pem(self) -> bytes:
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def issue(self, scopes: set[str]) -> dict:
+        token = secrets.token_urlsafe(24)
+        self.tokens[token] = scopes
+        return {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}
+
+    # -- search ----------------------------------------------------------------------------------------
+    def search(self, query: str) -> list[StoredMail]:
+        after = re.search(r"after:(\d+)", query)
+        senders = re.search(r"from:\(([^)]*)\)", query)
+        terms = [term.strip().lower() for term in senders.group(1).split(" OR ")] if senders else []
+        found = []
+        for mail in self.mail:
+            if after and mail.internal_ms // 1000 < int(after.group(1)):
+                continue
+            if terms and not any(term in address for term in terms for address in mail.senders):
+                continue
+            found.append(mail)
+        return sorted(found, key=lambda m: m.internal_ms, reverse=True)
+
+
+class GmailHandler(BaseHTTPRequestHandler):
+    gmail: FakeGmail
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def _reply(self, status: int, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, status: int, message: str, reason: str) -> None:
+        self._reply(status, {"error": {"code": status, "message": message, "status": reason}})
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _scopes(self) -> set[str] | None:
+        header = self.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ")
+        return self.gmail.tokens.get(token) if header.startswith("Bearer ") else None
+
+    # -- OAuth -----------------------------------------------------------------------------------------
+    def _token(self) -> None:
+        form = {key: values[0] for key, values in parse_qs(self._body().decode()).items()}
+        gmail = self.gmail
+        if form.get("grant_type") == JWT_GRANT:
+            try:
+                claims = jwt.decode(
+                    form.get("assertion", ""),
+                    certs=gmail.public_pem(),
+                    audience=[GOOGLE_TOKEN_AUDIENCE, f"{gmail.url}/token"],
+                )
+            except ValueError:
+                self._reply(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+                return
+            if claims.get("iss") != gmail.client_email or claims.get("sub") != gmail.account:
+                self._reply(401, {"error": "unauthorized_client", "error_description": "Client is unauthorized."})
+                return
+            self._reply(200, gmail.issue(set(claims.get("scope", "").split())))
+            return
+        if form.get("grant_type") == "refresh_token":
+            if form.get("refresh_token") != gmail.refresh_token:
+                self._reply(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+                return
+            self._reply(200, gmail.issue(set(form.get("scope", READONLY).split())))
+            return
+        self._reply(400, {"error": "unsupported_grant_type"})
+
+    # -- Gmail API -------------------------------------------------------------------------------------
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        path = urlsplit(self.path).path
+        if path == "/token":
+            self._token()
+            return
+        scopes = self._scopes()
+        body = self._body()
+        if scopes is None:
+            self._error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
+            return
+        if path == "/gmail/v1/users/me/messages/batchModify":
+            if MODIFY not in scopes:
+                self._error(403, "Request had insufficient authentication scopes.", "PERMISSION_DENIED")
+                return
+            request = json.loads(body)
+            with self.gmail.lock:
+                for mail in self.gmail.mail:
+                    if mail.id in request.get("ids", []):
+                        mail.labels.update(request.get("addLabelIds", []))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._error(404, "Not Found", "NOT_FOUND")
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        parts = urlsplit(self.path)
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        scopes = self._scopes()
+        if scopes is None:
+            self._error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
+            return
+        if not scopes & {READONLY, MODIFY}:
+            self._error(403, "Request had insufficient authentication scopes.", "PERMISSION_DENIED")
+            return
+        gmail = self.gmail
+        if parts.path == "/gmail/v1/users/me/profile":
+            self._reply(200, {"emailAddress": gmail.account, "messagesTotal": len(gmail.mail), "historyId": "1"})
+            return
+        if parts.path == "/gmail/v1/users/me/messages":
+            gmail.queries.append(query.get("q", ""))
+            found = gmail.search(query.get("q", ""))
+            start = int(query.get("pageToken") or 0)
+            page = found[start : start + gmail.page_size]
+            payload: dict = {"resultSizeEstimate": len(found)}
+            if page:
+                payload["messages"] = [{"id": mail.id, "threadId": mail.id} for mail in page]
+            if start + gmail.page_size < len(found):
+                payload["nextPageToken"] = str(start + gmail.page_size)
+            self._reply(200, payload)
+            return
+        match = re.fullmatch(r"/gmail/v1/users/me/messages/([0-9a-f]+)", parts.path)
+        if match:
+            with gmail.lock:
+                gmail.gets += 1
+                dropping = gmail.drop_gets_after is not None and gmail.gets > gmail.drop_gets_after
+            if dropping:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            mail = next((m for m in gmail.mail if m.id == match.group(1)), None)
+            if mail is None:
+                self._error(404, "Requested entity was not found.", "NOT_FOUND")
+                return
+            self._reply(
+                200,
+                {
+                    "id": mail.id,
+                    "threadId": mail.id,
+                    "labelIds": sorted(mail.labels),
+                    "internalDate": str(mail.internal_ms),
+                    "raw": base64.urlsafe_b64encode(mail.raw).decode().rstrip("="),
+                },
+            )
+            return
+        self._error(404, "Not Found", "NOT_FOUND")
