@@ -83,7 +83,8 @@ class CircuitImpact(OrganizationalModel):
         return f"{self.maintenance}: {self.circuit} ({self.impact})"
 
 
-@extras_features("custom_links", "export_templates", "graphql", "webhooks")
+# GraphQL: graphql/types.py (its own type name, apart from Nautobot's Note).
+@extras_features("custom_links", "export_templates", "webhooks")
 class Note(OrganizationalModel):
     """A remark on a maintenance: written by the sync (e.g. an unknown circuit ID) or by an operator."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -14,6 +15,7 @@ from django.utils import timezone
 from nautobot.apps.testing import TestCase
 from nautobot.circuits.models import Circuit, CircuitTermination, CircuitType, Provider
 from nautobot.dcim.models import Location, LocationType
+from nautobot.extras.management import populate_status_choices
 from nautobot.extras.models import Status
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -39,6 +41,7 @@ def metrics_config(**metrics) -> dict:
 class MetricsTestCase(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
+        populate_status_choices(apps, None)  # a TransactionTestCase earlier in the run truncated them
         now = timezone.now()
         cls.provider = Provider.objects.create(name="Metrics Carrier")
         cls.circuit_type = CircuitType.objects.create(name="Metrics Transit")
