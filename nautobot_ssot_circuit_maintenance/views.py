@@ -6,7 +6,9 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
@@ -14,6 +16,8 @@ from django_tables2 import Column
 from nautobot.apps.tables import BaseTable
 from nautobot.apps.ui import (
     BaseTextPanel,
+    Button,
+    ButtonColorChoices,
     DataTablePanel,
     ObjectDetailContent,
     ObjectFieldsPanel,
@@ -33,11 +37,14 @@ from nautobot.apps.views import (
 )
 from nautobot.circuits.tables import ProviderTable
 from nautobot.core.templatetags import helpers
+from rest_framework.decorators import action
 
 from . import filters, forms, tables
 from .api import serializers
 from .api.serializers import raw_as_text
+from .config import source_settings
 from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, ParsedNotification, RawNotification
+from .sources import SourceError, get_source
 
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
 
@@ -268,6 +275,18 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
         return super().render_value(key, value, context)
 
 
+def check_source(source: NotificationSource) -> tuple[bool, str]:
+    """(reachable, what to tell the operator) for one source; the message never contains a secret."""
+    settings = {entry.name: entry for entry in source_settings()}.get(source.name)
+    if settings is None:
+        return False, f"{source.name}: not in PLUGINS_CONFIG any more."
+    try:
+        with get_source(settings) as mailbox:
+            return True, f"{source.name}: connected. {mailbox.test_connection()}"
+    except SourceError as error:
+        return False, str(error)
+
+
 class NotificationSourceUIViewSet(
     ObjectDetailViewMixin,
     ObjectListViewMixin,
@@ -287,6 +306,16 @@ class NotificationSourceUIViewSet(
     table_class = tables.NotificationSourceTable
 
     object_detail_content = ObjectDetailContent(
+        extra_buttons=(
+            Button(
+                weight=100,
+                label="Validate",
+                icon="mdi-connection",
+                color=ButtonColorChoices.BLUE,
+                link_name="plugins:nautobot_ssot_circuit_maintenance:notificationsource_validate",
+                required_permissions=["nautobot_ssot_circuit_maintenance.view_notificationsource"],
+            ),
+        ),
         panels=(
             NotificationSourceFieldsPanel(
                 section=SectionChoices.LEFT_HALF,
@@ -312,6 +341,14 @@ class NotificationSourceUIViewSet(
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Sources are defined in the app's configuration, not in the UI."""
         raise PermissionDenied("Notification sources are defined in PLUGINS_CONFIG.")
+
+    @action(detail=True, methods=["get"], url_path="validate", custom_view_base_action="view")
+    def validate(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Open the mailbox with the configured credentials, read nothing, and say how it went."""
+        source = self.get_object()
+        ok, text = check_source(source)
+        (messages.success if ok else messages.error)(request, text)
+        return redirect(source.get_absolute_url())
 
 
 #

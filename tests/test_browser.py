@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.test import override_settings
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 
+from nautobot_ssot_circuit_maintenance.config import APP_NAME
 from tests.browser import BrowserTestCase
 from tests.ui_data import build_ui_data
 
@@ -57,6 +64,22 @@ class MaintenancePagesBrowserTest(BrowserTestCase):
             "return Array.from(document.scripts).map(s => s.textContent).join('\\n');"
         )
         self.assertNotIn("alert(", scripts)
+
+    def test_validate_button_reports_on_the_mailbox(self):
+        folder = Path(tempfile.mkdtemp(prefix="cm-browser-"))
+        self.addCleanup(shutil.rmtree, folder, True)
+        (folder / "one.eml").write_bytes(b"From: noc@provider-a.example\r\nSubject: hi\r\n\r\nhello\r\n")
+        config = dict(settings.PLUGINS_CONFIG)
+        config[APP_NAME] = {
+            **config[APP_NAME],
+            "notification_sources": [{"name": "Mailbox three", "url": f"file://{folder}"}],
+        }
+        with override_settings(PLUGINS_CONFIG=config):
+            self.visit(self.data.sources[2].get_absolute_url())
+            self.wait_for_text("Mailbox three")
+            self.browser.find_element(By.PARTIAL_LINK_TEXT, "Validate").click()
+            self.wait_for_text("Mailbox three: connected.")
+            self.assertIn("1 messages", self.text_of())
 
     def test_app_menu_reaches_the_pages(self):
         self.visit("/")

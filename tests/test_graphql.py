@@ -68,6 +68,16 @@ class GraphQLTestCase(APITestCase):
             [{"title": "Unknown circuit GHOST-1", "comment": "", "maintenance": {"maintenance_id": "CM-MAINT-0"}}],
         )
 
+    def test_the_documented_query(self):
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_circuitmaintenance", "circuits.view_provider")
+        data = self.query(
+            '{ circuit_maintenances(status: "CONFIRMED", ack: false) { maintenance_id provider { name } start_time } }'
+        )
+        self.assertEqual(
+            [(row["maintenance_id"], row["provider"]["name"]) for row in data["circuit_maintenances"]],
+            [("CM-MAINT-0", "CM Provider A")],
+        )
+
     def test_permissions_apply(self):
         data = self.query("{ circuit_maintenances { maintenance_id } }")
         self.assertEqual(data["circuit_maintenances"], [])

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+from django.conf import settings
 from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
 from nautobot.apps.testing import TestCase, ViewTestCases
 
 from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices
+from nautobot_ssot_circuit_maintenance.config import APP_NAME
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -291,3 +296,43 @@ class PageContentTest(TestCase):
         self.assertIn("upcoming maintenances", body.lower())
         self.assertIn(self.data.maintenances[1].get_absolute_url(), body)
         self.assertNotIn(self.data.maintenances[0].get_absolute_url(), body)
+
+
+class ValidateSourceTest(TestCase):
+    """The Validate button: opens the configured mailbox and reports, without reading or storing mail."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.folder = Path(tempfile.mkdtemp(prefix="cm-validate-"))
+        self.addCleanup(shutil.rmtree, self.folder, True)
+        (self.folder / "one.eml").write_bytes(b"From: noc@provider-a.example\r\nSubject: hi\r\n\r\nhello\r\n")
+        sources = [
+            {"name": "Mailbox three", "url": f"file://{self.folder}"},
+            {"name": "Mailbox two", "url": "file:///nonexistent/cm-mail"},
+        ]
+        config = dict(settings.PLUGINS_CONFIG)
+        config[APP_NAME] = {**config[APP_NAME], "notification_sources": sources}
+        self.enterContext(override_settings(PLUGINS_CONFIG=config))
+
+    def validate(self, source: NotificationSource):
+        return self.client.get(reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": source.pk}), follow=True)
+
+    def test_button_and_results(self) -> None:
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_notificationsource")
+        one, two, three = self.data.sources
+        detail = self.client.get(three.get_absolute_url())
+        self.assertContains(detail, reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": three.pk}))
+        self.assertContains(self.validate(three), "Mailbox three: connected.")
+        self.assertContains(self.validate(two), "does not exist")
+        self.assertContains(self.validate(one), "Mailbox one: not in PLUGINS_CONFIG any more.")
+        self.assertFalse(RawNotification.objects.filter(location="one.eml").exists())
+
+    def test_needs_view_permission(self) -> None:
+        response = self.client.get(
+            reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": self.data.sources[2].pk})
+        )
+        self.assertHttpStatus(response, 403)
