@@ -19,6 +19,7 @@ from django.utils import timezone as dj_timezone
 from .choices import OutcomeChoices
 from .config import app_settings, source_settings
 from .fold import MaintenanceState, Notice, fold, is_out_of_sequence, normalize_cid
+from .oauth import with_stored_token
 from .parsing import ParsedMessage, process_message
 from .providers import SenderDirectory
 from .sources import get_source
@@ -124,7 +125,7 @@ class MailIngest:
         for pk, name, _ in providers:
             self.provider_names[pk] = name
         since = self.now - timedelta(days=self.settings["raw_notification_initial_days_since"])
-        run.mailbox = get_source(run.settings)
+        run.mailbox = get_source(with_stored_token(run.settings, run.source))
         run.mailbox.restrict_to_senders(run.directory.addresses())
         run.batches = run.mailbox.fetch(run.source.cursor or None, since)
 
@@ -309,7 +310,7 @@ class MailIngest:
             for message in run.messages:
                 outcomes[message.outcome].append(message.location)
             try:
-                mailbox = run.mailbox or get_source(run.settings)
+                mailbox = run.mailbox or get_source(with_stored_token(run.settings, run.source))
             except SourceError as error:
                 problems.append(str(error))
                 continue

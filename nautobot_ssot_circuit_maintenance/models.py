@@ -192,3 +192,20 @@ class ParsedNotification(BaseModel):
 
     def __str__(self):
         return f"{self.provider_maintenance_id} ({self.json.get('status', '?')})"
+
+
+class SourceOAuthToken(BaseModel):
+    """The refresh token a user granted a Gmail source through Google's consent page (OAuth client files).
+
+    Kept apart from NotificationSource so that no serializer, form, table, GraphQL type or change
+    log ever carries it: nothing but the Gmail source reads it.
+    """
+
+    source = models.OneToOneField(NotificationSource, on_delete=models.CASCADE, related_name="oauth_token")
+    refresh_token = models.TextField()
+    scopes = models.JSONField(default=list)
+    granted_by = models.CharField(max_length=150, blank=True)
+    granted = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"OAuth grant for {self.source}"

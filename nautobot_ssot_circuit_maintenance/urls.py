@@ -1,6 +1,6 @@
 """UI routes of the app."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
 from . import views
@@ -16,4 +16,8 @@ router.register("source", views.NotificationSourceUIViewSet)
 
 # Notification sources come from PLUGINS_CONFIG: no "add" page.
 _NO_ROUTE = {"notificationsource_add"}
-urlpatterns: list[URLPattern] = [p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE]
+urlpatterns: list[URLPattern] = [
+    # The older app's address: the redirect URI registered with Google stays valid.
+    path("source/google_oauth2callback/", views.GoogleOAuthCallbackView.as_view(), name="google_oauth2callback"),
+    *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),
+]

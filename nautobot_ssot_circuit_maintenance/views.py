@@ -7,11 +7,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.views import View
 from django_tables2 import Column
 from nautobot.apps.tables import BaseTable
 from nautobot.apps.ui import (
@@ -39,12 +41,20 @@ from nautobot.circuits.tables import ProviderTable
 from nautobot.core.templatetags import helpers
 from rest_framework.decorators import action
 
-from . import filters, forms, tables
+from . import filters, forms, oauth, tables
 from .api import serializers
 from .api.serializers import raw_as_text
 from .config import source_settings
-from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, ParsedNotification, RawNotification
-from .sources import SourceError, get_source
+from .models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    Note,
+    NotificationSource,
+    ParsedNotification,
+    RawNotification,
+    SourceOAuthToken,
+)
+from .sources import SourceError, SourceSettings, get_source
 
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
 
@@ -275,16 +285,60 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
         return super().render_value(key, value, context)
 
 
-def check_source(source: NotificationSource) -> tuple[bool, str]:
+def configured_settings(source: NotificationSource) -> SourceSettings | None:
+    return {entry.name: entry for entry in source_settings()}.get(source.name)
+
+
+def check_source(source: NotificationSource, settings: SourceSettings | None = None) -> tuple[bool, str]:
     """(reachable, what to tell the operator) for one source; the message never contains a secret."""
-    settings = {entry.name: entry for entry in source_settings()}.get(source.name)
+    settings = settings or configured_settings(source)
     if settings is None:
         return False, f"{source.name}: not in PLUGINS_CONFIG any more."
     try:
-        with get_source(settings) as mailbox:
+        with get_source(oauth.with_stored_token(settings, source)) as mailbox:
             return True, f"{source.name}: connected. {mailbox.test_connection()}"
     except SourceError as error:
         return False, str(error)
+
+
+def oauth_redirect_uri(request: Any) -> str:
+    return request.build_absolute_uri(reverse("plugins:nautobot_ssot_circuit_maintenance:google_oauth2callback"))
+
+
+class GoogleOAuthCallbackView(LoginRequiredMixin, View):
+    """Where Google's consent page sends the user back: exchange the code for a refresh token and keep it."""
+
+    def get(self, request: Any) -> Any:
+        try:
+            source_pk = oauth.read_state(request.GET.get("state", ""), request.user.pk)
+        except SourceError as error:
+            messages.error(request, f"Google consent: {error}")
+            return redirect("plugins:nautobot_ssot_circuit_maintenance:notificationsource_list")
+        source = get_object_or_404(NotificationSource.objects.restrict(request.user, "change"), pk=source_pk)
+        settings = configured_settings(source)
+        client = oauth.oauth_client(settings) if settings else None
+        if request.GET.get("error") or client is None:
+            reason = request.GET.get("error") or "the source has no OAuth client in its configuration"
+            messages.error(request, f"{source.name}: Google consent not given ({reason[:100]}).")
+            return redirect(source.get_absolute_url())
+        try:
+            refresh_token = oauth.exchange_code(
+                settings, client, request.GET.get("code", ""), oauth_redirect_uri(request)
+            )
+        except SourceError as error:
+            messages.error(request, str(error))
+            return redirect(source.get_absolute_url())
+        SourceOAuthToken.objects.update_or_create(
+            source=source,
+            defaults={
+                "refresh_token": refresh_token,
+                "scopes": oauth.scopes(settings),
+                "granted_by": request.user.get_username(),
+            },
+        )
+        ok, text = check_source(source, settings)
+        (messages.success if ok else messages.error)(request, f"Google consent saved. {text}")
+        return redirect(source.get_absolute_url())
 
 
 class NotificationSourceUIViewSet(
@@ -346,7 +400,17 @@ class NotificationSourceUIViewSet(
     def validate(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Open the mailbox with the configured credentials, read nothing, and say how it went."""
         source = self.get_object()
-        ok, text = check_source(source)
+        settings = configured_settings(source)
+        client = oauth.oauth_client(settings) if settings else None
+        granted = SourceOAuthToken.objects.filter(source=source).exists()
+        if client is not None and (not granted or request.GET.get("consent")):
+            if not request.user.has_perm("nautobot_ssot_circuit_maintenance.change_notificationsource", source):
+                messages.error(request, f"{source.name}: granting Gmail access needs the change permission.")
+                return redirect(source.get_absolute_url())
+            return redirect(
+                oauth.consent_url(settings, client, source.pk, request.user.pk, oauth_redirect_uri(request))
+            )
+        ok, text = check_source(source, settings)
         (messages.success if ok else messages.error)(request, text)
         return redirect(source.get_absolute_url())
 

@@ -62,6 +62,10 @@ class FakeGmail:
         self.key = new_private_key()
         self.client_email = "cm-sync@example-project.iam.gserviceaccount.com"
         self.refresh_token = secrets.token_urlsafe(16)
+        self.client_id = "web-client-1.apps.googleusercontent.com"
+        self.client_secret = "web-client-secret-1"
+        # consent code → (redirect_uri it was issued for, scopes granted)
+        self.codes: dict[str, tuple[str, set[str]]] = {}
         self.mail: list[StoredMail] = []
         self.tokens: dict[str, set[str]] = {}
         self.queries: list[str] = []
@@ -129,6 +133,30 @@ class FakeGmail:
             )
         )
         return path
+
+    def web_client_file(self, path: Path) -> Path:
+        path.write_text(
+            json.dumps(
+                {
+                    "web": {
+                        "client_id": self.client_id,
+                        "client_secret": self.client_secret,
+                        "auth_uri": f"{self.url}/auth",
+                        "token_uri": f"{self.url}/token",
+                        "redirect_uris": [
+                            "http://testserver/plugins/circuit-maintenance/source/google_oauth2callback/"
+                        ],
+                    }
+                }
+            )
+        )
+        return path
+
+    def consent(self, redirect_uri: str, scopes: set[str]) -> str:
+        """What Google's consent page does when the user agrees: a one-time code for this redirect URI."""
+        code = secrets.token_urlsafe(12)
+        self.codes[code] = (redirect_uri, scopes)
+        return code
 
     def public_pem(self) -> bytes:
         return self.key.public_key().public_bytes(
@@ -199,6 +227,15 @@ class GmailHandler(BaseHTTPRequestHandler):
                 self._reply(401, {"error": "unauthorized_client", "error_description": "Client is unauthorized."})
                 return
             self._reply(200, gmail.issue(set(claims.get("scope", "").split())))
+            return
+        if form.get("grant_type") == "authorization_code":
+            issued = gmail.codes.pop(form.get("code", ""), None)
+            client_ok = (form.get("client_id"), form.get("client_secret")) == (gmail.client_id, gmail.client_secret)
+            if issued is None or not client_ok or issued[0] != form.get("redirect_uri"):
+                self._reply(400, {"error": "invalid_grant", "error_description": "Malformed auth code."})
+                return
+            gmail.refresh_token = secrets.token_urlsafe(16)
+            self._reply(200, {**gmail.issue(issued[1]), "refresh_token": gmail.refresh_token})
             return
         if form.get("grant_type") == "refresh_token":
             if form.get("refresh_token") != gmail.refresh_token:

@@ -2,7 +2,8 @@
 
 Configured as in the older app: `url` https://accounts.google.com/o/oauth2/auth, `account` (the
 mailbox; the user a service account impersonates), `credentials_file` (a service-account key with
-domain-wide delegation, or an authorized-user file holding a refresh token), optional
+domain-wide delegation, an authorized-user file holding a refresh token, or an OAuth client whose
+consent a user gave through Validate), optional
 `extra_scopes`, `labels` and `limit_emails_with_not_header_from`.
 
 The cursor is the Gmail search bound `after` (Unix seconds) plus the ids already read at or after it.
@@ -78,11 +79,25 @@ class GmailSource(MailboxSource):
                 return creds.with_token_uri(info["token_uri"]) if info.get("token_uri") else creds
         except (ValueError, KeyError, GoogleAuthError):
             raise self._fail(f"the {kind} credentials file is incomplete or malformed") from None
-        if "web" in info or "installed" in info:
-            raise self._fail(
-                "the credentials file is an OAuth client, which needs a one-time consent: "
-                "create an authorized-user file from it (see the docs, Gmail API)"
-            )
+        client = info.get("web") or info.get("installed")
+        if isinstance(client, dict):
+            refresh_token = self.extra.get("oauth_refresh_token")
+            if not refresh_token:
+                raise self._fail(
+                    "the credentials file is an OAuth client, which needs a one-time consent: "
+                    "open the source in Notification Sources and press Validate"
+                )
+            try:
+                return user_credentials.Credentials(
+                    None,
+                    refresh_token=refresh_token,
+                    token_uri=client.get("token_uri", "https://oauth2.googleapis.com/token"),
+                    client_id=client["client_id"],
+                    client_secret=client.get("client_secret"),
+                    scopes=self.scopes(),
+                )
+            except KeyError:
+                raise self._fail("the OAuth client in the credentials file has no client_id") from None
         raise self._fail("the credentials file is neither a service account key nor an authorized-user file")
 
     def _gmail(self):
