@@ -336,3 +336,51 @@ class ValidateSourceTest(TestCase):
             reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": self.data.sources[2].pk})
         )
         self.assertHttpStatus(response, 403)
+
+
+class HomePageTest(TestCase):
+    """The home page panel: open maintenances of the next two weeks, soonest first."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        provider = cls.data.providers[1]
+
+        def maintenance(mid: str, status: str, start: datetime, hours: int = 4, ack: bool = False):
+            record = CircuitMaintenance.objects.create(
+                provider=provider,
+                maintenance_id=mid,
+                name=f"Home {mid}",
+                status=status,
+                start_time=start,
+                end_time=start + timedelta(hours=hours),
+                ack=ack,
+            )
+            return record
+
+        cls.running = maintenance("RUNNING", MaintenanceStatusChoices.IN_PROCESS, now - timedelta(hours=1))
+        cls.soon = maintenance("SOON", MaintenanceStatusChoices.CONFIRMED, now + timedelta(days=2), ack=True)
+        CircuitImpact.objects.create(maintenance=cls.soon, circuit=cls.data.circuits[1], impact=ImpactChoices.OUTAGE)
+        maintenance("CANCELLED", MaintenanceStatusChoices.CANCELLED, now + timedelta(days=1))
+        maintenance("LATER", MaintenanceStatusChoices.CONFIRMED, now + timedelta(days=30))
+        maintenance("OVER", MaintenanceStatusChoices.CONFIRMED, now - timedelta(days=2))
+
+    def test_upcoming_panel(self) -> None:
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_circuitmaintenance")
+        body = self.client.get("/").content.decode()
+        self.assertIn("Circuit Maintenances, next 14 days", body)
+        self.assertIn("Home RUNNING", body)
+        self.assertIn("Home SOON", body)
+        self.assertLess(body.index("Home RUNNING"), body.index("Home SOON"))
+        for absent in ("Home CANCELLED", "Home LATER", "Home OVER"):
+            self.assertNotIn(absent, body)
+        soon = body[body.index("Home SOON") :]
+        self.assertIn(f"{self.soon.start_time:%Y-%m-%d %H:%M} – {self.soon.end_time:%Y-%m-%d %H:%M} UTC", soon)
+        self.assertIn("1 circuit", soon)
+        running = body[body.index("Home RUNNING") : body.index("Home SOON")]
+        self.assertIn("not acknowledged", running)
+
+    def test_panel_needs_permission(self) -> None:
+        body = self.client.get("/").content.decode()
+        self.assertNotIn("Home RUNNING", body)

@@ -1,0 +1,59 @@
+"""Home page: what is under maintenance now and next, and links to the app's records."""
+
+from datetime import timedelta
+
+from django.db.models import Count
+from django.utils import timezone
+from nautobot.apps.ui import HomePageItem, HomePagePanel
+
+from .choices import MaintenanceStatusChoices
+from .models import CircuitMaintenance, RawNotification
+
+UPCOMING_DAYS = 14
+UPCOMING_ROWS = 10
+
+
+def upcoming_maintenances(request):
+    """Maintenances not finished, ending after now and starting within UPCOMING_DAYS, soonest first."""
+    now = timezone.now()
+    return (
+        CircuitMaintenance.objects.restrict(request.user, "view")
+        .exclude(status__in=(MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED))
+        .filter(end_time__gte=now, start_time__lte=now + timedelta(days=UPCOMING_DAYS))
+        .select_related("provider")
+        .annotate(circuit_count=Count("circuit_impacts"))
+        .order_by("start_time", "maintenance_id")[:UPCOMING_ROWS]
+    )
+
+
+layout = (
+    HomePagePanel(
+        name="Circuit Maintenance",
+        weight=550,
+        items=(
+            HomePageItem(
+                name="Circuit Maintenances",
+                link="plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list",
+                model=CircuitMaintenance,
+                description="Planned work announced by providers",
+                permissions=["nautobot_ssot_circuit_maintenance.view_circuitmaintenance"],
+                weight=100,
+            ),
+            HomePageItem(
+                name="Notifications",
+                link="plugins:nautobot_ssot_circuit_maintenance:rawnotification_list",
+                model=RawNotification,
+                description="Provider mail read by the sync, with its outcome",
+                permissions=["nautobot_ssot_circuit_maintenance.view_rawnotification"],
+                weight=200,
+            ),
+        ),
+    ),
+    HomePagePanel(
+        name=f"Circuit Maintenances, next {UPCOMING_DAYS} days",
+        weight=560,
+        permissions=["nautobot_ssot_circuit_maintenance.view_circuitmaintenance"],
+        custom_data={"upcoming_maintenances": upcoming_maintenances},
+        custom_template="panel_upcoming_maintenances.html",
+    ),
+)
