@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
+from django.utils import timezone
+from django_filters import NumberFilter
 from nautobot.apps.filters import (
     BaseFilterSet,
     BooleanFilter,
@@ -55,6 +59,9 @@ class CircuitMaintenanceFilterSet(NautobotFilterSet):
         method="filter_has_unresolved_circuit_ids",
         label="Has unresolved circuit IDs",
     )
+    ended_within_days = NumberFilter(
+        method="filter_ended_within_days", label="Not ended, or ended within this many days", min_value=0
+    )
 
     class Meta:
         model = CircuitMaintenance
@@ -68,6 +75,11 @@ class CircuitMaintenanceFilterSet(NautobotFilterSet):
             "end_time",
             "tags",
         ]
+
+    def filter_ended_within_days(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(end_time__gte=timezone.now() - timedelta(days=float(value)))
 
     def filter_has_unresolved_circuit_ids(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         """Maintenances whose notifications named circuit IDs unknown to Nautobot (or not)."""

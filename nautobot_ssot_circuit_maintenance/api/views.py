@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
 from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
+from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import filters
+from ..calendar_feed import render_calendar
 from ..models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -20,11 +26,42 @@ from ..models import (
 )
 from . import serializers
 
+CALENDAR_DEFAULT_DAYS = 30
+
+
+class CalendarRenderer(BaseRenderer):
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        # Errors (a dict) keep their JSON body whatever the client asked for.
+        return data.encode("utf-8") if isinstance(data, str) else json.dumps(data).encode("utf-8")
+
 
 class CircuitMaintenanceViewSet(NautobotModelViewSet):
     queryset = CircuitMaintenance.objects.select_related("provider")
     serializer_class = serializers.CircuitMaintenanceSerializer
     filterset_class = filters.CircuitMaintenanceFilterSet
+
+    @action(detail=False, methods=["get"], url_path="calendar", renderer_classes=[CalendarRenderer, JSONRenderer])
+    def calendar(self, request: Request) -> Response:
+        """The maintenances matching the filters, as an iCalendar feed (one event per window).
+
+        Maintenances that ended more than `ended_within_days` days ago (a filter; here 30 unless given) are left out.
+        """
+        queryset = self.filter_queryset(self.get_queryset())
+        if "ended_within_days" not in request.query_params:
+            queryset = queryset.filter(end_time__gte=timezone.now() - timedelta(days=CALENDAR_DEFAULT_DAYS))
+        queryset = queryset.prefetch_related("circuit_impacts__circuit").order_by("start_time", "maintenance_id")
+        text = render_calendar(
+            queryset,
+            url_for=lambda maintenance: request.build_absolute_uri(maintenance.get_absolute_url()),
+            name="Circuit maintenances",
+        )
+        response = Response(text, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="circuit-maintenances.ics"'
+        return response
 
 
 class CircuitImpactViewSet(NautobotModelViewSet):
