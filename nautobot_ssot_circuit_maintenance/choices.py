@@ -58,6 +58,8 @@ class OutcomeChoices(ChoiceSet):
     UNKNOWN_PROVIDER = "unknown-provider"
     OUT_OF_SEQUENCE = "out-of-sequence"
     UNKNOWN_CIDS = "unknown-cids"
+    TOO_LARGE = "too-large"
+    PARSE_TIMEOUT = "parse-timeout"
 
     CHOICES = (
         (PARSED, "Parsed"),
@@ -66,4 +68,6 @@ class OutcomeChoices(ChoiceSet):
         (UNKNOWN_PROVIDER, "Unknown provider"),
         (OUT_OF_SEQUENCE, "Out of sequence"),
         (UNKNOWN_CIDS, "Unknown circuit IDs"),
+        (TOO_LARGE, "Too large (over a bound)"),
+        (PARSE_TIMEOUT, "Parse timed out"),
     )

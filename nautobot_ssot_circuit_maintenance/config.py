@@ -18,6 +18,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "raw_notification_size": 8192,
     "notification_sources": [],
     "metrics": {"enable": False},
+    # Bounds on what one message may cost; see pipeline/bounds.py and docs/install.md.
+    "message_limits": {},
 }
 
 # Keys whose values must never be echoed back in an error message.

@@ -20,7 +20,9 @@ from .choices import OutcomeChoices
 from .config import app_settings, source_settings
 from .fold import MaintenanceState, Notice, fold, is_out_of_sequence, normalize_cid
 from .oauth import with_stored_token
-from .parsing import ParsedMessage, process_message
+from .pipeline.bounds import MIB, MessageBounds
+from .pipeline.parse import ParsedMessage
+from .pipeline.workers import parse_pool
 from .providers import SenderDirectory
 from .sources import get_source
 from .sources.base import FetchBatch, MailboxSource, SourceError, SourceSettings
@@ -64,6 +66,26 @@ class ResolvedMaintenance:
     unresolved: list[str]
 
 
+@dataclass
+class ChunkBudget:
+    """How much one chunk may read: messages and bytes (None: no bound)."""
+
+    messages: int | None
+    size: int | None
+    read_messages: int = 0
+    read_bytes: int = 0
+
+    def take(self, batch: FetchBatch) -> None:
+        self.read_messages += len(batch.messages)
+        self.read_bytes += sum(len(message.raw) for message in batch.messages)
+
+    @property
+    def spent(self) -> bool:
+        return (self.messages is not None and self.read_messages >= self.messages) or (
+            self.size is not None and self.read_bytes >= self.size
+        )
+
+
 def normalized_cid_expression():
     """SQL twin of `fold.normalize_cid` (PostgreSQL)."""
     return Upper(Trim(Func(F("cid"), Value(r"\s+"), Value(" "), Value("g"), function="REGEXP_REPLACE")))
@@ -72,14 +94,18 @@ def normalized_cid_expression():
 class MailIngest:
     """Fetch, parse and fold the new mail of some sources, one chunk at a time.
 
-    With a `chunk_size`, each `fetch()` reads at most about that many messages (whole batches), so
-    memory stays bounded however large the backlog; call it again until `exhausted`.
+    With a `chunk_size`, each `fetch()` reads at most about that many messages (whole batches) and
+    about `message_limits.chunk_mb` of mail, so memory stays bounded however large the backlog; call
+    it again until `exhausted`.
     """
 
     def __init__(self, sources: Iterable[Any], *, now: datetime | None = None, chunk_size: int | None = None):
         self.now = now or dj_timezone.now()
         self.settings = app_settings()
         self.chunk_size = chunk_size
+        limits = self.settings.get("message_limits") or {}
+        self.chunk_bytes = int(float(limits.get("chunk_mb", 256)) * MIB) if chunk_size else None
+        self.pool = parse_pool(workers=limits.get("parse_workers"), bounds=MessageBounds.from_settings(self.settings))
         configured = {settings.name: settings for settings in source_settings()}
         self.runs = [SourceRun(source=source, settings=configured.get(source.name)) for source in sources]
         self.exhausted = False
@@ -100,7 +126,7 @@ class MailIngest:
     def fetch(self) -> None:
         """Read the next chunk of new mail from the sources, in order."""
         self._start_chunk()
-        budget = self.chunk_size or None
+        budget = ChunkBudget(self.chunk_size, self.chunk_bytes)
         for run in self.runs:
             if run.done:
                 continue
@@ -108,11 +134,9 @@ class MailIngest:
                 run.error = f"source {run.source.name!r} is not in PLUGINS_CONFIG any more"
                 run.done = True
                 continue
-            read = self._fetch_source(run, budget)
-            if budget is not None:
-                budget -= read
-                if budget <= 0:
-                    break
+            self._fetch_source(run, budget)
+            if budget.spent:
+                break
         self.exhausted = all(run.done for run in self.runs)
 
     def close(self) -> None:
@@ -129,35 +153,30 @@ class MailIngest:
         run.mailbox.restrict_to_senders(run.directory.addresses())
         run.batches = run.mailbox.fetch(run.source.cursor or None, since)
 
-    def _fetch_source(self, run: SourceRun, budget: int | None) -> int:
-        """Read whole batches until the budget is spent or the source has no more; return messages read."""
-        read = 0
+    def _fetch_source(self, run: SourceRun, budget: ChunkBudget) -> None:
+        """Read whole batches until the budget is spent or the source has no more."""
         try:
             if run.batches is None:
                 self._open(run)
             for batch in run.batches:
+                budget.take(batch)
                 self._take_batch(run, batch)
-                read += len(batch.messages)
-                if budget is not None and read >= budget:
-                    return read
+                if budget.spent:
+                    return
         except SourceError as error:
             run.error = str(error)
         run.done = True
         run.close()
-        return read
 
     def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
         from .models import RawNotification
 
-        parsed = [
-            process_message(
-                message,
-                directory=run.directory,
-                source_header=run.settings.source_header,
-                raw_size_limit=self.settings["raw_notification_size"],
-            )
-            for message in batch.messages
-        ]
+        parsed = self.pool.process(
+            batch.messages,
+            directory=run.directory,
+            source_header=run.settings.source_header,
+            raw_size_limit=self.settings["raw_notification_size"],
+        )
         keys = {message.message_key for message in parsed}
         stored = set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
         for message in parsed:

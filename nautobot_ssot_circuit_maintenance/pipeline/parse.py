@@ -1,0 +1,286 @@
+"""The per-message boundary: classify and parse one message, whatever it holds.
+
+No database, no network. Everything done to one message — its headers, dates, Message-ID, bounds,
+the parser, what PostgreSQL will accept — happens inside `process_message`, and every failure
+becomes that message's outcome with a readable error. It runs in a worker process (see workers.py),
+so a parser that never returns or eats memory is stopped there.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from ..choices import OutcomeChoices
+from ..compat import quiet_parser_logging
+from ..providers import ProviderEntry, SenderDirectory
+from ..sources.base import FetchedMessage
+from .bounds import MessageBounds, OverBound, check_size, check_structure
+
+FALLBACK_PARSER = "genericprovider"
+MAINTENANCE_ID_MAX_LENGTH = 255  # CircuitMaintenance.maintenance_id
+CIRCUIT_ID_MAX_LENGTH = 255
+# Dates PostgreSQL stores and Python reads back: a mail's date outside these is not believed.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+LATEST_EPOCH = int(LATEST.timestamp())
+HEADER_BLOCK_LIMIT = 256 * 1024
+
+quiet_parser_logging()
+
+
+@dataclass
+class ParsedMessage:
+    """One fetched message after classification and parsing, ready to be stored."""
+
+    message_key: str
+    sender: str
+    subject: str
+    date: datetime
+    raw: bytes
+    raw_size: int
+    raw_truncated: bool
+    location: str
+    outcome: str
+    provider: ProviderEntry | None = None
+    error: str = ""
+    # The parser's maintenances, as JSON-able dicts (the library's own JSON form).
+    maintenances: list[dict] = field(default_factory=list)
+
+
+def storable_text(value: str, limit: int | None = None) -> str:
+    """Text PostgreSQL accepts: no NUL, no lone surrogate, whitespace runs folded, at most `limit` characters."""
+    text = " ".join(value.replace("\x00", " ").split())
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit is not None else text
+
+
+def storable_json(value: Any) -> Any:
+    """A JSON value with every NUL removed from its strings and keys (jsonb refuses `\\u0000`)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [storable_json(item) for item in value]
+    if isinstance(value, dict):
+        return {storable_json(str(key)): storable_json(item) for key, item in value.items()}
+    return value
+
+
+def decoded_header(message: Message, name: str) -> str:
+    """A header as readable text; a malformed encoded-word or charset falls back to the text as written."""
+    try:
+        value = message.get(name)
+    except Exception:  # noqa: BLE001 - some header defects raise on access
+        return ""
+    if value is None:
+        return ""
+    text = str(value)
+    if "=?" in text:
+        try:
+            text = str(email.header.make_header(email.header.decode_header(text)))
+        except Exception:  # noqa: BLE001, S110 - unknown charset, bad base64: keep the text as written
+            pass
+    return storable_text(text)
+
+
+def message_key(message: Message, raw: bytes) -> str:
+    """Message-ID plus a hash of the body, else a hash of the whole message.
+
+    The same mail reaching two mailboxes differs only in its transport headers, so it keeps its key;
+    senders that reuse one Message-ID for different notices (seen in real provider mail) do not collide.
+    """
+    message_id = storable_text(str(message.get("Message-ID") or ""))
+    if message_id:
+        _, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+        return f"mid:{message_id[:200]}#{hashlib.sha256(body).hexdigest()[:16]}"
+    return raw_key(raw)
+
+
+def raw_key(raw: bytes) -> str:
+    return f"sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def believable(value: datetime | None) -> datetime | None:
+    """The date in UTC if it lies between 1970 and 9000, else None."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    try:
+        value = value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+    return value if EARLIEST <= value < LATEST else None
+
+
+def message_date(message: Message, received: datetime | None) -> tuple[datetime, bool]:
+    """The Date header (stable across mailboxes and arrival orders), else when the mailbox received it.
+
+    Returns the date and whether it came from the header.
+    """
+    try:
+        header = believable(parsedate_to_datetime(str(message.get("Date") or "")))
+    except Exception:  # noqa: BLE001 - any unreadable Date is no Date
+        header = None
+    if header is not None:
+        return header, True
+    return believable(received) or datetime.now(timezone.utc), False
+
+
+def _load_message(raw: bytes) -> Message:
+    # The parser library reads mail as UTF-8 text; do the same when we can so results match it exactly.
+    try:
+        return email.message_from_string(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return email.message_from_bytes(raw)
+
+
+def parse_maintenances(message: Message, parser_name: str) -> list[dict]:
+    """Run one parser; raises whatever the library raises."""
+    from circuit_maintenance_parser import NotificationData, init_provider
+
+    provider = init_provider(parser_name)
+    data = NotificationData.init_from_emailmessage(message)
+    if data is None:
+        raise ValueError("the message has no readable parts")
+    return [json.loads(maintenance.to_json()) for maintenance in provider.get_maintenances(data)]
+
+
+def check_maintenance_id(value: object) -> None:
+    """A maintenance id is the record's identity: it must be text that fits the database column."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"the parser gave no maintenance id ({value!r})")
+    if len(value) > MAINTENANCE_ID_MAX_LENGTH:
+        raise ValueError(f"maintenance id is {len(value)} characters long, more than {MAINTENANCE_ID_MAX_LENGTH}")
+
+
+def check_maintenance(maintenance: dict) -> None:
+    """What the fold and the records rely on: an id that fits, times and counters in a storable range."""
+    check_maintenance_id(maintenance.get("maintenance_id"))
+    for name in ("start", "end", "stamp"):
+        value = maintenance.get(name)
+        if value is None and name == "stamp":
+            continue
+        if not isinstance(value, int) or not 0 <= value < LATEST_EPOCH:
+            raise ValueError(f"{name} {value!r} is not a time between 1970 and 9000")
+    if maintenance["end"] < maintenance["start"]:
+        raise ValueError("the maintenance ends before it starts")
+    sequence = maintenance.get("sequence")
+    if sequence is not None and (not isinstance(sequence, int) or not 0 <= sequence < 2**31):
+        raise ValueError(f"sequence {sequence!r} is out of range")
+    for circuit in maintenance.get("circuits") or []:
+        cid = circuit.get("circuit_id") if isinstance(circuit, dict) else None
+        if not isinstance(cid, str) or len(cid) > CIRCUIT_ID_MAX_LENGTH:
+            raise ValueError(f"circuit id {str(cid)[:40]!r}… is not text of at most {CIRCUIT_ID_MAX_LENGTH} characters")
+
+
+def error_text(error: BaseException) -> str:
+    return storable_text(f"{type(error).__name__}: {error}", 2000)
+
+
+def headers_only(fetched: FetchedMessage, raw_size_limit: int, outcome: str, error: str) -> ParsedMessage:
+    """A message we will not parse, described from its header block alone (bounded, never raises)."""
+    raw = fetched.raw
+    sender = subject = ""
+    key = raw_key(raw)
+    date = believable(fetched.received) or datetime.now(timezone.utc)
+    try:
+        head = raw[:HEADER_BLOCK_LIMIT].replace(b"\r\n", b"\n").partition(b"\n\n")[0]
+        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
+        sender = decoded_header(headers, "From")
+        subject = decoded_header(headers, "Subject")
+        key = message_key(headers, raw)
+        date = message_date(headers, fetched.received)[0]
+    except Exception:  # noqa: BLE001, S110 - the header block itself is broken: keep the hash key
+        pass
+    return ParsedMessage(
+        message_key=key,
+        sender=sender[:255],
+        subject=subject[:255],
+        date=date,
+        raw=raw[:raw_size_limit],
+        raw_size=len(raw),
+        raw_truncated=len(raw) > raw_size_limit,
+        location=storable_text(fetched.location, 255),
+        outcome=outcome,
+        error=storable_text(error, 2000),
+    )
+
+
+def process_message(
+    fetched: FetchedMessage,
+    *,
+    directory: SenderDirectory,
+    source_header: str,
+    raw_size_limit: int,
+    bounds: MessageBounds | None = None,
+) -> ParsedMessage:
+    """Classify by sender, parse with the provider's parser; every failure becomes an outcome, never an exception."""
+    bounds = bounds or MessageBounds()
+    try:
+        check_size(fetched.raw, bounds)
+        return _process(fetched, directory, source_header, raw_size_limit, bounds)
+    except OverBound as error:
+        return headers_only(fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error))
+    except MemoryError:
+        error_message = "parsing needed more memory than the worker may use"
+        return headers_only(fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, error_message)
+    except BaseException as error:  # noqa: BLE001 - RecursionError and friends too: this message's outcome only
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        error_message = f"unreadable message: {error_text(error)}"
+        return headers_only(fetched, raw_size_limit, OutcomeChoices.PARSING_FAILED, error_message)
+
+
+def _process(
+    fetched: FetchedMessage, directory: SenderDirectory, source_header: str, raw_size_limit: int, bounds: MessageBounds
+) -> ParsedMessage:
+    raw = fetched.raw
+    message = _load_message(raw)
+    sender = decoded_header(message, source_header) or decoded_header(message, "From")
+    date, dated = message_date(message, fetched.received)
+    result = ParsedMessage(
+        message_key=message_key(message, raw),
+        sender=sender[:255],
+        subject=decoded_header(message, "Subject")[:255],
+        date=date,
+        raw=raw[:raw_size_limit],
+        raw_size=len(raw),
+        raw_truncated=len(raw) > raw_size_limit,
+        location=storable_text(fetched.location, 255),
+        outcome=OutcomeChoices.UNKNOWN_PROVIDER,
+    )
+    provider = directory.lookup(decoded_header(message, source_header))
+    if provider is None:
+        result.error = storable_text(
+            f"no provider attached to this source claims the sender ({source_header}: {sender or 'none'})", 2000
+        )
+        return result
+    result.provider = provider
+    check_structure(message, bounds)
+    if not dated:
+        # The parser needs a Date to stamp the notice: give it the one we use.
+        del message["Date"]
+        message["Date"] = format_datetime(date)
+    try:
+        maintenances = parse_maintenances(message, provider.parser or FALLBACK_PARSER)
+        for maintenance in maintenances:
+            check_maintenance(maintenance)
+    except (OverBound, MemoryError):
+        raise
+    except Exception as error:  # noqa: BLE001 - a parser crash is an outcome of this message only
+        result.outcome = OutcomeChoices.PARSING_FAILED
+        result.error = error_text(error)
+        return result
+    result.maintenances = storable_json(maintenances)
+    result.outcome = OutcomeChoices.PARSED if result.maintenances else OutcomeChoices.IGNORED
+    return result

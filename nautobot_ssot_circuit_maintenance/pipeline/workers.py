@@ -1,0 +1,260 @@
+"""A pool of worker processes that parse messages, each with a deadline and a memory limit.
+
+Why processes: a parser that never returns (the parser's MIME walk is exponential in the nesting
+depth) can only be stopped by killing what runs it, and a message that inflates to gigabytes must
+not take the sync's own process with it. The workers are plain child processes started with
+`subprocess` (Celery's prefork workers are daemonic, and daemonic processes may not use
+`multiprocessing`), speaking length-prefixed pickles over their stdin and stdout. They also let a
+backlog use every core.
+
+The pool lives as long as the process that made it; an idle worker exits on its own after
+`IDLE_EXIT_SECONDS` and is started again when needed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import selectors
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from ..choices import OutcomeChoices
+from ..providers import SenderDirectory
+from ..sources.base import FetchedMessage
+from .bounds import MessageBounds
+from .parse import ParsedMessage, headers_only, process_message
+
+FRAME = struct.Struct(">Q")
+READY = b"ready"
+IDLE_EXIT_SECONDS = 300.0
+START_TIMEOUT_SECONDS = 120.0
+WORKER_MODULE = "nautobot_ssot_circuit_maintenance.pipeline.worker_main"
+
+
+class PoolBroken(RuntimeError):
+    """The worker processes cannot start: a problem of the installation, not of any message."""
+
+
+@dataclass(frozen=True)
+class ParseTask:
+    """What a worker needs to process one message."""
+
+    fetched: FetchedMessage
+    directory: SenderDirectory
+    source_header: str
+    raw_size_limit: int
+    bounds: MessageBounds
+
+    def run(self) -> ParsedMessage:
+        return process_message(
+            self.fetched,
+            directory=self.directory,
+            source_header=self.source_header,
+            raw_size_limit=self.raw_size_limit,
+            bounds=self.bounds,
+        )
+
+    def failed(self, outcome: str, error: str) -> ParsedMessage:
+        return headers_only(self.fetched, self.raw_size_limit, outcome, error)
+
+
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    stream.write(FRAME.pack(len(payload)))
+    stream.write(payload)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> bytes:
+    header = stream.read(FRAME.size)
+    if len(header) < FRAME.size:
+        raise EOFError("the worker closed its output")
+    (size,) = FRAME.unpack(header)
+    payload = stream.read(size)
+    if len(payload) < size:
+        raise EOFError("the worker stopped in the middle of an answer")
+    return payload
+
+
+class Worker:
+    """One child process."""
+
+    def __init__(self, memory_bytes: int):
+        self.process = subprocess.Popen(  # noqa: S603 - our own module, run by this interpreter
+            [sys.executable, "-m", WORKER_MODULE, str(memory_bytes), str(IDLE_EXIT_SECONDS)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.ready = False
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_ready(self, deadline: float) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        try:
+            if not selector.select(max(0.0, deadline - time.monotonic())):
+                raise PoolBroken("a parse worker did not start in time")
+            if read_frame(self.process.stdout) != READY:
+                raise PoolBroken("a parse worker answered something unexpected at start")
+        except EOFError:
+            raise PoolBroken(f"a parse worker exited at start (status {self.process.poll()})") from None
+        finally:
+            selector.close()
+        self.ready = True
+
+    def send(self, task: ParseTask) -> None:
+        write_frame(self.process.stdin, pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def receive(self) -> ParsedMessage:
+        return pickle.loads(read_frame(self.process.stdout))  # noqa: S301 - our own child's answer
+
+    def stop(self) -> str:
+        """Kill the child; describe how it ended."""
+        if self.alive:
+            self.process.kill()
+        status = self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if status < 0:
+            try:
+                return f"signal {signal.Signals(-status).name}"
+            except ValueError:
+                return f"signal {-status}"
+        return f"exit status {status}"
+
+
+class ParsePool:
+    """Process messages in parallel, one worker per core by default, each message within its bounds."""
+
+    def __init__(self, *, workers: int, bounds: MessageBounds):
+        self.size = max(1, workers)
+        self.bounds = bounds
+        self.workers: list[Worker] = []
+        self._lock = threading.Lock()
+
+    def _start(self, count: int) -> None:
+        self.workers = [worker for worker in self.workers if worker.alive]
+        fresh = [Worker(self.bounds.worker_memory_bytes) for _ in range(count - len(self.workers))]
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        try:
+            for worker in fresh:
+                worker.wait_ready(deadline)
+        except PoolBroken:
+            for worker in fresh:
+                worker.stop()
+            raise
+        self.workers.extend(fresh)
+
+    def process(
+        self,
+        messages: Sequence[FetchedMessage],
+        *,
+        directory: SenderDirectory,
+        source_header: str,
+        raw_size_limit: int,
+    ) -> list[ParsedMessage]:
+        """The messages' results, in order. Raises PoolBroken only when no worker can start at all."""
+        tasks = [ParseTask(message, directory, source_header, raw_size_limit, self.bounds) for message in messages]
+        if not tasks:
+            return []
+        with self._lock:
+            return self._run(tasks)
+
+    def _run(self, tasks: list[ParseTask]) -> list[ParsedMessage]:
+        results: list[ParsedMessage | None] = [None] * len(tasks)
+        pending = deque(range(len(tasks)))
+        busy: dict[Worker, tuple[int, float]] = {}
+        selector = selectors.DefaultSelector()
+        timeout = self.bounds.parse_timeout_seconds
+        try:
+            while pending or busy:
+                wanted = min(self.size, len(pending) + len(busy))
+                if len([w for w in self.workers if w.alive]) < wanted:
+                    self._start(wanted)
+                for worker in self.workers:
+                    if not pending:
+                        break
+                    if worker in busy or not worker.alive:
+                        continue
+                    index = pending.popleft()
+                    try:
+                        worker.send(tasks[index])
+                    except (BrokenPipeError, OSError):
+                        # It exited while idle: start another and try the message again.
+                        worker.stop()
+                        pending.appendleft(index)
+                        continue
+                    busy[worker] = (index, time.monotonic() + timeout)
+                    selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+                if not busy:
+                    continue
+                earliest = min(deadline for _, deadline in busy.values())
+                for key, _ in selector.select(max(0.0, earliest - time.monotonic())):
+                    worker = key.data
+                    index, _ = busy.pop(worker)
+                    selector.unregister(worker.process.stdout)
+                    try:
+                        results[index] = worker.receive()
+                    except (EOFError, pickle.UnpicklingError, OSError):
+                        how = worker.stop()
+                        results[index] = tasks[index].failed(
+                            OutcomeChoices.TOO_LARGE if how == "signal SIGKILL" else OutcomeChoices.PARSING_FAILED,
+                            f"the parser's worker process died ({how}) on this message",
+                        )
+                now = time.monotonic()
+                for worker, (index, deadline) in list(busy.items()):
+                    if deadline <= now:
+                        busy.pop(worker)
+                        selector.unregister(worker.process.stdout)
+                        worker.stop()
+                        results[index] = tasks[index].failed(
+                            OutcomeChoices.PARSE_TIMEOUT, f"parsing took longer than {timeout:g} s and was stopped"
+                        )
+        finally:
+            for worker in busy:
+                worker.stop()
+            selector.close()
+        return results  # type: ignore[return-value]
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
+
+
+_pools: dict[tuple[int, MessageBounds], ParsePool] = {}
+
+
+def parse_pool(*, workers: int | None, bounds: MessageBounds) -> ParsePool:
+    """The process's pool for these settings (workers default to one per core)."""
+    count = workers or os.cpu_count() or 1
+    key = (count, bounds)
+    if key not in _pools:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
+        _pools[key] = ParsePool(workers=count, bounds=bounds)
+    return _pools[key]
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in _pools.values():
+        pool.close()
