@@ -175,7 +175,7 @@ def check_maintenance(maintenance: dict) -> None:
     if maintenance["end"] < maintenance["start"]:
         raise ValueError("the maintenance ends before it starts")
     sequence = maintenance.get("sequence")
-    if sequence is not None and (not isinstance(sequence, int) or not 0 <= sequence < 2**31):
+    if sequence is not None and (not isinstance(sequence, int) or not -(2**31) <= sequence < 2**31):
         raise ValueError(f"sequence {sequence!r} is out of range")
     for circuit in maintenance.get("circuits") or []:
         cid = circuit.get("circuit_id") if isinstance(circuit, dict) else None

@@ -20,14 +20,22 @@ from ..changes import describe_create, describe_update, resets_ack
 from ..models import MaintenanceModel, circuit_entry, split_circuit_entry, window_entry
 
 
-def _unknown_cid_note(maintenance: CircuitMaintenance, cid: str, provider_name: str) -> Note:
+NOTE_TITLE_LENGTH = 200  # Note.title
+
+
+def unknown_cids_note(maintenance: CircuitMaintenance, cids: list[str], provider_name: str) -> Note:
+    """One note for the circuit IDs a sync could not match, however many a notice names."""
+    listed = ", ".join(cids)
+    title = f"Unknown circuit ID{'s' if len(cids) > 1 else ''} {listed}"
+    if len(title) > NOTE_TITLE_LENGTH:
+        title = f"{len(cids):,} unknown circuit IDs"
     return Note(
         maintenance=maintenance,
-        title=f"Unknown circuit ID {cid}",
+        title=title,
         level=NoteLevelChoices.WARNING,
         comment=(
-            f"A notification names circuit ID {cid!r}, which is not a circuit of provider "
-            f"{provider_name} in Nautobot. Create the circuit and the next sync links it."
+            f"The notifications name circuit IDs that are not circuits of provider {provider_name} in "
+            f"Nautobot: {listed}. Create the circuits and the next sync links them."
         ),
     )
 
@@ -78,12 +86,11 @@ class NautobotMaintenance(MaintenanceModel):
                 record.save()
                 if "circuits" in attrs:
                     self.adapter.write_circuits(record, attrs["circuits"])
-                if "unresolved_circuit_ids" in attrs:
-                    known_titles = set(record.maintenance_notes.values_list("title", flat=True))
-                    for cid in attrs["unresolved_circuit_ids"]:
-                        note = _unknown_cid_note(record, cid, self.provider)
-                        if note.title not in known_titles:
-                            note.save()
+                newly_unknown = sorted(
+                    set(attrs.get("unresolved_circuit_ids", [])) - set(old.get("unresolved_circuit_ids") or [])
+                )
+                if newly_unknown:
+                    unknown_cids_note(record, newly_unknown, self.provider).save()
         except (ValidationError, DatabaseError) as error:
             raise ObjectNotUpdated(f"{self.provider} {self.maintenance_id}: {error}") from error
         super().update(attrs)
@@ -172,9 +179,8 @@ class NautobotAdapter(Adapter):
             CircuitImpact(maintenance=record, circuit_id=circuit_pk, impact=impact)
             for circuit_pk, impact in self._wanted_impacts(record, circuits).items()
         )
-        self._created_notes.extend(
-            _unknown_cid_note(record, cid, record.provider.name) for cid in record.unresolved_circuit_ids
-        )
+        if record.unresolved_circuit_ids:
+            self._created_notes.append(unknown_cids_note(record, record.unresolved_circuit_ids, record.provider.name))
 
     def write_created(self) -> int:
         """Write the queued new maintenances, their impacts and notes, and their changelog, in a few statements."""
