@@ -173,3 +173,36 @@ def benchmark(c, count=5000, memory=False):
     """First sync of a backlog vs the parser alone; SQL per mail; a run with no new mail (demo database)."""
     check_services()
     c.run(f"{PYTHON} {ROOT / 'development' / 'benchmark.py'} --count {count} {'--memory' if memory else ''}")
+
+
+@task(
+    help={
+        "examples": "batches of hostile mail (each one job run, a second run and the page checks)",
+        "batch": "hostile mails per batch",
+        "seed": "hypothesis seed (default: a random one, printed so a failure can be replayed)",
+        "shrink": "let hypothesis shrink a failing batch (one job run per step: slow)",
+        "keepdb": "keep the test database between runs",
+    }
+)
+def fuzz(c, examples=50, batch=40, seed=None, shrink=False, keepdb=True):
+    """A long fuzz campaign: hostile mail through the real sync job (tests/test_fuzz.py).
+
+    CI runs the same test with a fixed seed and a small budget (4 x 20 mails). Here the budget is
+    `examples` x `batch` mails with a random seed; replay a failure with the printed command (same
+    seed, examples and batch).
+    A failing batch's files and recipes are kept under CM_FUZZ_SAVE (default /tmp/cm-fuzz-failures).
+    """
+    import secrets
+
+    check_services()
+    seed = int(seed) if seed is not None else secrets.randbelow(2**32)
+    print(f"==> fuzz: seed {seed}, {examples} batches of {batch} hostile mails ")
+    print(f"    replay: ./run fuzz --seed {seed} --examples {examples} --batch {batch}")
+    env = {
+        "CM_FUZZ_SEED": str(seed),
+        "CM_FUZZ_EXAMPLES": str(examples),
+        "CM_FUZZ_BATCH": str(batch),
+        "CM_FUZZ_SHRINK": "1" if shrink else "0",
+    }
+    args = "--parallel 1 --no-input" + (" --keepdb" if keepdb else "")
+    nautobot_server(c, f"test {args} tests.test_fuzz", env=env)
