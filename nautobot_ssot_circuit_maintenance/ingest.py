@@ -6,7 +6,7 @@ Nothing here writes until `commit()`; a dry run never calls it.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -64,6 +64,22 @@ class ResolvedMaintenance:
     # Nautobot circuit cid → impact
     circuits: dict[str, str]
     unresolved: list[str]
+
+
+def _from_source(run: SourceRun, step: Callable[[], Any]) -> Any:
+    """One step of reading a source; anything it raises becomes a SourceError naming the source.
+
+    A source's own errors are already worded for an operator; an unexpected one is named by its type
+    only, since its text may hold what the source was configured with.
+    """
+    try:
+        return step()
+    except SourceError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a source failing in any way fails only that source
+        raise SourceError(
+            f"{run.source.name}: reading the mailbox failed unexpectedly ({type(error).__name__})"
+        ) from error
 
 
 @dataclass
@@ -154,11 +170,14 @@ class MailIngest:
         run.batches = run.mailbox.fetch(run.source.cursor or None, since)
 
     def _fetch_source(self, run: SourceRun, budget: ChunkBudget) -> None:
-        """Read whole batches until the budget is spent or the source has no more."""
+        """Read whole batches until the budget is spent or the source has no more.
+
+        Whatever the source raises ends this source's part of the run with its error; the others go on.
+        """
         try:
             if run.batches is None:
-                self._open(run)
-            for batch in run.batches:
+                _from_source(run, lambda: self._open(run))
+            while (batch := _from_source(run, lambda: next(run.batches, None))) is not None:
                 budget.take(batch)
                 self._take_batch(run, batch)
                 if budget.spent:

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 from diffsync.enum import DiffSyncFlags
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from nautobot.apps.jobs import MultiObjectVar, register_jobs
 from nautobot_ssot.jobs.base import DataMapping, DataSource
@@ -87,12 +87,34 @@ class CircuitMaintenanceDataSource(DataSource):
 
     def run(self, *args, **kwargs):
         self.selected_sources = kwargs.get("sources")
-        if kwargs.get("dryrun", True):
-            super().run(*args, **kwargs)
-        else:
-            with sync_lock():
+        try:
+            if kwargs.get("dryrun", True):
                 super().run(*args, **kwargs)
+            else:
+                with sync_lock():
+                    super().run(*args, **kwargs)
+        except Exception as error:
+            if not kwargs.get("dryrun", True):
+                self._record_failure(error)
+            raise
         self._report()
+
+    def _record_failure(self, error: Exception) -> None:
+        """A run stopped by something outside any one message (the database): the sources say so.
+
+        Their `last_error` drives the source-failing metric. Written on a fresh connection if the
+        old one died; if the database is unreachable, the job's own failure is all there is.
+        """
+        if self.ingest is None:
+            return
+        text = f"The sync stopped before it finished ({type(error).__name__}); the next run reads the same mail again."
+        pks = [run.source.pk for run in self.ingest.runs if not run.error]
+        try:
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+                NotificationSource.objects.filter(pk__in=pks).update(last_error=text)
+        except DatabaseError:
+            self.logger.warning("Could not record the failure on the sources: the database is unavailable")
 
     def _sources(self) -> list[NotificationSource]:
         if not self.dryrun:

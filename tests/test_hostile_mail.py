@@ -15,6 +15,7 @@ import zipfile
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from nautobot.apps.testing import TransactionTestCase
@@ -23,7 +24,13 @@ from nautobot.users.models import User
 from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, Note, ParsedNotification, RawNotification
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitMaintenance,
+    Note,
+    NotificationSource,
+    ParsedNotification,
+    RawNotification,
+)
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from nautobot_ssot_circuit_maintenance.sources.localfolder import LocalFolderSource
 from tests.job_helpers import JobTestMixin, MailFolder
@@ -258,3 +265,54 @@ class HostileMailTestCase(JobTestMixin, TransactionTestCase):
         stored = self.sync_with_good_mail(*mails, message_limits={"chunk_mb": 0.001})
         self.assertEqual(len(stored), 3)
         self.assertTrue(all(row.outcome != OutcomeChoices.PARSING_FAILED for row in stored.values()))
+
+
+class DatabaseFailureTestCase(JobTestMixin, TransactionTestCase):
+    """Only a source or the database fails a run — and then the sources say so, and nothing is half-stored."""
+
+    def setUp(self):
+        super().setUp()
+        create_providers_and_circuits()
+        self.folder = MailFolder()
+        self.addCleanup(self.folder.cleanup)
+
+    def refuse_raw_notifications(self) -> None:
+        """A real PostgreSQL refusal (a trigger), as a full disk or a constraint would give."""
+        table = RawNotification._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE OR REPLACE FUNCTION cm_test_refuse() RETURNS trigger AS $$ "
+                "BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER cm_test_refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION cm_test_refuse()"
+            )
+
+        def remove():
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TRIGGER IF EXISTS cm_test_refuse ON {table}")
+                cursor.execute("DROP FUNCTION IF EXISTS cm_test_refuse()")
+
+        self.addCleanup(remove)
+        return remove
+
+    def test_a_database_failure_fails_the_run_sets_last_error_and_the_next_run_completes(self):
+        self.folder.add(MESSAGES[GOOD], GOOD)
+        self.folder.add(MESSAGES["zayo5"], "zayo5")
+        with self.configured([self.folder.source]):
+            remove = self.refuse_raw_notifications()
+            result, _ = self.run_sync()
+            self.assertEqual(result.status, "FAILURE")
+            source = NotificationSource.objects.get(name=self.folder.name)
+            self.assertIn("The sync stopped before it finished", source.last_error)
+            self.assertEqual(source.cursor, {})
+            self.assertEqual((RawNotification.objects.count(), CircuitMaintenance.objects.count()), (0, 0))
+            remove()
+            result, _ = self.run_sync()
+            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+            source.refresh_from_db()
+            self.assertEqual(source.last_error, "")
+            self.assertEqual(RawNotification.objects.count(), 2)
+            self.assertEqual(
+                set(CircuitMaintenance.objects.values_list("maintenance_id", flat=True)), {GOOD_ID, "TTN-0003456789"}
+            )
