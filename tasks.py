@@ -187,7 +187,7 @@ def benchmark(c, count=5000, memory=False):
 def fuzz(c, examples=50, batch=40, seed=None, shrink=False, keepdb=True):
     """A long fuzz campaign: hostile mail through the real sync job (tests/test_fuzz.py).
 
-    CI runs the same test with a fixed seed and a small budget (4 x 20 mails). Here the budget is
+    CI runs the same test with a fixed seed and a small budget (the pinned cases, then 3 x 20 mails). Here it is
     `examples` x `batch` mails with a random seed; replay a failure with the printed command (same
     seed, examples and batch).
     A failing batch's files and recipes are kept under CM_FUZZ_SAVE (default /tmp/cm-fuzz-failures).

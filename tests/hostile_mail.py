@@ -168,13 +168,18 @@ class HostileMail:
     known_sender: bool
     # A real provider mail damaged only where the app promises to cope (its Date): it must still yield maintenances.
     expects_maintenance: bool = False
+    # The outcomes it may end with (empty: any outcome of the vocabulary).
+    outcomes: frozenset[str] = frozenset()
 
     def render(self, token: str) -> bytes:
         """The message's bytes, its identity line carrying `token` (unique within a batch)."""
         return self.identity.replace(TOKEN, token.encode("ascii")) + self.rest
 
-    def __repr__(self) -> str:  # what hypothesis prints for a falsifying example
+    def __repr__(self) -> str:
         return f"HostileMail({self.recipe!r}, {len(self.rest)} bytes, head={self.rest[:120]!r})"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # what hypothesis prints for a failing example
+        printer.text(repr(self))
 
 
 # -- the corpus -------------------------------------------------------------------------------------
@@ -448,25 +453,19 @@ def text_part(draw) -> Part:
     return Part(headers, body, f"text/{subtype.decode(errors='replace')};{charset!r};{encoding}")
 
 
-@st.composite
-def ical_text(draw) -> tuple[bytes, str]:
-    """A BCOP iCalendar maintenance with hostile fields; its id starts with FUZZ- (never a good mail's)."""
-    summary = draw(st.sampled_from((b"Planned work\x00 with NUL", b"", b"=?x-unknown?q?hi?=", huge(5000, b"S"))))
-    start = draw(st.sampled_from(ICAL_DATES))
-    end = draw(st.sampled_from(ICAL_DATES))
-    maintenance_id = draw(
-        st.sampled_from((b"FUZZ-A", b"FUZZ-B", b"FUZZ-\x00NUL", b"FUZZ-" + huge(300, b"9"), b"", b"FUZZ-\xff\xfe"))
-    )
-    status = draw(
-        st.sampled_from((b"CONFIRMED", b"CANCELLED", b"TENTATIVE", b"IN-PROCESS", b"COMPLETED", b"BOGUS", b""))
-    )
-    sequence = draw(st.sampled_from((b"0", b"1", b"2", b"-1", b"2147483648", b"99999999999999999999", b"x")))
-    stamp = draw(st.sampled_from((b"20250101T000000Z", b"99991231T235959Z", b"00000101T000000Z", b"junk")))
-    count = draw(st.sampled_from((0, 1, 2, 3, 3000)))
-    impact = draw(st.sampled_from((b"OUTAGE", b"NO-IMPACT", b"DEGRADED", b"BOGUS")))
-    circuits = b"".join(
-        b"X-MAINTNOTE-OBJECT-ID;X-MAINTNOTE-OBJECT-IMPACT=" + impact + b":FUZZ-CID-%d\r\n" % i for i in range(count)
-    )
+def build_ical(
+    *,
+    maintenance_id: bytes,
+    summary: bytes = b"Planned work",
+    start: bytes = b"20300101T000000Z",
+    end: bytes = b"20300101T040000Z",
+    status: bytes = b"CONFIRMED",
+    sequence: bytes = b"1",
+    stamp: bytes = b"20250101T000000Z",
+    circuits: int = 1,
+    impact: bytes = b"OUTAGE",
+) -> bytes:
+    """A BCOP iCalendar maintenance notice (the format of the parser's ICal data parser)."""
     lines = [
         b"BEGIN:VCALENDAR",
         b"VERSION:2.0",
@@ -482,18 +481,38 @@ def ical_text(draw) -> tuple[bytes, str]:
         b"X-MAINTNOTE-PROVIDER:fuzz.invalid",
         b"X-MAINTNOTE-ACCOUNT:fuzz account",
         b"X-MAINTNOTE-MAINTENANCE-ID:" + maintenance_id,
-        circuits.rstrip(CRLF),
+        *(b"X-MAINTNOTE-OBJECT-ID;X-MAINTNOTE-OBJECT-IMPACT=" + impact + b":FUZZ-CID-%d" % i for i in range(circuits)),
         b"X-MAINTNOTE-IMPACT:" + impact,
         b"X-MAINTNOTE-STATUS:" + status,
         b"ORGANIZER;CN=fuzz:mailto:noc@fuzz.invalid",
         b"END:VEVENT",
         b"END:VCALENDAR",
     ]
-    text = CRLF.join(line for line in lines if line) + CRLF
-    recipe = (
-        f"ical(id={maintenance_id[:12]!r},start={start!r},end={end!r},status={status!r},seq={sequence!r},cids={count})"
+    return CRLF.join(lines) + CRLF
+
+
+@st.composite
+def ical_text(draw) -> tuple[bytes, str]:
+    """A BCOP iCalendar maintenance with hostile fields; its id starts with FUZZ- (never a good mail's)."""
+    fields = {
+        "summary": draw(st.sampled_from((b"Planned work\x00 with NUL", b"", b"=?x-unknown?q?hi?=", huge(5000, b"S")))),
+        "start": draw(st.sampled_from(ICAL_DATES)),
+        "end": draw(st.sampled_from(ICAL_DATES)),
+        "maintenance_id": draw(
+            st.sampled_from((b"FUZZ-A", b"FUZZ-B", b"FUZZ-\x00NUL", b"FUZZ-" + huge(300, b"9"), b"", b"FUZZ-\xff\xfe"))
+        ),
+        "status": draw(
+            st.sampled_from((b"CONFIRMED", b"CANCELLED", b"TENTATIVE", b"IN-PROCESS", b"COMPLETED", b"X", b""))
+        ),
+        "sequence": draw(st.sampled_from((b"0", b"1", b"2", b"-1", b"2147483648", b"99999999999999999999", b"x"))),
+        "stamp": draw(st.sampled_from((b"20250101T000000Z", b"99991231T235959Z", b"00000101T000000Z", b"junk"))),
+        "circuits": draw(st.sampled_from((0, 1, 2, 3, 3000))),
+        "impact": draw(st.sampled_from((b"OUTAGE", b"NO-IMPACT", b"DEGRADED", b"BOGUS"))),
+    }
+    shown = ",".join(
+        f"{key}={value[:16]!r}" if isinstance(value, bytes) else f"{key}={value}" for key, value in fields.items()
     )
-    return text, recipe
+    return build_ical(**fields), f"ical({shown})"
 
 
 @st.composite
@@ -763,3 +782,139 @@ hostile_mail = st.one_of(scratch_mail(), corpus_mail(), corpus_mail(), garbage_m
 def hostile_batches(size: int) -> st.SearchStrategy[list[HostileMail]]:
     """`size` hostile messages, delivered and synced together."""
     return st.lists(hostile_mail, min_size=size, max_size=size, unique_by=lambda mail: mail.recipe)
+
+
+# -- the cases of issue 6, always in the batch CI runs ---------------------------------------------------------
+
+
+def _fixed(value):
+    """A stand-in for hypothesis' `draw` that always gives `value` (to reuse `edit_corpus` outside a strategy)."""
+    return lambda strategy: value
+
+
+def _scratch(headers: list[tuple[bytes, bytes]], body: Part) -> bytes:
+    return assemble(headers, [], body, mime_version=True)
+
+
+def _damaged(name: str, *edits: tuple[str, object]) -> bytes:
+    raw = corpus_base(name)
+    sender = sender_address(_corpus()[name][1]).encode()
+    for edit, value in edits:
+        raw = edit_corpus(raw, edit, _fixed(value), sender)
+    return raw
+
+
+def pinned_batch() -> list[HostileMail]:
+    """One hostile mail per case the issue reports, with the outcome each must get where it is certain."""
+    plain = Part(b"Content-Type: text/plain; charset=utf-8\r\n", b"Maintenance tonight.\r\n", "text")
+    unknown = (b"From", b"NOC <spam@fuzz.invalid>")
+    date = (b"Date", b"Mon, 1 Jan 2024 10:00:00 +0000")
+    eunetworks = (b"From", b"Maintenance <maintenance@eunetworks.com>")
+    ical = b'Content-Type: text/calendar; charset="utf-8"; method=PUBLISH\r\n'
+    tiny = Part(b"Content-Type: text/plain\r\n", b"x", "tiny")
+    deep = plain
+    for level in range(50):
+        deep = multipart([deep], declared=b"d%d" % level, used=b"d%d" % level, close=True)
+    too_large = frozenset({"too-large"})
+    stranger = frozenset({"unknown-provider"})
+    with_maintenance = frozenset({"parsed", "unknown-cids", "out-of-sequence"})
+    cases = [
+        (
+            "unknown sender, Subject =?x-unknown?q?hi?=",
+            [unknown, date, (b"Subject", b"=?x-unknown?q?hi?=")],
+            plain,
+            stranger,
+        ),
+        (
+            "unknown sender, Subject =?utf-8?q?=FF=FE?=",
+            [unknown, date, (b"Subject", b"=?utf-8?q?=FF=FE?=")],
+            plain,
+            stranger,
+        ),
+        (
+            "unknown sender, split base64 words in From",
+            [(b"From", b"=?utf-8?b?YWJj?= =?utf-8?b?Y?= <spam@fuzz.invalid>"), date, (b"Subject", b"hello")],
+            plain,
+            stranger,
+        ),
+        ("unknown sender, raw NUL in Subject", [unknown, date, (b"Subject", b"a\x00b \xff")], plain, stranger),
+        (
+            "iCal with NUL in SUMMARY, encoded NUL in Subject",
+            [eunetworks, date, (b"Subject", b"=?utf-8?q?=00maintenance?=")],
+            Part(ical, build_ical(maintenance_id=b"FUZZ-PIN-NUL", summary=b"Planned\x00 work"), "ical"),
+            with_maintenance,
+        ),
+        (
+            "iCal with 3000 unknown circuit ids",
+            [eunetworks, date, (b"Subject", b"Many circuits")],
+            Part(ical, build_ical(maintenance_id=b"FUZZ-PIN-MANY", circuits=3000), "ical"),
+            frozenset({"unknown-cids"}),
+        ),
+        (
+            "iCal from year 0 to year 9999",
+            [eunetworks, date, (b"Subject", b"Absurd window")],
+            Part(
+                ical,
+                build_ical(maintenance_id=b"FUZZ-PIN-ABSURD", start=b"00000101T000000Z", end=b"99991231T235959Z"),
+                "ical",
+            ),
+            frozenset(),
+        ),
+        ("4 KB message nested 50 deep, known sender", [(b"From", b"mr@zayo.com"), date], deep, too_large),
+        (
+            "800 parts, known sender",
+            [(b"From", b"mr@zayo.com"), date],
+            multipart([tiny] * 800, declared=b"m", used=b"m", close=True),
+            too_large,
+        ),
+        (
+            "2.5 MB message, known sender",
+            [(b"From", b"mr@zayo.com"), date],
+            Part(plain.headers, huge(2_500_000, b"pad\r\n"), ""),
+            too_large,
+        ),
+    ]
+    mails = [
+        HostileMail(
+            f"pinned: {title}",
+            IDENTITIES[0],
+            _scratch(headers, body),
+            known_sender=FUZZ_DOMAIN.encode() not in headers[0][1],
+            outcomes=outcomes,
+        )
+        for title, headers, body, outcomes in cases
+    ]
+    damaged = [
+        ("zayo7 wrapped in 50 multiparts", _damaged("zayo7", ("wrap-nested", 50)), too_large, False),
+        (
+            "att2 with an xlsx that inflates to 80 MiB",
+            _damaged("att2", ("attach-bomb", (zip_of_zeros(80 * MIB), ""))),
+            too_large,
+            False,
+        ),
+        (
+            "att3 with a zip that claims 4 GiB",
+            _damaged("att3", ("attach-bomb", (lie_about_sizes(zip_of_zeros(4096), 0xFFFFFFF0), ""))),
+            too_large,
+            False,
+        ),
+        (
+            "windstream1 dated year 10000 UTC",
+            _damaged("windstream1", ("date-absurd", b"Fri, 31 Dec 9999 23:59:59 -1200")),
+            with_maintenance,
+            True,
+        ),
+        ("momentum1 without Date", _damaged("momentum1", ("date-missing", None)), with_maintenance, True),
+        ("aws1 with raw NUL in its body", _damaged("aws1", ("nul-in-body", 20)), frozenset(), False),
+        ("zayo4 with a broken encoded From", _damaged("zayo4", ("from-encoded", None)), frozenset(), False),
+    ]
+    mails += [
+        HostileMail(
+            f"pinned: {title}", IDENTITIES[0], raw, known_sender=True, expects_maintenance=expects, outcomes=outcomes
+        )
+        for title, raw, outcomes, expects in damaged
+    ]
+    mails.append(
+        HostileMail("pinned: not a mail", IDENTITIES[2], b"\x00\xff\xfe not a mail \x89PNG", known_sender=False)
+    )
+    return mails
