@@ -48,6 +48,12 @@ PLUGINS = ["nautobot_ssot", "nautobot_ssot_circuit_maintenance"]
 METRICS_ENABLED = METRICS_ENABLED or TESTING or is_truthy(os.getenv("NAUTOBOT_CM_METRICS", "false"))  # noqa: F405
 if METRICS_ENABLED:
     PLUGINS.append("nautobot_capacity_metrics")
+# The metrics name circuits and which are under maintenance: no anonymous scrapes (docs/metrics.md).
+# Nautobot's /metrics/ honours METRICS_AUTHENTICATED; capacity-metrics' app-metrics has no setting of
+# its own, so a middleware of this app protects it.
+METRICS_AUTHENTICATED = is_truthy(os.getenv("NAUTOBOT_METRICS_AUTHENTICATED", "true"))
+if METRICS_AUTHENTICATED:
+    MIDDLEWARE = [*MIDDLEWARE, "nautobot_ssot_circuit_maintenance.metrics_auth.MetricsAuthenticationMiddleware"]  # noqa: F405
 
 # The demo points this at its sample mailbox; operators set their own in their nautobot_config.py.
 _DEMO_MAILBOX = os.getenv("NAUTOBOT_CM_DEMO_MAILBOX", str(DEV_DIR / ".state" / "demo-mailbox"))

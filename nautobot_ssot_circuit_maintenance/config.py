@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 
+from .redaction import Scrubber
 from .sources.base import SourceSettings
 
 APP_NAME = "nautobot_ssot_circuit_maintenance"
@@ -52,7 +53,24 @@ def _describe(error: jsonschema.ValidationError, config: dict[str, Any]) -> str:
         return f"{where}: unknown key {extra[0]!r}" + (f" under {key!r}" if key else "")
     if path and str(path[-1]) in SECRET_KEYS:
         return f"{where}: key {key!r} is invalid ({error.validator} check failed)"
+    if path and str(path[-1]) == "url":
+        # Never echo a URL: it may carry credentials (imap://user:password@host).
+        return (
+            f"{where}: key 'url' must look like imap://host[:port], imaps://host[:port], file:///path or "
+            "https://accounts.google.com/o/oauth2/auth; the account and its secret go in 'account' and 'secret', "
+            "not in the URL"
+        )
     return f"{where}: key {key!r}: {error.message}" if key else f"{where}: {error.message}"
+
+
+def _config_secrets(config: Any) -> list[str]:
+    """Every secret value of the configuration, so that no error message repeats one."""
+    sources = config.get("notification_sources") if isinstance(config, dict) else None
+    found = []
+    for source in sources if isinstance(sources, list) else []:
+        if isinstance(source, dict):
+            found.extend(str(source[key]) for key in SECRET_KEYS if source.get(key) not in (None, ""))
+    return found
 
 
 def validate_config(config: dict[str, Any]) -> None:
@@ -64,7 +82,7 @@ def validate_config(config: dict[str, Any]) -> None:
         error = errors[0]
         while error.context:
             error = error.context[0]
-        raise ConfigurationError(_describe(error, config))
+        raise ConfigurationError(Scrubber(_config_secrets(config))(_describe(error, config)))
     names = [source["name"] for source in config.get("notification_sources", [])]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:

@@ -4,6 +4,11 @@ The real google-api-python-client and google-auth talk to it: the OAuth token en
 account JWT grants, whose signatures are checked against the key this server issued, and refresh
 tokens) and the Gmail API (profile, messages.list with `after:`/`from:` and paging, messages.get
 in raw format, messages.batchModify). Requests need the bearer token it issued, with the scope.
+
+Hostile modes, for the secrets tests: `refuse_grants` makes the token endpoint refuse every grant,
+`refuse_api` makes the Gmail API refuse every call, and `echo_requests` makes every error answer
+repeat what the request carried (the token endpoint's form body, the API's Authorization header and
+the bare access token), as some servers and proxies do.
 """
 
 from __future__ import annotations
@@ -42,6 +47,15 @@ def private_pem(key: rsa.RSAPrivateKey) -> str:
     ).decode()
 
 
+def _key_id(assertion: str) -> str:
+    """The `kid` a JWT grant names in its header (unverified), as a token endpoint would quote it."""
+    header = assertion.split(".", 1)[0]
+    try:
+        return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))).get("kid", "")
+    except ValueError:
+        return ""
+
+
 @dataclass
 class StoredMail:
     id: str
@@ -71,6 +85,11 @@ class FakeGmail:
         self.queries: list[str] = []
         self.gets = 0
         self.drop_gets_after: int | None = None
+        self.echo_requests = False
+        self.refuse_grants = False
+        self.refuse_api = False
+        self.authorized_client_secret = "client-secret-1"
+        self.private_key_id = "k1"
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -110,7 +129,7 @@ class FakeGmail:
                 {
                     "type": "service_account",
                     "project_id": "example-project",
-                    "private_key_id": "k1",
+                    "private_key_id": self.private_key_id,
                     "private_key": private_pem(key or self.key),
                     "client_email": self.client_email,
                     "client_id": "1234567890",
@@ -126,7 +145,7 @@ class FakeGmail:
                 {
                     "type": "authorized_user",
                     "client_id": "client-1.apps.googleusercontent.com",
-                    "client_secret": "client-secret-1",
+                    "client_secret": self.authorized_client_secret,
                     "refresh_token": refresh_token or self.refresh_token,
                     "token_uri": f"{self.url}/token",
                 }
@@ -199,7 +218,21 @@ class GmailHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _error(self, status: int, message: str, reason: str) -> None:
+        if self.gmail.echo_requests:
+            header = self.headers.get("Authorization", "")
+            token = header.split(" ")[-1]
+            message = f"{message} Authorization: {header} (token {token}) on {self.command} {self.path}"
         self._reply(status, {"error": {"code": status, "message": message, "status": reason}})
+
+    def _grant_error(self, status: int, error: str, description: str, body: str) -> None:
+        """An OAuth error; in echo mode its description repeats the request body, raw and as JSON."""
+        payload = {"error": error, "error_description": description}
+        if self.gmail.echo_requests:
+            form = {key: values[0] for key, values in parse_qs(body).items()}
+            rejected = form.get("refresh_token") or form.get("code") or _key_id(form.get("assertion", ""))
+            payload["error_description"] = f"{description} Rejected {rejected!r}. Request was: {body}"
+            payload["request"] = form
+        self._reply(status, payload)
 
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -211,8 +244,12 @@ class GmailHandler(BaseHTTPRequestHandler):
 
     # -- OAuth -----------------------------------------------------------------------------------------
     def _token(self) -> None:
-        form = {key: values[0] for key, values in parse_qs(self._body().decode()).items()}
+        body = self._body().decode()
+        form = {key: values[0] for key, values in parse_qs(body).items()}
         gmail = self.gmail
+        if gmail.refuse_grants:
+            self._grant_error(400, "invalid_grant", "Token has been expired or revoked.", body)
+            return
         if form.get("grant_type") == JWT_GRANT:
             try:
                 claims = jwt.decode(
@@ -232,7 +269,7 @@ class GmailHandler(BaseHTTPRequestHandler):
             issued = gmail.codes.pop(form.get("code", ""), None)
             client_ok = (form.get("client_id"), form.get("client_secret")) == (gmail.client_id, gmail.client_secret)
             if issued is None or not client_ok or issued[0] != form.get("redirect_uri"):
-                self._reply(400, {"error": "invalid_grant", "error_description": "Malformed auth code."})
+                self._grant_error(400, "invalid_grant", "Malformed auth code.", body)
                 return
             gmail.refresh_token = secrets.token_urlsafe(16)
             self._reply(200, {**gmail.issue(issued[1]), "refresh_token": gmail.refresh_token})
@@ -253,7 +290,7 @@ class GmailHandler(BaseHTTPRequestHandler):
             return
         scopes = self._scopes()
         body = self._body()
-        if scopes is None:
+        if scopes is None or self.gmail.refuse_api:
             self._error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
             return
         if path == "/gmail/v1/users/me/messages/batchModify":
@@ -275,7 +312,7 @@ class GmailHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
         scopes = self._scopes()
-        if scopes is None:
+        if scopes is None or self.gmail.refuse_api:
             self._error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
             return
         if not scopes & {READONLY, MODIFY}:

@@ -57,8 +57,8 @@ class GoogleConsentTestCase(TestCase):
         url = reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": self.source.pk})
         return self.client.get(url, params)
 
-    def start_consent(self) -> dict[str, str]:
-        response = self.validate()
+    def start_consent(self, **params) -> dict[str, str]:
+        response = self.validate(**params)
         self.assertEqual(response.status_code, 302)
         location = urlsplit(response["Location"])
         self.assertEqual(f"{location.scheme}://{location.netloc}{location.path}", f"{self.gmail.url}/auth")
@@ -128,6 +128,41 @@ class GoogleConsentTestCase(TestCase):
         self.assertIn("the consent answer is invalid or expired", messages_of(response))
         self.assertFalse(SourceOAuthToken.objects.exists())
 
+    def test_a_state_is_single_use(self):
+        params = self.start_consent()
+        callback = reverse(f"{PREFIX}:google_oauth2callback")
+        code = self.gmail.consent(CALLBACK, {READONLY})
+        self.client.get(callback, {"code": code, "state": params["state"]})
+        granted = SourceOAuthToken.objects.get(source=self.source).refresh_token
+
+        # The same state again, even with a fresh consent code, within its 15 minutes: refused, grant unchanged.
+        replay = self.client.get(
+            callback, {"code": self.gmail.consent(CALLBACK, {READONLY}), "state": params["state"]}, follow=True
+        )
+        self.assertIn("this consent answer was already used", messages_of(replay))
+        self.assertEqual(SourceOAuthToken.objects.get(source=self.source).refresh_token, granted)
+        self.assertEqual(self.gmail.refresh_token, granted)  # Google was not even asked
+
+        # A refused answer (consent denied) uses the state up as well.
+        params = self.start_consent(consent=1)
+        self.client.get(callback, {"error": "access_denied", "state": params["state"]})
+        replay = self.client.get(
+            callback, {"code": self.gmail.consent(CALLBACK, {READONLY}), "state": params["state"]}, follow=True
+        )
+        self.assertIn("this consent answer was already used", messages_of(replay))
+
+    def test_refused_code_does_not_echo_the_client_secret(self):
+        self.gmail.echo_requests = True
+        params = self.start_consent()
+        response = self.client.get(
+            reverse(f"{PREFIX}:google_oauth2callback"), {"code": "made-up-code", "state": params["state"]}, follow=True
+        )
+        text = messages_of(response)
+        self.assertIn("Google refused the consent code: Malformed auth code. Rejected '***'. Request was:", text)
+        for secret in (self.gmail.client_secret, "made-up-code"):
+            self.assertNotIn(secret, text)
+            self.assertNotIn(secret, response.content.decode())
+
     def test_denied_consent_and_refused_code(self):
         params = self.start_consent()
         response = self.client.get(
@@ -136,6 +171,7 @@ class GoogleConsentTestCase(TestCase):
             follow=True,
         )
         self.assertIn("Google consent not given (access_denied)", messages_of(response))
+        params = self.start_consent()
         response = self.client.get(
             reverse(f"{PREFIX}:google_oauth2callback"), {"code": "made-up", "state": params["state"]}, follow=True
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from ..redaction import scrubber_for
 from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings
 from .gmail import GmailSource
 from .imap import ImapSource
@@ -38,7 +39,8 @@ def get_source(settings: SourceSettings) -> MailboxSource:
         source_class = API_HOSTS.get((parts.hostname or "").lower())
         if source_class is None:
             known = ", ".join(f"https://{host}" for host in sorted(API_HOSTS))
-            raise SourceError(f"Source {settings.name}: unsupported API URL {settings.url!r}; use {known}")
+            url = scrubber_for(settings)(settings.url)
+            raise SourceError(f"Source {settings.name}: unsupported API URL {url!r}; use {known}")
         return source_class(settings)
     source_class = SOURCE_TYPES.get(scheme)
     if source_class is None:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from ..redaction import Scrubber, scrubber_for
+
+# The longest error text a source hands out (a server's answer can be long).
+MAX_ERROR_LENGTH = 500
 
 
 class SourceError(Exception):
     """A mailbox cannot be reached, refuses the login, or drops the connection.
 
-    Messages are written for an operator and never contain a secret.
+    Messages are written for an operator and never contain a secret: every SourceError that leaves
+    a source has been through the source's scrubber (see `MailboxSource.__init_subclass__`).
     """
 
 
@@ -51,16 +59,123 @@ class SourceSettings:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
+def _scrubbed(scrub: Callable[[Any], str], error: BaseException, doing: str, name: str) -> SourceError:
+    """`error` as a SourceError whose text went through `scrub`; other exceptions keep their type name."""
+    if isinstance(error, SourceError):
+        text = str(error)
+    else:
+        detail = str(error).strip()
+        text = f"Source {name}: {doing} failed ({type(error).__name__}{': ' + detail if detail else ''})"
+    text = scrub(text)
+    return SourceError(text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…")
+
+
+def _guard_init(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def wrapper(self: MailboxSource, settings: SourceSettings, *args: Any, **kwargs: Any) -> None:
+        try:
+            method(self, settings, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - every failure leaves as a scrubbed SourceError
+            raise _scrubbed(scrubber_for(settings), error, "setting up", settings.name) from None
+
+    return wrapper
+
+
+def _guard_call(doing: str) -> Callable[[Callable], Callable]:
+    def decorate(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def wrapper(self: MailboxSource, *args: Any, **kwargs: Any) -> Any:
+            try:
+                result = method(self, *args, **kwargs)
+            except Exception as error:  # noqa: BLE001
+                raise _scrubbed(self.scrub, error, doing, self.settings.name) from None
+            return self.scrub(result) if isinstance(result, str) else result
+
+        return wrapper
+
+    return decorate
+
+
+def _guard_fetch(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def wrapper(self: MailboxSource, *args: Any, **kwargs: Any) -> Iterator[FetchBatch]:
+        try:
+            yield from method(self, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001
+            raise _scrubbed(self.scrub, error, "reading the mailbox", self.settings.name) from None
+
+    return wrapper
+
+
+def _guard_mark(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def wrapper(self: MailboxSource, *args: Any, **kwargs: Any) -> list[str]:
+        try:
+            problems = method(self, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - mark never raises
+            return [str(_scrubbed(self.scrub, error, "labelling messages", self.settings.name))]
+        return [str(_scrubbed(self.scrub, SourceError(problem), "", self.settings.name)) for problem in problems]
+
+    return wrapper
+
+
+def _guard_close(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def wrapper(self: MailboxSource) -> None:
+        with contextlib.suppress(Exception):
+            method(self)
+
+    return wrapper
+
+
+# Every entry point of a source, and how its failures and texts are made safe to show.
+_GUARDS: dict[str, Callable[[Callable], Callable]] = {
+    "__init__": _guard_init,
+    "fetch": _guard_fetch,
+    "test_connection": _guard_call("checking the connection"),
+    "restrict_to_senders": _guard_call("choosing the senders"),
+    "mark": _guard_mark,
+    "close": _guard_close,
+}
+
+
 class MailboxSource(abc.ABC):
     """A mailbox the app reads notifications from.
 
     `fetch` never changes the mailbox (no flags, no moves, no deletes).
+
+    Every subclass's entry points are wrapped when the class is defined: whatever a client library
+    raises (imaplib, ssl, OSError, google-auth, googleapiclient…) leaves as a SourceError, and every
+    SourceError message, `mark` problem and `test_connection` text has been through `scrub`. So
+    nothing a server echoed (a password, a token, a credentials-file value) reaches the UI, the
+    API, the job log or the database.
     """
 
     batch_size = 200
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, guard in _GUARDS.items():
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_scrubbed", False):
+                wrapped = guard(method)
+                wrapped._scrubbed = True
+                setattr(cls, name, wrapped)
+
     def __init__(self, settings: SourceSettings):
         self.settings = settings
+        self._scrubber: Scrubber | None = None
+
+    def runtime_secrets(self) -> list[str]:
+        """Secrets obtained while running (e.g. an access token just issued), scrubbed as well."""
+        return []
+
+    def scrub(self, text: Any) -> str:
+        """`text` without any secret of this source (configured, from its credentials file, or runtime)."""
+        if getattr(self, "_scrubber", None) is None:
+            self._scrubber = scrubber_for(self.settings)
+        runtime = [secret for secret in self.runtime_secrets() if secret]
+        return (Scrubber(runtime) if runtime else self._scrubber)(self._scrubber(text))
 
     @abc.abstractmethod
     def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:

@@ -48,6 +48,7 @@ class GmailSource(MailboxSource):
         super().__init__(settings)
         self.extra: dict[str, Any] = settings.extra or {}
         self._service = None
+        self._creds = None
         self.senders: list[str] = []
 
     # -- connection ------------------------------------------------------------------------------------
@@ -100,9 +101,14 @@ class GmailSource(MailboxSource):
                 raise self._fail("the OAuth client in the credentials file has no client_id") from None
         raise self._fail("the credentials file is neither a service account key nor an authorized-user file")
 
+    def runtime_secrets(self) -> list[str]:
+        """The access token Google issued to this run, should a server echo it."""
+        return [self._creds.token] if self._creds is not None and self._creds.token else []
+
     def _gmail(self):
         if self._service is None:
-            http = AuthorizedHttp(self._credentials(), http=httplib2.Http(timeout=HTTP_TIMEOUT))
+            self._creds = self._credentials()
+            http = AuthorizedHttp(self._creds, http=httplib2.Http(timeout=HTTP_TIMEOUT))
             endpoint = self.extra.get("api_endpoint")
             self._service = build(
                 "gmail",
@@ -115,15 +121,20 @@ class GmailSource(MailboxSource):
         return self._service
 
     def _call(self, request, doing: str) -> dict:
-        """Execute one API request; every failure becomes a SourceError an operator can read."""
+        """Execute one API request; every failure becomes a SourceError an operator can read.
+
+        A server's answer is scrubbed before it is shortened, so no prefix of a secret survives the cut.
+        """
         try:
             return request.execute(num_retries=2)
         except RefreshError as error:
             reason = str(error.args[0]) if error.args else "refused"
-            raise self._fail(f"Google refused the credentials for {self.settings.account}: {reason[:200]}") from None
+            raise self._fail(
+                f"Google refused the credentials for {self.settings.account}: {self.scrub(reason)[:200]}"
+            ) from None
         except HttpError as error:
             reason = error.reason if isinstance(error.reason, str) else ""
-            raise self._fail(f"Gmail API error {error.status_code} while {doing}: {reason[:200]}") from None
+            raise self._fail(f"Gmail API error {error.status_code} while {doing}: {self.scrub(reason)[:200]}") from None
         except (TimeoutError, TransportError, httplib2.HttpLib2Error, OSError) as error:
             raise self._fail(f"cannot reach the Gmail API while {doing} ({type(error).__name__})") from None
 

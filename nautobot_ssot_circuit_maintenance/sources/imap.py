@@ -70,10 +70,8 @@ class ImapSource(MailboxSource):
         return f"source {self.settings.name} ({self.host}:{self.port})"
 
     def _fail(self, action: str, exc: BaseException) -> SourceError:
-        """Build an operator message; the exception text is shown only for non-login steps."""
-        detail = str(exc).strip() or type(exc).__name__
-        if self.settings.secret and self.settings.secret in detail:
-            detail = type(exc).__name__
+        """Build an operator message (scrubbed); the server's text is shown only for non-login steps."""
+        detail = self.scrub(str(exc).strip()) or type(exc).__name__
         return SourceError(f"IMAP {self._where()}: {action} failed: {detail}")
 
     def _ssl_context(self) -> ssl.SSLContext:

@@ -1,0 +1,187 @@
+"""One scrubber for every error text a mailbox source produces: no secret leaves in any form.
+
+A server can echo what it was sent (a token endpoint repeating its form body, a JWT, an HTTP
+Basic header), so each secret is searched for as written, URL-encoded (form and path style),
+JSON-escaped and base64-encoded (standard and URL-safe, at each of the three byte alignments a
+secret can have inside a larger base64 string). Credentials written into URLs
+(`imap://user:password@host`) and well-known `key=value` / `"key": "value"` secrets
+(`client_secret`, `refresh_token`, `assertion`, `Authorization: Bearer …`) are masked even when
+their value is not known in advance, such as an access token a server has just issued.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+MASK = "***"
+# Values of a credentials file that are public by design (what Google prints in its consoles and
+# sends to browsers); every other value of the file is treated as a secret.
+PUBLIC_CREDENTIAL_KEYS = frozenset(
+    {
+        "type",
+        "project_id",
+        "client_email",
+        "client_id",
+        "auth_uri",
+        "token_uri",
+        "auth_provider_x509_cert_url",
+        "client_x509_cert_url",
+        "universe_domain",
+        "redirect_uris",
+        "javascript_origins",
+        "quota_project_id",
+        "account",
+    }
+)
+# Below this length a base64 fragment is too short to tell a secret from ordinary text.
+MIN_BASE64_FRAGMENT = 8
+# A PEM body line (64 characters of base64) is a fragment worth masking on its own.
+MIN_PEM_LINE = 16
+
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s/@:'\"<>]*):([^\s'\"<>]*)@")
+# Names of fields whose value is a credential, whatever the value.
+_SECRET_FIELDS = "|".join(  # noqa: S105
+    [
+        "client_secret",
+        "refresh_token",
+        "access_token",
+        "id_token",
+        "assertion",
+        "password",
+        "passwd",
+        "secret",
+        "private_key_id",
+        "private_key",
+        "oauth_refresh_token",
+        "code",
+    ]
+)
+# `client_secret=...` (form or query), `"client_secret": "..."` (JSON, also JSON-escaped inside a string).
+_FORM_FIELD = re.compile(rf"(?i)(\b(?:{_SECRET_FIELDS})=)([^&\s'\"<>]+)")
+_JSON_FIELD = re.compile(rf"(?i)(\\?[\"'](?:{_SECRET_FIELDS})\\?[\"']\s*:\s*\\?[\"'])((?:[^\"'\\]|\\[^\"'])+)")
+_AUTH_HEADER = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/\-]{8,}=*)")
+
+
+def _base64_fragments(value: bytes) -> set[str]:
+    """The base64 text (both alphabets) that `value` produces wherever it sits inside a larger payload."""
+    fragments = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + value).decode()
+        first = -(-8 * offset // 6)  # the first character computed from `value` bits only
+        last = (8 * offset + 8 * len(value)) // 6  # one past the last such character
+        fragment = encoded[first:last]
+        if len(fragment) >= MIN_BASE64_FRAGMENT:
+            fragments.add(fragment)
+            fragments.add(fragment.translate(str.maketrans("+/", "-_")))
+    return fragments
+
+
+def encoded_forms(secret: str) -> set[str]:
+    """Every spelling of `secret` a server could plausibly echo back."""
+    if not secret:
+        return set()
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    escaped = json.dumps(secret)[1:-1]
+    forms |= {escaped, escaped.replace("/", "\\/"), json.dumps(secret, ensure_ascii=False)[1:-1]}
+    raw = secret.encode()
+    forms |= _base64_fragments(raw)
+    if "-----BEGIN" in secret:
+        # A PEM key: each body line is a secret too, in case a server echoes a part of it.
+        forms |= {line.strip() for line in secret.splitlines() if len(line.strip()) >= MIN_PEM_LINE}
+        body = "".join(line.strip() for line in secret.splitlines() if line.strip() and "-----" not in line)
+        forms.add(body)
+    return {form for form in forms if form}
+
+
+def credential_file_secrets(path: str | Path | None) -> list[str]:
+    """Every value of a JSON credentials file except the public ones (see PUBLIC_CREDENTIAL_KEYS)."""
+    if not path:
+        return []
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    found: list[str] = []
+
+    def walk(value: Any, key: str | None) -> None:
+        if isinstance(value, dict):
+            for child_key, child in value.items():
+                walk(child, str(child_key))
+        elif isinstance(value, list):
+            for child in value:
+                walk(child, key)
+        elif isinstance(value, str) and key not in PUBLIC_CREDENTIAL_KEYS:
+            found.append(value)
+
+    walk(info, None)
+    return found
+
+
+def mask_url_credentials(text: str) -> str:
+    """`imap://user:password@host` → `imap://user:***@host`."""
+    return _URL_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
+
+
+def mask_known_fields(text: str) -> str:
+    """Mask the values of well-known secret fields and authorization headers, whatever their value."""
+    text = _FORM_FIELD.sub(lambda m: m.group(1) + MASK, text)
+    text = _JSON_FIELD.sub(lambda m: m.group(1) + MASK, text)
+    return _AUTH_HEADER.sub(_mask_credential, text)
+
+
+def _mask_credential(match: re.Match[str]) -> str:
+    """`Bearer <token>` / `Basic <base64>`; leaves prose such as "Basic authentication" alone."""
+    value = match.group(2)
+    looks_like_credential = len(value) >= 24 or bool(re.search(r"[0-9+/=._~\-]|.[A-Z]", value))
+    return match.group(1) + MASK if looks_like_credential else match.group(0)
+
+
+class Scrubber:
+    """Removes a fixed set of secrets, in all their encodings, plus URL credentials and secret fields."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()):
+        self._forms: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(*secrets)
+
+    def add(self, *secrets: str | None) -> Scrubber:
+        """Also remove these secrets (e.g. an access token obtained after the scrubber was built)."""
+        for secret in secrets:
+            if isinstance(secret, str) and secret:
+                self._forms |= encoded_forms(secret)
+        self._pattern = None
+        return self
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __call__(self, text: Any) -> str:
+        text = "" if text is None else str(text)
+        if self._forms:
+            if self._pattern is None:
+                ordered = sorted(self._forms, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
+            text = self._pattern.sub(MASK, text)
+        return mask_known_fields(mask_url_credentials(text))
+
+
+def scrubber_for(settings: Any) -> Scrubber:
+    """The scrubber of one notification source: its password, credentials file, stored OAuth token, URL."""
+    extra = getattr(settings, "extra", None) or {}
+    secrets = [
+        getattr(settings, "secret", ""),
+        extra.get("oauth_refresh_token"),
+        *credential_file_secrets(extra.get("credentials_file")),
+    ]
+    return Scrubber(secrets)
+
+
+def scrub(text: Any, secrets: Iterable[str | None] = ()) -> str:
+    """One-off scrubbing of `text` (URL credentials and secret fields are always masked)."""
+    return Scrubber(secrets)(text)
