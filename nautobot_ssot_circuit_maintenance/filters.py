@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
+import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters import NumberFilter
@@ -21,6 +23,7 @@ from nautobot.circuits.models import Circuit, Provider
 
 from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
 from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, ParsedNotification, RawNotification
+from .validation import MAX_DAYS, strict_field_class
 
 __all__ = (
     "CircuitImpactFilterSet",
@@ -32,7 +35,28 @@ __all__ = (
 )
 
 
-class CircuitMaintenanceFilterSet(NautobotFilterSet):
+class StrictValuesMixin:
+    """Every filter of the app refuses a value it cannot use, with a message (REST: 400; UI: the error shown).
+
+    Booleans (declared, generated from a model field, or `__isnull` lookups) refuse anything but
+    true/false instead of reading `?ack=maybe` as "no filter"; every filter refuses NUL, which
+    PostgreSQL cannot compare; regex lookups refuse a pattern PostgreSQL cannot compile.
+    """
+
+    @classmethod
+    def get_filters(cls) -> dict[str, django_filters.Filter]:
+        found = super().get_filters()
+        for name, flt in found.items():
+            field_class = strict_field_class(
+                flt.field_class, flt.lookup_expr, isinstance(flt, django_filters.BooleanFilter)
+            )
+            # A copy: some of these instances are declared on Nautobot's shared filter-set mixins.
+            found[name] = copy.deepcopy(flt)
+            found[name].field_class = field_class
+        return found
+
+
+class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
     """Filter Circuit Maintenances."""
 
     q = SearchFilter(
@@ -60,7 +84,10 @@ class CircuitMaintenanceFilterSet(NautobotFilterSet):
         label="Has unresolved circuit IDs",
     )
     ended_within_days = NumberFilter(
-        method="filter_ended_within_days", label="Not ended, or ended within this many days", min_value=0
+        method="filter_ended_within_days",
+        label="Not ended, or ended within this many days",
+        min_value=0,
+        max_value=MAX_DAYS,
     )
 
     class Meta:
@@ -90,7 +117,7 @@ class CircuitMaintenanceFilterSet(NautobotFilterSet):
         return queryset.filter(unresolved_circuit_ids=[])
 
 
-class CircuitImpactFilterSet(NautobotFilterSet):
+class CircuitImpactFilterSet(StrictValuesMixin, NautobotFilterSet):
     """Filter Circuit Impacts."""
 
     q = SearchFilter(
@@ -117,7 +144,7 @@ class CircuitImpactFilterSet(NautobotFilterSet):
         fields = ["id"]
 
 
-class NoteFilterSet(NautobotFilterSet):
+class NoteFilterSet(StrictValuesMixin, NautobotFilterSet):
     """Filter maintenance notes."""
 
     q = SearchFilter(filter_predicates={"title": "icontains", "comment": "icontains"})
@@ -133,7 +160,7 @@ class NoteFilterSet(NautobotFilterSet):
         fields = ["id", "title", "comment"]
 
 
-class NotificationSourceFilterSet(NautobotFilterSet):
+class NotificationSourceFilterSet(StrictValuesMixin, NautobotFilterSet):
     """Filter notification sources."""
 
     q = SearchFilter(filter_predicates={"name": "icontains", "source_type": "icontains"})
@@ -148,7 +175,7 @@ class NotificationSourceFilterSet(NautobotFilterSet):
         fields = ["id", "name", "source_type", "attach_all_providers", "last_run"]
 
 
-class RawNotificationFilterSet(BaseFilterSet):
+class RawNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
     """Filter raw notifications (plain model: no custom fields, tags or relationships)."""
 
     q = SearchFilter(filter_predicates={"subject": "icontains", "sender": "icontains"})
@@ -171,7 +198,7 @@ class RawNotificationFilterSet(BaseFilterSet):
         fields = ["id", "message_key", "sender", "subject", "date", "raw_truncated", "location"]
 
 
-class ParsedNotificationFilterSet(BaseFilterSet):
+class ParsedNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
     """Filter parsed notifications."""
 
     q = SearchFilter(filter_predicates={"provider_maintenance_id": "icontains"})

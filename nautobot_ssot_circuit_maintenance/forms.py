@@ -25,6 +25,45 @@ from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
 
 from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
 from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, RawNotification
+from .validation import StrictNullBooleanField
+
+#
+# Filter form fields: they read the same query parameters as the filter set, so they take the same
+# shapes (a list for a multi-value date filter) and refuse what the filter refuses.
+#
+
+
+class DateTimeListPicker(DateTimePicker):
+    """The date-time picker for a multi-value filter: shows the last value given."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, (list, tuple)):
+            value = value[-1] if value else None
+        return super().format_value(value)
+
+
+class DateTimeFilterField(forms.DateTimeField):
+    """A date-time filter field that accepts the list the multi-value date filters read (`?start_time__gte=...`)."""
+
+    widget = DateTimeListPicker
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [super(DateTimeFilterField, self).to_python(item) for item in value if item]
+        return super().to_python(value)
+
+    def validate(self, value: Any) -> None:
+        for item in value if isinstance(value, list) else [value]:
+            super().validate(item)
+
+    def run_validators(self, value: Any) -> None:
+        for item in value if isinstance(value, list) else [value]:
+            super().run_validators(item)
+
+
+def boolean_filter_field(label: str) -> StrictNullBooleanField:
+    return StrictNullBooleanField(required=False, label=label, widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES))
+
 
 #
 # Circuit Maintenance
@@ -95,16 +134,12 @@ class CircuitMaintenanceFilterForm(NautobotFilterForm):
         query_params={"provider": "$provider"},
     )
     status = forms.MultipleChoiceField(choices=MaintenanceStatusChoices, required=False, widget=StaticSelect2Multiple())
-    ack = forms.NullBooleanField(
-        required=False, label="Acknowledged", widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES)
-    )
-    has_unresolved_circuit_ids = forms.NullBooleanField(
-        required=False, label="Has unresolved circuit IDs", widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES)
-    )
-    start_time__gte = forms.DateTimeField(required=False, label="Starts after", widget=DateTimePicker())
-    start_time__lte = forms.DateTimeField(required=False, label="Starts before", widget=DateTimePicker())
-    end_time__gte = forms.DateTimeField(required=False, label="Ends after", widget=DateTimePicker())
-    end_time__lte = forms.DateTimeField(required=False, label="Ends before", widget=DateTimePicker())
+    ack = boolean_filter_field("Acknowledged")
+    has_unresolved_circuit_ids = boolean_filter_field("Has unresolved circuit IDs")
+    start_time__gte = DateTimeFilterField(required=False, label="Starts after")
+    start_time__lte = DateTimeFilterField(required=False, label="Starts before")
+    end_time__gte = DateTimeFilterField(required=False, label="Ends after")
+    end_time__lte = DateTimeFilterField(required=False, label="Ends before")
     tags = TagFilterField(model)
 
 
@@ -217,5 +252,5 @@ class RawNotificationFilterForm(BootstrapMixin, forms.Form):
     )
     provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
     outcome = forms.MultipleChoiceField(choices=OutcomeChoices, required=False, widget=StaticSelect2Multiple())
-    date__gte = forms.DateTimeField(required=False, label="Received after", widget=DateTimePicker())
-    date__lte = forms.DateTimeField(required=False, label="Received before", widget=DateTimePicker())
+    date__gte = DateTimeFilterField(required=False, label="Received after")
+    date__lte = DateTimeFilterField(required=False, label="Received before")

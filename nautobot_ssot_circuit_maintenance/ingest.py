@@ -28,6 +28,7 @@ from .sources import get_source
 from .sources.base import FetchBatch, MailboxSource, SourceError, SourceSettings
 
 MaintenanceKey = tuple[Any, str]  # (provider pk, maintenance_id)
+BATCH_BYTES = 64 * MIB
 
 
 @dataclass
@@ -121,7 +122,10 @@ class MailIngest:
         self.chunk_size = chunk_size
         limits = self.settings.get("message_limits") or {}
         self.chunk_bytes = int(float(limits.get("chunk_mb", 256)) * MIB) if chunk_size else None
-        self.pool = parse_pool(workers=limits.get("parse_workers"), bounds=MessageBounds.from_settings(self.settings))
+        self.bounds = MessageBounds.from_settings(self.settings)
+        self.pool = parse_pool(workers=limits.get("parse_workers"), bounds=self.bounds)
+        # A source batch holds at most this much mail (never more than a chunk).
+        self.batch_bytes = min(BATCH_BYTES, self.chunk_bytes or BATCH_BYTES)
         configured = {settings.name: settings for settings in source_settings()}
         self.runs = [SourceRun(source=source, settings=configured.get(source.name)) for source in sources]
         self.exhausted = False
@@ -167,6 +171,7 @@ class MailIngest:
         since = self.now - timedelta(days=self.settings["raw_notification_initial_days_since"])
         run.mailbox = get_source(with_stored_token(run.settings, run.source))
         run.mailbox.restrict_to_senders(run.directory.addresses())
+        run.mailbox.set_limits(max_message_bytes=self.bounds.max_message_bytes, batch_bytes=self.batch_bytes)
         run.batches = run.mailbox.fetch(run.source.cursor or None, since)
 
     def _fetch_source(self, run: SourceRun, budget: ChunkBudget) -> None:

@@ -285,3 +285,22 @@ class ImapSourceTestCase(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+    # -- bounds -------------------------------------------------------------------------------
+
+    def test_batches_bounded_by_bytes_and_oversized_messages_read_as_headers(self) -> None:
+        small = [self.append(_synthetic(f"small {index}", 20_000)) for index in range(4)]
+        big = self.append(_synthetic("big one", 3_000_000))
+        source = self.source()
+        source.set_limits(max_message_bytes=1_000_000, batch_bytes=45_000)
+        batches, messages = self.fetch_all(source)
+        # 20 KB messages, at most 45 KB a batch: two per batch; the big one alone.
+        self.assertEqual([len(batch.messages) for batch in batches], [2, 2, 1])
+        self.assertEqual([message.location for message in messages], [f"INBOX:{uid}" for uid in [*small, big]])
+        self.assertTrue(all(message.size is None for message in messages[:4]))
+        head = messages[4]
+        self.assertGreater(head.size, 3_000_000)
+        self.assertEqual(head.full_size, head.size)
+        self.assertLess(len(head.raw), 1000)
+        self.assertIn(b"Subject: big one", head.raw)
+        self.assertEqual(batches[-1].cursor["last_uid"], big)

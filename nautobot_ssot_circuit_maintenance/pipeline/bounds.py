@@ -47,9 +47,9 @@ class OverBound(Exception):
     """The message exceeds one of its bounds; the text says which and by how much."""
 
 
-def check_size(raw: bytes, bounds: MessageBounds) -> None:
-    if len(raw) > bounds.max_message_bytes:
-        raise OverBound(f"message is {len(raw):,} bytes, more than the limit of {bounds.max_message_bytes:,}")
+def check_size(size: int, bounds: MessageBounds) -> None:
+    if size > bounds.max_message_bytes:
+        raise OverBound(f"message is {size:,} bytes, more than the limit of {bounds.max_message_bytes:,}")
 
 
 def check_structure(message: Message, bounds: MessageBounds) -> None:

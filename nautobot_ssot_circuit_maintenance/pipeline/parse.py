@@ -208,8 +208,8 @@ def headers_only(fetched: FetchedMessage, raw_size_limit: int, outcome: str, err
         subject=subject[:255],
         date=date,
         raw=raw[:raw_size_limit],
-        raw_size=len(raw),
-        raw_truncated=len(raw) > raw_size_limit,
+        raw_size=fetched.full_size,
+        raw_truncated=fetched.full_size > min(len(raw), raw_size_limit),
         location=storable_text(fetched.location, 255),
         outcome=outcome,
         error=storable_text(error, 2000),
@@ -227,7 +227,7 @@ def process_message(
     """Classify by sender, parse with the provider's parser; every failure becomes an outcome, never an exception."""
     bounds = bounds or MessageBounds()
     try:
-        check_size(fetched.raw, bounds)
+        check_size(fetched.full_size, bounds)
         return _process(fetched, directory, source_header, raw_size_limit, bounds)
     except OverBound as error:
         return headers_only(fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error))

@@ -14,6 +14,22 @@ from ..redaction import Scrubber, scrubber_for
 
 # The longest error text a source hands out (a server's answer can be long).
 MAX_ERROR_LENGTH = 500
+# What a source reads of a message over `max_message_bytes`: its header block is in here.
+HEAD_BYTES = 256 * 1024
+
+
+def sized_batches(items: list[Any], sizes: list[int], *, count: int, max_bytes: int) -> Iterator[list[Any]]:
+    """Consecutive groups of at most `count` items and at most `max_bytes` (an item larger than that goes alone)."""
+    batch: list[Any] = []
+    total = 0
+    for item, size in zip(items, sizes, strict=True):
+        if batch and (len(batch) >= count or total + size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += size
+    if batch:
+        yield batch
 
 
 class SourceError(Exception):
@@ -33,6 +49,12 @@ class FetchedMessage:
     received: datetime | None
     # Where it came from, for logs and the UI: "INBOX:1234", a file name, "mbox#17".
     location: str
+    # The message's real size when `raw` holds only its header block (it is over `max_message_bytes`).
+    size: int | None = None
+
+    @property
+    def full_size(self) -> int:
+        return self.size if self.size is not None else len(self.raw)
 
 
 @dataclass
@@ -152,6 +174,10 @@ class MailboxSource(abc.ABC):
     """
 
     batch_size = 200
+    # A batch holds at most `batch_size` messages and about `batch_bytes` of mail; a message over
+    # `max_message_bytes` is read as its header block only (see FetchedMessage.size).
+    batch_bytes = 64 * 1024 * 1024
+    max_message_bytes: int | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -165,6 +191,14 @@ class MailboxSource(abc.ABC):
     def __init__(self, settings: SourceSettings):
         self.settings = settings
         self._scrubber: Scrubber | None = None
+
+    def set_limits(self, *, max_message_bytes: int, batch_bytes: int) -> None:
+        """Bound what one fetch holds in memory (from the app's `message_limits`)."""
+        self.max_message_bytes = max_message_bytes
+        self.batch_bytes = batch_bytes
+
+    def oversized(self, size: int) -> bool:
+        return self.max_message_bytes is not None and size > self.max_message_bytes
 
     def runtime_secrets(self) -> list[str]:
         """Secrets obtained while running (e.g. an access token just issued), scrubbed as well."""

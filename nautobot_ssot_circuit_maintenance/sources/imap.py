@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exc
 
-from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings
+from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings, sized_batches
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,11 @@ TIMEOUT_SECONDS = 30.0
 # BODY.PEEK[] does not set \Seen (BODY[] and RFC822 would); the server answers with BODY[].
 _FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE"]
 _BODY_KEY = b"BODY[]"
+# A message over the size bound: its header block only, for the record of what it was.
+_HEAD_ITEMS = [b"BODY.PEEK[HEADER]", b"INTERNALDATE"]
+_HEAD_KEY = b"BODY[HEADER]"
+# UIDs per RFC822.SIZE request when planning batches.
+_SIZE_REQUEST = 1000
 
 # Every way a connection can fail: refused, DNS, TLS, timeouts, server errors, dropped socket.
 _NETWORK_ERRORS = (imap_exc.IMAPClientError, imaplib.IMAP4.error, socket.error, OSError, EOFError)
@@ -148,8 +153,24 @@ class ImapSource(MailboxSource):
         count = int(info.get(b"EXISTS", 0))
         return f"{self.settings.folder}: {count} messages"
 
+    def _sizes(self, client: Any, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE of each message, so batches are bounded by bytes before anything large is read."""
+        sizes: dict[int, int] = {}
+        for start in range(0, len(uids), _SIZE_REQUEST):
+            part = uids[start : start + _SIZE_REQUEST]
+            try:
+                response = client.fetch(part, [b"RFC822.SIZE"])
+            except _NETWORK_ERRORS as exc:
+                self.close()
+                raise self._fail(f"reading the sizes of UIDs {part[0]}-{part[-1]}", exc) from exc
+            for uid, data in response.items():
+                size = data.get(b"RFC822.SIZE")
+                if isinstance(size, int):
+                    sizes[uid] = size
+        return sizes
+
     def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:
-        """Yield new messages in UID order, `batch_size` at a time (see MailboxSource.fetch)."""
+        """Yield new messages in UID order, in batches bounded by count and bytes (see MailboxSource.fetch)."""
         client = self._connect()
         folder = self.settings.folder
         info = self._select(client)
@@ -173,25 +194,31 @@ class ImapSource(MailboxSource):
             self.close()
             raise self._fail("search", exc) from exc
         uids.sort()
-        size = max(1, int(self.batch_size))
-        for start in range(0, len(uids), size):
-            chunk = uids[start : start + size]
+        sizes = self._sizes(client, uids)
+        count = max(1, int(self.batch_size))
+        for chunk in sized_batches(uids, [sizes.get(uid, 0) for uid in uids], count=count, max_bytes=self.batch_bytes):
+            whole = [uid for uid in chunk if not self.oversized(sizes.get(uid, 0))]
+            heads = [uid for uid in chunk if self.oversized(sizes.get(uid, 0))]
             try:
-                response = client.fetch(chunk, _FETCH_ITEMS)
+                response = client.fetch(whole, _FETCH_ITEMS) if whole else {}
+                if heads:
+                    response.update(client.fetch(heads, _HEAD_ITEMS))
             except _NETWORK_ERRORS as exc:
                 self.close()
                 raise self._fail(f"fetching UIDs {chunk[0]}-{chunk[-1]}", exc) from exc
             messages = []
             for uid in chunk:
-                data = response.get(uid)
-                if not data or _BODY_KEY not in data:
+                data = response.get(uid) or {}
+                body = data.get(_BODY_KEY, data.get(_HEAD_KEY))
+                if body is None:
                     # Expunged between SEARCH and FETCH: nothing to read.
                     continue
                 messages.append(
                     FetchedMessage(
-                        raw=bytes(data[_BODY_KEY]),
+                        raw=bytes(body),
                         received=_as_utc(data.get(b"INTERNALDATE")),
                         location=f"{folder}:{uid}",
+                        size=sizes[uid] if uid in heads else None,
                     )
                 )
             yield FetchBatch(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings
+from .base import HEAD_BYTES, FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings, sized_batches
 
 MAILDIR = "Maildir"
 EML_DIR = "Folder"
@@ -106,20 +106,34 @@ class LocalFolderSource(MailboxSource):
                 seen.add(key)  # outside the look-back window: never read it
                 continue
             pending.append((key, path, stat))
-        size = max(1, int(self.batch_size))
-        for start in range(0, len(pending), size):
+        sizes = [stat.st_size for _, _, stat in pending]
+        for batch in sized_batches(pending, sizes, count=max(1, int(self.batch_size)), max_bytes=self.batch_bytes):
             messages = []
-            for key, path, stat in pending[start : start + size]:
+            for key, path, stat in batch:
                 try:
-                    raw = path.read_bytes()
+                    raw = self._read(path, stat.st_size)
                 except FileNotFoundError:
                     raw = None
                 except OSError as exc:
                     raise self._error(f"cannot read {path.name} ({exc.strerror or exc})") from exc
                 seen.add(key)
                 if raw is not None:
-                    messages.append(FetchedMessage(raw=raw, received=_mtime(stat), location=path.name))
+                    messages.append(
+                        FetchedMessage(
+                            raw=raw,
+                            received=_mtime(stat),
+                            location=path.name,
+                            size=stat.st_size if self.oversized(stat.st_size) else None,
+                        )
+                    )
             yield FetchBatch(messages=messages, cursor={"seen": sorted(seen)})
+
+    def _read(self, path: Path, size: int) -> bytes:
+        """The whole file, or only its head when the message is over the size bound."""
+        if not self.oversized(size):
+            return path.read_bytes()
+        with path.open("rb") as handle:
+            return handle.read(HEAD_BYTES)
 
     # -- mbox -------------------------------------------------------------------------------
 

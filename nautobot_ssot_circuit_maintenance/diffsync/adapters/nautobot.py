@@ -19,7 +19,6 @@ from ...models import CircuitImpact, CircuitMaintenance, Note
 from ..changes import describe_create, describe_update, resets_ack
 from ..models import MaintenanceModel, circuit_entry, split_circuit_entry, window_entry
 
-
 NOTE_TITLE_LENGTH = 200  # Note.title
 
 
