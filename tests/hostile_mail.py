@@ -9,6 +9,9 @@ Two families:
 - from the corpus of real provider mail: a real notification with its headers damaged, its body
   wrapped in deep multiparts, or its bytes flipped, inserted, deleted and truncated.
 
+`pinned_batch()` adds one mail per case issue 6 reports, with the outcome each must get: the fuzz
+test checks it on every run, whatever the seed.
+
 Each family comes in a "known sender" variant (a From that a provider of
 `tests.sample_data.create_providers_and_circuits` claims, so the provider's parser runs) and an
 "unknown sender" variant (`@fuzz.invalid`, never claimed).
