@@ -16,15 +16,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 
 import psycopg2
-from django.db import connection
+from django.db import DatabaseError, InterfaceError, connection, connections
 from nautobot.apps.testing import TransactionTestCase
-from nautobot_ssot.models import SyncLogEntry
+from nautobot.extras.models import JobResult
+from nautobot_ssot.models import Sync, SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance import jobs
 from nautobot_ssot_circuit_maintenance.locking import LOCK_ID
@@ -150,6 +154,11 @@ def imap_steps(transcript: Connection) -> list[Step]:
     return steps
 
 
+def body_fetches(steps: list[Step]) -> list[Step]:
+    """The FETCH commands that read message bodies, one per batch."""
+    return [s for s in steps if s.command.startswith(b"UID FETCH") and b"BODY" in s.command]
+
+
 @dataclass(frozen=True)
 class CutPoint:
     label: str
@@ -164,10 +173,14 @@ def cut_points(steps: list[Step]) -> list[CutPoint]:
     def step(prefix: bytes, index: int = 0) -> Step:
         return [s for s in steps if s.command.startswith(prefix)][index]
 
-    fetches = [s for s in steps if s.command.startswith(b"UID FETCH")]
+    fetches = body_fetches(steps)
     assert len(fetches) == 5, [s.command for s in steps]
     first, middle, last = fetches[0], fetches[2], fetches[-1]
+    # Sizes asked before the bodies (when the source bounds message sizes), if it does.
+    sizes = [s for s in steps if s.command.startswith(b"UID FETCH") and s not in fetches]
+    size_cuts = [CutPoint("mid size FETCH answer", Fault(server_bytes=sizes[0].mid_server), 0)] if sizes else []
     return [
+        *size_cuts,
         CutPoint("server closes at connect", Fault(server_bytes=0), 0),
         CutPoint("mid greeting", Fault(server_bytes=step(b"greeting").mid_server), 0),
         CutPoint("mid CAPABILITY answer", Fault(server_bytes=step(b"CAPABILITY").mid_server), 0),
@@ -191,7 +204,11 @@ def cut_points(steps: list[Step]) -> list[CutPoint]:
 
 
 def raw_connection():
-    """A psycopg2 session of its own on the test database (autocommit), outside Django."""
+    """A psycopg2 session of its own on the test database (autocommit), outside Django.
+
+    Close it with contextlib.closing: psycopg2's own `with connection` opens a transaction even in
+    autocommit, and pg_stat_activity stays frozen inside a transaction.
+    """
     settings = connection.settings_dict
     session = psycopg2.connect(
         dbname=settings["NAME"],
@@ -204,12 +221,17 @@ def raw_connection():
     return session
 
 
+# Advisory locks are per database but pg_locks shows every database's: other test databases on this
+# server run the same job and hold the same sync lock key, so always filter on ours.
+_ADVISORY_LOCK_PIDS = (
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = %s AND granted = %s "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
 def sync_lock_holder(cursor) -> int | None:
     """The backend pid holding the app's sync lock (an advisory lock on LOCK_ID), if any."""
-    cursor.execute(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = %s AND granted",
-        [LOCK_ID],
-    )
+    cursor.execute(_ADVISORY_LOCK_PIDS, [LOCK_ID, True])
     row = cursor.fetchone()
     return row[0] if row else None
 
@@ -224,7 +246,12 @@ def terminate(cursor, pids: list[int]) -> None:
         if cursor.fetchone()[0] == 0:
             return
         time.sleep(0.02)
-    raise AssertionError(f"sessions {pids} did not end")
+    cursor.execute(
+        "SELECT pid, state, wait_event_type, wait_event, backend_type, left(query, 80) FROM pg_stat_activity "
+        "WHERE pid = ANY(%s)",
+        [pids],
+    )
+    raise AssertionError(f"sessions {pids} did not end: {cursor.fetchall()}")
 
 
 class DatabaseTrap:
@@ -281,13 +308,9 @@ class DatabaseTrap:
         cursor.execute("DROP SEQUENCE IF EXISTS test_fault_trap_hits")
 
     def _watch(self) -> None:
-        with raw_connection() as watcher, watcher.cursor() as cursor:
+        with contextlib.closing(raw_connection()) as watcher, watcher.cursor() as cursor:
             while not self._stop.is_set():
-                cursor.execute(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = %s "
-                    "AND NOT granted",
-                    [GATE],
-                )
+                cursor.execute(_ADVISORY_LOCK_PIDS, [GATE, False])
                 row = cursor.fetchone()
                 if row is None:
                     time.sleep(0.01)
@@ -295,7 +318,14 @@ class DatabaseTrap:
                 pid = row[0]
                 holder = sync_lock_holder(cursor)
                 if holder != pid:
-                    self.errors.append(f"the trapped session {pid} is not the sync-lock holder {holder}")
+                    cursor.execute(
+                        "SELECT pid, backend_start, state, xact_start, left(query, 60) FROM pg_stat_activity "
+                        "WHERE pid IN (%s, %s)",
+                        [pid, holder or 0],
+                    )
+                    self.errors.append(
+                        f"the trapped session {pid} is not the sync-lock holder {holder}: {cursor.fetchall()}"
+                    )
                 victims = [pid]
                 if self.all_sessions:
                     cursor.execute(
@@ -307,10 +337,9 @@ class DatabaseTrap:
                 terminate(cursor, victims)
                 self.killed = victims
                 return
-        watcher.close()
 
 
-def kill_lock_holder(all_sessions: bool = False) -> Callable[[], None]:
+def kill_lock_holder() -> Callable[[], None]:
     """A proxy pause action: kill the session that holds the sync lock (the job's) while it waits on IMAP."""
     killed: list[int] = []
 
@@ -318,6 +347,8 @@ def kill_lock_holder(all_sessions: bool = False) -> Callable[[], None]:
         with contextlib.closing(raw_connection()) as session, session.cursor() as cursor:
             holder = sync_lock_holder(cursor)
             assert holder is not None, "no sync lock held at the pause"
+            cursor.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", [holder])
+            action.state = cursor.fetchone()[0]
             terminate(cursor, [holder])
             killed.append(holder)
 
@@ -442,3 +473,188 @@ class ImapCutTestCase(FaultTestMixin, TransactionTestCase):
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit("run with nautobot-server test tests.test_faults")
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    label: str
+    # A DatabaseTrap factory, or None: kill the session while the job waits on IMAP (start of the 3rd FETCH).
+    trap: Callable[[], DatabaseTrap] | None
+    # Messages the killed run leaves committed (None: whatever, as long as it is consistent).
+    stored: int | None
+
+
+class DatabaseKillTestCase(FaultTestMixin, TransactionTestCase):
+    def run_killed(self) -> str:
+        """Run the job while its database session gets killed; return how it ended."""
+        started = datetime.now(timezone.utc)
+        try:
+            result, _ = self.run_sync()
+        except (DatabaseError, InterfaceError) as error:  # the framework could not even record the failure
+            import traceback
+
+            traceback.print_exc()
+            outcome = f"raised {type(error).__name__}"
+        else:
+            outcome = result.status
+        finally:
+            connections.close_all()  # never reuse the dead session
+        stored = JobResult.objects.filter(date_created__gte=started).values_list("status", flat=True)
+        return f"{outcome}, JobResult {'/'.join(stored)}"
+
+    def test_database_session_killed_mid_sync_then_completed(self):
+        raw = RawNotification._meta.db_table
+        maintenance = CircuitMaintenance._meta.db_table
+        log = SyncLogEntry._meta.db_table
+        source = NotificationSource._meta.db_table
+        points = [
+            KillPoint("inserting chunk 1's notifications", lambda: DatabaseTrap(raw, "INSERT", 1), 0),
+            KillPoint("inserting chunk 2's notifications", lambda: DatabaseTrap(raw, "INSERT", 2), 4),
+            KillPoint(
+                "writing maintenances, 2nd statement", lambda: DatabaseTrap(maintenance, "INSERT OR UPDATE", 2), None
+            ),
+            KillPoint("writing chunk 1's sync log", lambda: DatabaseTrap(log, "INSERT", 1), 0),
+            KillPoint("moving chunk 2's cursor", lambda: DatabaseTrap(source, "UPDATE OF cursor", 2), 4),
+            KillPoint(
+                "every session, inserting chunk 3's notifications",
+                lambda: DatabaseTrap(raw, "INSERT", 3, all_sessions=True),
+                8,
+            ),
+            KillPoint("idle while the job reads chunk 2 from IMAP", None, 4),
+        ]
+        outcomes = {}
+        with self.configured([self.source()]):
+            clean, clean_cursor = self.clean_run()
+            third_fetch = body_fetches(imap_steps(self.proxy.connections[-1]))[2]
+            for point in points:
+                with self.subTest(point.label):
+                    forget_everything()
+                    if point.trap is None:
+                        action = kill_lock_holder()
+                        self.proxy.arm(Fault(pause_at=third_fetch.mid_server, on_pause=action, times=1))
+                        outcomes[point.label] = self.run_killed()
+                        killed = action.killed
+                        outcomes[point.label] += f" (session was {action.state})"
+                    else:
+                        with point.trap() as trap:
+                            outcomes[point.label] = self.run_killed()
+                        self.assertEqual(trap.errors, [], point.label)
+                        killed = trap.killed
+                    self.assertTrue(killed, f"{point.label}: nothing was killed ({outcomes[point.label]})")
+                    self.assertNotEqual(outcomes[point.label], "SUCCESS", point.label)
+                    with contextlib.closing(raw_connection()) as session, session.cursor() as cursor:
+                        self.assertIsNone(
+                            sync_lock_holder(cursor), f"{point.label}: the sync lock outlived its session"
+                        )
+                    self.assertConsistent(clean, point.stored, f"{point.label}: {outcomes[point.label]}")
+                    self.assertCompletedLikeClean(clean, clean_cursor, point.label)
+        print(f"\n[faults] database kill points tried: {len(points)}; killed runs ended as {outcomes}")
+
+
+class ConcurrentJobsTestCase(FaultTestMixin, TransactionTestCase):
+    """Two real runs at once: the second waits for the first's sync lock, and nothing is stored twice."""
+
+    def run_side_by_side(self, here: dict, there: dict) -> list[tuple[str, Sync | None, str]]:
+        """Run the job here and, at the same time, in a forked process; return (status, sync, log) of each.
+
+        Nautobot runs a job synchronously only in a main thread (it sets SIGALRM), hence a process.
+        """
+        connections.close_all()  # the child must not share this process's database sockets
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=self._child_run, args=(queue, there))
+        child.start()
+        try:
+            result, sync = self.run_sync(**here)
+            mine = (result.status, sync, self.job_log(result))
+            status, sync_pk, log = queue.get(timeout=120)
+        finally:
+            child.join(timeout=30)
+            if child.is_alive():
+                child.kill()
+        return [mine, (status, Sync.objects.filter(pk=sync_pk).first(), log)]
+
+    def _child_run(self, queue, kwargs: dict) -> None:
+        from nautobot_ssot_circuit_maintenance.pipeline import workers
+
+        workers._pools.clear()  # the parent's parse workers are the parent's: start our own
+        try:
+            result, sync = self.run_sync(**kwargs)
+            queue.put((result.status, sync.pk if sync else None, self.job_log(result)))
+        except BaseException:  # noqa: BLE001 - reported to the parent
+            queue.put(("ERROR", None, traceback.format_exc()))
+        finally:
+            connections.close_all()
+
+    def hold_first_run_until_second_waits(self) -> dict:
+        """A proxy pause action: hold the lock holder's IMAP read until another session polls the sync lock."""
+        evidence: dict = {}
+
+        def action() -> None:
+            with contextlib.closing(raw_connection()) as session, session.cursor() as cursor:
+                evidence["holder"] = sync_lock_holder(cursor)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    cursor.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> %s "
+                        "AND query LIKE %s",
+                        [evidence["holder"] or 0, "SELECT pg_try_advisory_lock%"],
+                    )
+                    row = cursor.fetchone()
+                    if row:
+                        evidence["waiter"] = row[0]
+                        cursor.execute(f'SELECT count(*) FROM "{Sync._meta.db_table}"')  # noqa: S608 - a model's table
+                        evidence["syncs while waiting"] = cursor.fetchone()[0]
+                        break
+                    time.sleep(0.05)
+                evidence["released"] = datetime.now(timezone.utc)
+
+        evidence["action"] = action
+        return evidence
+
+    def test_two_runs_of_one_source_at_once(self):
+        with self.configured([self.source()]):
+            clean, clean_cursor = self.clean_run()
+            first_syncs = set(Sync.objects.values_list("pk", flat=True))
+            forget_everything()
+            evidence = self.hold_first_run_until_second_waits()
+            steps = body_fetches(imap_steps(self.proxy.connections[-1]))
+            self.proxy.arm(Fault(pause_at=steps[2].mid_server, on_pause=evidence["action"], times=1))
+            results = self.run_side_by_side({}, {})
+        for status, _, log in results:
+            self.assertEqual(status, "SUCCESS", log)
+        self.assertIn("waiter", evidence, "the second run never polled the sync lock while the first held it")
+        self.assertNotEqual(evidence["waiter"], evidence["holder"])
+        self.assertEqual(evidence["syncs while waiting"], len(first_syncs) + 1, "the second run started syncing")
+        syncs = sorted((outcome[1] for outcome in results), key=lambda sync: sync.start_time)
+        self.assertGreaterEqual(syncs[1].start_time, evidence["released"], "the second run did not wait")
+        self.assertGreater(syncs[0].summary.get("create", 0), 0)
+        self.assertEqual(syncs[1].summary.get("create", 0) + syncs[1].summary.get("update", 0), 0)
+        self.assertEqual(records(), clean)
+        self.assertEqual(NotificationSource.objects.get(name=SOURCE).cursor, clean_cursor)
+
+    def test_two_sources_on_one_mailbox_at_once(self):
+        """Each run reads the whole folder through its own source; the second stores no message twice."""
+        other = "IMAP faults, same folder"
+        with self.configured([self.source(), self.source(other)]):
+            names = {NotificationSource.objects.get(name=n).pk: n for n in (SOURCE, other)}
+            results = self.run_side_by_side(*({"sources": [pk]} for pk in names))
+            for status, _, log in results:
+                self.assertEqual(status, "SUCCESS", log)
+            stored = records()
+            self.assertEqual(len(stored["raw"]), len(NAMES))
+            self.assertEqual(len({row[0] for row in stored["raw"]}), len(NAMES))
+            # Both cursors moved to the end: the second run's messages were all already stored.
+            for name in names.values():
+                self.assertEqual(NotificationSource.objects.get(name=name).cursor.get("last_uid"), self.uids[-1])
+            summaries = [outcome[1].summary for outcome in results]
+            self.assertEqual(sorted(s.get("create", 0) > 0 for s in summaries), [False, True], summaries)
+            forget_everything()
+            result, _ = self.run_sync(sources=[pk for pk, n in names.items() if n == SOURCE])
+            self.assertSucceeded(result)
+            alone = records()
+        # The same records as one source alone, whichever source stored each message.
+        strip = lambda rows: sorted(row[:2] + row[3:] for row in rows)  # noqa: E731 - without the source name
+        self.assertEqual(strip(stored["raw"]), strip(alone["raw"]))
+        self.assertEqual(stored["parsed"], alone["parsed"])
+        self.assertEqual(stored["maintenances"], alone["maintenances"])
