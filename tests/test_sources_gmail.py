@@ -69,6 +69,26 @@ class GmailSourceTestCase(unittest.TestCase):
         new, _ = self.read(self.source(), cursor)
         self.assertEqual([m.raw for m in new], [mail(8)])
 
+    def test_batches_bounded_by_bytes_and_oversized_messages_kept_as_their_head(self):
+        padding = b"x" * 30_000
+        for number in range(1, 5):
+            self.gmail.add(mail(number) + padding, NOW - timedelta(hours=10 - number))
+        self.gmail.add(mail(5) + b"y" * 400_000, NOW - timedelta(hours=1))
+        source = self.source()
+        source.set_limits(max_message_bytes=300_000, batch_bytes=60_000)
+        batches = list(source.fetch(None, SINCE))
+        self.assertEqual([len(batch.messages) for batch in batches], [2, 2, 1])
+        self.assertEqual(
+            [m.raw for batch in batches[:2] for m in batch.messages], [mail(n) + padding for n in range(1, 5)]
+        )
+        head = batches[2].messages[0]
+        self.assertEqual(head.size, len(mail(5)) + 400_000)
+        self.assertTrue(head.raw.startswith(mail(5)))
+        self.assertLessEqual(len(head.raw), 256 * 1024)
+        # Only the last batch's cursor moves the bound past the listing.
+        self.assertIn("seen", batches[0].cursor)
+        self.assertEqual(batches[-1].cursor["after"], int((NOW - timedelta(hours=1)).timestamp()) - OVERLAP_SECONDS)
+
     def test_cursor_keeps_an_hour_of_overlap_for_late_indexed_mail(self):
         self.gmail.add(mail(1), NOW)
         _, cursor = self.read(self.source())

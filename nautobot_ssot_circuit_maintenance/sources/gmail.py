@@ -28,7 +28,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError
+from .base import HEAD_BYTES, FetchBatch, FetchedMessage, MailboxSource, SourceError
 
 GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 OVERLAP_SECONDS = 3600
@@ -182,21 +182,31 @@ class GmailSource(MailboxSource):
         # Gmail lists newest first; read oldest first.
         pending = [message_id for message_id in reversed(self._list_ids(self.query(after))) if message_id not in seen]
         messages = self._gmail().users().messages()
-        for start in range(0, len(pending), self.batch_size):
-            batch = []
-            for message_id in pending[start : start + self.batch_size]:
-                data = self._call(messages.get(userId="me", id=message_id, format="raw"), "reading a message")
-                received = _seconds(data.get("internalDate", 0))
-                seen[message_id] = received
-                batch.append(
-                    FetchedMessage(
-                        raw=base64.urlsafe_b64decode(data["raw"] + "=" * (-len(data["raw"]) % 4)),
-                        received=datetime.fromtimestamp(received, tz=timezone.utc),
-                        location=f"gmail:{message_id}",
-                    )
+        batch: list[FetchedMessage] = []
+        batch_bytes = 0
+        for index, message_id in enumerate(pending):
+            data = self._call(messages.get(userId="me", id=message_id, format="raw"), "reading a message")
+            received = _seconds(data.get("internalDate", 0))
+            seen[message_id] = received
+            raw = base64.urlsafe_b64decode(data["raw"] + "=" * (-len(data["raw"]) % 4))
+            del data
+            size = len(raw)
+            if self.oversized(size):
+                # Gmail has no header-only read: keep the head, drop the rest at once.
+                raw = raw[:HEAD_BYTES]
+            batch.append(
+                FetchedMessage(
+                    raw=raw,
+                    received=datetime.fromtimestamp(received, tz=timezone.utc),
+                    location=f"gmail:{message_id}",
+                    size=size if self.oversized(size) else None,
                 )
-            last = start + self.batch_size >= len(pending)
-            yield FetchBatch(batch, self._cursor(after, seen, final=last))
+            )
+            batch_bytes += len(raw)
+            last = index + 1 == len(pending)
+            if last or len(batch) >= self.batch_size or batch_bytes >= self.batch_bytes:
+                yield FetchBatch(batch, self._cursor(after, seen, final=last))
+                batch, batch_bytes = [], 0
         if not pending:
             yield FetchBatch([], self._cursor(after, seen, final=True))
 
