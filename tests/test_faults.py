@@ -547,6 +547,9 @@ class DatabaseKillTestCase(FaultTestMixin, TransactionTestCase):
                             sync_lock_holder(cursor), f"{point.label}: the sync lock outlived its session"
                         )
                     self.assertConsistent(clean, point.stored, f"{point.label}: {outcomes[point.label]}")
+                    self.assertTrue(
+                        NotificationSource.objects.get(name=SOURCE).last_error, f"{point.label}: no last_error"
+                    )
                     self.assertCompletedLikeClean(clean, clean_cursor, point.label)
         print(f"\n[faults] database kill points tried: {len(points)}; killed runs ended as {outcomes}")
 
