@@ -240,10 +240,19 @@ class ParsePool:
 
 
 _pools: dict[tuple[int, MessageBounds], ParsePool] = {}
+_pools_pid = os.getpid()
 
 
 def parse_pool(*, workers: int | None, bounds: MessageBounds) -> ParsePool:
-    """The process's pool for these settings (workers default to one per core)."""
+    """The process's pool for these settings (workers default to one per core).
+
+    A forked process (a Celery prefork child, a test) inherits its parent's pools, whose pipes lead
+    to the parent's workers: it forgets them, without stopping them, and starts its own.
+    """
+    global _pools_pid  # noqa: PLW0603 - one pool registry per process
+    if os.getpid() != _pools_pid:
+        _pools.clear()
+        _pools_pid = os.getpid()
     count = workers or os.cpu_count() or 1
     key = (count, bounds)
     if key not in _pools:
@@ -256,5 +265,7 @@ def parse_pool(*, workers: int | None, bounds: MessageBounds) -> ParsePool:
 
 @atexit.register
 def _close_pools() -> None:
+    if os.getpid() != _pools_pid:
+        return
     for pool in _pools.values():
         pool.close()

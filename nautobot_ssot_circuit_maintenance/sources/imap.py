@@ -110,8 +110,11 @@ class ImapSource(MailboxSource):
             raise self._fail("STARTTLS", exc) from exc
         try:
             client.login(self.settings.account, self.settings.secret)
-        except imap_exc.LoginError:
+        except imap_exc.LoginError as exc:
             self._shutdown(client)
+            # IMAPClient reports a connection lost during LOGIN as a LoginError too.
+            if isinstance(exc.__context__, (imaplib.IMAP4.abort, OSError)):
+                raise SourceError(f"IMAP {self._where()}: the connection was lost during login") from None
             # The server's answer could echo what was sent: do not chain it.
             raise SourceError(f"IMAP {self._where()}: login as {self.settings.account!r} was rejected") from None
         except _NETWORK_ERRORS as exc:
