@@ -25,7 +25,7 @@ from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
 
 from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
 from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, RawNotification
-from .validation import StrictNullBooleanField
+from .validation import StrictNullBooleanField, contains_nul
 
 #
 # Filter form fields: they read the same query parameters as the filter set, so they take the same
@@ -59,6 +59,24 @@ class DateTimeFilterField(forms.DateTimeField):
     def run_validators(self, value: Any) -> None:
         for item in value if isinstance(value, list) else [value]:
             super().run_validators(item)
+
+
+class NulFreeFilterFormMixin:
+    """A filter form drops query values holding NUL before it renders them.
+
+    The filter set has already refused them (the list shows that error); rendering them would make
+    the model-choice widgets look the value up in PostgreSQL, which cannot compare NUL.
+    """
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None:
+            pairs = data.lists() if hasattr(data, "lists") else data.items()
+            refused = [key for key, value in pairs if contains_nul(value)]
+            if refused:
+                data = data.copy()
+                for key in refused:
+                    data.pop(key)
+        super().__init__(data, *args, **kwargs)
 
 
 def boolean_filter_field(label: str) -> StrictNullBooleanField:
@@ -120,7 +138,7 @@ class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm
         nullable_fields = []
 
 
-class CircuitMaintenanceFilterForm(NautobotFilterForm):
+class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
     """Filters of the maintenance list."""
 
     model = CircuitMaintenance
@@ -169,7 +187,7 @@ class CircuitImpactBulkEditForm(NautobotBulkEditForm):
         nullable_fields = []
 
 
-class CircuitImpactFilterForm(NautobotFilterForm):
+class CircuitImpactFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
     """Filters of the circuit-impact list."""
 
     model = CircuitImpact
@@ -204,7 +222,7 @@ class NoteBulkEditForm(NautobotBulkEditForm):
         nullable_fields = []
 
 
-class NoteFilterForm(NautobotFilterForm):
+class NoteFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
     """Filters of the note list."""
 
     model = Note
@@ -228,7 +246,7 @@ class NotificationSourceForm(NautobotModelForm):
         fields = ["providers"]
 
 
-class NotificationSourceFilterForm(NautobotFilterForm):
+class NotificationSourceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
     """Filters of the source list."""
 
     model = NotificationSource
@@ -241,7 +259,7 @@ class NotificationSourceFilterForm(NautobotFilterForm):
 #
 
 
-class RawNotificationFilterForm(BootstrapMixin, forms.Form):
+class RawNotificationFilterForm(NulFreeFilterFormMixin, BootstrapMixin, forms.Form):
     """Filters of the raw-notification list (a plain model: no custom fields or relationships)."""
 
     model = RawNotification

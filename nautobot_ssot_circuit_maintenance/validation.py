@@ -24,6 +24,9 @@ WINDOW_KEYS = {"start", "end"}
 MAX_CIRCUIT_IDS = 10000
 MAX_CIRCUIT_ID_LENGTH = 255
 
+# Detail URLs take a primary key (a UUID) only: `source/add/` or `maintenance/x/` is a 404, not a lookup of "add".
+PK_URL_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
 # `ended_within_days` (lists, calendar feed): a century back is more than any history kept.
 MAX_DAYS = 36500
 
@@ -32,6 +35,8 @@ def parse_instant(value: Any) -> datetime:
     """An ISO 8601 date-time with a time zone, within [EARLIEST, LATEST); ValidationError otherwise."""
     if not isinstance(value, str):
         raise ValidationError("%(value)s is not an ISO 8601 date-time string.", params={"value": repr(value)[:40]})
+    if not value.isprintable():  # Python's parser ignores a trailing NUL that PostgreSQL refuses
+        raise ValidationError("%(value)s holds a control character.", params={"value": repr(value[:40])})
     try:
         instant = datetime.fromisoformat(value)
     except ValueError as error:

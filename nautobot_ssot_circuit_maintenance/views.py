@@ -18,13 +18,13 @@ from django_tables2 import Column
 from nautobot.apps.tables import BaseTable
 from nautobot.apps.ui import (
     BaseTextPanel,
-    Button,
     ButtonColorChoices,
     DataTablePanel,
     ObjectDetailContent,
     ObjectFieldsPanel,
     ObjectsTablePanel,
     ObjectTextPanel,
+    PostButton,
     SectionChoices,
     TextPanel,
 )
@@ -40,6 +40,7 @@ from nautobot.apps.views import (
 from nautobot.circuits.tables import ProviderTable
 from nautobot.core.templatetags import helpers
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 
 from . import filters, forms, oauth, tables
 from .api import serializers
@@ -55,6 +56,7 @@ from .models import (
     SourceOAuthToken,
 )
 from .sources import SourceError, SourceSettings, get_source
+from .validation import PK_URL_PATTERN
 
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
 
@@ -96,6 +98,19 @@ def status_badge(maintenance: CircuitMaintenance) -> str:
     )
 
 
+class RoutedMethodsOnly:
+    """A route answers only the methods it maps (e.g. Validate: POST); others get a 405.
+
+    Nautobot's edit mixin gives the view set Django's `get`/`put` handlers, which DRF would
+    otherwise call for any route whose action does not map the method.
+    """
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        if request.method.lower() not in self.action_map and request.method != "OPTIONS":
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+
 #
 # Circuit Maintenance
 #
@@ -115,8 +130,10 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         return super().render_value(key, value, context)
 
 
-class CircuitMaintenanceUIViewSet(NautobotUIViewSet):
+class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
     """Maintenances: list, detail, edit (manual corrections and acknowledgement), bulk edit, delete."""
+
+    lookup_value_regex = PK_URL_PATTERN
 
     action_buttons = ("export",)
     bulk_update_form_class = forms.CircuitMaintenanceBulkEditForm
@@ -198,8 +215,10 @@ class CircuitMaintenanceUIViewSet(NautobotUIViewSet):
 #
 
 
-class CircuitImpactUIViewSet(NautobotUIViewSet):
+class CircuitImpactUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
     """Circuit impacts: normally written by the sync; editable for manual corrections."""
+
+    lookup_value_regex = PK_URL_PATTERN
 
     action_buttons = ("add", "export")
     bulk_update_form_class = forms.CircuitImpactBulkEditForm
@@ -226,8 +245,10 @@ class CircuitImpactUIViewSet(NautobotUIViewSet):
 #
 
 
-class NoteUIViewSet(NautobotUIViewSet):
+class NoteUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
     """Maintenance notes."""
+
+    lookup_value_regex = PK_URL_PATTERN
 
     action_buttons = ("add", "export")
     bulk_update_form_class = forms.NoteBulkEditForm
@@ -342,6 +363,7 @@ class GoogleOAuthCallbackView(LoginRequiredMixin, View):
 
 
 class NotificationSourceUIViewSet(
+    RoutedMethodsOnly,
     ObjectDetailViewMixin,
     ObjectListViewMixin,
     ObjectEditViewMixin,
@@ -350,6 +372,8 @@ class NotificationSourceUIViewSet(
     ObjectDataComplianceViewMixin,
 ):
     """Sources come from PLUGINS_CONFIG: list, detail and edit of their providers; no create or delete."""
+
+    lookup_value_regex = PK_URL_PATTERN
 
     action_buttons = ()
     filterset_class = filters.NotificationSourceFilterSet
@@ -361,13 +385,15 @@ class NotificationSourceUIViewSet(
 
     object_detail_content = ObjectDetailContent(
         extra_buttons=(
-            Button(
+            # A POST (CSRF-protected) needing the change permission: a link or an <img> must not make a
+            # logged-in user's browser log in to a mailbox.
+            PostButton(
                 weight=100,
                 label="Validate",
                 icon="mdi-connection",
                 color=ButtonColorChoices.BLUE,
                 link_name="plugins:nautobot_ssot_circuit_maintenance:notificationsource_validate",
-                required_permissions=["nautobot_ssot_circuit_maintenance.view_notificationsource"],
+                required_permissions=["nautobot_ssot_circuit_maintenance.change_notificationsource"],
             ),
         ),
         panels=(
@@ -396,17 +422,17 @@ class NotificationSourceUIViewSet(
         """Sources are defined in the app's configuration, not in the UI."""
         raise PermissionDenied("Notification sources are defined in PLUGINS_CONFIG.")
 
-    @action(detail=True, methods=["get"], url_path="validate", custom_view_base_action="view")
+    @action(detail=True, methods=["post"], url_path="validate", custom_view_base_action="change")
     def validate(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        """Open the mailbox with the configured credentials, read nothing, and say how it went."""
+        """Open the mailbox with the configured credentials, read nothing, and say how it went.
+
+        A POST needing the change permission on this source (the queryset is restricted to it).
+        """
         source = self.get_object()
         settings = configured_settings(source)
         client = oauth.oauth_client(settings) if settings else None
         granted = SourceOAuthToken.objects.filter(source=source).exists()
-        if client is not None and (not granted or request.GET.get("consent")):
-            if not request.user.has_perm("nautobot_ssot_circuit_maintenance.change_notificationsource", source):
-                messages.error(request, f"{source.name}: granting Gmail access needs the change permission.")
-                return redirect(source.get_absolute_url())
+        if client is not None and (not granted or request.POST.get("consent") or request.GET.get("consent")):
             return redirect(
                 oauth.consent_url(settings, client, source.pk, request.user.pk, oauth_redirect_uri(request))
             )
@@ -436,11 +462,13 @@ class ParsedNotificationJSONTable(BaseTable):
         return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-class RawNotificationUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
+class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
     """Fetched messages: immutable facts, list and detail only.
 
     The message is shown as escaped plain text, never rendered as HTML.
     """
+
+    lookup_value_regex = PK_URL_PATTERN
 
     action_buttons = ()
     filterset_class = filters.RawNotificationFilterSet

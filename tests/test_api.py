@@ -184,3 +184,106 @@ class AppAPITest(APITestCase):
         self.assertEqual([m["maintenance_id"] for m in response.data["results"]], ["CM-MAINT-0"])
         response = self.client.get(url, {"status": ["TENTATIVE", "COMPLETED"]}, **self.header)
         self.assertEqual(response.data["count"], 2)
+
+
+class MaintenanceJSONFieldsTest(APITestCase):
+    """`windows` and `unresolved_circuit_ids` are checked on create and update: a 400 naming the field."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.add_permissions(
+            "nautobot_ssot_circuit_maintenance.add_circuitmaintenance",
+            "nautobot_ssot_circuit_maintenance.change_circuitmaintenance",
+            "nautobot_ssot_circuit_maintenance.view_circuitmaintenance",
+            "circuits.view_provider",
+        )
+        self.list_url = reverse(f"{API}:circuitmaintenance-list")
+        self.detail_url = reverse(f"{API}:circuitmaintenance-detail", args=[self.data.maintenances[3].pk])
+
+    def create(self, number: int, **fields):
+        body = {
+            "provider": str(self.data.providers[1].pk),
+            "maintenance_id": f"JSON-{number}",
+            "name": "JSON",
+            "start_time": "2031-01-01T10:00:00Z",
+            "end_time": "2031-01-01T12:00:00Z",
+            **fields,
+        }
+        return self.client.post(self.list_url, body, format="json", **self.header)
+
+    def test_bad_windows_are_refused(self) -> None:
+        window = {"start": "2031-01-01T10:00:00+00:00", "end": "2031-01-01T12:00:00+00:00"}
+        for number, windows in enumerate(
+            (
+                "not a list",
+                {"start": window["start"], "end": window["end"]},
+                [window, "x"],
+                [{"start": window["start"]}],
+                [{**window, "extra": 1}],
+                [{"start": window["end"], "end": window["start"]}],  # start after end
+                [{"start": "2031-02-30T10:00:00+00:00", "end": window["end"]}],
+                [{"start": "2031-01-01T10:00:00", "end": "2031-01-01T12:00:00"}],  # no time zone
+                [{"start": "9999-12-31T23:00:00-05:00", "end": "9999-12-31T23:30:00-05:00"}],  # past 9999 in UTC
+                [{"start": "1900-01-01T00:00:00+00:00", "end": window["end"]}],
+                [{"start": 1700000000, "end": 1700003600}],
+                [{"start": "2031-01-01T10:00:00+00:00\x00", "end": window["end"]}],
+                [window] * 1001,
+            )
+        ):
+            with self.subTest(windows=str(windows)[:60]):
+                response = self.create(number, windows=windows)
+                self.assertHttpStatus(response, 400)
+                self.assertIn("windows", response.data)
+                response = self.client.patch(self.detail_url, {"windows": windows}, format="json", **self.header)
+                self.assertHttpStatus(response, 400)
+                self.assertIn("windows", response.data)
+        self.assertFalse(CircuitMaintenance.objects.filter(maintenance_id__startswith="JSON-").exists())
+        self.data.maintenances[3].refresh_from_db()
+        self.assertEqual(self.data.maintenances[3].windows, [])
+
+    def test_bad_circuit_ids_are_refused(self) -> None:
+        for number, ids in enumerate(
+            (
+                "CID-1",
+                {"cid": "CID-1"},
+                [1, 2],
+                ["   "],
+                ["CID\x00"],
+                ["CID\n2"],
+                ["C" * 256],
+                [f"CID-{i}" for i in range(10001)],
+                [["nested"]],
+            )
+        ):
+            with self.subTest(ids=str(ids)[:60]):
+                response = self.create(number, unresolved_circuit_ids=ids)
+                self.assertHttpStatus(response, 400)
+                self.assertIn("unresolved_circuit_ids", response.data)
+                response = self.client.patch(
+                    self.detail_url, {"unresolved_circuit_ids": ids}, format="json", **self.header
+                )
+                self.assertHttpStatus(response, 400)
+                self.assertIn("unresolved_circuit_ids", response.data)
+
+    def test_good_values_are_kept_and_readable_everywhere(self) -> None:
+        windows = [
+            {"start": "2031-01-01T10:00:00+00:00", "end": "2031-01-01T12:00:00+00:00"},
+            {"start": "2031-01-02T10:00:00+02:00", "end": "2031-01-02T10:00:00+02:00"},  # empty window: allowed
+        ]
+        response = self.create(1, windows=windows, unresolved_circuit_ids=["GHOST-9", "ünïcødé-1"])
+        self.assertHttpStatus(response, 201)
+        maintenance = CircuitMaintenance.objects.get(maintenance_id="JSON-1")
+        self.assertEqual(maintenance.windows, windows)
+        self.assertEqual(maintenance.unresolved_circuit_ids, ["GHOST-9", "ünïcødé-1"])
+        # A CSV round trip of an empty list gives [""]: still read as an empty list.
+        response = self.client.patch(self.detail_url, {"unresolved_circuit_ids": [""]}, format="json", **self.header)
+        self.assertHttpStatus(response, 200)
+        self.assertHttpStatus(self.client.get(maintenance.get_absolute_url(api=True), **self.header), 200)
+        self.assertHttpStatus(
+            self.client.get(reverse(f"{API}:circuitmaintenance-calendar"), {"ended_within_days": 36500}, **self.header),
+            200,
+        )

@@ -77,7 +77,8 @@ class MaintenancePagesBrowserTest(BrowserTestCase):
         with override_settings(PLUGINS_CONFIG=config):
             self.visit(self.data.sources[2].get_absolute_url())
             self.wait_for_text("Mailbox three")
-            self.browser.find_element(By.PARTIAL_LINK_TEXT, "Validate").click()
+            # A POST form's button (CSRF token included), not a link.
+            self.browser.find_element(By.XPATH, "//form[@method='post']//button[contains(., 'Validate')]").click()
             self.wait_for_text("Mailbox three: connected.")
             self.assertIn("1 messages", self.text_of())
 

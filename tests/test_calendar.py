@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unittest
 from datetime import datetime, timedelta, timezone
 
@@ -89,8 +90,12 @@ class CalendarFeedTestCase(APITestCase):
         self.assertNotIn("[CM Provider C] ENDED-60", names())
         self.assertTrue({"[CM Provider C] ENDED-10", "[CM Provider C] ENDED-60"} <= names(ended_within_days=90))
         self.assertFalse({"[CM Provider C] ENDED-10", "[CM Provider C] ENDED-60"} & names(ended_within_days=5))
-        response = self.client.get(reverse(CALENDAR), {"ended_within_days": "soon"}, **self.header)
-        self.assertHttpStatus(response, 400)
+        for bad in ("soon", "800000", "-1", "1e999", "NaN"):
+            with self.subTest(ended_within_days=bad):
+                response = self.client.get(reverse(CALENDAR), {"ended_within_days": bad}, **self.header)
+                self.assertHttpStatus(response, 400)
+                self.assertIn("ended_within_days", json.loads(response.content))  # JSON, whatever was asked
+        self.assertTrue({"[CM Provider C] ENDED-10", "[CM Provider C] ENDED-60"} <= names(ended_within_days=36500))
 
     def test_needs_view_permission(self):
         response = self.client.get(reverse(CALENDAR), **self.header)

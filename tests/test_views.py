@@ -8,9 +8,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from django.conf import settings
-from django.test import override_settings
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.messages import get_messages
+from django.test import Client, override_settings
 from django.urls import NoReverseMatch, reverse
 from nautobot.apps.testing import TestCase, ViewTestCases
+from nautobot.users.models import ObjectPermission
 
 from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
@@ -318,24 +321,133 @@ class ValidateSourceTest(TestCase):
         config[APP_NAME] = {**config[APP_NAME], "notification_sources": sources}
         self.enterContext(override_settings(PLUGINS_CONFIG=config))
 
+    def url(self, source: NotificationSource) -> str:
+        return reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": source.pk})
+
     def validate(self, source: NotificationSource):
-        return self.client.get(reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": source.pk}), follow=True)
+        return self.client.post(self.url(source), follow=True)
 
     def test_button_and_results(self) -> None:
-        self.add_permissions("nautobot_ssot_circuit_maintenance.view_notificationsource")
+        self.add_permissions(
+            "nautobot_ssot_circuit_maintenance.view_notificationsource",
+            "nautobot_ssot_circuit_maintenance.change_notificationsource",
+        )
         one, two, three = self.data.sources
-        detail = self.client.get(three.get_absolute_url())
-        self.assertContains(detail, reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": three.pk}))
+        body = self.client.get(three.get_absolute_url()).content.decode()
+        # A form posting to Validate with Nautobot's CSRF token, not a link.
+        form = body[body.index(f'<form method="post" action="{self.url(three)}"') :]
+        self.assertIn("csrfmiddlewaretoken", form[: form.index("</form>")])
+        self.assertNotIn(f'href="{self.url(three)}"', body)
         self.assertContains(self.validate(three), "Mailbox three: connected.")
         self.assertContains(self.validate(two), "does not exist")
         self.assertContains(self.validate(one), "Mailbox one: not in PLUGINS_CONFIG any more.")
         self.assertFalse(RawNotification.objects.filter(location="one.eml").exists())
 
-    def test_needs_view_permission(self) -> None:
-        response = self.client.get(
-            reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": self.data.sources[2].pk})
+    def test_other_methods_are_refused(self) -> None:
+        self.add_permissions(
+            "nautobot_ssot_circuit_maintenance.view_notificationsource",
+            "nautobot_ssot_circuit_maintenance.change_notificationsource",
         )
-        self.assertHttpStatus(response, 403)
+        url = self.url(self.data.sources[2])
+        for method in ("get", "put", "patch", "delete"):
+            with self.subTest(method=method):
+                self.assertHttpStatus(getattr(self.client, method)(url), 405)
+
+    def test_needs_change_permission(self) -> None:
+        source = self.data.sources[2]
+        self.assertHttpStatus(self.client.post(self.url(source)), 403)
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_notificationsource")
+        self.assertHttpStatus(self.client.post(self.url(source)), 403)
+        body = self.client.get(source.get_absolute_url()).content.decode()
+        self.assertNotIn(self.url(source), body)  # no button for a user who may not use it
+
+    def test_change_permission_is_per_object(self) -> None:
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_notificationsource")
+        permission = ObjectPermission.objects.create(
+            name="change mailbox two only", actions=["change"], constraints={"name": "Mailbox two"}
+        )
+        permission.object_types.add(ContentType.objects.get_for_model(NotificationSource))
+        permission.users.add(self.user)
+        one, two, three = self.data.sources
+        self.assertHttpStatus(self.client.post(self.url(three)), 404)
+        self.assertContains(self.validate(two), "does not exist")
+
+    def test_csrf_token_required(self) -> None:
+        self.add_permissions(
+            "nautobot_ssot_circuit_maintenance.view_notificationsource",
+            "nautobot_ssot_circuit_maintenance.change_notificationsource",
+        )
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.user)
+        url = self.url(self.data.sources[2])
+        # Without the token, DRF's session authentication refuses the user: the source is not even looked up.
+        refused = client.post(url, follow=True)
+        self.assertIn(refused.status_code, (403, 404))
+        self.assertNotContains(refused, "connected", status_code=refused.status_code)
+        page = client.get(self.data.sources[2].get_absolute_url())
+        token = page.cookies[settings.CSRF_COOKIE_NAME].value
+        response = client.post(url, {"csrfmiddlewaretoken": token}, follow=True)
+        self.assertContains(response, "Mailbox three: connected.")
+
+
+@override_settings(EXEMPT_VIEW_PERMISSIONS=["*"])
+class BadInputPageTest(TestCase):
+    """Bad query values and paths under the app: a message or a 404, never a 500 and never ignored."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.user.is_superuser = True
+        self.user.save()
+        self.client.force_login(self.user)
+
+    def test_date_filters_of_the_filter_form(self) -> None:
+        url = reverse(f"{PREFIX}:circuitmaintenance_list")
+        response = self.client.get(url, {"start_time__gte": "2030-01-12 00:00"}, headers=HTMX)
+        self.assertHttpStatus(response, 200)
+        body = response.content.decode()
+        self.assertIn("Planned work 3", body)
+        self.assertNotIn("Planned work 0", body)
+        # The full page renders the filter form with the value given.
+        response = self.client.get(url, {"start_time__gte": "2030-01-12 00:00", "end_time__lte": "2031-01-01"})
+        self.assertHttpStatus(response, 200)
+        self.assertIn('value="2030-01-12 00:00"', response.content.decode())
+        response = self.client.get(reverse(f"{PREFIX}:rawnotification_list"), {"date__gte": "2030-01-08 12:00"})
+        self.assertHttpStatus(response, 200)
+
+    def test_invalid_values_are_reported_not_ignored(self) -> None:
+        url = reverse(f"{PREFIX}:circuitmaintenance_list")
+        for params in (
+            {"ack": "maybe"},
+            {"start_time__gte": "2026-13-45"},
+            {"ended_within_days": "800000"},
+            {"name__re": ".*("},
+            {"provider": "\x00"},
+        ):
+            with self.subTest(params=params):
+                self.assertHttpStatus(self.client.get(url, params), 200)  # the page with its filter form
+                response = self.client.get(url, params, headers=HTMX)
+                self.assertHttpStatus(response, 200)
+                errors = [str(message) for message in get_messages(response.wsgi_request)]
+                self.assertTrue(any("Invalid filters were specified" in text for text in errors), errors)
+                self.assertNotIn("Planned work 0", response.content.decode())  # nothing listed, not everything
+
+    def test_unknown_paths_are_404(self) -> None:
+        for path in (
+            "/plugins/circuit-maintenance/source/add/",
+            "/plugins/circuit-maintenance/maintenance/add-me/",
+            f"/plugins/circuit-maintenance/maintenance/{self.data.sources[0].pk}/",  # a pk of another model
+            "/plugins/circuit-maintenance/nothing-here/",
+            "/plugins/circuit-maintenance/rawnotification/add/",
+            "/api/plugins/circuit-maintenance/maintenance/not-a-uuid/",
+            "/api/plugins/circuit-maintenance/nothing-here/",
+            f"/api/plugins/circuit-maintenance/notificationsource/{self.data.maintenances[0].pk}/",
+        ):
+            with self.subTest(path=path):
+                self.assertHttpStatus(self.client.get(path), 404)
 
 
 class HomePageTest(TestCase):

@@ -15,20 +15,25 @@ from ..models import (
     ParsedNotification,
     RawNotification,
 )
+from ..validation import validate_circuit_ids, validate_windows
 
 
 class CircuitMaintenanceSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
-    """A maintenance; `windows` and `unresolved_circuit_ids` are JSON lists."""
+    """A maintenance; `windows` and `unresolved_circuit_ids` are JSON lists, checked by `validation.py`."""
 
     class Meta:
         model = CircuitMaintenance
         fields = "__all__"
 
     def validate_windows(self, value: Any) -> Any:
-        return _drop_blank_items(value)
+        value = _drop_blank_items(value)
+        validate_windows(value)
+        return value
 
     def validate_unresolved_circuit_ids(self, value: Any) -> Any:
-        return _drop_blank_items(value)
+        value = _drop_blank_items(value)
+        validate_circuit_ids(value)
+        return value
 
 
 class CircuitImpactSerializer(NautobotModelSerializer):

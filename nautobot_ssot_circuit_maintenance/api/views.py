@@ -24,6 +24,7 @@ from ..models import (
     ParsedNotification,
     RawNotification,
 )
+from ..validation import PK_URL_PATTERN
 from . import serializers
 
 CALENDAR_DEFAULT_DAYS = 30
@@ -40,6 +41,7 @@ class CalendarRenderer(BaseRenderer):
 
 
 class CircuitMaintenanceViewSet(NautobotModelViewSet):
+    lookup_value_regex = PK_URL_PATTERN
     queryset = CircuitMaintenance.objects.select_related("provider")
     serializer_class = serializers.CircuitMaintenanceSerializer
     filterset_class = filters.CircuitMaintenanceFilterSet
@@ -65,12 +67,14 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
 
 
 class CircuitImpactViewSet(NautobotModelViewSet):
+    lookup_value_regex = PK_URL_PATTERN
     queryset = CircuitImpact.objects.select_related("maintenance", "circuit")
     serializer_class = serializers.CircuitImpactSerializer
     filterset_class = filters.CircuitImpactFilterSet
 
 
 class NoteViewSet(NautobotModelViewSet):
+    lookup_value_regex = PK_URL_PATTERN
     queryset = Note.objects.select_related("maintenance")
     serializer_class = serializers.NoteSerializer
     filterset_class = filters.NoteFilterSet
@@ -78,6 +82,8 @@ class NoteViewSet(NautobotModelViewSet):
 
 class NotificationSourceViewSet(NautobotModelViewSet):
     """Sources come from the configuration: read them, or change their providers; no create or delete."""
+
+    lookup_value_regex = PK_URL_PATTERN
 
     queryset = NotificationSource.objects.all()
     serializer_class = serializers.NotificationSourceSerializer
@@ -96,6 +102,8 @@ class NotificationSourceViewSet(NautobotModelViewSet):
 class RawNotificationViewSet(ReadOnlyModelViewSet):
     """Fetched messages: immutable facts, read-only."""
 
+    lookup_value_regex = PK_URL_PATTERN
+
     queryset = RawNotification.objects.select_related("source", "provider")
     serializer_class = serializers.RawNotificationSerializer
     filterset_class = filters.RawNotificationFilterSet
@@ -103,6 +111,8 @@ class RawNotificationViewSet(ReadOnlyModelViewSet):
 
 class ParsedNotificationViewSet(ReadOnlyModelViewSet):
     """What the parser read out of each message: immutable facts, read-only."""
+
+    lookup_value_regex = PK_URL_PATTERN
 
     queryset = ParsedNotification.objects.select_related("raw_notification", "maintenance", "provider")
     serializer_class = serializers.ParsedNotificationSerializer
