@@ -21,6 +21,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "metrics": {"enable": False},
     # Bounds on what one message may cost; see pipeline/bounds.py and docs/install.md.
     "message_limits": {},
+    # circuit-maintenance-parser's own charset detection answered by cchardet (see compat.py).
+    "fast_charset_detection": True,
 }
 
 # Keys whose values must never be echoed back in an error message.

@@ -123,7 +123,11 @@ class MailIngest:
         limits = self.settings.get("message_limits") or {}
         self.chunk_bytes = int(float(limits.get("chunk_mb", 256)) * MIB) if chunk_size else None
         self.bounds = MessageBounds.from_settings(self.settings)
-        self.pool = parse_pool(workers=limits.get("parse_workers"), bounds=self.bounds)
+        self.pool = parse_pool(
+            workers=limits.get("parse_workers"),
+            bounds=self.bounds,
+            fast_charset=bool(self.settings.get("fast_charset_detection", True)),
+        )
         # A source batch holds at most this much mail (never more than a chunk).
         self.batch_bytes = min(BATCH_BYTES, self.chunk_bytes or BATCH_BYTES)
         configured = {settings.name: settings for settings in source_settings()}

@@ -21,7 +21,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from ..choices import OutcomeChoices
-from ..compat import quiet_parser_logging
+from ..compat import quiet_parser_logging, use_fast_charset_detection
 from ..providers import ProviderEntry, SenderDirectory
 from ..sources.base import FetchedMessage
 from .bounds import MessageBounds, OverBound, check_size, check_structure
@@ -36,6 +36,7 @@ LATEST_EPOCH = int(LATEST.timestamp())
 HEADER_BLOCK_LIMIT = 256 * 1024
 
 quiet_parser_logging()
+use_fast_charset_detection()
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Entry point of one parse worker process (see workers.py): `python -m ...worker_main MEMORY_BYTES IDLE_SECONDS`.
+"""Entry point of one parse worker (see workers.py): `python -m ...worker_main MEMORY_BYTES IDLE_SECONDS FAST_CHARSET`.
 
 Reads ParseTasks from stdin, answers each with its ParsedMessage on stdout, and exits when its
 input closes or after IDLE_SECONDS without work. Its address space is capped at MEMORY_BYTES, so a
@@ -13,6 +13,7 @@ import resource
 import select
 import sys
 
+from ..compat import use_fast_charset_detection
 from .workers import READY, read_frame, write_frame
 
 
@@ -21,12 +22,13 @@ def limit_memory(memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def serve(memory_bytes: int, idle_seconds: float) -> None:
+def serve(memory_bytes: int, idle_seconds: float, fast_charset: bool) -> None:
     # The protocol owns stdout; anything a library prints goes to stderr instead.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
     limit_memory(memory_bytes)
+    use_fast_charset_detection(fast_charset)
     write_frame(answers, READY)
     while True:
         readable, _, _ = select.select([requests], [], [], idle_seconds)
@@ -40,4 +42,4 @@ def serve(memory_bytes: int, idle_seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), float(sys.argv[2]))
+    serve(int(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "1")

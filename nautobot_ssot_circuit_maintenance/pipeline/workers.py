@@ -88,9 +88,10 @@ def read_frame(stream: IO[bytes]) -> bytes:
 class Worker:
     """One child process."""
 
-    def __init__(self, memory_bytes: int):
+    def __init__(self, memory_bytes: int, fast_charset: bool):
+        arguments = [str(memory_bytes), str(IDLE_EXIT_SECONDS), "1" if fast_charset else "0"]
         self.process = subprocess.Popen(  # noqa: S603 - our own module, run by this interpreter
-            [sys.executable, "-m", WORKER_MODULE, str(memory_bytes), str(IDLE_EXIT_SECONDS)],
+            [sys.executable, "-m", WORKER_MODULE, *arguments],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -143,15 +144,16 @@ class Worker:
 class ParsePool:
     """Process messages in parallel, one worker per core by default, each message within its bounds."""
 
-    def __init__(self, *, workers: int, bounds: MessageBounds):
+    def __init__(self, *, workers: int, bounds: MessageBounds, fast_charset: bool = True):
         self.size = max(1, workers)
         self.bounds = bounds
+        self.fast_charset = fast_charset
         self.workers: list[Worker] = []
         self._lock = threading.Lock()
 
     def _start(self, count: int) -> None:
         self.workers = [worker for worker in self.workers if worker.alive]
-        fresh = [Worker(self.bounds.worker_memory_bytes) for _ in range(count - len(self.workers))]
+        fresh = [Worker(self.bounds.worker_memory_bytes, self.fast_charset) for _ in range(count - len(self.workers))]
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         try:
             for worker in fresh:
@@ -239,11 +241,11 @@ class ParsePool:
         self.workers = []
 
 
-_pools: dict[tuple[int, MessageBounds], ParsePool] = {}
+_pools: dict[tuple[int, MessageBounds, bool], ParsePool] = {}
 _pools_pid = os.getpid()
 
 
-def parse_pool(*, workers: int | None, bounds: MessageBounds) -> ParsePool:
+def parse_pool(*, workers: int | None, bounds: MessageBounds, fast_charset: bool = True) -> ParsePool:
     """The process's pool for these settings (workers default to one per core).
 
     A forked process (a Celery prefork child, a test) inherits its parent's pools, whose pipes lead
@@ -254,12 +256,12 @@ def parse_pool(*, workers: int | None, bounds: MessageBounds) -> ParsePool:
         _pools.clear()
         _pools_pid = os.getpid()
     count = workers or os.cpu_count() or 1
-    key = (count, bounds)
+    key = (count, bounds, fast_charset)
     if key not in _pools:
         for pool in _pools.values():
             pool.close()
         _pools.clear()
-        _pools[key] = ParsePool(workers=count, bounds=bounds)
+        _pools[key] = ParsePool(workers=count, bounds=bounds, fast_charset=fast_charset)
     return _pools[key]
 
 
