@@ -5,6 +5,7 @@ from django.urls import reverse
 from nautobot.apps.models import BaseModel, OrganizationalModel, PrimaryModel, extras_features
 
 from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .validation import validate_circuit_ids, validate_windows
 
 
 @extras_features(
@@ -32,10 +33,10 @@ class CircuitMaintenance(PrimaryModel):
     start_time = models.DateTimeField(db_index=True)
     end_time = models.DateTimeField()
     # Every window of the maintenance, [{"start": iso, "end": iso}, ...] sorted; start/end span them all.
-    windows = models.JSONField(default=list, blank=True)
+    windows = models.JSONField(default=list, blank=True, validators=[validate_windows])
     ack = models.BooleanField(default=False, verbose_name="Acknowledged")
     # Circuit IDs the notifications name that are not (yet) circuits of this provider in Nautobot.
-    unresolved_circuit_ids = models.JSONField(default=list, blank=True)
+    unresolved_circuit_ids = models.JSONField(default=list, blank=True, validators=[validate_circuit_ids])
 
     natural_key_field_names = ["provider", "maintenance_id"]
 

@@ -24,6 +24,8 @@ class CircuitMaintenanceSerializer(NautobotModelSerializer, TaggedModelSerialize
     class Meta:
         model = CircuitMaintenance
         fields = "__all__"
+        # The model's validators run in the `validate_*` methods below, after a CSV import's [""] became [].
+        extra_kwargs = {"windows": {"validators": []}, "unresolved_circuit_ids": {"validators": []}}
 
     def validate_windows(self, value: Any) -> Any:
         value = _drop_blank_items(value)

@@ -24,14 +24,12 @@ from ..choices import OutcomeChoices
 from ..compat import quiet_parser_logging, use_fast_charset_detection
 from ..providers import ProviderEntry, SenderDirectory
 from ..sources.base import FetchedMessage
+from ..validation import EARLIEST, LATEST, MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
 from .bounds import MessageBounds, OverBound, check_size, check_structure
 
 FALLBACK_PARSER = "genericprovider"
 MAINTENANCE_ID_MAX_LENGTH = 255  # CircuitMaintenance.maintenance_id
-CIRCUIT_ID_MAX_LENGTH = 255
-# Dates PostgreSQL stores and Python reads back: a mail's date outside these is not believed.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+# A mail's date, and a maintenance's times, outside [EARLIEST, LATEST) are not believed.
 LATEST_EPOCH = int(LATEST.timestamp())
 HEADER_BLOCK_LIMIT = 256 * 1024
 
@@ -178,10 +176,15 @@ def check_maintenance(maintenance: dict) -> None:
     sequence = maintenance.get("sequence")
     if sequence is not None and (not isinstance(sequence, int) or not -(2**31) <= sequence < 2**31):
         raise ValueError(f"sequence {sequence!r} is out of range")
-    for circuit in maintenance.get("circuits") or []:
+    circuits = maintenance.get("circuits") or []
+    if len(circuits) > MAX_CIRCUIT_IDS:
+        raise ValueError(f"{len(circuits):,} circuits, more than the {MAX_CIRCUIT_IDS:,} a maintenance may name")
+    for circuit in circuits:
         cid = circuit.get("circuit_id") if isinstance(circuit, dict) else None
-        if not isinstance(cid, str) or len(cid) > CIRCUIT_ID_MAX_LENGTH:
-            raise ValueError(f"circuit id {str(cid)[:40]!r}… is not text of at most {CIRCUIT_ID_MAX_LENGTH} characters")
+        if not isinstance(cid, str) or len(cid) > MAX_CIRCUIT_ID_LENGTH:
+            raise ValueError(f"circuit id {str(cid)[:40]!r} is not text of at most {MAX_CIRCUIT_ID_LENGTH} characters")
+        if any(ord(char) < 32 and not char.isspace() for char in cid):
+            raise ValueError(f"circuit id {cid[:40]!r} holds a control character")
 
 
 def error_text(error: BaseException) -> str:
