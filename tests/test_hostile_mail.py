@@ -244,6 +244,16 @@ class HostileMailTestCase(JobTestMixin, TransactionTestCase):
         self.assertEqual(row.sender, "MR Zayo <mr@zayo.com>")
         self.assertEqual(row.raw_size, len(big))
 
+    def test_a_parse_over_the_worker_memory_cap_is_too_large(self):
+        # 60 MB of HTML within the size bound, in workers capped at 512 MiB of address space (imports take ~320).
+        body = ("<p>" + "x" * 70 + "</p>\r\n") * (60 * 1024 * 1024 // 77)
+        huge = with_headers(MESSAGES["zayo5"], content_type="text/html", content_transfer_encoding=None)
+        huge = huge.split(b"\n\n", 1)[0] + b"\n\n" + body.encode()
+        stored = self.sync_with_good_mail(huge, message_limits={"max_message_mb": 100, "worker_memory_mb": 512})
+        (row,) = stored.values()
+        self.assertEqual(row.outcome, OutcomeChoices.TOO_LARGE)
+        self.assertIn("memory", row.error)
+
     def test_five_thousand_unknown_circuit_ids_make_one_note(self):
         cids = [f"GHOST-{index:05d}" for index in range(5000)]
         notice = ical_notice("MANY-CIDS-1", cids, date="Fri, 20 Nov 2026 10:00:00 +0000")
