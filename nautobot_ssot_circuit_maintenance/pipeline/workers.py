@@ -266,7 +266,8 @@ def parse_pool(*, workers: int | None, bounds: MessageBounds, fast_charset: bool
 
 
 @atexit.register
-def _close_pools() -> None:
+def close_parse_pools() -> None:
+    """Stop this process's parse workers (they would exit on their own when idle)."""
     if os.getpid() != _pools_pid:
         return
     for pool in _pools.values():
