@@ -50,14 +50,6 @@ def stamp(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _windows(maintenance) -> list[tuple[datetime, datetime]]:
-    windows = [
-        (datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"]))
-        for window in maintenance.windows or []
-    ]
-    return windows or [(maintenance.start_time, maintenance.end_time)]
-
-
 def _description(maintenance) -> str:
     lines = [f"Provider: {maintenance.provider.name}", f"Maintenance ID: {maintenance.maintenance_id}"]
     lines.append(f"Status: {maintenance.get_status_display()}{'' if maintenance.ack else ' (not acknowledged)'}")
@@ -79,7 +71,7 @@ def render_calendar(
     if name:
         lines.append(f"X-WR-CALNAME:{escape_text(name)}")
     for maintenance in maintenances:
-        windows = _windows(maintenance)
+        windows = maintenance.window_times
         description = _description(maintenance)
         url = url_for(maintenance)
         for number, (start, end) in enumerate(windows, start=1):

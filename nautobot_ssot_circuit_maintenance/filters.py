@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
 
 import django_filters
 from django.db.models import QuerySet
-from django.utils import timezone
 from django_filters import NumberFilter
 from nautobot.apps.filters import (
     BaseFilterSet,
@@ -106,7 +104,7 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
     def filter_ended_within_days(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
         if value is None:
             return queryset
-        return queryset.filter(end_time__gte=timezone.now() - timedelta(days=float(value)))
+        return queryset.ended_within(float(value))
 
     def filter_has_unresolved_circuit_ids(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         """Maintenances whose notifications named circuit IDs unknown to Nautobot (or not)."""

@@ -1,12 +1,9 @@
 """Home page: what is under maintenance now and next, and links to the app's records."""
 
-from datetime import timedelta
-
 from django.db.models import Count
 from django.utils import timezone
 from nautobot.apps.ui import HomePageItem, HomePagePanel
 
-from .choices import MaintenanceStatusChoices
 from .models import CircuitMaintenance, RawNotification
 
 UPCOMING_DAYS = 14
@@ -18,8 +15,7 @@ def upcoming_maintenances(request):
     now = timezone.now()
     return (
         CircuitMaintenance.objects.restrict(request.user, "view")
-        .exclude(status__in=(MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED))
-        .filter(end_time__gte=now, start_time__lte=now + timedelta(days=UPCOMING_DAYS))
+        .upcoming(UPCOMING_DAYS, now=now)
         .select_related("provider")
         .annotate(circuit_count=Count("circuit_impacts"))
         .order_by("start_time", "maintenance_id")[:UPCOMING_ROWS]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
@@ -29,7 +29,6 @@ DEFAULT_LABELS = {
     "site": "site.name",
 }
 _ALIASES = {"type": "circuit_type"}
-FINISHED = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
 
 
 def metrics_enabled() -> bool:
@@ -51,27 +50,13 @@ def resolve(path: str, context: dict[str, Any]) -> str:
     return "" if value is None else str(value)
 
 
-def is_active(maintenance, now: datetime) -> bool:
-    """In progress by the provider's word, or a window of it contains `now`."""
-    if maintenance.status in FINISHED:
-        return False
-    if maintenance.status == MaintenanceStatusChoices.IN_PROCESS:
-        return True
-    windows = maintenance.windows or [
-        {"start": maintenance.start_time.isoformat(), "end": maintenance.end_time.isoformat()}
-    ]
-    return any(datetime.fromisoformat(w["start"]) <= now <= datetime.fromisoformat(w["end"]) for w in windows)
-
-
 def circuits_under_maintenance(now: datetime | None = None) -> set:
     """Primary keys of the circuits that an active maintenance affects (any impact but NO-IMPACT)."""
     from .models import CircuitImpact, CircuitMaintenance
 
     now = now or timezone.now()
-    candidates = CircuitMaintenance.objects.exclude(status__in=FINISHED).filter(
-        Q(status=MaintenanceStatusChoices.IN_PROCESS) | Q(start_time__lte=now, end_time__gte=now)
-    )
-    active = [m.pk for m in candidates.only("pk", "status", "windows", "start_time", "end_time") if is_active(m, now)]
+    candidates = CircuitMaintenance.objects.maybe_active(now=now)
+    active = [m.pk for m in candidates.only("pk", "status", "windows", "start_time", "end_time") if m.is_active(now)]
     if not active:
         return set()
     return set(

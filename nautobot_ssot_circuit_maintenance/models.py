@@ -1,11 +1,56 @@
-"""Circuit maintenances, what they impact, and the notifications they were built from."""
+"""Circuit maintenances, what they impact, and the notifications they were built from.
+
+The facts about a maintenance ("is it finished", "is it active now", its windows as times) are
+written here once, as queryset methods and properties, and used by the pages, the panels, the
+calendar, the metrics and the filters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
-from nautobot.apps.models import BaseModel, OrganizationalModel, PrimaryModel, extras_features
+from django.utils import timezone
+from nautobot.apps.models import (
+    BaseManager,
+    BaseModel,
+    OrganizationalModel,
+    PrimaryModel,
+    RestrictedQuerySet,
+    extras_features,
+)
 
 from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
 from .validation import validate_circuit_ids, validate_windows
+
+# A maintenance in one of these states is over, whatever its windows say.
+FINISHED_STATUSES = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
+
+
+class CircuitMaintenanceQuerySet(RestrictedQuerySet):
+    """The questions asked of maintenances, each answered in one place."""
+
+    def unfinished(self) -> CircuitMaintenanceQuerySet:
+        """Neither cancelled nor completed."""
+        return self.exclude(status__in=FINISHED_STATUSES)
+
+    def ended_within(self, days: float, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Not ended yet, or ended at most `days` ago."""
+        return self.filter(end_time__gte=(now or timezone.now()) - timedelta(days=days))
+
+    def upcoming(self, days: float, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Unfinished, not ended, and starting within `days` (or already started)."""
+        now = now or timezone.now()
+        return self.unfinished().filter(end_time__gte=now, start_time__lte=now + timedelta(days=days))
+
+    def maybe_active(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Those that may be active at `now` (in SQL); `CircuitMaintenance.is_active` decides between windows."""
+        now = now or timezone.now()
+        return self.unfinished().filter(
+            Q(status=MaintenanceStatusChoices.IN_PROCESS) | Q(start_time__lte=now, end_time__gte=now)
+        )
 
 
 @extras_features(
@@ -38,6 +83,8 @@ class CircuitMaintenance(PrimaryModel):
     # Circuit IDs the notifications name that are not (yet) circuits of this provider in Nautobot.
     unresolved_circuit_ids = models.JSONField(default=list, blank=True, validators=[validate_circuit_ids])
 
+    objects = BaseManager.from_queryset(CircuitMaintenanceQuerySet)()
+
     natural_key_field_names = ["provider", "maintenance_id"]
 
     class Meta:
@@ -54,6 +101,26 @@ class CircuitMaintenance(PrimaryModel):
                 "plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-detail", args=[self.pk]
             )
         return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance", args=[self.pk])
+
+    @property
+    def window_times(self) -> list[tuple[datetime, datetime]]:
+        """Every window as (start, end) datetimes; the overall span when no window is stored."""
+        if not self.windows:
+            return [(self.start_time, self.end_time)]
+        return [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in self.windows]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        """In progress by the provider's word, or one of its windows (not the gap between nights) contains `now`."""
+        if self.is_finished:
+            return False
+        if self.status == MaintenanceStatusChoices.IN_PROCESS:
+            return True
+        now = now or timezone.now()
+        return any(start <= now <= end for start, end in self.window_times)
 
     def get_status_class(self) -> str:
         return {

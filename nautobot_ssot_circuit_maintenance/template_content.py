@@ -5,28 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
-from .choices import MaintenanceStatusChoices
+from .models import CircuitMaintenance
 from .tables import CircuitImpactTable, CircuitMaintenanceTable
 
 
 class UpcomingMaintenancesPanel(ObjectsTablePanel):
-    """Related maintenances that have not ended yet and are not cancelled."""
+    """Related maintenances that are not over: not ended, neither cancelled nor completed."""
 
     def __init__(self, *, maintenance_lookup: str = "", **kwargs: Any) -> None:
         self.maintenance_lookup = maintenance_lookup
         super().__init__(**kwargs)
 
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
-        prefix = f"{self.maintenance_lookup}__" if self.maintenance_lookup else ""
-        return (
-            super()
-            .get_table_data_queryset(instance, request)
-            .filter(**{f"{prefix}end_time__gte": timezone.now()})
-            .exclude(**{f"{prefix}status": MaintenanceStatusChoices.CANCELLED})
-        )
+        lookup = f"{self.maintenance_lookup}__in" if self.maintenance_lookup else "pk__in"
+        not_over = CircuitMaintenance.objects.unfinished().ended_within(0)
+        return super().get_table_data_queryset(instance, request).filter(**{lookup: not_over})
 
 
 class CircuitMaintenances(TemplateExtension):

@@ -74,20 +74,11 @@ def format_utc(value: datetime | str | None) -> str:
 
 def maintenance_windows(maintenance: CircuitMaintenance) -> list[dict[str, str]]:
     """Every window of a maintenance as display rows; the overall span when no windows are recorded."""
-    windows = maintenance.windows or [{"start": maintenance.start_time, "end": maintenance.end_time}]
     rows = []
-    for window in windows:
-        if not isinstance(window, dict):
-            continue
-        start = window.get("start")
-        end = window.get("end")
-        start_dt = parse_datetime(start) if isinstance(start, str) else start
-        end_dt = parse_datetime(end) if isinstance(end, str) else end
-        duration = ""
-        if start_dt and end_dt:
-            minutes = int((end_dt - start_dt).total_seconds() // 60)
-            duration = f"{minutes // 60}h {minutes % 60:02d}m"
-        rows.append({"start": format_utc(start_dt), "end": format_utc(end_dt), "duration": duration})
+    for start, end in maintenance.window_times:
+        minutes = int((end - start).total_seconds() // 60)
+        duration = f"{minutes // 60}h {minutes % 60:02d}m"
+        rows.append({"start": format_utc(start), "end": format_utc(end), "duration": duration})
     return rows
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
-from django.utils import timezone
 from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
@@ -54,7 +52,7 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
         """
         queryset = self.filter_queryset(self.get_queryset())
         if "ended_within_days" not in request.query_params:
-            queryset = queryset.filter(end_time__gte=timezone.now() - timedelta(days=CALENDAR_DEFAULT_DAYS))
+            queryset = queryset.ended_within(CALENDAR_DEFAULT_DAYS)
         queryset = queryset.prefetch_related("circuit_impacts__circuit").order_by("start_time", "maintenance_id")
         text = render_calendar(
             queryset,
