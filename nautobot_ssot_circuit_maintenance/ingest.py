@@ -12,16 +12,16 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Func, Value
-from django.db.models.functions import Trim, Upper
 from django.utils import timezone as dj_timezone
 
 from .choices import OutcomeChoices
 from .config import app_settings, source_settings
-from .fold import MaintenanceState, Notice, fold, is_out_of_sequence, normalize_cid
+from .fold import MaintenanceState, Notice, fold, is_out_of_sequence
 from .oauth import with_stored_token
 from .pipeline.bounds import MIB, MessageBounds
+from .pipeline.history import stored_notices
 from .pipeline.parse import ParsedMessage
+from .pipeline.resolve import keys_with_newly_known_circuits, matching_circuits
 from .pipeline.workers import parse_pool
 from .providers import SenderDirectory
 from .sources import get_source
@@ -101,11 +101,6 @@ class ChunkBudget:
         return (self.messages is not None and self.read_messages >= self.messages) or (
             self.size is not None and self.read_bytes >= self.size
         )
-
-
-def normalized_cid_expression():
-    """SQL twin of `fold.normalize_cid` (PostgreSQL)."""
-    return Upper(Trim(Func(F("cid"), Value(r"\s+"), Value(" "), Value("g"), function="REGEXP_REPLACE")))
 
 
 class MailIngest:
@@ -220,8 +215,6 @@ class MailIngest:
     # -- fold ------------------------------------------------------------------------------------------
     def fold(self) -> None:
         """Fold every maintenance the new mail touches, plus those whose unknown circuits now exist."""
-        from .models import ParsedNotification
-
         for run in self.runs:
             for message in run.messages:
                 if not message.maintenances:
@@ -233,32 +226,10 @@ class MailIngest:
                     notice = Notice(message.message_key, message.date, tuple(maintenances))
                     self._new_notices[(message.provider.pk, maintenance_id)].append((message, notice))
 
-        keys = set(self._new_notices) | self._keys_with_newly_known_circuits()
-        history: dict[MaintenanceKey, list[Notice]] = defaultdict(list)
-        if keys:
-            rows = (
-                ParsedNotification.objects.filter(
-                    provider_id__in={pk for pk, _ in keys}, provider_maintenance_id__in={mid for _, mid in keys}
-                )
-                .values_list(
-                    "provider_id",
-                    "provider_maintenance_id",
-                    "raw_notification__message_key",
-                    "raw_notification__date",
-                    "json",
-                )
-                .order_by()
-            )
-            per_message: dict[tuple, list[dict]] = defaultdict(list)
-            dates: dict[str, datetime] = {}
-            for provider_id, maintenance_id, message_key, date, data in rows:
-                if (provider_id, maintenance_id) in keys:
-                    per_message[(provider_id, maintenance_id, message_key)].append(data)
-                    dates[message_key] = date
-            for (provider_id, maintenance_id, message_key), maintenances in per_message.items():
-                history[(provider_id, maintenance_id)].append(
-                    Notice(message_key, dates[message_key], tuple(maintenances))
-                )
+        newly_known = keys_with_newly_known_circuits()
+        self.provider_names.update(newly_known)
+        keys = set(self._new_notices) | set(newly_known)
+        history = stored_notices(keys)
 
         states: dict[MaintenanceKey, MaintenanceState] = {}
         for key in keys:
@@ -270,46 +241,15 @@ class MailIngest:
         self._resolve(states)
         self.outcomes.update(message.outcome for message in self.messages)
 
-    def _keys_with_newly_known_circuits(self) -> set[MaintenanceKey]:
-        from nautobot.circuits.models import Circuit
-
-        from .models import CircuitMaintenance
-
-        pending = list(
-            CircuitMaintenance.objects.exclude(unresolved_circuit_ids=[]).values_list(
-                "provider_id", "maintenance_id", "unresolved_circuit_ids", "provider__name"
-            )
-        )
-        if not pending:
-            return set()
-        wanted = {normalize_cid(cid) for *_, cids, _ in pending for cid in cids}
-        found = set(
-            Circuit.objects.annotate(ncid=normalized_cid_expression())
-            .filter(provider_id__in={row[0] for row in pending}, ncid__in=wanted)
-            .values_list("provider_id", "ncid")
-        )
-        keys = set()
-        for provider_id, maintenance_id, cids, provider_name in pending:
-            if any((provider_id, normalize_cid(cid)) in found for cid in cids):
-                keys.add((provider_id, maintenance_id))
-                self.provider_names[provider_id] = provider_name
-        return keys
-
     def _resolve(self, states: dict[MaintenanceKey, MaintenanceState]) -> None:
-        from nautobot.circuits.models import Circuit, Provider
+        from nautobot.circuits.models import Provider
 
         missing_names = {pk for pk, _ in states} - set(self.provider_names)
         if missing_names:
             self.provider_names.update(Provider.objects.filter(pk__in=missing_names).values_list("pk", "name"))
-        wanted = {ncid for state in states.values() for ncid in state.circuits}
-        by_normalized: dict[tuple[Any, str], tuple[Any, str]] = {}
-        if wanted:
-            for pk, provider_id, cid, ncid in (
-                Circuit.objects.annotate(ncid=normalized_cid_expression())
-                .filter(provider_id__in={pk for pk, _ in states}, ncid__in=wanted)
-                .values_list("pk", "provider_id", "cid", "ncid")
-            ):
-                by_normalized[(provider_id, ncid)] = (pk, cid)
+        by_normalized = matching_circuits(
+            {pk for pk, _ in states}, {ncid for state in states.values() for ncid in state.circuits}
+        )
         for (provider_pk, maintenance_id), state in states.items():
             circuits: dict[str, str] = {}
             unresolved: list[str] = []
