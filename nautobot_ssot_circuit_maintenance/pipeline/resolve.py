@@ -1,0 +1,58 @@
+"""Circuit resolution: the circuit IDs notices name, matched to Nautobot circuits in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import F, Func, Value
+from django.db.models.functions import Trim, Upper
+
+from ..fold import normalize_cid
+
+MaintenanceKey = tuple[Any, str]  # (provider pk, maintenance_id)
+
+
+def normalized_cid_expression():
+    """SQL twin of `fold.normalize_cid` (PostgreSQL)."""
+    return Upper(Trim(Func(F("cid"), Value(r"\s+"), Value(" "), Value("g"), function="REGEXP_REPLACE")))
+
+
+def keys_with_newly_known_circuits() -> dict[MaintenanceKey, str]:
+    """Stored maintenances with an unresolved circuit ID that is now a circuit: key → provider name."""
+    from nautobot.circuits.models import Circuit
+
+    from ..models import CircuitMaintenance
+
+    pending = list(
+        CircuitMaintenance.objects.exclude(unresolved_circuit_ids=[]).values_list(
+            "provider_id", "maintenance_id", "unresolved_circuit_ids", "provider__name"
+        )
+    )
+    if not pending:
+        return {}
+    wanted = {normalize_cid(cid) for *_, cids, _ in pending for cid in cids}
+    found = set(
+        Circuit.objects.annotate(ncid=normalized_cid_expression())
+        .filter(provider_id__in={row[0] for row in pending}, ncid__in=wanted)
+        .values_list("provider_id", "ncid")
+    )
+    return {
+        (provider_id, maintenance_id): provider_name
+        for provider_id, maintenance_id, cids, provider_name in pending
+        if any((provider_id, normalize_cid(cid)) in found for cid in cids)
+    }
+
+
+def matching_circuits(provider_pks: Iterable[Any], normalized_cids: set[str]) -> dict[tuple[Any, str], tuple[Any, str]]:
+    """(provider pk, normalised circuit ID) → (circuit pk, circuit ID as Nautobot writes it)."""
+    from nautobot.circuits.models import Circuit
+
+    if not normalized_cids:
+        return {}
+    return {
+        (provider_id, ncid): (pk, cid)
+        for pk, provider_id, cid, ncid in Circuit.objects.annotate(ncid=normalized_cid_expression())
+        .filter(provider_id__in=set(provider_pks), ncid__in=normalized_cids)
+        .values_list("pk", "provider_id", "cid", "ncid")
+    }
