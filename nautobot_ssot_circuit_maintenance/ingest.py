@@ -19,7 +19,7 @@ from .config import app_settings, source_settings
 from .fold import MaintenanceState, Notice, fold, is_out_of_sequence
 from .oauth import with_stored_token
 from .pipeline.bounds import MIB, MessageBounds
-from .pipeline.history import stored_notices
+from .pipeline.history import MaintenanceKey, stored_notices
 from .pipeline.parse import ParsedMessage
 from .pipeline.resolve import keys_with_newly_known_circuits, matching_circuits
 from .pipeline.workers import parse_pool
@@ -27,7 +27,6 @@ from .providers import SenderDirectory
 from .sources import get_source
 from .sources.base import FetchBatch, MailboxSource, SourceError, SourceSettings
 
-MaintenanceKey = tuple[Any, str]  # (provider pk, maintenance_id)
 BATCH_BYTES = 64 * MIB
 
 

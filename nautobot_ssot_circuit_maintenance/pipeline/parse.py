@@ -250,7 +250,8 @@ def _process(
 ) -> ParsedMessage:
     raw = fetched.raw
     message = _load_message(raw)
-    sender = decoded_header(message, source_header) or decoded_header(message, "From")
+    claimed_by = decoded_header(message, source_header)
+    sender = claimed_by or decoded_header(message, "From")
     date, dated = message_date(message, fetched.received)
     result = ParsedMessage(
         message_key=message_key(message, raw),
@@ -263,7 +264,7 @@ def _process(
         location=storable_text(fetched.location, 255),
         outcome=OutcomeChoices.UNKNOWN_PROVIDER,
     )
-    provider = directory.lookup(decoded_header(message, source_header))
+    provider = directory.lookup(claimed_by)
     if provider is None:
         result.error = storable_text(
             f"no provider attached to this source claims the sender ({source_header}: {sender or 'none'})", 2000

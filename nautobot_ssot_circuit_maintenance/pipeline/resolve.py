@@ -9,8 +9,7 @@ from django.db.models import F, Func, Value
 from django.db.models.functions import Trim, Upper
 
 from ..fold import normalize_cid
-
-MaintenanceKey = tuple[Any, str]  # (provider pk, maintenance_id)
+from .history import MaintenanceKey
 
 
 def normalized_cid_expression():
