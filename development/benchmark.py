@@ -45,7 +45,7 @@ from nautobot_ssot_circuit_maintenance.compat import use_fast_charset_detection 
 from nautobot_ssot_circuit_maintenance.models import (  # noqa: E402
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -124,7 +124,7 @@ def clean_previous() -> None:
     raws = RawNotification.objects.filter(source__name=SOURCE_NAME)
     for queryset in (
         CircuitImpact.objects.filter(maintenance__in=maintenances),
-        Note.objects.filter(maintenance__in=maintenances),
+        MaintenanceNote.objects.filter(maintenance__in=maintenances),
         ParsedNotification.objects.filter(raw_notification__in=raws),
         ParsedNotification.objects.filter(maintenance__in=maintenances),
         raws,

@@ -20,13 +20,20 @@ from nautobot.apps.filters import (
 from nautobot.circuits.models import Circuit, Provider
 
 from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
-from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, ParsedNotification, RawNotification
+from .models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    MaintenanceNote,
+    NotificationSource,
+    ParsedNotification,
+    RawNotification,
+)
 from .validation import MAX_DAYS, strict_field_class
 
 __all__ = (
     "CircuitImpactFilterSet",
     "CircuitMaintenanceFilterSet",
-    "NoteFilterSet",
+    "MaintenanceNoteFilterSet",
     "NotificationSourceFilterSet",
     "ParsedNotificationFilterSet",
     "RawNotificationFilterSet",
@@ -142,7 +149,7 @@ class CircuitImpactFilterSet(StrictValuesMixin, NautobotFilterSet):
         fields = ["id"]
 
 
-class NoteFilterSet(StrictValuesMixin, NautobotFilterSet):
+class MaintenanceNoteFilterSet(StrictValuesMixin, NautobotFilterSet):
     """Filter maintenance notes."""
 
     q = SearchFilter(filter_predicates={"title": "icontains", "comment": "icontains"})
@@ -154,7 +161,7 @@ class NoteFilterSet(StrictValuesMixin, NautobotFilterSet):
     level = MultipleChoiceFilter(choices=NoteLevelChoices, null_value=None)
 
     class Meta:
-        model = Note
+        model = MaintenanceNote
         fields = ["id", "title", "comment"]
 
 

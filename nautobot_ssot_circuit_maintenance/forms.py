@@ -24,7 +24,7 @@ from nautobot.circuits.models import Circuit, Provider
 from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
 
 from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
-from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, RawNotification
+from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote, NotificationSource, RawNotification
 from .validation import StrictNullBooleanField, contains_nul
 
 #
@@ -198,34 +198,34 @@ class CircuitImpactFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
 
 
 #
-# Note
+# MaintenanceNote
 #
 
 
-class NoteForm(NautobotModelForm):
+class MaintenanceNoteForm(NautobotModelForm):
     """Edit a maintenance note."""
 
     maintenance = DynamicModelChoiceField(queryset=CircuitMaintenance.objects.all())
 
     class Meta:
-        model = Note
+        model = MaintenanceNote
         fields = ["maintenance", "title", "level", "comment"]
 
 
-class NoteBulkEditForm(NautobotBulkEditForm):
+class MaintenanceNoteBulkEditForm(NautobotBulkEditForm):
     """Change the level of many notes at once."""
 
-    pk = forms.ModelMultipleChoiceField(queryset=Note.objects.all(), widget=forms.MultipleHiddenInput)
+    pk = forms.ModelMultipleChoiceField(queryset=MaintenanceNote.objects.all(), widget=forms.MultipleHiddenInput)
     level = forms.ChoiceField(choices=add_blank_choice(NoteLevelChoices), required=False, widget=StaticSelect2())
 
     class Meta:
         nullable_fields = []
 
 
-class NoteFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
+class MaintenanceNoteFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
     """Filters of the note list."""
 
-    model = Note
+    model = MaintenanceNote
     q = forms.CharField(required=False, label="Search")
     maintenance = DynamicModelMultipleChoiceField(queryset=CircuitMaintenance.objects.all(), required=False)
     level = forms.MultipleChoiceField(choices=NoteLevelChoices, required=False, widget=StaticSelect2Multiple())

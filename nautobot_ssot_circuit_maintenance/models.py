@@ -151,10 +151,13 @@ class CircuitImpact(OrganizationalModel):
         return f"{self.maintenance}: {self.circuit} ({self.impact})"
 
 
-# GraphQL: graphql/types.py (its own type name, apart from Nautobot's Note).
-@extras_features("custom_links", "export_templates", "webhooks")
-class Note(OrganizationalModel):
-    """A remark on a maintenance: written by the sync (e.g. an unknown circuit ID) or by an operator."""
+@extras_features("custom_links", "export_templates", "graphql", "webhooks")
+class MaintenanceNote(OrganizationalModel):
+    """A remark on a maintenance: written by the sync (e.g. an unknown circuit ID) or by an operator.
+
+    Named apart from Nautobot's own ``extras.Note`` (object notes); the REST and UI endpoint stays
+    ``note/`` as in the older app.
+    """
 
     maintenance = models.ForeignKey(CircuitMaintenance, on_delete=models.CASCADE, related_name="maintenance_notes")
     title = models.CharField(max_length=200)

@@ -28,10 +28,10 @@ menu_items = (
                         permissions=[f"{_PERM}.view_circuitimpact"],
                     ),
                     NavMenuItem(
-                        link=f"{_PREFIX}:note_list",
+                        link=f"{_PREFIX}:maintenancenote_list",
                         name="Maintenance Notes",
                         weight=300,
-                        permissions=[f"{_PERM}.view_note"],
+                        permissions=[f"{_PERM}.view_maintenancenote"],
                     ),
                     NavMenuItem(
                         link=f"{_PREFIX}:rawnotification_list",

@@ -14,7 +14,14 @@ from nautobot.apps.tables import (
     ToggleColumn,
 )
 
-from .models import CircuitImpact, CircuitMaintenance, Note, NotificationSource, ParsedNotification, RawNotification
+from .models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    MaintenanceNote,
+    NotificationSource,
+    ParsedNotification,
+    RawNotification,
+)
 
 URL_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 
@@ -107,7 +114,7 @@ class CircuitImpactTable(BaseTable):
         )
 
 
-class NoteTable(BaseTable):
+class MaintenanceNoteTable(BaseTable):
     """Remarks on maintenances."""
 
     pk = ToggleColumn()
@@ -116,10 +123,10 @@ class NoteTable(BaseTable):
     level = tables.Column()
     comment = tables.Column()
     created = tables.DateTimeColumn(format="Y-m-d H:i")
-    actions = ButtonsColumn(Note, buttons=("changelog", "edit", "delete"))
+    actions = ButtonsColumn(MaintenanceNote, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
-        model = Note
+        model = MaintenanceNote
         fields = ("pk", "title", "maintenance", "level", "comment", "created", "actions")
         default_columns = ("pk", "title", "maintenance", "level", "comment", "created", "actions")
 

@@ -10,7 +10,7 @@ app_name = "nautobot_ssot_circuit_maintenance"
 router = NautobotUIViewSetRouter()
 router.register("maintenance", views.CircuitMaintenanceUIViewSet)
 router.register("circuitimpact", views.CircuitImpactUIViewSet)
-router.register("note", views.NoteUIViewSet)
+router.register("note", views.MaintenanceNoteUIViewSet)
 router.register("rawnotification", views.RawNotificationUIViewSet)
 router.register("source", views.NotificationSourceUIViewSet)
 

@@ -49,7 +49,7 @@ from .config import source_settings
 from .models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -174,7 +174,7 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
             ObjectsTablePanel(
                 section=SectionChoices.FULL_WIDTH,
                 weight=200,
-                table_class=tables.NoteTable,
+                table_class=tables.MaintenanceNoteTable,
                 table_filter="maintenance",
                 table_title="Maintenance notes",
                 exclude_columns=["maintenance"],
@@ -232,23 +232,23 @@ class CircuitImpactUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
 
 
 #
-# Note
+# MaintenanceNote
 #
 
 
-class NoteUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
+class MaintenanceNoteUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
     """Maintenance notes."""
 
     lookup_value_regex = PK_URL_PATTERN
 
     action_buttons = ("add", "export")
-    bulk_update_form_class = forms.NoteBulkEditForm
-    filterset_class = filters.NoteFilterSet
-    filterset_form_class = forms.NoteFilterForm
-    form_class = forms.NoteForm
-    queryset = Note.objects.select_related("maintenance")
-    serializer_class = serializers.NoteSerializer
-    table_class = tables.NoteTable
+    bulk_update_form_class = forms.MaintenanceNoteBulkEditForm
+    filterset_class = filters.MaintenanceNoteFilterSet
+    filterset_form_class = forms.MaintenanceNoteFilterForm
+    form_class = forms.MaintenanceNoteForm
+    queryset = MaintenanceNote.objects.select_related("maintenance")
+    serializer_class = serializers.MaintenanceNoteSerializer
+    table_class = tables.MaintenanceNoteTable
 
     object_detail_content = ObjectDetailContent(
         panels=(

@@ -24,14 +24,14 @@ from nautobot_ssot_circuit_maintenance.api import urls as api_urls
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
 from tests.ui_data import build_ui_data
 
-MODELS = (CircuitMaintenance, CircuitImpact, Note, NotificationSource, RawNotification, ParsedNotification)
+MODELS = (CircuitMaintenance, CircuitImpact, MaintenanceNote, NotificationSource, RawNotification, ParsedNotification)
 VIEW_ACTIONS = {"list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"}
 POST_ACTIONS = {"validate"}
 USERS = ("anonymous", "no permission", "view", "change")
@@ -121,7 +121,7 @@ class AccessMatrixTest(TestCase):
         pks = {
             CircuitMaintenance: self.data.maintenances[0].pk,
             CircuitImpact: self.data.impacts[0].pk,
-            Note: self.data.notes[0].pk,
+            MaintenanceNote: self.data.notes[0].pk,
             NotificationSource: self.data.sources[2].pk,
             RawNotification: self.data.raw_notifications[0].pk,
             ParsedNotification: self.data.parsed_notifications[0].pk,

@@ -11,7 +11,7 @@ from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, Maintenance
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -60,8 +60,8 @@ class CircuitImpactAPITest(APIViewTestCases.APIViewTestCase):
         ]
 
 
-class NoteAPITest(APIViewTestCases.APIViewTestCase):
-    model = Note
+class MaintenanceNoteAPITest(APIViewTestCases.APIViewTestCase):
+    model = MaintenanceNote
     choices_fields = ["level"]
     bulk_update_data = {"level": NoteLevelChoices.WARNING}
 

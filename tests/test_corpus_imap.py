@@ -15,9 +15,9 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
-from tests.dovecot import DovecotServer, DroppingProxy
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
+from tests.servers.dovecot import DovecotServer, DroppingProxy
 
 ACCOUNT = "noc@example.net"
 PASSWORD = "s3cret-Imap-Passw0rd"

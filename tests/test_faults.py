@@ -34,16 +34,16 @@ from nautobot_ssot_circuit_maintenance import jobs
 from nautobot_ssot_circuit_maintenance.locking import LOCK_ID
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.sources.imap import ImapSource
-from tests.dovecot import DovecotServer
-from tests.fault_proxy import Connection, Fault, FaultProxy
 from tests.job_helpers import JobTestMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
+from tests.servers.dovecot import DovecotServer
+from tests.servers.fault_proxy import Connection, Fault, FaultProxy
 
 ACCOUNT = "faults@example.net"
 PASSWORD = "Fault-Imap-Pa55word-7"
@@ -108,7 +108,7 @@ def records() -> dict[str, list[tuple]]:
 
 def forget_everything() -> None:
     """Back to an empty app (providers and circuits stay): the state before the first run."""
-    Note.objects.all().delete()
+    MaintenanceNote.objects.all().delete()
     CircuitMaintenance.objects.all().delete()
     RawNotification.objects.all().delete()
     NotificationSource.objects.update(cursor={}, last_error="", last_run=None)

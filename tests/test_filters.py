@@ -10,7 +10,7 @@ from nautobot_ssot_circuit_maintenance import filters
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -77,9 +77,9 @@ class CircuitImpactFilterSetTest(FilterTestCases.FilterTestCase):
         build_ui_data()
 
 
-class NoteFilterSetTest(FilterTestCases.FilterTestCase):
-    queryset = Note.objects.all()
-    filterset = filters.NoteFilterSet
+class MaintenanceNoteFilterSetTest(FilterTestCases.FilterTestCase):
+    queryset = MaintenanceNote.objects.all()
+    filterset = filters.MaintenanceNoteFilterSet
     generic_filter_tests = (
         ["title"],
         ["maintenance", "maintenance__id"],

@@ -50,7 +50,7 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -113,7 +113,7 @@ def only_unknown_senders(header: str) -> bool:
 def row_counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
-        for model in (RawNotification, ParsedNotification, CircuitMaintenance, CircuitImpact, Note)
+        for model in (RawNotification, ParsedNotification, CircuitMaintenance, CircuitImpact, MaintenanceNote)
     }
 
 

@@ -43,7 +43,7 @@ class GraphQLTestCase(APITestCase):
         self.add_permissions(
             "nautobot_ssot_circuit_maintenance.view_circuitmaintenance",
             "nautobot_ssot_circuit_maintenance.view_circuitimpact",
-            "nautobot_ssot_circuit_maintenance.view_note",
+            "nautobot_ssot_circuit_maintenance.view_maintenancenote",
             "circuits.view_circuit",
         )
         data = self.query(QUERY, {"provider": [self.data.providers[0].name]})
@@ -60,7 +60,8 @@ class GraphQLTestCase(APITestCase):
 
     def test_maintenance_notes_query(self):
         self.add_permissions(
-            "nautobot_ssot_circuit_maintenance.view_note", "nautobot_ssot_circuit_maintenance.view_circuitmaintenance"
+            "nautobot_ssot_circuit_maintenance.view_maintenancenote",
+            "nautobot_ssot_circuit_maintenance.view_circuitmaintenance",
         )
         data = self.query('{ maintenance_notes(level: "WARNING") { title comment maintenance { maintenance_id } } }')
         self.assertEqual(

@@ -26,7 +26,7 @@ from nautobot_ssot.models import SyncLogEntry
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -136,11 +136,16 @@ class HostileMailTestCase(JobTestMixin, TransactionTestCase):
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
             self.assertEqual(RawNotification.objects.count(), 1 + len(hostile), self.job_log(result))
             self.assertTrue(CircuitMaintenance.objects.filter(maintenance_id=GOOD_ID).exists())
-            counts = (RawNotification.objects.count(), ParsedNotification.objects.count(), Note.objects.count())
+            counts = (
+                RawNotification.objects.count(),
+                ParsedNotification.objects.count(),
+                MaintenanceNote.objects.count(),
+            )
             again, sync = self.run_sync()
             self.assertEqual(again.status, "SUCCESS", self.job_log(again))
             self.assertEqual(
-                counts, (RawNotification.objects.count(), ParsedNotification.objects.count(), Note.objects.count())
+                counts,
+                (RawNotification.objects.count(), ParsedNotification.objects.count(), MaintenanceNote.objects.count()),
             )
             self.assertFalse(SyncLogEntry.objects.filter(sync=sync, action__in=["create", "update"]).exists())
         self.assert_everything_reads_back()
@@ -262,7 +267,7 @@ class HostileMailTestCase(JobTestMixin, TransactionTestCase):
         self.assertEqual(row.outcome, OutcomeChoices.UNKNOWN_CIDS)
         maintenance = CircuitMaintenance.objects.get(maintenance_id="MANY-CIDS-1")
         self.assertEqual(len(maintenance.unresolved_circuit_ids), 5000)
-        (note,) = Note.objects.filter(maintenance=maintenance)
+        (note,) = MaintenanceNote.objects.filter(maintenance=maintenance)
         self.assertEqual(note.title, "5,000 unknown circuit IDs")
         self.assertIn("GHOST-04999", note.comment)
 

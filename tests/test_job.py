@@ -16,7 +16,7 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -220,7 +220,7 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
             self.assertEqual(record.unresolved_circuit_ids, ["1098765-12345678"])
             self.assertEqual(record.circuit_impacts.count(), 0)
             self.assertTrue(
-                Note.objects.filter(maintenance=record, level="WARNING", title__contains="1098765").exists()
+                MaintenanceNote.objects.filter(maintenance=record, level="WARNING", title__contains="1098765").exists()
             )
             self.assertEqual(RawNotification.objects.get().outcome, OutcomeChoices.UNKNOWN_CIDS)
             # The operator creates the circuit; the next run (no new mail) links it.

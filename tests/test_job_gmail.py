@@ -11,9 +11,9 @@ from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
-from tests.gmail_server import MODIFY, FakeGmail, new_private_key
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits
+from tests.servers.gmail_server import MODIFY, FakeGmail, new_private_key
 
 MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
 NOW = datetime.now(timezone.utc)

@@ -18,7 +18,7 @@ from nautobot.extras.models import ObjectChange, Status
 
 from nautobot_ssot_circuit_maintenance.diffsync.adapters.nautobot import NautobotAdapter
 from nautobot_ssot_circuit_maintenance.diffsync.models import circuit_entry, window_entry
-from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, Note
+from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceNote
 
 START = datetime(2026, 12, 1, 2, tzinfo=timezone.utc)
 
@@ -80,7 +80,9 @@ class WriteCreatedTestCase(TestCase):
         self.assertEqual(CircuitMaintenance.objects.count(), 4)
         record = CircuitMaintenance.objects.get(maintenance_id="M-1")
         self.assertEqual(sorted(record.circuit_impacts.values_list("circuit__cid", flat=True)), ["AD-0", "AD-1"])
-        self.assertEqual(list(Note.objects.filter(maintenance=record).values_list("level", flat=True)), ["WARNING"])
+        self.assertEqual(
+            list(MaintenanceNote.objects.filter(maintenance=record).values_list("level", flat=True)), ["WARNING"]
+        )
         self.assertEqual(CircuitImpact.objects.count(), 1 + 2 + 3 + 1)
         changes = ObjectChange.objects.filter(
             changed_object_type=ContentType.objects.get_for_model(CircuitMaintenance), action="create"

@@ -19,7 +19,7 @@ from nautobot.extras.models import ObjectChange
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
 from nautobot_ssot_circuit_maintenance.models import NotificationSource, SourceOAuthToken
 from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config
-from tests.gmail_server import READONLY, FakeGmail
+from tests.servers.gmail_server import READONLY, FakeGmail
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 CALLBACK = "http://nautobot.example.com/plugins/circuit-maintenance/source/google_oauth2callback/"  # the test host

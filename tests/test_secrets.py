@@ -31,10 +31,10 @@ from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validat
 from nautobot_ssot_circuit_maintenance.models import NotificationSource, SourceOAuthToken
 from nautobot_ssot_circuit_maintenance.redaction import Scrubber, scrubber_for
 from nautobot_ssot_circuit_maintenance.sources import MailboxSource, SourceError, SourceSettings, get_source
-from tests.dovecot import DovecotServer
-from tests.gmail_server import FakeGmail, private_pem
 from tests.job_helpers import JobTestMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
+from tests.servers.dovecot import DovecotServer
+from tests.servers.gmail_server import FakeGmail, private_pem
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 SOURCES_API = "/api/plugins/circuit-maintenance/notificationsource/"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nautobot_ssot_circuit_maintenance.sources import GmailSource, SourceError, SourceSettings, get_source
 from nautobot_ssot_circuit_maintenance.sources.gmail import OVERLAP_SECONDS
-from tests.gmail_server import MODIFY, FakeGmail, new_private_key
+from tests.servers.gmail_server import MODIFY, FakeGmail, new_private_key
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SINCE = NOW - timedelta(days=7)

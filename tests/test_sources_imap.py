@@ -9,7 +9,7 @@ from itertools import count
 
 from nautobot_ssot_circuit_maintenance.sources import ImapSource, SourceError, SourceSettings, get_source
 from tests.corpus import load_corpus
-from tests.dovecot import DovecotServer, DroppingProxy, free_port
+from tests.servers.dovecot import DovecotServer, DroppingProxy, free_port
 
 PASSWORD = "S3cret-Pa55word!"
 NOW = datetime.now(timezone.utc)

@@ -20,7 +20,7 @@ from nautobot_ssot_circuit_maintenance.config import APP_NAME
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     RawNotification,
 )
@@ -87,7 +87,7 @@ class CircuitImpactViewTest(
         cls.bulk_edit_data = {"impact": ImpactChoices.DEGRADED}
 
 
-class NoteViewTest(
+class MaintenanceNoteViewTest(
     ViewTestCases.GetObjectViewTestCase,
     ViewTestCases.GetObjectChangelogViewTestCase,
     ViewTestCases.GetObjectNotesViewTestCase,
@@ -98,7 +98,7 @@ class NoteViewTest(
     ViewTestCases.BulkEditObjectsViewTestCase,
     ViewTestCases.BulkDeleteObjectsViewTestCase,
 ):
-    model = Note
+    model = MaintenanceNote
 
     @classmethod
     def setUpTestData(cls) -> None:

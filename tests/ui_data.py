@@ -19,7 +19,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -45,7 +45,7 @@ class UIData:
     sources: list[NotificationSource]
     maintenances: list[CircuitMaintenance]
     impacts: list[CircuitImpact]
-    notes: list[Note]
+    notes: list[MaintenanceNote]
     raw_notifications: list[RawNotification]
     parsed_notifications: list[ParsedNotification]
 
@@ -113,12 +113,12 @@ def build_ui_data() -> UIData:
         CircuitImpact.objects.create(maintenance=maintenances[2], circuit=circuits[2], impact=ImpactChoices.OUTAGE),
     ]
     notes = [
-        Note.objects.create(
+        MaintenanceNote.objects.create(
             maintenance=maintenances[0], title="Unknown circuit GHOST-1", level=NoteLevelChoices.WARNING
         ),
-        Note.objects.create(maintenance=maintenances[1], title="Called the NOC", comment="They confirmed."),
-        Note.objects.create(maintenance=maintenances[2], title="Done", comment="All good."),
-        Note.objects.create(maintenance=maintenances[3], title="Cancelled by the provider"),
+        MaintenanceNote.objects.create(maintenance=maintenances[1], title="Called the NOC", comment="They confirmed."),
+        MaintenanceNote.objects.create(maintenance=maintenances[2], title="Done", comment="All good."),
+        MaintenanceNote.objects.create(maintenance=maintenances[3], title="Cancelled by the provider"),
     ]
     raws = [
         RawNotification.objects.create(

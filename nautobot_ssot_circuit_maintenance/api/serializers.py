@@ -10,7 +10,7 @@ from rest_framework import serializers
 from ..models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -46,11 +46,11 @@ class CircuitImpactSerializer(NautobotModelSerializer):
         fields = "__all__"
 
 
-class NoteSerializer(NautobotModelSerializer):
+class MaintenanceNoteSerializer(NautobotModelSerializer):
     """A remark on a maintenance."""
 
     class Meta:
-        model = Note
+        model = MaintenanceNote
         fields = "__all__"
 
 

@@ -7,7 +7,7 @@ from . import views
 router = OrderedDefaultRouter()
 router.register("maintenance", views.CircuitMaintenanceViewSet)
 router.register("circuitimpact", views.CircuitImpactViewSet)
-router.register("note", views.NoteViewSet)
+router.register("note", views.MaintenanceNoteViewSet)
 router.register("rawnotification", views.RawNotificationViewSet)
 router.register("parsednotification", views.ParsedNotificationViewSet)
 router.register("notificationsource", views.NotificationSourceViewSet)

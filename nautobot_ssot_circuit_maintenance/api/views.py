@@ -17,7 +17,7 @@ from ..calendar_feed import render_calendar
 from ..models import (
     CircuitImpact,
     CircuitMaintenance,
-    Note,
+    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -71,11 +71,11 @@ class CircuitImpactViewSet(NautobotModelViewSet):
     filterset_class = filters.CircuitImpactFilterSet
 
 
-class NoteViewSet(NautobotModelViewSet):
+class MaintenanceNoteViewSet(NautobotModelViewSet):
     lookup_value_regex = PK_URL_PATTERN
-    queryset = Note.objects.select_related("maintenance")
-    serializer_class = serializers.NoteSerializer
-    filterset_class = filters.NoteFilterSet
+    queryset = MaintenanceNote.objects.select_related("maintenance")
+    serializer_class = serializers.MaintenanceNoteSerializer
+    filterset_class = filters.MaintenanceNoteFilterSet
 
 
 class NotificationSourceViewSet(NautobotModelViewSet):

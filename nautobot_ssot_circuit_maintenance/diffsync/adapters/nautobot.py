@@ -15,20 +15,20 @@ from nautobot.circuits.models import Provider
 
 from ...changelog import log_bulk_creations, without_tags
 from ...choices import NoteLevelChoices
-from ...models import CircuitImpact, CircuitMaintenance, Note
+from ...models import CircuitImpact, CircuitMaintenance, MaintenanceNote
 from ..changes import describe_create, describe_update, resets_ack
 from ..models import MaintenanceModel, circuit_entry, split_circuit_entry, window_entry
 
-NOTE_TITLE_LENGTH = 200  # Note.title
+NOTE_TITLE_LENGTH = 200  # MaintenanceNote.title
 
 
-def unknown_cids_note(maintenance: CircuitMaintenance, cids: list[str], provider_name: str) -> Note:
+def unknown_cids_note(maintenance: CircuitMaintenance, cids: list[str], provider_name: str) -> MaintenanceNote:
     """One note for the circuit IDs a sync could not match, however many a notice names."""
     listed = ", ".join(cids)
     title = f"Unknown circuit ID{'s' if len(cids) > 1 else ''} {listed}"
     if len(title) > NOTE_TITLE_LENGTH:
         title = f"{len(cids):,} unknown circuit IDs"
-    return Note(
+    return MaintenanceNote(
         maintenance=maintenance,
         title=title,
         level=NoteLevelChoices.WARNING,
@@ -131,7 +131,7 @@ class NautobotAdapter(Adapter):
         self.records: dict[str, CircuitMaintenance] = {}
         self._created: list[CircuitMaintenance] = []
         self._created_impacts: list[CircuitImpact] = []
-        self._created_notes: list[Note] = []
+        self._created_notes: list[MaintenanceNote] = []
 
     def load(self) -> None:
         if not self.keys:
@@ -187,7 +187,7 @@ class NautobotAdapter(Adapter):
         if created:
             CircuitMaintenance.objects.bulk_create(created, batch_size=BULK_BATCH)
             CircuitImpact.objects.bulk_create(self._created_impacts, batch_size=BULK_BATCH)
-            Note.objects.bulk_create(self._created_notes, batch_size=BULK_BATCH)
+            MaintenanceNote.objects.bulk_create(self._created_notes, batch_size=BULK_BATCH)
             for record in created:
                 without_tags(record)
             log_bulk_creations(created)

@@ -1,1 +1,0 @@
-"""GraphQL types the app defines itself (the others come from `@extras_features("graphql")`)."""
