@@ -26,7 +26,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 # Keys whose values must never be echoed back in an error message.
-SECRET_KEYS = {"secret", "credentials_file"}
+SECRET_KEYS = {"secret", "credentials_file", "client_secret", "certificate_file"}
 
 
 class ConfigurationError(ValueError):
@@ -47,6 +47,9 @@ def _describe(error: jsonschema.ValidationError, config: dict[str, Any]) -> str:
         where += f", notification source {name!r}" if name else f", notification source #{path[1] + 1}"
         path = path[2:]
     key = ".".join(str(part) for part in path)
+    if error.validator == "anyOf" and all(sub.validator == "required" for sub in error.context):
+        choices = [key for sub in error.context for key in sub.validator_value]
+        return f"{where}: needs one of the keys " + ", ".join(repr(key) for key in choices)
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in (error.instance or {})]
         return f"{where}: missing key {missing[0]!r}"
@@ -58,9 +61,9 @@ def _describe(error: jsonschema.ValidationError, config: dict[str, Any]) -> str:
     if path and str(path[-1]) == "url":
         # Never echo a URL: it may carry credentials (imap://user:password@host).
         return (
-            f"{where}: key 'url' must look like imap://host[:port], imaps://host[:port], file:///path or "
-            "https://accounts.google.com/o/oauth2/auth; the account and its secret go in 'account' and 'secret', "
-            "not in the URL"
+            f"{where}: key 'url' must look like imap://host[:port], imaps://host[:port], file:///path, "
+            "https://accounts.google.com/o/oauth2/auth or https://graph.microsoft.com/; the account and its secret "
+            "go in 'account' and 'secret', not in the URL"
         )
     return f"{where}: key {key!r}: {error.message}" if key else f"{where}: {error.message}"
 
@@ -82,7 +85,9 @@ def validate_config(config: dict[str, Any]) -> None:
     if errors:
         # The deepest error under an allOf/if-then is the one that names the key.
         error = errors[0]
-        while error.context:
+        while error.context and not (
+            error.validator == "anyOf" and all(sub.validator == "required" for sub in error.context)
+        ):
             error = error.context[0]
         raise ConfigurationError(Scrubber(_config_secrets(config))(_describe(error, config)))
     names = [source["name"] for source in config.get("notification_sources", [])]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,9 +19,10 @@ import requests
 from django.core import signing
 from django.core.cache import cache
 
-from .redaction import Scrubber, credential_file_secrets
+from .redaction import Scrubber, credential_file_secrets, credential_info_secrets
 from .sources import SourceError, SourceSettings, source_kind
-from .sources.gmail import GMAIL_READONLY
+from .sources.gmail import GMAIL_READONLY, credentials_text
+from .sources.secrets_group import resolve_secrets
 
 STATE_SALT = "nautobot_ssot_circuit_maintenance.oauth"
 STATE_MAX_AGE = 15 * 60
@@ -46,8 +46,9 @@ def oauth_client(settings: SourceSettings) -> dict[str, Any] | None:
     if source_kind(settings.url) != "gmail":
         return None
     try:
-        info = json.loads(Path(settings.extra.get("credentials_file", "")).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        settings = resolve_secrets(settings, "gmail")
+        info = json.loads(credentials_text(settings.extra))
+    except (OSError, ValueError, SourceError):
         return None
     client = (info.get("web") or info.get("installed")) if isinstance(info, dict) else None
     return client if isinstance(client, dict) else None
@@ -124,7 +125,12 @@ def exchange_code(settings: SourceSettings, client: dict[str, Any], code: str, r
         reason = payload.get("error_description") or payload.get("error") or f"HTTP {response.status_code}"
         # The endpoint may echo the form it was sent: the client secret and the code.
         scrub = Scrubber(
-            [client.get("client_secret"), code, *credential_file_secrets(settings.extra.get("credentials_file"))]
+            [
+                client.get("client_secret"),
+                code,
+                *credential_file_secrets(settings.extra.get("credentials_file")),
+                *credential_info_secrets(settings.extra.get("credentials_info")),
+            ]
         )
         raise SourceError(f"Source {settings.name}: Google refused the consent code: {scrub(reason)[:200]}")
     refresh_token = payload.get("refresh_token")

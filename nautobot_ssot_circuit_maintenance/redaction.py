@@ -104,9 +104,21 @@ def credential_file_secrets(path: str | Path | None) -> list[str]:
     if not path:
         return []
     try:
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, ValueError):
         return []
+    return credential_info_secrets(text)
+
+
+def credential_info_secrets(text: str | None) -> list[str]:
+    """Every non-public value of a JSON credentials document (a credentials file's content, e.g. from a secret)."""
+    if not text:
+        return []
+    try:
+        info = json.loads(text)
+    except ValueError:
+        # Not JSON: the whole text is the secret.
+        return [text]
     found: list[str] = []
 
     def walk(value: Any, key: str | None) -> None:
@@ -171,13 +183,27 @@ class Scrubber:
         return mask_known_fields(mask_url_credentials(text))
 
 
+def _file_text(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+
+
 def scrubber_for(settings: Any) -> Scrubber:
-    """The scrubber of one notification source: its password, credentials file, stored OAuth token, URL."""
+    """The scrubber of one notification source: its password, client secret, certificate key, credentials
+    (from files or from Nautobot secrets), stored OAuth token, URL."""
     extra = getattr(settings, "extra", None) or {}
     secrets = [
         getattr(settings, "secret", ""),
         extra.get("oauth_refresh_token"),
+        extra.get("client_secret"),
+        extra.get("certificate_pem"),
+        _file_text(extra.get("certificate_file")),
         *credential_file_secrets(extra.get("credentials_file")),
+        *credential_info_secrets(extra.get("credentials_info")),
     ]
     return Scrubber(secrets)
 

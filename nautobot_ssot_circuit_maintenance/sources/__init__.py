@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 from ..redaction import scrubber_for
 from .base import FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings
 from .gmail import GmailSource
+from .graph import GraphSource
 from .imap import ImapSource
 from .localfolder import LocalFolderSource
+from .secrets_group import resolve_secrets
 
 # URL scheme -> source class; a new kind of mailbox registers here.
 SOURCE_TYPES: dict[str, type[MailboxSource]] = {
@@ -19,20 +21,23 @@ SOURCE_TYPES: dict[str, type[MailboxSource]] = {
 # https:// sources are APIs, told apart by the host of their (OAuth) URL.
 API_HOSTS: dict[str, type[MailboxSource]] = {
     "accounts.google.com": GmailSource,  # https://accounts.google.com/o/oauth2/auth, as in the older app
+    "graph.microsoft.com": GraphSource,  # https://graph.microsoft.com/ (Microsoft 365, Exchange Online)
 }
+# The kind shown as a source's type, for the API sources.
+API_KINDS: dict[type[MailboxSource], str] = {GmailSource: "gmail", GraphSource: "graph"}
 
 
 def source_kind(url: str) -> str:
-    """A short name for the kind of mailbox a URL points at: imap, imaps, file, gmail (shown as the source's type)."""
+    """The kind of mailbox a URL points at: imap, imaps, file, gmail, graph (shown as the source's type)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "https":
-        return "gmail" if API_HOSTS.get((parts.hostname or "").lower()) is GmailSource else "https"
+        return API_KINDS.get(API_HOSTS.get((parts.hostname or "").lower()), "https")
     return scheme
 
 
 def get_source(settings: SourceSettings) -> MailboxSource:
-    """Return the source object for `settings.url`; raise SourceError for an unknown scheme."""
+    """The source object for `settings.url`, its `secrets_group` read now; SourceError for an unknown scheme."""
     parts = urlsplit(settings.url)
     scheme = parts.scheme.lower()
     if scheme == "https":
@@ -41,12 +46,14 @@ def get_source(settings: SourceSettings) -> MailboxSource:
             known = ", ".join(f"https://{host}" for host in sorted(API_HOSTS))
             url = scrubber_for(settings)(settings.url)
             raise SourceError(f"Source {settings.name}: unsupported API URL {url!r}; use {known}")
-        return source_class(settings)
-    source_class = SOURCE_TYPES.get(scheme)
-    if source_class is None:
-        known = ", ".join([*(f"{name}://" for name in sorted(SOURCE_TYPES)), "https://accounts.google.com"])
-        raise SourceError(f"Source {settings.name}: unsupported URL scheme {scheme or '(none)'!r}; use {known}")
-    return source_class(settings)
+    else:
+        source_class = SOURCE_TYPES.get(scheme)
+        if source_class is None:
+            known = ", ".join(
+                [*(f"{name}://" for name in sorted(SOURCE_TYPES)), *(f"https://{host}" for host in sorted(API_HOSTS))]
+            )
+            raise SourceError(f"Source {settings.name}: unsupported URL scheme {scheme or '(none)'!r}; use {known}")
+    return source_class(resolve_secrets(settings, source_kind(settings.url)))
 
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
     "FetchBatch",
     "FetchedMessage",
     "GmailSource",
+    "GraphSource",
     "ImapSource",
     "LocalFolderSource",
     "MailboxSource",

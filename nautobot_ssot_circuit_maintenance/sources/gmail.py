@@ -37,6 +37,13 @@ MAX_QUERY_LENGTH = 1500
 HTTP_TIMEOUT = 60
 
 
+def credentials_text(extra: dict[str, Any]) -> str:
+    """The credentials file's content: from a Nautobot secret (`credentials_info`) or the file. Raises OSError."""
+    if extra.get("credentials_info"):
+        return extra["credentials_info"]
+    return Path(extra.get("credentials_file", "")).read_text(encoding="utf-8")
+
+
 def _seconds(internal_date_ms: str | int) -> int:
     return int(internal_date_ms) // 1000
 
@@ -59,9 +66,8 @@ class GmailSource(MailboxSource):
         return [GMAIL_READONLY, *(s for s in self.extra.get("extra_scopes", []) if s != GMAIL_READONLY)]
 
     def _credentials(self):
-        path = self.extra.get("credentials_file", "")
         try:
-            info = json.loads(Path(path).read_text(encoding="utf-8"))
+            info = json.loads(credentials_text(self.extra))
         except OSError as error:
             raise self._fail(f"cannot read the credentials file ({error.strerror or type(error).__name__})") from None
         except ValueError:
