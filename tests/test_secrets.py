@@ -35,6 +35,7 @@ from tests.job_helpers import JobTestMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer
 from tests.servers.gmail_server import FakeGmail, private_pem
+from tests.servers.graph_server import FakeGraph
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 SOURCES_API = "/api/plugins/circuit-maintenance/notificationsource/"
@@ -329,6 +330,60 @@ class GmailEchoTestCase(LeakCheckMixin, JobTestMixin, TransactionTestCase):
         tokens = {f"access token {number}": token for number, token in enumerate(self.gmail.tokens)}
         self.assertGreaterEqual(len(tokens), 2)  # the run's and Validate's
         self.assertNoLeak(outputs, {**tokens, "private key id": KEY_ID})
+
+
+class GraphEchoTestCase(LeakCheckMixin, JobTestMixin, TransactionTestCase):
+    """An Entra ID and a Graph that echo every request into their errors, through a real job run and a Validate."""
+
+    def setUp(self):
+        super().setUp()
+        create_providers_and_circuits()
+        self.graph = FakeGraph().start()
+        self.addCleanup(self.graph.stop)
+        self.graph.echo_requests = True
+        self.graph.client_secret = CLIENT_SECRET
+        raw = next(raw for name, raw, _ in corpus_messages() if name == "zayo4")
+        self.graph.add(raw, datetime.now(timezone.utc) - timedelta(minutes=5))
+
+    def source(self, **overrides) -> dict:
+        return {"name": "M365 NOC", "attach_all_providers": True, **self.graph.source_keys(**overrides)}
+
+    def test_revoked_client_secret_echoed(self):
+        self.graph.revoke_secret()
+        with self.configured([self.source()]):
+            result, _ = self.run_sync()
+            self.assertEqual(result.status, "FAILURE", self.job_log(result))
+            outputs = self.outputs("M365 NOC", result)
+        for place in ("last_error", "job log (JobLogEntry)", "Validate answer"):
+            self.assertIn("AADSTS7000222", outputs[place])
+        self.assertIn("Request was:", outputs["last_error"])  # the echo did reach the message
+        self.assertNoLeak(outputs, {"client secret": CLIENT_SECRET})
+
+    def test_certificate_assertion_echoed(self):
+        folder = Path(tempfile.mkdtemp(prefix="cm-secrets-"))
+        self.addCleanup(shutil.rmtree, folder, True)
+        other = FakeGraph()  # another app's certificate: refused, and the assertion echoed
+        (folder / "app.pem").write_text(other.certificate_pem)
+        with self.configured([self.source(client_secret=None, certificate_file=str(folder / "app.pem"))]):
+            result, _ = self.run_sync()
+            self.assertEqual(result.status, "FAILURE", self.job_log(result))
+            outputs = self.outputs("M365 NOC", result)
+        self.assertIn("AADSTS700027", outputs["last_error"])
+        key = other.certificate_pem.split("-----BEGIN CERTIFICATE-----")[0]
+        assertions = [grant["client_assertion"] for grant in self.graph.grants if "client_assertion" in grant]
+        self.assertNoLeak(outputs, {"private key": key, **{f"assertion {n}": a for n, a in enumerate(assertions)}})
+
+    def test_access_token_echoed_by_graph(self):
+        self.graph.allowed_mailboxes = set()
+        with self.configured([self.source()]):
+            result, _ = self.run_sync()
+            self.assertEqual(result.status, "FAILURE", self.job_log(result))
+            outputs = self.outputs("M365 NOC", result)
+        self.assertIn("403 ErrorAccessDenied", outputs["last_error"])
+        self.assertIn("Authorization: Bearer ***", outputs["last_error"])
+        tokens = {f"access token {number}": token for number, token in enumerate(self.graph.tokens)}
+        self.assertGreaterEqual(len(tokens), 2)  # the run's and Validate's
+        self.assertNoLeak(outputs, {**tokens, "client secret": CLIENT_SECRET})
 
 
 class ImapSecretsTestCase(LeakCheckMixin, JobTestMixin, TransactionTestCase):

@@ -257,7 +257,7 @@ class GraphSourceTestCase(unittest.TestCase):
     def test_missing_keys(self):
         with self.assertRaisesRegex(SourceError, "'tenant_id' is required"):
             self.source(tenant_id="").test_connection()
-        with self.assertRaisesRegex(SourceError, "neither 'client_secret' nor a certificate"):
+        with self.assertRaisesRegex(SourceError, "no client credential: set 'client_secret', 'certificate_file' or"):
             self.source(client_secret=None).test_connection()
 
     def test_an_echoing_server_leaks_nothing(self):

@@ -155,7 +155,7 @@ class GraphSource(MailboxSource):
                     f"cannot read the certificate file ({getattr(error, 'strerror', None) or type(error).__name__})"
                 ) from None
         if not pem:
-            raise self._fail("neither 'client_secret' nor a certificate is configured")
+            raise self._fail("no client credential: set 'client_secret', 'certificate_file' or 'secrets_group'")
         try:
             return certificate_credential(pem)
         except ValueError as error:

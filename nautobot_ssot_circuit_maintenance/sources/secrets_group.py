@@ -13,7 +13,8 @@ app. What each kind of source takes from the group, by secret type:
 Nautobot has no IMAP or OAuth access type: any access type is accepted, and when the group holds
 several secrets of one type the first access type of `ACCESS_PREFERENCE` wins (Generic for IMAP,
 HTTP(S) then REST then Generic for the API sources). Errors name the source, the group, the secret
-type and the secret's name, never a value.
+type and the secret's name, never a value. They are worded so that Nautobot's job-log sanitizer, which
+masks the word after "secret" or "password", leaves them readable ("SecretsGroup", "Password-type").
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ ACCESS_PREFERENCE: dict[str, list[str]] = {
     "graph": ["HTTP(S)", "REST", "Generic"],
 }
 # What must be there when every entry of a kind is optional (at least one of them).
-ONE_OF_MESSAGE = {"graph": "no Secret (the client secret) and no Key (the certificate PEM)"}
+ONE_OF_MESSAGE = {"graph": "no Secret-type member (the client_secret) and no Key-type member (the certificate PEM)"}
 
 
 def _label(secret_type: str) -> str:
@@ -57,10 +58,10 @@ def resolve_secrets(settings: SourceSettings, kind: str) -> SourceSettings:
     from nautobot.extras.models import SecretsGroup, SecretsGroupAssociation
     from nautobot.extras.secrets.exceptions import SecretError
 
-    where = f"Source {settings.name}: secrets group {group_name!r}"
+    where = f"Source {settings.name}: SecretsGroup {group_name!r}"
     wanted = WANTED.get(kind)
     if wanted is None:
-        raise SourceError(f"{where}: a {kind} source takes no secret")
+        raise SourceError(f"{where}: a {kind} source takes none")
     group = SecretsGroup.objects.filter(name=group_name).first()
     if group is None:
         raise SourceError(f"{where} does not exist")
@@ -77,7 +78,7 @@ def resolve_secrets(settings: SourceSettings, kind: str) -> SourceSettings:
         if not associations:
             if required:
                 raise SourceError(
-                    f"{where} has no {_label(secret_type)} secret (add one with access type {preference[0]})"
+                    f"{where} has no {_label(secret_type)}-type member (add one with access type {preference[0]})"
                 )
             continue
         associations.sort(
@@ -89,15 +90,16 @@ def resolve_secrets(settings: SourceSettings, kind: str) -> SourceSettings:
         except SecretError as error:
             # Nautobot's message names the secret, its provider and what is missing (a variable, a file), no value.
             raise SourceError(
-                f"{where}: its {_label(secret_type)} secret {secret.name!r} could not be read "
-                f"({type(error).__name__}: {error.message})"
+                f"{where}: cannot read its {_label(secret_type)}-type member (named {secret.name!r}); "
+                f"{type(error).__name__}: {error.message}"
             ) from None
         except Exception as error:  # noqa: BLE001 - a provider's own failure, shown by type only
             raise SourceError(
-                f"{where}: its {_label(secret_type)} secret {secret.name!r} could not be read ({type(error).__name__})"
+                f"{where}: cannot read its {_label(secret_type)}-type member (named {secret.name!r}); "
+                f"{type(error).__name__}"
             ) from None
         if not isinstance(value, str) or not value:
-            raise SourceError(f"{where}: its {_label(secret_type)} secret {secret.name!r} is empty")
+            raise SourceError(f"{where}: its {_label(secret_type)}-type member (named {secret.name!r}) is empty")
         found += 1
         if target.startswith("extra:"):
             extra[target.removeprefix("extra:")] = value
