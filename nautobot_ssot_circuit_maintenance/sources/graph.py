@@ -129,6 +129,8 @@ class GraphSource(MailboxSource):
         self._session: requests.Session | None = None
         self._app: msal.ConfidentialClientApplication | None = None
         self._token: str | None = None
+        # Every token issued to this source object, the renewed ones included, for the scrubber.
+        self._issued: list[str] = []
         self._folder_id: str | None = None
 
     # -- connection ------------------------------------------------------------------------------------
@@ -199,11 +201,12 @@ class GraphSource(MailboxSource):
                     f"in tenant {self.extra['tenant_id']}: {self.scrub(reason)[:300]}"
                 )
             self._token = result["access_token"]
+            self._issued.append(self._token)
         return self._token
 
     def runtime_secrets(self) -> list[str]:
-        """The access token issued to this run, should a server echo it."""
-        return [self._token] if self._token else []
+        """The access tokens issued to this run, should a server echo one."""
+        return list(self._issued)
 
     @staticmethod
     def _retry_after(response: requests.Response) -> float | None:
