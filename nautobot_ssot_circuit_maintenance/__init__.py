@@ -35,9 +35,14 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     def ready(self):
         super().ready()
         from . import signals  # noqa: F401 - connects the handlers
+        from .compat import quiet_parser_logging, use_fast_charset_detection
+        from .config import app_settings
         from .metrics import register_capacity_metrics
 
         register_capacity_metrics()
+        # The parser also runs in this process (e.g. reading a message again); workers set the same.
+        quiet_parser_logging()
+        use_fast_charset_detection(bool(app_settings().get("fast_charset_detection", True)))
 
 
 config = CircuitMaintenanceConfig

@@ -15,9 +15,11 @@ from nautobot_ssot.models import SyncLogEntry
 from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
-from .ingest import MailIngest
+from .diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
+from .pipeline.commit import commit_chunk
+from .pipeline.intake import Chunk, Intake
 from .setup import sync_sources_from_config
 from .sources import source_kind
 
@@ -52,9 +54,11 @@ class CircuitMaintenanceDataSource(DataSource):
 
     def __init__(self):
         super().__init__()
-        # Mail never deletes a maintenance; unchanged records are not logged one by one.
-        self.diffsync_flags = DiffSyncFlags.CONTINUE_ON_FAILURE | DiffSyncFlags.SKIP_UNMATCHED_DST
-        self.ingest: MailIngest | None = None
+        # One failing record does not stop the others. The target holds only maintenances the chunk
+        # implies, so nothing is deleted but an impact a newer notice no longer lists.
+        self.diffsync_flags = DiffSyncFlags.CONTINUE_ON_FAILURE
+        self.intake: Intake | None = None
+        self.chunk: Chunk | None = None
         self._summary: Counter[str] = Counter()
         self._diff: dict = {}
         self._sync_log: list[SyncLogEntry] = []
@@ -81,7 +85,7 @@ class CircuitMaintenanceDataSource(DataSource):
         }
         for source in source_settings():
             kind = source_kind(source.url)
-            where = f"account {source.account}" if kind == "gmail" else f"folder {source.folder}"
+            where = f"account {source.account}" if kind in ("gmail", "graph") else f"folder {source.folder}"
             info[f"Source {source.name}"] = f"{kind}, {where}, sender header {source.source_header}"
         return info
 
@@ -105,10 +109,10 @@ class CircuitMaintenanceDataSource(DataSource):
         Their `last_error` drives the source-failing metric. Written on a fresh connection if the
         old one died; if the database is unreachable, the job's own failure is all there is.
         """
-        if self.ingest is None:
+        if self.intake is None:
             return
         text = f"The sync stopped before it finished ({type(error).__name__}); the next run reads the same mail again."
-        pks = [run.source.pk for run in self.ingest.runs if not run.error]
+        pks = [run.source.pk for run in self.intake.runs if not run.error]
         try:
             if not connection.in_atomic_block:
                 connection.close_if_unusable_or_obsolete()
@@ -128,18 +132,17 @@ class CircuitMaintenanceDataSource(DataSource):
 
         A dry run cannot commit, so it reads everything in one chunk to show the whole diff.
         """
-        self.ingest = MailIngest(self._sources(), chunk_size=None if self.dryrun else CHUNK_MESSAGES)
+        self.intake = Intake(self._sources(), chunk_size=None if self.dryrun else CHUNK_MESSAGES)
         timings: dict[str, timedelta] = {}
         try:
-            while True:
+            for chunk in self.intake.chunks():
+                self.chunk = chunk
                 super().sync_data(memory_profiling)
                 for name in ("source_load_time", "target_load_time", "diff_time", "sync_time"):
                     if getattr(self.sync, name, None):
                         timings[name] = timings.get(name, timedelta(0)) + getattr(self.sync, name)
-                if self.ingest.exhausted:
-                    break
         finally:
-            self.ingest.close()
+            self.intake.close()
         for name, total in timings.items():
             setattr(self.sync, name, total)
         self.sync.save()
@@ -148,38 +151,30 @@ class CircuitMaintenanceDataSource(DataSource):
         super().calculate_diff()
         # Several chunks make one run: the run's diff and summary cover them all.
         self._summary.update(self.diff.summary())
-        for model, entries in self.diff.dict().items():
-            self._diff.setdefault(model, {}).update(entries)
+        merge_chunk_diff(self._diff, self.diff.dict())
         self.sync.summary = dict(self._summary)
         self.sync.diff = self._diff
         self.sync.save()
 
     def load_source_adapter(self):
-        self.ingest.fetch()
-        self.ingest.fold()
-        self.source_adapter = MailboxAdapter(ingest=self.ingest, job=self)
+        self.source_adapter = MailboxAdapter(chunk=self.chunk, job=self)
         self.source_adapter.load()
 
     def load_target_adapter(self):
-        self.target_adapter = NautobotAdapter(
-            keys=set(self.ingest.maintenances),
-            provider_names=self.ingest.provider_names,
-            circuit_pks=self.ingest.circuit_pks,
-            job=self,
-        )
+        self.target_adapter = NautobotAdapter.for_chunk(self.chunk, job=self)
         self.target_adapter.load()
 
     def execute_sync(self):
-        # One transaction: the maintenances, their log, the notifications behind them and the cursors land together.
+        # One transaction: the maintenances (written by the target adapter), their log, the
+        # notifications behind them and the cursors land together.
         with transaction.atomic():
             if self.diff.has_diffs():
                 self.source_adapter.sync_to(self.target_adapter, flags=self.diffsync_flags, diff=self.diff)
-                self.target_adapter.write_created()
             SyncLogEntry.objects.bulk_create(self._sync_log, batch_size=500)
             self._sync_log = []
-            self.ingest.commit()
+            commit_chunk(self.chunk)
         # Stored first: a label that fails to apply loses nothing.
-        for problem in self.ingest.mark_in_mailboxes():
+        for problem in self.intake.reader.label_in_mailboxes():
             self.logger.warning("Labels not applied: %s", problem)
 
     def sync_log(self, action, status, message="", diff=None, synced_object=None, object_repr=""):
@@ -197,7 +192,11 @@ class CircuitMaintenanceDataSource(DataSource):
         )
 
     def lookup_object(self, model_name, unique_id):
-        if model_name != "maintenance" or self.target_adapter is None:
+        if self.target_adapter is None:
+            return None
+        if model_name == "impact":
+            return self.target_adapter.impact_records.get(unique_id)
+        if model_name != "maintenance":
             return None
         record = self.target_adapter.records.get(unique_id)
         if record is None:
@@ -206,8 +205,8 @@ class CircuitMaintenanceDataSource(DataSource):
         return record
 
     def _report(self) -> None:
-        ingest = self.ingest
-        for run in ingest.runs:
+        intake = self.intake
+        for run in intake.runs:
             self.logger.info(
                 "Source %s: %d messages read, %d new, %d already stored",
                 run.source.name,
@@ -215,20 +214,19 @@ class CircuitMaintenanceDataSource(DataSource):
                 run.new,
                 run.duplicates,
             )
-        outcomes = ", ".join(f"{outcome} {count}" for outcome, count in ingest.outcome_counts().items()) or "none"
-        summary = self._summary
+        outcomes = ", ".join(f"{outcome} {count}" for outcome, count in intake.outcome_counts().items()) or "none"
+        maintenances = count_maintenance_actions(self._diff)
         self.logger.info(
-            "%s: maintenances %d created, %d updated, %d unchanged; outcomes: %s",
+            "%s: maintenances %d created, %d updated; outcomes: %s",
             "Dry run" if self.dryrun else "Sync",
-            summary.get("create", 0),
-            summary.get("update", 0),
-            summary.get("no-change", 0),
+            maintenances["create"],
+            maintenances["update"],
             outcomes,
         )
-        if ingest.errors:
-            for error in ingest.errors:
+        if intake.errors:
+            for error in intake.errors:
                 self.logger.error(error)
-            raise SourceFailure("; ".join(ingest.errors))
+            raise SourceFailure("; ".join(intake.errors))
 
 
 jobs = [CircuitMaintenanceDataSource]

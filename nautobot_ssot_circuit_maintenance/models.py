@@ -113,6 +113,16 @@ class CircuitMaintenance(PrimaryModel):
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
 
+    def clear_acknowledgement(self) -> bool:
+        """The maintenance changed materially (status, windows, circuits): it needs a person's eyes again.
+
+        Returns whether there was an acknowledgement to clear; the caller saves.
+        """
+        if not self.ack:
+            return False
+        self.ack = False
+        return True
+
     def is_active(self, now: datetime | None = None) -> bool:
         """In progress by the provider's word, or one of its windows (not the gap between nights) contains `now`."""
         if self.is_finished:

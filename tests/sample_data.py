@@ -99,3 +99,33 @@ def _content_type(model):
     from django.contrib.contenttypes.models import ContentType
 
     return ContentType.objects.get_for_model(model)
+
+
+def ical_notice(
+    maintenance_id: str,
+    cids: list[str] | dict[str, str],
+    *,
+    sender: str,
+    summary: str = "Planned work",
+    date: str | None = None,
+    sequence: int = 1,
+    status: str = "CONFIRMED",
+) -> bytes:
+    """A BCOP iCalendar notice (the generic parser's format) from `sender`; `cids` maps circuit ID → impact."""
+    impacts = cids if isinstance(cids, dict) else dict.fromkeys(cids, "OUTAGE")
+    objects = "".join(f"X-MAINTNOTE-OBJECT-ID;X-MAINTNOTE-OBJECT-IMPACT={i}:{cid}\r\n" for cid, i in impacts.items())
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Tests//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+        f"SUMMARY:{summary}\r\nDTSTART;VALUE=DATE-TIME:20261201T060000Z\r\n"
+        "DTEND;VALUE=DATE-TIME:20261201T080000Z\r\nDTSTAMP;VALUE=DATE-TIME:20261120T000000Z\r\n"
+        f"UID:{maintenance_id}\r\nSEQUENCE:{sequence}\r\nX-MAINTNOTE-PROVIDER:{sender.split('@')[-1]}\r\n"
+        f"X-MAINTNOTE-MAINTENANCE-ID:{maintenance_id}\r\nX-MAINTNOTE-ACCOUNT:acct\r\n"
+        f"X-MAINTNOTE-STATUS:{status}\r\nX-MAINTNOTE-IMPACT:OUTAGE\r\n"
+        f"{objects}ORGANIZER;CN=NOC:mailto:{sender}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    date_header = f"Date: {date}\r\n" if date else ""
+    return (
+        f"From: NOC <{sender}>\r\nTo: ops@example.net\r\nSubject: Maintenance {maintenance_id}\r\n"
+        f"{date_header}Message-ID: <{maintenance_id}.{sequence}@{sender.split('@')[-1]}>\r\nMIME-Version: 1.0\r\n"
+        f"Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n{calendar}"
+    ).encode()

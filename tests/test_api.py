@@ -121,7 +121,7 @@ class AppAPITest(APITestCase):
         self.assertEqual(reverse(f"{API}:circuitmaintenance-list"), "/api/plugins/circuit-maintenance/maintenance/")
         for name, path in (
             ("circuitimpact", "circuitimpact"),
-            ("note", "note"),
+            ("maintenancenote", "note"),
             ("rawnotification", "rawnotification"),
             ("parsednotification", "parsednotification"),
             ("notificationsource", "notificationsource"),
@@ -168,7 +168,7 @@ class AppAPITest(APITestCase):
         for name in (
             "circuitmaintenance",
             "circuitimpact",
-            "note",
+            "maintenancenote",
             "rawnotification",
             "parsednotification",
             "notificationsource",

@@ -6,13 +6,27 @@ import email
 import inspect
 import logging
 import unittest
+from datetime import datetime, timedelta, timezone
 
 import chardet
 from bs4 import dammit
 from circuit_maintenance_parser import provider
 from circuit_maintenance_parser.provider import GenericProvider
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from nautobot.apps.testing import TestCase
+from nautobot.circuits.models import Provider
+from nautobot.extras.context_managers import web_request_context
+from nautobot.extras.management import populate_status_choices
+from nautobot.extras.models import ObjectChange
 
-from nautobot_ssot_circuit_maintenance.compat import PARSER_LOGGER, quiet_parser_logging, use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.compat import (
+    PARSER_LOGGER,
+    log_bulk_creations,
+    quiet_parser_logging,
+    use_fast_charset_detection,
+)
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.pipeline.parse import parse_maintenances
 from tests.sample_data import corpus_messages, expected_maintenances
 
@@ -61,3 +75,42 @@ class FastCharsetDetectionTestCase(unittest.TestCase):
         for name in plain:
             self.assertEqual(fast[name], plain[name], name)
             self.assertEqual(fast[name], expected_maintenances(name), name)
+
+
+class BulkChangeLoggingTestCase(TestCase):
+    """`compat.log_bulk_creations` records what Nautobot itself records for a save()."""
+
+    def test_a_bulk_created_record_is_logged_as_a_saved_one(self):
+        populate_status_choices(apps, None)
+        provider = Provider.objects.create(name="Compat Carrier")
+        user = get_user_model().objects.create_user(username="compat-user", is_superuser=True)
+        start = datetime(2026, 12, 1, 2, tzinfo=timezone.utc)
+
+        def maintenance(maintenance_id: str) -> CircuitMaintenance:
+            return CircuitMaintenance(
+                provider=provider,
+                maintenance_id=maintenance_id,
+                name=maintenance_id,
+                status="CONFIRMED",
+                start_time=start,
+                end_time=start + timedelta(hours=2),
+            )
+
+        with web_request_context(user):
+            maintenance("SAVED").save()
+            bulk = maintenance("BULK")
+            CircuitMaintenance.objects.bulk_create([bulk])
+            self.assertEqual(log_bulk_creations([bulk]), 1)
+        saved_change, bulk_change = (
+            ObjectChange.objects.get(changed_object_id=CircuitMaintenance.objects.get(maintenance_id=mid).pk)
+            for mid in ("SAVED", "BULK")
+        )
+        for field in ("action", "user", "user_name", "request_id", "change_context", "change_context_detail"):
+            self.assertEqual(getattr(bulk_change, field), getattr(saved_change, field), field)
+        self.assertEqual(bulk_change.object_data.keys(), saved_change.object_data.keys())
+        self.assertEqual(bulk_change.object_data_v2.keys(), saved_change.object_data_v2.keys())
+        differing = {key for key, value in saved_change.object_data.items() if bulk_change.object_data[key] != value}
+        self.assertLessEqual(
+            differing, {"id", "maintenance_id", "name", "created", "last_updated", "natural_slug", "display"}
+        )
+        self.assertEqual(bulk_change.object_data["tags"], [])

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from nautobot.apps.testing import TransactionTestCase
 
+from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.fold import STATUS_PROGRESS
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
@@ -117,7 +118,7 @@ class CorpusThroughImapTestCase(DovecotTestMixin, TransactionTestCase):
                 }
                 self.assertEqual(actual, expected_impacts, maintenance_id)
             self.assertEqual(record.unresolved_circuit_ids, [])
-        self.assertEqual(sync.summary["create"], len(notices))
+        self.assertEqual(count_maintenance_actions(sync.diff)["create"], len(notices))
 
         # Read-only: nothing was flagged \Seen in the mailbox.
         client = self.dovecot.client(ACCOUNT)
@@ -207,7 +208,7 @@ class ImapCursorTestCase(DovecotTestMixin, TransactionTestCase):
         self.dovecot.append(ACCOUNT, messages["zayo4"], folder=folder)
         with self.configured([self.imap_source(folder=folder)]):
             result, sync = self.run_sync(dryrun=True)
-            self.assertEqual(sync.summary["create"], 1)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 1)
             source = NotificationSource.objects.get(name="IMAP")
             self.assertEqual(source.cursor, {}, "a dry run moves no cursor")
             self.run_sync()
@@ -221,5 +222,5 @@ class ImapCursorTestCase(DovecotTestMixin, TransactionTestCase):
         source.refresh_from_db()
         self.assertEqual(source.cursor["uidvalidity"], new_validity)
         self.assertEqual(RawNotification.objects.count(), 2)
-        self.assertEqual(sync.summary["create"], 1)
+        self.assertEqual(count_maintenance_actions(sync.diff)["create"], 1)
         self.assertEqual(CircuitMaintenance.objects.count(), 2)

@@ -31,6 +31,7 @@ from nautobot.extras.models import JobResult
 from nautobot_ssot.models import Sync, SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance import jobs
+from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.locking import LOCK_ID
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
@@ -440,7 +441,7 @@ class FaultTestMixin(JobTestMixin):
         clean = records()
         self.assertEqual(len(clean["raw"]), len(NAMES))
         self.assertGreater(len(clean["maintenances"]), 3)
-        self.assertGreater(sync.summary["create"], 3)
+        self.assertGreater(count_maintenance_actions(sync.diff)["create"], 3)
         return clean, dict(NotificationSource.objects.get(name=SOURCE).cursor)
 
 

@@ -76,7 +76,7 @@ VIEW_PERMISSIONS = [
     for model in (
         "circuitmaintenance",
         "circuitimpact",
-        "note",
+        "maintenancenote",
         "rawnotification",
         "parsednotification",
         "notificationsource",

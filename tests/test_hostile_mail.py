@@ -34,7 +34,7 @@ from nautobot_ssot_circuit_maintenance.models import (
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from nautobot_ssot_circuit_maintenance.sources.localfolder import LocalFolderSource
 from tests.job_helpers import JobTestMixin, MailFolder
-from tests.sample_data import corpus_messages, create_providers_and_circuits
+from tests.sample_data import corpus_messages, create_providers_and_circuits, ical_notice
 
 MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
 GOOD = "zayo4"
@@ -61,28 +61,6 @@ def with_headers(raw: bytes, **headers: str | None) -> bytes:
         if value is not None:
             lines.append(f"{name.title()}: {value}".encode("utf-8", "surrogateescape"))
     return b"\n".join(lines) + sep + body
-
-
-def ical_notice(
-    maintenance_id: str, cids: list[str], *, summary: str = "Planned work", date: str | None = None
-) -> bytes:
-    """A BCOP iCalendar notice (the generic parser's format) from the hostile carrier."""
-    objects = "".join(f"X-MAINTNOTE-OBJECT-ID;X-MAINTNOTE-OBJECT-IMPACT=OUTAGE:{cid}\r\n" for cid in cids)
-    calendar = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Hostile//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
-        f"SUMMARY:{summary}\r\nDTSTART;VALUE=DATE-TIME:20261201T060000Z\r\n"
-        "DTEND;VALUE=DATE-TIME:20261201T080000Z\r\nDTSTAMP;VALUE=DATE-TIME:20261120T000000Z\r\n"
-        f"UID:{maintenance_id}\r\nSEQUENCE:1\r\nX-MAINTNOTE-PROVIDER:hostile.example\r\n"
-        f"X-MAINTNOTE-MAINTENANCE-ID:{maintenance_id}\r\nX-MAINTNOTE-ACCOUNT:acct\r\n"
-        "X-MAINTNOTE-STATUS:CONFIRMED\r\nX-MAINTNOTE-IMPACT:OUTAGE\r\n"
-        f"{objects}ORGANIZER;CN=NOC:mailto:{HOSTILE_SENDER}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    )
-    date_header = f"Date: {date}\r\n" if date else ""
-    return (
-        f"From: NOC <{HOSTILE_SENDER}>\r\nTo: ops@example.net\r\nSubject: Maintenance {maintenance_id}\r\n"
-        f"{date_header}Message-ID: <{maintenance_id}@hostile.example>\r\nMIME-Version: 1.0\r\n"
-        f"Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n{calendar}"
-    ).encode()
 
 
 def nested_multipart(depth: int, sender: str = "mr@zayo.com") -> bytes:
@@ -152,7 +130,7 @@ class HostileMailTestCase(JobTestMixin, TransactionTestCase):
         return {path.name: RawNotification.objects.get(location__endswith=path.name) for path in paths}
 
     def assert_everything_reads_back(self) -> None:
-        for name in ("rawnotification", "parsednotification", "circuitmaintenance", "note"):
+        for name in ("rawnotification", "parsednotification", "circuitmaintenance", "maintenancenote"):
             url = reverse(f"plugins-api:nautobot_ssot_circuit_maintenance-api:{name}-list")
             response = self.client.get(url, {"depth": 1}, HTTP_ACCEPT="application/json")
             self.assertEqual(response.status_code, 200, f"{url}: {response.content[:300]}")
@@ -187,7 +165,11 @@ class HostileMailTestCase(JobTestMixin, TransactionTestCase):
         encoded = with_headers(MESSAGES["zayo5"], from_="=?utf-8?q?MR=00Zayo?= <mr@zayo.com>")
         raw_nul = with_headers(MESSAGES["zayo6"], x_junk="raw\x00nul") + b"\n\x00trailing NUL\n"
         ical = ical_notice(
-            "NUL-1", ["GHOST-1"], summary="Plan\\u0000ned\x00work", date="Fri, 20 Nov 2026 10:00:00 +0000"
+            "NUL-1",
+            ["GHOST-1"],
+            sender=HOSTILE_SENDER,
+            summary="Plan\\u0000ned\x00work",
+            date="Fri, 20 Nov 2026 10:00:00 +0000",
         )
         stored = self.sync_with_good_mail(encoded, raw_nul, ical)
         for row in stored.values():
@@ -261,7 +243,7 @@ class HostileMailTestCase(JobTestMixin, TransactionTestCase):
 
     def test_five_thousand_unknown_circuit_ids_make_one_note(self):
         cids = [f"GHOST-{index:05d}" for index in range(5000)]
-        notice = ical_notice("MANY-CIDS-1", cids, date="Fri, 20 Nov 2026 10:00:00 +0000")
+        notice = ical_notice("MANY-CIDS-1", cids, sender=HOSTILE_SENDER, date="Fri, 20 Nov 2026 10:00:00 +0000")
         stored = self.sync_with_good_mail(notice)
         (row,) = stored.values()
         self.assertEqual(row.outcome, OutcomeChoices.UNKNOWN_CIDS)

@@ -13,6 +13,7 @@ from nautobot.extras.models import ObjectChange
 from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -21,10 +22,12 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
+from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from tests.job_helpers import JobTestMixin, MailFolder
-from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
+from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances, ical_notice
 
 MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+SENDER = "noc@impact.example"
 
 
 def snapshot() -> list[tuple]:
@@ -65,7 +68,7 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
             source = NotificationSource.objects.get(name=self.folder.name)
             result, sync = self.run_sync(dryrun=True)
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
             self.assertEqual(CircuitMaintenance.objects.count(), 0)
             self.assertEqual(RawNotification.objects.count(), 0)
             self.assertEqual(ParsedNotification.objects.count(), 0)
@@ -74,7 +77,7 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
             self.assertEqual(source.cursor, {})
             # The real run afterwards does what the dry run showed.
             result, sync = self.run_sync()
-            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
             self.assertEqual(CircuitMaintenance.objects.count(), 2)
 
     def test_second_run_changes_nothing(self):
@@ -176,10 +179,17 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
         with self.configured([self.folder.source]):
             _, sync = self.run_sync()
         entries = SyncLogEntry.objects.filter(sync=sync, action="create")
-        self.assertEqual(entries.count(), 2)
-        for entry in entries:
-            self.assertIsInstance(entry.synced_object, CircuitMaintenance)
+        maintenances = [entry for entry in entries if isinstance(entry.synced_object, CircuitMaintenance)]
+        self.assertEqual(len(maintenances), 2)
+        for entry in maintenances:
             self.assertIn("created CONFIRMED", entry.message)
+        # Each circuit impact is a child in the diff and has its own entry, linked to the impact.
+        impacts = [entry for entry in entries if isinstance(entry.synced_object, CircuitImpact)]
+        self.assertEqual(len(impacts), CircuitImpact.objects.count())
+        for entry in impacts:
+            self.assertEqual(
+                entry.message, f"circuit {entry.synced_object.circuit.cid} added ({entry.synced_object.impact})"
+            )
         # Written in bulk, yet each new maintenance has its changelog entry, as a save() would give it.
         changes = ObjectChange.objects.filter(
             changed_object_type=ContentType.objects.get_for_model(CircuitMaintenance), action="create"
@@ -208,7 +218,7 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
             )
             # Stored once, so the next run does not stumble on it again.
             _, sync = self.run_sync()
-            self.assertEqual(sync.summary["create"], 0)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 0)
             self.assertEqual(RawNotification.objects.count(), 2)
 
     def test_unknown_circuit_becomes_note_then_linked(self):
@@ -236,7 +246,7 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
         record.refresh_from_db()
         self.assertEqual(record.unresolved_circuit_ids, [])
         self.assertEqual(list(record.circuit_impacts.values_list("circuit__cid", flat=True)), ["1098765-12345678"])
-        self.assertEqual(sync.summary["update"], 1)
+        self.assertEqual(count_maintenance_actions(sync.diff)["update"], 1)
 
     def test_circuit_ids_match_exactly_not_by_substring(self):
         zayo = self.providers["zayo"]
@@ -316,7 +326,7 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
         self.assertEqual(snapshot(), whole)
         self.assertEqual(RawNotification.objects.count(), len(names))
         self.assertEqual(self.job_log(result).count("Calculating diffs"), 4)  # 7 messages, 2 per chunk
-        self.assertEqual(sync.summary["create"], 4)
+        self.assertEqual(count_maintenance_actions(sync.diff)["create"], 4)
         self.assertIn("7 messages read, 7 new", self.job_log(result))
 
     def test_job_is_schedulable_and_named_for_operators(self):
@@ -361,3 +371,44 @@ class ImpactRecordsTestCase(JobTestMixin, TransactionTestCase):
             self.run_sync()
         record = CircuitMaintenance.objects.get(maintenance_id__startswith="b57f17ce")
         self.assertEqual(CircuitImpact.objects.filter(maintenance=record).count(), 6)
+
+    def test_a_newer_notice_changes_removes_and_adds_impacts_and_clears_the_ack(self):
+        providers = create_providers_and_circuits()
+        carrier = Provider.objects.create(name="Impact Carrier")
+        carrier._custom_field_data.update({EMAILS_FIELD: SENDER, PARSER_FIELD: "genericprovider"})
+        carrier.validated_save()
+        template = Circuit.objects.filter(provider=providers["zayo"]).first()
+        for cid in ("IMP-A", "IMP-B", "IMP-C"):
+            Circuit.objects.create(
+                provider=carrier, cid=cid, circuit_type=template.circuit_type, status=template.status
+            )
+        folder = MailFolder()
+        self.addCleanup(folder.cleanup)
+        first = {"IMP-A": "OUTAGE", "IMP-B": "OUTAGE"}
+        folder.add(ical_notice("IMP-1", first, sender=SENDER, sequence=1), "first")
+        with self.configured([folder.source]):
+            self.run_sync()
+            record = CircuitMaintenance.objects.get(maintenance_id="IMP-1")
+            record.ack = True
+            record.save()
+            second = {"IMP-A": "DEGRADED", "IMP-C": "OUTAGE"}  # same status and window: only circuits change
+            folder.add(ical_notice("IMP-1", second, sender=SENDER, sequence=2), "second")
+            result, sync = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        record.refresh_from_db()
+        self.assertEqual(dict(record.circuit_impacts.values_list("circuit__cid", "impact")), second)
+        self.assertFalse(record.ack, "a change of circuits clears the acknowledgement")
+        messages = sorted(SyncLogEntry.objects.filter(sync=sync).values_list("action", "message"))
+        self.assertEqual(
+            messages,
+            [
+                ("create", "circuit IMP-C added (OUTAGE)"),
+                ("delete", "circuit IMP-B removed"),
+                ("update", "circuit IMP-A OUTAGE → DEGRADED"),
+            ],
+        )
+        # The diff holds only what changed: the maintenance's own attributes are not in it.
+        entry = sync.diff["maintenance"]["Impact Carrier__IMP-1"]
+        self.assertFalse(entry.get("+") or entry.get("-"), entry)
+        self.assertEqual(len(entry["impact"]), 3)
+        self.assertEqual(count_maintenance_actions(sync.diff), {"update": 1})

@@ -10,6 +10,7 @@ from pathlib import Path
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits
@@ -52,13 +53,13 @@ class GmailSyncJobTestCase(JobTestMixin, TransactionTestCase):
         with self.configured([self.source()]):
             result, sync = self.run_sync(dryrun=True)
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
             self.assertFalse(RawNotification.objects.exists())
             self.assertEqual(self.gmail.labels_of(self.ids["zayo4"]), set())  # a dry run touches no mailbox
 
             result, sync = self.run_sync()
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
             self.assertEqual(
                 sorted(CircuitMaintenance.objects.values_list("maintenance_id", flat=True)),
                 ["65430585", "TTN-0002345678"],

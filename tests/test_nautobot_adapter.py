@@ -17,7 +17,7 @@ from nautobot.extras.management import populate_status_choices
 from nautobot.extras.models import ObjectChange, Status
 
 from nautobot_ssot_circuit_maintenance.diffsync.adapters.nautobot import NautobotAdapter
-from nautobot_ssot_circuit_maintenance.diffsync.models import circuit_entry, window_entry
+from nautobot_ssot_circuit_maintenance.diffsync.models import window_entry
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceNote
 
 START = datetime(2026, 12, 1, 2, tzinfo=timezone.utc)
@@ -52,17 +52,18 @@ class WriteCreatedTestCase(TestCase):
             "start_time": start,
             "end_time": start + timedelta(hours=4),
             "windows": [window_entry(start, start + timedelta(hours=4))],
-            "circuits": sorted(circuit_entry(c.cid, "OUTAGE") for c in self.circuits[: 1 + number % 3]),
             "unresolved_circuit_ids": ["GHOST-9"] if number % 2 else [],
         }
 
     def create_many(self, adapter: NautobotAdapter, count: int) -> int:
+        """Create maintenances and their impacts as diffsync does; return the statements of the bulk write."""
         for number in range(count):
-            adapter.maintenance.create(
-                adapter, {"provider": self.provider.name, "maintenance_id": f"M-{number}"}, self.attrs(number)
-            )
+            ids = {"provider": self.provider.name, "maintenance_id": f"M-{number}"}
+            adapter.maintenance.create(adapter, ids, self.attrs(number))
+            for circuit in self.circuits[: 1 + number % 3]:
+                adapter.impact.create(adapter, {**ids, "circuit": circuit.cid}, {"impact": "OUTAGE"})
         with CaptureQueriesContext(connection) as queries:
-            adapter.write_created()
+            adapter.sync_complete(source=None, diff=None)
         return len(queries)
 
     def test_invalid_record_is_refused_alone_and_nothing_is_queued(self):
@@ -71,7 +72,7 @@ class WriteCreatedTestCase(TestCase):
             adapter.maintenance.create(
                 adapter, {"provider": self.provider.name, "maintenance_id": "BAD"}, self.attrs(0, status="BOGUS")
             )
-        self.assertEqual(adapter.write_created(), 0)
+        adapter.sync_complete(source=None, diff=None)
         self.assertFalse(CircuitMaintenance.objects.exists())
 
     def test_written_with_impacts_notes_and_changelog(self):

@@ -1,4 +1,4 @@
-"""The DiffSync model of a circuit maintenance, shared by both adapters."""
+"""The DiffSync models of a circuit maintenance and its circuit impacts, shared by both adapters."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ from datetime import datetime
 from diffsync import DiffSyncModel
 
 
-def circuit_entry(cid: str, impact: str) -> str:
-    return f"{cid}|{impact}"
-
-
-def split_circuit_entry(entry: str) -> tuple[str, str]:
-    cid, _, impact = entry.rpartition("|")
-    return cid, impact
-
-
 def window_entry(start: datetime, end: datetime) -> str:
+    """A window as the diff shows it: `start/end` in ISO 8601 (UTC)."""
     return f"{start.isoformat()}/{end.isoformat()}"
+
+
+class ImpactModel(DiffSyncModel):
+    """One circuit of a maintenance and how the maintenance affects it; a child of MaintenanceModel."""
+
+    _modelname = "impact"
+    _identifiers = ("provider", "maintenance_id", "circuit")
+    _attributes = ("impact",)
+
+    provider: str
+    maintenance_id: str
+    circuit: str  # the circuit ID as Nautobot writes it
+    impact: str
 
 
 class MaintenanceModel(DiffSyncModel):
@@ -35,9 +40,9 @@ class MaintenanceModel(DiffSyncModel):
         "start_time",
         "end_time",
         "windows",
-        "circuits",
         "unresolved_circuit_ids",
     )
+    _children = {"impact": "impacts"}
 
     provider: str
     maintenance_id: str
@@ -47,5 +52,5 @@ class MaintenanceModel(DiffSyncModel):
     start_time: datetime
     end_time: datetime
     windows: list[str] = []
-    circuits: list[str] = []
     unresolved_circuit_ids: list[str] = []
+    impacts: list = []

@@ -21,7 +21,6 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from ..choices import OutcomeChoices
-from ..compat import quiet_parser_logging, use_fast_charset_detection
 from ..providers import ProviderEntry, SenderDirectory
 from ..sources.base import FetchedMessage
 from ..validation import EARLIEST, LATEST, MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
@@ -32,9 +31,6 @@ MAINTENANCE_ID_MAX_LENGTH = 255  # CircuitMaintenance.maintenance_id
 # A mail's date, and a maintenance's times, outside [EARLIEST, LATEST) are not believed.
 LATEST_EPOCH = int(LATEST.timestamp())
 HEADER_BLOCK_LIMIT = 256 * 1024
-
-quiet_parser_logging()
-use_fast_charset_detection()
 
 
 @dataclass

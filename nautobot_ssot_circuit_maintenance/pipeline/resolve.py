@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import F, Func, Value
 from django.db.models.functions import Trim, Upper
 
-from ..fold import normalize_cid
+from ..fold import MaintenanceState, normalize_cid
 from .history import MaintenanceKey
+
+
+@dataclass
+class ResolvedMaintenance:
+    """A folded maintenance with its circuit IDs matched to Nautobot circuits."""
+
+    provider_pk: Any
+    provider_name: str
+    state: MaintenanceState
+    # Nautobot circuit ID (as Nautobot writes it) → impact
+    circuits: dict[str, str]
+    # Nautobot circuit ID → circuit pk
+    circuit_pks: dict[str, Any] = field(default_factory=dict)
+    # Circuit IDs the notices name that are not circuits of the provider, as written
+    unresolved: list[str] = field(default_factory=list)
 
 
 def normalized_cid_expression():
@@ -55,3 +71,26 @@ def matching_circuits(provider_pks: Iterable[Any], normalized_cids: set[str]) ->
         .filter(provider_id__in=set(provider_pks), ncid__in=normalized_cids)
         .values_list("pk", "provider_id", "cid", "ncid")
     }
+
+
+def resolve_circuits(
+    states: dict[MaintenanceKey, MaintenanceState], provider_names: dict[Any, str]
+) -> dict[MaintenanceKey, ResolvedMaintenance]:
+    """Each state's circuit IDs matched to the provider's circuits, in one query for them all."""
+    by_normalized = matching_circuits(
+        {pk for pk, _ in states}, {ncid for state in states.values() for ncid in state.circuits}
+    )
+    resolved = {}
+    for (provider_pk, maintenance_id), state in states.items():
+        maintenance = ResolvedMaintenance(provider_pk, provider_names[provider_pk], state, circuits={})
+        for ncid, (written, impact) in state.circuits.items():
+            match = by_normalized.get((provider_pk, ncid))
+            if match is None:
+                maintenance.unresolved.append(written)
+                continue
+            circuit_pk, cid = match
+            maintenance.circuits[cid] = impact
+            maintenance.circuit_pks[cid] = circuit_pk
+        maintenance.unresolved.sort()
+        resolved[(provider_pk, maintenance_id)] = maintenance
+    return resolved

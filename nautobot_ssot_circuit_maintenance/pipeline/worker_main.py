@@ -13,7 +13,7 @@ import resource
 import select
 import sys
 
-from ..compat import use_fast_charset_detection
+from ..compat import quiet_parser_logging, use_fast_charset_detection
 from .workers import READY, read_frame, write_frame
 
 
@@ -28,6 +28,7 @@ def serve(memory_bytes: int, idle_seconds: float, fast_charset: bool) -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
     limit_memory(memory_bytes)
+    quiet_parser_logging()
     use_fast_charset_detection(fast_charset)
     write_frame(answers, READY)
     while True:

@@ -1,36 +1,41 @@
-"""Source adapter: the maintenances the notifications imply."""
+"""Source adapter: the maintenances one chunk of notifications implies."""
 
 from __future__ import annotations
 
 from diffsync import Adapter
 
-from ...ingest import MailIngest
-from ..models import MaintenanceModel, circuit_entry, window_entry
+from ...pipeline.intake import Chunk
+from ..models import ImpactModel, MaintenanceModel, window_entry
 
 
 class MailboxAdapter(Adapter):
     maintenance = MaintenanceModel
+    impact = ImpactModel
     top_level = ["maintenance"]
 
-    def __init__(self, *args, ingest: MailIngest, job=None, **kwargs):
+    def __init__(self, *args, chunk: Chunk, job=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.ingest = ingest
+        self.chunk = chunk
         self.job = job
 
     def load(self) -> None:
-        for resolved in self.ingest.maintenances.values():
+        for resolved in self.chunk.maintenances.values():
             state = resolved.state
-            self.add(
-                self.maintenance(
-                    provider=resolved.provider_name,
-                    maintenance_id=state.maintenance_id,
-                    name=state.maintenance_id,
-                    description=state.description,
-                    status=state.status,
-                    start_time=state.start_time,
-                    end_time=state.end_time,
-                    windows=[window_entry(start, end) for start, end in state.windows],
-                    circuits=sorted(circuit_entry(cid, impact) for cid, impact in resolved.circuits.items()),
-                    unresolved_circuit_ids=resolved.unresolved,
-                )
+            maintenance = self.maintenance(
+                provider=resolved.provider_name,
+                maintenance_id=state.maintenance_id,
+                name=state.maintenance_id,
+                description=state.description,
+                status=state.status,
+                start_time=state.start_time,
+                end_time=state.end_time,
+                windows=[window_entry(start, end) for start, end in state.windows],
+                unresolved_circuit_ids=resolved.unresolved,
             )
+            self.add(maintenance)
+            for cid, impact in sorted(resolved.circuits.items()):
+                child = self.impact(
+                    provider=resolved.provider_name, maintenance_id=state.maintenance_id, circuit=cid, impact=impact
+                )
+                self.add(child)
+                maintenance.add_child(child)

@@ -1,10 +1,14 @@
-"""Target adapter: the maintenances Nautobot holds now, limited to those this run's mail touches."""
+"""Target adapter: the maintenances Nautobot holds now (only those the chunk touches), and where they are written.
+
+Creates and impact changes are validated and queued while diffsync walks the diff, then written in a
+few statements by `sync_complete`, diffsync's hook for bulk writes; a maintenance's own update is
+saved at once (updates are few: reschedules, status changes).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diffsync import Adapter
 from diffsync.enum import DiffSyncStatus
@@ -13,13 +17,17 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from nautobot.circuits.models import Provider
 
-from ...changelog import log_bulk_creations, without_tags
 from ...choices import NoteLevelChoices
+from ...compat import log_bulk_creations
 from ...models import CircuitImpact, CircuitMaintenance, MaintenanceNote
-from ..changes import describe_create, describe_update, resets_ack
-from ..models import MaintenanceModel, circuit_entry, split_circuit_entry, window_entry
+from ..log_messages import ACK_CLEARED, describe_create, describe_impact, describe_update, is_material
+from ..models import ImpactModel, MaintenanceModel, window_entry
+
+if TYPE_CHECKING:
+    from ...pipeline.intake import Chunk
 
 NOTE_TITLE_LENGTH = 200  # MaintenanceNote.title
+BULK_BATCH = 500
 
 
 def unknown_cids_note(maintenance: CircuitMaintenance, cids: list[str], provider_name: str) -> MaintenanceNote:
@@ -39,13 +47,10 @@ def unknown_cids_note(maintenance: CircuitMaintenance, cids: list[str], provider
     )
 
 
-BULK_BATCH = 500
-
-
 class NautobotMaintenance(MaintenanceModel):
     @classmethod
     def create(cls, adapter: NautobotAdapter, ids: dict, attrs: dict):
-        """Validate the new record now and queue it; `NautobotAdapter.write_created` writes the queue in bulk."""
+        """Validate the new record now and queue it; `NautobotAdapter.sync_complete` writes the queue in bulk."""
         record = CircuitMaintenance(
             provider=adapter.provider(ids["provider"]),
             maintenance_id=ids["maintenance_id"],
@@ -62,9 +67,8 @@ class NautobotMaintenance(MaintenanceModel):
             record.clean_fields(exclude=["provider"])
         except ValidationError as error:
             raise ObjectNotCreated(f"{ids['provider']} {ids['maintenance_id'][:80]}: {_first_error(error)}") from error
-        adapter.queue_create(record, attrs["circuits"])
         model = super().create(adapter=adapter, ids=ids, attrs=attrs)
-        adapter.records[model.get_unique_id()] = record
+        adapter.queue_maintenance(model.get_unique_id(), record)
         model.set_status(DiffSyncStatus.SUCCESS, describe_create(attrs))
         return model
 
@@ -79,22 +83,60 @@ class NautobotMaintenance(MaintenanceModel):
                         setattr(record, field, attrs[field])
                 if "windows" in attrs:
                     record.windows = _windows_json(attrs["windows"])
-                if resets_ack(attrs) and record.ack:
-                    record.ack = False
-                    message += "; acknowledgement cleared"
+                if is_material(attrs) and record.clear_acknowledgement():
+                    message += f"; {ACK_CLEARED}"
                 record.save()
-                if "circuits" in attrs:
-                    self.adapter.write_circuits(record, attrs["circuits"])
-                newly_unknown = sorted(
-                    set(attrs.get("unresolved_circuit_ids", [])) - set(old.get("unresolved_circuit_ids") or [])
-                )
-                if newly_unknown:
-                    unknown_cids_note(record, newly_unknown, self.provider).save()
         except (ValidationError, DatabaseError) as error:
             raise ObjectNotUpdated(f"{self.provider} {self.maintenance_id}: {error}") from error
+        newly_unknown = sorted(
+            set(attrs.get("unresolved_circuit_ids", [])) - set(old.get("unresolved_circuit_ids") or [])
+        )
+        if newly_unknown:
+            self.adapter.queued_notes.append(unknown_cids_note(record, newly_unknown, self.provider))
         super().update(attrs)
         self.set_status(DiffSyncStatus.SUCCESS, message)
         return self
+
+
+class NautobotImpact(ImpactModel):
+    """A CircuitImpact; created, changed and removed in bulk by `NautobotAdapter.sync_complete`."""
+
+    @classmethod
+    def create(cls, adapter: NautobotAdapter, ids: dict, attrs: dict):
+        parent = MaintenanceModel.create_unique_id(provider=ids["provider"], maintenance_id=ids["maintenance_id"])
+        record = adapter.records[parent]
+        impact = CircuitImpact(
+            maintenance=record,
+            circuit_id=adapter.circuit_pk(record.provider_id, ids["circuit"]),
+            impact=attrs["impact"],
+        )
+        model = super().create(adapter=adapter, ids=ids, attrs=attrs)
+        adapter.impact_records[model.get_unique_id()] = impact
+        adapter.queued_impacts.append(impact)
+        model.set_status(DiffSyncStatus.SUCCESS, describe_impact(ids["circuit"], None, attrs["impact"]))
+        adapter.changed_circuits(parent)
+        return model
+
+    def update(self, attrs: dict):
+        impact: CircuitImpact = self.adapter.impact_records[self.get_unique_id()]
+        message = describe_impact(self.circuit, self.impact, attrs["impact"])
+        impact.impact = attrs["impact"]
+        self.adapter.changed_impacts.append(impact)
+        self.adapter.changed_circuits(self._parent_id())
+        super().update(attrs)
+        self.set_status(DiffSyncStatus.SUCCESS, message)
+        return self
+
+    def delete(self):
+        impact: CircuitImpact = self.adapter.impact_records[self.get_unique_id()]
+        self.adapter.removed_impacts.append(impact.pk)
+        self.adapter.changed_circuits(self._parent_id())
+        super().delete()
+        self.set_status(DiffSyncStatus.SUCCESS, describe_impact(self.circuit, self.impact, None))
+        return self
+
+    def _parent_id(self) -> str:
+        return MaintenanceModel.create_unique_id(provider=self.provider, maintenance_id=self.maintenance_id)
 
 
 def _first_error(error: ValidationError) -> str:
@@ -110,6 +152,7 @@ def _windows_json(entries: list[str]) -> list[dict[str, str]]:
 
 class NautobotAdapter(Adapter):
     maintenance = NautobotMaintenance
+    impact = NautobotImpact
     top_level = ["maintenance"]
 
     def __init__(
@@ -127,11 +170,32 @@ class NautobotAdapter(Adapter):
         self.provider_pks = {name: pk for pk, name in provider_names.items()}
         self._providers: dict[str, Provider] | None = None
         self.circuit_pks = circuit_pks
-        # diffsync unique id → CircuitMaintenance, for updates and SyncLogEntry links
+        # diffsync unique id → record, for updates and SyncLogEntry links
         self.records: dict[str, CircuitMaintenance] = {}
-        self._created: list[CircuitMaintenance] = []
-        self._created_impacts: list[CircuitImpact] = []
-        self._created_notes: list[MaintenanceNote] = []
+        self.impact_records: dict[str, CircuitImpact] = {}
+        self._reset_queues()
+
+    @classmethod
+    def for_chunk(cls, chunk: Chunk, job=None) -> NautobotAdapter:
+        """The adapter for the maintenances one chunk of mail touches."""
+        return cls(
+            keys=set(chunk.maintenances),
+            provider_names=chunk.provider_names,
+            circuit_pks={
+                (resolved.provider_pk, cid): pk
+                for resolved in chunk.maintenances.values()
+                for cid, pk in resolved.circuit_pks.items()
+            },
+            job=job,
+        )
+
+    def _reset_queues(self) -> None:
+        self.queued_maintenances: list[CircuitMaintenance] = []
+        self.queued_impacts: list[CircuitImpact] = []
+        self.queued_notes: list[MaintenanceNote] = []
+        self.changed_impacts: list[CircuitImpact] = []
+        self.removed_impacts: list[Any] = []
+        self._circuits_changed: set[str] = set()
 
     def load(self) -> None:
         if not self.keys:
@@ -157,14 +221,21 @@ class NautobotAdapter(Adapter):
                 status=record.status,
                 start_time=record.start_time,
                 end_time=record.end_time,
-                windows=[window_entry(*_window_times(window)) for window in record.windows],
-                circuits=sorted(
-                    circuit_entry(impact.circuit.cid, impact.impact) for impact in record.circuit_impacts.all()
-                ),
+                windows=[window_entry(start, end) for start, end in record.window_times] if record.windows else [],
                 unresolved_circuit_ids=sorted(record.unresolved_circuit_ids),
             )
             self.add(model)
             self.records[model.get_unique_id()] = record
+            for impact in record.circuit_impacts.all():
+                child = self.impact(
+                    provider=record.provider.name,
+                    maintenance_id=record.maintenance_id,
+                    circuit=impact.circuit.cid,
+                    impact=impact.impact,
+                )
+                self.add(child)
+                model.add_child(child)
+                self.impact_records[child.get_unique_id()] = impact
 
     def provider(self, name: str) -> Provider:
         """The Provider record, loaded once for all creates (change logging reads it from each new record)."""
@@ -172,58 +243,33 @@ class NautobotAdapter(Adapter):
             self._providers = {p.name: p for p in Provider.objects.filter(pk__in=self.provider_pks.values())}
         return self._providers[name]
 
-    def queue_create(self, record: CircuitMaintenance, circuits: list[str]) -> None:
-        self._created.append(record)
-        self._created_impacts.extend(
-            CircuitImpact(maintenance=record, circuit_id=circuit_pk, impact=impact)
-            for circuit_pk, impact in self._wanted_impacts(record, circuits).items()
-        )
+    def circuit_pk(self, provider_pk: Any, cid: str) -> Any:
+        return self.circuit_pks[(provider_pk, cid)]
+
+    def queue_maintenance(self, unique_id: str, record: CircuitMaintenance) -> None:
+        self.records[unique_id] = record
+        self.queued_maintenances.append(record)
         if record.unresolved_circuit_ids:
-            self._created_notes.append(unknown_cids_note(record, record.unresolved_circuit_ids, record.provider.name))
+            self.queued_notes.append(unknown_cids_note(record, record.unresolved_circuit_ids, record.provider.name))
 
-    def write_created(self) -> int:
-        """Write the queued new maintenances, their impacts and notes, and their changelog, in a few statements."""
-        created = self._created
-        if created:
-            CircuitMaintenance.objects.bulk_create(created, batch_size=BULK_BATCH)
-            CircuitImpact.objects.bulk_create(self._created_impacts, batch_size=BULK_BATCH)
-            MaintenanceNote.objects.bulk_create(self._created_notes, batch_size=BULK_BATCH)
-            for record in created:
-                without_tags(record)
-            log_bulk_creations(created)
-        self._created, self._created_impacts, self._created_notes = [], [], []
-        return len(created)
+    def changed_circuits(self, maintenance_unique_id: str) -> None:
+        """An impact of this maintenance was added, changed or removed: a material change."""
+        self._circuits_changed.add(maintenance_unique_id)
 
-    def _wanted_impacts(self, record: CircuitMaintenance, entries: list[str]) -> dict[Any, str]:
-        return {
-            self.circuit_pks[(record.provider_id, cid)]: impact for cid, impact in map(split_circuit_entry, entries)
-        }
-
-    def write_circuits(self, record: CircuitMaintenance, entries: list[str]) -> None:
-        """Make an existing maintenance's CircuitImpacts match `entries` ("cid|IMPACT").
-
-        Written in bulk: the sync's log entry for the maintenance already says which circuits changed.
-        """
-        wanted = self._wanted_impacts(record, entries)
-        existing = {i.circuit_id: i for i in CircuitImpact.objects.filter(maintenance=record)}
-        stale = [impact.pk for circuit_pk, impact in existing.items() if circuit_pk not in wanted]
-        if stale:
-            CircuitImpact.objects.filter(pk__in=stale).delete()
-        changed = []
-        for circuit_pk, impact in existing.items():
-            if circuit_pk in wanted and impact.impact != wanted[circuit_pk]:
-                impact.impact = wanted[circuit_pk]
-                changed.append(impact)
-        if changed:
-            CircuitImpact.objects.bulk_update(changed, ["impact"])
-        new = [
-            CircuitImpact(maintenance=record, circuit_id=circuit_pk, impact=impact)
-            for circuit_pk, impact in wanted.items()
-            if circuit_pk not in existing
-        ]
-        if new:
-            CircuitImpact.objects.bulk_create(new)
-
-
-def _window_times(window: dict[str, str]) -> tuple[datetime, datetime]:
-    return datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
+    def sync_complete(self, source: Adapter, diff, flags=None, logger=None) -> None:
+        """Write what the sync queued: new maintenances, impacts and notes, and their changelog, in bulk."""
+        created = self.queued_maintenances
+        CircuitMaintenance.objects.bulk_create(created, batch_size=BULK_BATCH)
+        log_bulk_creations(created)
+        CircuitImpact.objects.bulk_create(self.queued_impacts, batch_size=BULK_BATCH)
+        if self.changed_impacts:
+            CircuitImpact.objects.bulk_update(self.changed_impacts, ["impact"], batch_size=BULK_BATCH)
+        if self.removed_impacts:
+            CircuitImpact.objects.filter(pk__in=self.removed_impacts).delete()
+        MaintenanceNote.objects.bulk_create(self.queued_notes, batch_size=BULK_BATCH)
+        new = {id(record) for record in created}
+        for unique_id in sorted(self._circuits_changed):
+            record = self.records[unique_id]
+            if id(record) not in new and record.clear_acknowledgement():
+                record.save()
+        self._reset_queues()

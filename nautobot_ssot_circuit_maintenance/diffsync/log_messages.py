@@ -1,13 +1,13 @@
-"""Sentences a person reads in the SSoT log: what a sync did to one maintenance."""
+"""Sentences a person reads in the SSoT log: what a sync did to one maintenance or one of its impacts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from .models import split_circuit_entry
-
-TRACKED_FOR_ACK = ("status", "windows", "circuits")
+# Attributes whose change means the maintenance needs a person's eyes again (its impacts too).
+MATERIAL = ("status", "windows")
+ACK_CLEARED = "acknowledgement cleared"
 
 
 def _format_window(entry: str) -> str:
@@ -23,12 +23,7 @@ def format_windows(entries: list[str]) -> str:
 
 
 def describe_create(attrs: dict[str, Any]) -> str:
-    circuits = [f"{cid} ({impact})" for cid, impact in map(split_circuit_entry, attrs.get("circuits", []))]
-    parts = [
-        f"created {attrs['status']}",
-        f"window {format_windows(attrs.get('windows', []))}",
-        f"circuits {', '.join(circuits) if circuits else 'none'}",
-    ]
+    parts = [f"created {attrs['status']}", f"window {format_windows(attrs.get('windows', []))}"]
     if attrs.get("unresolved_circuit_ids"):
         parts.append("unknown circuit IDs " + ", ".join(attrs["unresolved_circuit_ids"]))
     return "; ".join(parts)
@@ -41,17 +36,6 @@ def describe_update(old: dict[str, Any], new: dict[str, Any]) -> str:
         parts.append(f"status {old['status']} → {new['status']}")
     if "windows" in new and new["windows"] != old["windows"]:
         parts.append(f"window moved {format_windows(old['windows'])} → {format_windows(new['windows'])}")
-    if "circuits" in new and new["circuits"] != old["circuits"]:
-        before = dict(map(split_circuit_entry, old["circuits"]))
-        after = dict(map(split_circuit_entry, new["circuits"]))
-        changes = [f"+{cid} ({after[cid]})" for cid in sorted(after.keys() - before.keys())]
-        changes += [f"−{cid}" for cid in sorted(before.keys() - after.keys())]
-        changes += [
-            f"{cid} {before[cid]} → {after[cid]}"
-            for cid in sorted(before.keys() & after.keys())
-            if before[cid] != after[cid]
-        ]
-        parts.append("circuits " + ", ".join(changes))
     if "unresolved_circuit_ids" in new and new["unresolved_circuit_ids"] != old["unresolved_circuit_ids"]:
         added = sorted(set(new["unresolved_circuit_ids"]) - set(old["unresolved_circuit_ids"]))
         if added:
@@ -65,5 +49,14 @@ def describe_update(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "; ".join(parts) or "updated"
 
 
-def resets_ack(new: dict[str, Any]) -> bool:
-    return any(key in new for key in TRACKED_FOR_ACK)
+def describe_impact(circuit: str, old: str | None, new: str | None) -> str:
+    """`circuit X added (OUTAGE)`, `circuit X OUTAGE → DEGRADED`, `circuit X removed`."""
+    if old is None:
+        return f"circuit {circuit} added ({new})"
+    if new is None:
+        return f"circuit {circuit} removed"
+    return f"circuit {circuit} {old} → {new}"
+
+
+def is_material(new: dict[str, Any]) -> bool:
+    return any(key in new for key in MATERIAL)

@@ -1,0 +1,69 @@
+"""Commit: a chunk's notifications stored and linked to their maintenances, then its cursors moved.
+
+Runs inside the sync's transaction, after the target adapter has written the maintenances, so a
+run stopped before the end stores nothing and moves no cursor: the next run reads the same mail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+if TYPE_CHECKING:
+    from .intake import Chunk
+
+STORE_BATCH = 500
+
+
+def commit_chunk(chunk: Chunk) -> None:
+    """Store every new message of the chunk with its outcome and parsed notices; move each source's cursor."""
+    from ..models import CircuitMaintenance, ParsedNotification, RawNotification
+
+    maintenance_pks = {}
+    if chunk.maintenances:
+        for pk, provider_id, maintenance_id in CircuitMaintenance.objects.filter(
+            provider_id__in={pk for pk, _ in chunk.maintenances},
+            maintenance_id__in={mid for _, mid in chunk.maintenances},
+        ).values_list("pk", "provider_id", "maintenance_id"):
+            maintenance_pks[(provider_id, maintenance_id)] = pk
+
+    with transaction.atomic():
+        for run in chunk.runs:
+            raws = []
+            parsed_rows = []
+            for message in run.messages:
+                raw = RawNotification(
+                    source=run.source,
+                    message_key=message.message_key,
+                    provider_id=message.provider.pk if message.provider else None,
+                    sender=message.sender,
+                    subject=message.subject,
+                    date=message.date,
+                    raw=message.raw,
+                    raw_truncated=message.raw_truncated,
+                    raw_size=message.raw_size,
+                    outcome=message.outcome,
+                    error=message.error,
+                    location=message.location,
+                )
+                raws.append(raw)
+                for maintenance in message.maintenances:
+                    key = (message.provider.pk, maintenance["maintenance_id"])
+                    parsed_rows.append(
+                        ParsedNotification(
+                            raw_notification=raw,
+                            maintenance_id=maintenance_pks.get(key),
+                            provider_id=message.provider.pk,
+                            provider_maintenance_id=maintenance["maintenance_id"],
+                            json=maintenance,
+                        )
+                    )
+            RawNotification.objects.bulk_create(raws, batch_size=STORE_BATCH)
+            ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
+            if run.cursor is not None:
+                run.source.cursor = run.cursor
+            run.source.last_run = datetime.now(timezone.utc)
+            run.source.last_error = run.error
+            run.source.save(update_fields=["cursor", "last_run", "last_error"])

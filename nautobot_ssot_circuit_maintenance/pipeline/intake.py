@@ -1,0 +1,126 @@
+"""The intake of one run: chunks of new mail, each with the maintenance states it implies.
+
+    sources ──read──▶ new parsed messages ──history + fold──▶ states ──resolve──▶ Chunk
+                                                                         (the source adapter's input)
+
+Nothing here writes: the target adapter writes the maintenances and `commit.commit_chunk` the
+notifications and cursors; a dry run calls neither.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone as dj_timezone
+
+from ..choices import OutcomeChoices
+from ..config import app_settings, source_settings
+from .bounds import MIB, MessageBounds
+from .history import MaintenanceKey, fold_with_history, new_notices
+from .parse import ParsedMessage
+from .read import ChunkBudget, MailReader, SourceRun, look_back_start
+from .resolve import ResolvedMaintenance, keys_with_newly_known_circuits, resolve_circuits
+from .workers import parse_pool
+
+
+@dataclass
+class Chunk:
+    """One chunk of a run: its new messages (per source, with the cursors that cover them) and the
+    state of every maintenance they touch."""
+
+    runs: list[SourceRun]
+    maintenances: dict[MaintenanceKey, ResolvedMaintenance] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> list[ParsedMessage]:
+        return [message for run in self.runs for message in run.messages]
+
+    @property
+    def provider_names(self) -> dict[Any, str]:
+        return {resolved.provider_pk: resolved.provider_name for resolved in self.maintenances.values()}
+
+
+class Intake:
+    """A run's mail, chunk by chunk.
+
+    With a `chunk_size`, each chunk reads at most about that many messages (whole batches) and about
+    `message_limits.chunk_mb` of mail, so memory stays bounded however large the backlog. Without it
+    (a dry run, which cannot commit) the whole backlog is one chunk.
+    """
+
+    def __init__(self, sources: Iterable[Any], *, now: datetime | None = None, chunk_size: int | None = None):
+        settings = app_settings()
+        limits = settings.get("message_limits") or {}
+        bounds = MessageBounds.from_settings(settings)
+        self.chunk_size = chunk_size
+        self.chunk_bytes = int(float(limits.get("chunk_mb", 256)) * MIB) if chunk_size else None
+        self.reader = MailReader(
+            sources,
+            {entry.name: entry for entry in source_settings()},
+            pool=parse_pool(
+                workers=limits.get("parse_workers"),
+                bounds=bounds,
+                fast_charset=bool(settings.get("fast_charset_detection", True)),
+            ),
+            bounds=bounds,
+            since=look_back_start(now or dj_timezone.now(), settings["raw_notification_initial_days_since"]),
+            raw_size_limit=settings["raw_notification_size"],
+            batch_bytes=self.chunk_bytes or MIB * 64,
+        )
+        self.outcomes: Counter[str] = Counter()
+        self._started = False
+
+    @property
+    def runs(self) -> list[SourceRun]:
+        return self.reader.runs
+
+    @property
+    def errors(self) -> list[str]:
+        return [run.error for run in self.runs if run.error]
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk of the run; the first one also re-folds stored maintenances whose unknown
+        circuits now exist. A run with no new mail still gives one (possibly empty) chunk."""
+        while True:
+            chunk = self.next_chunk()
+            yield chunk
+            if self.reader.exhausted:
+                return
+
+    def next_chunk(self) -> Chunk:
+        messages = self.reader.read_chunk(ChunkBudget(self.chunk_size, self.chunk_bytes))
+        notices = new_notices(message for message in messages if message.maintenances)
+        newly_known = {} if self._started else keys_with_newly_known_circuits()
+        self._started = True
+        states = fold_with_history(notices, also=newly_known)
+        provider_names = {**self.reader.provider_names, **newly_known}
+        missing = {pk for pk, _ in states} - set(provider_names)
+        if missing:
+            from nautobot.circuits.models import Provider
+
+            provider_names.update(Provider.objects.filter(pk__in=missing).values_list("pk", "name"))
+        chunk = Chunk(runs=self.runs, maintenances=resolve_circuits(states, provider_names))
+        self._mark_unknown_circuits(chunk, notices)
+        self.outcomes.update(message.outcome for message in messages)
+        return chunk
+
+    @staticmethod
+    def _mark_unknown_circuits(chunk: Chunk, notices: dict) -> None:
+        for key, resolved in chunk.maintenances.items():
+            if not resolved.unresolved:
+                continue
+            for message, _ in notices.get(key, []):
+                if message.outcome == OutcomeChoices.PARSED:
+                    message.outcome = OutcomeChoices.UNKNOWN_CIDS
+                    message.error = "unknown circuit IDs: " + ", ".join(resolved.unresolved)
+
+    def outcome_counts(self) -> dict[str, int]:
+        """Outcomes of every message read so far in this run."""
+        return dict(sorted(self.outcomes.items()))
+
+    def close(self) -> None:
+        self.reader.close()
