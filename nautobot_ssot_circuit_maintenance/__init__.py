@@ -19,7 +19,7 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     base_url = "circuit-maintenance"
     required_settings = []
     default_settings = DEFAULT_SETTINGS
-    min_version = "3.2.0"
+    min_version = "3.0.0"
     max_version = "3.2.99"
     home_view_name = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
     searchable_models = ["circuitmaintenance"]
@@ -36,8 +36,10 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
         super().ready()
         from . import signals  # noqa: F401 - connects the handlers
         from .metrics import register_capacity_metrics
+        from .oauth import quiet_library_logs
 
         register_capacity_metrics()
+        quiet_library_logs()
 
 
 config = CircuitMaintenanceConfig

@@ -18,7 +18,7 @@ from .diffsync.adapters.nautobot import NautobotAdapter
 from .ingest import MailIngest
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
-from .setup import sync_sources_from_config
+from .provision import sync_sources_from_config
 from .sources import source_kind
 
 name = "Circuit Maintenance"  # Job grouping in the UI
