@@ -15,13 +15,13 @@ from django.utils.html import format_html
 from django.views import View
 from nautobot.apps.ui import (
     BaseTextPanel,
+    Button,
     ButtonColorChoices,
     DataTablePanel,
     ObjectDetailContent,
     ObjectFieldsPanel,
     ObjectsTablePanel,
     ObjectTextPanel,
-    PostButton,
     SectionChoices,
     TextPanel,
 )
@@ -52,6 +52,8 @@ from .models import (
 from .validation import PK_URL_PATTERN
 
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
+# A Button that submits a POST: ours, as Nautobot 3.0 has no PostButton.
+POST_BUTTON_TEMPLATE = "nautobot_ssot_circuit_maintenance/inc/post_button.html"
 
 
 def format_utc(value: datetime | str | None) -> str:
@@ -329,7 +331,8 @@ class NotificationSourceUIViewSet(
         extra_buttons=(
             # A POST (CSRF-protected) needing the change permission: a link or an <img> must not make a
             # logged-in user's browser log in to a mailbox.
-            PostButton(
+            Button(
+                template_path=POST_BUTTON_TEMPLATE,
                 weight=100,
                 label="Validate",
                 icon="mdi-connection",
