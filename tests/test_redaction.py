@@ -127,8 +127,8 @@ class CredentialFileTestCase(unittest.TestCase):
         )
         self.assertEqual(sorted(credential_file_secrets(path)), ["deep-secret", "listed-secret", "s3cret"])
 
-    def test_no_file_or_no_json_gives_nothing(self):
+    def test_no_file_gives_nothing_and_a_file_that_is_not_json_is_a_secret_whole(self):
         self.assertEqual(credential_file_secrets(None), [])
         self.assertEqual(credential_file_secrets(self.folder / "missing.json"), [])
         (self.folder / "bad.json").write_text("{not json")
-        self.assertEqual(credential_file_secrets(self.folder / "bad.json"), [])
+        self.assertEqual(credential_file_secrets(self.folder / "bad.json"), ["{not json"])
