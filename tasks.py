@@ -33,6 +33,33 @@ def nautobot_server(c, command, **kwargs):
     return c.run(f"{BIN / 'nautobot-server'} {command}", **kwargs)
 
 
+# The Nautobot releases the app supports (pyproject.toml and CircuitMaintenanceConfig say the same).
+SUPPORTED_RELEASES = ("3.0", "3.1", "3.2")
+
+
+def release_venv(c, release):
+    """A virtualenv of the app on Nautobot `release` (e.g. 3.0): .venv-nautobot-<release>, built once."""
+    import hashlib
+
+    if release not in SUPPORTED_RELEASES:
+        raise Exit(f"Nautobot {release} is not supported; use one of {', '.join(SUPPORTED_RELEASES)}", code=2)
+    venv = ROOT / f".venv-nautobot-{release}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    stamp = venv / f".installed-{digest}"
+    if not stamp.exists():
+        print(f"==> Installing the app on Nautobot {release}.* into {venv.name} (first run only)")
+        if not (venv / "bin" / "python").exists():
+            c.run(f"{PYTHON} -m venv {venv}")
+        c.run(f"{venv / 'bin' / 'python'} -m pip install --quiet --upgrade pip")
+        # Nautobot 3.0's test helpers import splinter, which later releases leave optional.
+        python = venv / "bin" / "python"
+        c.run(f"{python} -m pip install --quiet -e '{ROOT}[dev,metrics]' 'nautobot=={release}.*' splinter")
+        for old in venv.glob(".installed-*"):
+            old.unlink()
+        stamp.touch()
+    return venv / "bin"
+
+
 def check_services():
     """Fail in one line per missing service, with how to start it, instead of hanging."""
     down = []
@@ -158,21 +185,53 @@ def unittest(c, keepdb=True, label="tests", failfast=False, verbose=False):
     nautobot_server(c, f"test {' '.join(args)} {label}")
 
 
-@task(help={"keepdb": "keep the test database between runs"})
-def tests(c, keepdb=True):
-    """Lint, migrations check, then the whole suite."""
+@task(
+    help={
+        "keepdb": "keep the test database between runs",
+        "nautobot": f"another Nautobot release ({', '.join(SUPPORTED_RELEASES)}), in its own .venv-nautobot-<release>",
+        "label": "tests to run",
+    }
+)
+def tests(c, keepdb=True, nautobot="", label="tests"):
+    """Lint, migrations check, then the whole suite; `--nautobot 3.0` runs them on that release instead.
+
+    Another release gets its own virtualenv and its own test database (CM_RELEASE_TEST_DB_NAME, else
+    NAUTOBOT_TEST_DB_NAME or the default suffixed with the release), so it never disturbs the main ones.
+    """
+    global BIN
     lint(c)
     check_services()
+    if nautobot:
+        BIN = release_venv(c, nautobot)
+        base = os.getenv("NAUTOBOT_TEST_DB_NAME", "test_nautobot_cm")
+        os.environ["NAUTOBOT_TEST_DB_NAME"] = os.getenv(
+            "CM_RELEASE_TEST_DB_NAME", f"{base}_nautobot_{nautobot.replace('.', '_')}"
+        )
+        c.run(f"{BIN / 'python'} -c 'import nautobot; print(\"==> Nautobot\", nautobot.__version__)'")
     check_migrations(c)
-    unittest(c, keepdb=keepdb)
+    unittest(c, keepdb=keepdb, label=label)
     print("All checks passed.")
 
 
-@task(help={"count": "mails in the backlog", "memory": "trace peak Python memory (slower)"})
-def benchmark(c, count=5000, memory=False):
+@task(
+    help={
+        "count": "mails in the backlog",
+        "memory": "trace peak Python memory (slower)",
+        "floor": "time the parser alone first (default; --no-floor skips it, e.g. to read peak RSS alone)",
+        "profile": "print where the first sync spends its time",
+        "sql": "print the most frequent SQL statements of the first sync",
+    }
+)
+def benchmark(c, count=5000, memory=False, floor=True, profile=False, sql=False):
     """First sync of a backlog vs the parser alone; SQL per mail; a run with no new mail (demo database)."""
     check_services()
-    c.run(f"{PYTHON} {ROOT / 'development' / 'benchmark.py'} --count {count} {'--memory' if memory else ''}")
+    flags = [f"--count {count}"]
+    flags += [
+        flag
+        for flag, on in (("--memory", memory), ("--no-floor", not floor), ("--profile", profile), ("--sql", sql))
+        if on
+    ]
+    c.run(f"{PYTHON} {ROOT / 'development' / 'benchmark.py'} {' '.join(flags)}")
 
 
 @task(

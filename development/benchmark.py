@@ -51,7 +51,7 @@ from nautobot_ssot_circuit_maintenance.models import (  # noqa: E402
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.pipeline.workers import close_parse_pools  # noqa: E402
-from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config  # noqa: E402
+from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
 from tests.sample_data import corpus_messages, expected_maintenances  # noqa: E402
 
 SOURCE_NAME = "Benchmark backlog"

@@ -22,7 +22,7 @@ from nautobot.extras.models import Job, JobResult  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
-from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config  # noqa: E402
+from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
 from tests.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
 
 # One circuit stays unknown to Nautobot, to show how the app reports it.

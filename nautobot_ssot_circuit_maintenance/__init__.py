@@ -19,7 +19,7 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     base_url = "circuit-maintenance"
     required_settings = []
     default_settings = DEFAULT_SETTINGS
-    min_version = "3.2.0"
+    min_version = "3.0.0"
     max_version = "3.2.99"
     home_view_name = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
     searchable_models = ["circuitmaintenance"]
@@ -38,11 +38,13 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
         from .compat import quiet_parser_logging, use_fast_charset_detection
         from .config import app_settings
         from .metrics import register_capacity_metrics
+        from .oauth import quiet_library_logs
 
         register_capacity_metrics()
         # The parser also runs in this process (e.g. reading a message again); workers set the same.
         quiet_parser_logging()
         use_fast_charset_detection(bool(app_settings().get("fast_charset_detection", True)))
+        quiet_library_logs()
 
 
 config = CircuitMaintenanceConfig

@@ -9,8 +9,6 @@ from django.db.models import QuerySet
 from django_filters import NumberFilter
 from nautobot.apps.filters import (
     BaseFilterSet,
-    BooleanFilter,
-    MultipleChoiceFilter,
     MultiValueDateTimeFilter,
     NaturalKeyOrPKMultipleChoiceFilter,
     NautobotFilterSet,
@@ -76,7 +74,7 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
         to_field_name="name",
         label="Provider (name or ID)",
     )
-    status = MultipleChoiceFilter(choices=MaintenanceStatusChoices, null_value=None)
+    status = django_filters.MultipleChoiceFilter(choices=MaintenanceStatusChoices, null_value=None, distinct=False)
     circuit = NaturalKeyOrPKMultipleChoiceFilter(
         field_name="circuit_impacts__circuit",
         queryset=Circuit.objects.all(),
@@ -84,7 +82,7 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
         label="Circuit (circuit ID or ID)",
     )
     has_circuits = RelatedMembershipBooleanFilter(field_name="circuit_impacts", label="Has circuits")
-    has_unresolved_circuit_ids = BooleanFilter(
+    has_unresolved_circuit_ids = django_filters.BooleanFilter(
         method="filter_has_unresolved_circuit_ids",
         label="Has unresolved circuit IDs",
     )
@@ -142,7 +140,7 @@ class CircuitImpactFilterSet(StrictValuesMixin, NautobotFilterSet):
         to_field_name="cid",
         label="Circuit (circuit ID or ID)",
     )
-    impact = MultipleChoiceFilter(choices=ImpactChoices, null_value=None)
+    impact = django_filters.MultipleChoiceFilter(choices=ImpactChoices, null_value=None, distinct=False)
 
     class Meta:
         model = CircuitImpact
@@ -158,7 +156,7 @@ class MaintenanceNoteFilterSet(StrictValuesMixin, NautobotFilterSet):
         to_field_name="maintenance_id",
         label="Maintenance (maintenance ID or ID)",
     )
-    level = MultipleChoiceFilter(choices=NoteLevelChoices, null_value=None)
+    level = django_filters.MultipleChoiceFilter(choices=NoteLevelChoices, null_value=None, distinct=False)
 
     class Meta:
         model = MaintenanceNote
@@ -194,7 +192,7 @@ class RawNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
         to_field_name="name",
         label="Provider (name or ID)",
     )
-    outcome = MultipleChoiceFilter(choices=OutcomeChoices, null_value=None)
+    outcome = django_filters.MultipleChoiceFilter(choices=OutcomeChoices, null_value=None, distinct=False)
     date_after = MultiValueDateTimeFilter(field_name="date", lookup_expr="gte", label="Date after")
     date_before = MultiValueDateTimeFilter(field_name="date", lookup_expr="lte", label="Date before")
 

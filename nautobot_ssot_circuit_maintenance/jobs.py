@@ -20,7 +20,7 @@ from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
 from .pipeline.commit import commit_chunk
 from .pipeline.intake import Chunk, Intake
-from .setup import sync_sources_from_config
+from .provision import sync_sources_from_config
 from .sources import source_kind
 
 name = "Circuit Maintenance"  # Job grouping in the UI

@@ -187,7 +187,7 @@ class NotificationSource(OrganizationalModel):
     """A mailbox named in the app's configuration; the configuration holds its URL and secrets."""
 
     name = models.CharField(max_length=100, unique=True)
-    # Scheme and host only (never credentials), for display.
+    # The kind of mailbox, from `sources.source_kind(url)`: imap, imaps, file or gmail; shown as the type.
     source_type = models.CharField(max_length=20, blank=True)
     providers = models.ManyToManyField("circuits.Provider", related_name="notification_sources", blank=True)
     attach_all_providers = models.BooleanField(default=False)

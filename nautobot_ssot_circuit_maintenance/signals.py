@@ -9,7 +9,7 @@ from .config import APP_NAME
 
 @receiver(nautobot_database_ready, dispatch_uid=f"{APP_NAME}-database-ready")
 def on_database_ready(sender, *, apps=None, **kwargs):
-    from .setup import ensure_custom_fields, sync_sources_from_config
+    from .provision import ensure_custom_fields, sync_sources_from_config
 
     ensure_custom_fields()
     sync_sources_from_config()

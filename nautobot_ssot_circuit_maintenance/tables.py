@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import django_tables2 as tables
 from django.utils.html import format_html
 from nautobot.apps.tables import (
@@ -211,3 +214,19 @@ class MaintenanceNotificationTable(BaseTable):
 
     def render_outcome(self, record: ParsedNotification) -> str:
         return record.raw_notification.get_outcome_display()
+
+
+class ParsedNotificationJSONTable(BaseTable):
+    """What the parser read out of one message: the maintenance it fed and the parser's JSON."""
+
+    maintenance = tables.Column(linkify=True)
+    provider_maintenance_id = tables.Column(verbose_name="Maintenance ID")
+    json = tables.Column(verbose_name="Parsed data", orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = ParsedNotification
+        fields = ("maintenance", "provider_maintenance_id", "json")
+        default_columns = ("maintenance", "provider_maintenance_id", "json")
+
+    def render_json(self, value: Any) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))

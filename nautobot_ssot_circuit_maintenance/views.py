@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.views import View
-from django_tables2 import Column
-from nautobot.apps.tables import BaseTable
 from nautobot.apps.ui import (
     BaseTextPanel,
+    Button,
     ButtonColorChoices,
     DataTablePanel,
     ObjectDetailContent,
     ObjectFieldsPanel,
     ObjectsTablePanel,
     ObjectTextPanel,
-    PostButton,
     SectionChoices,
     TextPanel,
 )
@@ -45,20 +42,18 @@ from rest_framework.exceptions import MethodNotAllowed
 from . import filters, forms, oauth, tables
 from .api import serializers
 from .api.serializers import raw_as_text
-from .config import source_settings
 from .models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceNote,
     NotificationSource,
-    ParsedNotification,
     RawNotification,
-    SourceOAuthToken,
 )
-from .sources import SourceError, SourceSettings, get_source
 from .validation import PK_URL_PATTERN
 
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
+# A Button that submits a POST: ours, as Nautobot 3.0 has no PostButton.
+POST_BUTTON_TEMPLATE = "nautobot_ssot_circuit_maintenance/inc/post_button.html"
 
 
 def format_utc(value: datetime | str | None) -> str:
@@ -297,60 +292,18 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
         return super().render_value(key, value, context)
 
 
-def configured_settings(source: NotificationSource) -> SourceSettings | None:
-    return {entry.name: entry for entry in source_settings()}.get(source.name)
-
-
-def check_source(source: NotificationSource, settings: SourceSettings | None = None) -> tuple[bool, str]:
-    """(reachable, what to tell the operator) for one source; the message never contains a secret."""
-    settings = settings or configured_settings(source)
-    if settings is None:
-        return False, f"{source.name}: not in PLUGINS_CONFIG any more."
-    try:
-        with get_source(oauth.with_stored_token(settings, source)) as mailbox:
-            return True, f"{source.name}: connected. {mailbox.test_connection()}"
-    except SourceError as error:
-        return False, str(error)
-
-
-def oauth_redirect_uri(request: Any) -> str:
-    return request.build_absolute_uri(reverse("plugins:nautobot_ssot_circuit_maintenance:google_oauth2callback"))
+def show(request: Any, outcome: oauth.Outcome) -> Any:
+    """Tell the user how Validate or the consent went (when there is something to tell), and send them on."""
+    if outcome.message:
+        (messages.success if outcome.ok else messages.error)(request, outcome.message)
+    return redirect(outcome.redirect_to)
 
 
 class GoogleOAuthCallbackView(LoginRequiredMixin, View):
-    """Where Google's consent page sends the user back: exchange the code for a refresh token and keep it."""
+    """Where Google's consent page sends the user back (the older app's address); see `oauth.complete_consent`."""
 
     def get(self, request: Any) -> Any:
-        try:
-            source_pk = oauth.read_state(request.GET.get("state", ""), request.user.pk)
-        except SourceError as error:
-            messages.error(request, f"Google consent: {error}")
-            return redirect("plugins:nautobot_ssot_circuit_maintenance:notificationsource_list")
-        source = get_object_or_404(NotificationSource.objects.restrict(request.user, "change"), pk=source_pk)
-        settings = configured_settings(source)
-        client = oauth.oauth_client(settings) if settings else None
-        if request.GET.get("error") or client is None:
-            reason = request.GET.get("error") or "the source has no OAuth client in its configuration"
-            messages.error(request, f"{source.name}: Google consent not given ({reason[:100]}).")
-            return redirect(source.get_absolute_url())
-        try:
-            refresh_token = oauth.exchange_code(
-                settings, client, request.GET.get("code", ""), oauth_redirect_uri(request)
-            )
-        except SourceError as error:
-            messages.error(request, str(error))
-            return redirect(source.get_absolute_url())
-        SourceOAuthToken.objects.update_or_create(
-            source=source,
-            defaults={
-                "refresh_token": refresh_token,
-                "scopes": oauth.scopes(settings),
-                "granted_by": request.user.get_username(),
-            },
-        )
-        ok, text = check_source(source, settings)
-        (messages.success if ok else messages.error)(request, f"Google consent saved. {text}")
-        return redirect(source.get_absolute_url())
+        return show(request, oauth.complete_consent(request))
 
 
 class NotificationSourceUIViewSet(
@@ -378,7 +331,8 @@ class NotificationSourceUIViewSet(
         extra_buttons=(
             # A POST (CSRF-protected) needing the change permission: a link or an <img> must not make a
             # logged-in user's browser log in to a mailbox.
-            PostButton(
+            Button(
+                template_path=POST_BUTTON_TEMPLATE,
                 weight=100,
                 label="Validate",
                 icon="mdi-connection",
@@ -419,38 +373,13 @@ class NotificationSourceUIViewSet(
 
         A POST needing the change permission on this source (the queryset is restricted to it).
         """
-        source = self.get_object()
-        settings = configured_settings(source)
-        client = oauth.oauth_client(settings) if settings else None
-        granted = SourceOAuthToken.objects.filter(source=source).exists()
-        if client is not None and (not granted or request.POST.get("consent") or request.GET.get("consent")):
-            return redirect(
-                oauth.consent_url(settings, client, source.pk, request.user.pk, oauth_redirect_uri(request))
-            )
-        ok, text = check_source(source, settings)
-        (messages.success if ok else messages.error)(request, text)
-        return redirect(source.get_absolute_url())
+        again = request.POST.get("consent") or request.GET.get("consent")  # POST .../validate/?consent=1
+        return show(request, oauth.validate(request, self.get_object(), again=bool(again)))
 
 
 #
 # Raw Notification (read-only)
 #
-
-
-class ParsedNotificationJSONTable(BaseTable):
-    """What the parser read out of one message: the maintenance it fed and the parser's JSON."""
-
-    maintenance = Column(linkify=True)
-    provider_maintenance_id = Column(verbose_name="Maintenance ID")
-    json = Column(verbose_name="Parsed data", orderable=False)
-
-    class Meta(BaseTable.Meta):
-        model = ParsedNotification
-        fields = ("maintenance", "provider_maintenance_id", "json")
-        default_columns = ("maintenance", "provider_maintenance_id", "json")
-
-    def render_json(self, value: Any) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
@@ -491,7 +420,7 @@ class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectL
             ObjectsTablePanel(
                 section=SectionChoices.RIGHT_HALF,
                 weight=100,
-                table_class=ParsedNotificationJSONTable,
+                table_class=tables.ParsedNotificationJSONTable,
                 table_filter="raw_notification",
                 table_title="Parsed notifications",
                 select_related_fields=["maintenance"],

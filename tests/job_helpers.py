@@ -14,7 +14,7 @@ from nautobot.extras.models import Job, JobLogEntry
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.config import APP_NAME, DEFAULT_SETTINGS
-from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config
+from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config
 
 
 def plugin_config(sources: list[dict], **extra) -> dict:

@@ -63,7 +63,7 @@ def create_providers_and_circuits(*, skip_cids: frozenset[str] = frozenset()) ->
     from nautobot.extras.models import Status
 
     from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
-    from nautobot_ssot_circuit_maintenance.setup import ensure_custom_fields
+    from nautobot_ssot_circuit_maintenance.provision import ensure_custom_fields
 
     ensure_custom_fields()
     addresses: dict[str, set[str]] = {}

@@ -13,8 +13,11 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('circuits', '0023_remove_circuittermination_cable_peer_fields'),
-        ('extras', '0145_objectmetadata_assigned_object_type_cascade'),
+        # The newest core migrations of Nautobot 3.0.0, the oldest release the app supports: later
+        # releases have them too, so the app installs on any 3.x it supports (it needs only Provider,
+        # Circuit and Tag here).
+        ('circuits', '0022_circuittermination_cloud_network'),
+        ('extras', '0132_approval_workflow_seed_data'),
     ]
 
     operations = [

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..oauth import with_stored_token
 from ..providers import SenderDirectory
 from ..sources import get_source
 from ..sources.base import FetchBatch, MailboxSource, SourceError, SourceSettings
+from ..sources.check import with_stored_token
 from .bounds import MIB, MessageBounds
 from .parse import ParsedMessage
 from .workers import ParsePool

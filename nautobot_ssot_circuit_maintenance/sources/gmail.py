@@ -28,9 +28,11 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from .base import HEAD_BYTES, FetchBatch, FetchedMessage, MailboxSource, SourceError
+from .base import HEAD_BYTES, FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings
 
 GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
 OVERLAP_SECONDS = 3600
 # Beyond this, a `from:` filter is dropped and every message is read (classification still applies).
 MAX_QUERY_LENGTH = 1500
@@ -48,6 +50,37 @@ def _seconds(internal_date_ms: str | int) -> int:
     return int(internal_date_ms) // 1000
 
 
+# -- a Gmail source's credentials, shared with the consent flow (oauth.py) -----------------------------
+def gmail_scopes(extra: dict[str, Any]) -> list[str]:
+    """The read-only scope first, then the source's `extra_scopes` (e.g. gmail.modify for labels)."""
+    return [GMAIL_READONLY, *(s for s in extra.get("extra_scopes", []) if s != GMAIL_READONLY)]
+
+
+def read_credentials_file(settings: SourceSettings) -> dict[str, Any]:
+    """The JSON object of a Gmail source's credentials (file or `credentials_info`); SourceError (no content quoted)."""
+    try:
+        info = json.loads(credentials_text(settings.extra or {}))
+    except OSError as error:
+        raise SourceError(
+            f"Source {settings.name}: cannot read the credentials file ({error.strerror or type(error).__name__})"
+        ) from None
+    except ValueError:
+        raise SourceError(f"Source {settings.name}: the credentials file is not JSON") from None
+    if not isinstance(info, dict):
+        raise SourceError(f"Source {settings.name}: the credentials file is not a JSON object")
+    return info
+
+
+def oauth_client_config(info: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """A credentials file's OAuth client (`web` or `installed`) in Google's client-secrets shape, with
+    Google's endpoints where the file leaves them out; None when the file holds other credentials."""
+    for kind in ("web", "installed"):
+        client = info.get(kind)
+        if isinstance(client, dict):
+            return {kind: {"auth_uri": GOOGLE_AUTH_URI, "token_uri": GOOGLE_TOKEN_URI, **client}}
+    return None
+
+
 class GmailSource(MailboxSource):
     batch_size = 100
 
@@ -63,17 +96,10 @@ class GmailSource(MailboxSource):
         return SourceError(f"Source {self.settings.name}: {what}")
 
     def scopes(self) -> list[str]:
-        return [GMAIL_READONLY, *(s for s in self.extra.get("extra_scopes", []) if s != GMAIL_READONLY)]
+        return gmail_scopes(self.extra)
 
     def _credentials(self):
-        try:
-            info = json.loads(credentials_text(self.extra))
-        except OSError as error:
-            raise self._fail(f"cannot read the credentials file ({error.strerror or type(error).__name__})") from None
-        except ValueError:
-            raise self._fail("the credentials file is not JSON") from None
-        if not isinstance(info, dict):
-            raise self._fail("the credentials file is not a JSON object") from None
+        info = read_credentials_file(self.settings)
         kind = info.get("type")
         try:
             if kind == "service_account":
@@ -86,8 +112,9 @@ class GmailSource(MailboxSource):
                 return creds.with_token_uri(info["token_uri"]) if info.get("token_uri") else creds
         except (ValueError, KeyError, GoogleAuthError):
             raise self._fail(f"the {kind} credentials file is incomplete or malformed") from None
-        client = info.get("web") or info.get("installed")
-        if isinstance(client, dict):
+        client_config = oauth_client_config(info)
+        if client_config is not None:
+            (client,) = client_config.values()
             refresh_token = self.extra.get("oauth_refresh_token")
             if not refresh_token:
                 raise self._fail(
@@ -98,7 +125,7 @@ class GmailSource(MailboxSource):
                 return user_credentials.Credentials(
                     None,
                     refresh_token=refresh_token,
-                    token_uri=client.get("token_uri", "https://oauth2.googleapis.com/token"),
+                    token_uri=client["token_uri"],
                     client_id=client["client_id"],
                     client_secret=client.get("client_secret"),
                     scopes=self.scopes(),

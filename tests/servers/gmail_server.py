@@ -5,16 +5,23 @@ account JWT grants, whose signatures are checked against the key this server iss
 tokens) and the Gmail API (profile, messages.list with `after:`/`from:` and paging, messages.get
 in raw format, messages.batchModify). Requests need the bearer token it issued, with the scope.
 
+Google's consent for OAuth clients: `GET /auth` is the consent page of a user who agrees (or, with
+`deny_consent`, refuses): it checks the client and its registered redirect URI and answers with the
+redirect back, carrying a one-time code and the state. The token endpoint redeems a code once, for
+the client it was issued to (Basic or form credentials), the same redirect URI, and, when the
+consent carried a PKCE challenge, the code verifier whose S256 hash it is.
+
 Hostile modes, for the secrets tests: `refuse_grants` makes the token endpoint refuse every grant,
 `refuse_api` makes the Gmail API refuse every call, and `echo_requests` makes every error answer
-repeat what the request carried (the token endpoint's form body, the API's Authorization header and
-the bare access token), as some servers and proxies do.
+repeat what the request carried (the token endpoint's form body and Authorization header, the API's
+Authorization header and the bare access token), as some servers and proxies do.
 """
 
 from __future__ import annotations
 
 import base64
 import email
+import hashlib
 import json
 import re
 import secrets
@@ -24,7 +31,7 @@ from datetime import datetime
 from email.utils import getaddresses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -56,6 +63,19 @@ def _key_id(assertion: str) -> str:
         return ""
 
 
+def s256(verifier: str) -> str:
+    """The PKCE S256 challenge of a code verifier (RFC 7636)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+@dataclass
+class IssuedCode:
+    redirect_uri: str
+    scopes: set[str]
+    challenge: str | None = None
+    challenge_method: str | None = None
+
+
 @dataclass
 class StoredMail:
     id: str
@@ -78,8 +98,13 @@ class FakeGmail:
         self.refresh_token = secrets.token_urlsafe(16)
         self.client_id = "web-client-1.apps.googleusercontent.com"
         self.client_secret = "web-client-secret-1"
-        # consent code → (redirect_uri it was issued for, scopes granted)
-        self.codes: dict[str, tuple[str, set[str]]] = {}
+        self.redirect_uris = ["http://nautobot.example.com/plugins/circuit-maintenance/source/google_oauth2callback/"]
+        # consent code → what it was issued for
+        self.codes: dict[str, IssuedCode] = {}
+        # every consent page request and authorization-code grant, as Google received them (for assertions)
+        self.consents: list[dict[str, str]] = []
+        self.code_grants: list[dict[str, str]] = []
+        self.deny_consent = False
         self.mail: list[StoredMail] = []
         self.tokens: dict[str, set[str]] = {}
         self.queries: list[str] = []
@@ -162,19 +187,17 @@ class FakeGmail:
                         "client_secret": self.client_secret,
                         "auth_uri": f"{self.url}/auth",
                         "token_uri": f"{self.url}/token",
-                        "redirect_uris": [
-                            "http://testserver/plugins/circuit-maintenance/source/google_oauth2callback/"
-                        ],
+                        "redirect_uris": self.redirect_uris,
                     }
                 }
             )
         )
         return path
 
-    def consent(self, redirect_uri: str, scopes: set[str]) -> str:
+    def consent(self, redirect_uri: str, scopes: set[str], challenge: str | None = None) -> str:
         """What Google's consent page does when the user agrees: a one-time code for this redirect URI."""
         code = secrets.token_urlsafe(12)
-        self.codes[code] = (redirect_uri, scopes)
+        self.codes[code] = IssuedCode(redirect_uri, scopes, challenge, "S256" if challenge else None)
         return code
 
     def public_pem(self) -> bytes:
@@ -230,7 +253,10 @@ class GmailHandler(BaseHTTPRequestHandler):
         if self.gmail.echo_requests:
             form = {key: values[0] for key, values in parse_qs(body).items()}
             rejected = form.get("refresh_token") or form.get("code") or _key_id(form.get("assertion", ""))
-            payload["error_description"] = f"{description} Rejected {rejected!r}. Request was: {body}"
+            authorization = self.headers.get("Authorization", "")
+            payload["error_description"] = (
+                f"{description} Rejected {rejected!r}. Request was: {body} Authorization: {authorization}"
+            )
             payload["request"] = form
         self._reply(status, payload)
 
@@ -266,13 +292,26 @@ class GmailHandler(BaseHTTPRequestHandler):
             self._reply(200, gmail.issue(set(claims.get("scope", "").split())))
             return
         if form.get("grant_type") == "authorization_code":
+            gmail.code_grants.append({**form, "authorization": self.headers.get("Authorization", "")})
+            client = self._client_credentials(form)
+            if client != (gmail.client_id, gmail.client_secret):
+                self._grant_error(401, "invalid_client", "Unauthorized", body)
+                return
             issued = gmail.codes.pop(form.get("code", ""), None)
-            client_ok = (form.get("client_id"), form.get("client_secret")) == (gmail.client_id, gmail.client_secret)
-            if issued is None or not client_ok or issued[0] != form.get("redirect_uri"):
+            if issued is None or issued.redirect_uri != form.get("redirect_uri"):
                 self._grant_error(400, "invalid_grant", "Malformed auth code.", body)
                 return
+            if issued.challenge is not None:
+                verifier = form.get("code_verifier")
+                if not verifier:
+                    self._grant_error(400, "invalid_grant", "Missing code verifier.", body)
+                    return
+                if s256(verifier) != issued.challenge:
+                    self._grant_error(400, "invalid_grant", "Invalid code verifier.", body)
+                    return
             gmail.refresh_token = secrets.token_urlsafe(16)
-            self._reply(200, {**gmail.issue(issued[1]), "refresh_token": gmail.refresh_token})
+            token = gmail.issue(issued.scopes)
+            self._reply(200, {**token, "scope": " ".join(sorted(issued.scopes)), "refresh_token": gmail.refresh_token})
             return
         if form.get("grant_type") == "refresh_token":
             if form.get("refresh_token") != gmail.refresh_token:
@@ -281,6 +320,43 @@ class GmailHandler(BaseHTTPRequestHandler):
             self._reply(200, gmail.issue(set(form.get("scope", READONLY).split())))
             return
         self._reply(400, {"error": "unsupported_grant_type"})
+
+    def _client_credentials(self, form: dict[str, str]) -> tuple[str | None, str | None]:
+        """The client id and secret of a grant: HTTP Basic (as requests-oauthlib sends them) or the form."""
+        header = self.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except ValueError:
+                return None, None
+            return unquote_plus(user), unquote_plus(password)
+        return form.get("client_id"), form.get("client_secret")
+
+    def _consent_page(self, query: dict[str, str]) -> None:
+        """Google's consent page, answered at once by a user who agrees (or refuses, `deny_consent`)."""
+        gmail = self.gmail
+        gmail.consents.append(query)
+        redirect_uri = query.get("redirect_uri", "")
+        if query.get("client_id") != gmail.client_id or redirect_uri not in gmail.redirect_uris:
+            # Google shows an error page and does not send the user back.
+            self._reply(400, {"error": "redirect_uri_mismatch"})
+            return
+        method = query.get("code_challenge_method")
+        if query.get("response_type") != "code" or (method is not None and method != "S256"):
+            self._reply(400, {"error": "invalid_request"})
+            return
+        if gmail.deny_consent:
+            answer = {"error": "access_denied", "state": query.get("state", "")}
+        else:
+            code = secrets.token_urlsafe(12)
+            gmail.codes[code] = IssuedCode(
+                redirect_uri, set(query.get("scope", "").split()), query.get("code_challenge"), method
+            )
+            answer = {"code": code, "state": query.get("state", ""), "scope": query.get("scope", "")}
+        self.send_response(302)
+        self.send_header("Location", f"{redirect_uri}?{urlencode(answer)}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     # -- Gmail API -------------------------------------------------------------------------------------
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
@@ -311,6 +387,9 @@ class GmailHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         parts = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        if parts.path == "/auth":
+            self._consent_page(query)
+            return
         scopes = self._scopes()
         if scopes is None or self.gmail.refuse_api:
             self._error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")

@@ -1,4 +1,5 @@
-"""Idempotent set-up run after migrations and before each sync."""
+"""Provisioning from the configuration: the providers' custom fields and one NotificationSource per
+configured source. Idempotent; run after migrations and before each sync."""
 
 from __future__ import annotations
 
