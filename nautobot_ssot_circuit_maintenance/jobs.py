@@ -15,6 +15,7 @@ from nautobot_ssot.models import SyncLogEntry
 from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
+from .import_job import OlderAppImportDataSource
 from .ingest import MailIngest
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
@@ -231,5 +232,5 @@ class CircuitMaintenanceDataSource(DataSource):
             raise SourceFailure("; ".join(ingest.errors))
 
 
-jobs = [CircuitMaintenanceDataSource]
+jobs = [CircuitMaintenanceDataSource, OlderAppImportDataSource]
 register_jobs(*jobs)
