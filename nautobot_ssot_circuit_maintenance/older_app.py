@@ -112,7 +112,11 @@ def parsed_json(value: Any) -> dict:
     """The older app stored the parser's `to_json()` text in its JSON field: a JSON string holding an object."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         value = bytes(value).decode("utf-8", "replace")
-    if isinstance(value, str):
+    # Raw SQL gives the column's JSON text (Django reads jsonb undecoded), the models its decoded value:
+    # a string holding the object's JSON in both cases, so up to two decodings.
+    for _ in range(2):
+        if not isinstance(value, str):
+            break
         try:
             value = json.loads(value)
         except ValueError:
