@@ -23,6 +23,5 @@ PLUGINS_CONFIG = {
     "nautobot_circuit_maintenance": {"raw_notification_size": 16384, "notification_sources": []},
 }
 DATABASES["default"]["TEST"] = {  # noqa: F821 - from nautobot_config.py
-    "NAME": os.getenv("NAUTOBOT_OLDER_APP_TEST_DB_NAME")
-    or f"{DATABASES['default']['TEST']['NAME']}_older_app"  # noqa: F821
+    "NAME": os.getenv("NAUTOBOT_OLDER_APP_TEST_DB_NAME") or f"{DATABASES['default']['TEST']['NAME']}_older_app"  # noqa: F821
 }
