@@ -38,6 +38,7 @@ from nautobot_ssot_circuit_maintenance.older_app import SQLReader, open_reader
 from nautobot_ssot_circuit_maintenance.pipeline.parse import message_key
 from tests.older_app import create_older_tables, drop_older_tables, imported_state, insert
 
+CONFIG_LOGGER = "nautobot_ssot_circuit_maintenance.config"
 T0 = datetime(2026, 3, 1, 22, 0, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
 
@@ -361,9 +362,10 @@ class LegacySettingsKeyTestCase(unittest.TestCase):
         }
         config = {LEGACY_APP_NAME: legacy}
         user_config: dict = {}
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, self.assertLogs(CONFIG_LOGGER, "WARNING") as logged:
             warnings.simplefilter("always")
             self.assertTrue(adopt_legacy_settings(user_config, config))
+        self.assertIn(f"PLUGINS_CONFIG['{APP_NAME}']", logged.output[0])
         self.assertEqual(user_config["raw_notification_initial_days_since"], 30)
         self.assertEqual(user_config["notification_sources"][0]["name"], "NOC")
         self.assertNotIn("dashboard_n_days", user_config)
@@ -387,7 +389,7 @@ class LegacySettingsKeyTestCase(unittest.TestCase):
         user_config: dict = {}
         legacy = {"raw_notification_size": 4096, "overlap_job_exclude_no_impact": True}
         with override_settings(PLUGINS_CONFIG={LEGACY_APP_NAME: legacy, APP_NAME: user_config}):
-            with warnings.catch_warnings(record=True):
+            with warnings.catch_warnings(record=True), self.assertLogs(CONFIG_LOGGER, "WARNING"):
                 warnings.simplefilter("always")
                 CircuitMaintenanceConfig.validate(user_config, "3.2.7")
         self.assertEqual(user_config["raw_notification_size"], 4096)
