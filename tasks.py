@@ -73,7 +73,7 @@ def check_services():
         raise Exit("\n".join(down), code=2)
 
 
-def ensure_database(name):
+def _admin_connection():
     import psycopg2
 
     host, port, _ = SERVICES["PostgreSQL"]
@@ -86,11 +86,42 @@ def ensure_database(name):
         connect_timeout=5,
     )
     connection.autocommit = True
+    return connection
+
+
+def _database_exists(cursor, name):
+    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+    return cursor.fetchone() is not None
+
+
+def ensure_database(name):
+    connection = _admin_connection()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
+        if not _database_exists(cursor, name):
             cursor.execute(f'CREATE DATABASE "{name}"')
     connection.close()
+
+
+def drop_database(name):
+    connection = _admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    connection.close()
+
+
+def clone_database(source, target):
+    """Create `target` as a copy of `source` (when `source` exists and `target` does not): migrations already done."""
+    connection = _admin_connection()
+    with connection.cursor() as cursor:
+        if _database_exists(cursor, source) and not _database_exists(cursor, target):
+            cursor.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+    connection.close()
+
+
+def test_database_names():
+    """The main suite's test database and the older-app phase's (see development/nautobot_config_older_app.py)."""
+    main = os.getenv("NAUTOBOT_TEST_DB_NAME", "test_nautobot_cm")
+    return main, os.getenv("NAUTOBOT_OLDER_APP_TEST_DB_NAME", f"{main}_older_app")
 
 
 @task
@@ -185,6 +216,23 @@ def unittest(c, keepdb=True, label="tests", failfast=False, verbose=False):
     nautobot_server(c, f"test {' '.join(args)} {label}")
 
 
+@task(help={"keepdb": "keep the test databases between runs"})
+def older_app_tests(c, keepdb=True):
+    """The import from nautobot-circuit-maintenance with that app installed beside this one (tests/older_app).
+
+    Its own settings (development/nautobot_config_older_app.py) and test database, so the main suite never
+    sees the older app. The database starts as a copy of the main suite's (only the older app's migrations
+    then run), else it is migrated from scratch.
+    """
+    check_services()
+    main, older = test_database_names()
+    clone_database(main, older)
+    args = "--parallel 1 --no-input" + (" --keepdb" if keepdb else "")
+    env = {"NAUTOBOT_CONFIG": str(ROOT / "development" / "nautobot_config_older_app.py")}
+    env["NAUTOBOT_OLDER_APP_TEST_DB_NAME"] = older
+    nautobot_server(c, f"test {args} tests.older_app", env=env)
+
+
 @task(
     help={
         "keepdb": "keep the test database between runs",
@@ -209,7 +257,22 @@ def tests(c, keepdb=True, nautobot="", label="tests"):
         )
         c.run(f"{BIN / 'python'} -c 'import nautobot; print(\"==> Nautobot\", nautobot.__version__)'")
     check_migrations(c)
-    unittest(c, keepdb=keepdb, label=label)
+    if nautobot:
+        unittest(c, keepdb=keepdb, label=label)
+        print("All checks passed.")
+        return
+    # Without keepdb the test databases are dropped first and last; in between the main suite keeps its
+    # database so the older-app phase (tests/older_app) starts from a copy of it.
+    databases = test_database_names()
+    if not keepdb:
+        for name in databases:
+            drop_database(name)
+    unittest(c, keepdb=True, label=label)
+    if label == "tests":
+        older_app_tests(c, keepdb=True)
+    if not keepdb:
+        for name in databases:
+            drop_database(name)
     print("All checks passed.")
 
 

@@ -5,7 +5,7 @@ from importlib import metadata
 from nautobot.apps import NautobotAppConfig
 from nautobot.extras.plugins.exceptions import PluginImproperlyConfigured
 
-from .config import APP_NAME, DEFAULT_SETTINGS, ConfigurationError, validate_config
+from .config import APP_NAME, DEFAULT_SETTINGS, ConfigurationError, adopt_legacy_settings, validate_config
 
 __version__ = metadata.version("nautobot-ssot-circuit-maintenance")
 
@@ -26,6 +26,9 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
 
     @classmethod
     def validate(cls, user_config, nautobot_version):
+        from django.conf import settings
+
+        adopt_legacy_settings(user_config, settings.PLUGINS_CONFIG)
         super().validate(user_config, nautobot_version)
         try:
             validate_config(user_config)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,12 @@ from .redaction import Scrubber
 from .sources.base import SourceSettings
 
 APP_NAME = "nautobot_ssot_circuit_maintenance"
+# The older app's key: read when this app's own key is absent, so its users can switch first and move the key later.
+LEGACY_APP_NAME = "nautobot_circuit_maintenance"
+# Settings of the older app that mean nothing here (its dashboard and overlap job).
+LEGACY_ONLY_KEYS = ("dashboard_n_days", "overlap_job_exclude_no_impact")
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "raw_notification_initial_days_since": 7,
@@ -27,6 +36,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 # Keys whose values must never be echoed back in an error message.
 SECRET_KEYS = {"secret", "credentials_file", "client_secret", "certificate_file"}
+
+
+class DeprecatedSettingsKey(FutureWarning):
+    """The settings were found under the older app's key (a FutureWarning, so operators see it by default)."""
 
 
 class ConfigurationError(ValueError):
@@ -97,6 +110,26 @@ def validate_config(config: dict[str, Any]) -> None:
             f"PLUGINS_CONFIG['nautobot_ssot_circuit_maintenance']: notification source name {duplicates[0]!r} "
             "is used more than once"
         )
+
+
+def adopt_legacy_settings(user_config: dict[str, Any], plugins_config: dict[str, Any]) -> bool:
+    """Fill this app's (absent or empty) settings from `PLUGINS_CONFIG["nautobot_circuit_maintenance"]`.
+
+    Nautobot creates an empty entry for an app without one before validating it, so empty means absent.
+    Returns whether the older key was used; warns naming the key to move the settings to.
+    """
+    legacy = plugins_config.get(LEGACY_APP_NAME)
+    if user_config or not isinstance(legacy, dict) or not legacy:
+        return False
+    user_config.update({key: copy.deepcopy(value) for key, value in legacy.items() if key not in LEGACY_ONLY_KEYS})
+    message = (
+        f"{APP_NAME} read its settings from PLUGINS_CONFIG['{LEGACY_APP_NAME}'], the older app's key, because "
+        f"PLUGINS_CONFIG['{APP_NAME}'] is absent. That key is deprecated: move the settings to "
+        f"PLUGINS_CONFIG['{APP_NAME}']."
+    )
+    warnings.warn(message, DeprecatedSettingsKey, stacklevel=2)
+    logger.warning(message)
+    return True
 
 
 def app_settings() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
 from .diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
+from .import_job import OlderAppImportDataSource
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
 from .pipeline.commit import commit_chunk
@@ -229,5 +230,5 @@ class CircuitMaintenanceDataSource(DataSource):
             raise SourceFailure("; ".join(intake.errors))
 
 
-jobs = [CircuitMaintenanceDataSource]
+jobs = [CircuitMaintenanceDataSource, OlderAppImportDataSource]
 register_jobs(*jobs)

@@ -19,6 +19,7 @@ from nautobot.apps.models import (
     OrganizationalModel,
     PrimaryModel,
     RestrictedQuerySet,
+    TagsField,
     extras_features,
 )
 
@@ -82,6 +83,9 @@ class CircuitMaintenance(PrimaryModel):
     ack = models.BooleanField(default=False, verbose_name="Acknowledged")
     # Circuit IDs the notifications name that are not (yet) circuits of this provider in Nautobot.
     unresolved_circuit_ids = models.JSONField(default=list, blank=True, validators=[validate_circuit_ids])
+    # Named apart from the older app's CircuitMaintenance.tags (`Tag.circuitmaintenance_set`), so that both
+    # apps can be installed side by side while its records are imported (docs/migrating.md).
+    tags = TagsField(related_name="ssot_circuit_maintenances")
 
     objects = BaseManager.from_queryset(CircuitMaintenanceQuerySet)()
 
