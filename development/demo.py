@@ -24,6 +24,7 @@ from nautobot_ssot.models import Sync  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
 from nautobot_ssot_circuit_maintenance.setup import sync_sources_from_config  # noqa: E402
 from tests.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
+from tests.site_data import create_demo_sites  # noqa: E402
 
 # One circuit stays unknown to Nautobot, to show how the app reports it.
 MISSING_CIRCUIT = "dxlag-00000003"
@@ -68,6 +69,8 @@ def run_sync(user) -> JobResult:
 def main() -> int:
     print("==> Loading demo providers and circuits")
     providers = create_providers_and_circuits(skip_cids=frozenset({MISSING_CIRCUIT}))
+    sites = create_demo_sites(providers)
+    print(f"==> Demo sites: {', '.join(site.name for site in sites)} (circuits cabled to their routers)")
     sync_sources_from_config()
     mailbox = fill_mailbox()
     print(f"==> Sample mailbox: {mailbox} ({len(list(mailbox.glob('*.eml')))} messages)")

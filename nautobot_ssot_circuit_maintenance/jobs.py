@@ -15,6 +15,8 @@ from nautobot_ssot.models import SyncLogEntry
 from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
+from .flag_job import MaintenanceFlagsReport
+from .flags import refresh_flags_after_sync
 from .ingest import MailIngest
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
@@ -143,6 +145,7 @@ class CircuitMaintenanceDataSource(DataSource):
         for name, total in timings.items():
             setattr(self.sync, name, total)
         self.sync.save()
+        refresh_flags_after_sync(self)
 
     def calculate_diff(self):
         super().calculate_diff()
@@ -231,5 +234,5 @@ class CircuitMaintenanceDataSource(DataSource):
             raise SourceFailure("; ".join(ingest.errors))
 
 
-jobs = [CircuitMaintenanceDataSource]
+jobs = [CircuitMaintenanceDataSource, MaintenanceFlagsReport]
 register_jobs(*jobs)
