@@ -48,7 +48,8 @@ class CircuitMaintenances(TemplateExtension):
             select_related_fields=["maintenance", "circuit"],
             order_by_fields=["maintenance__start_time"],
             include_columns=["maintenance_status"],
-            exclude_columns=["circuit", "provider", "actions"],
+            # The circuit's own page shows its terminations: no locations column here.
+            exclude_columns=["circuit", "provider", "locations", "actions"],
             add_button_route=None,
             enable_related_link=False,
             show_table_config_button=False,

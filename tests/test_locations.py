@@ -6,8 +6,10 @@ import json
 from types import SimpleNamespace
 
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import strip_tags
 from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase, run_job_for_testing
 from nautobot.circuits.models import Circuit
 from nautobot.extras.models import Job
@@ -17,6 +19,7 @@ from nautobot_ssot_circuit_maintenance.filters import CircuitMaintenanceFilterSe
 from nautobot_ssot_circuit_maintenance.flag_job import MaintenanceFlagsReport
 from nautobot_ssot_circuit_maintenance.flags import refresh_flags, refresh_flags_after_sync
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceFlag
+from nautobot_ssot_circuit_maintenance.overview_flags import overview_rows, render_overview_flags, upcoming_flags
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.location_data import at, build_site_data, maintenance
 from tests.sample_data import corpus_messages, create_providers_and_circuits
@@ -379,6 +382,19 @@ class LocationPagesTest(TestCase):
         detail = self.client.get(d.maintenances["M1"].get_absolute_url()).content.decode()
         for text in ("CM PAR1", "CM NYC1", "par-r1", "eth0", "LOC Tenant X", "Isolation", "Cut off"):
             self.assert_on_page(text, detail)
+
+    def test_overview_slot(self):
+        request = RequestFactory().get("/")
+        request.user = self.user
+        html = render_overview_flags(request)
+        for text in ("Isolation and lost redundancy", "CM PAR1", "par-r1", "Cut off", "?flag=isolation"):
+            self.assert_on_page(text, html)
+        self.assertEqual(upcoming_flags(self.user, days=1).count(), 0)  # all start two days from now
+        rows = overview_rows(self.user)
+        self.assertIn(("Isolation", "CM PAR1"), {(strip_tags(r["kind"]), strip_tags(r["location"])) for r in rows})
+        self.assertIn("Site work M2", next(r["maintenances"] for r in rows if "Cut off" in r["kind"]))
+        MaintenanceFlag.objects.all().delete()
+        self.assert_on_page("No location or device loses", render_overview_flags(request))
 
 
 class FlagJobTest(TransactionTestCase):
