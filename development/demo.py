@@ -21,9 +21,11 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from nautobot.extras.models import Job, JobResult  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
+from nautobot_ssot_circuit_maintenance.flags import refresh_flags  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
 from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
 from tests.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
+from tests.site_data import create_demo_sites  # noqa: E402
 
 # One circuit stays unknown to Nautobot, to show how the app reports it.
 MISSING_CIRCUIT = "dxlag-00000003"
@@ -68,6 +70,8 @@ def run_sync(user) -> JobResult:
 def main() -> int:
     print("==> Loading demo providers and circuits")
     providers = create_providers_and_circuits(skip_cids=frozenset({MISSING_CIRCUIT}))
+    sites = create_demo_sites(providers)
+    print(f"==> Demo sites: {', '.join(site.name for site in sites)} (circuits cabled to their routers)")
     sync_sources_from_config()
     mailbox = fill_mailbox()
     print(f"==> Sample mailbox: {mailbox} ({len(list(mailbox.glob('*.eml')))} messages)")
@@ -89,6 +93,8 @@ def main() -> int:
     print(f"Maintenances: {created} created, {updated} updated ({CircuitMaintenance.objects.count()} in Nautobot)")
     if not new.exists() and created == 0 and updated == 0:
         print("Nothing changed: every message in the mailbox was already synced.")
+    flags = refresh_flags()  # after any change of dates: the flags follow the maintenances
+    print(f"Isolation and lost-redundancy flags: {flags.flags} (see the pages of {', '.join(map(str, sites))})")
     print(f"Providers: {len(providers)}.  UI login: admin / {password}")
     return 0 if result.status == "SUCCESS" else 1
 

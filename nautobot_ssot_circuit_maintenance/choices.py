@@ -71,3 +71,12 @@ class OutcomeChoices(ChoiceSet):
         (TOO_LARGE, "Too large (over a bound)"),
         (PARSE_TIMEOUT, "Parse timed out"),
     )
+
+
+class FlagKindChoices(ChoiceSet):
+    """What overlapping maintenances do to a location or a device (see isolation.py)."""
+
+    ISOLATION = "isolation"
+    LOST_REDUNDANCY = "lost-redundancy"
+
+    CHOICES = ((ISOLATION, "Isolation"), (LOST_REDUNDANCY, "Lost redundancy"))

@@ -32,6 +32,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "message_limits": {},
     # circuit-maintenance-parser's own charset detection answered by cchardet (see compat.py).
     "fast_charset_detection": True,
+    # Which circuits keep a location or a device connected, and which locations are not analysed (flags.py).
+    "site_isolation": {"circuit_types": [], "circuit_statuses": ["Active"], "skip_locations": []},
 }
 
 # Keys whose values must never be echoed back in an error message.

@@ -14,13 +14,17 @@ from nautobot.apps.filters import (
     NautobotFilterSet,
     RelatedMembershipBooleanFilter,
     SearchFilter,
+    TreeNodeMultipleChoiceFilter,
 )
 from nautobot.circuits.models import Circuit, Provider
+from nautobot.dcim.models import Device, Location
+from nautobot.tenancy.models import Tenant
 
-from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
 from .models import (
     CircuitImpact,
     CircuitMaintenance,
+    MaintenanceFlag,
     MaintenanceNote,
     NotificationSource,
     ParsedNotification,
@@ -31,6 +35,7 @@ from .validation import MAX_DAYS, strict_field_class
 __all__ = (
     "CircuitImpactFilterSet",
     "CircuitMaintenanceFilterSet",
+    "MaintenanceFlagFilterSet",
     "MaintenanceNoteFilterSet",
     "NotificationSourceFilterSet",
     "ParsedNotificationFilterSet",
@@ -92,6 +97,33 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
         min_value=0,
         max_value=MAX_DAYS,
     )
+    location = TreeNodeMultipleChoiceFilter(
+        prefers_id=True,
+        field_name="circuit_impacts__circuit__circuit_terminations__location",
+        queryset=Location.objects.all(),
+        to_field_name="name",
+        label="Location of a circuit termination (name or ID; locations under it included)",
+    )
+    device = NaturalKeyOrPKMultipleChoiceFilter(
+        prefers_id=True,
+        queryset=Device.objects.all(),
+        to_field_name="name",
+        method="filter_device",
+        label="Device cabled to an impacted circuit (name or ID)",
+    )
+    tenant = NaturalKeyOrPKMultipleChoiceFilter(
+        field_name="circuit_impacts__circuit__tenant",
+        queryset=Tenant.objects.all(),
+        to_field_name="name",
+        label="Tenant of an impacted circuit (name or ID)",
+    )
+    flag = django_filters.MultipleChoiceFilter(
+        field_name="flags__kind",
+        choices=FlagKindChoices,
+        null_value=None,
+        distinct=True,
+        label="Flagged: isolation or lost redundancy",
+    )
 
     class Meta:
         model = CircuitMaintenance
@@ -110,6 +142,9 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
         if value is None:
             return queryset
         return queryset.ended_within(float(value))
+
+    def filter_device(self, queryset: QuerySet, name: str, value: list[Device]) -> QuerySet:
+        return queryset.reaching_devices(value) if value else queryset
 
     def filter_has_unresolved_circuit_ids(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         """Maintenances whose notifications named circuit IDs unknown to Nautobot (or not)."""
@@ -141,6 +176,13 @@ class CircuitImpactFilterSet(StrictValuesMixin, NautobotFilterSet):
         label="Circuit (circuit ID or ID)",
     )
     impact = django_filters.MultipleChoiceFilter(choices=ImpactChoices, null_value=None, distinct=False)
+    location = TreeNodeMultipleChoiceFilter(
+        prefers_id=True,
+        field_name="circuit__circuit_terminations__location",
+        queryset=Location.objects.all(),
+        to_field_name="name",
+        label="Location of a circuit termination (name or ID; locations under it included)",
+    )
 
     class Meta:
         model = CircuitImpact
@@ -224,3 +266,29 @@ class ParsedNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
     class Meta:
         model = ParsedNotification
         fields = ["id", "provider_maintenance_id"]
+
+
+class MaintenanceFlagFilterSet(StrictValuesMixin, BaseFilterSet):
+    """Filter isolation / lost-redundancy flags (derived records: no custom fields, tags or relationships)."""
+
+    kind = django_filters.MultipleChoiceFilter(choices=FlagKindChoices, null_value=None, distinct=False)
+    location = TreeNodeMultipleChoiceFilter(
+        prefers_id=True,
+        queryset=Location.objects.all(),
+        to_field_name="name",
+        label="Location (name or ID; locations under it included)",
+    )
+    device = NaturalKeyOrPKMultipleChoiceFilter(
+        prefers_id=True, queryset=Device.objects.all(), to_field_name="name", label="Device (name or ID)"
+    )
+    maintenance = NaturalKeyOrPKMultipleChoiceFilter(
+        field_name="maintenances",
+        queryset=CircuitMaintenance.objects.all(),
+        to_field_name="maintenance_id",
+        label="Maintenance (maintenance ID or ID)",
+    )
+    end_time__gte = MultiValueDateTimeFilter(field_name="end_time", lookup_expr="gte", label="Ends after")
+
+    class Meta:
+        model = MaintenanceFlag
+        fields = ["id", "start_time", "end_time", "total"]

@@ -22,8 +22,10 @@ from nautobot.apps.forms import (
 )
 from nautobot.circuits.models import Circuit, Provider
 from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
+from nautobot.dcim.models import Device, Location
+from nautobot.tenancy.models import Tenant
 
-from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
 from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote, NotificationSource, RawNotification
 from .validation import StrictNullBooleanField, contains_nul
 
@@ -142,7 +144,19 @@ class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
     """Filters of the maintenance list."""
 
     model = CircuitMaintenance
-    field_order = ["q", "provider", "circuit", "status", "ack", "start_time__gte", "start_time__lte"]
+    field_order = [
+        "q",
+        "provider",
+        "circuit",
+        "location",
+        "device",
+        "tenant",
+        "flag",
+        "status",
+        "ack",
+        "start_time__gte",
+        "start_time__lte",
+    ]
     q = forms.CharField(required=False, label="Search")
     provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
     circuit = DynamicModelMultipleChoiceField(
@@ -151,6 +165,12 @@ class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
         required=False,
         query_params={"provider": "$provider"},
     )
+    location = DynamicModelMultipleChoiceField(
+        queryset=Location.objects.all(), required=False, label="Location (and those under it)"
+    )
+    device = DynamicModelMultipleChoiceField(queryset=Device.objects.all(), required=False)
+    tenant = DynamicModelMultipleChoiceField(queryset=Tenant.objects.all(), to_field_name="name", required=False)
+    flag = forms.MultipleChoiceField(choices=FlagKindChoices, required=False, widget=StaticSelect2Multiple())
     status = forms.MultipleChoiceField(choices=MaintenanceStatusChoices, required=False, widget=StaticSelect2Multiple())
     ack = boolean_filter_field("Acknowledged")
     has_unresolved_circuit_ids = boolean_filter_field("Has unresolved circuit IDs")

@@ -16,6 +16,8 @@ from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
 from .diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
+from .flag_job import MaintenanceFlagsReport
+from .flags import refresh_flags_after_sync
 from .import_job import OlderAppImportDataSource
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
@@ -147,6 +149,7 @@ class CircuitMaintenanceDataSource(DataSource):
         for name, total in timings.items():
             setattr(self.sync, name, total)
         self.sync.save()
+        refresh_flags_after_sync(self)
 
     def calculate_diff(self):
         super().calculate_diff()
@@ -230,5 +233,5 @@ class CircuitMaintenanceDataSource(DataSource):
             raise SourceFailure("; ".join(intake.errors))
 
 
-jobs = [CircuitMaintenanceDataSource, OlderAppImportDataSource]
+jobs = [CircuitMaintenanceDataSource, OlderAppImportDataSource, MaintenanceFlagsReport]
 register_jobs(*jobs)

@@ -7,7 +7,9 @@ calendar, the metrics and the filters.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -23,7 +25,7 @@ from nautobot.apps.models import (
     extras_features,
 )
 
-from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
 from .validation import validate_circuit_ids, validate_windows
 
 # A maintenance in one of these states is over, whatever its windows say.
@@ -51,6 +53,30 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         now = now or timezone.now()
         return self.unfinished().filter(
             Q(status=MaintenanceStatusChoices.IN_PROCESS) | Q(start_time__lte=now, end_time__gte=now)
+        )
+
+    def not_over(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Unfinished and not ended yet: what is active or still to come."""
+        return self.unfinished().ended_within(0, now=now)
+
+    def terminating_at(self, locations: Iterable[Any]) -> CircuitMaintenanceQuerySet:
+        """Those impacting a circuit with a termination at one of `locations` or at a location under them."""
+        pks = {pk for location in locations for pk in location.cacheable_descendants_pks(include_self=True)}
+        return self.filter(
+            pk__in=self.model.objects.filter(circuit_impacts__circuit__circuit_terminations__location__in=pks).values(
+                "pk"
+            )
+        )
+
+    def reaching_devices(self, devices: Iterable[Any]) -> CircuitMaintenanceQuerySet:
+        """Those impacting a circuit whose terminations are cabled (through any patch panel) to these devices."""
+        from nautobot.dcim.models import Interface
+
+        interfaces = Interface.objects.filter(device__in=list(devices)).values("pk")
+        return self.filter(
+            pk__in=self.model.objects.filter(
+                circuit_impacts__circuit__circuit_terminations__cable_paths__destination_id__in=interfaces
+            ).values("pk")
         )
 
 
@@ -294,3 +320,58 @@ class SourceOAuthToken(BaseModel):
 
     def __str__(self):
         return f"OAuth grant for {self.source}"
+
+
+@extras_features("graphql")
+class MaintenanceFlag(BaseModel):
+    """A location isolated or down to its last circuit (or a device cut off) while maintenances overlap.
+
+    Derived data: rebuilt by `flags.py` after every sync (and by the flag job), never edited, not
+    change-logged. Exactly one of `location` and `device` is set.
+    """
+
+    kind = models.CharField(max_length=20, choices=FlagKindChoices, db_index=True)
+    location = models.ForeignKey(
+        "dcim.Location", on_delete=models.CASCADE, null=True, blank=True, related_name="circuit_maintenance_flags"
+    )
+    device = models.ForeignKey(
+        "dcim.Device", on_delete=models.CASCADE, null=True, blank=True, related_name="circuit_maintenance_flags"
+    )
+    start_time = models.DateTimeField(db_index=True)
+    end_time = models.DateTimeField()
+    # How many circuits (location) or circuit-facing interfaces (device) there are, and which ones are down/left.
+    total = models.PositiveIntegerField()
+    down = models.JSONField(default=list)
+    left = models.JSONField(default=list)
+    # Circuits only DEGRADED or REDUCED-REDUNDANCY meanwhile (counted apart, not as down).
+    impaired = models.JSONField(default=list)
+    maintenances = models.ManyToManyField(CircuitMaintenance, related_name="flags")
+    circuits = models.ManyToManyField("circuits.Circuit", related_name="+")
+    computed = models.DateTimeField(auto_now=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+
+    class Meta:
+        ordering = ("start_time", "kind")
+
+    def __str__(self):
+        return f"{self.label}: {self.scope} {self.start_time:%Y-%m-%d %H:%M}"
+
+    @property
+    def scope(self) -> Any:
+        """The location or the device flagged."""
+        return self.location or self.device
+
+    @property
+    def is_isolation(self) -> bool:
+        return self.kind == FlagKindChoices.ISOLATION
+
+    @property
+    def label(self) -> str:
+        """ "Isolation" / "Lost redundancy"; a device that is isolated is "Cut off"."""
+        if self.is_isolation and self.device_id:
+            return "Cut off"
+        return self.get_kind_display()

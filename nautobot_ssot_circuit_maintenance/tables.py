@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from nautobot.apps.tables import (
     BaseTable,
     BooleanColumn,
@@ -20,13 +20,41 @@ from nautobot.apps.tables import (
 from .models import (
     CircuitImpact,
     CircuitMaintenance,
+    MaintenanceFlag,
     MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
+from .reach import interfaces_html, locations_html
 
 URL_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+
+
+def worst_per_scope(flags) -> list:
+    """One flag per location or device, the worst (isolation before lost redundancy), earliest first."""
+    chosen: dict = {}
+    for flag in sorted(flags, key=lambda f: (not f.is_isolation, f.start_time)):
+        chosen.setdefault((flag.location_id, flag.device_id), flag)
+    return sorted(chosen.values(), key=lambda f: (not f.is_isolation, f.device_id is not None, str(f.scope)))
+
+
+def flag_badges(flags) -> str:
+    """Each flag as a badge naming the location or device: red for isolation, orange for lost redundancy."""
+    return format_html_join(
+        " ",
+        '<span class="badge bg-{}" title="{} – {} UTC">{}: {}</span>',
+        (
+            (
+                "danger" if flag.is_isolation else "warning",
+                f"{flag.start_time:%Y-%m-%d %H:%M}",
+                f"{flag.end_time:%Y-%m-%d %H:%M}",
+                flag.label,
+                flag.scope,
+            )
+            for flag in flags
+        ),
+    )
 
 
 class CircuitMaintenanceTable(BaseTable):
@@ -47,6 +75,8 @@ class CircuitMaintenanceTable(BaseTable):
         display_field="cid",
         verbose_name="Circuits",
     )
+    locations = tables.Column(empty_values=(), orderable=False, verbose_name="Locations (A/Z)")
+    flags = tables.Column(empty_values=(), orderable=False, verbose_name="Flags")
     ack = BooleanColumn(verbose_name="Ack")
     tags = TagColumn(url_name=f"{URL_PREFIX}:circuitmaintenance_list")
     actions = ButtonsColumn(CircuitMaintenance, buttons=("changelog", "edit", "delete"))
@@ -62,6 +92,8 @@ class CircuitMaintenanceTable(BaseTable):
             "start_time",
             "end_time",
             "circuit_count",
+            "locations",
+            "flags",
             "ack",
             "description",
             "tags",
@@ -75,9 +107,18 @@ class CircuitMaintenanceTable(BaseTable):
             "start_time",
             "end_time",
             "circuit_count",
+            "locations",
+            "flags",
             "ack",
             "actions",
         )
+
+    # Both read prefetched rows (see `MAINTENANCE_LIST_PREFETCH`): no query per row.
+    def render_locations(self, record: CircuitMaintenance) -> str:
+        return locations_html(impact.circuit for impact in record.circuit_impacts.all())
+
+    def render_flags(self, record: CircuitMaintenance) -> str:
+        return flag_badges(worst_per_scope(record.flags.all())) or "—"
 
 
 class CircuitImpactTable(BaseTable):
@@ -93,6 +134,9 @@ class CircuitImpactTable(BaseTable):
         accessor="maintenance__start_time", verbose_name="Start (UTC)", format="Y-m-d H:i"
     )
     end_time = tables.DateTimeColumn(accessor="maintenance__end_time", verbose_name="End (UTC)", format="Y-m-d H:i")
+    locations = tables.Column(empty_values=(), orderable=False, verbose_name="Locations (A/Z)")
+    interfaces = tables.Column(empty_values=(), orderable=False, verbose_name="Device › interface")
+    tenant = tables.Column(accessor="circuit__tenant", linkify=True, verbose_name="Tenant")
     actions = ButtonsColumn(CircuitImpact, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
@@ -106,9 +150,19 @@ class CircuitImpactTable(BaseTable):
             "maintenance_status",
             "start_time",
             "end_time",
+            "locations",
+            "interfaces",
+            "tenant",
             "actions",
         )
-        default_columns = ("pk", "maintenance", "circuit", "impact", "start_time", "end_time", "actions")
+        default_columns = ("pk", "maintenance", "circuit", "impact", "start_time", "end_time", "locations", "actions")
+
+    # Read the prefetch of `reach.termination_prefetch()` when the queryset has it.
+    def render_locations(self, record: CircuitImpact) -> str:
+        return locations_html([record.circuit])
+
+    def render_interfaces(self, record: CircuitImpact) -> str:
+        return interfaces_html([record.circuit])
 
     def render_maintenance_status(self, record: CircuitImpact) -> str:
         maintenance = record.maintenance
@@ -230,3 +284,39 @@ class ParsedNotificationJSONTable(BaseTable):
 
     def render_json(self, value: Any) -> str:
         return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+class MaintenanceFlagTable(BaseTable):
+    """Isolation and lost-redundancy flags."""
+
+    kind = tables.Column(empty_values=(), verbose_name="Flag", order_by=("kind",))
+    scope = tables.Column(empty_values=(), orderable=False, verbose_name="Location or device")
+    start_time = tables.DateTimeColumn(verbose_name="From (UTC)", format="Y-m-d H:i")
+    end_time = tables.DateTimeColumn(verbose_name="Until (UTC)", format="Y-m-d H:i")
+    down = tables.Column(empty_values=(), orderable=False, verbose_name="Down")
+    left = tables.Column(empty_values=(), orderable=False, verbose_name="Left")
+    impaired = tables.Column(empty_values=(), orderable=False, verbose_name="Degraded meanwhile")
+    maintenances = tables.ManyToManyColumn(linkify_item=True, verbose_name="Maintenances")
+
+    class Meta(BaseTable.Meta):
+        model = MaintenanceFlag
+        fields = ("kind", "scope", "start_time", "end_time", "down", "left", "impaired", "maintenances")
+        default_columns = fields
+
+    def render_kind(self, record: MaintenanceFlag) -> str:
+        return format_html(
+            '<span class="badge bg-{}">{}</span>', "danger" if record.is_isolation else "warning", record.label
+        )
+
+    def render_scope(self, record: MaintenanceFlag) -> str:
+        scope = record.scope
+        return format_html('<a href="{}">{}</a>', scope.get_absolute_url(), scope) if scope else "—"
+
+    def render_down(self, record: MaintenanceFlag) -> str:
+        return f"{len(record.down)} of {record.total}: " + ", ".join(record.down)
+
+    def render_left(self, record: MaintenanceFlag) -> str:
+        return ", ".join(record.left) or "none"
+
+    def render_impaired(self, record: MaintenanceFlag) -> str:
+        return ", ".join(record.impaired) or "—"

@@ -1,14 +1,23 @@
-"""Panels on core pages: the upcoming maintenances of a circuit and of a provider."""
+"""Panels on core pages: the upcoming maintenances of a circuit, a provider, a location and a device."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
 from .models import CircuitMaintenance
-from .tables import CircuitImpactTable, CircuitMaintenanceTable
+from .tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
+
+MAINTENANCE_LIST = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
+# What a maintenance row of CircuitMaintenanceTable reads (locations and flags columns), fetched once per table.
+MAINTENANCE_ROW_PREFETCH = (
+    "circuit_impacts__circuit__circuit_terminations__location",
+    "flags__location",
+    "flags__device",
+)
 
 
 class UpcomingMaintenancesPanel(ObjectsTablePanel):
@@ -20,7 +29,7 @@ class UpcomingMaintenancesPanel(ObjectsTablePanel):
 
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
         lookup = f"{self.maintenance_lookup}__in" if self.maintenance_lookup else "pk__in"
-        not_over = CircuitMaintenance.objects.unfinished().ended_within(0)
+        not_over = CircuitMaintenance.objects.not_over()
         return super().get_table_data_queryset(instance, request).filter(**{lookup: not_over})
 
 
@@ -39,7 +48,8 @@ class CircuitMaintenances(TemplateExtension):
             select_related_fields=["maintenance", "circuit"],
             order_by_fields=["maintenance__start_time"],
             include_columns=["maintenance_status"],
-            exclude_columns=["circuit", "provider", "actions"],
+            # The circuit's own page shows its terminations: no locations column here.
+            exclude_columns=["circuit", "provider", "locations", "actions"],
             add_button_route=None,
             enable_related_link=False,
             show_table_config_button=False,
@@ -62,9 +72,81 @@ class ProviderMaintenances(TemplateExtension):
             exclude_columns=["provider", "actions"],
             add_button_route=None,
             related_field_name="provider",
+            prefetch_related_fields=MAINTENANCE_ROW_PREFETCH,
             show_table_config_button=False,
         ),
     )
 
 
-template_extensions = [CircuitMaintenances, ProviderMaintenances]
+class MaintenancesReachingPanel(ObjectsTablePanel):
+    """Active and upcoming maintenances of the circuits at a location (or cabled to a device), soonest first.
+
+    The panel's "all" link opens the maintenance list filtered by the location (or device): the history.
+    """
+
+    def __init__(self, *, lookup: str, **kwargs: Any) -> None:
+        self.lookup = lookup
+        super().__init__(**kwargs)
+
+    def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
+        maintenances = CircuitMaintenance.objects.not_over()
+        if self.lookup == "location":
+            return maintenances.terminating_at([instance])
+        return maintenances.reaching_devices([instance])
+
+
+class UpcomingFlagsPanel(ObjectsTablePanel):
+    """Isolation / lost-redundancy flags of a location or a device that are not over."""
+
+    def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
+        return super().get_table_data_queryset(instance, request).filter(end_time__gte=timezone.now())
+
+
+def maintenance_panels(lookup: str, scope: str) -> tuple[ObjectsTablePanel, ...]:
+    return (
+        UpcomingFlagsPanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=490,
+            table_class=MaintenanceFlagTable,
+            table_filter=lookup,
+            table_title=f"Circuit maintenances: {scope}",
+            prefetch_related_fields=["maintenances"],
+            select_related_fields=["location", "device"],
+            exclude_columns=["scope"],
+            add_button_route=None,
+            enable_related_link=False,
+            show_table_config_button=False,
+        ),
+        MaintenancesReachingPanel(
+            lookup=lookup,
+            section=SectionChoices.FULL_WIDTH,
+            weight=500,
+            table_class=CircuitMaintenanceTable,
+            table_title="Active and upcoming circuit maintenances",
+            order_by_fields=["start_time", "maintenance_id"],
+            select_related_fields=["provider"],
+            prefetch_related_fields=MAINTENANCE_ROW_PREFETCH,
+            exclude_columns=["actions"],
+            add_button_route=None,
+            related_field_name=lookup,
+            related_list_url_name=MAINTENANCE_LIST,
+            show_table_config_button=False,
+        ),
+    )
+
+
+class LocationMaintenances(TemplateExtension):
+    """A location's page: its isolation / lost-redundancy flags, then the maintenances of circuits terminating there."""
+
+    model = "dcim.location"
+    object_detail_panels = maintenance_panels("location", "isolation and lost redundancy")
+
+
+class DeviceMaintenances(TemplateExtension):
+    """A device's page: cut-off / lost-redundancy flags, then the maintenances of circuits cabled to it."""
+
+    model = "dcim.device"
+    object_detail_panels = maintenance_panels("device", "cut off and lost redundancy")
+
+
+template_extensions = [CircuitMaintenances, ProviderMaintenances, LocationMaintenances, DeviceMaintenances]

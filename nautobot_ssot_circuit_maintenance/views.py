@@ -49,6 +49,8 @@ from .models import (
     NotificationSource,
     RawNotification,
 )
+from .reach import termination_prefetch
+from .template_content import MAINTENANCE_ROW_PREFETCH
 from .validation import PK_URL_PATTERN
 
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
@@ -126,7 +128,7 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
     filterset_class = filters.CircuitMaintenanceFilterSet
     filterset_form_class = forms.CircuitMaintenanceFilterForm
     form_class = forms.CircuitMaintenanceForm
-    queryset = CircuitMaintenance.objects.select_related("provider")
+    queryset = CircuitMaintenance.objects.select_related("provider").prefetch_related(*MAINTENANCE_ROW_PREFETCH)
     serializer_class = serializers.CircuitMaintenanceSerializer
     table_class = tables.CircuitMaintenanceTable
 
@@ -161,10 +163,23 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
                 weight=100,
                 table_class=tables.CircuitImpactTable,
                 table_filter="maintenance",
-                table_title="Circuits",
-                select_related_fields=["circuit", "circuit__provider", "maintenance"],
+                table_title="Circuits, where they end and what hangs on them",
+                select_related_fields=["circuit", "circuit__provider", "circuit__tenant", "maintenance"],
+                prefetch_related_fields=[termination_prefetch()],
                 exclude_columns=["maintenance", "start_time", "end_time"],
-                include_columns=["provider"],
+                include_columns=["provider", "locations", "interfaces", "tenant"],
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.FULL_WIDTH,
+                weight=150,
+                table_class=tables.MaintenanceFlagTable,
+                table_filter="maintenances",
+                table_title="Isolation and lost redundancy",
+                select_related_fields=["location", "device"],
+                prefetch_related_fields=["maintenances"],
+                add_button_route=None,
+                enable_related_link=False,
+                show_table_config_button=False,
             ),
             ObjectsTablePanel(
                 section=SectionChoices.FULL_WIDTH,
@@ -211,7 +226,9 @@ class CircuitImpactUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
     filterset_class = filters.CircuitImpactFilterSet
     filterset_form_class = forms.CircuitImpactFilterForm
     form_class = forms.CircuitImpactForm
-    queryset = CircuitImpact.objects.select_related("maintenance", "circuit", "circuit__provider")
+    queryset = CircuitImpact.objects.select_related(
+        "maintenance", "circuit", "circuit__provider", "circuit__tenant"
+    ).prefetch_related(termination_prefetch())
     serializer_class = serializers.CircuitImpactSerializer
     table_class = tables.CircuitImpactTable
 

@@ -51,6 +51,16 @@ class ConfigValidationTestCase(unittest.TestCase):
         message = self.assertFails(config, "'NOC'", "secret")
         self.assertNotIn("12345678", message)
 
+    def test_site_isolation_settings(self):
+        validate_config(
+            {"site_isolation": {"circuit_types": ["Internet"], "circuit_statuses": [], "skip_locations": ["Lab"]}}
+        )
+        self.assertFails(
+            {"site_isolation": {"skip_location": ["Lab"]}}, "unknown key 'skip_location'", "site_isolation"
+        )
+        self.assertFails({"site_isolation": {"circuit_types": "Internet"}}, "site_isolation.circuit_types")
+        self.assertFails({"site_isolation": {"skip_locations": [""]}}, "site_isolation.skip_locations")
+
     def test_duplicate_names(self):
         sources = [GOOD["notification_sources"][1], GOOD["notification_sources"][1]]
         self.assertFails({"notification_sources": sources}, "'Folder'", "more than once")

@@ -10,16 +10,73 @@ from rest_framework import serializers
 from ..models import (
     CircuitImpact,
     CircuitMaintenance,
+    MaintenanceFlag,
     MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
+from ..reach import circuit_interfaces, circuit_locations
 from ..validation import validate_circuit_ids, validate_windows
 
 
-class CircuitMaintenanceSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
-    """A maintenance; `windows` and `unresolved_circuit_ids` are JSON lists, checked by `validation.py`."""
+def _location(location: Any, side: str) -> dict[str, Any]:
+    return {"side": side, "id": str(location.pk), "name": location.name, "url": location.get_absolute_url(api=True)}
+
+
+def _interface(interface: Any) -> dict[str, Any]:
+    device = interface.device
+    return {
+        "id": str(interface.pk),
+        "name": interface.name,
+        "url": interface.get_absolute_url(api=True),
+        "device": {"id": str(device.pk), "name": device.name, "url": device.get_absolute_url(api=True)},
+    }
+
+
+def _flag(flag: MaintenanceFlag) -> dict[str, Any]:
+    scope = flag.scope
+    return {
+        "kind": flag.kind,
+        "label": flag.label,
+        "location": str(flag.location_id) if flag.location_id else None,
+        "device": str(flag.device_id) if flag.device_id else None,
+        "scope": str(scope) if scope else None,
+        "start_time": flag.start_time.isoformat(),
+        "end_time": flag.end_time.isoformat(),
+        "total": flag.total,
+        "down": flag.down,
+        "left": flag.left,
+        "impaired": flag.impaired,
+    }
+
+
+class TopLevelOnlyFieldsMixin:
+    """Read-only fields computed from prefetched rows are left out of nested representations (`?depth=N`).
+
+    Nested rows are not prefetched that deep: computing them there would cost queries per row.
+    """
+
+    top_level_only: tuple[str, ...] = ()
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        if getattr(self.Meta, "is_nested", False):
+            for name in self.top_level_only:
+                fields.pop(name, None)
+        return fields
+
+
+class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+    """A maintenance; `windows` and `unresolved_circuit_ids` are JSON lists, checked by `validation.py`.
+
+    `circuit_locations` (each impacted circuit's A/Z termination locations) and `flags` (isolation and
+    lost redundancy it takes part in) are read-only.
+    """
+
+    circuit_locations = serializers.SerializerMethodField(read_only=True)
+    flags = serializers.SerializerMethodField(read_only=True)
+    top_level_only = ("circuit_locations", "flags")
 
     class Meta:
         model = CircuitMaintenance
@@ -37,13 +94,40 @@ class CircuitMaintenanceSerializer(NautobotModelSerializer, TaggedModelSerialize
         validate_circuit_ids(value)
         return value
 
+    def get_circuit_locations(self, obj: CircuitMaintenance) -> list[dict[str, Any]]:
+        return [
+            {"circuit": impact.circuit.cid, **_location(location, side)}
+            for impact in obj.circuit_impacts.all()
+            for side, location in circuit_locations(impact.circuit)
+        ]
 
-class CircuitImpactSerializer(NautobotModelSerializer):
-    """How one maintenance affects one circuit."""
+    def get_flags(self, obj: CircuitMaintenance) -> list[dict[str, Any]]:
+        return [_flag(flag) for flag in obj.flags.all()]
+
+
+class CircuitImpactSerializer(TopLevelOnlyFieldsMixin, NautobotModelSerializer):
+    """How one maintenance affects one circuit; where the circuit ends, its interfaces and tenant (read-only)."""
+
+    termination_locations = serializers.SerializerMethodField(read_only=True)
+    interfaces = serializers.SerializerMethodField(read_only=True)
+    tenant = serializers.SerializerMethodField(read_only=True)
+    top_level_only = ("termination_locations", "interfaces", "tenant")
 
     class Meta:
         model = CircuitImpact
         fields = "__all__"
+
+    def get_termination_locations(self, obj: CircuitImpact) -> list[dict[str, Any]]:
+        return [_location(location, side) for side, location in circuit_locations(obj.circuit)]
+
+    def get_interfaces(self, obj: CircuitImpact) -> list[dict[str, Any]]:
+        return [_interface(interface) for interface in circuit_interfaces(obj.circuit)]
+
+    def get_tenant(self, obj: CircuitImpact) -> dict[str, Any] | None:
+        tenant = obj.circuit.tenant
+        if tenant is None:
+            return None
+        return {"id": str(tenant.pk), "name": tenant.name, "url": tenant.get_absolute_url(api=True)}
 
 
 class MaintenanceNoteSerializer(NautobotModelSerializer):

@@ -22,6 +22,8 @@ from ..models import (
     ParsedNotification,
     RawNotification,
 )
+from ..reach import termination_prefetch
+from ..template_content import MAINTENANCE_ROW_PREFETCH
 from ..validation import PK_URL_PATTERN
 from . import serializers
 
@@ -40,7 +42,7 @@ class CalendarRenderer(BaseRenderer):
 
 class CircuitMaintenanceViewSet(NautobotModelViewSet):
     lookup_value_regex = PK_URL_PATTERN
-    queryset = CircuitMaintenance.objects.select_related("provider")
+    queryset = CircuitMaintenance.objects.select_related("provider").prefetch_related(*MAINTENANCE_ROW_PREFETCH)
     serializer_class = serializers.CircuitMaintenanceSerializer
     filterset_class = filters.CircuitMaintenanceFilterSet
 
@@ -66,7 +68,9 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
 
 class CircuitImpactViewSet(NautobotModelViewSet):
     lookup_value_regex = PK_URL_PATTERN
-    queryset = CircuitImpact.objects.select_related("maintenance", "circuit")
+    queryset = CircuitImpact.objects.select_related("maintenance", "circuit", "circuit__tenant").prefetch_related(
+        termination_prefetch()
+    )
     serializer_class = serializers.CircuitImpactSerializer
     filterset_class = filters.CircuitImpactFilterSet
 

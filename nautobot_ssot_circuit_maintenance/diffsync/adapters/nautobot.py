@@ -270,6 +270,9 @@ class NautobotAdapter(Adapter):
         new = {id(record) for record in created}
         for unique_id in sorted(self._circuits_changed):
             record = self.records[unique_id]
-            if id(record) not in new and record.clear_acknowledgement():
+            if id(record) not in new:
+                # Saved even when no acknowledgement was cleared: its change log and `last_updated` say
+                # the maintenance changed (what depends on its circuits, e.g. the isolation flags, follows).
+                record.clear_acknowledgement()
                 record.save()
         self._reset_queues()
