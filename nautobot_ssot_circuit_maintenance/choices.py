@@ -71,3 +71,17 @@ class OutcomeChoices(ChoiceSet):
         (TOO_LARGE, "Too large (over a bound)"),
         (PARSE_TIMEOUT, "Parse timed out"),
     )
+
+
+class MessageKeptChoices(ChoiceSet):
+    """How much of a message is stored (`RawNotification.message`)."""
+
+    WHOLE = "whole"
+    HEAD = "head"
+    TRUNCATED = "truncated"
+
+    CHOICES = (
+        (WHOLE, "Whole message"),
+        (HEAD, "Head only (over max_message_mb)"),
+        (TRUNCATED, "Truncated by an older version"),
+    )

@@ -331,12 +331,10 @@ class MailIngest:
                         sender=message.sender,
                         subject=message.subject,
                         date=message.date,
-                        raw=message.raw,
-                        raw_truncated=message.raw_truncated,
-                        raw_size=message.raw_size,
                         outcome=message.outcome,
                         error=message.error,
                         location=message.location,
+                        **message.stored_fields(),
                     )
                     raws.append(raw)
                     for maintenance in message.maintenances:
