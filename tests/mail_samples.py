@@ -61,11 +61,11 @@ HOSTILE_TEXT = "Planned work café – window 2030-01-10 22:00 UTC\n" + "long-li
 ATTACHMENT_BYTES = b"<html><script>alert('attachment')</script></html>"
 
 
-def hostile_html_mail() -> bytes:
-    """An HTML mail with scripts, event handlers, remote images and a javascript: link; quoted-printable
-    text in ISO-8859-1, base64 HTML in UTF-8, an encoded subject and an HTML attachment."""
+def hostile_html_mail(remote: str = "https://tracker.example") -> bytes:
+    """An HTML mail with scripts, event handlers, remote images (at `remote`) and a javascript: link;
+    quoted-printable text in ISO-8859-1, base64 HTML in UTF-8, an encoded subject and an HTML attachment."""
     text = quopri.encodestring(HOSTILE_TEXT.encode("iso-8859-1", "replace"))
-    html = base64.encodebytes(HOSTILE_HTML.encode("utf-8"))
+    html = base64.encodebytes(HOSTILE_HTML.replace("https://tracker.example", remote).encode("utf-8"))
     attachment = base64.encodebytes(ATTACHMENT_BYTES)
     return (
         b"From: =?utf-8?q?NOC_=C3=A9quipe?= <noc@provider-a.example>\r\n"

@@ -163,14 +163,18 @@ class RawNotificationMailPageTest(TestCase):
         self.assertEqual(data["message_kept"], MessageKeptChoices.WHOLE)
         self.assertEqual(data["parser_version"], parser_version())
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(hostile_mail)
-    def test_hostile_mail_never_breaks_the_page(self, hostile):
-        raw = store(hostile.render(uuid.uuid4().hex))
-        body = self.page(raw)
-        self.assertNotIn("<script>alert", body)
-        response = self.client.get(reverse(f"{PREFIX}:rawnotification_eml", args=[raw.pk]))
-        self.assertEqual(response.content, raw.message_bytes())
+    def test_hostile_mail_never_breaks_the_page(self):
+        # Hypothesis runs inside this one test's transaction (its Django test classes would need one per example).
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(hostile_mail)
+        def check(hostile):
+            raw = store(hostile.render(uuid.uuid4().hex))
+            body = self.page(raw)
+            self.assertNotIn("<script>alert", body)
+            response = self.client.get(reverse(f"{PREFIX}:rawnotification_eml", args=[raw.pk]))
+            self.assertEqual(response.content, raw.message_bytes())
+
+        check()
 
 
 class TimelineTest(JobTestMixin, TransactionTestCase):
