@@ -38,6 +38,7 @@ from nautobot.apps.views import (
     ObjectEditViewMixin,
     ObjectListViewMixin,
     ObjectNotesViewMixin,
+    ObjectPermissionRequiredMixin,
 )
 from nautobot.circuits.tables import ProviderTable
 from nautobot.core.templatetags import helpers
@@ -579,17 +580,21 @@ class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectL
         raw = self.get_object()
         return download(raw.message_bytes(), f"notification-{raw.pk}.eml", "message/rfc822")
 
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"attachment/(?P<index>[0-9]{1,4})",
-        url_name="attachment",
-        custom_view_base_action="view",
-    )
-    def attachment(self, request: Any, *args: Any, index: str = "0", **kwargs: Any) -> HttpResponse:
-        """One attachment of the message, as a file to save: never rendered, whatever type it claims."""
-        raw = self.get_object()
-        found = raw.attachment(int(index))
+
+class RawNotificationAttachmentView(ObjectPermissionRequiredMixin, View):
+    """One attachment of a message, as a file to save: never rendered, whatever type it claims.
+
+    A view of its own (not a view-set action): its URL takes the attachment's index besides the pk.
+    """
+
+    queryset = RawNotification.objects.all()
+
+    def get_required_permission(self) -> str:
+        return "nautobot_ssot_circuit_maintenance.view_rawnotification"
+
+    def get(self, request: Any, pk: Any, index: int) -> HttpResponse:
+        raw = get_object_or_404(self.queryset, pk=pk)
+        found = raw.attachment(index)
         if found is None:
             raise Http404("This message has no such attachment.")
         item, data = found

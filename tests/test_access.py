@@ -54,7 +54,7 @@ def patterns(resolver_patterns: list, prefix: str) -> list[tuple[str, str]]:
 def fill(route: str, pk: Any) -> str:
     path = re.sub(r"\(\?P<pk>[^)]*\)", str(pk), route)
     path = re.sub(r"<(uuid:)?pk>", str(pk), path)
-    path = re.sub(r"\(\?P<index>[^)]*\)", "0", path)
+    path = path.replace("<int:index>", "0")
     return "/" + path.replace("^", "").replace("$", "").replace("\\", "")
 
 
