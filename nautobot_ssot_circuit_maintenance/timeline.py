@@ -1,7 +1,9 @@
 """A maintenance's timeline: each notice once, in fold order, with what it changed or why it changed nothing.
 
-The fold is pure, so the timeline replays it: the state after each notice is the fold of the notices
-up to it, and what a notice changed is the difference between that state and the one before.
+The fold is pure, so the timeline replays it: what a notice changed is the difference between the fold
+of the notices that had arrived before it and the fold with it added. When notices arrive in order,
+that is the fold replayed one notice at a time; a notice that arrived late (out of sequence) is shown
+at its place in the provider's order with what it really changed on arrival — usually nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from nautobot_ssot.models import Sync, SyncLogEntry
+
 from .choices import OutcomeChoices
 from .fold import MaintenanceState, Notice, fold
 
 WINDOW_FORMAT = "%Y-%m-%d %H:%M"
+# The data source name of the sync job (jobs.CircuitMaintenanceDataSource.Meta.data_source), as its Sync rows hold it.
+DATA_SOURCE = "Notification mailboxes"
 
 
 def format_window(start: datetime, end: datetime) -> str:
@@ -33,24 +39,39 @@ def _order(notice: Notice) -> tuple:
         return (1, (notice.received, notice.message_key))
 
 
-def replay(notices: list[Notice]) -> list[tuple[Notice, MaintenanceState | None, MaintenanceState | None]]:
+def _readable(notice: Notice) -> bool:
+    try:
+        fold([notice])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def replay(
+    notices: list[Notice], arrival: dict[str, Any] | None = None
+) -> list[tuple[Notice, MaintenanceState | None, MaintenanceState | None]]:
     """(notice, state before it, state after it) for each notice, in fold order. Pure.
 
-    A notice whose stored data the fold cannot read (written by hand, or by an older version) gets
-    None as its state after, and the replay goes on without it.
+    The state before a notice is the fold of the notices that had arrived before it: `arrival` maps a
+    message key to when it was stored (notices stored together count as arriving in fold order). Without
+    `arrival`, notices arrive in fold order and this is the fold replayed, one notice at a time. A
+    notice whose stored data the fold cannot read (written by hand, or by an older version) gets None
+    as its state after and is left out of the others' states.
     """
+    ordered = sorted(notices, key=_order)
+    readable = [_readable(notice) for notice in ordered]
+
+    def arrived(index: int) -> tuple:
+        return (arrival[ordered[index].message_key], index) if arrival else (index,)
+
     steps = []
-    kept: list[Notice] = []
-    before: MaintenanceState | None = None
-    for notice in sorted(notices, key=_order):
-        try:
-            after = fold([*kept, notice])
-        except (KeyError, TypeError, ValueError, OverflowError):
-            steps.append((notice, before, None))
-            continue
-        kept.append(notice)
+    for index, notice in enumerate(ordered):
+        earlier = [
+            other for position, other in enumerate(ordered) if readable[position] and arrived(position) < arrived(index)
+        ]
+        before = fold(earlier) if earlier else None
+        after = fold([*earlier, notice]) if readable[index] else None
         steps.append((notice, before, after))
-        before = after
     return steps
 
 
@@ -97,20 +118,16 @@ class TimelineRow:
     log_entry: Any = None
 
 
-def why_nothing(raw: Any, first: bool, changed: bool) -> str:
-    """Why a notice changed nothing, or (out of sequence) why what it says in the provider's order did not apply."""
+def why_nothing(raw: Any) -> str:
+    """Why a notice changed nothing when it arrived."""
     if raw is not None and raw.outcome == OutcomeChoices.OUT_OF_SEQUENCE:
-        if changed:
-            return (
-                "out of sequence: it arrived after a newer notice and overrode nothing that notice says "
-                "(the changes above are its place in the provider's order)"
-            )
-        return "out of sequence: it arrived after a newer notice"
-    return "" if first else "no change: it repeats what the maintenance already said"
+        return "out of sequence: it arrived after a newer notice, which it does not override"
+    return "no change: it repeats what the maintenance already said"
 
 
 def timeline_rows(maintenance: Any) -> list[TimelineRow]:
-    """The maintenance's notices, each once, in fold order, with their changes and their run's log entry."""
+    """The maintenance's notices, each once, in fold order, with what each changed when it arrived and the
+    log entry of the run that stored it."""
     from .models import RawNotification
     from .pipeline.history import stored_notices
 
@@ -120,8 +137,18 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
         raw.message_key: raw
         for raw in RawNotification.objects.filter(message_key__in=[notice.message_key for notice in notices])
     }
+    runs = {message_key: run_of(raw) for message_key, raw in raws.items()}
+    # Notices stored by one run arrived together: the run's start orders them, then the fold.
+    arrival = {
+        notice.message_key: (
+            runs[notice.message_key].start_time if runs.get(notice.message_key) else raws[notice.message_key].created
+        )
+        if notice.message_key in raws
+        else notice.received
+        for notice in notices
+    }
     rows = []
-    for notice, before, after in replay(notices):
+    for notice, before, after in replay(notices, arrival):
         raw = raws.get(notice.message_key)
         statuses = sorted({str(m.get("status") or "") for m in notice.maintenances})
         row = TimelineRow(notice=notice, raw=raw, status=", ".join(statuses))
@@ -129,26 +156,25 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
             row.reason = "not replayed: its stored data lack what the fold reads (times)"
         else:
             row.changes = changes(before, after)
-            if not row.changes or (raw is not None and raw.outcome == OutcomeChoices.OUT_OF_SEQUENCE):
-                row.reason = why_nothing(raw, before is None, bool(row.changes))
-        row.log_entry = run_log_entry(raw, maintenance) if raw is not None else None
+            if not row.changes:
+                row.reason = why_nothing(raw)
+        sync = runs.get(notice.message_key)
+        if sync is not None:
+            row.log_entry = (
+                SyncLogEntry.objects.filter(sync=sync, synced_object_id=maintenance.pk).order_by("timestamp").first()
+            )
         rows.append(row)
     return rows
 
 
-def run_log_entry(raw: Any, maintenance: Any) -> Any:
-    """The SyncLogEntry that the real run which stored `raw` wrote for `maintenance` (None if it wrote none).
+def run_of(raw: Any) -> Any:
+    """The real sync run that stored `raw` (None for notifications stored otherwise).
 
-    A run stores its notifications in the transaction that writes its log, so the run is the latest real
-    sync started before the notification was stored.
+    A run stores its notifications in the transaction that writes its log, and real runs take turns
+    (locking.py), so it is the latest real sync started before the notification was stored.
     """
-    from nautobot_ssot.models import Sync, SyncLogEntry
-
-    sync = (
-        Sync.objects.filter(dry_run=False, start_time__lte=raw.created, source="Notification mailboxes")
+    return (
+        Sync.objects.filter(dry_run=False, start_time__lte=raw.created, source=DATA_SOURCE)
         .order_by("-start_time")
         .first()
     )
-    if sync is None:
-        return None
-    return SyncLogEntry.objects.filter(sync=sync, synced_object_id=maintenance.pk).order_by("timestamp").first()
