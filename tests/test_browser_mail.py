@@ -100,10 +100,10 @@ class MailBrowserTest(JobTestMixin, BrowserTestCase):
             styles = [e.get_attribute("textContent") for e in self.browser.find_elements(By.TAG_NAME, "style")]
             self.assertEqual(styles, [FRAME_STYLE])
             for image in self.browser.find_elements(By.TAG_NAME, "img"):
-                self.assertIsNone(image.get_attribute("src"))
+                self.assertIsNone(image.get_dom_attribute("src"))
             for element in self.browser.find_elements(By.CSS_SELECTOR, "*"):
                 for name in ("onload", "onclick", "onerror", "style"):
-                    self.assertIsNone(element.get_attribute(name))
+                    self.assertIsNone(element.get_dom_attribute(name))
             links = [a.get_attribute("href") for a in self.browser.find_elements(By.TAG_NAME, "a")]
             self.assertNotIn("javascript", " ".join(filter(None, links)))
         finally:
