@@ -80,3 +80,17 @@ class FlagKindChoices(ChoiceSet):
     LOST_REDUNDANCY = "lost-redundancy"
 
     CHOICES = ((ISOLATION, "Isolation"), (LOST_REDUNDANCY, "Lost redundancy"))
+
+
+class MessageKeptChoices(ChoiceSet):
+    """How much of a message is stored (`RawNotification.message`)."""
+
+    WHOLE = "whole"
+    HEAD = "head"
+    TRUNCATED = "truncated"
+
+    CHOICES = (
+        (WHOLE, "Whole message"),
+        (HEAD, "Head only (over max_message_mb)"),
+        (TRUNCATED, "Truncated by an older version"),
+    )

@@ -25,7 +25,16 @@ from nautobot.apps.models import (
     extras_features,
 )
 
-from .choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from . import mail
+from .choices import (
+    FlagKindChoices,
+    ImpactChoices,
+    MaintenanceStatusChoices,
+    MessageKeptChoices,
+    NoteLevelChoices,
+    OutcomeChoices,
+)
+from .pipeline.bounds import MessageBounds
 from .validation import validate_circuit_ids, validate_windows
 
 # A maintenance in one of these states is over, whatever its windows say.
@@ -249,9 +258,17 @@ class RawNotification(BaseModel):
     sender = models.CharField(max_length=255, blank=True)
     subject = models.CharField(max_length=255, blank=True)
     date = models.DateTimeField(db_index=True)
+    # The head of the message, at most `raw_notification_size` bytes: what the API and lists show.
     raw = models.BinaryField()
+    # `raw` is shorter than the message.
     raw_truncated = models.BooleanField(default=False)
+    # The message's size in bytes.
     raw_size = models.PositiveIntegerField(default=0)
+    # The message compressed (`mail.pack`): whole, or what could be kept of it (see `message_kept`).
+    message = models.BinaryField(default=b"", blank=True, editable=False)
+    message_kept = models.CharField(max_length=20, choices=MessageKeptChoices, blank=True)
+    # circuit-maintenance-parser's version at the last parse of this message ("" when it was never parsed).
+    parser_version = models.CharField(max_length=50, blank=True)
     outcome = models.CharField(max_length=20, choices=OutcomeChoices, db_index=True)
     error = models.TextField(blank=True)
     location = models.CharField(max_length=255, blank=True)
@@ -273,6 +290,38 @@ class RawNotification(BaseModel):
         if api:
             return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:rawnotification-detail", args=[self.pk])
         return reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification", args=[self.pk])
+
+    @property
+    def kept(self) -> str:
+        """How much of the message is stored (MessageKeptChoices); rows made without `message` hold only `raw`."""
+        if self.message_kept:
+            return self.message_kept
+        return MessageKeptChoices.TRUNCATED if self.raw_truncated else MessageKeptChoices.WHOLE
+
+    @property
+    def is_whole(self) -> bool:
+        """The stored message is the whole message: it can be read and parsed again as it came."""
+        return self.kept == MessageKeptChoices.WHOLE
+
+    def message_bytes(self) -> bytes:
+        """The message as stored: the whole message when `is_whole`, else the part that was kept."""
+        if self.message:
+            return mail.unpack(self.message, max(self.raw_size, len(self.raw or b"")))
+        return bytes(self.raw or b"")
+
+    def readable(self) -> mail.ReadableMail:
+        """The message as a person reads it: decoded headers, text, sanitized HTML, attachments."""
+        return mail.read_mail(self.message_bytes(), _bounds())
+
+    def attachment(self, index: int) -> tuple[mail.Attachment, bytes] | None:
+        """One attachment of the message (as `readable().attachments` lists them) with its bytes."""
+        return mail.attachment(self.message_bytes(), index, _bounds())
+
+
+def _bounds() -> MessageBounds:
+    from .config import app_settings
+
+    return MessageBounds.from_settings(app_settings())
 
 
 class ParsedNotification(BaseModel):

@@ -251,25 +251,6 @@ class RawNotificationTable(BaseTable):
         return value or record.message_key
 
 
-class MaintenanceNotificationTable(BaseTable):
-    """The notifications behind one maintenance (parsed notifications, shown by their raw message)."""
-
-    date = tables.DateTimeColumn(accessor="raw_notification__date", verbose_name="Date (UTC)", format="Y-m-d H:i")
-    sender = tables.Column(accessor="raw_notification__sender", verbose_name="Sender")
-    subject = tables.Column(accessor="raw_notification__subject", verbose_name="Subject")
-    outcome = tables.Column(accessor="raw_notification__outcome", verbose_name="Outcome")
-    status = tables.Column(accessor="json__status", verbose_name="Announced status", orderable=False)
-    raw_notification = tables.Column(linkify=True, verbose_name="Notification")
-
-    class Meta(BaseTable.Meta):
-        model = ParsedNotification
-        fields = ("date", "sender", "subject", "outcome", "status", "raw_notification")
-        default_columns = ("date", "sender", "subject", "outcome", "status", "raw_notification")
-
-    def render_outcome(self, record: ParsedNotification) -> str:
-        return record.raw_notification.get_outcome_display()
-
-
 class ParsedNotificationJSONTable(BaseTable):
     """What the parser read out of one message: the maintenance it fed and the parser's JSON."""
 

@@ -19,5 +19,10 @@ _NO_ROUTE = {"notificationsource_add"}
 urlpatterns: list[URLPattern] = [
     # The older app's address: the redirect URI registered with Google stays valid.
     path("source/google_oauth2callback/", views.GoogleOAuthCallbackView.as_view(), name="google_oauth2callback"),
+    path(
+        "rawnotification/<uuid:pk>/attachment/<int:index>/",
+        views.RawNotificationAttachmentView.as_view(),
+        name="rawnotification_attachment",
+    ),
     *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),
 ]

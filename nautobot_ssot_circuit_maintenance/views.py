@@ -8,10 +8,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.views import View
 from nautobot.apps.ui import (
     BaseTextPanel,
@@ -22,8 +24,8 @@ from nautobot.apps.ui import (
     ObjectFieldsPanel,
     ObjectsTablePanel,
     ObjectTextPanel,
+    Panel,
     SectionChoices,
-    TextPanel,
 )
 from nautobot.apps.views import (
     NautobotUIViewSet,
@@ -33,6 +35,7 @@ from nautobot.apps.views import (
     ObjectEditViewMixin,
     ObjectListViewMixin,
     ObjectNotesViewMixin,
+    ObjectPermissionRequiredMixin,
 )
 from nautobot.circuits.tables import ProviderTable
 from nautobot.core.templatetags import helpers
@@ -41,7 +44,8 @@ from rest_framework.exceptions import MethodNotAllowed
 
 from . import filters, forms, oauth, tables
 from .api import serializers
-from .api.serializers import raw_as_text
+from .choices import MessageKeptChoices
+from .mail import html_document
 from .models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -51,6 +55,7 @@ from .models import (
 )
 from .reach import termination_prefetch
 from .template_content import MAINTENANCE_ROW_PREFETCH
+from .timeline import timeline_rows
 from .validation import PK_URL_PATTERN
 
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
@@ -189,17 +194,12 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
                 table_title="Maintenance notes",
                 exclude_columns=["maintenance"],
             ),
-            ObjectsTablePanel(
+            Panel(
+                label="Timeline",
                 section=SectionChoices.FULL_WIDTH,
                 weight=300,
-                table_class=tables.MaintenanceNotificationTable,
-                table_filter="maintenance",
-                table_title="Notifications",
-                select_related_fields=["raw_notification"],
-                order_by_fields=["raw_notification__date", "created"],
-                add_button_route=None,
-                enable_related_link=False,
-                show_table_config_button=False,
+                body_content_template_path="nautobot_ssot_circuit_maintenance/inc/maintenance_timeline.html",
+                body_wrapper_template_path="components/panel/body_wrapper_table.html",
             ),
         ),
     )
@@ -208,6 +208,7 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
         context = super().get_extra_context(request, instance)
         if self.action == "retrieve" and instance is not None:
             context["maintenance_windows"] = maintenance_windows(instance)
+            context["timeline_rows"] = timeline_rows(instance)
         return context
 
 
@@ -399,10 +400,61 @@ class NotificationSourceUIViewSet(
 #
 
 
+KEPT_NOTES = {
+    MessageKeptChoices.HEAD: (
+        "Only the head of this message is stored: at {size:,} bytes it was over message_limits.max_message_mb. "
+        "Parts and attachments beyond the head are missing."
+    ),
+    MessageKeptChoices.TRUNCATED: (
+        "This message was stored truncated by an older version of the app: only its first {kept:,} of {size:,} "
+        "bytes exist. What follows is read from that part; the rest cannot be recovered."
+    ),
+}
+
+
+def mail_context(raw: RawNotification) -> dict[str, Any]:
+    """What the mail panels show: decoded headers, parts, attachments and download links."""
+    mail = raw.readable()
+    kept = raw.kept
+    note = KEPT_NOTES.get(kept, "").format(size=raw.raw_size, kept=len(raw.message_bytes()))
+    return {
+        "mail": mail,
+        "mail_headers": [(name, value) for name, value in mail.headers.items() if value or name in ("From", "Subject")],
+        "mail_document": html_document(mail.html) if mail.html else "",
+        "mail_kept_note": note,
+        "mail_eml_url": reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_eml", args=[raw.pk]),
+        "mail_attachments": [
+            (
+                item,
+                reverse(
+                    "plugins:nautobot_ssot_circuit_maintenance:rawnotification_attachment", args=[raw.pk, item.index]
+                ),
+            )
+            for item in mail.attachments
+        ],
+    }
+
+
+def download(data: bytes, filename: str, content_type: str = "application/octet-stream") -> HttpResponse:
+    """Bytes the browser saves and never renders: attachment disposition, no sniffing, a sandboxing policy."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """A file name without path separators or control characters (the mail chose it)."""
+    cleaned = "".join(char for char in name if char.isprintable() and char not in '/\\"')
+    return cleaned.strip(" .")[:150] or fallback
+
+
 class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
     """Fetched messages: immutable facts, list and detail only.
 
-    The message is shown as escaped plain text, never rendered as HTML.
+    The page reads the mail for a person: headers decoded, the text part decoded, the HTML part
+    sanitized (nh3) inside a sandboxed frame, attachments listed and downloadable only as files.
     """
 
     lookup_value_regex = PK_URL_PATTERN
@@ -428,11 +480,25 @@ class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectL
                     "outcome",
                     "error",
                     "raw_size",
-                    "raw_truncated",
+                    "message_kept",
+                    "parser_version",
                     "location",
                     "message_key",
                 ],
-                key_transforms={"raw_size": "Size (bytes)", "raw_truncated": "Truncated"},
+                key_transforms={"raw_size": "Size (bytes)", "message_kept": "Stored", "parser_version": "Parser"},
+            ),
+            Panel(
+                label="Mail",
+                section=SectionChoices.LEFT_HALF,
+                weight=200,
+                body_content_template_path="nautobot_ssot_circuit_maintenance/inc/mail_message.html",
+            ),
+            Panel(
+                label="Raw headers",
+                section=SectionChoices.LEFT_HALF,
+                weight=300,
+                collapsed=True,
+                body_content_template_path="nautobot_ssot_circuit_maintenance/inc/mail_headers.html",
             ),
             ObjectsTablePanel(
                 section=SectionChoices.RIGHT_HALF,
@@ -445,19 +511,37 @@ class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectL
                 enable_related_link=False,
                 show_table_config_button=False,
             ),
-            TextPanel(
-                label="Message",
-                section=SectionChoices.FULL_WIDTH,
-                weight=200,
-                context_field="raw_text",
-                render_as=BaseTextPanel.RenderOptions.CODE,
-            ),
         ),
     )
 
     def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
         context = super().get_extra_context(request, instance)
         if self.action == "retrieve" and instance is not None:
-            # Plain text, escaped by the template's autoescaping: the mail's HTML is never rendered.
-            context["raw_text"] = raw_as_text(instance.raw)
+            context.update(mail_context(instance))
         return context
+
+    @action(detail=True, methods=["get"], url_path="eml", custom_view_base_action="view")
+    def eml(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The stored message as a `.eml` file (whole, unless the page says otherwise)."""
+        raw = self.get_object()
+        return download(raw.message_bytes(), f"notification-{raw.pk}.eml", "message/rfc822")
+
+
+class RawNotificationAttachmentView(ObjectPermissionRequiredMixin, View):
+    """One attachment of a message, as a file to save: never rendered, whatever type it claims.
+
+    A view of its own (not a view-set action): its URL takes the attachment's index besides the pk.
+    """
+
+    queryset = RawNotification.objects.all()
+
+    def get_required_permission(self) -> str:
+        return "nautobot_ssot_circuit_maintenance.view_rawnotification"
+
+    def get(self, request: Any, pk: Any, index: int) -> HttpResponse:
+        raw = get_object_or_404(self.queryset, pk=pk)
+        found = raw.attachment(index)
+        if found is None:
+            raise Http404("This message has no such attachment.")
+        item, data = found
+        return download(data, safe_filename(item.filename, f"attachment-{item.index}"))

@@ -32,7 +32,10 @@ from nautobot_ssot_circuit_maintenance.models import (
 from tests.ui_data import build_ui_data
 
 MODELS = (CircuitMaintenance, CircuitImpact, MaintenanceNote, NotificationSource, RawNotification, ParsedNotification)
-VIEW_ACTIONS = {"list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"}
+VIEW_ACTIONS = {
+    *("list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"),
+    *("eml", "attachment"),  # a raw notification's downloads
+}
 POST_ACTIONS = {"validate"}
 USERS = ("anonymous", "no permission", "view", "change")
 
@@ -51,6 +54,7 @@ def patterns(resolver_patterns: list, prefix: str) -> list[tuple[str, str]]:
 def fill(route: str, pk: Any) -> str:
     path = re.sub(r"\(\?P<pk>[^)]*\)", str(pk), route)
     path = re.sub(r"<(uuid:)?pk>", str(pk), path)
+    path = path.replace("<int:index>", "0")
     return "/" + path.replace("^", "").replace("$", "").replace("\\", "")
 
 
@@ -108,6 +112,8 @@ class AccessMatrixTest(TestCase):
             return {403}  # Nautobot also asks for extras.view_objectchange / extras.view_note, not given here
         if action in ("bulk_edit", "bulk_delete") and user != "no permission":
             return {403}  # bulk pages answer a POST of selected rows; a bare GET is refused
+        if action == "attachment" and user in ("view", "change"):
+            return {404}  # the raw notification of the test data has no attachment 0
         if action == "bulk_rename" and user == "change":
             return {302}  # nothing selected: back to the list
         reads = method == "GET" and (action in VIEW_ACTIONS or api)

@@ -50,20 +50,26 @@ class MaintenancePagesBrowserTest(BrowserTestCase):
         self.assertIn("2030-01-17 22:00 UTC 2030-01-18 00:00 UTC 2h 00m", page)
         self.assert_no_alert()
 
-    def test_raw_notification_shows_mail_as_text_and_runs_nothing(self):
+    def test_raw_notification_shows_mail_decoded_and_runs_nothing(self):
         raw = self.data.raw_notifications[0]
         self.visit(raw.get_absolute_url())
-        self.wait_for_text("<script>alert(1)</script>")
+        self.wait_for_text("<script>alert(1)</script>")  # the subject, as text
         self.assert_no_alert()
-        page = self.text_of()
-        self.assertIn('<img src=x onerror="alert(2)">', page)
-        self.assertIn("café", page)
-        # Nothing of the mail became an element: no image with the mail's bogus source, no inline script from it.
+        # Nothing of the mail became an element of the page: no image with the mail's bogus source, no script.
         self.assertFalse(self.browser.find_elements(By.CSS_SELECTOR, "img[src='x']"))
         scripts = self.browser.execute_script(
             "return Array.from(document.scripts).map(s => s.textContent).join('\\n');"
         )
         self.assertNotIn("alert(", scripts)
+        # Its HTML part, sanitized, in a sandboxed frame: decoded text, an image without source.
+        self.browser.switch_to.frame(self.browser.find_element(By.CSS_SELECTOR, "iframe.cm-mail-html"))
+        try:
+            self.assertIn("café", self.text_of())
+            self.assertIn("Planned work", self.text_of("h1"))
+            self.assertFalse(self.browser.find_elements(By.CSS_SELECTOR, "script, img[src], [onerror]"))
+        finally:
+            self.browser.switch_to.default_content()
+        self.assert_no_alert()
 
     def test_validate_button_reports_on_the_mailbox(self):
         folder = Path(tempfile.mkdtemp(prefix="cm-browser-"))

@@ -148,13 +148,14 @@ class NotificationSourceSerializer(NautobotModelSerializer):
 
 
 class RawNotificationSerializer(BaseModelSerializer):
-    """A fetched message (read-only). `raw` is the message as text (UTF-8, undecodable bytes replaced)."""
+    """A fetched message (read-only). `raw` is its head (at most `raw_notification_size` bytes) as text
+    (UTF-8, undecodable bytes replaced); the whole message is downloaded from its page (`eml/`)."""
 
     raw = serializers.SerializerMethodField()
 
     class Meta:
         model = RawNotification
-        fields = "__all__"
+        exclude = ["message"]
 
     def get_raw(self, obj: RawNotification) -> str:
         return raw_as_text(obj.raw)

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('circuits', '0023_remove_circuittermination_cable_peer_fields'),
-        ('dcim', '0097_virtualdevicecontext_controller_managed_device_group'),
+        ('circuits', '0022_circuittermination_cloud_network'),  # Nautobot 3.0.0's newest: the app supports 3.0+
+        ('dcim', '0081_alter_device_device_redundancy_group_priority_and_more'),
         ('nautobot_ssot_circuit_maintenance', '0004_rename_note_maintenancenote'),
     ]
 

@@ -41,12 +41,10 @@ def commit_chunk(chunk: Chunk) -> None:
                     sender=message.sender,
                     subject=message.subject,
                     date=message.date,
-                    raw=message.raw,
-                    raw_truncated=message.raw_truncated,
-                    raw_size=message.raw_size,
                     outcome=message.outcome,
                     error=message.error,
                     location=message.location,
+                    **message.stored_fields(),
                 )
                 raws.append(raw)
                 for maintenance in message.maintenances:

@@ -13,16 +13,17 @@ import email.header
 import email.policy
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from ..choices import OutcomeChoices
+from ..choices import MessageKeptChoices, OutcomeChoices
+from ..mail import pack, parser_version
 from ..providers import ProviderEntry, SenderDirectory
-from ..sources.base import FetchedMessage
+from ..sources.base import HEAD_BYTES, FetchedMessage
 from ..validation import EARLIEST, LATEST, MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
 from .bounds import MessageBounds, OverBound, check_size, check_structure
 
@@ -50,6 +51,35 @@ class ParsedMessage:
     error: str = ""
     # The parser's maintenances, as JSON-able dicts (the library's own JSON form).
     maintenances: list[dict] = field(default_factory=list)
+    # The message compressed (mail.pack) and how much of it that is (MessageKeptChoices).
+    message: bytes = b""
+    message_kept: str = MessageKeptChoices.WHOLE
+    # circuit-maintenance-parser's version when the parser ran on it, else "".
+    parser_version: str = ""
+
+    def stored_fields(self) -> dict[str, Any]:
+        """The RawNotification fields that hold the message itself."""
+        return {
+            "raw": self.raw,
+            "raw_truncated": self.raw_truncated,
+            "raw_size": self.raw_size,
+            "message": self.message,
+            "message_kept": self.message_kept,
+            "parser_version": self.parser_version,
+        }
+
+
+def kept_message(fetched: FetchedMessage, raw_size_limit: int) -> dict[str, Any]:
+    """How a fetched message is stored: its head for display, and the whole of it (or its head, if over the
+    size bound) compressed."""
+    raw = fetched.raw
+    return {
+        "raw": raw[:raw_size_limit],
+        "raw_size": fetched.full_size,
+        "raw_truncated": fetched.full_size > min(len(raw), raw_size_limit),
+        "message": pack(raw),
+        "message_kept": MessageKeptChoices.WHOLE if fetched.size is None else MessageKeptChoices.HEAD,
+    }
 
 
 def storable_text(value: str, limit: int | None = None) -> str:
@@ -187,8 +217,11 @@ def error_text(error: BaseException) -> str:
     return storable_text(f"{type(error).__name__}: {error}", 2000)
 
 
-def headers_only(fetched: FetchedMessage, raw_size_limit: int, outcome: str, error: str) -> ParsedMessage:
-    """A message we will not parse, described from its header block alone (bounded, never raises)."""
+def headers_only(
+    fetched: FetchedMessage, raw_size_limit: int, outcome: str, error: str, parsed_with: str = ""
+) -> ParsedMessage:
+    """A message we will not parse (or whose parse was stopped: `parsed_with` is then the parser's version),
+    described from its header block alone (bounded, never raises)."""
     raw = fetched.raw
     sender = subject = ""
     key = raw_key(raw)
@@ -207,12 +240,11 @@ def headers_only(fetched: FetchedMessage, raw_size_limit: int, outcome: str, err
         sender=sender[:255],
         subject=subject[:255],
         date=date,
-        raw=raw[:raw_size_limit],
-        raw_size=fetched.full_size,
-        raw_truncated=fetched.full_size > min(len(raw), raw_size_limit),
         location=storable_text(fetched.location, 255),
         outcome=outcome,
         error=storable_text(error, 2000),
+        parser_version=parsed_with,
+        **kept_message(fetched, raw_size_limit),
     )
 
 
@@ -228,6 +260,11 @@ def process_message(
     bounds = bounds or MessageBounds()
     try:
         check_size(fetched.full_size, bounds)
+    except OverBound as error:
+        # Over the size bound, only the head is kept, even when the source handed over more.
+        head = replace(fetched, raw=fetched.raw[:HEAD_BYTES], size=fetched.full_size)
+        return headers_only(head, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error))
+    try:
         return _process(fetched, directory, source_header, raw_size_limit, bounds)
     except OverBound as error:
         return headers_only(fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error))
@@ -254,11 +291,9 @@ def _process(
         sender=sender[:255],
         subject=decoded_header(message, "Subject")[:255],
         date=date,
-        raw=raw[:raw_size_limit],
-        raw_size=len(raw),
-        raw_truncated=len(raw) > raw_size_limit,
         location=storable_text(fetched.location, 255),
         outcome=OutcomeChoices.UNKNOWN_PROVIDER,
+        **kept_message(fetched, raw_size_limit),
     )
     provider = directory.lookup(claimed_by)
     if provider is None:
@@ -272,6 +307,7 @@ def _process(
         # The parser needs a Date to stamp the notice: give it the one we use.
         del message["Date"]
         message["Date"] = format_datetime(date)
+    result.parser_version = parser_version()
     try:
         maintenances = parse_maintenances(message, provider.parser or FALLBACK_PARSER)
         for maintenance in maintenances:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from ..choices import OutcomeChoices
+from ..mail import parser_version
 from ..providers import SenderDirectory
 from ..sources.base import FetchedMessage
 from .bounds import MessageBounds
@@ -65,7 +66,8 @@ class ParseTask:
         )
 
     def failed(self, outcome: str, error: str) -> ParsedMessage:
-        return headers_only(self.fetched, self.raw_size_limit, outcome, error)
+        """The parser ran on this message and was stopped (deadline, memory, crash)."""
+        return headers_only(self.fetched, self.raw_size_limit, outcome, error, parser_version())
 
 
 def write_frame(stream: IO[bytes], payload: bytes) -> None:
