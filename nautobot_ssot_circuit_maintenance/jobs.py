@@ -17,7 +17,8 @@ from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
 from .ingest import MailIngest
 from .locking import sync_lock
-from .models import CircuitMaintenance, NotificationSource
+from .models import CircuitMaintenance, NotificationSource, RawNotification
+from .reprocess import StoredIngest
 from .setup import sync_sources_from_config
 from .sources import source_kind
 
@@ -38,6 +39,12 @@ class CircuitMaintenanceDataSource(DataSource):
         model=NotificationSource,
         required=False,
         description="Sources to read; leave empty for all configured sources.",
+    )
+    notifications = MultiObjectVar(
+        model=RawNotification,
+        required=False,
+        description="Reprocess these stored notifications instead of reading the mailboxes (the triage queue's "
+        "Reprocess).",
     )
 
     class Meta:
@@ -87,6 +94,7 @@ class CircuitMaintenanceDataSource(DataSource):
 
     def run(self, *args, **kwargs):
         self.selected_sources = kwargs.get("sources")
+        self.selected_notifications = kwargs.get("notifications")
         try:
             if kwargs.get("dryrun", True):
                 super().run(*args, **kwargs)
@@ -128,7 +136,12 @@ class CircuitMaintenanceDataSource(DataSource):
 
         A dry run cannot commit, so it reads everything in one chunk to show the whole diff.
         """
-        self.ingest = MailIngest(self._sources(), chunk_size=None if self.dryrun else CHUNK_MESSAGES)
+        if self.selected_notifications:
+            self.ingest = StoredIngest(self.selected_notifications.select_related("source"))
+            for pk, reason in self.ingest.skipped.items():
+                self.logger.warning("Notification %s cannot be reprocessed: %s", pk, reason)
+        else:
+            self.ingest = MailIngest(self._sources(), chunk_size=None if self.dryrun else CHUNK_MESSAGES)
         timings: dict[str, timedelta] = {}
         try:
             while True:

@@ -79,8 +79,7 @@ class NautobotMaintenance(MaintenanceModel):
                         setattr(record, field, attrs[field])
                 if "windows" in attrs:
                     record.windows = _windows_json(attrs["windows"])
-                if resets_ack(attrs) and record.ack:
-                    record.ack = False
+                if resets_ack(attrs) and record.clear_acknowledgement():
                     message += "; acknowledgement cleared"
                 record.save()
                 if "circuits" in attrs:
