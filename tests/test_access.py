@@ -33,7 +33,14 @@ from tests.ui_data import build_ui_data
 
 MODELS = (CircuitMaintenance, CircuitImpact, MaintenanceNote, NotificationSource, RawNotification, ParsedNotification)
 VIEW_ACTIONS = {"list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"}
-POST_ACTIONS = {"validate"}
+POST_ACTIONS = {"validate", "acknowledge", "acknowledge_selected"}
+# Triage actions (GET shows the form): the permissions each needs beyond the app's own models.
+TRIAGE_FORMS = {
+    "triage_dismiss": (),
+    "triage_assign_sender": ("circuits.change_provider",),
+    "triage_map_circuit": ("add_circuitalias",),
+    "triage_reprocess": ("extras.run_job",),
+}
 USERS = ("anonymous", "no permission", "view", "change")
 
 
@@ -104,6 +111,15 @@ class AccessMatrixTest(TestCase):
             return {200}  # the list of the app's endpoints, as for every Nautobot app
         if action == "oauth2callback":
             return {302}  # a callback without a valid state goes back to the list with a message
+        if action in ("job", "parsednotification"):
+            return {302}  # the older app's addresses redirect to the pages that replaced them
+        if action == "triage_list":
+            return {200} if user in ("view", "change") else {403}
+        if action in TRIAGE_FORMS:
+            # Only `change` may act, and only where no permission outside the app's models is needed.
+            return {200} if user == "change" and not TRIAGE_FORMS[action] else {403}
+        if action in ("acknowledge", "acknowledge_selected") and user == "change":
+            return {302}  # back to the page (or list) with a message
         if action in ("changelog", "notes") and user in ("view", "change"):
             return {403}  # Nautobot also asks for extras.view_objectchange / extras.view_note, not given here
         if action in ("bulk_edit", "bulk_delete") and user != "no permission":
@@ -138,6 +154,12 @@ class AccessMatrixTest(TestCase):
                 model = model_of(name, route)
                 path = fill(route, pks.get(model, ""))
                 action = "oauth2callback" if "oauth2callback" in name else action_of(name)
+                if name.startswith("triage_"):
+                    path = fill(route, self.data.raw_notifications[2].pk)  # unknown provider: in the queue
+                    action = name
+                if name in ("circuitmaintenance_job", "parsednotification"):
+                    action = name.removeprefix("circuitmaintenance_")
+                    path = fill(route, self.data.parsed_notifications[0].pk)
                 methods = ["POST"] if action in POST_ACTIONS else ["GET"]
                 for method in methods:
                     requests += 1

@@ -184,3 +184,27 @@ class LegacyAddressTestCase(TestCase):
         response = self.client.get("/plugins/circuit-maintenance/maintenance/job/")
         self.assertEqual(response.status_code, 302)
         self.assertIn("/login/", response["Location"])
+
+
+class TriageCountTestCase(TestCase):
+    """The count shown on the home page and the queue's title (and offered to the overview)."""
+
+    def setUp(self):
+        super().setUp()
+        self.data = build_ui_data()
+
+    def test_count_follows_the_queue_and_permissions(self):
+        from nautobot_ssot_circuit_maintenance.models import RawNotification
+        from nautobot_ssot_circuit_maintenance.triage.actions import triage_count
+
+        # Unknown provider, and unknown-cids whose second parsed notice fed no maintenance; not the parsed one.
+        self.assertEqual(set(RawNotification.objects.needs_triage()), set(self.data.raw_notifications[1:]))
+        self.assertEqual(triage_count(self.user), 0, "no view permission, nothing counted")
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_rawnotification")
+        self.assertEqual(triage_count(type(self.user).objects.get(pk=self.user.pk)), 2)  # permissions are cached
+        self.assertContains(
+            self.client.get("/"),
+            '<span class="badge bg-warning text-dark float-end my-1" id="triage-count">2</span>',
+            html=False,
+        )
+        self.assertContains(self.client.get(reverse(f"{PREFIX}:triage_list")), "Triage queue (2)")
