@@ -418,6 +418,13 @@ class CircuitAlias(BaseModel):
     def __str__(self):
         return f"{self.alias} → {self.circuit}"
 
+    def get_absolute_url(self, api: bool = False) -> str:
+        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitalias", args=[self.pk])
+
+    def clean(self) -> None:
+        super().clean()
+        self.normalized = normalize_cid(self.alias)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.normalized = normalize_cid(self.alias)
         super().save(*args, **kwargs)

@@ -41,6 +41,12 @@ menu_items = (
                         permissions=[f"{_PERM}.view_rawnotification"],
                     ),
                     NavMenuItem(
+                        link=f"{_PREFIX}:circuitalias_list",
+                        name="Circuit Aliases",
+                        weight=360,
+                        permissions=[f"{_PERM}.view_circuitalias"],
+                    ),
+                    NavMenuItem(
                         link=f"{_PREFIX}:rawnotification_list",
                         name="Raw Notifications",
                         weight=400,

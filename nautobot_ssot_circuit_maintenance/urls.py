@@ -4,7 +4,7 @@ from django.urls import URLPattern, path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
 from . import views
-from .triage import redirects
+from .triage import aliases, redirects
 from .triage import views as triage
 
 app_name = "nautobot_ssot_circuit_maintenance"
@@ -16,6 +16,7 @@ router.register("note", views.MaintenanceNoteUIViewSet)
 router.register("rawnotification", views.RawNotificationUIViewSet)
 router.register("source", views.NotificationSourceUIViewSet)
 router.register("triage", triage.TriageQueueUIViewSet, basename="triage")
+router.register("circuitalias", aliases.CircuitAliasUIViewSet)
 
 # Notification sources come from PLUGINS_CONFIG: no "add" page.
 _NO_ROUTE = {"notificationsource_add"}

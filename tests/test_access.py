@@ -22,6 +22,7 @@ from nautobot.users.models import ObjectPermission
 from nautobot_ssot_circuit_maintenance import urls as ui_urls
 from nautobot_ssot_circuit_maintenance.api import urls as api_urls
 from nautobot_ssot_circuit_maintenance.models import (
+    CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceNote,
@@ -31,14 +32,22 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from tests.ui_data import build_ui_data
 
-MODELS = (CircuitMaintenance, CircuitImpact, MaintenanceNote, NotificationSource, RawNotification, ParsedNotification)
+MODELS = (
+    CircuitMaintenance,
+    CircuitImpact,
+    MaintenanceNote,
+    NotificationSource,
+    RawNotification,
+    ParsedNotification,
+    CircuitAlias,
+)
 VIEW_ACTIONS = {"list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"}
 POST_ACTIONS = {"validate", "acknowledge", "acknowledge_selected"}
 # Triage actions (GET shows the form): the permissions each needs beyond the app's own models.
 TRIAGE_FORMS = {
     "triage_dismiss": (),
     "triage_assign_sender": ("circuits.change_provider",),
-    "triage_map_circuit": ("add_circuitalias",),
+    "triage_map_circuit": (),
     "triage_reprocess": ("extras.run_job",),
 }
 USERS = ("anonymous", "no permission", "view", "change")
@@ -86,6 +95,9 @@ class AccessMatrixTest(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         cls.data = build_ui_data()
+        cls.alias = CircuitAlias.objects.create(
+            provider=cls.data.providers[0], alias="ghost-1", circuit=cls.data.circuits[0]
+        )
         user_model = get_user_model()
         cls.users = {
             "no permission": user_model.objects.create_user(username="cm-nobody"),
@@ -141,6 +153,7 @@ class AccessMatrixTest(TestCase):
             NotificationSource: self.data.sources[2].pk,
             RawNotification: self.data.raw_notifications[0].pk,
             ParsedNotification: self.data.parsed_notifications[0].pk,
+            CircuitAlias: self.alias.pk,
         }
         urls = [(False, name, route) for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/")]
         urls += [
