@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from invoke import Exit, task
+from invoke import Exit, UnexpectedExit, task
 
 ROOT = Path(__file__).resolve().parent
 CONFIG = ROOT / "development" / "nautobot_config.py"
@@ -110,13 +110,22 @@ def nbshell(c):
 
 
 @task
-def runserver(c, port=8080):
+def runserver(c, port=8080, reload=True):
     """Serve the web UI on 127.0.0.1 (foreground)."""
     check_services()
-    nautobot_server(c, f"runserver 127.0.0.1:{port} --insecure", pty=sys.stdout.isatty())
+    options = "" if reload else " --noreload"
+    nautobot_server(c, f"runserver 127.0.0.1:{port} --insecure{options}", pty=sys.stdout.isatty())
 
 
 STATE = ROOT / "development" / ".state"
+
+
+def _die_with_parent():
+    """In the child: the kernel sends it SIGTERM when the task that started it ends, however it ends (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def start_background(name, arguments):
@@ -124,7 +133,11 @@ def start_background(name, arguments):
     STATE.mkdir(parents=True, exist_ok=True)
     log = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process in stop_background
     process = subprocess.Popen(  # noqa: S603 - our own executable and arguments
-        [str(BIN / "nautobot-server"), *arguments], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        [str(BIN / "nautobot-server"), *arguments],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C in the terminal reaches the server only; we stop these ourselves
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads run in the child before exec
     )
     process.log = log
     return process
@@ -149,7 +162,7 @@ def celery_services(beat=True):
     if beat:
         # Nautobot's beat reads the scheduled jobs from the database (NautobotDatabaseScheduler).
         processes.append(start_background("celery-beat", ["celery", "beat", "--loglevel", "INFO"]))
-    print(f"==> Celery worker and beat started (logs: {STATE}/celery-*.log)")
+    print(f"==> Celery worker and beat started (logs: {STATE}/celery-*.log)", flush=True)
     try:
         time.sleep(1)
         for process in processes:
@@ -157,9 +170,14 @@ def celery_services(beat=True):
                 raise Exit(f"Celery {process.args[2]} stopped at once; see {STATE}/celery-{process.args[2]}.log")
         yield processes
     finally:
-        for process in processes:
-            stop_background(process)
-        print("==> Celery worker and beat stopped")
+        # A second Ctrl-C must not leave them running: ignore it while they stop.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for process in processes:
+                stop_background(process)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        print("==> Celery worker and beat stopped", flush=True)
 
 
 @task
@@ -191,9 +209,9 @@ def demo(c, serve=True, port=8080):
         if serve:
             print(f"==> Serving http://127.0.0.1:{port}/  (Ctrl-C stops the server, the worker and beat)")
             try:
-                runserver(c, port=port)
-            except KeyboardInterrupt:
-                pass
+                runserver(c, port=port, reload=False)
+            except (KeyboardInterrupt, UnexpectedExit):
+                pass  # Ctrl-C: the server stopped; the worker and beat stop next
 
 
 # Debian package → the command it provides: Dovecot for the IMAP tests, Chromium for the browser tests.

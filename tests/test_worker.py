@@ -21,6 +21,8 @@ from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.models import Job, JobResult
 from nautobot_ssot.models import Sync
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browser import BrowserTestCase
 from tests.test_browser_triage import screenshot
@@ -79,7 +81,7 @@ class WorkerRunsJobsFromTheUI(BrowserTestCase):
     def test_run_button_queues_a_job_the_worker_runs(self):
         self.assertTrue(settings.CELERY_BROKER_URL.startswith("redis://"))
         self.visit(reverse("extras:job_run_by_class_path", kwargs={"class_path": CLASS_PATH}))
-        self.wait_for_text("Dry run")
+        WebDriverWait(self.browser, 60).until(expected_conditions.element_to_be_clickable((By.ID, "id__run")))
         self.browser.find_element(By.ID, "id__run").click()
         deadline = time.monotonic() + WORKER_SECONDS
         result = None
