@@ -28,6 +28,8 @@ from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, 
 from .fold import normalize_cid
 from .validation import validate_circuit_ids, validate_windows
 
+# Longest page heading of a maintenance (the full name is in its panel).
+PAGE_TITLE_LENGTH = 32
 # A maintenance in one of these states is over, whatever its windows say.
 FINISHED_STATUSES = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
 
@@ -111,6 +113,11 @@ class CircuitMaintenance(PrimaryModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def page_title(self) -> str:
+        """The page heading: a 64-character hash id would run under the search box, so long names are cut."""
+        return self.name if len(self.name) <= PAGE_TITLE_LENGTH else self.name[: PAGE_TITLE_LENGTH - 1] + "…"
 
     def get_absolute_url(self, api: bool = False) -> str:
         if api:

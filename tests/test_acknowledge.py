@@ -131,9 +131,10 @@ class LayoutTestCase(TestCase):
 
     def test_long_ids_wrap_and_dates_stay_on_one_line(self):
         maintenance = self.data.maintenances[0]
-        CircuitMaintenance.objects.filter(pk=maintenance.pk).update(maintenance_id=HASH_ID)
+        CircuitMaintenance.objects.filter(pk=maintenance.pk).update(maintenance_id=HASH_ID, name=HASH_ID)
         page = self.client.get(maintenance.get_absolute_url()).content.decode()
         self.assertIn(f'<span class="text-break">{HASH_ID}</span>', page)
+        self.assertIn(f"<title>{HASH_ID[:31]}… - ", page, "the heading is cut, the panel holds the whole id")
         self.assertIn('<span class="text-nowrap">2030-01-10 22:00 UTC</span>', page)
         rows = self.client.get(
             reverse(f"{PREFIX}:circuitmaintenance_list") + "?per_page=50", HTTP_HX_REQUEST="true"
