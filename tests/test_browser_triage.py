@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.test import override_settings
@@ -161,7 +162,9 @@ class AcknowledgeBrowserTest(BrowserTestCase):
         date_cells = self.browser.find_elements(By.CSS_SELECTOR, "#object_table td.text-nowrap")
         self.assertTrue(date_cells)
         lines = "const r = document.createRange(); r.selectNodeContents(arguments[0]); return r.getClientRects().length"
-        for cell in date_cells:
+        dates = [cell for cell in date_cells if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", cell.text)]
+        self.assertGreaterEqual(len(dates), 8)
+        for cell in dates:
             self.assertEqual(self.browser.execute_script(lines, cell), 1, f"{cell.text!r} is on one line")
         for maintenance in self.data.maintenances[:2]:
             self.browser.find_element(By.CSS_SELECTOR, f"input[name=pk][value='{maintenance.pk}']").click()

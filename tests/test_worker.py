@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from django.urls import reverse
 from nautobot.core.celery import app
 from nautobot.extras.choices import JobResultStatusChoices
@@ -68,9 +69,11 @@ def stop_worker(process: subprocess.Popen) -> str:
 class WorkerRunsJobsFromTheUI(BrowserTestCase):
     def setUp(self) -> None:
         super().setUp()
-        eager = app.conf.task_always_eager
-        app.conf.task_always_eager = False
-        self.addCleanup(setattr, app.conf, "task_always_eager", eager)
+        # Queue to the broker instead of running in-process (Celery reads this Django setting live).
+        not_eager = override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+        not_eager.enable()
+        self.addCleanup(not_eager.disable)
+        self.assertFalse(app.conf.task_always_eager)
         job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
         job.enabled = True
         job.save()
