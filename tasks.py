@@ -2,12 +2,16 @@
 
 import os
 import shutil
+import signal
 import socket
+import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from invoke import Exit, task
+from invoke import Exit, UnexpectedExit, task
 
 ROOT = Path(__file__).resolve().parent
 CONFIG = ROOT / "development" / "nautobot_config.py"
@@ -164,24 +168,108 @@ def nbshell(c):
 
 
 @task
-def runserver(c, port=8080):
+def runserver(c, port=8080, reload=True):
     """Serve the web UI on 127.0.0.1 (foreground)."""
     check_services()
-    nautobot_server(c, f"runserver 127.0.0.1:{port} --insecure", pty=sys.stdout.isatty())
+    options = "" if reload else " --noreload"
+    nautobot_server(c, f"runserver 127.0.0.1:{port} --insecure{options}", pty=sys.stdout.isatty())
+
+
+STATE = ROOT / "development" / ".state"
+
+
+def _die_with_parent():
+    """In the child: the kernel sends it SIGTERM when the task that started it ends, however it ends (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_background(name, arguments):
+    """Start `nautobot-server ARGUMENTS` in its own process group, output in .state/NAME.log."""
+    STATE.mkdir(parents=True, exist_ok=True)
+    log = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process in stop_background
+    process = subprocess.Popen(  # noqa: S603 - our own executable and arguments
+        [str(BIN / "nautobot-server"), *arguments],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C in the terminal reaches the server only; we stop these ourselves
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads run in the child before exec
+    )
+    process.log = log
+    return process
+
+
+def stop_background(process, timeout=30):
+    """SIGTERM to the process group (a Celery worker's children too), SIGKILL after `timeout` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    process.log.close()
+
+
+@contextmanager
+def celery_services(beat=True):
+    """Nautobot's Celery worker (runs jobs) and beat (starts scheduled jobs), stopped when the block ends."""
+    processes = [start_background("celery-worker", ["celery", "worker", "--loglevel", "INFO", "--concurrency", "1"])]
+    if beat:
+        # Nautobot's beat reads the scheduled jobs from the database (NautobotDatabaseScheduler).
+        processes.append(start_background("celery-beat", ["celery", "beat", "--loglevel", "INFO"]))
+    print(f"==> Celery worker and beat started (logs: {STATE}/celery-*.log)", flush=True)
+    try:
+        time.sleep(1)
+        for process in processes:
+            if process.poll() is not None:
+                raise Exit(f"Celery {process.args[2]} stopped at once; see {STATE}/celery-{process.args[2]}.log")
+        yield processes
+    finally:
+        # A second Ctrl-C must not leave them running: ignore it while they stop.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for process in processes:
+                stop_background(process)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        print("==> Celery worker and beat stopped", flush=True)
+
+
+@task
+def worker(c, beat=True):
+    """Nautobot's Celery worker and beat in the foreground (jobs, schedules, Sync and Export buttons)."""
+    check_services()
+    command = f"{BIN / 'nautobot-server'} celery worker --loglevel INFO --concurrency 1"
+    if beat:
+        command += " --beat"
+    c.run(command, pty=sys.stdout.isatty())
 
 
 @task(help={"serve": "serve the UI afterwards (default); --no-serve for scripts"})
 def demo(c, serve=True, port=8080):
-    """Demo: database, providers and circuits, sample mailbox, the sync for real, a summary, the UI."""
+    """Demo: database, providers and circuits, sample mailbox, a worker and beat, the sync for real, the UI.
+
+    The sync runs the way production runs it: queued by Nautobot and executed by the Celery worker, which
+    keeps running beside the web server (with beat, which starts the demo's scheduled sync every 15
+    minutes) until the server stops.
+    """
     check_services()
     ensure_database(os.getenv("NAUTOBOT_DB_NAME", "nautobot_cm"))
     print("==> Migrating the database (the first time takes a few minutes)")
     nautobot_server(c, "migrate --no-input", hide="both")
-    c.run(f"{PYTHON} {ROOT / 'development' / 'demo.py'}", pty=False)
     if serve:
         nautobot_server(c, "collectstatic --no-input", hide="out")
-        print(f"==> Serving http://127.0.0.1:{port}/  (Ctrl-C to stop)")
-        runserver(c, port=port)
+    with celery_services(beat=serve):
+        c.run(f"{PYTHON} {ROOT / 'development' / 'demo.py'}", pty=False)
+        if serve:
+            print(f"==> Serving http://127.0.0.1:{port}/  (Ctrl-C stops the server, the worker and beat)")
+            try:
+                runserver(c, port=port, reload=False)
+            except (KeyboardInterrupt, UnexpectedExit):
+                pass  # Ctrl-C: the server stopped; the worker and beat stop next
 
 
 # Debian package → the command it provides: Dovecot for the IMAP tests, Chromium for the browser tests.

@@ -41,6 +41,14 @@ class ImpactChoices(ChoiceSet):
         (OUTAGE, "Outage"),
     )
 
+    # Badge colours (Bootstrap), from harmless to down.
+    CSS_CLASSES = {
+        NO_IMPACT: "success",
+        REDUCED_REDUNDANCY: "info",
+        DEGRADED: "warning",
+        OUTAGE: "danger",
+    }
+
 
 class NoteLevelChoices(ChoiceSet):
     INFO = "INFO"
@@ -71,6 +79,18 @@ class OutcomeChoices(ChoiceSet):
         (TOO_LARGE, "Too large (over a bound)"),
         (PARSE_TIMEOUT, "Parse timed out"),
     )
+
+    # Badge colours (Bootstrap): green done, grey nothing to do, yellow a person can fix it, red it failed.
+    CSS_CLASSES = {
+        PARSED: "success",
+        IGNORED: "secondary",
+        OUT_OF_SEQUENCE: "info",
+        UNKNOWN_PROVIDER: "warning",
+        UNKNOWN_CIDS: "warning",
+        PARSING_FAILED: "danger",
+        TOO_LARGE: "danger",
+        PARSE_TIMEOUT: "danger",
+    }
 
 
 class FlagKindChoices(ChoiceSet):

@@ -5,6 +5,7 @@ from django.utils import timezone
 from nautobot.apps.ui import HomePageItem, HomePagePanel
 
 from .models import CircuitMaintenance, RawNotification
+from .triage.actions import triage_count
 
 UPCOMING_DAYS = 14
 UPCOMING_ROWS = 10
@@ -42,6 +43,13 @@ layout = (
                 description="Provider mail read by the sync, with its outcome",
                 permissions=["nautobot_ssot_circuit_maintenance.view_rawnotification"],
                 weight=200,
+            ),
+            HomePageItem(
+                name="Triage queue",
+                custom_template="item_triage_queue.html",
+                custom_data={"triage_count": lambda request: triage_count(request.user)},
+                permissions=["nautobot_ssot_circuit_maintenance.view_rawnotification"],
+                weight=300,
             ),
         ),
     ),

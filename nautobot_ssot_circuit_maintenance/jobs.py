@@ -20,9 +20,9 @@ from .flag_job import MaintenanceFlagsReport
 from .flags import refresh_flags_after_sync
 from .import_job import OlderAppImportDataSource
 from .locking import sync_lock
-from .models import CircuitMaintenance, NotificationSource
-from .pipeline.commit import commit_chunk
+from .models import CircuitMaintenance, NotificationSource, RawNotification
 from .pipeline.intake import Chunk, Intake
+from .pipeline.reprocess import StoredIntake
 from .provision import sync_sources_from_config
 from .sources import source_kind
 
@@ -43,6 +43,12 @@ class CircuitMaintenanceDataSource(DataSource):
         model=NotificationSource,
         required=False,
         description="Sources to read; leave empty for all configured sources.",
+    )
+    notifications = MultiObjectVar(
+        model=RawNotification,
+        required=False,
+        description="Reprocess these stored notifications instead of reading the mailboxes (the triage queue's "
+        "Reprocess).",
     )
 
     class Meta:
@@ -94,6 +100,7 @@ class CircuitMaintenanceDataSource(DataSource):
 
     def run(self, *args, **kwargs):
         self.selected_sources = kwargs.get("sources")
+        self.selected_notifications = kwargs.get("notifications")
         try:
             if kwargs.get("dryrun", True):
                 super().run(*args, **kwargs)
@@ -135,7 +142,12 @@ class CircuitMaintenanceDataSource(DataSource):
 
         A dry run cannot commit, so it reads everything in one chunk to show the whole diff.
         """
-        self.intake = Intake(self._sources(), chunk_size=None if self.dryrun else CHUNK_MESSAGES)
+        if self.selected_notifications:
+            self.intake = StoredIntake(self.selected_notifications.select_related("source"))
+            for pk, reason in self.intake.skipped.items():
+                self.logger.warning("Notification %s cannot be reprocessed: %s", pk, reason)
+        else:
+            self.intake = Intake(self._sources(), chunk_size=None if self.dryrun else CHUNK_MESSAGES)
         timings: dict[str, timedelta] = {}
         try:
             for chunk in self.intake.chunks():
@@ -176,9 +188,9 @@ class CircuitMaintenanceDataSource(DataSource):
                 self.source_adapter.sync_to(self.target_adapter, flags=self.diffsync_flags, diff=self.diff)
             SyncLogEntry.objects.bulk_create(self._sync_log, batch_size=500)
             self._sync_log = []
-            commit_chunk(self.chunk)
+            self.intake.commit(self.chunk)
         # Stored first: a label that fails to apply loses nothing.
-        for problem in self.intake.reader.label_in_mailboxes():
+        for problem in self.intake.label_in_mailboxes():
             self.logger.warning("Labels not applied: %s", problem)
 
     def sync_log(self, action, status, message="", diff=None, synced_object=None, object_repr=""):

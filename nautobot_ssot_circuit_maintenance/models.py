@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from nautobot.apps.models import (
@@ -34,9 +35,12 @@ from .choices import (
     NoteLevelChoices,
     OutcomeChoices,
 )
+from .fold import normalize_cid
 from .pipeline.bounds import MessageBounds
 from .validation import validate_circuit_ids, validate_windows
 
+# Longest page heading of a maintenance (the full name is in its panel).
+PAGE_TITLE_LENGTH = 32
 # A maintenance in one of these states is over, whatever its windows say.
 FINISHED_STATUSES = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
 
@@ -88,6 +92,15 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
             ).values("pk")
         )
 
+    def needs_attention(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Not acknowledged, and active or upcoming: unfinished and not ended (or in process by the provider's word)."""
+        now = now or timezone.now()
+        return (
+            self.unfinished()
+            .filter(ack=False)
+            .filter(Q(end_time__gte=now) | Q(status=MaintenanceStatusChoices.IN_PROCESS))
+        )
+
 
 @extras_features(
     "custom_links",
@@ -116,6 +129,11 @@ class CircuitMaintenance(PrimaryModel):
     # Every window of the maintenance, [{"start": iso, "end": iso}, ...] sorted; start/end span them all.
     windows = models.JSONField(default=list, blank=True, validators=[validate_windows])
     ack = models.BooleanField(default=False, verbose_name="Acknowledged")
+    # Who acknowledged it and when; cleared with `ack` when the maintenance materially changes.
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name="Acknowledged at")
     # Circuit IDs the notifications name that are not (yet) circuits of this provider in Nautobot.
     unresolved_circuit_ids = models.JSONField(default=list, blank=True, validators=[validate_circuit_ids])
     # Named apart from the older app's CircuitMaintenance.tags (`Tag.circuitmaintenance_set`), so that both
@@ -133,6 +151,11 @@ class CircuitMaintenance(PrimaryModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def page_title(self) -> str:
+        """The page heading: a 64-character hash id would run under the search box, so long names are cut."""
+        return self.name if len(self.name) <= PAGE_TITLE_LENGTH else self.name[: PAGE_TITLE_LENGTH - 1] + "…"
 
     def get_absolute_url(self, api: bool = False) -> str:
         if api:
@@ -152,15 +175,43 @@ class CircuitMaintenance(PrimaryModel):
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
 
-    def clear_acknowledgement(self) -> bool:
-        """The maintenance changed materially (status, windows, circuits): it needs a person's eyes again.
-
-        Returns whether there was an acknowledgement to clear; the caller saves.
-        """
-        if not self.ack:
+    def needs_attention(self, now: datetime | None = None) -> bool:
+        """Not acknowledged and active or still to come (the row-level twin of the queryset method)."""
+        if self.ack or self.is_finished:
             return False
+        now = now or timezone.now()
+        return self.status == MaintenanceStatusChoices.IN_PROCESS or self.end_time >= now
+
+    def acknowledge(self, user: Any, now: datetime | None = None) -> None:
+        """Mark as handled by `user` (not saved)."""
+        self.ack = True
+        self.acknowledged_by = user
+        self.acknowledged_at = now or timezone.now()
+
+    def clear_acknowledgement(self) -> bool:
+        """Forget the acknowledgement (not saved); True if there was one."""
+        had = self.ack
         self.ack = False
-        return True
+        self.acknowledged_by = None
+        self.acknowledged_at = None
+        return had
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> CircuitMaintenance:
+        instance = super().from_db(db, field_names, values)
+        instance._ack_as_loaded = instance.__dict__.get("ack", False)
+        return instance
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Edit forms, bulk edit and the REST API set `ack` alone: record who and when from the change context.
+        if not self.ack:
+            self.acknowledged_by = None
+            self.acknowledged_at = None
+        elif self.acknowledged_at is None and not getattr(self, "_ack_as_loaded", False):
+            self.acknowledged_at = timezone.now()
+            if self.acknowledged_by_id is None:
+                self.acknowledged_by = _change_context_user()
+        super().save(*args, **kwargs)
 
     def is_active(self, now: datetime | None = None) -> bool:
         """In progress by the provider's word, or one of its windows (not the gap between nights) contains `now`."""
@@ -182,6 +233,15 @@ class CircuitMaintenance(PrimaryModel):
         }.get(self.status, "secondary")
 
 
+def _change_context_user() -> Any:
+    """The user of the current web request or job, if any."""
+    from nautobot.extras.context_managers import change_context_state
+
+    context = change_context_state.get()
+    user = getattr(context, "user", None) if context is not None else None
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 @extras_features("custom_links", "custom_validators", "export_templates", "graphql", "webhooks")
 class CircuitImpact(OrganizationalModel):
     """How one maintenance affects one circuit."""
@@ -198,6 +258,9 @@ class CircuitImpact(OrganizationalModel):
 
     def __str__(self):
         return f"{self.maintenance}: {self.circuit} ({self.impact})"
+
+    def get_impact_class(self) -> str:
+        return ImpactChoices.CSS_CLASSES.get(self.impact, "secondary")
 
 
 @extras_features("custom_links", "export_templates", "graphql", "webhooks")
@@ -244,8 +307,36 @@ class NotificationSource(OrganizationalModel):
         return self.name
 
 
+# Outcomes that need a person: an action in the triage queue resolves each.
+TRIAGE_OUTCOMES = (
+    OutcomeChoices.UNKNOWN_PROVIDER,
+    OutcomeChoices.PARSING_FAILED,
+    OutcomeChoices.UNKNOWN_CIDS,
+    OutcomeChoices.TOO_LARGE,
+    OutcomeChoices.PARSE_TIMEOUT,
+)
+
+
+class RawNotificationQuerySet(RestrictedQuerySet):
+    def needs_triage(self) -> RawNotificationQuerySet:
+        """Not dismissed, with an outcome a person must resolve.
+
+        An unknown-cids notification leaves the queue once no maintenance it fed still has an unknown
+        circuit ID (the circuit was created, or an alias maps it, and the sync linked it).
+        """
+        still_unknown = Exists(
+            ParsedNotification.objects.filter(raw_notification=OuterRef("pk")).filter(
+                Q(maintenance__isnull=True) | ~Q(maintenance__unresolved_circuit_ids=[])
+            )
+        )
+        return self.filter(dismissed_at__isnull=True).filter(
+            Q(outcome__in=[outcome for outcome in TRIAGE_OUTCOMES if outcome != OutcomeChoices.UNKNOWN_CIDS])
+            | (Q(outcome=OutcomeChoices.UNKNOWN_CIDS) & still_unknown)
+        )
+
+
 class RawNotification(BaseModel):
-    """One fetched message and what became of it. An immutable fact: not change-logged."""
+    """One fetched message and what became of it. Not change-logged; reprocessing updates its outcome."""
 
     source = models.ForeignKey(
         NotificationSource, on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_notifications"
@@ -273,6 +364,14 @@ class RawNotification(BaseModel):
     error = models.TextField(blank=True)
     location = models.CharField(max_length=255, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Taken out of the triage queue by a person, with a reason.
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismiss_reason = models.CharField(max_length=500, blank=True)
+
+    objects = BaseManager.from_queryset(RawNotificationQuerySet)()
 
     is_metadata_associable_model = False
     is_contact_associable_model = False
@@ -317,6 +416,21 @@ class RawNotification(BaseModel):
         """One attachment of the message (as `readable().attachments` lists them) with its bytes."""
         return mail.attachment(self.message_bytes(), index, _bounds())
 
+    def get_outcome_class(self) -> str:
+        return OutcomeChoices.CSS_CLASSES.get(self.outcome, "secondary")
+
+    @property
+    def sender_address(self) -> str:
+        """The bare sender address, lower-cased ("" when there is none)."""
+        from .providers import sender_addresses
+
+        found = sender_addresses(self.sender)
+        return found[0] if found else ""
+
+    @property
+    def needs_triage(self) -> bool:
+        return RawNotification.objects.filter(pk=self.pk).needs_triage().exists()
+
 
 def _bounds() -> MessageBounds:
     from .config import app_settings
@@ -352,6 +466,49 @@ class ParsedNotification(BaseModel):
 
     def __str__(self):
         return f"{self.provider_maintenance_id} ({self.json.get('status', '?')})"
+
+
+class CircuitAlias(BaseModel):
+    """A circuit ID as a provider writes it, mapped by a person to a Nautobot circuit; future notices match it.
+
+    Change-logged through the views that write it (triage), like the circuits it points at.
+    """
+
+    provider = models.ForeignKey("circuits.Provider", on_delete=models.CASCADE, related_name="circuit_aliases")
+    alias = models.CharField(max_length=255, help_text="The circuit ID as the provider's notices write it.")
+    # `fold.normalize_cid(alias)`: how the sync compares circuit IDs.
+    normalized = models.CharField(max_length=255, editable=False)
+    circuit = models.ForeignKey("circuits.Circuit", on_delete=models.CASCADE, related_name="circuit_aliases")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+    natural_key_field_names = ["provider", "normalized"]
+
+    class Meta:
+        ordering = ("provider", "normalized")
+        unique_together = (("provider", "normalized"),)
+        verbose_name = "circuit alias"
+        verbose_name_plural = "circuit aliases"
+
+    def __str__(self):
+        return f"{self.alias} → {self.circuit}"
+
+    def get_absolute_url(self, api: bool = False) -> str:
+        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitalias", args=[self.pk])
+
+    def clean(self) -> None:
+        super().clean()
+        self.normalized = normalize_cid(self.alias)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalized = normalize_cid(self.alias)
+        super().save(*args, **kwargs)
 
 
 class SourceOAuthToken(BaseModel):

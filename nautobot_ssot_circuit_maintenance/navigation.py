@@ -34,6 +34,19 @@ menu_items = (
                         permissions=[f"{_PERM}.view_maintenancenote"],
                     ),
                     NavMenuItem(
+                        # The count is on the page's title and the home page (menu entries are static).
+                        link=f"{_PREFIX}:triage_list",
+                        name="Triage Queue",
+                        weight=350,
+                        permissions=[f"{_PERM}.view_rawnotification"],
+                    ),
+                    NavMenuItem(
+                        link=f"{_PREFIX}:circuitalias_list",
+                        name="Circuit Aliases",
+                        weight=360,
+                        permissions=[f"{_PERM}.view_circuitalias"],
+                    ),
+                    NavMenuItem(
                         link=f"{_PREFIX}:rawnotification_list",
                         name="Raw Notifications",
                         weight=400,

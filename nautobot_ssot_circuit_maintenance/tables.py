@@ -30,6 +30,33 @@ from .reach import interfaces_html, locations_html
 
 URL_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 
+# Cells of long, unbroken values (64-character maintenance ids, subjects, addresses) wrap; dates never do.
+WRAP = {"td": {"class": "text-break"}}
+NOWRAP = {"td": {"class": "text-nowrap"}}
+
+
+class AcknowledgementColumn(tables.Column):
+    """✓ (with who and when) when acknowledged; "Needs attention" only on active or upcoming maintenances."""
+
+    def __init__(self, **kwargs):
+        super().__init__(accessor="ack", verbose_name="Ack", attrs=NOWRAP, **kwargs)
+
+    def render(self, record: CircuitMaintenance) -> str:
+        if record.ack:
+            who = record.acknowledged_by.username if record.acknowledged_by_id else "someone"
+            when = f" {record.acknowledged_at:%Y-%m-%d %H:%M} UTC" if record.acknowledged_at else ""
+            return format_html(
+                '<span class="mdi mdi-check-bold text-success" title="Acknowledged by {}{}"></span>'
+                '<span class="visually-hidden">Acknowledged by {}{}</span>',
+                who,
+                when,
+                who,
+                when,
+            )
+        if record.needs_attention():
+            return format_html('<span class="badge bg-warning text-dark">Needs attention</span>')
+        return "—"
+
 
 def worst_per_scope(flags) -> list:
     """One flag per location or device, the worst (isolation before lost redundancy), earliest first."""
@@ -61,12 +88,12 @@ class CircuitMaintenanceTable(BaseTable):
     """Maintenances, newest first."""
 
     pk = ToggleColumn()
-    name = tables.Column(linkify=True)
-    maintenance_id = tables.Column(linkify=True, verbose_name="Maintenance ID")
+    name = tables.Column(linkify=True, attrs=WRAP)
+    maintenance_id = tables.Column(linkify=True, verbose_name="Maintenance ID", attrs=WRAP)
     provider = tables.Column(linkify=True)
     status = ChoiceFieldColumn()
-    start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format="Y-m-d H:i")
-    end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format="Y-m-d H:i")
+    start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
+    end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
     circuit_count = LinkedCountColumn(
         viewname=f"{URL_PREFIX}:circuitimpact_list",
         url_params={"maintenance": "pk"},
@@ -77,7 +104,9 @@ class CircuitMaintenanceTable(BaseTable):
     )
     locations = tables.Column(empty_values=(), orderable=False, verbose_name="Locations (A/Z)")
     flags = tables.Column(empty_values=(), orderable=False, verbose_name="Flags")
-    ack = BooleanColumn(verbose_name="Ack")
+    ack = AcknowledgementColumn()
+    acknowledged_by = tables.Column(verbose_name="Acknowledged by")
+    acknowledged_at = tables.DateTimeColumn(verbose_name="Acknowledged at (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
     tags = TagColumn(url_name=f"{URL_PREFIX}:circuitmaintenance_list")
     actions = ButtonsColumn(CircuitMaintenance, buttons=("changelog", "edit", "delete"))
 
@@ -95,6 +124,8 @@ class CircuitMaintenanceTable(BaseTable):
             "locations",
             "flags",
             "ack",
+            "acknowledged_by",
+            "acknowledged_at",
             "description",
             "tags",
             "actions",
@@ -125,13 +156,16 @@ class CircuitImpactTable(BaseTable):
     """Circuits touched by maintenances."""
 
     pk = ToggleColumn()
-    maintenance = tables.Column(linkify=True)
-    circuit = tables.Column(linkify=True)
+    maintenance = tables.Column(linkify=True, attrs=WRAP)
+    circuit = tables.Column(linkify=True, attrs=WRAP)
     provider = tables.Column(accessor="circuit__provider", linkify=True, verbose_name="Provider")
-    impact = tables.Column()
+    impact = ChoiceFieldColumn()
     maintenance_status = tables.Column(accessor="maintenance__status", verbose_name="Status")
     start_time = tables.DateTimeColumn(
-        accessor="maintenance__start_time", verbose_name="Start (UTC)", format="Y-m-d H:i"
+        accessor="maintenance__start_time", verbose_name="Start (UTC)", format="Y-m-d H:i", attrs=NOWRAP
+    )
+    end_time = tables.DateTimeColumn(
+        accessor="maintenance__end_time", verbose_name="End (UTC)", format="Y-m-d H:i", attrs=NOWRAP
     )
     end_time = tables.DateTimeColumn(accessor="maintenance__end_time", verbose_name="End (UTC)", format="Y-m-d H:i")
     locations = tables.Column(empty_values=(), orderable=False, verbose_name="Locations (A/Z)")
@@ -175,11 +209,11 @@ class MaintenanceNoteTable(BaseTable):
     """Remarks on maintenances."""
 
     pk = ToggleColumn()
-    title = tables.Column(linkify=True)
-    maintenance = tables.Column(linkify=True)
+    title = tables.Column(linkify=True, attrs=WRAP)
+    maintenance = tables.Column(linkify=True, attrs=WRAP)
     level = tables.Column()
-    comment = tables.Column()
-    created = tables.DateTimeColumn(format="Y-m-d H:i")
+    comment = tables.Column(attrs=WRAP)
+    created = tables.DateTimeColumn(format="Y-m-d H:i", attrs=NOWRAP)
     actions = ButtonsColumn(MaintenanceNote, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
@@ -234,13 +268,14 @@ class RawNotificationTable(BaseTable):
     """Fetched messages and what became of them."""
 
     pk = ToggleColumn()
-    date = tables.DateTimeColumn(verbose_name="Date (UTC)", format="Y-m-d H:i")
-    subject = tables.Column(linkify=True)
-    sender = tables.Column()
+    date = tables.DateTimeColumn(verbose_name="Date (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
+    subject = tables.Column(linkify=True, attrs=WRAP)
+    sender = tables.Column(attrs=WRAP)
     source = tables.Column(linkify=True)
     provider = tables.Column(linkify=True)
-    outcome = tables.Column()
+    outcome = ChoiceFieldColumn()
     raw_size = tables.Column(verbose_name="Size")
+    error = tables.Column(attrs=WRAP)
 
     class Meta(BaseTable.Meta):
         model = RawNotification

@@ -4,6 +4,8 @@ from django.urls import URLPattern, path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
 from . import views
+from .triage import aliases, redirects
+from .triage import views as triage
 
 app_name = "nautobot_ssot_circuit_maintenance"
 
@@ -13,6 +15,8 @@ router.register("circuitimpact", views.CircuitImpactUIViewSet)
 router.register("note", views.MaintenanceNoteUIViewSet)
 router.register("rawnotification", views.RawNotificationUIViewSet)
 router.register("source", views.NotificationSourceUIViewSet)
+router.register("triage", triage.TriageQueueUIViewSet, basename="triage")
+router.register("circuitalias", aliases.CircuitAliasUIViewSet)
 
 # Notification sources come from PLUGINS_CONFIG: no "add" page.
 _NO_ROUTE = {"notificationsource_add"}
@@ -24,5 +28,17 @@ urlpatterns: list[URLPattern] = [
         views.RawNotificationAttachmentView.as_view(),
         name="rawnotification_attachment",
     ),
+    # The older app's addresses of pages that moved.
+    path("maintenance/job/", redirects.LegacyJobRedirectView.as_view(), name="circuitmaintenance_job"),
+    path(
+        "parsednotification/<uuid:pk>/",
+        redirects.LegacyParsedNotificationRedirectView.as_view(),
+        name="parsednotification",
+    ),
+    # Triage actions on one notification of the queue.
+    path("triage/<uuid:pk>/assign-sender/", triage.AssignSenderView.as_view(), name="triage_assign_sender"),
+    path("triage/<uuid:pk>/map-circuit/", triage.MapCircuitView.as_view(), name="triage_map_circuit"),
+    path("triage/<uuid:pk>/dismiss/", triage.DismissView.as_view(), name="triage_dismiss"),
+    path("triage/<uuid:pk>/reprocess/", triage.ReprocessView.as_view(), name="triage_reprocess"),
     *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),
 ]

@@ -7,6 +7,7 @@ and breaking pages, the calendar, metrics or the next sync later.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,6 +27,12 @@ MAX_CIRCUIT_ID_LENGTH = 255
 
 # Detail URLs take a primary key (a UUID) only: `source/add/` or `maintenance/x/` is a 404, not a lookup of "add".
 PK_URL_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+def is_uuid(value: Any) -> bool:
+    """A primary key as a request may send it: a UUID string."""
+    return isinstance(value, str) and re.fullmatch(PK_URL_PATTERN, value) is not None
+
 
 # `ended_within_days` (lists, calendar feed): a century back is more than any history kept.
 MAX_DAYS = 36500

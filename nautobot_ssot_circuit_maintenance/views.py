@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone as dj_timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views import View
 from nautobot.apps.ui import (
     BaseTextPanel,
@@ -56,7 +58,7 @@ from .models import (
 from .reach import termination_prefetch
 from .template_content import MAINTENANCE_ROW_PREFETCH
 from .timeline import timeline_rows
-from .validation import PK_URL_PATTERN
+from .validation import PK_URL_PATTERN, is_uuid
 
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
 # A Button that submits a POST: ours, as Nautobot 3.0 has no PostButton.
@@ -91,6 +93,37 @@ def status_badge(maintenance: CircuitMaintenance) -> str:
     )
 
 
+def acknowledgement_text(maintenance: CircuitMaintenance) -> str:
+    """ "Acknowledged by alice, 2026-11-27 08:30 UTC", "Needs attention" or "Not acknowledged"."""
+    if maintenance.ack:
+        who = maintenance.acknowledged_by.username if maintenance.acknowledged_by else "someone"
+        when = format_utc(maintenance.acknowledged_at)
+        return format_html(
+            '<span class="mdi mdi-check-bold text-success" aria-hidden="true"></span> Acknowledged by {}{}',
+            who,
+            f", {when}" if when else "",
+        )
+    if maintenance.needs_attention():
+        return format_html('<span class="badge bg-warning text-dark">Needs attention</span>')
+    return "Not acknowledged"
+
+
+class AcknowledgeButton(Button):
+    """One click (a POST): acknowledged by you, now. Shown while the maintenance is not acknowledged."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(template_path=POST_BUTTON_TEMPLATE, **kwargs)
+
+    def should_render(self, context: Any) -> bool:
+        obj = context.get("object")
+        return obj is not None and not obj.ack and super().should_render(context)
+
+
+def _return_url(request: Any, default: str) -> str:
+    url = request.POST.get("return_url") or ""
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else default
+
+
 class RoutedMethodsOnly:
     """A route answers only the methods it maps (e.g. Validate: POST); others get a 405.
 
@@ -117,9 +150,13 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         if key == "status":
             return status_badge(obj)
         if key in ("start_time", "end_time"):
-            return format_utc(value)
+            return format_html('<span class="text-nowrap">{}</span>', format_utc(value))
+        if key in ("maintenance_id", "name"):
+            return format_html('<span class="text-break">{}</span>', value)
         if key == "unresolved_circuit_ids":
             return ", ".join(str(cid) for cid in value) if value else helpers.HTML_NONE
+        if key == "ack":
+            return acknowledgement_text(obj)
         return super().render_value(key, value, context)
 
 
@@ -133,11 +170,23 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
     filterset_class = filters.CircuitMaintenanceFilterSet
     filterset_form_class = forms.CircuitMaintenanceFilterForm
     form_class = forms.CircuitMaintenanceForm
-    queryset = CircuitMaintenance.objects.select_related("provider").prefetch_related(*MAINTENANCE_ROW_PREFETCH)
+    queryset = CircuitMaintenance.objects.select_related("provider", "acknowledged_by").prefetch_related(
+        *MAINTENANCE_ROW_PREFETCH
+    )
     serializer_class = serializers.CircuitMaintenanceSerializer
     table_class = tables.CircuitMaintenanceTable
 
     object_detail_content = ObjectDetailContent(
+        extra_buttons=(
+            AcknowledgeButton(
+                weight=100,
+                label="Acknowledge",
+                icon="mdi-check-bold",
+                color=ButtonColorChoices.GREEN,
+                link_name="plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_acknowledge",
+                required_permissions=["nautobot_ssot_circuit_maintenance.change_circuitmaintenance"],
+            ),
+        ),
         panels=(
             CircuitMaintenanceFieldsPanel(
                 section=SectionChoices.LEFT_HALF,
@@ -153,7 +202,7 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
                     "unresolved_circuit_ids",
                     "description",
                 ],
-                key_transforms={"start_time": "Start (UTC)", "end_time": "End (UTC)"},
+                key_transforms={"start_time": "Start (UTC)", "end_time": "End (UTC)", "ack": "Acknowledged"},
             ),
             DataTablePanel(
                 label="Windows",
@@ -210,6 +259,42 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
             context["maintenance_windows"] = maintenance_windows(instance)
             context["timeline_rows"] = timeline_rows(instance)
         return context
+
+    @action(
+        detail=True, methods=["post"], url_path="acknowledge", url_name="acknowledge", custom_view_base_action="change"
+    )
+    def acknowledge(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """One click: acknowledged by the user, now (a POST needing the change permission)."""
+        maintenance = self.get_object()
+        maintenance.acknowledge(request.user)
+        maintenance.save()
+        messages.success(request, f"Acknowledged {maintenance}.")
+        return redirect(_return_url(request, maintenance.get_absolute_url()))
+
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="acknowledge",
+        url_name="acknowledge_selected",
+        custom_view_base_action="change",
+    )
+    def acknowledge_selected(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """The list's "Acknowledge selected": each selected maintenance the user may change, by them, now."""
+        pks = request.POST.getlist("pk")
+        if not all(is_uuid(pk) for pk in pks):
+            return HttpResponseBadRequest("pk: every value must be a maintenance's UUID.")
+        list_url = reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list")
+        if not pks:
+            messages.warning(request, "No maintenance selected.")
+            return redirect(_return_url(request, list_url))
+        now = dj_timezone.now()
+        done = 0
+        for maintenance in self.get_queryset().filter(pk__in=pks, ack=False):
+            maintenance.acknowledge(request.user, now)
+            maintenance.save()
+            done += 1
+        messages.success(request, f"Acknowledged {done} maintenance{'s' if done != 1 else ''}.")
+        return redirect(_return_url(request, list_url))
 
 
 #
@@ -307,6 +392,17 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
             return format_html('<a href="{}?source={}">{}</a>', url, context["object"].pk, value)
         if key == "last_error":
             return format_html("<pre>{}</pre>", value) if value else helpers.HTML_NONE
+        if key == "cursor":
+            # Where the last run stopped: for troubleshooting only, so folded away.
+            if not value:
+                return helpers.HTML_NONE
+            return format_html(
+                '<details class="cm-cursor"><summary>Show ({} key{})</summary>'
+                '<pre class="text-break">{}</pre></details>',
+                len(value),
+                "" if len(value) == 1 else "s",
+                json.dumps(value, indent=2, sort_keys=True),
+            )
         return super().render_value(key, value, context)
 
 

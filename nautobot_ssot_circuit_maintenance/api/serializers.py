@@ -81,6 +81,8 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
     class Meta:
         model = CircuitMaintenance
         fields = "__all__"
+        # Set by the server when `ack` becomes true (the request's user, now), cleared with it.
+        read_only_fields = ["acknowledged_by", "acknowledged_at"]
         # The model's validators run in the `validate_*` methods below, after a CSV import's [""] became [].
         extra_kwargs = {"windows": {"validators": []}, "unresolved_circuit_ids": {"validators": []}}
 

@@ -20,6 +20,7 @@ from django.utils import timezone as dj_timezone
 from ..choices import OutcomeChoices
 from ..config import app_settings, source_settings
 from .bounds import MIB, MessageBounds
+from .commit import commit_chunk
 from .history import MaintenanceKey, fold_with_history, new_notices
 from .parse import ParsedMessage
 from .read import ChunkBudget, MailReader, SourceRun, look_back_start
@@ -58,7 +59,7 @@ class Intake:
         bounds = MessageBounds.from_settings(settings)
         self.chunk_size = chunk_size
         self.chunk_bytes = int(float(limits.get("chunk_mb", 256)) * MIB) if chunk_size else None
-        self.reader = MailReader(
+        self.reader = self._reader(
             sources,
             {entry.name: entry for entry in source_settings()},
             pool=parse_pool(
@@ -73,6 +74,9 @@ class Intake:
         )
         self.outcomes: Counter[str] = Counter()
         self._started = False
+
+    def _reader(self, sources: Iterable[Any], configured: dict, **kwargs: Any) -> MailReader:
+        return MailReader(sources, configured, **kwargs)
 
     @property
     def runs(self) -> list[SourceRun]:
@@ -117,6 +121,14 @@ class Intake:
                 if message.outcome == OutcomeChoices.PARSED:
                     message.outcome = OutcomeChoices.UNKNOWN_CIDS
                     message.error = "unknown circuit IDs: " + ", ".join(resolved.unresolved)
+
+    def commit(self, chunk: Chunk) -> None:
+        """Store the chunk's notifications and move its cursors (inside the sync's transaction)."""
+        commit_chunk(chunk)
+
+    def label_in_mailboxes(self) -> list[str]:
+        """Tag the chunk's messages with their outcome where the mailbox supports it (after the commit)."""
+        return self.reader.label_in_mailboxes()
 
     def outcome_counts(self) -> dict[str, int]:
         """Outcomes of every message read so far in this run."""

@@ -1,4 +1,8 @@
-"""Circuit resolution: the circuit IDs notices name, matched to Nautobot circuits in SQL."""
+"""Circuit resolution: the circuit IDs notices name, matched to Nautobot circuits in SQL.
+
+A circuit ID matches a circuit of the maintenance's provider by its `cid`, else through a
+`CircuitAlias` a person mapped in the triage queue.
+"""
 
 from __future__ import annotations
 
@@ -47,11 +51,13 @@ def keys_with_newly_known_circuits() -> dict[MaintenanceKey, str]:
     if not pending:
         return {}
     wanted = {normalize_cid(cid) for *_, cids, _ in pending for cid in cids}
+    providers = {row[0] for row in pending}
     found = set(
         Circuit.objects.annotate(ncid=normalized_cid_expression())
-        .filter(provider_id__in={row[0] for row in pending}, ncid__in=wanted)
+        .filter(provider_id__in=providers, ncid__in=wanted)
         .values_list("provider_id", "ncid")
     )
+    found |= set(_aliases(providers, wanted).values_list("provider_id", "normalized"))
     return {
         (provider_id, maintenance_id): provider_name
         for provider_id, maintenance_id, cids, provider_name in pending
@@ -65,12 +71,29 @@ def matching_circuits(provider_pks: Iterable[Any], normalized_cids: set[str]) ->
 
     if not normalized_cids:
         return {}
-    return {
+    provider_pks = set(provider_pks)
+    # A circuit's own ID wins over an alias of the same text.
+    matches = {
         (provider_id, ncid): (pk, cid)
-        for pk, provider_id, cid, ncid in Circuit.objects.annotate(ncid=normalized_cid_expression())
-        .filter(provider_id__in=set(provider_pks), ncid__in=normalized_cids)
-        .values_list("pk", "provider_id", "cid", "ncid")
+        for provider_id, ncid, pk, cid in _aliases(provider_pks, normalized_cids).values_list(
+            "provider_id", "normalized", "circuit_id", "circuit__cid"
+        )
     }
+    matches.update(
+        {
+            (provider_id, ncid): (pk, cid)
+            for pk, provider_id, cid, ncid in Circuit.objects.annotate(ncid=normalized_cid_expression())
+            .filter(provider_id__in=provider_pks, ncid__in=normalized_cids)
+            .values_list("pk", "provider_id", "cid", "ncid")
+        }
+    )
+    return matches
+
+
+def _aliases(provider_pks: set[Any], normalized_cids: set[str]):
+    from ..models import CircuitAlias
+
+    return CircuitAlias.objects.filter(provider_id__in=provider_pks, normalized__in=normalized_cids)
 
 
 def resolve_circuits(

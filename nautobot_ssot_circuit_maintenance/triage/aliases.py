@@ -1,0 +1,85 @@
+"""Circuit aliases made in the triage queue: listed, shown and deleted (a wrong mapping is undone here)."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django import forms
+from nautobot.apps.filters import BaseFilterSet, NaturalKeyOrPKMultipleChoiceFilter, SearchFilter
+from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
+from nautobot.apps.tables import BaseTable, ButtonsColumn, ToggleColumn
+from nautobot.apps.ui import ObjectDetailContent, ObjectFieldsPanel, SectionChoices
+from nautobot.apps.views import (
+    ObjectBulkDestroyViewMixin,
+    ObjectDestroyViewMixin,
+    ObjectDetailViewMixin,
+    ObjectListViewMixin,
+)
+from nautobot.circuits.models import Provider
+from rest_framework import serializers
+
+from ..models import CircuitAlias
+from ..validation import PK_URL_PATTERN
+
+
+class CircuitAliasFilterSet(BaseFilterSet):
+    q = SearchFilter(filter_predicates={"alias": "icontains", "circuit__cid": "icontains"})
+    provider = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Provider.objects.all(), to_field_name="name", label="Provider (name or ID)"
+    )
+
+    class Meta:
+        model = CircuitAlias
+        fields = ["id", "alias", "normalized"]
+
+
+class CircuitAliasFilterForm(BootstrapMixin, forms.Form):
+    model = CircuitAlias
+    q = forms.CharField(required=False, label="Search")
+    provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
+
+
+class CircuitAliasTable(BaseTable):
+    pk = ToggleColumn()
+    alias = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
+    provider = tables.Column(linkify=True)
+    circuit = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
+    created_by = tables.Column(verbose_name="Mapped by")
+    created = tables.DateTimeColumn(
+        verbose_name="Mapped (UTC)", format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}}
+    )
+    actions = ButtonsColumn(CircuitAlias, buttons=("delete",))
+
+    class Meta(BaseTable.Meta):
+        model = CircuitAlias
+        fields = ("pk", "alias", "provider", "circuit", "created_by", "created", "actions")
+        default_columns = fields
+
+
+class CircuitAliasSerializer(serializers.ModelSerializer):
+    """For the list's export only (aliases have no REST endpoint)."""
+
+    class Meta:
+        model = CircuitAlias
+        fields = ["id", "provider", "alias", "normalized", "circuit", "created_by", "created"]
+
+
+class CircuitAliasUIViewSet(
+    ObjectListViewMixin, ObjectDetailViewMixin, ObjectDestroyViewMixin, ObjectBulkDestroyViewMixin
+):
+    lookup_value_regex = PK_URL_PATTERN
+    action_buttons = ()
+    filterset_class = CircuitAliasFilterSet
+    filterset_form_class = CircuitAliasFilterForm
+    queryset = CircuitAlias.objects.select_related("provider", "circuit", "created_by")
+    serializer_class = CircuitAliasSerializer
+    table_class = CircuitAliasTable
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=["alias", "normalized", "provider", "circuit", "created_by", "created"],
+                key_transforms={"normalized": "Compared as", "created_by": "Mapped by", "created": "Mapped"},
+            ),
+        ),
+    )

@@ -1,0 +1,62 @@
+"""Forms of the triage actions; each is bound to one notification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from nautobot.apps.forms import BootstrapMixin, DynamicModelChoiceField
+from nautobot.circuits.models import Circuit, Provider
+
+from ..validation import contains_nul
+
+REPROCESS_HELP = "Run the sync over this notification right away (a job run, shown in the SSoT dashboard)."
+
+
+class AssignSenderForm(BootstrapMixin, forms.Form):
+    provider = DynamicModelChoiceField(queryset=Provider.objects.all(), help_text="The provider that sent it.")
+    whole_domain = forms.BooleanField(
+        required=False,
+        label="Whole domain",
+        help_text="Claim every sender of the domain (@example.com), not just this address.",
+    )
+    reprocess = forms.BooleanField(required=False, initial=True, label="Reprocess now", help_text=REPROCESS_HELP)
+
+    def __init__(self, *args: Any, providers: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if providers is not None:
+            self.fields["provider"].queryset = providers
+
+
+class MapCircuitForm(BootstrapMixin, forms.Form):
+    circuit_id = forms.ChoiceField(label="Unknown circuit ID", help_text="As the provider's notice writes it.")
+    circuit = DynamicModelChoiceField(
+        queryset=Circuit.objects.all(),
+        query_params={"provider": "$provider"},
+        help_text="The Nautobot circuit it means; future notices naming this ID are linked to it.",
+    )
+    reprocess = forms.BooleanField(required=False, initial=True, label="Reprocess now", help_text=REPROCESS_HELP)
+
+    def __init__(self, *args: Any, circuit_ids: list[str], circuits: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["circuit_id"].choices = [(cid, cid) for cid in circuit_ids]
+        if circuits is not None:
+            self.fields["circuit"].queryset = circuits
+
+
+class DismissForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why no action is needed (kept with the notification, with your name and the time).",
+    )
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason or contains_nul(reason):
+            raise forms.ValidationError("Give a reason (text, without NUL characters).")
+        return reason
+
+
+class ReprocessConfirmForm(BootstrapMixin, forms.Form):
+    """No input: the button is the confirmation."""

@@ -1,0 +1,206 @@
+"""The triage queue page and one page per action (a form; POST does it, bad input answers 400)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from nautobot.apps.views import ObjectListViewMixin
+from nautobot.circuits.models import Circuit, Provider
+from nautobot.core.ui.titles import Titles
+from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
+
+from .. import filters, forms
+from ..api.serializers import RawNotificationSerializer
+from ..models import RawNotification
+from . import actions
+from .forms import AssignSenderForm, DismissForm, MapCircuitForm, ReprocessConfirmForm
+from .tables import TriageTable
+
+PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+ACTION_TEMPLATE = "nautobot_ssot_circuit_maintenance/triage_action.html"
+
+
+class TriageQueueUIViewSet(ObjectListViewMixin):
+    """Notifications that need a person, newest first, each with the actions that resolve it."""
+
+    action_buttons = ()
+    filterset_class = filters.RawNotificationFilterSet
+    filterset_form_class = forms.RawNotificationFilterForm
+    queryset = RawNotification.objects.needs_triage().select_related("source", "provider")
+    serializer_class = RawNotificationSerializer
+    table_class = TriageTable
+    view_titles = Titles(titles={"list": "Triage queue ({{ triage_count }})"})
+
+    def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
+        context = super().get_extra_context(request, instance)
+        context["triage_count"] = actions.triage_count(request.user)
+        return context
+
+
+class TriageActionView(ObjectPermissionRequiredMixin, View):
+    """One action on one notification still in the queue: GET shows its form, POST performs it."""
+
+    queryset = RawNotification.objects.needs_triage().select_related("source", "provider")
+    permission = "nautobot_ssot_circuit_maintenance.change_rawnotification"
+    title = ""
+    form_class: Any = None
+
+    def get_required_permission(self) -> str:
+        return self.permission
+
+    def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        return self.form_class(data)
+
+    def describe(self, raw: RawNotification) -> str:
+        return ""
+
+    def get(self, request: Any, pk: Any) -> Any:
+        raw = get_object_or_404(self.queryset, pk=pk)
+        return self.show(request, raw, self.get_form(raw))
+
+    def post(self, request: Any, pk: Any) -> Any:
+        raw = get_object_or_404(self.queryset, pk=pk)
+        form = self.get_form(raw, request.POST)
+        if not form.is_valid():
+            return self.show(request, raw, form, status=400)
+        try:
+            with transaction.atomic():
+                text = self.perform(request, raw, form.cleaned_data)
+        except (ValidationError, IntegrityError, ValueError) as error:
+            form.add_error(None, _message(error))
+            return self.show(request, raw, form, status=400)
+        messages.success(request, text)
+        if form.cleaned_data.get("reprocess"):
+            return self.reprocess(request, raw)
+        return redirect(reverse(f"{PREFIX}:triage_list"))
+
+    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def reprocess(self, request: Any, raw: RawNotification) -> Any:
+        raw.refresh_from_db()
+        reason = actions.cannot_reprocess(raw)
+        job = actions.sync_job()
+        if reason:
+            messages.warning(request, f"Not reprocessed: {reason}.")
+        elif job is None or not job.enabled:
+            messages.warning(request, "Not reprocessed: the sync job is not enabled (Jobs → the job → Edit → Enabled).")
+        elif not job.__class__.objects.restrict(request.user, "run").filter(pk=job.pk).exists():
+            messages.warning(request, "Not reprocessed: you may not run the sync job.")
+        else:
+            result = actions.start_reprocess([raw], request.user)
+            return redirect(result.get_absolute_url())
+        return redirect(reverse(f"{PREFIX}:triage_list"))
+
+    def show(self, request: Any, raw: RawNotification, form: Any, status: int = 200) -> Any:
+        context = {
+            "object": raw,
+            "form": form,
+            "title": f"{self.title}: {raw}",
+            "action_title": self.title,
+            "description": self.describe(raw),
+            "return_url": reverse(f"{PREFIX}:triage_list"),
+        }
+        return render(request, ACTION_TEMPLATE, context, status=status)
+
+
+class AssignSenderView(TriageActionView):
+    """Unknown sender → a provider: the address (or domain) joins the provider's addresses, the provider the source."""
+
+    title = "Assign the sender to a provider"
+    additional_permissions = [
+        "circuits.change_provider",
+        "nautobot_ssot_circuit_maintenance.change_notificationsource",
+    ]
+
+    def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        return AssignSenderForm(data, providers=Provider.objects.restrict(self.request.user, "change"))
+
+    def describe(self, raw: RawNotification) -> str:
+        return (
+            f"Sender {raw.sender_address or '(none)'} — the provider's “Emails for Circuit Maintenance” gets this "
+            f"address (or its domain), and the provider is attached to source {raw.source or '(none)'}."
+        )
+
+    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        if raw.source is None:
+            raise ValueError("the notification's source no longer exists")
+        if not raw.source.__class__.objects.restrict(request.user, "change").filter(pk=raw.source.pk).exists():
+            raise PermissionDenied("You may not change this notification's source.")
+        entry = actions.assign_sender(raw, data["provider"], whole_domain=data["whole_domain"])
+        return f"{entry} now belongs to {data['provider']}, attached to {raw.source}."
+
+
+class MapCircuitView(TriageActionView):
+    """Unknown circuit ID → a circuit, kept as an alias the sync matches from now on."""
+
+    title = "Map an unknown circuit ID"
+    additional_permissions = ["nautobot_ssot_circuit_maintenance.add_circuitalias"]
+
+    def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        circuits = Circuit.objects.restrict(self.request.user, "view")
+        return MapCircuitForm(data, circuit_ids=actions.unknown_circuit_ids(raw), circuits=circuits)
+
+    def describe(self, raw: RawNotification) -> str:
+        ids = ", ".join(actions.unknown_circuit_ids(raw)) or "none left"
+        return f"Provider {raw.provider or '(none)'} names circuit IDs Nautobot does not know: {ids}."
+
+    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        if raw.provider is None:
+            raise ValueError("the notification has no provider")
+        alias = actions.map_circuit_id(raw.provider, data["circuit_id"], data["circuit"], request.user)
+        return f"{alias.alias} of {raw.provider} now means circuit {alias.circuit}."
+
+
+class DismissView(TriageActionView):
+    """Nothing to do: out of the queue, with who, when and why."""
+
+    title = "Dismiss"
+    form_class = DismissForm
+
+    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        actions.dismiss(raw, request.user, data["reason"])
+        return f"Dismissed: {raw}."
+
+
+class ReprocessView(TriageActionView):
+    """Run the sync over the stored message now (a job run)."""
+
+    title = "Reprocess"
+    additional_permissions = ["extras.run_job"]
+
+    def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        return ReprocessConfirmForm(data)
+
+    def describe(self, raw: RawNotification) -> str:
+        reason = actions.cannot_reprocess(raw)
+        if reason:
+            return f"This notification cannot be reprocessed: {reason}."
+        return (
+            "The stored message goes through the parser again with today's providers and aliases, then through "
+            "the sync like new mail (a run of the sync job, shown in the SSoT dashboard)."
+        )
+
+    def post(self, request: Any, pk: Any) -> Any:
+        raw = get_object_or_404(self.queryset, pk=pk)
+        reason = actions.cannot_reprocess(raw)
+        if reason:
+            form = ReprocessConfirmForm(request.POST)
+            form.is_valid()
+            form.add_error(None, f"Cannot reprocess: {reason}.")
+            return self.show(request, raw, form, status=400)
+        return self.reprocess(request, raw)
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)
+    if isinstance(error, IntegrityError):
+        return "That circuit ID already has an alias for this provider."
+    return str(error)
