@@ -71,3 +71,36 @@ class OutcomeChoices(ChoiceSet):
         (TOO_LARGE, "Too large (over a bound)"),
         (PARSE_TIMEOUT, "Parse timed out"),
     )
+
+
+class LiveStateChoices(ChoiceSet):
+    """Where a maintenance stands now, computed from its windows and the clock (beside the provider's status)."""
+
+    UPCOMING = "upcoming"
+    STARTING_SOON = "starting-soon"
+    IN_PROGRESS = "in-progress"
+    OVERRUNNING = "overrunning"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+    CHOICES = (
+        (UPCOMING, "Upcoming"),
+        (STARTING_SOON, "Starting soon"),
+        (IN_PROGRESS, "In progress"),
+        (OVERRUNNING, "Overrunning"),
+        (ENDED, "Ended"),
+        (CANCELLED, "Cancelled"),
+    )
+
+    # Bootstrap colours of the badges, the calendar and the overview.
+    CSS_CLASSES = {
+        UPCOMING: "info",
+        STARTING_SOON: "warning",
+        IN_PROGRESS: "danger",
+        OVERRUNNING: "dark",
+        ENDED: "success",
+        CANCELLED: "secondary",
+    }
+
+    # The states whose start is published as an event (see live_events.py), in the order they come.
+    TRANSITIONS = (STARTING_SOON, IN_PROGRESS, OVERRUNNING, ENDED)

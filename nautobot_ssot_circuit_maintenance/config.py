@@ -23,6 +23,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "message_limits": {},
     # circuit-maintenance-parser's own charset detection answered by cchardet (see compat.py).
     "fast_charset_detection": True,
+    # A maintenance whose next window starts within this many hours reads "starting soon" (live state).
+    "starting_soon_hours": 24,
+    # How many days ahead the overview page looks.
+    "dashboard_n_days": 30,
 }
 
 # Keys whose values must never be echoed back in an error message.

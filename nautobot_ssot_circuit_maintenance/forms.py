@@ -23,9 +23,9 @@ from nautobot.apps.forms import (
 from nautobot.circuits.models import Circuit, Provider
 from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
 
-from .choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .choices import ImpactChoices, LiveStateChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
 from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote, NotificationSource, RawNotification
-from .validation import StrictNullBooleanField, contains_nul
+from .validation import MAX_DAYS, StrictNullBooleanField, contains_nul
 
 #
 # Filter form fields: they read the same query parameters as the filter set, so they take the same
@@ -142,7 +142,19 @@ class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
     """Filters of the maintenance list."""
 
     model = CircuitMaintenance
-    field_order = ["q", "provider", "circuit", "status", "ack", "start_time__gte", "start_time__lte"]
+    field_order = [
+        "q",
+        "provider",
+        "circuit",
+        "status",
+        "live_state",
+        "ongoing",
+        "upcoming_within_days",
+        "unacknowledged",
+        "ack",
+        "start_time__gte",
+        "start_time__lte",
+    ]
     q = forms.CharField(required=False, label="Search")
     provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
     circuit = DynamicModelMultipleChoiceField(
@@ -152,6 +164,14 @@ class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
         query_params={"provider": "$provider"},
     )
     status = forms.MultipleChoiceField(choices=MaintenanceStatusChoices, required=False, widget=StaticSelect2Multiple())
+    live_state = forms.MultipleChoiceField(
+        choices=LiveStateChoices, required=False, widget=StaticSelect2Multiple(), label="Live state"
+    )
+    ongoing = boolean_filter_field("Ongoing now")
+    upcoming_within_days = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_DAYS, label="Starting within (days)"
+    )
+    unacknowledged = boolean_filter_field("Unacknowledged and not over")
     ack = boolean_filter_field("Acknowledged")
     has_unresolved_circuit_ids = boolean_filter_field("Has unresolved circuit IDs")
     start_time__gte = DateTimeFilterField(required=False, label="Starts after")

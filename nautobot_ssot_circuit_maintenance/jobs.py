@@ -16,6 +16,7 @@ from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
 from .ingest import MailIngest
+from .jobs_live import PublishLiveStateEvents, publish_live_events
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource
 from .setup import sync_sources_from_config
@@ -93,6 +94,7 @@ class CircuitMaintenanceDataSource(DataSource):
             else:
                 with sync_lock():
                     super().run(*args, **kwargs)
+                    publish_live_events(self.logger)
         except Exception as error:
             if not kwargs.get("dryrun", True):
                 self._record_failure(error)
@@ -231,5 +233,5 @@ class CircuitMaintenanceDataSource(DataSource):
             raise SourceFailure("; ".join(ingest.errors))
 
 
-jobs = [CircuitMaintenanceDataSource]
+jobs = [CircuitMaintenanceDataSource, PublishLiveStateEvents]
 register_jobs(*jobs)

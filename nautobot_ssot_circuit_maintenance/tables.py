@@ -14,6 +14,7 @@ from nautobot.apps.tables import (
     ToggleColumn,
 )
 
+from .choices import LiveStateChoices
 from .models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -26,6 +27,17 @@ from .models import (
 URL_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 
 
+def live_state_badge(maintenance: CircuitMaintenance) -> str:
+    """The live state (from the windows and now) as a coloured badge."""
+    state = maintenance.live_state()
+    return format_html(
+        '<span class="badge bg-{} cm-live-state" data-live-state="{}">{}</span>',
+        LiveStateChoices.CSS_CLASSES[state],
+        state,
+        LiveStateChoices.as_dict()[state],
+    )
+
+
 class CircuitMaintenanceTable(BaseTable):
     """Maintenances, newest first."""
 
@@ -34,6 +46,7 @@ class CircuitMaintenanceTable(BaseTable):
     maintenance_id = tables.Column(linkify=True, verbose_name="Maintenance ID")
     provider = tables.Column(linkify=True)
     status = ChoiceFieldColumn()
+    live_state = tables.Column(empty_values=(), orderable=False, verbose_name="Live state")
     start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format="Y-m-d H:i")
     end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format="Y-m-d H:i")
     circuit_count = LinkedCountColumn(
@@ -56,6 +69,7 @@ class CircuitMaintenanceTable(BaseTable):
             "maintenance_id",
             "provider",
             "status",
+            "live_state",
             "start_time",
             "end_time",
             "circuit_count",
@@ -69,12 +83,16 @@ class CircuitMaintenanceTable(BaseTable):
             "name",
             "provider",
             "status",
+            "live_state",
             "start_time",
             "end_time",
             "circuit_count",
             "ack",
             "actions",
         )
+
+    def render_live_state(self, record: CircuitMaintenance) -> str:
+        return live_state_badge(record)
 
 
 class CircuitImpactTable(BaseTable):
