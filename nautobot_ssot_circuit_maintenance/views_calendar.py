@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django import forms
@@ -165,8 +166,8 @@ def maintenance_row(maintenance: CircuitMaintenance) -> dict[str, Any]:
         "name": format_html('<a href="{}">{}</a>', maintenance.get_absolute_url(), maintenance.name),
         "provider": maintenance.provider.name,
         "live_state": live_state_badge(maintenance),
-        "start": maintenance.start_time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M"),
-        "end": maintenance.end_time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "start": maintenance.start_time.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "end": maintenance.end_time.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "circuits": getattr(maintenance, "circuit_count", ""),
         "ack": "yes" if maintenance.ack else format_html('<span class="badge bg-warning">no</span>'),
     }
@@ -307,7 +308,7 @@ class OverviewView(GenericView):
         source_rows = [
             {
                 "source": format_html('<a href="{}">{}</a>', row.source.get_absolute_url(), row.source.name),
-                "last_run": row.last_run.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+                "last_run": row.last_run.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M")
                 if row.last_run
                 else "never",
                 "outcomes": format_html_join(
