@@ -35,6 +35,10 @@ class Entry:
         return LiveStateChoices.CSS_CLASSES[self.state]
 
     @property
+    def style(self) -> str:
+        return LiveStateChoices.CSS_STYLES.get(self.state, "")
+
+    @property
     def state_label(self) -> str:
         return LiveStateChoices.as_dict()[self.state]
 

@@ -97,9 +97,16 @@ class LiveStateChoices(ChoiceSet):
         UPCOMING: "info",
         STARTING_SOON: "warning",
         IN_PROGRESS: "danger",
-        OVERRUNNING: "dark",
+        OVERRUNNING: "danger",
         ENDED: "success",
         CANCELLED: "secondary",
+    }
+    # Nautobot's theme has five distinct colours for six states: overrunning is red with dark stripes
+    # (an inline style, so that it works in tables too); cancelled is also struck through where shown.
+    CSS_STYLES = {
+        OVERRUNNING: (
+            "background-image: repeating-linear-gradient(135deg, rgba(0,0,0,.45) 0 .35em, transparent .35em .7em)"
+        ),
     }
 
     # The states whose start is published as an event (see live_events.py), in the order they come.

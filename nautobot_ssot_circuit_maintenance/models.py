@@ -208,6 +208,9 @@ class CircuitMaintenance(PrimaryModel):
     def get_live_state_class(self, now: datetime | None = None) -> str:
         return LiveStateChoices.CSS_CLASSES[self.live_state(now)]
 
+    def get_live_state_style(self, now: datetime | None = None) -> str:
+        return LiveStateChoices.CSS_STYLES.get(self.live_state(now), "")
+
     def get_status_class(self) -> str:
         return {
             MaintenanceStatusChoices.CONFIRMED: "warning",

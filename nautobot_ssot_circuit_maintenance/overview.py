@@ -40,8 +40,10 @@ def active_now(user: Any, now: datetime) -> QuerySet:
 
 
 def next_days(user: Any, now: datetime, days: int) -> QuerySet:
-    """Starting within `days`, not started yet (those are under "active now")."""
-    return visible(user).upcoming(days, now=now).filter(start_time__gt=now).order_by("start_time", "maintenance_id")
+    """Starting within `days` and not active now (those are under "active now"); a multi-night one between
+    two nights is here, waiting for its next window."""
+    ongoing = CircuitMaintenance.objects.ongoing(now=now)
+    return visible(user).upcoming(days, now=now).exclude(pk__in=ongoing).order_by("start_time", "maintenance_id")
 
 
 def unacknowledged(user: Any, now: datetime) -> QuerySet:
@@ -59,8 +61,9 @@ class ProviderCounts:
 def per_provider(user: Any, now: datetime, days: int) -> list[ProviderCounts]:
     """For each provider with something active, upcoming or unacknowledged: the three counts."""
     base = CircuitMaintenance.objects.restrict(user, "view")
-    active = Counter(base.ongoing(now=now).values_list("provider", flat=True))
-    upcoming = Counter(base.upcoming(days, now=now).filter(start_time__gt=now).values_list("provider", flat=True))
+    ongoing = base.ongoing(now=now)
+    active = Counter(ongoing.values_list("provider", flat=True))
+    upcoming = Counter(base.upcoming(days, now=now).exclude(pk__in=ongoing).values_list("provider", flat=True))
     unacked = Counter(base.unacknowledged(now=now).values_list("provider", flat=True))
     from nautobot.circuits.models import Provider
 

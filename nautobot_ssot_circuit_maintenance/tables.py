@@ -31,8 +31,9 @@ def live_state_badge(maintenance: CircuitMaintenance) -> str:
     """The live state (from the windows and now) as a coloured badge."""
     state = maintenance.live_state()
     return format_html(
-        '<span class="badge bg-{} cm-live-state" data-live-state="{}">{}</span>',
+        '<span class="badge text-bg-{} cm-live-state" style="{}" data-live-state="{}">{}</span>',
         LiveStateChoices.CSS_CLASSES[state],
+        LiveStateChoices.CSS_STYLES.get(state, ""),
         state,
         LiveStateChoices.as_dict()[state],
     )

@@ -352,19 +352,20 @@ class FeedSubscribeView(GenericView):
     breadcrumbs = BREADCRUMBS
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        require_view_permission(request)
         token = CalendarFeedToken.for_user(request.user)
         url = request.build_absolute_uri(reverse(f"{PREFIX}:calendar_feed", kwargs={"key": token.key}))
         context = {
             "feed_url": url,
             "webcal_url": "webcal://" + url.split("://", 1)[1],
             "token": token,
-            "can_view": request.user.has_perm(VIEW_PERMISSION),
             "view_titles": self.get_view_titles(),
             "breadcrumbs": self.get_breadcrumbs(),
         }
         return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        require_view_permission(request)
         CalendarFeedToken.for_user(request.user, rotate=True)
         messages.success(request, "New feed URL made: the old one no longer works. Update your calendar subscriptions.")
         return redirect(f"{PREFIX}:calendar_subscribe")

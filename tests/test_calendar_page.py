@@ -21,7 +21,7 @@ from tests.sample_data import corpus_messages, create_providers_and_circuits
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 VIEW = "nautobot_ssot_circuit_maintenance.view_circuitmaintenance"
-EVENT = re.compile(r'<a class="cm-event[^"]*"\s+data-live-state="([^"]+)"\s+href="([^"]+)"')
+EVENT = re.compile(r'<a class="cm-event[^"]*"\s+data-live-state="([^"]+)"[^>]*?\shref="([^"]+)"')
 
 
 class CalendarPageTestCase(TestCase):
