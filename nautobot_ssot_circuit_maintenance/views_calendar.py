@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timezone as dt_timezone
 from typing import Any
 
@@ -71,8 +72,6 @@ def locations_from(request: HttpRequest, values: list[str]) -> tuple[list[Locati
         value = value[:200]
         query = Q(name=value)
         try:
-            import uuid
-
             query |= Q(pk=uuid.UUID(value))
         except ValueError:
             pass
@@ -145,7 +144,8 @@ class CalendarView(GenericView):
             "filter_query": query.urlencode(),
             "places": places,
             "legend": [
-                (value, label, LiveStateChoices.CSS_CLASSES[value]) for value, label in LiveStateChoices.CHOICES
+                (value, label, LiveStateChoices.CSS_CLASSES[value], LiveStateChoices.CSS_STYLES.get(value, ""))
+                for value, label in LiveStateChoices.CHOICES
             ],
             "views": VIEWS,
             "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
