@@ -177,12 +177,13 @@ class SubscribableFeedTestCase(TestCase):
         return {str(event["X-MAINTNOTE-MAINTENANCE-ID"]): event for event in calendar.walk("VEVENT")}
 
     def test_subscribe_page_gives_the_url_and_rotates_it(self):
+        self.assertHttpStatus(self.client.get(reverse(SUBSCRIBE)), 403)  # no use without the view permission
+        self.add_permissions(VIEW)
         response = self.client.get(reverse(SUBSCRIBE))
         self.assertHttpStatus(response, 200)
         old = self.feed_url()
         self.assertContains(response, old)
         self.assertContains(response, "webcal://")
-        self.add_permissions(VIEW)
         self.assertEqual(self.fetch(old).status_code, 200)
         response = self.client.post(reverse(SUBSCRIBE))
         self.assertRedirects(response, reverse(SUBSCRIBE), fetch_redirect_response=False)
