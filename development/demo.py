@@ -24,6 +24,7 @@ from nautobot.extras.choices import JobExecutionType, JobResultStatusChoices  # 
 from nautobot.extras.models import Job, JobResult, ScheduledJob  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
+from development.demo_dates import move_to_today  # noqa: E402
 from nautobot_ssot_circuit_maintenance.flags import refresh_flags  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
 from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
@@ -138,6 +139,9 @@ def main() -> int:
         provider = raw.provider.name if raw.provider else "-"
         print(f"  {raw.location:<28} {raw.outcome:<17} {provider:<21} {raw.subject[:60]}")
     print(f"Maintenances: {created} created, {updated} updated ({CircuitMaintenance.objects.count()} in Nautobot)")
+    moves = move_to_today()
+    if moves:
+        print(f"Moved {len(moves)} maintenances to dates around today (each has a note saying so)")
     if not new.exists() and created == 0 and updated == 0:
         print("Nothing changed: every message in the mailbox was already synced.")
     flags = refresh_flags()  # after any change of dates: the flags follow the maintenances

@@ -114,3 +114,43 @@ class MessageKeptChoices(ChoiceSet):
         (HEAD, "Head only (over max_message_mb)"),
         (TRUNCATED, "Truncated by an older version"),
     )
+
+
+class LiveStateChoices(ChoiceSet):
+    """Where a maintenance stands now, computed from its windows and the clock (beside the provider's status)."""
+
+    UPCOMING = "upcoming"
+    STARTING_SOON = "starting-soon"
+    IN_PROGRESS = "in-progress"
+    OVERRUNNING = "overrunning"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+    CHOICES = (
+        (UPCOMING, "Upcoming"),
+        (STARTING_SOON, "Starting soon"),
+        (IN_PROGRESS, "In progress"),
+        (OVERRUNNING, "Overrunning"),
+        (ENDED, "Ended"),
+        (CANCELLED, "Cancelled"),
+    )
+
+    # Bootstrap colours of the badges, the calendar and the overview.
+    CSS_CLASSES = {
+        UPCOMING: "info",
+        STARTING_SOON: "warning",
+        IN_PROGRESS: "danger",
+        OVERRUNNING: "danger",
+        ENDED: "success",
+        CANCELLED: "secondary",
+    }
+    # Nautobot's theme has five distinct colours for six states: overrunning is red with dark stripes
+    # (an inline style, so that it works in tables too); cancelled is also struck through where shown.
+    CSS_STYLES = {
+        OVERRUNNING: (
+            "background-image: repeating-linear-gradient(135deg, rgba(0,0,0,.45) 0 .35em, transparent .35em .7em)"
+        ),
+    }
+
+    # The states whose start is published as an event (see live_events.py), in the order they come.
+    TRANSITIONS = (STARTING_SOON, IN_PROGRESS, OVERRUNNING, ENDED)

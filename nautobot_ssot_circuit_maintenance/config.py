@@ -34,6 +34,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "fast_charset_detection": True,
     # Which circuits keep a location or a device connected, and which locations are not analysed (flags.py).
     "site_isolation": {"circuit_types": [], "circuit_statuses": ["Active"], "skip_locations": []},
+    # A maintenance whose next window starts within this many hours reads "starting soon" (live state).
+    "starting_soon_hours": 24,
+    # How many days ahead the overview page looks.
+    "dashboard_n_days": 30,
 }
 
 # Keys whose values must never be echoed back in an error message.

@@ -20,7 +20,14 @@ from nautobot.circuits.models import Circuit, Provider
 from nautobot.dcim.models import Device, Location
 from nautobot.tenancy.models import Tenant
 
-from .choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .choices import (
+    FlagKindChoices,
+    ImpactChoices,
+    LiveStateChoices,
+    MaintenanceStatusChoices,
+    NoteLevelChoices,
+    OutcomeChoices,
+)
 from .models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -124,6 +131,23 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
         distinct=True,
         label="Flagged: isolation or lost redundancy",
     )
+    live_state = django_filters.MultipleChoiceFilter(
+        choices=LiveStateChoices,
+        null_value=None,
+        method="filter_live_state",
+        label="Live state (from the windows and now)",
+    )
+    ongoing = django_filters.BooleanFilter(method="filter_ongoing", label="Ongoing now (in progress or overrunning)")
+    upcoming_within_days = NumberFilter(
+        method="filter_upcoming_within_days",
+        label="Not finished, not ended, and starting within this many days (or started)",
+        min_value=0,
+        max_value=MAX_DAYS,
+    )
+    unacknowledged = django_filters.BooleanFilter(
+        method="filter_unacknowledged",
+        label="Unacknowledged and not over (neither ended, cancelled nor completed)",
+    )
 
     class Meta:
         model = CircuitMaintenance
@@ -145,6 +169,24 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
 
     def filter_device(self, queryset: QuerySet, name: str, value: list[Device]) -> QuerySet:
         return queryset.reaching_devices(value) if value else queryset
+
+    def filter_live_state(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        return queryset.in_live_state(value) if value else queryset
+
+    def filter_ongoing(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        ongoing = CircuitMaintenance.objects.ongoing()
+        return queryset.filter(pk__in=ongoing) if value else queryset.exclude(pk__in=ongoing)
+
+    def filter_upcoming_within_days(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
+        return queryset if value is None else queryset.upcoming(float(value))
+
+    def filter_unacknowledged(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        unacknowledged = CircuitMaintenance.objects.unacknowledged()
+        return queryset.filter(pk__in=unacknowledged) if value else queryset.exclude(pk__in=unacknowledged)
 
     def filter_has_unresolved_circuit_ids(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         """Maintenances whose notifications named circuit IDs unknown to Nautobot (or not)."""

@@ -25,9 +25,16 @@ from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.dcim.models import Device, Location
 from nautobot.tenancy.models import Tenant
 
-from .choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices, OutcomeChoices
+from .choices import (
+    FlagKindChoices,
+    ImpactChoices,
+    LiveStateChoices,
+    MaintenanceStatusChoices,
+    NoteLevelChoices,
+    OutcomeChoices,
+)
 from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote, NotificationSource, RawNotification
-from .validation import StrictNullBooleanField, contains_nul
+from .validation import MAX_DAYS, StrictNullBooleanField, contains_nul
 
 #
 # Filter form fields: they read the same query parameters as the filter set, so they take the same
@@ -153,6 +160,10 @@ class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
         "tenant",
         "flag",
         "status",
+        "live_state",
+        "ongoing",
+        "upcoming_within_days",
+        "unacknowledged",
         "ack",
         "start_time__gte",
         "start_time__lte",
@@ -172,6 +183,14 @@ class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
     tenant = DynamicModelMultipleChoiceField(queryset=Tenant.objects.all(), to_field_name="name", required=False)
     flag = forms.MultipleChoiceField(choices=FlagKindChoices, required=False, widget=StaticSelect2Multiple())
     status = forms.MultipleChoiceField(choices=MaintenanceStatusChoices, required=False, widget=StaticSelect2Multiple())
+    live_state = forms.MultipleChoiceField(
+        choices=LiveStateChoices, required=False, widget=StaticSelect2Multiple(), label="Live state"
+    )
+    ongoing = boolean_filter_field("Ongoing now")
+    upcoming_within_days = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_DAYS, label="Starting within (days)"
+    )
+    unacknowledged = boolean_filter_field("Unacknowledged and not over")
     ack = boolean_filter_field("Acknowledged")
     has_unresolved_circuit_ids = boolean_filter_field("Has unresolved circuit IDs")
     start_time__gte = DateTimeFilterField(required=False, label="Starts after")

@@ -19,6 +19,7 @@ from .diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
 from .flag_job import MaintenanceFlagsReport
 from .flags import refresh_flags_after_sync
 from .import_job import OlderAppImportDataSource
+from .jobs_live import PublishLiveStateEvents, publish_live_events
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource, RawNotification
 from .pipeline.intake import Chunk, Intake
@@ -107,6 +108,7 @@ class CircuitMaintenanceDataSource(DataSource):
             else:
                 with sync_lock():
                     super().run(*args, **kwargs)
+                    publish_live_events(self.logger)
         except Exception as error:
             if not kwargs.get("dryrun", True):
                 self._record_failure(error)
@@ -245,5 +247,5 @@ class CircuitMaintenanceDataSource(DataSource):
             raise SourceFailure("; ".join(intake.errors))
 
 
-jobs = [CircuitMaintenanceDataSource, OlderAppImportDataSource, MaintenanceFlagsReport]
+jobs = [CircuitMaintenanceDataSource, OlderAppImportDataSource, MaintenanceFlagsReport, PublishLiveStateEvents]
 register_jobs(*jobs)

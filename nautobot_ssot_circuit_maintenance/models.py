@@ -30,6 +30,7 @@ from . import mail
 from .choices import (
     FlagKindChoices,
     ImpactChoices,
+    LiveStateChoices,
     MaintenanceStatusChoices,
     MessageKeptChoices,
     NoteLevelChoices,
@@ -101,6 +102,57 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
             .filter(Q(end_time__gte=now) | Q(status=MaintenanceStatusChoices.IN_PROCESS))
         )
 
+    def ongoing(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Active at `now` (in progress or overrunning): `maybe_active` narrowed by `is_active` (few rows)."""
+        now = now or timezone.now()
+        return self.filter(pk__in=[m.pk for m in self.maybe_active(now=now) if m.is_active(now)])
+
+    def unacknowledged(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Not acknowledged by an operator, unfinished and not ended yet: work someone still has to look at."""
+        return self.unfinished().filter(ack=False, end_time__gte=now or timezone.now())
+
+    def in_live_state(
+        self, states: list[str] | tuple[str, ...], *, now: datetime | None = None, soon_hours: float | None = None
+    ) -> CircuitMaintenanceQuerySet:
+        """Those whose `live_state` is one of `states`: narrowed in SQL, decided by `live_state` on the few left."""
+        now = now or timezone.now()
+        hours = starting_soon_hours() if soon_hours is None else float(soon_hours)
+        state, wanted = LiveStateChoices, set(states)
+        candidates = Q(pk__in=[])
+        if state.CANCELLED in wanted:
+            candidates |= Q(status=MaintenanceStatusChoices.CANCELLED)
+        if state.ENDED in wanted:
+            candidates |= Q(status=MaintenanceStatusChoices.COMPLETED)
+            candidates |= Q(end_time__lt=now, status__in=_OPEN_STATUSES_BUT_IN_PROCESS)
+        if state.OVERRUNNING in wanted:
+            candidates |= Q(status=MaintenanceStatusChoices.IN_PROCESS, end_time__lt=now)
+        not_ended = Q(end_time__gte=now) & ~Q(status__in=FINISHED_STATUSES)
+        # Starts after the soon horizon and the provider has not said it began: surely upcoming.
+        surely_upcoming = (
+            not_ended & Q(start_time__gt=now + timedelta(hours=hours)) & ~Q(status=MaintenanceStatusChoices.IN_PROCESS)
+        )
+        if state.UPCOMING in wanted:
+            candidates |= surely_upcoming
+        if {state.IN_PROGRESS, state.STARTING_SOON, state.UPCOMING} & wanted:
+            # The rest of the not-ended ones (started, or starting within the horizon: few) depend on the windows.
+            undecided = self.filter(not_ended).exclude(surely_upcoming)
+            candidates |= Q(pk__in=[m.pk for m in undecided if m.live_state(now, soon_hours=hours) in wanted])
+        return self.filter(candidates)
+
+
+_OPEN_STATUSES_BUT_IN_PROCESS = [
+    status
+    for status in MaintenanceStatusChoices.values()
+    if status not in FINISHED_STATUSES and status != MaintenanceStatusChoices.IN_PROCESS
+]
+
+
+def starting_soon_hours() -> float:
+    """The `starting_soon_hours` app setting."""
+    from .config import app_settings
+
+    return float(app_settings()["starting_soon_hours"])
+
 
 @extras_features(
     "custom_links",
@@ -139,6 +191,9 @@ class CircuitMaintenance(PrimaryModel):
     # Named apart from the older app's CircuitMaintenance.tags (`Tag.circuitmaintenance_set`), so that both
     # apps can be installed side by side while its records are imported (docs/migrating.md).
     tags = TagsField(related_name="ssot_circuit_maintenances")
+    # Live-state transitions already published as events ({"starting-soon": iso time, ...}); see live_events.py.
+    # Written with queryset.update(): bookkeeping, not a change of the maintenance.
+    live_events = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = BaseManager.from_queryset(CircuitMaintenanceQuerySet)()
 
@@ -221,6 +276,40 @@ class CircuitMaintenance(PrimaryModel):
             return True
         now = now or timezone.now()
         return any(start <= now <= end for start, end in self.window_times)
+
+    def live_state(self, now: datetime | None = None, *, soon_hours: float | None = None) -> str:
+        """Where the maintenance stands at `now` (a `LiveStateChoices` value), beside the provider's status.
+
+        Cancelled stays cancelled and COMPLETED is ended. Otherwise: in progress while `is_active` and not past
+        the end; overrunning when the provider said IN-PROCESS and the end has passed with no COMPLETED; ended
+        when the end has passed; starting soon when the next window starts within `soon_hours` (the
+        `starting_soon_hours` setting); upcoming before that. Between two windows it waits for the next one.
+        """
+        now = now or timezone.now()
+        if self.status == MaintenanceStatusChoices.CANCELLED:
+            return LiveStateChoices.CANCELLED
+        if self.status == MaintenanceStatusChoices.COMPLETED:
+            return LiveStateChoices.ENDED
+        if now > self.end_time:
+            if self.status == MaintenanceStatusChoices.IN_PROCESS:
+                return LiveStateChoices.OVERRUNNING
+            return LiveStateChoices.ENDED
+        if self.is_active(now):
+            return LiveStateChoices.IN_PROGRESS
+        soon = timedelta(hours=starting_soon_hours() if soon_hours is None else soon_hours)
+        starts = [start for start, _ in self.window_times if start > now]
+        if starts and min(starts) - now <= soon:
+            return LiveStateChoices.STARTING_SOON
+        return LiveStateChoices.UPCOMING
+
+    def get_live_state_display(self, now: datetime | None = None) -> str:
+        return LiveStateChoices.as_dict()[self.live_state(now)]
+
+    def get_live_state_class(self, now: datetime | None = None) -> str:
+        return LiveStateChoices.CSS_CLASSES[self.live_state(now)]
+
+    def get_live_state_style(self, now: datetime | None = None) -> str:
+        return LiveStateChoices.CSS_STYLES.get(self.live_state(now), "")
 
     def get_status_class(self) -> str:
         return {
@@ -581,3 +670,38 @@ class MaintenanceFlag(BaseModel):
         if self.is_isolation and self.device_id:
             return "Cut off"
         return self.get_kind_display()
+
+
+class CalendarFeedToken(BaseModel):
+    """A user's secret for the subscribable calendar feed: put in the feed's URL, good for that feed only.
+
+    Calendar applications cannot send an Authorization header; this key stands in for it on one URL,
+    and the feed it opens is what its user may view (object permissions apply). Rotating replaces it.
+    """
+
+    user = models.OneToOneField("users.User", on_delete=models.CASCADE, related_name="circuit_maintenance_feed_token")
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+
+    def __str__(self):
+        return f"Calendar feed token of {self.user}"
+
+    @staticmethod
+    def new_key() -> str:
+        import secrets
+
+        return secrets.token_urlsafe(32)
+
+    @classmethod
+    def for_user(cls, user: Any, *, rotate: bool = False) -> CalendarFeedToken:
+        """The user's token, made on first use; `rotate` replaces the key (the old URL stops working)."""
+        token, created = cls.objects.get_or_create(user=user, defaults={"key": cls.new_key()})
+        if rotate and not created:
+            token.key = cls.new_key()
+            token.save()
+        return token

@@ -22,6 +22,18 @@ menu_items = (
                         permissions=[f"{_PERM}.view_circuitmaintenance"],
                     ),
                     NavMenuItem(
+                        link=f"{_PREFIX}:overview",
+                        name="Maintenance Overview",
+                        weight=110,
+                        permissions=[f"{_PERM}.view_circuitmaintenance"],
+                    ),
+                    NavMenuItem(
+                        link=f"{_PREFIX}:calendar",
+                        name="Maintenance Calendar",
+                        weight=120,
+                        permissions=[f"{_PERM}.view_circuitmaintenance"],
+                    ),
+                    NavMenuItem(
                         link=f"{_PREFIX}:circuitimpact_list",
                         name="Circuit Impacts",
                         weight=200,

@@ -17,6 +17,7 @@ from nautobot.apps.tables import (
     ToggleColumn,
 )
 
+from .choices import LiveStateChoices
 from .models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -84,6 +85,18 @@ def flag_badges(flags) -> str:
     )
 
 
+def live_state_badge(maintenance: CircuitMaintenance) -> str:
+    """The live state (from the windows and now) as a coloured badge."""
+    state = maintenance.live_state()
+    return format_html(
+        '<span class="badge text-bg-{} cm-live-state" style="{}" data-live-state="{}">{}</span>',
+        LiveStateChoices.CSS_CLASSES[state],
+        LiveStateChoices.CSS_STYLES.get(state, ""),
+        state,
+        LiveStateChoices.as_dict()[state],
+    )
+
+
 class CircuitMaintenanceTable(BaseTable):
     """Maintenances, newest first."""
 
@@ -92,6 +105,7 @@ class CircuitMaintenanceTable(BaseTable):
     maintenance_id = tables.Column(linkify=True, verbose_name="Maintenance ID", attrs=WRAP)
     provider = tables.Column(linkify=True)
     status = ChoiceFieldColumn()
+    live_state = tables.Column(empty_values=(), orderable=False, verbose_name="Live state")
     start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
     end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
     circuit_count = LinkedCountColumn(
@@ -118,6 +132,7 @@ class CircuitMaintenanceTable(BaseTable):
             "maintenance_id",
             "provider",
             "status",
+            "live_state",
             "start_time",
             "end_time",
             "circuit_count",
@@ -135,6 +150,7 @@ class CircuitMaintenanceTable(BaseTable):
             "name",
             "provider",
             "status",
+            "live_state",
             "start_time",
             "end_time",
             "circuit_count",
@@ -150,6 +166,9 @@ class CircuitMaintenanceTable(BaseTable):
 
     def render_flags(self, record: CircuitMaintenance) -> str:
         return flag_badges(worst_per_scope(record.flags.all())) or "—"
+
+    def render_live_state(self, record: CircuitMaintenance) -> str:
+        return live_state_badge(record)
 
 
 class CircuitImpactTable(BaseTable):

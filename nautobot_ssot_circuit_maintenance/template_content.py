@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
 from .models import CircuitMaintenance
@@ -17,6 +19,15 @@ MAINTENANCE_ROW_PREFETCH = (
     "circuit_impacts__circuit__circuit_terminations__location",
     "flags__location",
     "flags__device",
+)
+
+_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+# (label, query string) of the maintenance list's quick filters.
+QUICK_FILTERS = (
+    ("Ongoing now", "ongoing=true"),
+    ("Next 7 days", "upcoming_within_days=7"),
+    ("Next 14 days", "upcoming_within_days=14"),
+    ("Unacknowledged and upcoming", "unacknowledged=true"),
 )
 
 
@@ -149,4 +160,42 @@ class DeviceMaintenances(TemplateExtension):
     object_detail_panels = maintenance_panels("device", "cut off and lost redundancy")
 
 
-template_extensions = [CircuitMaintenances, ProviderMaintenances, LocationMaintenances, DeviceMaintenances]
+class MaintenanceListButtons(TemplateExtension):
+    """On the maintenance list: the quick filters, the calendar and the feed subscription."""
+
+    model = "nautobot_ssot_circuit_maintenance.circuitmaintenance"
+
+    def list_buttons(self) -> str:
+        list_url = reverse(f"{_PREFIX}:circuitmaintenance_list")
+        quick = format_html_join(
+            "",
+            '<li><a class="dropdown-item" href="{}?{}">{}</a></li>',
+            ((list_url, query, label) for label, query in QUICK_FILTERS),
+        )
+        icon = '<span class="mdi mdi-{}" aria-hidden="true"></span>'
+        return format_html(
+            '<div class="btn-group" id="cm-quick-filters">'
+            '<button type="button" class="btn btn-secondary dropdown-toggle" data-bs-toggle="dropdown" '
+            f'aria-expanded="false">{icon} Quick filters</button>'
+            '<ul class="dropdown-menu">{}</ul></div>'
+            f'<a class="btn btn-secondary" href="{{}}">{icon} Overview</a>'
+            f'<a class="btn btn-secondary" href="{{}}">{icon} Calendar</a>'
+            f'<a class="btn btn-primary" id="cm-subscribe" href="{{}}">{icon} Subscribe</a>',
+            "filter-variant",
+            quick,
+            reverse(f"{_PREFIX}:overview"),
+            "view-dashboard",
+            reverse(f"{_PREFIX}:calendar"),
+            "calendar-month",
+            reverse(f"{_PREFIX}:calendar_subscribe"),
+            "calendar-sync",
+        )
+
+
+template_extensions = [
+    CircuitMaintenances,
+    ProviderMaintenances,
+    LocationMaintenances,
+    DeviceMaintenances,
+    MaintenanceListButtons,
+]

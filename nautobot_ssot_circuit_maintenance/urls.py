@@ -1,9 +1,9 @@
 """UI routes of the app."""
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, re_path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
-from . import views
+from . import views, views_calendar
 from .triage import aliases, redirects
 from .triage import views as triage
 
@@ -40,5 +40,14 @@ urlpatterns: list[URLPattern] = [
     path("triage/<uuid:pk>/map-circuit/", triage.MapCircuitView.as_view(), name="triage_map_circuit"),
     path("triage/<uuid:pk>/dismiss/", triage.DismissView.as_view(), name="triage_dismiss"),
     path("triage/<uuid:pk>/reprocess/", triage.ReprocessView.as_view(), name="triage_reprocess"),
+    # The older app's overview address; before the router, whose maintenance/<pk>/ would not match it anyway.
+    path("maintenance/overview/", views_calendar.OverviewView.as_view(), name="overview"),
+    path("calendar/", views_calendar.CalendarView.as_view(), name="calendar"),
+    path("calendar/subscribe/", views_calendar.FeedSubscribeView.as_view(), name="calendar_subscribe"),
+    re_path(
+        r"^calendar/feed/(?P<key>[A-Za-z0-9_-]{1,64})\.ics$",
+        views_calendar.CalendarFeedView.as_view(),
+        name="calendar_feed",
+    ),
     *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),
 ]

@@ -143,10 +143,26 @@ class RoutedMethodsOnly:
 
 
 class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
-    """Maintenance fields, with the status as a badge and times in UTC."""
+    """Maintenance fields, with the status and the live state as badges and times in UTC."""
+
+    def get_data(self, context: Any) -> dict[str, Any]:
+        data = super().get_data(context)
+        if context.get("object") is not None:
+            # Right after the provider's status.
+            items = list(data.items())
+            at = next((i + 1 for i, (key, _) in enumerate(items) if key == "status"), len(items))
+            data = dict([*items[:at], ("live_state", None), *items[at:]])
+        return data
+
+    def render_key(self, key: str, value: Any, context: Any) -> str:
+        if key == "live_state":
+            return "Live state"
+        return super().render_key(key, value, context)
 
     def render_value(self, key: str, value: Any, context: Any) -> str:
         obj = context["object"]
+        if key == "live_state":
+            return tables.live_state_badge(obj)
         if key == "status":
             return status_badge(obj)
         if key in ("start_time", "end_time"):

@@ -1,39 +1,80 @@
-"""The iCalendar feed: RFC 5545 text checked with the icalendar library, served by the REST API."""
+"""The iCalendar feed: written with the icalendar library, read back with it (and with the parser's BCOP
+reader); served by the REST API and, by per-user token, at a subscribable URL with ETag / 304."""
 
 from __future__ import annotations
 
 import json
-import unittest
+import time
 from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
 
 import icalendar
+from circuit_maintenance_parser.parser import ICal
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.urls import reverse
-from nautobot.apps.testing import APITestCase
+from nautobot.apps.testing import APITestCase, TestCase
+from nautobot.users.models import ObjectPermission
 
-from nautobot_ssot_circuit_maintenance.calendar_feed import escape_text, fold
-from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
+from nautobot_ssot_circuit_maintenance.models import CalendarFeedToken, CircuitMaintenance
+from tests.live_data import build_live_data
 from tests.ui_data import build_ui_data
 
 CALENDAR = "plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-calendar"
+SUBSCRIBE = "plugins:nautobot_ssot_circuit_maintenance:calendar_subscribe"
+VIEW = "nautobot_ssot_circuit_maintenance.view_circuitmaintenance"
 
 
-class TextRulesTestCase(unittest.TestCase):
-    def test_escape(self):
-        self.assertEqual(escape_text("a,b;c\\d\r\ne\nf"), "a\\,b\\;c\\\\d\\ne\\nf")
-
-    def test_fold_at_75_octets_without_splitting_a_character(self):
-        line = "DESCRIPTION:" + "é" * 100
-        folded = fold(line)
-        parts = folded.split("\r\n ")
-        self.assertTrue(all(len(part.encode()) <= 75 for part in parts))
-        self.assertEqual("".join(parts), line)
-        self.assertEqual(fold("SHORT:x"), "SHORT:x")
+def bcop_mail(sender: str, maintenance_id: str, cid: str, start: datetime, end: datetime, status="CONFIRMED") -> bytes:
+    """A provider notification in the NANOG BCOP format: a mail with a text/calendar part."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//BCOP test//EN")
+    calendar.add("version", "2.0")
+    event = icalendar.Event()
+    for key, value in (
+        ("uid", f"{maintenance_id}@bcop.example"),
+        ("sequence", 1),
+        ("dtstamp", start - timedelta(days=2)),
+        ("dtstart", start),
+        ("dtend", end),
+        ("summary", f"Maintenance {maintenance_id}"),
+        ("x-maintnote-provider", "bcop.example"),
+        ("x-maintnote-account", "ACCT-1"),
+        ("x-maintnote-maintenance-id", maintenance_id),
+        ("x-maintnote-impact", "OUTAGE"),
+        ("x-maintnote-status", status),
+    ):
+        event.add(key, value)
+    event.add("x-maintnote-object-id", cid)
+    calendar.add_component(event)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "noc@example.net"
+    message["Subject"] = f"Maintenance {maintenance_id}"
+    message["Message-ID"] = f"<{maintenance_id}-{status}@bcop.example>"
+    message["Date"] = "Mon, 01 Jan 2024 00:00:00 +0000"
+    message.set_content("See the attached calendar.")
+    message.add_attachment(calendar.to_ical(), maintype="text", subtype="calendar", filename="maintenance.ics")
+    return message.as_bytes()
 
 
 class CalendarFeedTestCase(APITestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         cls.data = build_ui_data()
+
+    def test_long_and_special_text_is_folded_escaped_and_read_back(self):
+        self.add_permissions(VIEW)
+        maintenance = self.data.maintenances[0]
+        text = "a,b;c\\d\r\ne\nf " + "é" * 100
+        CircuitMaintenance.objects.filter(pk=maintenance.pk).update(description=text)
+        response = self.client.get(reverse(CALENDAR), **self.header)
+        lines = response.content.split(b"\r\n")
+        self.assertTrue(all(len(line) <= 75 for line in lines), "folded at 75 octets")
+        for line in lines:
+            line.decode("utf-8")  # never split inside a character: every line decodes on its own
+        event = self.events(self.feed())[f"{maintenance.pk}-1@nautobot-ssot-circuit-maintenance"]
+        self.assertTrue(str(event["DESCRIPTION"]).endswith("a,b;c\\d\ne\nf " + "é" * 100))
 
     def feed(self, **params) -> icalendar.Calendar:
         response = self.client.get(reverse(CALENDAR), params, **self.header)
@@ -94,9 +135,178 @@ class CalendarFeedTestCase(APITestCase):
             with self.subTest(ended_within_days=bad):
                 response = self.client.get(reverse(CALENDAR), {"ended_within_days": bad}, **self.header)
                 self.assertHttpStatus(response, 400)
+                self.assertEqual(response["Content-Type"], "application/json")  # never labelled text/calendar
                 self.assertIn("ended_within_days", json.loads(response.content))  # JSON, whatever was asked
         self.assertTrue({"[CM Provider C] ENDED-10", "[CM Provider C] ENDED-60"} <= names(ended_within_days=36500))
 
     def test_needs_view_permission(self):
         response = self.client.get(reverse(CALENDAR), **self.header)
         self.assertHttpStatus(response, 403)
+
+    def test_etag_and_304(self):
+        self.add_permissions(VIEW)
+        first = self.client.get(reverse(CALENDAR), **self.header)
+        self.assertHttpStatus(first, 200)
+        again = self.client.get(reverse(CALENDAR), HTTP_IF_NONE_MATCH=first["ETag"], **self.header)
+        self.assertHttpStatus(again, 304)
+        self.assertEqual(again.content, b"")
+
+
+class SubscribableFeedTestCase(TestCase):
+    """The feed at /calendar/feed/<token>.ics: no session, no Authorization header, the token's user's view."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_live_data(datetime.now(timezone.utc))
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.anonymous = Client()
+
+    def feed_url(self, user=None) -> str:
+        token = CalendarFeedToken.for_user(user or self.user)
+        return reverse("plugins:nautobot_ssot_circuit_maintenance:calendar_feed", kwargs={"key": token.key})
+
+    def fetch(self, url: str, **params):
+        return self.anonymous.get(url, params)
+
+    def events(self, response) -> dict[str, icalendar.Event]:
+        self.assertEqual(response.status_code, 200, response.content[:300])
+        self.assertEqual(response["Content-Type"], "text/calendar; charset=utf-8")
+        calendar = icalendar.Calendar.from_ical(response.content)
+        return {str(event["X-MAINTNOTE-MAINTENANCE-ID"]): event for event in calendar.walk("VEVENT")}
+
+    def test_subscribe_page_gives_the_url_and_rotates_it(self):
+        self.assertHttpStatus(self.client.get(reverse(SUBSCRIBE)), 403)  # no use without the view permission
+        self.add_permissions(VIEW)
+        response = self.client.get(reverse(SUBSCRIBE))
+        self.assertHttpStatus(response, 200)
+        old = self.feed_url()
+        self.assertContains(response, old)
+        self.assertContains(response, "webcal://")
+        self.assertEqual(self.fetch(old).status_code, 200)
+        response = self.client.post(reverse(SUBSCRIBE))
+        self.assertRedirects(response, reverse(SUBSCRIBE), fetch_redirect_response=False)
+        new = self.feed_url()
+        self.assertNotEqual(old, new)
+        gone = self.fetch(old)
+        self.assertEqual(gone.status_code, 404)
+        self.assertEqual(gone["Content-Type"], "text/plain; charset=utf-8")
+        self.assertIn("rotated", gone.content.decode())
+        self.assertEqual(self.fetch(new).status_code, 200)
+
+    def test_events_carry_the_bcop_properties_locations_and_circuits(self):
+        self.add_permissions(VIEW)
+        events = self.events(self.fetch(self.feed_url()))
+        # What ended more than 30 days ago is left out by default; everything else is there.
+        self.assertEqual(set(events), {m.maintenance_id for m in self.data.by_name.values()} - {"FAR-PAST"})
+        event = events["IN-PROGRESS"]
+        self.assertEqual(str(event["X-MAINTNOTE-PROVIDER"]), "Live Provider B")
+        self.assertEqual(str(event["X-MAINTNOTE-ACCOUNT"]), "ACCT-B")
+        self.assertEqual(str(event["X-MAINTNOTE-IMPACT"]), "OUTAGE")
+        self.assertEqual(str(event["X-MAINTNOTE-STATUS"]), "CONFIRMED")
+        objects = event["X-MAINTNOTE-OBJECT-ID"]
+        self.assertEqual(
+            sorted((str(o), o.params["X-MAINTNOTE-OBJECT-IMPACT"]) for o in objects),
+            [("LIVE-CID-0", "OUTAGE"), ("LIVE-CID-2", "DEGRADED")],
+        )
+        self.assertEqual(str(event["LOCATION"]), "Live Site 1, Live Site 2")
+        self.assertIn("Locations: Live Site 1, Live Site 2", str(event["DESCRIPTION"]))
+        self.assertEqual(str(events["CANCELLED"]["STATUS"]), "CANCELLED")
+        self.assertEqual(str(events["OVERRUNNING"]["X-MAINTNOTE-STATUS"]), "IN-PROCESS")
+
+    def test_the_parsers_bcop_reader_reads_the_feed_back(self):
+        """circuit-maintenance-parser's own iCalendar (BCOP) parser understands what the feed says."""
+        self.add_permissions(VIEW)
+        body = self.fetch(self.feed_url(), provider="Live Provider B").content
+        parsed = {row["maintenance_id"]: row for row in ICal.parse_ical(icalendar.Calendar.from_ical(body))}
+        self.assertEqual(set(parsed), {"IN-PROGRESS", "BETWEEN-NIGHTS", "ENDED", "CANCELLED"})
+        row = parsed["IN-PROGRESS"]
+        self.assertEqual(row["provider"], "Live Provider B")
+        self.assertEqual(row["status"].value, "CONFIRMED")
+        self.assertEqual(
+            sorted((c.circuit_id, c.impact.value) for c in row["circuits"]),
+            [("LIVE-CID-0", "OUTAGE"), ("LIVE-CID-2", "DEGRADED")],
+        )
+        maintenance = self.data.by_name["in-progress"]
+        self.assertEqual(row["start"], int(maintenance.start_time.timestamp()))
+        self.assertEqual(row["end"], int(maintenance.end_time.timestamp()))
+
+    def test_etag_last_modified_and_304(self):
+        self.add_permissions(VIEW)
+        url = self.feed_url()
+        first = self.fetch(url)
+        self.assertEqual(first.status_code, 200)
+        etag, modified = first["ETag"], first["Last-Modified"]
+        self.assertEqual(first["Cache-Control"], "private, no-cache")
+        second = self.anonymous.get(url, HTTP_IF_NONE_MATCH=etag)
+        self.assertEqual(second.status_code, 304)
+        self.assertEqual(second.content, b"")
+        self.assertEqual(second["ETag"], etag)
+        self.assertEqual(self.anonymous.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code, 304)
+        # A change: the old validators no longer match.
+        time.sleep(1.1)  # Last-Modified has a one-second resolution
+        maintenance = self.data.by_name["upcoming"]
+        maintenance.name = "upcoming, renamed"
+        maintenance.validated_save()
+        changed = self.anonymous.get(url, HTTP_IF_NONE_MATCH=etag)
+        self.assertEqual(changed.status_code, 200)
+        self.assertNotEqual(changed["ETag"], etag)
+        self.assertEqual(self.anonymous.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code, 200)
+        # A deletion, seen through the change log, moves Last-Modified too.
+        modified = changed["Last-Modified"]
+        time.sleep(1.1)
+        from nautobot.extras.context_managers import web_request_context
+
+        with web_request_context(self.user):
+            self.data.by_name["ended"].delete()
+        self.assertEqual(self.anonymous.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code, 200)
+
+    def test_token_grants_only_that_users_view(self):
+        permission = ObjectPermission.objects.create(
+            name="provider A only", actions=["view"], constraints={"provider__name": "Live Provider A"}
+        )
+        permission.object_types.add(ContentType.objects.get_for_model(CircuitMaintenance))
+        permission.users.add(self.user)
+        events = self.events(self.fetch(self.feed_url()))
+        self.assertEqual(set(events), {"UPCOMING", "STARTING-SOON", "OVERRUNNING", "COMPLETED"})
+        # The key is not an API token and opens no page.
+        key = CalendarFeedToken.objects.get(user=self.user).key
+        api = reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-list")
+        self.assertEqual(self.anonymous.get(api, HTTP_AUTHORIZATION=f"Token {key}").status_code, 403)
+        page = self.anonymous.get(reverse("plugins:nautobot_ssot_circuit_maintenance:calendar"), {"key": key})
+        self.assertEqual(page.status_code, 302)  # to the login page
+
+    def test_without_permission_403_as_text(self):
+        response = self.fetch(self.feed_url())
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
+        self.assertIn("may not view", response.content.decode())
+
+    def test_bad_parameters_are_4xx_text_with_a_message(self):
+        self.add_permissions(VIEW)
+        url = self.feed_url()
+        for params in (
+            {"ended_within_days": "soon"},
+            {"live_state": "bogus"},
+            {"provider": "No Such Provider"},
+            {"ongoing": "maybe"},
+            {"ended_within_days": "1e999"},
+        ):
+            with self.subTest(params):
+                response = self.fetch(url, **params)
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
+                self.assertIn(next(iter(params)), response.content.decode())
+        missing = self.anonymous.get(url.replace(".ics", "x.ics"))
+        self.assertEqual(missing.status_code, 404)
+        self.assertEqual(missing["Content-Type"], "text/plain; charset=utf-8")
+        self.assertEqual(len(self.events(self.fetch(url, provider="Live Provider A"))), 4)
+        self.assertEqual(set(self.events(self.fetch(url, ongoing="true"))), {"IN-PROGRESS", "OVERRUNNING"})
+
+    def test_inactive_user_feed_is_gone(self):
+        self.add_permissions(VIEW)
+        url = self.feed_url()
+        self.user.is_active = False
+        self.user.save()
+        self.assertEqual(self.fetch(url).status_code, 404)

@@ -46,6 +46,14 @@ class ConfigValidationTestCase(unittest.TestCase):
         self.assertFails({"raw_notification_size": "big"}, "raw_notification_size")
         self.assertFails({"notification_sources": [{"name": "X", "url": "pop3://host"}]}, "'X'", "url")
 
+    def test_live_state_and_overview_settings(self):
+        validate_config({"starting_soon_hours": 0.5, "dashboard_n_days": 7})
+        self.assertFails({"starting_soon_hours": 0}, "starting_soon_hours")
+        self.assertFails({"starting_soon_hours": "soon"}, "starting_soon_hours")
+        self.assertFails({"starting_soon_hours": 10000}, "starting_soon_hours")
+        self.assertFails({"dashboard_n_days": 0}, "dashboard_n_days")
+        self.assertFails({"dashboard_n_days": 2.5}, "dashboard_n_days")
+
     def test_secret_never_echoed(self):
         config = {"notification_sources": [{**GOOD["notification_sources"][0], "secret": 12345678}]}
         message = self.assertFails(config, "'NOC'", "secret")

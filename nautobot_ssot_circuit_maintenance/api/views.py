@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import filters
-from ..calendar_feed import render_calendar
+from ..feed import calendar_feed_response_for_api
 from ..models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -27,17 +27,17 @@ from ..template_content import MAINTENANCE_ROW_PREFETCH
 from ..validation import PK_URL_PATTERN
 from . import serializers
 
-CALENDAR_DEFAULT_DAYS = 30
-
 
 class CalendarRenderer(BaseRenderer):
+    """Lets a client ask for `text/calendar` (or `?format=ics`); the feed itself is an HttpResponse."""
+
     media_type = "text/calendar"
     format = "ics"
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        # Errors (a dict) keep their JSON body whatever the client asked for.
-        return data.encode("utf-8") if isinstance(data, str) else json.dumps(data).encode("utf-8")
+        # Only errors get here; `finalize_response` labels them application/json.
+        return json.dumps(data).encode("utf-8")
 
 
 class CircuitMaintenanceViewSet(NautobotModelViewSet):
@@ -47,22 +47,21 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
     filterset_class = filters.CircuitMaintenanceFilterSet
 
     @action(detail=False, methods=["get"], url_path="calendar", renderer_classes=[CalendarRenderer, JSONRenderer])
-    def calendar(self, request: Request) -> Response:
-        """The maintenances matching the filters, as an iCalendar feed (one event per window).
+    def calendar(self, request: Request) -> Any:
+        """The maintenances matching the filters, as an iCalendar feed (one event per window), with ETag/304.
 
         Maintenances that ended more than `ended_within_days` days ago (a filter; here 30 unless given) are left out.
         """
-        queryset = self.filter_queryset(self.get_queryset())
-        if "ended_within_days" not in request.query_params:
-            queryset = queryset.ended_within(CALENDAR_DEFAULT_DAYS)
-        queryset = queryset.prefetch_related("circuit_impacts__circuit").order_by("start_time", "maintenance_id")
-        text = render_calendar(
-            queryset,
-            url_for=lambda maintenance: request.build_absolute_uri(maintenance.get_absolute_url()),
-            name="Circuit maintenances",
-        )
-        response = Response(text, content_type="text/calendar; charset=utf-8")
-        response["Content-Disposition"] = 'inline; filename="circuit-maintenances.ics"'
+        return calendar_feed_response_for_api(request, self.filter_queryset(self.get_queryset()))
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and isinstance(
+            getattr(response, "accepted_renderer", None), CalendarRenderer
+        ):
+            # An error is JSON and says so, whatever the client asked for: never labelled text/calendar.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = "application/json"
         return response
 
 
