@@ -59,16 +59,21 @@ def use_fast_charset_detection(enabled: bool = True) -> bool:
 # ObjectChanges are built the way Nautobot's change-logging signal handler builds them and written in
 # one statement, inside the active change context, so the changelog, webhooks, job hooks and events
 # see the same as for a save(). It reads two Nautobot internals: `change_context_state` (the active
-# change context) and `_prefetched_objects_cache` (Django's, to say a new record has no tags). The
+# change context) and `_prefetched_objects_cache` (Django's, to say a new record has no tags and no
+# related rows yet). The
 # tests in tests/test_compat.py compare the result with what a save() records.
 
 
-def without_tags(instance) -> None:
-    """Mark a new, untagged record's tags as known, so serializing it for the changelog reads no tags."""
-    from nautobot.extras.models import Tag
-
-    cache = getattr(instance, "_prefetched_objects_cache", {})
-    instance._prefetched_objects_cache = {**cache, "tags": Tag.objects.none()}
+def as_new_record(instance) -> None:
+    """Mark a just-created record's many-valued relations as known and empty (its tags, and every row that
+    could point at it: none can yet), so serializing it for the changelog reads nothing per record."""
+    cache = dict(getattr(instance, "_prefetched_objects_cache", {}))
+    for field in instance._meta.many_to_many:
+        cache[field.name] = field.related_model.objects.none()
+    for relation in instance._meta.related_objects:
+        if relation.one_to_many or relation.many_to_many:
+            cache[relation.get_accessor_name()] = relation.related_model.objects.none()
+    instance._prefetched_objects_cache = cache
 
 
 def log_bulk_creations(instances: Sequence) -> int:
@@ -83,7 +88,7 @@ def log_bulk_creations(instances: Sequence) -> int:
         return 0
     changes = []
     for instance in instances:
-        without_tags(instance)
+        as_new_record(instance)
         change = instance.to_objectchange(ObjectChangeActionChoices.ACTION_CREATE)
         if change is None:
             continue

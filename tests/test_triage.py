@@ -10,7 +10,7 @@ from nautobot.circuits.models import Circuit
 from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import ObjectPermission
 
-from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
@@ -206,7 +206,10 @@ class TriageTestCase(JobTestMixin, TransactionTestCase):
     def test_a_truncated_message_cannot_be_reprocessed_and_says_why(self):
         self.sync("aws3")
         raw = RawNotification.objects.get()
-        RawNotification.objects.filter(pk=raw.pk).update(raw_truncated=True, raw_size=50_000)
+        # As an older version stored it: the first raw_notification_size bytes only.
+        RawNotification.objects.filter(pk=raw.pk).update(
+            raw_truncated=True, raw_size=50_000, message=b"", message_kept=MessageKeptChoices.TRUNCATED
+        )
         self.grant_all()
         url = reverse(f"{PREFIX}:triage_reprocess", args=[raw.pk])
         self.assertContains(self.client.get(url), "cannot be reprocessed")

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ..choices import MessageKeptChoices
 from ..config import source_settings
 from ..providers import SenderDirectory
 from ..sources.base import FetchBatch, FetchedMessage, SourceSettings
@@ -27,9 +28,13 @@ STORE_BATCH = 500
 def cannot_reprocess(raw: Any) -> str:
     """Why a stored notification cannot go through the parser again ("" when it can)."""
     if not raw.is_whole:
+        why = (
+            "it is over message_limits.max_message_mb"
+            if raw.kept == MessageKeptChoices.HEAD
+            else "an older version of the app kept only raw_notification_size bytes"
+        )
         return (
-            f"only the first {len(raw.message_bytes()):,} of its {raw.raw_size:,} bytes are stored "
-            f"({raw.get_message_kept_display() if raw.message_kept else 'raw_notification_size'}); "
+            f"only the first {len(raw.message_bytes()):,} of its {raw.raw_size:,} bytes are stored ({why}); "
             "the parser would read a cut message"
         )
     if raw.source_id is None:
