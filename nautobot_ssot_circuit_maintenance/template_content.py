@@ -130,6 +130,8 @@ def maintenance_panels(lookup: str, scope: str) -> tuple[ObjectsTablePanel, ...]
         ),
         MaintenancesReachingPanel(
             lookup=lookup,
+            # Unused (the panel reads its own rows), but Nautobot before 3.2 insists on one.
+            table_filter=lookup,
             section=SectionChoices.FULL_WIDTH,
             weight=500,
             table_class=CircuitMaintenanceTable,
