@@ -403,6 +403,8 @@ TRIAGE_OUTCOMES = (
     OutcomeChoices.UNKNOWN_CIDS,
     OutcomeChoices.TOO_LARGE,
     OutcomeChoices.PARSE_TIMEOUT,
+    # Dismiss it, or fix the provider's addresses / the trusted authserv-ids and reprocess (re-checked then).
+    OutcomeChoices.UNAUTHENTICATED,
 )
 
 
