@@ -219,6 +219,8 @@ class AuthenticatedSyncTestCase(JobTestMixin, TransactionTestCase):
         self.assertIn("not authenticated for zayo.com", raw.error)
         self.assertFalse(raw.parsed_notifications.exists())
         self.assertFalse(CircuitMaintenance.objects.exists())
+        # A person decides: it is in the triage queue.
+        self.assertEqual(list(RawNotification.objects.needs_triage()), [raw])
 
         # The same notice signed by zayo.com (a different body hash: it is a new message) is synced.
         self.folder.add(signed(MESSAGES["zayo4"] + b"\n"), "signed")
