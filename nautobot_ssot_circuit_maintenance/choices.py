@@ -68,6 +68,8 @@ class OutcomeChoices(ChoiceSet):
     UNKNOWN_CIDS = "unknown-cids"
     TOO_LARGE = "too-large"
     PARSE_TIMEOUT = "parse-timeout"
+    # A notice that had to prove its sender (pipeline/authenticate.py) and could not: it changes nothing.
+    UNAUTHENTICATED = "unauthenticated"
 
     CHOICES = (
         (PARSED, "Parsed"),
@@ -78,6 +80,7 @@ class OutcomeChoices(ChoiceSet):
         (UNKNOWN_CIDS, "Unknown circuit IDs"),
         (TOO_LARGE, "Too large (over a bound)"),
         (PARSE_TIMEOUT, "Parse timed out"),
+        (UNAUTHENTICATED, "Sender not authenticated"),
     )
 
     # Badge colours (Bootstrap): green done, grey nothing to do, yellow a person can fix it, red it failed.

@@ -38,7 +38,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "starting_soon_hours": 24,
     # How many days ahead the overview page looks.
     "dashboard_n_days": 30,
+    # The built-in "pushed" source (push endpoint, upload form); see docs/push.md.
+    "push": {},
 }
+
+# The built-in source holding pushed and uploaded messages (sources/push.py); no configured source may take its name.
+PUSHED_SOURCE_NAME = "pushed"
+PUSHED_SOURCE_URL = "push://"
 
 # Keys whose values must never be echoed back in an error message.
 SECRET_KEYS = {"secret", "credentials_file", "client_secret", "certificate_file"}
@@ -110,6 +116,11 @@ def validate_config(config: dict[str, Any]) -> None:
             error = error.context[0]
         raise ConfigurationError(Scrubber(_config_secrets(config))(_describe(error, config)))
     names = [source["name"] for source in config.get("notification_sources", [])]
+    if PUSHED_SOURCE_NAME in names:
+        raise ConfigurationError(
+            f"PLUGINS_CONFIG['nautobot_ssot_circuit_maintenance']: notification source name {PUSHED_SOURCE_NAME!r} "
+            "is the built-in source of pushed messages; choose another name"
+        )
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ConfigurationError(
@@ -146,12 +157,33 @@ def app_settings() -> dict[str, Any]:
     return merged
 
 
-def source_settings() -> list[SourceSettings]:
-    """The configured notification sources, in configuration order."""
+def _settings_of(entry: dict[str, Any]) -> SourceSettings:
     known = set(SourceSettings.__dataclass_fields__) - {"extra"}
-    sources = []
-    for entry in app_settings()["notification_sources"]:
-        values = {key: value for key, value in entry.items() if key in known}
-        extra = {key: value for key, value in entry.items() if key not in known}
-        sources.append(SourceSettings(**values, extra=extra))
+    values = {key: value for key, value in entry.items() if key in known}
+    extra = {key: value for key, value in entry.items() if key not in known}
+    return SourceSettings(**values, extra=extra)
+
+
+def pushed_source_settings() -> SourceSettings:
+    """The built-in source of pushed messages: every provider attached, the sender header and checks of `push`."""
+    push = app_settings().get("push") or {}
+    return _settings_of(
+        {
+            **{key: value for key, value in push.items() if key != "enable"},
+            "name": PUSHED_SOURCE_NAME,
+            "url": PUSHED_SOURCE_URL,
+            "attach_all_providers": True,
+        }
+    )
+
+
+def push_enabled() -> bool:
+    return bool((app_settings().get("push") or {}).get("enable", False))
+
+
+def source_settings() -> list[SourceSettings]:
+    """The configured notification sources, in configuration order, then the built-in pushed source (if enabled)."""
+    sources = [_settings_of(entry) for entry in app_settings()["notification_sources"]]
+    if push_enabled():
+        sources.append(pushed_source_settings())
     return sources

@@ -311,3 +311,32 @@ class RawNotificationFilterForm(NulFreeFilterFormMixin, BootstrapMixin, forms.Fo
     outcome = forms.MultipleChoiceField(choices=OutcomeChoices, required=False, widget=StaticSelect2Multiple())
     date__gte = DateTimeFilterField(required=False, label="Received after")
     date__lte = DateTimeFilterField(required=False, label="Received before")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """One or more files from one input."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".eml,message/rfc822"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        items = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
+        if not items:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+class NotificationUploadForm(BootstrapMixin, forms.Form):
+    """`.eml` files to take through the push path (push.py), like mail a sync fetched."""
+
+    files = MultipleFileField(label="Messages (.eml)", help_text="One raw RFC 822 message per file.")
+    process_now = forms.BooleanField(
+        required=False, initial=True, label="Process now", help_text="Run the sync for them now, not at the next run."
+    )

@@ -403,6 +403,8 @@ TRIAGE_OUTCOMES = (
     OutcomeChoices.UNKNOWN_CIDS,
     OutcomeChoices.TOO_LARGE,
     OutcomeChoices.PARSE_TIMEOUT,
+    # Dismiss it, or fix the provider's addresses / the trusted authserv-ids and reprocess (re-checked then).
+    OutcomeChoices.UNAUTHENTICATED,
 )
 
 
@@ -705,3 +707,32 @@ class CalendarFeedToken(BaseModel):
             token.key = cls.new_key()
             token.save()
         return token
+
+
+class PushedMessage(models.Model):
+    """A message posted to the push endpoint or uploaded in the UI, waiting for the sync to read it.
+
+    The built-in "pushed" source (sources/push.py) reads these in `sequence` order; its cursor is the
+    last sequence committed, so nothing is read twice and nothing is skipped. A row the cursor has
+    passed is stored as a RawNotification and is deleted by the next push (see push.py).
+    Its `add` permission is the push permission.
+    """
+
+    sequence = models.BigAutoField(primary_key=True)
+    # Same key as the RawNotification it becomes (pipeline/parse.py `message_key`): duplicates answer with it.
+    message_key = models.CharField(max_length=255, unique=True)
+    raw = models.BinaryField()
+    received = models.DateTimeField(auto_now_add=True)
+    pushed_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ("sequence",)
+        verbose_name = "pushed message"
+
+    def __str__(self):
+        return f"pushed #{self.sequence}"
+
+    @property
+    def location(self) -> str:
+        """Where the stored RawNotification says it came from."""
+        return f"push#{self.sequence}"

@@ -77,6 +77,12 @@ class SenderDirectory:
         """Every claimed address, domains as `@domain`: a source may use them to narrow what it reads."""
         return sorted([*self._by_address, *(f"@{domain}" for domain in self._by_domain)])
 
+    def domains_of(self, provider: ProviderEntry) -> set[str]:
+        """The sender domains of `provider` here: those of its addresses and its `@domain`s (for authentication)."""
+        found = {domain for domain, entry in self._by_domain.items() if entry == provider}
+        found |= {address.rpartition("@")[2] for address, entry in self._by_address.items() if entry == provider}
+        return {domain for domain in found if "." in domain}
+
     def lookup(self, header_value: str | None) -> ProviderEntry | None:
         for address in sender_addresses(header_value):
             if address in self._by_address:

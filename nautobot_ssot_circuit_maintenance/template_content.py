@@ -194,10 +194,26 @@ class MaintenanceListButtons(TemplateExtension):
         )
 
 
+class UploadNotificationsButton(TemplateExtension):
+    """An "Upload .eml" button on the notification list, for users who may push messages."""
+
+    model = "nautobot_ssot_circuit_maintenance.rawnotification"
+
+    def list_buttons(self) -> str:
+        request = self.context["request"]
+        if not request.user.has_perm("nautobot_ssot_circuit_maintenance.add_pushedmessage"):
+            return ""
+        return format_html(
+            '<a href="{}" class="btn btn-primary"><span class="mdi mdi-upload"></span> Upload .eml</a>',
+            reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_upload"),
+        )
+
+
 template_extensions = [
     CircuitMaintenances,
     ProviderMaintenances,
     LocationMaintenances,
     DeviceMaintenances,
     MaintenanceListButtons,
+    UploadNotificationsButton,
 ]

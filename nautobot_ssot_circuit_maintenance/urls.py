@@ -49,5 +49,7 @@ urlpatterns: list[URLPattern] = [
         views_calendar.CalendarFeedView.as_view(),
         name="calendar_feed",
     ),
+    # .eml files through the push path (push.py); before the router so "upload" is not read as a pk.
+    path("rawnotification/upload/", views.NotificationUploadView.as_view(), name="rawnotification_upload"),
     *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),
 ]

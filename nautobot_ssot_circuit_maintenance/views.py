@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
 from django.utils.dateparse import parse_datetime
@@ -44,9 +44,10 @@ from nautobot.core.templatetags import helpers
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 
-from . import filters, forms, oauth, tables
+from . import filters, forms, oauth, push, tables
 from .api import serializers
 from .choices import MessageKeptChoices
+from .config import push_enabled
 from .mail import html_document
 from .models import (
     CircuitImpact,
@@ -657,3 +658,57 @@ class RawNotificationAttachmentView(ObjectPermissionRequiredMixin, View):
             raise Http404("This message has no such attachment.")
         item, data = found
         return download(data, safe_filename(item.filename, f"attachment-{item.index}"))
+
+
+#
+# Upload: .eml files through the push path
+#
+
+PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
+
+
+def _upload_one(upload: Any, user: Any, process: bool) -> tuple[bool, str]:
+    """Push one uploaded file; (ok, text for the user). Never raises for what the file holds."""
+    name = upload.name[:100]
+    limit = push.max_push_bytes()
+    if upload.size > limit:
+        return False, f"{name}: {upload.size:,} bytes, more than the {limit:,} allowed"
+    try:
+        result = push.accept(upload.read(limit + 1), user)
+    except push.PushRefused as error:
+        return False, f"{name}: {error}"
+    if result.created and process:
+        result = push.process_now(result, user)
+    if not result.created:
+        return True, f"{name}: already stored ({result.outcome or 'waiting for the next sync'})"
+    if result.processing == "done":
+        return True, f"{name}: {result.outcome}"
+    if result.processing == "busy":
+        return True, f"{name}: stored; a sync is running, the next one reads it"
+    return True, f"{name}: stored; the next sync reads it"
+
+
+class NotificationUploadView(LoginRequiredMixin, View):
+    """Upload one or more .eml files: each goes through push.py like a pushed message."""
+
+    template_name = "nautobot_ssot_circuit_maintenance/notification_upload.html"
+
+    def _check(self, request: Any) -> None:
+        if not request.user.has_perm(PUSH_PERMISSION):
+            raise PermissionDenied("Uploading messages needs the permission to add pushed messages.")
+
+    def get(self, request: Any) -> Any:
+        self._check(request)
+        return render(
+            request, self.template_name, {"form": forms.NotificationUploadForm(), "push_enabled": push_enabled()}
+        )
+
+    def post(self, request: Any) -> Any:
+        self._check(request)
+        form = forms.NotificationUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form, "push_enabled": push_enabled()}, status=400)
+        for upload in form.cleaned_data["files"]:
+            ok, text = _upload_one(upload, request.user, form.cleaned_data["process_now"])
+            (messages.success if ok else messages.error)(request, text)
+        return redirect(reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_list"))

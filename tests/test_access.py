@@ -28,6 +28,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     MaintenanceNote,
     NotificationSource,
     ParsedNotification,
+    PushedMessage,
     RawNotification,
 )
 from tests.ui_data import build_ui_data
@@ -40,6 +41,7 @@ MODELS = (
     RawNotification,
     ParsedNotification,
     CircuitAlias,
+    PushedMessage,
 )
 VIEW_ACTIONS = {
     *("list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"),
@@ -129,6 +131,9 @@ class AccessMatrixTest(TestCase):
             return {403} if api else {302}  # UI: to the login page
         if action == "api-root":
             return {200}  # the list of the app's endpoints, as for every Nautobot app
+        if action == "push":
+            # POST only, with add_pushedmessage (the "change" user has it): a GET is 405 for it, 403 for others.
+            return {405} if user == "change" else {403}
         if action == "oauth2callback":
             return {302}  # a callback without a valid state goes back to the list with a message
         if action in ("job", "parsednotification"):

@@ -1,5 +1,6 @@
 """REST API routes (paths kept compatible with the older circuit-maintenance app)."""
 
+from django.urls import path
 from nautobot.apps.api import OrderedDefaultRouter
 
 from . import views
@@ -13,4 +14,8 @@ router.register("parsednotification", views.ParsedNotificationViewSet)
 router.register("notificationsource", views.NotificationSourceViewSet)
 
 app_name = "nautobot_ssot_circuit_maintenance-api"
-urlpatterns = router.urls
+urlpatterns = [
+    # One raw RFC 822 message in (see push.py and docs/push.md).
+    path("push/", views.PushView.as_view(), name="push"),
+    *router.urls,
+]

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.http.request import RawPostDataException
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from .. import filters
+from .. import filters, push
 from ..feed import calendar_feed_response_for_api
 from ..models import (
     CircuitImpact,
@@ -26,6 +30,8 @@ from ..reach import termination_prefetch
 from ..template_content import MAINTENANCE_ROW_PREFETCH
 from ..validation import PK_URL_PATTERN
 from . import serializers
+
+PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
 
 
 class CalendarRenderer(BaseRenderer):
@@ -118,3 +124,58 @@ class ParsedNotificationViewSet(ReadOnlyModelViewSet):
     queryset = ParsedNotification.objects.select_related("raw_notification", "maintenance", "provider")
     serializer_class = serializers.ParsedNotificationSerializer
     filterset_class = filters.ParsedNotificationFilterSet
+
+
+class CanPush(BasePermission):
+    """Token (or session) authenticated, with the `add` permission on pushed messages."""
+
+    message = "Pushing a message needs the permission nautobot_ssot_circuit_maintenance.add_pushedmessage."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(PUSH_PERMISSION))
+
+
+def _read_body(request: Request, limit: int) -> bytes:
+    """At most `limit` + 1 bytes of the body, read from the stream (so no size check of Django's answers first)."""
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared.isdigit() and int(declared) > limit:
+        raise push.PushRefused(f"The message is {int(declared):,} bytes, more than the {limit:,} allowed", 413)
+    try:
+        return request._request.read(limit + 1)
+    except RawPostDataException:
+        return request._request.body[: limit + 1]
+
+
+class PushView(APIView):
+    """Accept one raw RFC 822 message (the request body) for the built-in "pushed" source.
+
+    `?process=now` runs the sync for it at once and answers with its outcome; otherwise the next sync
+    takes it. 202: stored, waiting; 201: stored and processed; 200: already stored (same Message-ID and
+    body), with what became of it; 413: over `message_limits.max_message_mb`.
+    """
+
+    permission_classes = [CanPush]
+    parser_classes: list = []  # the body is read raw, never parsed as a form or JSON
+
+    @extend_schema(
+        request={"message/rfc822": {"type": "string", "format": "binary"}},
+        parameters=[OpenApiParameter("process", str, enum=["now", "later"], required=False)],
+        responses={200: dict, 201: dict, 202: dict},
+    )
+    def post(self, request: Request) -> Response:
+        process = request.query_params.get("process", "later")
+        if process not in ("now", "later"):
+            return Response({"detail": "process must be 'now' or 'later'"}, status=400)
+        try:
+            raw = _read_body(request, push.max_push_bytes())
+            result = push.accept(raw, request.user)
+        except push.PushRefused as error:
+            return Response({"detail": str(error)}, status=error.status)
+        if result.created and process == "now":
+            result = push.process_now(result, request.user)
+        if not result.created:
+            status = 200
+        else:
+            status = 201 if result.processing == "done" else 202
+        return Response(result.as_dict(), status=status)

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..config import app_settings
 from ..providers import SenderDirectory
 from ..sources import get_source
 from ..sources.base import FetchBatch, MailboxSource, SourceError, SourceSettings
 from ..sources.check import with_stored_token
+from .authenticate import policy_for, refuse_unauthenticated
 from .bounds import MIB, MessageBounds
 from .parse import ParsedMessage
 from .workers import ParsePool
@@ -105,6 +107,7 @@ class MailReader:
         self.batch_bytes = min(BATCH_BYTES, batch_bytes)
         self.provider_names: dict[Any, str] = {}
         self._seen_keys: set[str] = set()
+        self.app_settings = app_settings()
 
     @property
     def exhausted(self) -> bool:
@@ -158,16 +161,27 @@ class MailReader:
         run.done = True
         run.close()
 
-    def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
-        """Parse a batch and keep the messages neither stored nor already seen in this run."""
-        from ..models import RawNotification
-
+    def parse(self, run: SourceRun, batch: FetchBatch) -> list[ParsedMessage]:
+        """The batch through the parse pool, then (here, in the parent, on the whole messages) sender authentication."""
         parsed = self.pool.process(
             batch.messages,
             directory=run.directory,
             source_header=run.settings.source_header,
             raw_size_limit=self.raw_size_limit,
         )
+        refuse_unauthenticated(
+            batch.messages,
+            parsed,
+            policy=lambda provider: policy_for(self.app_settings, run.settings, provider.name),
+            domains=run.directory.domains_of,
+        )
+        return parsed
+
+    def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
+        """Parse a batch and keep the messages neither stored nor already seen in this run."""
+        from ..models import RawNotification
+
+        parsed = self.parse(run, batch)
         keys = {message.message_key for message in parsed}
         stored = set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
         for message in parsed:

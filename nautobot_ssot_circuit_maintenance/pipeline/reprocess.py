@@ -68,12 +68,7 @@ class StoredReader(MailReader):
 
     def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
         # Stored already, on purpose: no de-duplication against the database.
-        parsed = self.pool.process(
-            batch.messages,
-            directory=run.directory,
-            source_header=run.settings.source_header,
-            raw_size_limit=self.raw_size_limit,
-        )
+        parsed = self.parse(run, batch)
         run.messages.extend(parsed)
         run.fetched += len(batch.messages)
         run.new += len(parsed)

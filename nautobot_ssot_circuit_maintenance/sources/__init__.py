@@ -10,6 +10,7 @@ from .gmail import GmailSource
 from .graph import GraphSource
 from .imap import ImapSource
 from .localfolder import LocalFolderSource
+from .push import PUSH_SCHEME, PUSHED_SOURCE_NAME, PushSource
 from .secrets_group import resolve_secrets
 
 # URL scheme -> source class; a new kind of mailbox registers here.
@@ -17,6 +18,7 @@ SOURCE_TYPES: dict[str, type[MailboxSource]] = {
     "imap": ImapSource,
     "imaps": ImapSource,  # implicit TLS on any port
     "file": LocalFolderSource,
+    PUSH_SCHEME: PushSource,  # the built-in "pushed" source (push endpoint, upload form); never configured
 }
 # https:// sources are APIs, told apart by the host of their (OAuth) URL.
 API_HOSTS: dict[str, type[MailboxSource]] = {
@@ -64,6 +66,8 @@ __all__ = [
     "GraphSource",
     "ImapSource",
     "LocalFolderSource",
+    "PUSHED_SOURCE_NAME",
+    "PushSource",
     "MailboxSource",
     "SourceError",
     "SourceSettings",
