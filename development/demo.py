@@ -25,6 +25,7 @@ from nautobot.extras.models import Job, JobResult, ScheduledJob  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
 from development.demo_dates import move_to_today  # noqa: E402
+from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions  # noqa: E402
 from nautobot_ssot_circuit_maintenance.flags import refresh_flags  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
 from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
@@ -129,8 +130,9 @@ def main() -> int:
     result = run_sync(user)
     sync = Sync.objects.filter(job_result=result).first()
     new = RawNotification.objects.exclude(pk__in=before).order_by("location")
-    summary = (sync.summary if sync else {}) or {}
-    created, updated = summary.get("create", 0), summary.get("update", 0)
+    # Maintenances only (the Sync's summary also counts their circuit impacts, diffsync children).
+    actions = count_maintenance_actions(sync.diff if sync else None)
+    created, updated = actions["create"], actions["update"]
     print(f"Job status: {result.status}")
     if sync:
         print(f"Sync time: {sync.source_load_time} load, {sync.sync_time} write")
