@@ -283,9 +283,9 @@ class LiveEventsJobsTestCase(BrokerMixin, JobTestMixin, TransactionTestCase):
     def test_sync_job_publishes_what_it_wrote_once(self):
         from nautobot.circuits.models import Circuit, CircuitType, Provider
         from nautobot.extras.models import Status
-        from nautobot_ssot_circuit_maintenance.setup import ensure_custom_fields
 
         from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
+        from nautobot_ssot_circuit_maintenance.provision import ensure_custom_fields
         from tests.test_calendar import bcop_mail
 
         ensure_custom_fields()
