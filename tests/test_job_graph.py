@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits
@@ -37,14 +38,14 @@ class GraphSyncJobTestCase(JobTestMixin, TransactionTestCase):
         with self.configured([self.source()]):
             result, sync = self.run_sync(dryrun=True)
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
             self.assertFalse(RawNotification.objects.exists())
             self.assertFalse(CircuitMaintenance.objects.exists())
             self.assertEqual(NotificationSource.objects.get(name="M365 NOC").cursor, {})  # a dry run moves no cursor
 
             result, sync = self.run_sync()
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
             self.assertEqual(
                 sorted(CircuitMaintenance.objects.values_list("maintenance_id", flat=True)),
                 ["65430585", "TTN-0002345678"],
@@ -80,7 +81,7 @@ class GraphSyncJobTestCase(JobTestMixin, TransactionTestCase):
         with self.configured([self.source()]):
             result, sync = self.run_sync()
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 2)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
 
     def test_revoked_secret_fails_the_source_and_the_others_still_sync(self):
         folder = MailFolder()

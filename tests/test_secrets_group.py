@@ -17,6 +17,7 @@ from nautobot.extras.choices import SecretsGroupAccessTypeChoices, SecretsGroupS
 from nautobot.extras.models import Secret, SecretsGroup, SecretsGroupAssociation
 
 from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validate_config
+from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource
 from nautobot_ssot_circuit_maintenance.sources import SourceError, SourceSettings, get_source
 from tests.job_helpers import JobTestMixin
@@ -85,7 +86,7 @@ class ImapSecretsGroupTestCase(SecretsGroupMixin, LeakCheckMixin, JobTestMixin, 
         with self.configured([self.source()]):
             result, sync = self.run_sync()
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 1)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 1)
             self.assertTrue(CircuitMaintenance.objects.filter(maintenance_id="TTN-0002345678").exists())
             outputs = self.outputs("IMAP NOC", result)
         self.assertIn("connected", outputs["Validate answer"])
@@ -165,7 +166,7 @@ class GraphSecretsGroupTestCase(SecretsGroupMixin, LeakCheckMixin, JobTestMixin,
         with self.configured([self.source()]):
             result, sync = self.run_sync()
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 1)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 1)
             outputs = self.outputs("M365 NOC", result)
         self.assertEqual(set(self.graph.tokens.values()), {"secret"})
         self.assertIn("connected. Microsoft 365", outputs["Validate answer"])
@@ -176,7 +177,7 @@ class GraphSecretsGroupTestCase(SecretsGroupMixin, LeakCheckMixin, JobTestMixin,
         with self.configured([self.source()]):
             result, sync = self.run_sync()
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(sync.summary["create"], 1)
+            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 1)
         self.assertEqual(set(self.graph.tokens.values()), {"certificate"})
 
     def test_an_echoed_secret_from_the_group_leaks_nowhere(self):
