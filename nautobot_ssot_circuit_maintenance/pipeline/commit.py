@@ -7,27 +7,53 @@ run stopped before the end stores nothing and moves no cursor: the next run read
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 if TYPE_CHECKING:
     from .intake import Chunk
+    from .parse import ParsedMessage
 
 STORE_BATCH = 500
 
 
-def commit_chunk(chunk: Chunk) -> None:
-    """Store every new message of the chunk with its outcome and parsed notices; move each source's cursor."""
-    from ..models import CircuitMaintenance, ParsedNotification, RawNotification
+def stored_maintenance_pks(chunk: Chunk) -> dict[tuple[Any, str], Any]:
+    """(provider pk, maintenance id) → pk of the CircuitMaintenance, for those of the chunk that exist."""
+    from ..models import CircuitMaintenance
 
-    maintenance_pks = {}
-    if chunk.maintenances:
+    if not chunk.maintenances:
+        return {}
+    return {
+        (provider_id, maintenance_id): pk
         for pk, provider_id, maintenance_id in CircuitMaintenance.objects.filter(
             provider_id__in={pk for pk, _ in chunk.maintenances},
             maintenance_id__in={mid for _, mid in chunk.maintenances},
-        ).values_list("pk", "provider_id", "maintenance_id"):
-            maintenance_pks[(provider_id, maintenance_id)] = pk
+        ).values_list("pk", "provider_id", "maintenance_id")
+    }
+
+
+def parsed_notifications(raw: Any, message: ParsedMessage, maintenance_pks: dict) -> list[Any]:
+    """The ParsedNotification rows of one stored message, linked to their maintenances where they exist."""
+    from ..models import ParsedNotification
+
+    return [
+        ParsedNotification(
+            raw_notification=raw,
+            maintenance_id=maintenance_pks.get((message.provider.pk, maintenance["maintenance_id"])),
+            provider_id=message.provider.pk,
+            provider_maintenance_id=maintenance["maintenance_id"],
+            json=maintenance,
+        )
+        for maintenance in message.maintenances
+    ]
+
+
+def commit_chunk(chunk: Chunk) -> None:
+    """Store every new message of the chunk with its outcome and parsed notices; move each source's cursor."""
+    from ..models import ParsedNotification, RawNotification
+
+    maintenance_pks = stored_maintenance_pks(chunk)
 
     with transaction.atomic():
         for run in chunk.runs:
@@ -47,17 +73,7 @@ def commit_chunk(chunk: Chunk) -> None:
                     **message.stored_fields(),
                 )
                 raws.append(raw)
-                for maintenance in message.maintenances:
-                    key = (message.provider.pk, maintenance["maintenance_id"])
-                    parsed_rows.append(
-                        ParsedNotification(
-                            raw_notification=raw,
-                            maintenance_id=maintenance_pks.get(key),
-                            provider_id=message.provider.pk,
-                            provider_maintenance_id=maintenance["maintenance_id"],
-                            json=maintenance,
-                        )
-                    )
+                parsed_rows.extend(parsed_notifications(raw, message, maintenance_pks))
             RawNotification.objects.bulk_create(raws, batch_size=STORE_BATCH)
             ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
             if run.cursor is not None:

@@ -19,10 +19,9 @@ from ..choices import MessageKeptChoices
 from ..config import source_settings
 from ..providers import SenderDirectory
 from ..sources.base import FetchBatch, FetchedMessage, SourceSettings
+from .commit import STORE_BATCH, parsed_notifications, stored_maintenance_pks
 from .intake import Chunk, Intake
 from .read import MailReader, SourceRun
-
-STORE_BATCH = 500
 
 
 def cannot_reprocess(raw: Any) -> str:
@@ -101,15 +100,9 @@ class StoredIntake(Intake):
 
     def commit(self, chunk: Chunk) -> None:
         """Replace each stored row's outcome and parsed notifications (inside the sync's transaction)."""
-        from ..models import CircuitMaintenance, ParsedNotification, RawNotification
+        from ..models import ParsedNotification, RawNotification
 
-        maintenance_pks = {}
-        if chunk.maintenances:
-            for pk, provider_id, maintenance_id in CircuitMaintenance.objects.filter(
-                provider_id__in={pk for pk, _ in chunk.maintenances},
-                maintenance_id__in={mid for _, mid in chunk.maintenances},
-            ).values_list("pk", "provider_id", "maintenance_id"):
-                maintenance_pks[(provider_id, maintenance_id)] = pk
+        maintenance_pks = stored_maintenance_pks(chunk)
         with transaction.atomic():
             updated, parsed_rows = [], []
             for run in chunk.runs:
@@ -119,17 +112,7 @@ class StoredIntake(Intake):
                     raw.provider_id = message.provider.pk if message.provider else None
                     raw.parser_version = message.parser_version or raw.parser_version
                     updated.append(raw)
-                    for maintenance in message.maintenances:
-                        key = (message.provider.pk, maintenance["maintenance_id"])
-                        parsed_rows.append(
-                            ParsedNotification(
-                                raw_notification=raw,
-                                maintenance_id=maintenance_pks.get(key),
-                                provider_id=message.provider.pk,
-                                provider_maintenance_id=maintenance["maintenance_id"],
-                                json=maintenance,
-                            )
-                        )
+                    parsed_rows.extend(parsed_notifications(raw, message, maintenance_pks))
             ParsedNotification.objects.filter(raw_notification__in=[raw.pk for raw in updated]).delete()
             RawNotification.objects.bulk_update(updated, ["outcome", "error", "provider", "parser_version"])
             ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
