@@ -19,6 +19,7 @@ import codecs
 import email
 import email.policy
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
@@ -169,6 +170,25 @@ def _content_type(part: Message) -> str:
         return "application/octet-stream"
 
 
+def _roles(leaves: list[Message]) -> Iterator[tuple[str, Message, str]]:
+    """Each leaf as ("text" | "html" | "attachment", part, content type).
+
+    The first inline text/plain part is the text, the first inline text/html part the HTML, every
+    other leaf an attachment: the one rule by which `read_mail` lists attachments and `attachment`
+    finds them again by index.
+    """
+    taken: set[str] = set()
+    for part in leaves:
+        content_type = _content_type(part)
+        role = "attachment"
+        if not _is_attachment(part) and content_type in ("text/plain", "text/html"):
+            role = "text" if content_type == "text/plain" else "html"
+            if role in taken:
+                role = "attachment"
+            taken.add(role)
+        yield role, part, content_type
+
+
 def _limited(text: str, what: str, problems: list[str]) -> str:
     if len(text) > TEXT_LIMIT:
         problems.append(f"The {what} is {len(text):,} characters long; the first {TEXT_LIMIT:,} are shown.")
@@ -198,11 +218,10 @@ def read_mail(raw: bytes, bounds: MessageBounds | None = None) -> ReadableMail:
     except Exception as error:  # noqa: BLE001 - RecursionError and friends: the raw headers remain
         mail.problems.append(f"The message could not be read part by part ({type(error).__name__}).")
         return mail
-    for part in leaves:
-        content_type = _content_type(part)
-        if not _is_attachment(part) and content_type == "text/plain" and not mail.text:
+    for role, part, content_type in _roles(leaves):
+        if role == "text":
             mail.text = _limited(_as_text(part), "text part", mail.problems)
-        elif not _is_attachment(part) and content_type == "text/html" and not mail.html:
+        elif role == "html":
             mail.html = sanitize_html(_limited(_as_text(part), "HTML part", mail.problems))
         else:
             mail.attachments.append(
@@ -219,19 +238,11 @@ def attachment(raw: bytes, index: int, bounds: MessageBounds | None = None) -> t
         leaves = _leaves(message)
     except Exception:  # noqa: BLE001 - no part can be read: no attachment either
         return None
-    found = -1
-    text_seen = html_seen = False
-    for part in leaves:
-        content_type = _content_type(part)
-        if not _is_attachment(part) and content_type == "text/plain" and not text_seen:
-            text_seen = True
-        elif not _is_attachment(part) and content_type == "text/html" and not html_seen:
-            html_seen = True
-        else:
-            found += 1
-            if found == index:
-                data = _decoded(part)
-                return Attachment(index, _filename(part), content_type, len(data)), data
+    attachments = (part_and_type for role, *part_and_type in _roles(leaves) if role == "attachment")
+    for position, (part, content_type) in enumerate(attachments):
+        if position == index:
+            data = _decoded(part)
+            return Attachment(index, _filename(part), content_type, len(data)), data
     return None
 
 

@@ -152,6 +152,20 @@ class ReadMailTest(SimpleTestCase):
         self.assertIn("nested", read.problems[0])
         self.assertIsNone(mail.attachment(raw + inner, 0))
 
+    def test_an_empty_text_part_does_not_shift_the_attachments(self):
+        """A second text/plain part is listed and found again as the same attachment, even after an empty one."""
+        message = EmailMessage()
+        message["From"] = "noc@example.com"
+        message.set_content("")
+        message.add_attachment("second text", subtype="plain", disposition="inline")
+        message.add_attachment(b"%PDF-1.4 x", maintype="application", subtype="pdf", filename="w.pdf")
+        raw = message.as_bytes()
+        listed = mail.read_mail(raw).attachments
+        self.assertEqual([a.content_type for a in listed], ["text/plain", "application/pdf"])
+        for item in listed:
+            found = mail.attachment(raw, item.index)
+            self.assertEqual((found[0].content_type, len(found[1])), (item.content_type, item.size))
+
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(hostile_mail)
     def test_hostile_mail_never_raises(self, hostile):
