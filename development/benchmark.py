@@ -1,29 +1,31 @@
-"""Benchmark: a backlog of N provider mails through the whole sync, against the parser alone.
+"""Benchmark: the real sync job against the parser alone, on this machine; a table and JSON.
 
-    ./run benchmark --count 5000
+    ./run benchmark                      # everything, 5,000-mail backlog
+    ./run benchmark --count 1000 --quick # a smaller backlog, no 10k-maintenance store
 
-Builds N mails from the corpus (each copy with its own Message-ID and, where the id is written
-in clear text, its own maintenance id), puts them in a local folder, and measures:
+It runs against the demo database (`./run demo --no-serve` first) and removes its own records before
+each step (development/measure.py says how), so it can be run again. Measured:
 
-- the parse floor: circuit-maintenance-parser alone over the same mails;
-- the first sync, end to end (fetch, parse, fold, diff, write), with SQL statements per mail;
-- a second sync with no new mail;
-- peak Python memory of the sync (tracemalloc), for the backlog size given.
+- the parse floor: circuit-maintenance-parser 2.12 alone, one process, plain chardet; and the same with
+  the charset detector the app installs (cchardet);
+- the first sync of a 1,000- and an N-mail backlog from a local folder, end to end (fetch, parse in the
+  worker pool, fold, diff, write), with SQL statements per mail and the peak RSS of the job's process and
+  its parse workers together;
+- a run with no new mail and a run with 10 new mails, on the database as it is and with a store of
+  10,000 maintenances and 50,000 notifications;
+- mail-to-record latency through the IMAP watcher (development/benchmark_latency.py) and the Gmail
+  backlog fetch (development/benchmark_gmail.py), when not skipped.
 
-It runs against the demo database (run `./run demo --no-serve` first) and removes its own
-records before it starts, so it can be run again.
+Timings are never asserted in tests; tests/test_benchmark.py runs a small version and checks counts.
 """
+
+from __future__ import annotations
 
 import argparse
 import json
 import os
-import re
-import resource
 import sys
 import tempfile
-import time
-import tracemalloc
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,169 +36,112 @@ import nautobot  # noqa: E402
 
 nautobot.setup()
 
-from circuit_maintenance_parser import NotificationData, init_provider  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connections  # noqa: E402
-from nautobot.extras.models import Job, JobResult  # noqa: E402
-from nautobot_ssot.models import Sync  # noqa: E402
-
-from nautobot_ssot_circuit_maintenance.compat import use_fast_charset_detection  # noqa: E402
-from nautobot_ssot_circuit_maintenance.models import (  # noqa: E402
-    CircuitImpact,
-    CircuitMaintenance,
-    MaintenanceNote,
-    NotificationSource,
-    ParsedNotification,
-    RawNotification,
-)
+from development import measure  # noqa: E402
 from nautobot_ssot_circuit_maintenance.pipeline.workers import close_parse_pools  # noqa: E402
-from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
-from tests.sample_data import corpus_messages, expected_maintenances  # noqa: E402
 
-SOURCE_NAME = "Benchmark backlog"
-MARK = "-BENCH"
-MESSAGE_ID = re.compile(rb"^Message-ID:.*?\r?\n(?![ \t])", re.IGNORECASE | re.MULTILINE | re.DOTALL)
+STORE_MAINTENANCES = 10_000
+STORE_NOTICES_PER_MAINTENANCE = 5
+NEW_MAILS = 10
 
 
-def build_backlog(count: int, folder: Path) -> list[tuple[Path, str]]:
-    """Write `count` mails to `folder`; return (file, parser) of each (not the bytes: memory is measured)."""
-    samples = [(name, raw, entry["provider_parser"]) for name, raw, entry in corpus_messages()]
-    mails = []
-    for index in range(count):
-        name, raw, parser = samples[index % len(samples)]
-        copy = index // len(samples)
-        for maintenance_id in {m["maintenance_id"] for m in expected_maintenances(name)}:
-            raw = raw.replace(maintenance_id.encode(), f"{maintenance_id}{MARK}{copy}".encode())
-        header = f"Message-ID: <bench-{index}@benchmark.invalid>\r\n".encode()
-        raw = header + MESSAGE_ID.sub(b"", raw, count=1)
-        path = folder / f"{index:06d}.eml"
-        path.write_bytes(raw)
-        mails.append((path, parser))
-    return mails
+def first_syncs(counts: list[int], results: dict, show_sql: bool) -> None:
+    """Parse floors, then the first sync of each backlog size on a clean slate."""
+    largest = max(counts)
+    with tempfile.TemporaryDirectory(prefix="cm-bench-") as directory:
+        folder = Path(directory)
+        measure.use_benchmark_source(folder)
+        measure.clean_previous()
+        mails = measure.build_backlog(largest, folder)
+        print(f"backlog: {largest} mails, {sum(p.stat().st_size for p, _ in mails) / 1e6:.1f} MB", flush=True)
+        plain = measure.parse_floor(mails, fast=False, checkpoints=tuple(counts))
+        fast = measure.parse_floor(mails, fast=True, checkpoints=tuple(counts))
+        for count in counts:
+            results[f"parse_floor_{count}_s"] = round(plain[count], 2)
+            results[f"parse_floor_fast_charset_{count}_s"] = round(fast[count], 2)
+            print(f"parse floor {count}: {plain[count]:.2f} s plain, {fast[count]:.2f} s with cchardet", flush=True)
+    for count in counts:
+        with tempfile.TemporaryDirectory(prefix="cm-bench-") as directory:
+            folder = Path(directory)
+            measure.use_benchmark_source(folder)
+            measure.clean_previous()
+            measure.build_backlog(count, folder)
+            close_parse_pools()  # each size starts its workers afresh: their memory is measured
+            with measure.PeakRss() as rss:
+                run = measure.run_sync(show_sql=show_sql and count == largest)
+            results[f"first_sync_{count}_s"] = round(run.seconds, 2)
+            results[f"first_sync_{count}_vs_floor"] = round(run.seconds / plain[count], 3)
+            results[f"sql_per_mail_{count}"] = round(run.statements / count, 3)
+            results[f"peak_rss_{count}_mb"] = round(rss.peak_mb, 1)
+            results[f"stored_{count}"] = run.stored
+            results[f"maintenances_{count}"] = run.maintenances
+            print(
+                f"first sync {count}: {run.seconds:.2f} s = {run.seconds / plain[count]:.2f}x the floor; "
+                f"{run.statements / count:.2f} SQL/mail; peak RSS {rss.peak_mb:.0f} MB; "
+                f"{run.stored} stored, {run.maintenances} maintenances",
+                flush=True,
+            )
 
 
-def parse_floor(mails: list[tuple[Path, str]]) -> float:
-    started = time.perf_counter()
-    for path, parser in mails:
-        data = NotificationData.init_from_email_bytes(path.read_bytes())
-        try:
-            init_provider(parser).get_maintenances(data)
-        except Exception:  # noqa: BLE001, S110 - the floor counts the work, whatever its result
-            pass
-    return time.perf_counter() - started
+def steady_state(results: dict, store: bool) -> None:
+    """No new mail, then 10 new mails: on the database as it is, then (store) with a large history."""
+    scenarios = [("empty", 0)] + ([("large", STORE_MAINTENANCES)] if store else [])
+    for name, maintenances in scenarios:
+        with tempfile.TemporaryDirectory(prefix="cm-bench-") as directory:
+            folder = Path(directory)
+            source = measure.use_benchmark_source(folder)
+            measure.clean_previous()
+            if maintenances:
+                print(
+                    f"storing {maintenances} maintenances with {STORE_NOTICES_PER_MAINTENANCE} notices each", flush=True
+                )
+                measure.seed_store(maintenances, STORE_NOTICES_PER_MAINTENANCE, source)
+            measure.run_sync()  # reads the empty folder once: the cursor is set
+            idle = min(measure.run_sync().seconds for _ in range(3))
+            measure.build_backlog(NEW_MAILS, folder)
+            run = measure.run_sync()
+            results[f"no_new_mail_{name}_s"] = round(idle, 3)
+            results[f"new_{NEW_MAILS}_mails_{name}_s"] = round(run.seconds, 3)
+            print(f"{name} store: no new mail {idle:.3f} s; {NEW_MAILS} new mails {run.seconds:.3f} s", flush=True)
+    if store:
+        results["new_mails_large_vs_empty"] = round(
+            results[f"new_{NEW_MAILS}_mails_large_s"] / results[f"new_{NEW_MAILS}_mails_empty_s"], 3
+        )
+    measure.clean_previous()
 
 
-class StatementCounter:
-    def __init__(self):
-        self.count = 0
-        self.shapes = Counter()
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        self.shapes[re.sub(r"\s+", " ", sql)[:110]] += 1
-        return execute(sql, params, many, context)
+TARGETS = {
+    "first_sync_{largest}_vs_floor": "≤ 0.4",
+    "no_new_mail_large_s": "< 0.3",
+    "new_mails_large_vs_empty": "≤ 1.2",
+    "peak_rss_{largest}_mb": "< 1024",
+    "latency_p95_s": "≤ 10",
+}
 
 
-def run_sync(user, job, show_sql: bool = False) -> tuple[float, int, Sync]:
-    counter = StatementCounter()
-    wrappers = [connections[alias].execute_wrapper(counter) for alias in ("default", "job_logs")]
-    for wrapper in wrappers:
-        wrapper.__enter__()
-    started = time.perf_counter()
-    try:
-        result = JobResult.execute_job(job_model=job, user=user, job_kwargs={"dryrun": False})
-    finally:
-        elapsed = time.perf_counter() - started
-        for wrapper in wrappers:
-            wrapper.__exit__(None, None, None)
-    if show_sql:
-        for shape, count in counter.shapes.most_common(15):
-            print(f"{count:>7}  {shape}")
-    if result.status != "SUCCESS":
-        raise SystemExit(f"sync failed: {result.status} {result.result}")
-    return elapsed, counter.count, Sync.objects.filter(job_result=result).first()
-
-
-def clean_previous() -> None:
-    """Remove the previous benchmark's records in SQL, without loading them (that would raise the peak RSS)."""
-    maintenances = CircuitMaintenance.objects.filter(maintenance_id__contains=MARK)
-    raws = RawNotification.objects.filter(source__name=SOURCE_NAME)
-    for queryset in (
-        CircuitImpact.objects.filter(maintenance__in=maintenances),
-        MaintenanceNote.objects.filter(maintenance__in=maintenances),
-        ParsedNotification.objects.filter(raw_notification__in=raws),
-        ParsedNotification.objects.filter(maintenance__in=maintenances),
-        raws,
-        maintenances,
-    ):
-        queryset._raw_delete(queryset.db)
-    NotificationSource.objects.filter(name=SOURCE_NAME).update(cursor={})
+def print_table(results: dict, largest: int) -> None:
+    targets = {key.format(largest=largest): target for key, target in TARGETS.items()}
+    width = max(len(key) for key in results)
+    print(f"\n{'measure':<{width}}  {'figure':>10}  target")
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value!s:>10}  {targets.get(key, '')}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=5000)
-    parser.add_argument("--memory", action="store_true", help="trace peak Python memory (slows the run a lot)")
-    parser.add_argument("--no-floor", action="store_true", help="skip the parse floor (e.g. to read peak RSS alone)")
-    parser.add_argument("--profile", action="store_true", help="print where the first sync spends its time")
+    parser.add_argument("--count", type=int, default=5000, help="the largest backlog (a 1,000 one is measured too)")
+    parser.add_argument("--quick", action="store_true", help="no large store, no latency, no Gmail")
     parser.add_argument("--sql", action="store_true", help="print the most frequent SQL statements of the first sync")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmark-results.json", help="where the JSON goes")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="cm-bench-"))
-    config = settings.PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"]
-    config["notification_sources"] = [{"name": SOURCE_NAME, "url": f"file://{folder}", "attach_all_providers": True}]
-    sync_sources_from_config()
-    clean_previous()
-    mails = build_backlog(args.count, folder)
-    size = sum(path.stat().st_size for path, _ in mails)
-    print(f"backlog: {len(mails)} mails, {size / 1e6:.1f} MB in {folder}")
-
-    floor = None
-    if not args.no_floor:
-        # The floor is the parser as it comes: plain chardet, one process.
-        use_fast_charset_detection(False)
-        floor = parse_floor(mails)
-        use_fast_charset_detection(True)
-        print(f"parse floor (circuit-maintenance-parser alone): {floor:.2f} s ({len(mails) / floor:.0f} mails/s)")
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-    user = get_user_model().objects.filter(is_superuser=True).first()
-    job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
-    job.enabled = True
-    job.save()
-    if args.memory:
-        tracemalloc.start()
-    profiler = None
-    if args.profile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-    elapsed, statements, sync = run_sync(user, job, show_sql=args.sql)
-    if profiler:
-        import pstats
-
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
-    peak = tracemalloc.get_traced_memory()[1] if args.memory else None
-    tracemalloc.stop()
-    stored = RawNotification.objects.filter(source__name=SOURCE_NAME).count()
-    rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
-    ratio = f" = {elapsed / floor:.2f}x the parse floor" if floor else ""
-    print(
-        f"first sync: {elapsed:.2f} s ({len(mails) / elapsed:.0f} mails/s){ratio}; "
-        f"{statements} SQL statements = {statements / len(mails):.2f} per mail; summary {json.dumps(sync.summary)}"
-    )
-    print(f"peak RSS growth during the sync: {rss_growth / 1024:.1f} MB (the job's process)")
+    results: dict = {}
+    counts = sorted({min(1000, args.count), args.count})
+    first_syncs(counts, results, args.sql)
+    steady_state(results, store=not args.quick)
     close_parse_pools()
-    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"peak RSS of a parse worker: {workers_rss / 1024:.1f} MB")
-    print(f"stored notifications: {stored}")
-    if peak is not None:
-        print(f"peak traced Python memory during the sync: {peak / 1e6:.1f} MB")
-    elapsed, statements, _ = run_sync(user, job)
-    print(f"second sync (no new mail): {elapsed:.3f} s, {statements} SQL statements")
+    print_table(results, args.count)
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nJSON: {args.json}")
     return 0
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 
 from diffsync.enum import DiffSyncFlags
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
-from nautobot.apps.jobs import MultiObjectVar, register_jobs
+from nautobot.apps.jobs import MultiChoiceVar, MultiObjectVar, StringVar, register_jobs
+from nautobot.circuits.models import Provider
 from nautobot_ssot.jobs.base import DataMapping, DataSource
 from nautobot_ssot.models import SyncLogEntry
 
+from .choices import OutcomeChoices
 from .config import app_settings, source_settings
 from .diffsync.adapters.mailbox import MailboxAdapter
 from .diffsync.adapters.nautobot import NautobotAdapter
@@ -23,7 +25,7 @@ from .jobs_live import PublishLiveStateEvents, publish_live_events
 from .locking import sync_lock
 from .models import CircuitMaintenance, NotificationSource, RawNotification
 from .pipeline.intake import Chunk, Intake
-from .pipeline.reprocess import StoredIntake
+from .pipeline.reprocess import StoredIntake, stored_for_reparse
 from .provision import sync_sources_from_config
 from .sources import source_kind
 
@@ -31,6 +33,9 @@ name = "Circuit Maintenance"  # Job grouping in the UI
 
 # Messages per chunk of a real run: bounds memory however large the backlog.
 CHUNK_MESSAGES = 500
+# Notifications named one by one in the log when they cannot be reprocessed; the rest are counted.
+SKIPPED_SHOWN = 20
+DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class SourceFailure(RuntimeError):
@@ -139,17 +144,32 @@ class CircuitMaintenanceDataSource(DataSource):
         chosen = list(self.selected_sources) if self.selected_sources else NotificationSource.objects.all()
         return [source for source in chosen if source.name in configured]
 
+    @property
+    def chunk_size(self) -> int | None:
+        """Messages per chunk: a dry run cannot commit, so it reads everything in one chunk to show the whole diff."""
+        return None if self.dryrun else CHUNK_MESSAGES
+
+    def make_intake(self) -> Intake:
+        """Where this run's mail comes from: the mailboxes, or the stored notifications picked in triage."""
+        if self.selected_notifications:
+            return self.stored_intake(self.selected_notifications.select_related("source"))
+        return Intake(self._sources(), chunk_size=self.chunk_size)
+
+    def stored_intake(self, notifications) -> StoredIntake:
+        intake = StoredIntake(notifications, chunk_size=self.chunk_size)
+        for shown, (pk, reason) in enumerate(intake.skipped.items()):
+            if shown == SKIPPED_SHOWN:
+                self.logger.warning("%d more notifications cannot be reprocessed", len(intake.skipped) - shown)
+                break
+            self.logger.warning("Notification %s cannot be reprocessed: %s", pk, reason)
+        return intake
+
     def sync_data(self, memory_profiling):
         """Sync the backlog chunk by chunk: each chunk is diffed, written and committed with its cursors.
 
         A dry run cannot commit, so it reads everything in one chunk to show the whole diff.
         """
-        if self.selected_notifications:
-            self.intake = StoredIntake(self.selected_notifications.select_related("source"))
-            for pk, reason in self.intake.skipped.items():
-                self.logger.warning("Notification %s cannot be reprocessed: %s", pk, reason)
-        else:
-            self.intake = Intake(self._sources(), chunk_size=None if self.dryrun else CHUNK_MESSAGES)
+        self.intake = self.make_intake()
         timings: dict[str, timedelta] = {}
         try:
             for chunk in self.intake.chunks():
@@ -247,5 +267,89 @@ class CircuitMaintenanceDataSource(DataSource):
             raise SourceFailure("; ".join(intake.errors))
 
 
-jobs = [CircuitMaintenanceDataSource, OlderAppImportDataSource, MaintenanceFlagsReport, PublishLiveStateEvents]
+class ReparseDataSource(CircuitMaintenanceDataSource):
+    """Parse stored notifications again (a newer parser, a provider configured since) and sync what they now imply."""
+
+    notifications = None  # chosen by the criteria below, not one by one
+    sources = MultiObjectVar(
+        model=NotificationSource, required=False, description="Only mail stored from these sources."
+    )
+    providers = MultiObjectVar(
+        model=Provider,
+        required=False,
+        description="Only mail of these providers, including mail no provider claimed that their addresses now match.",
+    )
+    outcomes = MultiChoiceVar(
+        choices=OutcomeChoices.CHOICES,
+        required=False,
+        description="Only mail with these outcomes (e.g. Parsing failed, Ignored, Unknown provider).",
+    )
+    # Days as text: Nautobot has no date job variable, and a job's inputs travel as JSON.
+    since = StringVar(
+        required=False, regex=DAY_PATTERN, description="Only mail dated on or after this day (YYYY-MM-DD)."
+    )
+    until = StringVar(
+        required=False, regex=DAY_PATTERN, description="Only mail dated on or before this day (YYYY-MM-DD)."
+    )
+
+    class Meta:
+        name = "Re-parse stored notifications → Nautobot"
+        data_source = "Stored notifications"
+        data_target = "Nautobot"
+        description = (
+            "Parse stored notifications again with today's parser and providers; dry-run shows the diff, "
+            "a real run applies it and replaces each notification's outcome."
+        )
+        has_sensitive_variables = False
+
+    @staticmethod
+    def day_range(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+        """The selected days; ValueError saying why when a day is not a date or the range is empty."""
+        days = []
+        for name, text in (("since", since), ("until", until)):
+            try:
+                days.append(date.fromisoformat(text) if text else None)
+            except ValueError:
+                raise ValueError(f"'{name}' ({text}) is not a day of the calendar (YYYY-MM-DD)") from None
+        if days[0] and days[1] and days[0] > days[1]:
+            raise ValueError(f"'since' ({since}) is after 'until' ({until}): no day is in that range")
+        return days[0], days[1]
+
+    @classmethod
+    def as_form_class(cls):
+        """The job's form, refusing an impossible day range (the UI shows the error, the REST API answers 400)."""
+        form_class = super().as_form_class()
+
+        def clean(form):
+            cleaned = super(form_class, form).clean()
+            try:
+                cls.day_range(cleaned.get("since"), cleaned.get("until"))
+            except ValueError as error:
+                form.add_error("until", str(error))
+            return cleaned
+
+        return type("ReparseJobForm", (form_class,), {"clean": clean})
+
+    def run(self, *args, **kwargs):
+        since, until = self.day_range(kwargs.get("since"), kwargs.get("until"))
+        self.criteria = {name: kwargs.get(name) or () for name in ("sources", "providers", "outcomes")}
+        self.criteria.update(since=since, until=until)
+        super().run(*args, **{**kwargs, "sources": None, "notifications": None})
+
+    def make_intake(self) -> Intake:
+        selected = stored_for_reparse(**self.criteria)
+        intake = self.stored_intake(selected)
+        self.logger.info(
+            "Re-parsing %d stored notifications (%d cannot be)", len(intake.notifications), len(intake.skipped)
+        )
+        return intake
+
+
+jobs = [
+    CircuitMaintenanceDataSource,
+    ReparseDataSource,
+    OlderAppImportDataSource,
+    MaintenanceFlagsReport,
+    PublishLiveStateEvents,
+]
 register_jobs(*jobs)

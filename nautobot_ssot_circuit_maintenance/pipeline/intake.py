@@ -96,7 +96,10 @@ class Intake:
                 return
 
     def next_chunk(self) -> Chunk:
-        messages = self.reader.read_chunk(ChunkBudget(self.chunk_size, self.chunk_bytes))
+        return self.chunk_of(self.reader.read_chunk(ChunkBudget(self.chunk_size, self.chunk_bytes)))
+
+    def chunk_of(self, messages: list[ParsedMessage]) -> Chunk:
+        """The chunk's messages folded with the stored history into the states of their maintenances."""
         notices = new_notices(message for message in messages if message.maintenances)
         newly_known = {} if self._started else keys_with_newly_known_circuits()
         self._started = True

@@ -10,10 +10,12 @@ moves, no mailbox is opened or labelled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from ..choices import MessageKeptChoices
 from ..config import source_settings
@@ -21,7 +23,8 @@ from ..providers import SenderDirectory
 from ..sources.base import FetchBatch, FetchedMessage, SourceSettings
 from .commit import STORE_BATCH, parsed_notifications, stored_maintenance_pks
 from .intake import Chunk, Intake
-from .read import MailReader, SourceRun
+from .parse import ParsedMessage
+from .read import ChunkBudget, MailReader, SourceRun
 
 
 def cannot_reprocess(raw: Any) -> str:
@@ -41,8 +44,16 @@ def cannot_reprocess(raw: Any) -> str:
     return ""
 
 
+# Stored messages read (and decompressed) per batch: only a batch's messages are in memory at once.
+STORED_BATCH = 200
+
+
 class StoredReader(MailReader):
-    """Reads stored RawNotifications instead of mailboxes: one batch per source, no de-duplication."""
+    """Reads stored RawNotifications instead of mailboxes: batches per source, no de-duplication.
+
+    `notifications` may be rows without their `message` and `raw` loaded (`.defer()`): each batch
+    loads its own messages, so a large selection is read in bounded memory.
+    """
 
     def __init__(self, notifications: list[Any], **kwargs: Any):
         sources = {raw.source.pk: raw.source for raw in notifications}
@@ -52,18 +63,33 @@ class StoredReader(MailReader):
             configured.setdefault(source.name, SourceSettings(name=source.name, url="stored:"))
         super().__init__(list(sources.values()), configured, **kwargs)
         self.notifications = notifications
-        # Per source, the stored rows in the order their messages are handed to the parser.
+        # Per source, the current chunk's stored rows in the order their messages went to the parser.
         self.rows: dict[Any, list[Any]] = {}
+
+    def read_chunk(self, budget: ChunkBudget) -> list[ParsedMessage]:
+        self.rows = {}
+        return super().read_chunk(budget)
 
     def _open(self, run: SourceRun) -> None:
         providers = list(run.source.providers.values_list("pk", "name", "_custom_field_data"))
         run.directory = SenderDirectory(providers)
         for pk, name, _ in providers:
             self.provider_names[pk] = name
-        rows = [raw for raw in self.notifications if raw.source_id == run.source.pk]
-        self.rows[run.source.pk] = rows
-        messages = [FetchedMessage(raw=raw.message_bytes(), received=raw.date, location=raw.location) for raw in rows]
-        run.batches = iter([FetchBatch(messages=messages, cursor=None)])
+        run.batches = self._batches(run, [raw.pk for raw in self.notifications if raw.source_id == run.source.pk])
+
+    def _batches(self, run: SourceRun, pks: list[Any]) -> Iterator[FetchBatch]:
+        from ..models import RawNotification
+
+        for start in range(0, len(pks), STORED_BATCH):
+            loaded = RawNotification.objects.in_bulk(pks[start : start + STORED_BATCH])
+            rows = [loaded[pk] for pk in pks[start : start + STORED_BATCH] if pk in loaded]
+            self.rows.setdefault(run.source.pk, []).extend(rows)
+            yield FetchBatch(
+                messages=[
+                    FetchedMessage(raw=raw.message_bytes(), received=raw.date, location=raw.location) for raw in rows
+                ],
+                cursor=None,
+            )
 
     def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
         # Stored already, on purpose: no de-duplication against the database.
@@ -77,7 +103,11 @@ class StoredReader(MailReader):
 
 
 class StoredIntake(Intake):
-    """An Intake over stored notifications: one chunk, committed by replacing the stored rows' results."""
+    """An Intake over stored notifications, committed by replacing the stored rows' results.
+
+    With a `chunk_size` (a real run) the selection is read, folded and committed chunk by chunk;
+    without it (a dry run) it is one chunk.
+    """
 
     def __init__(self, notifications: Iterable[Any], **kwargs: Any):
         notifications = list(notifications)
@@ -88,13 +118,17 @@ class StoredIntake(Intake):
     def _reader(self, sources: Iterable[Any], configured: dict, **kwargs: Any) -> MailReader:
         return StoredReader(self.notifications, **kwargs)
 
-    def next_chunk(self) -> Chunk:
-        """Fold without the notices these messages left last time: they are read again, perhaps differently."""
+    def chunk_of(self, messages: list[ParsedMessage]) -> Chunk:
+        """Fold without the notices these messages left last time: they are read again, perhaps differently.
+
+        The other selected messages keep theirs until their own chunk: they are still what is known.
+        """
         from ..models import ParsedNotification
 
+        current = [raw.pk for rows in self.reader.rows.values() for raw in rows]
         with transaction.atomic():
-            ParsedNotification.objects.filter(raw_notification__in=[raw.pk for raw in self.notifications]).delete()
-            chunk = super().next_chunk()
+            ParsedNotification.objects.filter(raw_notification__in=current).delete()
+            chunk = super().chunk_of(messages)
             transaction.set_rollback(True)
         return chunk
 
@@ -116,3 +150,36 @@ class StoredIntake(Intake):
             ParsedNotification.objects.filter(raw_notification__in=[raw.pk for raw in updated]).delete()
             RawNotification.objects.bulk_update(updated, ["outcome", "error", "provider", "parser_version"])
             ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
+
+
+def stored_for_reparse(
+    *,
+    sources: Iterable[Any] = (),
+    providers: Iterable[Any] = (),
+    outcomes: Iterable[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet:
+    """The stored notifications a re-parse selects, oldest first, without their message bytes loaded.
+
+    Each criterion narrows the selection; none selects every stored notification. A provider selects
+    the mail attributed to it and the mail attributed to none whose sender it now claims (the mail
+    that came before the provider's addresses were configured). Dates are the messages' own, inclusive.
+    """
+    from ..models import RawNotification
+
+    selected = RawNotification.objects.select_related("source").defer("message", "raw")
+    if sources := list(sources):
+        selected = selected.filter(source__in=sources)
+    if outcomes := list(outcomes):
+        selected = selected.filter(outcome__in=outcomes)
+    if since:
+        selected = selected.filter(date__date__gte=since)
+    if until:
+        selected = selected.filter(date__date__lte=until)
+    if providers := list(providers):
+        directory = SenderDirectory([(p.pk, p.name, p._custom_field_data) for p in providers])
+        unattributed = selected.filter(provider__isnull=True).values_list("pk", "sender")
+        claimed = [pk for pk, sender in unattributed.iterator() if directory.lookup(sender)]
+        selected = selected.filter(Q(provider__in=providers) | Q(pk__in=claimed))
+    return selected.order_by("date", "pk")
