@@ -4,7 +4,9 @@ Configured as in the older app: `url` https://accounts.google.com/o/oauth2/auth,
 mailbox; the user a service account impersonates), `credentials_file` (a service-account key with
 domain-wide delegation, an authorized-user file holding a refresh token, or an OAuth client whose
 consent a user gave through Validate), optional
-`extra_scopes`, `labels` and `limit_emails_with_not_header_from`.
+`extra_scopes`, `labels` and `limit_emails_with_not_header_from`; `api_batch_size` (1 to 100,
+default 50) is how many `messages.get` calls go in one HTTP batch request (gmail_batch.py), 1 for a
+request per message.
 
 The cursor is the Gmail search bound `after` (Unix seconds) plus the ids already read at or after it.
 It moves forward only when a listing has been read to its end, and keeps an hour of overlap,
