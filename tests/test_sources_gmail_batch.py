@@ -90,6 +90,13 @@ class GmailBatchTestCase(unittest.TestCase):
         # 3 batches of sizes and 3 of messages, plus a batch of one id per retry (sent as a plain request).
         self.assertEqual(self.gmail.batch_calls, [20, 20, 20, 20, 20, 20])
 
+    def test_a_batch_request_that_gets_no_answer_is_sent_again(self):
+        self.backlog(8)
+        self.gmail.drop_batches = 2  # the sizes, then their second try
+        messages, _ = self.read(self.source())
+        self.assertEqual([m.raw for m in messages], [mail(n) for n in range(8)])
+        self.assertEqual(self.gmail.batch_calls, [8, 8, 8, 8])
+
     def test_throttling_that_outlasts_every_attempt_fails_the_source_after_the_batches_before_it(self):
         ids = self.backlog(6)
         self.gmail.fail(ids[4], 429, times=5, form="raw")

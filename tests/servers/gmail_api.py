@@ -53,6 +53,11 @@ class GmailApi:
             return
         with self.gmail.lock:
             self.gmail.batch_calls.append(len(calls))
+            dropping = self.gmail.drop_batches > 0
+            self.gmail.drop_batches -= dropping
+        if dropping:
+            self._drop()
+            return
         if not calls or len(calls) > MAX_BATCH_CALLS:
             message = f"A batch holds 1 to {MAX_BATCH_CALLS} calls, not {len(calls)}."
             self._reply(400, {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}})

@@ -123,6 +123,8 @@ class FakeGmail:
         # messages read in raw format; past `drop_gets_after` of them, the connection is dropped instead
         self.gets = 0
         self.drop_gets_after: int | None = None
+        # how many of the next batch requests lose their connection before any answer
+        self.drop_batches = 0
         self.echo_requests = False
         self.refuse_grants = False
         self.refuse_api = False
