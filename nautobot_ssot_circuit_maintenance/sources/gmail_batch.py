@@ -30,9 +30,10 @@ from googleapiclient.http import BatchHttpRequest
 # Gmail takes at most 100 calls in a batch and advises no more than 50, which trigger its rate limits less.
 MAX_PER_BATCH = 100
 DEFAULT_PER_BATCH = 50
-# Google's per-API batch path; the library's own `new_batch_http_request()` ignores a custom `api_endpoint`
-# (googleapis/google-api-python-client#1107), so the batch address is built from the source's endpoint.
-GMAIL_ROOT = "https://gmail.googleapis.com"
+# Gmail's batch endpoint as its batching guide gives it. The library's `new_batch_http_request()` would take
+# the discovery document's root and ignore a custom `api_endpoint` (googleapis/google-api-python-client#1107),
+# so the address is built here, from the source's endpoint when it has one.
+GMAIL_BATCH_ROOT = "https://www.googleapis.com"
 BATCH_PATH = "/batch/gmail/v1"
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"}
 # Failures of the request itself (no answer at all): worth another try.
@@ -41,7 +42,7 @@ UNREACHABLE = (TimeoutError, TransportError, httplib2.HttpLib2Error, OSError)
 
 def batch_uri(api_endpoint: str | None) -> str:
     """Where the batch requests of a source go: its `api_endpoint`, else Gmail's."""
-    return (api_endpoint or GMAIL_ROOT).rstrip("/") + BATCH_PATH
+    return (api_endpoint or GMAIL_BATCH_ROOT).rstrip("/") + BATCH_PATH
 
 
 def reasons(error: HttpError) -> set[str]:

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 MODIFY = "https://www.googleapis.com/auth/gmail.modify"
-# Gmail's batch paths: its documented per-API path, and the discovery document's `batchPath`.
-BATCH_PATHS = ("/batch/gmail/v1", "/batch")
+# Gmail's batch endpoint (developers.google.com/gmail/api/guides/batch).
+BATCH_PATH = "/batch/gmail/v1"
 MAX_BATCH_CALLS = 100
 # What Gmail answers a call with, by status: (message, status name, reason in `errors`).
 ERRORS = {

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth import jwt
 
-from .gmail_api import BATCH_PATHS, MODIFY, READONLY, GmailApi
+from .gmail_api import BATCH_PATH, MODIFY, READONLY, GmailApi
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # google-auth signs service-account grants for Google's token endpoint, wherever `token_uri` points.
@@ -415,7 +415,7 @@ class GmailHandler(GmailApi, BaseHTTPRequestHandler):
             self._token()
             return
         body = self._body()
-        if path in BATCH_PATHS:
+        if path == BATCH_PATH:
             self._batch(body)
             return
         scopes = self._scopes()
