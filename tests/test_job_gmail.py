@@ -96,3 +96,31 @@ class GmailSyncJobTestCase(JobTestMixin, TransactionTestCase):
             self.assertEqual(gmail_source.cursor, {})
             self.assertTrue(CircuitMaintenance.objects.filter(maintenance_id="1234567").exists())
             self.assertNotIn("PRIVATE KEY", self.job_log(result))
+
+    def test_a_call_gmail_refuses_inside_a_batch_fails_that_source_only_and_the_next_run_reads_it(self):
+        folder = MailFolder()
+        self.addCleanup(folder.cleanup)
+        folder.add(MESSAGES["att1"], "att1")
+        self.gmail.echo_requests = True  # the refusal repeats the call's Authorization header
+        self.gmail.fail(self.ids["gtt7"], 400, form="raw")
+        with self.configured([self.source(), folder.source]):
+            result, _ = self.run_sync()
+            self.assertEqual(result.status, "FAILURE")
+            gmail_source = NotificationSource.objects.get(name="Gmail NOC")
+            self.assertIn("Gmail API error 400 while reading messages", gmail_source.last_error)
+            self.assertEqual(gmail_source.cursor, {})
+            self.assertFalse(RawNotification.objects.filter(location__startswith="gmail:").exists())
+            self.assertTrue(CircuitMaintenance.objects.filter(maintenance_id="1234567").exists())
+            for token in self.gmail.tokens:
+                self.assertNotIn(token, self.job_log(result))
+                self.assertNotIn(token, gmail_source.last_error)
+            self.assertGreater(self.gmail.batches, 0)
+
+            result, _ = self.run_sync()
+            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+            self.assertEqual(
+                sorted(
+                    RawNotification.objects.filter(location__startswith="gmail:").values_list("location", flat=True)
+                ),
+                sorted([f"gmail:{self.ids['zayo4']}", f"gmail:{self.ids['gtt7']}"]),
+            )

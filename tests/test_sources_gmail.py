@@ -41,6 +41,7 @@ class GmailSourceTestCase(unittest.TestCase):
         )
         source = get_source(settings)
         self.assertIsInstance(source, GmailSource)
+        source.retry_delay = 0.01  # the backoff's first pause, in seconds
         self.addCleanup(source.close)
         return source
 
@@ -106,7 +107,7 @@ class GmailSourceTestCase(unittest.TestCase):
         source = self.source()
         source.batch_size = 2
         read, cursor = [], None
-        with self.assertRaisesRegex(SourceError, "cannot reach the Gmail API while reading a message"):
+        with self.assertRaisesRegex(SourceError, "cannot reach the Gmail API while reading messages"):
             for batch in source.fetch(None, SINCE):
                 read.extend(batch.messages)
                 cursor = batch.cursor

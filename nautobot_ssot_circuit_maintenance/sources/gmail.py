@@ -4,7 +4,9 @@ Configured as in the older app: `url` https://accounts.google.com/o/oauth2/auth,
 mailbox; the user a service account impersonates), `credentials_file` (a service-account key with
 domain-wide delegation, an authorized-user file holding a refresh token, or an OAuth client whose
 consent a user gave through Validate), optional
-`extra_scopes`, `labels` and `limit_emails_with_not_header_from`.
+`extra_scopes`, `labels` and `limit_emails_with_not_header_from`; `api_batch_size` (1 to 100,
+default 50) is how many `messages.get` calls go in one HTTP batch request (gmail_batch.py), 1 for a
+request per message.
 
 The cursor is the Gmail search bound `after` (Unix seconds) plus the ids already read at or after it.
 It moves forward only when a listing has been read to its end, and keeps an hour of overlap,
@@ -16,19 +18,21 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import httplib2
-from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
+from google.auth.exceptions import GoogleAuthError, RefreshError
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
-from googleapiclient.errors import HttpError
+from googleapiclient.errors import BatchError, HttpError
 
-from .base import HEAD_BYTES, FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings
+from .base import HEAD_BYTES, FetchBatch, FetchedMessage, MailboxSource, SourceError, SourceSettings, sized_batches
+from .gmail_batch import DEFAULT_PER_BATCH, UNREACHABLE, MessageReader, batch_uri
 
 GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
@@ -37,6 +41,8 @@ OVERLAP_SECONDS = 3600
 # Beyond this, a `from:` filter is dropped and every message is read (classification still applies).
 MAX_QUERY_LENGTH = 1500
 HTTP_TIMEOUT = 60
+# The most mail (by Gmail's size estimates) one batch answer carries; a larger message is read alone.
+REQUEST_BYTES = 16 * 1024 * 1024
 
 
 def credentials_text(extra: dict[str, Any]) -> str:
@@ -83,6 +89,8 @@ def oauth_client_config(info: dict[str, Any]) -> dict[str, dict[str, Any]] | Non
 
 class GmailSource(MailboxSource):
     batch_size = 100
+    # Seconds before a throttled call is sent again; doubled at each further attempt (see gmail_batch).
+    retry_delay = 1.0
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -153,23 +161,31 @@ class GmailSource(MailboxSource):
             )
         return self._service
 
-    def _call(self, request, doing: str) -> dict:
-        """Execute one API request; every failure becomes a SourceError an operator can read.
+    @contextmanager
+    def _translated(self, doing: str) -> Iterator[None]:
+        """Every failure of the Google client stack becomes a SourceError an operator can read.
 
         A server's answer is scrubbed before it is shortened, so no prefix of a secret survives the cut.
         """
         try:
-            return request.execute(num_retries=2)
+            yield
         except RefreshError as error:
             reason = str(error.args[0]) if error.args else "refused"
             raise self._fail(
                 f"Google refused the credentials for {self.settings.account}: {self.scrub(reason)[:200]}"
             ) from None
+        except BatchError as error:
+            raise self._fail(f"the Gmail API gave a malformed batch answer while {doing}: {error.reason}") from None
         except HttpError as error:
             reason = error.reason if isinstance(error.reason, str) else ""
             raise self._fail(f"Gmail API error {error.status_code} while {doing}: {self.scrub(reason)[:200]}") from None
-        except (TimeoutError, TransportError, httplib2.HttpLib2Error, OSError) as error:
+        except UNREACHABLE as error:
             raise self._fail(f"cannot reach the Gmail API while {doing} ({type(error).__name__})") from None
+
+    def _call(self, request, doing: str) -> dict:
+        """Execute one API request (the client retries it twice on 429 and 5xx)."""
+        with self._translated(doing):
+            return request.execute(num_retries=2)
 
     def close(self) -> None:
         self._service = None
@@ -208,40 +224,73 @@ class GmailSource(MailboxSource):
             if not page_token:
                 return ids
 
+    def _reader(self) -> MessageReader:
+        return MessageReader(
+            self._gmail().users().messages(),
+            uri=batch_uri(self.extra.get("api_endpoint")),
+            per_batch=int(self.extra.get("api_batch_size", DEFAULT_PER_BATCH)),
+            delay=self.retry_delay,
+        )
+
+    def _read(self, ids: list[str]) -> Iterator[tuple[str, dict]]:
+        """Each id's message in raw format, in order; a message deleted since the listing is skipped.
+
+        In batches, Gmail's size estimates come first (format=minimal, a few bytes each), so that one
+        batch answer carries at most REQUEST_BYTES of mail; a larger message is read alone.
+        """
+        reader = self._reader()
+        if reader.per_batch == 1:
+            groups: Iterator[list[str]] = iter([message_id] for message_id in ids)
+        else:
+            with self._translated("sizing messages"):
+                sizes = reader.get(ids, format="minimal", fields="id,sizeEstimate")
+            present = [message_id for message_id in ids if message_id in sizes]
+            estimates = [int(sizes[message_id].get("sizeEstimate") or 0) for message_id in present]
+            budget = min(self.batch_bytes, REQUEST_BYTES)
+            groups = sized_batches(present, estimates, count=reader.per_batch, max_bytes=budget)
+        for group in groups:
+            with self._translated("reading messages"):
+                found = reader.get(group, format="raw")
+            for message_id in group:
+                if message_id in found:
+                    yield message_id, found.pop(message_id)
+
+    def _message(self, message_id: str, data: dict, seen: dict[str, int]) -> FetchedMessage:
+        received = _seconds(data.get("internalDate", 0))
+        seen[message_id] = received
+        encoded = data.pop("raw")
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        del encoded
+        size = len(raw)
+        if self.oversized(size):
+            # Gmail has no header-only read: keep the head, drop the rest at once.
+            raw = raw[:HEAD_BYTES]
+        return FetchedMessage(
+            raw=raw,
+            received=datetime.fromtimestamp(received, tz=timezone.utc),
+            location=f"gmail:{message_id}",
+            size=size if self.oversized(size) else None,
+        )
+
     def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:
         cursor = cursor or {}
         after = int(cursor.get("after", since.timestamp()))
         seen: dict[str, int] = dict(cursor.get("seen", {}))
         # Gmail lists newest first; read oldest first.
         pending = [message_id for message_id in reversed(self._list_ids(self.query(after))) if message_id not in seen]
-        messages = self._gmail().users().messages()
+        last_id = pending[-1] if pending else None
         batch: list[FetchedMessage] = []
         batch_bytes = 0
-        for index, message_id in enumerate(pending):
-            data = self._call(messages.get(userId="me", id=message_id, format="raw"), "reading a message")
-            received = _seconds(data.get("internalDate", 0))
-            seen[message_id] = received
-            raw = base64.urlsafe_b64decode(data["raw"] + "=" * (-len(data["raw"]) % 4))
-            del data
-            size = len(raw)
-            if self.oversized(size):
-                # Gmail has no header-only read: keep the head, drop the rest at once.
-                raw = raw[:HEAD_BYTES]
-            batch.append(
-                FetchedMessage(
-                    raw=raw,
-                    received=datetime.fromtimestamp(received, tz=timezone.utc),
-                    location=f"gmail:{message_id}",
-                    size=size if self.oversized(size) else None,
-                )
-            )
-            batch_bytes += len(raw)
-            last = index + 1 == len(pending)
-            if last or len(batch) >= self.batch_size or batch_bytes >= self.batch_bytes:
-                yield FetchBatch(batch, self._cursor(after, seen, final=last))
-                batch, batch_bytes = [], 0
-        if not pending:
-            yield FetchBatch([], self._cursor(after, seen, final=True))
+        for start in range(0, len(pending), self.batch_size):
+            for message_id, data in self._read(pending[start : start + self.batch_size]):
+                message = self._message(message_id, data, seen)
+                del data
+                batch.append(message)
+                batch_bytes += len(message.raw)
+                if message_id != last_id and (len(batch) >= self.batch_size or batch_bytes >= self.batch_bytes):
+                    yield FetchBatch(batch, self._cursor(after, seen, final=False))
+                    batch, batch_bytes = [], 0
+        yield FetchBatch(batch, self._cursor(after, seen, final=True))
 
     @staticmethod
     def _cursor(after: int, seen: dict[str, int], *, final: bool) -> dict[str, Any]:

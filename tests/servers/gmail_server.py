@@ -3,7 +3,11 @@
 The real google-api-python-client and google-auth talk to it: the OAuth token endpoint (service
 account JWT grants, whose signatures are checked against the key this server issued, and refresh
 tokens) and the Gmail API (profile, messages.list with `after:`/`from:` and paging, messages.get
-in raw format, messages.batchModify). Requests need the bearer token it issued, with the scope.
+in raw and minimal format, messages.batchModify), alone or inside HTTP batch requests (`POST
+/batch/gmail/v1`, answered part by part as Google does). Requests need the bearer token it issued,
+with the scope. `requests` counts every HTTP request received, `batches` the batch requests.
+`batch_calls` the number of calls in each batch request. `fail(message_id, status)` makes the next
+read of a message answer an error (429, 404, 500…), once per call, whether alone or as one part of a batch.
 
 Google's consent for OAuth clients: `GET /auth` is the consent page of a user who agrees (or, with
 `deny_consent`, refuses): it checks the client and its registered redirect URI and answers with the
@@ -26,6 +30,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import getaddresses
@@ -37,8 +42,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth import jwt
 
-READONLY = "https://www.googleapis.com/auth/gmail.readonly"
-MODIFY = "https://www.googleapis.com/auth/gmail.modify"
+from .gmail_api import BATCH_PATH, MODIFY, READONLY, GmailApi
+
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # google-auth signs service-account grants for Google's token endpoint, wherever `token_uri` points.
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
@@ -108,8 +113,18 @@ class FakeGmail:
         self.mail: list[StoredMail] = []
         self.tokens: dict[str, set[str]] = {}
         self.queries: list[str] = []
+        # HTTP requests received (the token endpoint's too), and the number of calls in each batch request
+        self.requests = 0
+        self.batch_calls: list[int] = []
+        # seconds each HTTP request waits before it is answered: a round trip to Google, for benchmarks
+        self.latency = 0.0
+        # message id → the (status, format) of its next failing reads, one per call (see `fail`)
+        self.faults: dict[str, list[tuple[int, str | None]]] = {}
+        # messages read in raw format; past `drop_gets_after` of them, the connection is dropped instead
         self.gets = 0
         self.drop_gets_after: int | None = None
+        # how many of the next batch requests lose their connection before any answer
+        self.drop_batches = 0
         self.echo_requests = False
         self.refuse_grants = False
         self.refuse_api = False
@@ -144,6 +159,24 @@ class FakeGmail:
             message_id = f"{len(self.mail) + 1:016x}"
             self.mail.append(StoredMail(message_id, raw, int(received.timestamp() * 1000)))
             return message_id
+
+    def fail(self, message_id: str, status: int, times: int = 1, form: str | None = None) -> None:
+        """The next `times` reads of the message (in `form`at, else any; alone or in a batch) answer `status`."""
+        with self.lock:
+            self.faults.setdefault(message_id, []).extend([(status, form)] * times)
+
+    def take_fault(self, message_id: str, form: str) -> int | None:
+        with self.lock:
+            faults = self.faults.get(message_id, [])
+            for index, (status, wanted) in enumerate(faults):
+                if wanted in (None, form):
+                    del faults[index]
+                    return status
+            return None
+
+    @property
+    def batches(self) -> int:
+        return len(self.batch_calls)
 
     def labels_of(self, message_id: str) -> set[str]:
         return next(m.labels for m in self.mail if m.id == message_id)
@@ -225,9 +258,12 @@ class FakeGmail:
         return sorted(found, key=lambda m: m.internal_ms, reverse=True)
 
 
-class GmailHandler(BaseHTTPRequestHandler):
+class GmailHandler(GmailApi, BaseHTTPRequestHandler):
     gmail: FakeGmail
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm and the client's delayed ACK, each
+    # answer on a kept-alive connection would wait ~40 ms, a cost of this server that Google does not have.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args) -> None:
         pass
@@ -241,11 +277,14 @@ class GmailHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _error(self, status: int, message: str, reason: str) -> None:
+        self._reply(*self._error_answer(status, message, reason, self.headers, f"{self.command} {self.path}"))
+
+    def _error_answer(self, status: int, message: str, reason: str, headers, target: str) -> tuple[int, dict]:
         if self.gmail.echo_requests:
-            header = self.headers.get("Authorization", "")
+            header = headers.get("Authorization", "")
             token = header.split(" ")[-1]
-            message = f"{message} Authorization: {header} (token {token}) on {self.command} {self.path}"
-        self._reply(status, {"error": {"code": status, "message": message, "status": reason}})
+            message = f"{message} Authorization: {header} (token {token}) on {target}"
+        return status, {"error": {"code": status, "message": message, "status": reason}}
 
     def _grant_error(self, status: int, error: str, description: str, body: str) -> None:
         """An OAuth error; in echo mode its description repeats the request body, raw and as JSON."""
@@ -263,8 +302,8 @@ class GmailHandler(BaseHTTPRequestHandler):
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def _scopes(self) -> set[str] | None:
-        header = self.headers.get("Authorization", "")
+    def _scopes(self, headers=None) -> set[str] | None:
+        header = (headers or self.headers).get("Authorization", "")
         token = header.removeprefix("Bearer ")
         return self.gmail.tokens.get(token) if header.startswith("Bearer ") else None
 
@@ -359,13 +398,27 @@ class GmailHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     # -- Gmail API -------------------------------------------------------------------------------------
+    def _count(self) -> None:
+        with self.gmail.lock:
+            self.gmail.requests += 1
+        if self.gmail.latency:
+            time.sleep(self.gmail.latency)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        self.connection.shutdown(2)
+
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self._count()
         path = urlsplit(self.path).path
         if path == "/token":
             self._token()
             return
-        scopes = self._scopes()
         body = self._body()
+        if path == BATCH_PATH:
+            self._batch(body)
+            return
+        scopes = self._scopes()
         if scopes is None or self.gmail.refuse_api:
             self._error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
             return
@@ -385,56 +438,14 @@ class GmailHandler(BaseHTTPRequestHandler):
         self._error(404, "Not Found", "NOT_FOUND")
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._count()
         parts = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
         if parts.path == "/auth":
             self._consent_page(query)
             return
-        scopes = self._scopes()
-        if scopes is None or self.gmail.refuse_api:
-            self._error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
+        answer = self._api_get(parts.path, query, self.headers)
+        if answer is None:
+            self._drop()
             return
-        if not scopes & {READONLY, MODIFY}:
-            self._error(403, "Request had insufficient authentication scopes.", "PERMISSION_DENIED")
-            return
-        gmail = self.gmail
-        if parts.path == "/gmail/v1/users/me/profile":
-            self._reply(200, {"emailAddress": gmail.account, "messagesTotal": len(gmail.mail), "historyId": "1"})
-            return
-        if parts.path == "/gmail/v1/users/me/messages":
-            gmail.queries.append(query.get("q", ""))
-            found = gmail.search(query.get("q", ""))
-            start = int(query.get("pageToken") or 0)
-            page = found[start : start + gmail.page_size]
-            payload: dict = {"resultSizeEstimate": len(found)}
-            if page:
-                payload["messages"] = [{"id": mail.id, "threadId": mail.id} for mail in page]
-            if start + gmail.page_size < len(found):
-                payload["nextPageToken"] = str(start + gmail.page_size)
-            self._reply(200, payload)
-            return
-        match = re.fullmatch(r"/gmail/v1/users/me/messages/([0-9a-f]+)", parts.path)
-        if match:
-            with gmail.lock:
-                gmail.gets += 1
-                dropping = gmail.drop_gets_after is not None and gmail.gets > gmail.drop_gets_after
-            if dropping:
-                self.close_connection = True
-                self.connection.shutdown(2)
-                return
-            mail = next((m for m in gmail.mail if m.id == match.group(1)), None)
-            if mail is None:
-                self._error(404, "Requested entity was not found.", "NOT_FOUND")
-                return
-            self._reply(
-                200,
-                {
-                    "id": mail.id,
-                    "threadId": mail.id,
-                    "labelIds": sorted(mail.labels),
-                    "internalDate": str(mail.internal_ms),
-                    "raw": base64.urlsafe_b64encode(mail.raw).decode().rstrip("="),
-                },
-            )
-            return
-        self._error(404, "Not Found", "NOT_FOUND")
+        self._reply(*answer)
