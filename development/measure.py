@@ -32,6 +32,7 @@ from nautobot_ssot_circuit_maintenance.compat import use_fast_charset_detection
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
+    MaintenanceFlag,
     MaintenanceNote,
     NotificationSource,
     ParsedNotification,
@@ -222,7 +223,11 @@ def clean_previous() -> None:
     """Remove every benchmark record in SQL, without loading them (that would raise the peak RSS)."""
     maintenances = CircuitMaintenance.objects.filter(maintenance_id__contains=MARK)
     raws = RawNotification.objects.filter(source__name=SOURCE_NAME)
+    flags = MaintenanceFlag.objects.filter(maintenances__in=maintenances)
     for queryset in (
+        MaintenanceFlag.circuits.through.objects.filter(maintenanceflag__in=flags),
+        MaintenanceFlag.maintenances.through.objects.filter(maintenanceflag__in=flags),
+        MaintenanceFlag.objects.filter(maintenances__isnull=True),
         CircuitImpact.objects.filter(maintenance__in=maintenances),
         MaintenanceNote.objects.filter(maintenance__in=maintenances),
         ParsedNotification.objects.filter(raw_notification__in=raws),

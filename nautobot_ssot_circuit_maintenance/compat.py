@@ -76,9 +76,43 @@ def as_new_record(instance) -> None:
     instance._prefetched_objects_cache = cache
 
 
+def _create_changes(instances: Sequence) -> list:
+    """Each instance's create ObjectChange, as `to_objectchange` makes it, with the API serializer built once.
+
+    `to_objectchange` builds a fresh serializer per record (its fields are constructed anew each time:
+    most of the cost of logging a record). A model that overrides `to_objectchange` keeps its own.
+    """
+    from nautobot.core.api.exceptions import SerializerNotFound
+    from nautobot.core.api.utils import get_serializer_for_model
+    from nautobot.core.models.utils import serialize_object
+    from nautobot.extras.choices import ObjectChangeActionChoices
+    from nautobot.extras.constants import CHANGELOG_MAX_OBJECT_REPR
+    from nautobot.extras.models import ChangeLoggedModel, ObjectChange
+
+    model = type(instances[0])
+    uniform = all(type(instance) is model for instance in instances)
+    try:
+        serializer_class = get_serializer_for_model(model)
+    except SerializerNotFound:
+        serializer_class = None
+    if not uniform or serializer_class is None or model.to_objectchange is not ChangeLoggedModel.to_objectchange:
+        return [instance.to_objectchange(ObjectChangeActionChoices.ACTION_CREATE) for instance in instances]
+    context = {"request": None, "depth": 1, "exclude_m2m": False}
+    data_v2 = serializer_class(list(instances), many=True, context=context).data
+    return [
+        ObjectChange(
+            changed_object=instance,
+            object_repr=str(instance)[:CHANGELOG_MAX_OBJECT_REPR],
+            action=ObjectChangeActionChoices.ACTION_CREATE,
+            object_data=serialize_object(instance),
+            object_data_v2=data,
+        )
+        for instance, data in zip(instances, data_v2, strict=True)
+    ]
+
+
 def log_bulk_creations(instances: Sequence) -> int:
     """Record one create ObjectChange per instance in the current change context; return how many."""
-    from nautobot.extras.choices import ObjectChangeActionChoices
     from nautobot.extras.constants import CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL
     from nautobot.extras.context_managers import change_context_state
     from nautobot.extras.models import ObjectChange
@@ -86,10 +120,10 @@ def log_bulk_creations(instances: Sequence) -> int:
     change_context = change_context_state.get()
     if change_context is None or not instances:
         return 0
-    changes = []
     for instance in instances:
         as_new_record(instance)
-        change = instance.to_objectchange(ObjectChangeActionChoices.ACTION_CREATE)
+    changes = []
+    for instance, change in zip(instances, _create_changes(instances), strict=True):
         if change is None:
             continue
         user = change_context.get_user(instance)

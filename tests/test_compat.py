@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import inspect
+import json
 import logging
 import unittest
 from datetime import datetime, timedelta, timezone
@@ -14,8 +15,10 @@ from circuit_maintenance_parser import provider
 from circuit_maintenance_parser.provider import GenericProvider
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
 from nautobot.apps.testing import TestCase
 from nautobot.circuits.models import Provider
+from nautobot.core.models.utils import serialize_object_v2
 from nautobot.extras.context_managers import web_request_context
 from nautobot.extras.management import populate_status_choices
 from nautobot.extras.models import ObjectChange
@@ -98,9 +101,9 @@ class BulkChangeLoggingTestCase(TestCase):
 
         with web_request_context(user):
             maintenance("SAVED").save()
-            bulk = maintenance("BULK")
-            CircuitMaintenance.objects.bulk_create([bulk])
-            self.assertEqual(log_bulk_creations([bulk]), 1)
+            bulk, other = maintenance("BULK"), maintenance("OTHER")
+            CircuitMaintenance.objects.bulk_create([bulk, other])
+            self.assertEqual(log_bulk_creations([bulk, other]), 2)
         saved_change, bulk_change = (
             ObjectChange.objects.get(changed_object_id=CircuitMaintenance.objects.get(maintenance_id=mid).pk)
             for mid in ("SAVED", "BULK")
@@ -114,3 +117,11 @@ class BulkChangeLoggingTestCase(TestCase):
             differing, {"id", "maintenance_id", "name", "created", "last_updated", "natural_slug", "display"}
         )
         self.assertEqual(bulk_change.object_data["tags"], [])
+        # The serializer built once for all records gives each what serializing it alone gives.
+        for record in CircuitMaintenance.objects.filter(maintenance_id__in=["BULK", "OTHER"]):
+            logged = ObjectChange.objects.get(changed_object_id=record.pk).object_data_v2
+            alone = json.loads(json.dumps(serialize_object_v2(record), cls=DjangoJSONEncoder))
+            self.assertEqual(
+                {k: v for k, v in logged.items() if k != "last_updated"},
+                {k: v for k, v in alone.items() if k != "last_updated"},
+            )
