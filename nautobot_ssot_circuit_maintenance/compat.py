@@ -69,11 +69,18 @@ def as_new_record(instance) -> None:
     could point at it: none can yet), so serializing it for the changelog reads nothing per record."""
     cache = dict(getattr(instance, "_prefetched_objects_cache", {}))
     for field in instance._meta.many_to_many:
-        cache[field.name] = field.related_model.objects.none()
+        cache[field.name] = _evaluated_empty(field.related_model)
     for relation in instance._meta.related_objects:
         if relation.one_to_many or relation.many_to_many:
-            cache[relation.get_accessor_name()] = relation.related_model.objects.none()
+            cache[relation.get_accessor_name()] = _evaluated_empty(relation.related_model)
     instance._prefetched_objects_cache = cache
+
+
+def _evaluated_empty(model):
+    """An empty queryset already evaluated: iterating it compiles no SQL (a bare `.none()` still does)."""
+    empty = model.objects.none()
+    empty._result_cache = []
+    return empty
 
 
 def _create_changes(instances: Sequence) -> list:
