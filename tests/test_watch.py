@@ -1,0 +1,213 @@
+"""The mailbox watcher against a real Dovecot: IDLE sees an APPEND and the sync job is started through Nautobot.
+
+Most tests queue to the Redis broker with no worker (CELERY_TASK_ALWAYS_EAGER off), so a run stays
+queued while the test looks at what was started; the queue is purged afterwards. The end-to-end test
+runs the job eagerly in the watcher's thread (Nautobot's test setting), so the maintenance appears.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+from nautobot.apps.testing import TransactionTestCase
+from nautobot.core.celery import app
+from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.extras.models import Job, JobResult
+
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource
+from nautobot_ssot_circuit_maintenance.trigger import queued_run
+from nautobot_ssot_circuit_maintenance.watch import Dispatcher, watch
+from tests.job_helpers import JobTestMixin, plugin_config
+from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
+from tests.servers.dovecot import DovecotServer
+from tests.servers.fault_proxy import FaultProxy
+
+ACCOUNT = "watch@example.net"
+OTHER_ACCOUNT = "other@example.net"
+PASSWORD = "W4tch-Imap-Passw0rd"
+WAIT_SECONDS = 30
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS) -> None:
+    """Poll until `predicate()` holds; fail naming `what` after `timeout` (a bound, never a measured figure)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class WatcherTestCase(JobTestMixin, TransactionTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dovecot = DovecotServer()
+        cls.dovecot.add_user(ACCOUNT, PASSWORD)
+        cls.dovecot.add_user(OTHER_ACCOUNT, PASSWORD)
+        cls.dovecot.start()
+        cls.notice = corpus_messages()[0][1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dovecot.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        for account in (ACCOUNT, OTHER_ACCOUNT):
+            client = self.dovecot.client(account)
+            try:
+                client.select_folder("INBOX")
+                client.delete_messages(client.search(["ALL"]))
+                client.expunge()
+            finally:
+                client.logout()
+        self.user = get_user_model().objects.create_user(username="watcher", is_superuser=True)
+        job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
+        job.enabled = True
+        job.save()
+
+    def source(self, name: str, account: str = ACCOUNT, secret: str = PASSWORD, port: int | None = None) -> dict:
+        if port is None:
+            return {
+                "name": name,
+                "url": f"imaps://{self.dovecot.host}:{self.dovecot.imaps_port}",
+                "ca_file": self.dovecot.ca_file,
+                "account": account,
+                "secret": secret,
+                "attach_all_providers": True,
+            }
+        return {
+            "name": name,
+            "url": f"imap://{self.dovecot.host}:{port}",
+            "tls": False,
+            "account": account,
+            "secret": secret,
+            "attach_all_providers": True,
+        }
+
+    def queue_without_worker(self) -> None:
+        """Runs are queued to the broker and stay there (no worker); purged when the test ends."""
+        not_eager = override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+        not_eager.enable()
+        self.addCleanup(not_eager.disable)
+        self.addCleanup(app.control.purge)
+        self.assertFalse(app.conf.task_always_eager)
+
+    def start_watcher(self, sources: list[dict], **options) -> Dispatcher:
+        """`watch()` in a thread with these sources configured, stopped when the test ends."""
+        configured = override_settings(PLUGINS_CONFIG=plugin_config(sources))
+        configured.enable()
+        self.addCleanup(configured.disable)
+        stop = threading.Event()
+        dispatcher = Dispatcher(self.user, retry_seconds=options.pop("retry_seconds", 30.0))
+        thread = threading.Thread(
+            target=watch,
+            args=(stop, self.user),
+            kwargs={"dispatcher": dispatcher, "check_seconds": 0.1, "min_backoff_seconds": 0.1, **options},
+            daemon=True,
+        )
+        thread.start()
+
+        def finish():
+            stop.set()
+            thread.join(timeout=WAIT_SECONDS)
+
+        self.addCleanup(finish)
+        return dispatcher
+
+    def append_and_wait(self, dispatcher: Dispatcher, account: str = ACCOUNT) -> None:
+        """APPEND one message, then wait until the watcher has asked for a run for it."""
+        before = dispatcher.requests
+        self.dovecot.append(account, self.notice)
+        wait_for(lambda: dispatcher.requests > before, "the watcher to see the new mail")
+
+    def test_an_append_starts_one_run_for_its_source(self):
+        self.queue_without_worker()
+        dispatcher = self.start_watcher([self.source("Watched"), self.source("Other", account=OTHER_ACCOUNT)])
+        wait_for(lambda: dispatcher.connections["Watched"] and dispatcher.connections["Other"], "both connections")
+        self.assertEqual(list(dispatcher.started), [], "an empty folder starts nothing")
+
+        self.append_and_wait(dispatcher)
+
+        self.assertEqual(len(dispatcher.started), 1)
+        run = dispatcher.started[0]
+        self.assertEqual(JobResult.objects.get(pk=run.pk).status, JobResultStatusChoices.STATUS_PENDING)
+        self.assertEqual(queued_run(NotificationSource.objects.get(name="Watched")), run)
+        self.assertIsNone(queued_run(NotificationSource.objects.get(name="Other")))
+
+    def test_mail_while_a_run_waits_or_goes_gives_one_follow_up(self):
+        self.queue_without_worker()
+        dispatcher = self.start_watcher([self.source("Watched")])
+        wait_for(lambda: dispatcher.connections["Watched"], "the connection")
+        self.append_and_wait(dispatcher)
+        first = dispatcher.started[0]
+        for _ in range(3):
+            self.append_and_wait(dispatcher)
+        self.assertEqual(list(dispatcher.started), [first], "the queued run reads them all")
+
+        # A worker takes the run: mail from now on may come after its fetch, so one follow-up run.
+        JobResult.objects.filter(pk=first.pk).update(status=JobResultStatusChoices.STATUS_STARTED)
+        for _ in range(3):
+            self.append_and_wait(dispatcher)
+        self.assertEqual(len(dispatcher.started), 2)
+        self.assertEqual(JobResult.objects.filter(job_model__job_class_name="CircuitMaintenanceDataSource").count(), 2)
+
+    def test_a_failed_run_is_started_again(self):
+        # What a run that waited 5 minutes for the sync lock comes to (locking.SyncBusy): FAILURE, cursor unmoved.
+        self.queue_without_worker()
+        dispatcher = self.start_watcher([self.source("Watched")], retry_seconds=0.2)
+        wait_for(lambda: dispatcher.connections["Watched"], "the connection")
+        self.append_and_wait(dispatcher)
+        first = dispatcher.started[0]
+        JobResult.objects.filter(pk=first.pk).update(status=JobResultStatusChoices.STATUS_FAILURE)
+        wait_for(lambda: len(dispatcher.started) == 2, "a second run")
+        self.assertNotEqual(dispatcher.started[1].pk, first.pk)
+        self.assertEqual(queued_run(NotificationSource.objects.get(name="Watched")), dispatcher.started[1])
+
+    def test_a_dropped_connection_reconnects_and_reads_what_came_meanwhile(self):
+        self.queue_without_worker()
+        with FaultProxy(self.dovecot.imap_port) as proxy:
+            dispatcher = self.start_watcher([self.source("Proxied", port=proxy.port)])
+            wait_for(lambda: dispatcher.connections["Proxied"] == 1, "the first connection")
+            for connection in list(proxy.connections):
+                connection.close()
+            self.dovecot.append(ACCOUNT, self.notice)
+            wait_for(lambda: dispatcher.connections["Proxied"] == 2, "a second connection")
+            wait_for(lambda: len(dispatcher.started) == 1, "a run for the mail")
+        self.assertEqual(len(dispatcher.started), 1)
+
+    def test_a_refused_login_is_logged_without_the_password(self):
+        wrong = "Wr0ng-And-Secret-Passw0rd"
+        with self.assertLogs("nautobot_ssot_circuit_maintenance.idle", "WARNING") as logs:
+            dispatcher = self.start_watcher([self.source("Refused", secret=wrong)])
+            wait_for(lambda: len(logs.output) >= 2, "two failed attempts")
+        text = "\n".join(logs.output)
+        self.assertIn("Refused", text)
+        self.assertIn(f"login as {ACCOUNT!r} was rejected", text)
+        self.assertIn("connecting again", text)
+        self.assertNotIn(wrong, text)
+        self.assertEqual(dispatcher.connections["Refused"], 0)
+        self.assertEqual(list(dispatcher.started), [])
+
+    def test_a_notice_becomes_a_maintenance_without_a_person(self):
+        # Nautobot's test settings run the queued job eagerly: here, in the watcher's thread.
+        create_providers_and_circuits()
+        name, raw, _ = corpus_messages()[0]
+        expected = {m["maintenance_id"] for m in expected_maintenances(name)}
+        dispatcher = self.start_watcher([self.source("Watched")])
+        wait_for(lambda: dispatcher.connections["Watched"], "the connection")
+        self.dovecot.append(ACCOUNT, raw)
+        wait_for(
+            lambda: CircuitMaintenance.objects.filter(maintenance_id__in=expected).count() == len(expected),
+            "the maintenance",
+            timeout=120,
+        )
+        run = JobResult.objects.get(pk=dispatcher.started[0].pk)
+        self.assertEqual(run.status, JobResultStatusChoices.STATUS_SUCCESS)
+        self.assertEqual(run.task_kwargs["sources"], [str(NotificationSource.objects.get(name="Watched").pk)])
+        self.assertEqual(len(dispatcher.started), 1)
