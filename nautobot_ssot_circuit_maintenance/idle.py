@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .sources.base import SourceError
 from .sources.imap import ImapSource
 
 logger = logging.getLogger(__name__)
@@ -134,9 +135,10 @@ class FolderIdler(threading.Thread):
             except Exception as error:  # noqa: BLE001 - every failure means: log, wait, connect again
                 if self.stop.is_set():
                     break
-                text = f"{type(error).__name__}: {error}".strip()
+                # A SourceError is already worded for an operator; anything else is named by its type.
+                text = str(error) if isinstance(error, SourceError) else f"{type(error).__name__}: {error}".strip()
                 logger.warning(
-                    "Source %s: %s; connecting again in %.0f s",
+                    "Source %s: %s; connecting again in %.1f s",
                     self.source_name,
                     source.scrub(text) if source is not None else text,
                     backoff,

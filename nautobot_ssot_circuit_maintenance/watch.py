@@ -60,14 +60,19 @@ class Dispatcher:
         self.backoff: dict[str, float] = {}
         # The JobResults of the runs started, in order (the latest ones: the process may run for months).
         self.started: deque[Any] = deque(maxlen=1000)
-        self.requests = 0  # how many times a run was asked for
+        self.requests = 0  # how many requests for a run were handled
         self.connections: Counter[str] = Counter()  # (re)connections per source
 
     def request(self, names: list[str], why: str) -> None:
         """Have a run read these sources' new mail (the queued one, or a new one)."""
+        try:
+            self._request(names, why)
+        finally:
+            self.requests += 1
+
+    def _request(self, names: list[str], why: str) -> None:
         from .models import NotificationSource
 
-        self.requests += 1
         sources = list(NotificationSource.objects.filter(name__in=names).order_by("name"))
         if not sources:
             return
