@@ -67,6 +67,10 @@ class Dispatcher:
         """Have a run read these sources' new mail (the queued one, or a new one)."""
         try:
             self._request(names, why)
+        except Exception as error:  # noqa: BLE001 - the database away, say: try again later, keep watching
+            logger.error("Sources %s: could not start a sync (%s: %s)", ", ".join(names), type(error).__name__, error)
+            for name in names:
+                self._retry_later(name)
         finally:
             self.requests += 1
 
@@ -97,7 +101,10 @@ class Dispatcher:
         from .models import NotificationSource
 
         self.connections[event.source] += 1
-        source = NotificationSource.objects.filter(name=event.source).first()
+        try:
+            source = NotificationSource.objects.filter(name=event.source).first()
+        except Exception:  # noqa: BLE001 - cannot compare with the cursor: a run finds out
+            source = None
         cursor = (source.cursor or {}) if source is not None else {}
         last_uid = cursor.get("last_uid")
         if not isinstance(last_uid, int) or cursor.get("uidvalidity") != event.uidvalidity:
@@ -115,7 +122,10 @@ class Dispatcher:
             found = JobResult.objects.filter(pk__in=set(self.runs.values())).values_list("pk", "status")
             statuses = {str(pk): status for pk, status in found}
             for name, pk in list(self.runs.items()):
-                status = statuses.get(pk)
+                if pk not in statuses:  # deleted (a job-result cleanup): nothing more to follow
+                    del self.runs[name]
+                    continue
+                status = statuses[pk]
                 if status not in JobResultStatusChoices.READY_STATES:
                     continue
                 del self.runs[name]
@@ -231,7 +241,10 @@ def watch(
             if polled and time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + poll_seconds
                 dispatcher.request(polled, "polling")
-            dispatcher.tick()
+            try:
+                dispatcher.tick()
+            except Exception as error:  # noqa: BLE001 - the runs are looked at again on the next tick
+                logger.error("Could not read the state of the sync runs (%s: %s)", type(error).__name__, error)
     finally:
         stop.set()
         for idler in idlers:

@@ -7,11 +7,14 @@ runs the job eagerly in the watcher's thread (Nautobot's test setting), so the m
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
+from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import override_settings
 from nautobot.apps.testing import TransactionTestCase
 from nautobot.core.celery import app
@@ -19,10 +22,15 @@ from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.models import Job, JobResult
 from nautobot_ssot.models import Sync
 
+from nautobot_ssot_circuit_maintenance import push
+from nautobot_ssot_circuit_maintenance.config import PUSHED_SOURCE_NAME
+from nautobot_ssot_circuit_maintenance.idle import Connected, FolderIdler, MailArrived
+from nautobot_ssot_circuit_maintenance.locking import sync_lock
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
+from nautobot_ssot_circuit_maintenance.sources import ImapSource, SourceSettings
 from nautobot_ssot_circuit_maintenance.trigger import queued_run
 from nautobot_ssot_circuit_maintenance.watch import Dispatcher, watch
-from tests.job_helpers import JobTestMixin, plugin_config
+from tests.job_helpers import JobTestMixin, MailFolder, plugin_config
 from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
 from tests.servers.dovecot import DovecotServer
 from tests.servers.fault_proxy import FaultProxy
@@ -216,3 +224,56 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
         self.assertIn("Source Watched: 1 messages read, 1 new", self.job_log(run))
         self.assertEqual(list(RawNotification.objects.values_list("source__name", flat=True)), ["Watched"])
         self.assertEqual(len(dispatcher.started), 1)
+
+    def test_sources_idle_cannot_watch_are_named_or_polled(self):
+        self.queue_without_worker()
+        folder = MailFolder("Folder")
+        self.addCleanup(folder.cleanup)
+        with self.assertLogs("nautobot_ssot_circuit_maintenance.watch", "INFO") as logs:
+            left_alone = self.start_watcher([folder.source])
+            wait_for(lambda: any("not watched" in line for line in logs.output), "the log line")
+        self.assertIn("Source Folder (file): not watched (IDLE is IMAP only)", "\n".join(logs.output))
+
+        polled = self.start_watcher([folder.source], poll_seconds=0.1)
+        wait_for(lambda: polled.requests >= 3, "three polls")
+        self.assertEqual(len(polled.started), 1, "polls join the run still queued")
+        self.assertEqual(queued_run(NotificationSource.objects.get(name="Folder")), polled.started[0])
+        self.assertEqual(list(left_alone.started), [])
+
+    def test_a_push_that_finds_the_sync_busy_queues_a_run(self):
+        self.queue_without_worker()
+        configured = override_settings(PLUGINS_CONFIG=plugin_config([], push={"enable": True}))
+        configured.enable()
+        self.addCleanup(configured.disable)
+        outcome = []
+
+        def push_elsewhere():  # another database session: the sync lock is per session
+            try:
+                accepted = push.accept(self.notice, self.user)
+                with mock.patch.object(push, "PROCESS_NOW_WAIT_SECONDS", 0.2):
+                    outcome.append(push.process_now(accepted, self.user))
+            finally:
+                connections.close_all()
+
+        with sync_lock():
+            thread = threading.Thread(target=push_elsewhere)
+            thread.start()
+            thread.join(timeout=WAIT_SECONDS)
+        self.assertEqual(outcome[0].processing, "busy")
+        run = queued_run(NotificationSource.objects.get(name=PUSHED_SOURCE_NAME))
+        self.assertIsNotNone(run)
+        self.assertEqual(run.user, self.user)
+
+    def test_mail_is_reported_across_re_idles(self):
+        # IDLE left and entered again on every check: an EXISTS in DONE's answer is reported too.
+        events: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        settings = SourceSettings(**self.source("Reidle"))
+        idler = FolderIdler("Reidle", lambda: ImapSource(settings), events, stop, check_seconds=0.05, reidle_seconds=0)
+        idler.start()
+        self.addCleanup(idler.join, WAIT_SECONDS)
+        self.addCleanup(stop.set)
+        self.assertIsInstance(events.get(timeout=WAIT_SECONDS), Connected)
+        for _ in range(3):
+            self.dovecot.append(ACCOUNT, self.notice)
+            self.assertEqual(events.get(timeout=WAIT_SECONDS), MailArrived("Reidle"))
