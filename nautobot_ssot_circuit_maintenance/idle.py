@@ -14,6 +14,7 @@ No Django here: the source (with its secrets resolved) comes from `make_source`,
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import queue
 import select
@@ -63,9 +64,34 @@ def _readable(sock: Any, timeout: float) -> bool:
     return bool(poller.poll(timeout * 1000))
 
 
+def _buffered_lines(client: Any) -> list[bytes]:
+    """Whole lines imaplib already holds in its read buffer, which a poll of the socket cannot see.
+
+    Right after IDLE is entered, the server's continuation and an untagged `* n EXISTS` can come in one
+    packet: the second stays in the buffer, and nothing would report it until the next packet.
+    """
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    lines = []
+    try:
+        while True:
+            try:
+                lines.append(client._imap._get_line())  # noqa: SLF001 - imaplib's reader, as imapclient's idle_check
+            except (OSError, imaplib.IMAP4.abort):
+                # Nothing more to read without blocking (imaplib calls that "EOF"); a closed connection
+                # shows on the next poll.
+                break
+    finally:
+        sock.settimeout(timeout)
+    return lines
+
+
 def _has_new_mail(responses: list[Any]) -> bool:
     return any(
-        isinstance(response, tuple) and len(response) >= 2 and response[1] == b"EXISTS" for response in responses
+        (isinstance(response, tuple) and len(response) >= 2 and response[1] == b"EXISTS")
+        or (isinstance(response, bytes) and response.split()[2:3] == [b"EXISTS"])
+        for response in responses
     )
 
 
@@ -152,13 +178,13 @@ class FolderIdler(threading.Thread):
 
     def _idle(self, client: Any) -> None:
         """IDLE until `stop`; raise when the connection fails (the caller reconnects)."""
-        client.idle()
+        self._enter_idle(client)
         since = time.monotonic()
         try:
             while not self.stop.is_set():
                 if time.monotonic() - since >= self.reidle_seconds:
                     self._report(client.idle_done()[1])
-                    client.idle()
+                    self._enter_idle(client)
                     since = time.monotonic()
                 if not _readable(client.socket(), self.check_seconds):
                     continue
@@ -167,12 +193,12 @@ class FolderIdler(threading.Thread):
                     # Readable with no whole response: the server closed the socket (imapclient reads EOF as
                     # "nothing"). Leaving IDLE tells a closed connection (raises) from a partial line (answers).
                     self._report(client.idle_done()[1])
-                    client.idle()
+                    self._enter_idle(client)
                     since = time.monotonic()
                     continue
+                self._report(responses)
                 if any(response[:1] == (b"BYE",) for response in responses if isinstance(response, tuple)):
                     raise ConnectionLost("the server ended the session (BYE)")
-                self._report(responses)
         finally:
             if self.stop.is_set():
                 # A polite end; the connection is closed by the caller whatever happens here.
@@ -180,6 +206,10 @@ class FolderIdler(threading.Thread):
                     client.idle_done()
                 except Exception:  # noqa: BLE001, S110 - closing anyway
                     pass
+
+    def _enter_idle(self, client: Any) -> None:
+        client.idle()
+        self._report(_buffered_lines(client))
 
     def _report(self, responses: list[Any]) -> None:
         if _has_new_mail(responses):
