@@ -143,7 +143,7 @@ def process_now(result: PushResult, user: Any) -> PushResult:
 
     from .models import NotificationSource
     from .provision import sync_sources_from_config
-    from .trigger import start_sync, sync_job, sync_kwargs
+    from .trigger import SyncUnavailable, start_sync, sync_job, sync_kwargs
 
     if result.processing == "done":
         return result
@@ -159,7 +159,13 @@ def process_now(result: PushResult, user: Any) -> PushResult:
             job_result = JobResult.execute_job(job_model=job, user=user, job_kwargs=sync_kwargs(sources=[source]))
     except SyncBusy:
         result.processing = "busy"
-        start_sync([NotificationSource.objects.get(name=PUSHED_SOURCE_NAME)], user)
+        source = NotificationSource.objects.filter(name=PUSHED_SOURCE_NAME).first()
+        if source is None:  # the first push ever, while a sync runs
+            source = next(s for s in sync_sources_from_config() if s.name == PUSHED_SOURCE_NAME)
+        try:
+            start_sync([source], user)
+        except SyncUnavailable as error:
+            result.error = f"{error}; the next enabled run reads it"
         return result
     done = _stored(result.message_key, result.sequence)
     if done is None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.db import connections
 from django.test import override_settings
 from nautobot.apps.testing import TransactionTestCase
@@ -277,3 +278,7 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
         for _ in range(3):
             self.dovecot.append(ACCOUNT, self.notice)
             self.assertEqual(events.get(timeout=WAIT_SECONDS), MailArrived("Reidle"))
+
+    def test_the_command_names_an_unknown_user(self):
+        with self.assertRaisesMessage(CommandError, "no active user 'nobody'"):
+            call_command("watch_mailboxes", "--user", "nobody")
