@@ -20,7 +20,7 @@ from .locking import SyncBusy, sync_lock
 from .pipeline.bounds import MIB, MessageBounds
 from .pipeline.parse import HEADER_BLOCK_LIMIT, message_key, raw_key
 
-# How long a push asked to be processed now waits for a running sync before leaving it to the next one.
+# How long a push asked to be processed now waits for a running sync before queueing a run for it instead.
 PROCESS_NOW_WAIT_SECONDS = 10.0
 
 
