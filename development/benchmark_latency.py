@@ -10,7 +10,9 @@ records, for each, the seconds from the APPEND until its Circuit Maintenance exi
 watcher, the job queue, the worker and the sync, end to end.
 
 It runs against the demo database, like development/benchmark.py (`./run demo --no-serve` first),
-and removes its own records before it starts, so it can be run again.
+and removes its own records before it starts, so it can be run again. No other Celery worker may
+listen on the same broker database (NAUTOBOT_REDIS_BROKER_DB) meanwhile: one without the benchmark's
+source would take some of the runs and read nothing.
 """
 
 from __future__ import annotations
@@ -196,16 +198,18 @@ def measure_latency(count: int = 50, verbose: bool = False) -> dict:
             "secret": PASSWORD,
             "attach_all_providers": True,
         }
-        settings.PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"]["notification_sources"] = [source]
+        config = settings.PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"]
+        stack.callback(config.__setitem__, "notification_sources", config["notification_sources"])
+        config["notification_sources"] = [source]
         sync_sources_from_config()
         clean_previous()
         directory = Path(tempfile.mkdtemp(prefix="cm-latency-"))
-        config = write_settings(directory, source)
+        settings_file = write_settings(directory, source)
         worker = Background(
-            ["celery", "worker", "--loglevel", "INFO", "--concurrency", "1"], config, directory / "worker.log"
+            ["celery", "worker", "--loglevel", "INFO", "--concurrency", "1"], settings_file, directory / "worker.log"
         )
         stack.callback(worker.stop)
-        watcher = Background(["watch_mailboxes", "--user", user.username], config, directory / "watcher.log")
+        watcher = Background(["watch_mailboxes", "--user", user.username], settings_file, directory / "watcher.log")
         stack.callback(watcher.stop)
         worker.wait_for(" ready.")
         watcher.wait_for("watching folder")
