@@ -134,7 +134,7 @@ class Dispatcher:
                 else:
                     delay = self._retry_later(name)
                     logger.warning(
-                        "Source %s: sync run %s ended %s; starting it again in %.0f s", name, pk, status, delay
+                        "Source %s: sync run %s ended %s; starting it again in %g s", name, pk, status, delay
                     )
         now = self.clock()
         due = sorted(name for name, at in self.retry_at.items() if at <= now)
