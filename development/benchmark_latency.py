@@ -22,9 +22,7 @@ import json
 import math
 import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,8 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BASE_CONFIG = ROOT / "development" / "nautobot_config.py"
-os.environ.setdefault("NAUTOBOT_CONFIG", str(BASE_CONFIG))
+os.environ.setdefault("NAUTOBOT_CONFIG", str(ROOT / "development" / "nautobot_config.py"))
 
 import nautobot  # noqa: E402
 
@@ -51,6 +48,7 @@ from nautobot_ssot_circuit_maintenance.models import (  # noqa: E402
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
+from tests.celery_worker import ServerProcess, settings_with_sources  # noqa: E402
 from tests.sample_data import corpus_messages, expected_maintenances  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 
@@ -61,7 +59,6 @@ MARK = "-LAT"
 MESSAGE_ID = re.compile(rb"^Message-ID:.*?\r?\n(?![ \t])", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 # How long one notice may take before the benchmark gives up on it.
 NOTICE_TIMEOUT_SECONDS = 120.0
-STARTUP_TIMEOUT_SECONDS = 120.0
 
 
 def _tagged(raw: bytes, ids: set[str], tag: str, message_id: str) -> tuple[bytes, set[str]]:
@@ -111,54 +108,6 @@ def clean_previous() -> None:
     NotificationSource.objects.filter(name=SOURCE_NAME).update(cursor={})
 
 
-def write_settings(directory: Path, source: dict) -> Path:
-    """A settings file: development/nautobot_config.py plus `source` (for the worker and the watcher)."""
-    path = directory / "nautobot_config_latency.py"
-    path.write_text(
-        "import json\nimport runpy\n\n"
-        f"base = runpy.run_path({str(BASE_CONFIG)!r})\n"
-        "globals().update({key: value for key, value in base.items() if not key.startswith('__')})\n"
-        'PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"]["notification_sources"] = '
-        f"json.loads({json.dumps(json.dumps([source]))})\n"
-    )
-    return path
-
-
-class Background:
-    """`nautobot-server ARGUMENTS` in its own process group, output in a log file; stopped with its group."""
-
-    def __init__(self, arguments: list[str], config: Path, log: Path):
-        self.log = log
-        self._file = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(  # noqa: S603 - our own server command
-            [str(Path(sys.executable).parent / "nautobot-server"), *arguments],
-            env={**os.environ, "NAUTOBOT_CONFIG": str(config)},
-            stdout=self._file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_for(self, text: str, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log.read_text(errors="replace"):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{self.log.name}: {text!r} not seen; its log ends:\n{self.tail()}")
-            time.sleep(0.1)
-
-    def tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._file.close()
-
-
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -192,15 +141,16 @@ def measure_latency(count: int = 50, verbose: bool = False) -> dict:
         sync_sources_from_config()
         clean_previous()
         directory = Path(tempfile.mkdtemp(prefix="cm-latency-"))
-        settings_file = write_settings(directory, source)
-        worker = Background(
-            ["celery", "worker", "--loglevel", "INFO", "--concurrency", "1"], settings_file, directory / "worker.log"
-        )
+        settings_file = settings_with_sources(directory, [source])
+        worker = ServerProcess.worker(settings_file, directory / "worker.log")
         stack.callback(worker.stop)
-        watcher = Background(["watch_mailboxes", "--user", user.username], settings_file, directory / "watcher.log")
+        watcher = ServerProcess(["watch_mailboxes", "--user", user.username], settings_file, directory / "watcher.log")
         stack.callback(watcher.stop)
-        worker.wait_for(" ready.")
-        watcher.wait_for("watching folder")
+        try:
+            worker.wait_for(" ready.")
+            watcher.wait_for("watching folder")
+        except RuntimeError as error:
+            raise SystemExit(str(error)) from None
         print(f"worker, watcher and Dovecot up (logs in {directory}); appending {count} notices", flush=True)
         client = dovecot.client(ACCOUNT)
         stack.callback(client.logout)

@@ -8,14 +8,17 @@ runs the job eagerly in the watcher's thread (Nautobot's test setting), so the m
 from __future__ import annotations
 
 import queue
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import connections
+from django.db import connection, connections
 from django.test import override_settings
 from nautobot.apps.testing import TransactionTestCase
 from nautobot.core.celery import app
@@ -31,6 +34,7 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, Notific
 from nautobot_ssot_circuit_maintenance.sources import ImapSource, SourceSettings
 from nautobot_ssot_circuit_maintenance.trigger import queued_run
 from nautobot_ssot_circuit_maintenance.watch import Dispatcher, watch
+from tests.celery_worker import ServerProcess, settings_with_sources
 from tests.job_helpers import JobTestMixin, MailFolder, plugin_config
 from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
 from tests.servers.dovecot import DovecotServer
@@ -185,8 +189,8 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
         self.addCleanup(proxy.stop)  # after the watcher stops (cleanups run last in, first out)
         dispatcher = self.start_watcher([self.source("Proxied", port=proxy.port)])
         wait_for(lambda: dispatcher.connections["Proxied"] == 1, "the first connection")
-        for connection in list(proxy.connections):
-            connection.close()
+        for proxied in list(proxy.connections):
+            proxied.close()
         self.dovecot.append(ACCOUNT, self.notice)
         wait_for(lambda: dispatcher.connections["Proxied"] == 2, "a second connection")
         wait_for(lambda: len(dispatcher.started) == 1, "a run for the mail")
@@ -225,6 +229,37 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
         self.assertIn("Source Watched: 1 messages read, 1 new", self.job_log(run))
         self.assertEqual(list(RawNotification.objects.values_list("source__name", flat=True)), ["Watched"])
         self.assertEqual(len(dispatcher.started), 1)
+
+    def test_a_celery_worker_runs_the_sync_the_watcher_queued(self):
+        self.queue_without_worker()  # to the broker, where the worker below takes it
+        create_providers_and_circuits()
+        name, raw, _ = corpus_messages()[0]
+        expected = {m["maintenance_id"] for m in expected_maintenances(name)}
+        sources = [self.source("Watched")]
+        directory = Path(tempfile.mkdtemp(prefix="cm-watch-worker-"))
+        self.addCleanup(shutil.rmtree, directory, True)
+        worker = ServerProcess.worker(
+            settings_with_sources(directory, sources),
+            directory / "worker.log",
+            env={"NAUTOBOT_DB_NAME": connection.settings_dict["NAME"]},  # this test database
+        )
+        self.addCleanup(worker.stop)
+        worker.wait_for(" ready.")
+        dispatcher = self.start_watcher(sources)
+        wait_for(lambda: dispatcher.connections["Watched"], "the connection")
+        self.dovecot.append(ACCOUNT, raw)
+        wait_for(lambda: len(dispatcher.started) == 1, "a run")
+        run = dispatcher.started[0]
+        wait_for(
+            lambda: JobResult.objects.get(pk=run.pk).status in JobResultStatusChoices.READY_STATES,
+            "the worker to finish the run",
+            timeout=180,
+        )
+        run.refresh_from_db()
+        self.assertEqual(run.status, JobResultStatusChoices.STATUS_SUCCESS, worker.tail())
+        self.assertTrue(run.worker, "run by the Celery worker")
+        self.assertEqual(run.task_kwargs["sources"], [str(NotificationSource.objects.get(name="Watched").pk)])
+        self.assertEqual(CircuitMaintenance.objects.filter(maintenance_id__in=expected).count(), len(expected))
 
     def test_sources_idle_cannot_watch_are_named_or_polled(self):
         self.queue_without_worker()
