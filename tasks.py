@@ -1,6 +1,7 @@
 """Developer tasks (invoke). Nothing here needs Docker: PostgreSQL and Redis run on the host."""
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -245,6 +246,21 @@ def worker(c, beat=True):
     command = f"{BIN / 'nautobot-server'} celery worker --loglevel INFO --concurrency 1"
     if beat:
         command += " --beat"
+    c.run(command, pty=sys.stdout.isatty())
+
+
+@task(
+    help={
+        "user": "username the runs are started as (default: the first active superuser)",
+        "poll_seconds": "also sync the non-IMAP sources this often (default 0: not at all)",
+    }
+)
+def watch(c, user="", poll_seconds=0):
+    """The mailbox watcher in the foreground: new IMAP mail starts the sync at once (needs a worker)."""
+    check_services()
+    command = f"{BIN / 'nautobot-server'} watch_mailboxes --poll-seconds {poll_seconds}"
+    if user:
+        command += f" --user {shlex.quote(user)}"
     c.run(command, pty=sys.stdout.isatty())
 
 

@@ -15,14 +15,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from .config import APP_NAME, PUSHED_SOURCE_NAME, app_settings, push_enabled
+from .config import PUSHED_SOURCE_NAME, app_settings, push_enabled
 from .locking import SyncBusy, sync_lock
 from .pipeline.bounds import MIB, MessageBounds
 from .pipeline.parse import HEADER_BLOCK_LIMIT, message_key, raw_key
 
-# How long a push asked to be processed now waits for a running sync before leaving it to the next one.
+# How long a push asked to be processed now waits for a running sync before queueing a run for it instead.
 PROCESS_NOW_WAIT_SECONDS = 10.0
-JOB_CLASS_NAME = "CircuitMaintenanceDataSource"
 
 
 class PushRefused(Exception):
@@ -44,7 +43,8 @@ class PushResult:
     outcome: str | None = None
     error: str = ""
     raw_notification: Any = None  # RawNotification, once processed
-    # queued | done | busy (a sync held the lock) | failed (the sync job failed); all but done: the next run takes it
+    # queued | done | busy (a sync held the lock: a run is queued for it) | failed (the sync job failed);
+    # all but done: the next run takes it
     processing: str = "queued"
     sequence: int | None = None  # the PushedMessage, while it waits
 
@@ -134,11 +134,16 @@ def accept(raw: bytes, user: Any) -> PushResult:
 
 
 def process_now(result: PushResult, user: Any) -> PushResult:
-    """Run the sync for the pushed source now (under the sync lock), then read the message's outcome."""
-    from nautobot.extras.models import Job, JobResult
+    """Run the sync for the pushed source now (under the sync lock), then read the message's outcome.
+
+    When another sync holds the lock, a run is queued for the pushed source (trigger.py, as the mailbox
+    watcher does), so the message is read as soon as the lock is free rather than at the next schedule.
+    """
+    from nautobot.extras.models import JobResult
 
     from .models import NotificationSource
     from .provision import sync_sources_from_config
+    from .trigger import SyncUnavailable, start_sync, sync_job, sync_kwargs
 
     if result.processing == "done":
         return result
@@ -147,17 +152,20 @@ def process_now(result: PushResult, user: Any) -> PushResult:
         with sync_lock(wait_seconds=PROCESS_NOW_WAIT_SECONDS):
             sync_sources_from_config()
             source = NotificationSource.objects.get(name=PUSHED_SOURCE_NAME)
-            job = Job.objects.get(module_name=f"{APP_NAME}.jobs", job_class_name=JOB_CLASS_NAME)
-            if not job.enabled:
+            job = sync_job()
+            if job is None or not job.enabled:
                 result.error = "the sync job is not enabled: the next enabled run reads it"
                 return result
-            job_result = JobResult.execute_job(
-                job_model=job,
-                user=user,
-                job_kwargs={"dryrun": False, "memory_profiling": False, "sources": [str(source.pk)]},
-            )
+            job_result = JobResult.execute_job(job_model=job, user=user, job_kwargs=sync_kwargs(sources=[source]))
     except SyncBusy:
         result.processing = "busy"
+        source = NotificationSource.objects.filter(name=PUSHED_SOURCE_NAME).first()
+        if source is None:  # the first push ever, while a sync runs
+            source = next(s for s in sync_sources_from_config() if s.name == PUSHED_SOURCE_NAME)
+        try:
+            start_sync([source], user)
+        except SyncUnavailable as error:
+            result.error = f"{error}; the next enabled run reads it"
         return result
     done = _stored(result.message_key, result.sequence)
     if done is None:

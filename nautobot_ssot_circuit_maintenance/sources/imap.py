@@ -156,6 +156,14 @@ class ImapSource(MailboxSource):
         count = int(info.get(b"EXISTS", 0))
         return f"{self.settings.folder}: {count} messages"
 
+    def open_folder(self) -> tuple[IMAPClient, dict[bytes, Any]]:
+        """Log in and open the folder read-only; the client and the SELECT answer (for the mailbox watcher's IDLE).
+
+        Raises SourceError (scrubbed); `close()` releases the connection.
+        """
+        client = self._connect()
+        return client, self._select(client)
+
     def _sizes(self, client: Any, uids: list[int]) -> dict[int, int]:
         """RFC822.SIZE of each message, so batches are bounded by bytes before anything large is read."""
         sizes: dict[int, int] = {}

@@ -10,8 +10,17 @@ from django.utils import timezone
 from ..models import CircuitAlias, RawNotification
 from ..pipeline.reprocess import cannot_reprocess
 from ..providers import EMAILS_FIELD, split_addresses
+from ..trigger import start_reprocess_run, sync_job
 
-__all__ = ["assign_sender", "cannot_reprocess", "dismiss", "map_circuit_id", "start_reprocess", "triage_count"]
+__all__ = [
+    "assign_sender",
+    "cannot_reprocess",
+    "dismiss",
+    "map_circuit_id",
+    "start_reprocess",
+    "sync_job",
+    "triage_count",
+]
 
 
 def triage_count(user: Any) -> int:
@@ -66,27 +75,6 @@ def unknown_circuit_ids(raw: RawNotification) -> list[str]:
     return sorted(found)
 
 
-def sync_job() -> Any:
-    from nautobot.extras.models import Job
-
-    return Job.objects.filter(
-        module_name="nautobot_ssot_circuit_maintenance.jobs", job_class_name="CircuitMaintenanceDataSource"
-    ).first()
-
-
 def start_reprocess(raws: list[RawNotification], user: Any) -> Any:
     """Start the sync job over these stored notifications through Nautobot's job queue (logged, in the dashboard)."""
-    from nautobot.extras.models import JobResult
-
-    job = sync_job()
-    return JobResult.enqueue_job(
-        job,
-        user,
-        job_kwargs={
-            "notifications": [str(raw.pk) for raw in raws],
-            "sources": [],
-            "dryrun": False,
-            "memory_profiling": False,
-            "parallel_loading": False,
-        },
-    )
+    return start_reprocess_run(raws, user)

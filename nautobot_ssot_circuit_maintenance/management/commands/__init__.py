@@ -1,0 +1,1 @@
+"""`nautobot-server` commands of the app."""
