@@ -391,7 +391,7 @@ def tests(c, keepdb=True, nautobot="", label="tests"):
 @task(
     help={
         "count": "mails in the largest backlog (a 1,000-mail one is measured too)",
-        "quick": "skip the 10,000-maintenance store, the latency and the Gmail measurements",
+        "quick": "skip the 10,000-maintenance store, the Gmail and the latency measurements",
         "sql": "print the most frequent SQL statements of the largest first sync",
     }
 )
