@@ -264,7 +264,7 @@ def seed_store(maintenances: int, notices_per_maintenance: int, source: Notifica
                     status="COMPLETED",
                     start_time=start,
                     end_time=start + timedelta(hours=4),
-                    windows=[[start.isoformat(), (start + timedelta(hours=4)).isoformat()]],
+                    windows=[{"start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat()}],
                     ack=True,
                 )
             )

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Min, Q, QuerySet
 from nautobot.circuits.models import Circuit, CircuitTermination
 from nautobot.dcim.models import CablePath, Interface
 
@@ -110,25 +111,63 @@ def device_groups(device_ids: set | None = None) -> list[Group]:
     return list(groups.values())
 
 
-def windows_of(circuit_ids: Iterable[Any]) -> list[Window]:
-    """Every window of every maintenance impacting these circuits, cancelled ones and NO-IMPACT left out."""
-    impacts = list(
-        CircuitImpact.objects.filter(circuit_id__in=set(circuit_ids))
+Span = tuple[datetime, datetime]
+
+
+def windows_of(circuit_ids: Iterable[Any], span: Span | None = None) -> tuple[list[Window], Span | None]:
+    """Every window of every maintenance impacting these circuits, cancelled ones and NO-IMPACT left out.
+
+    With a `span`, only the windows in it — the span first grown until no window crosses its edges, so
+    every flag within it is made of windows within it: recomputing the flags of that span alone is
+    exact, and a sync of today's mail does not re-read years of history. Returns the span it grew to.
+    """
+    circuit_ids = set(circuit_ids)
+    impacts = (
+        CircuitImpact.objects.filter(circuit_id__in=circuit_ids)
         .exclude(impact=ImpactChoices.NO_IMPACT)
         .exclude(maintenance__status=MaintenanceStatusChoices.CANCELLED)
-        .values_list("circuit_id", "maintenance_id", "impact")
     )
-    maintenances = {
-        m.pk: m
-        for m in CircuitMaintenance.objects.filter(pk__in={m for _, m, _ in impacts}).only(
-            "pk", "status", "start_time", "end_time", "windows"
+    while True:
+        selected = impacts
+        if span is not None:
+            selected = impacts.filter(maintenance__start_time__lte=span[1], maintenance__end_time__gte=span[0])
+        rows = list(selected.values_list("circuit_id", "maintenance_id", "impact"))
+        maintenances = {
+            m.pk: m
+            for m in CircuitMaintenance.objects.filter(pk__in={m for _, m, _ in rows}).only(
+                "pk", "status", "start_time", "end_time", "windows"
+            )
+        }
+        if span is None or not maintenances:
+            break
+        grown = (
+            min(span[0], *(m.start_time for m in maintenances.values())),
+            max(span[1], *(m.end_time for m in maintenances.values())),
         )
-    }
-    return [
+        if grown == span:
+            break
+        span = grown
+    windows = [
         Window(circuit=circuit, maintenance=maintenance, impact=impact, start=start, end=end)
-        for circuit, maintenance, impact in impacts
+        for circuit, maintenance, impact in rows
         for start, end in maintenances[maintenance].window_times
     ]
+    return windows, span
+
+
+def _changed_span(maintenances: QuerySet) -> Span | None:
+    """From the earliest to the latest moment the changed maintenances cover, now or in their existing flags."""
+    now = CircuitMaintenance.objects.filter(pk__in=maintenances.values("pk")).aggregate(
+        start=Min("start_time"), end=Max("end_time")
+    )
+    before = MaintenanceFlag.objects.filter(maintenances__in=maintenances.values("pk")).aggregate(
+        start=Min("start_time"), end=Max("end_time")
+    )
+    starts = [value for value in (now["start"], before["start"]) if value is not None]
+    ends = [value for value in (now["end"], before["end"]) if value is not None]
+    if not starts or not ends:
+        return None
+    return min(starts), max(ends)
 
 
 def _touched(maintenances: QuerySet) -> tuple[set, set]:
@@ -151,15 +190,18 @@ def _touched(maintenances: QuerySet) -> tuple[set, set]:
 
 
 def refresh_flags(maintenances: QuerySet | None = None) -> RefreshResult:
-    """Recompute the flags of the groups `maintenances` touch; of every group when None."""
+    """Recompute the flags of the groups `maintenances` touch, in the time they can change; of everything when None."""
     if maintenances is None:
-        location_ids = device_ids = None
+        location_ids = device_ids = span = None
         stale = MaintenanceFlag.objects.all()
     else:
         location_ids, device_ids = _touched(maintenances)
         stale = MaintenanceFlag.objects.filter(Q(location_id__in=location_ids) | Q(device_id__in=device_ids))
+        span = _changed_span(maintenances)
     groups = location_groups(location_ids) + device_groups(device_ids)
-    windows = windows_of({circuit for group in groups for circuit in group.members.values()})
+    windows, span = windows_of({circuit for group in groups for circuit in group.members.values()}, span)
+    if span is not None:
+        stale = stale.filter(start_time__lte=span[1], end_time__gte=span[0])
     by_circuit: dict[Any, list[Window]] = {}
     for window in windows:
         by_circuit.setdefault(window.circuit, []).append(window)

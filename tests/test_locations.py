@@ -118,6 +118,29 @@ class FlagsTest(TestCase):
         )
         self.assertFalse(MaintenanceFlag.objects.filter(device=d.par_router, kind=FlagKindChoices.ISOLATION).exists())
 
+    def test_a_change_recomputes_only_its_own_time_and_the_result_is_exact(self):
+        """A later maintenance leaves the earlier flags as stored; one overlapping them recomputes them whole."""
+        d = self.data
+        earlier = {flag.pk for flag in MaintenanceFlag.objects.all()}
+        later = maintenance(d.maintenances["M1"].provider, "M5", d.base, 1000, 1002, MaintenanceStatusChoices.CONFIRMED)
+        CircuitImpact.objects.create(maintenance=later, circuit=d.circuits["PA"], impact=ImpactChoices.OUTAGE)
+        refresh_flags(CircuitMaintenance.objects.filter(pk=later.pk))
+        self.assertTrue(earlier <= set(MaintenanceFlag.objects.values_list("pk", flat=True)), "earlier flags kept")
+        self.assertIn(
+            (FlagKindChoices.LOST_REDUNDANCY, "CM PAR1", at(d.base, 1000), at(d.base, 1002), ["LOC-M5"]),
+            flag_rows(location=d.par),
+        )
+        # Reaching into M2's window (2h–6h) from after it: the span grows to take in M1 and M2 whole.
+        overlapping = maintenance(d.maintenances["M1"].provider, "M6", d.base, 5, 8, MaintenanceStatusChoices.CONFIRMED)
+        CircuitImpact.objects.create(maintenance=overlapping, circuit=d.circuits["PA"], impact=ImpactChoices.OUTAGE)
+        refresh_flags(CircuitMaintenance.objects.filter(pk=overlapping.pk))
+        partial = flag_rows()
+        refresh_flags()
+        self.assertEqual(partial, flag_rows(), "the same flags as recomputing everything")
+        self.assertIn(
+            (FlagKindChoices.ISOLATION, "CM PAR1", at(d.base, 5), at(d.base, 6), ["LOC-M2", "LOC-M6"]), partial
+        )
+
     def test_removed_circuit_clears_its_flags(self):
         """A maintenance that no longer names a circuit: the flags it took part in are recomputed."""
         d = self.data
