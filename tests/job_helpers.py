@@ -71,3 +71,30 @@ class JobTestMixin:
 
     def job_log(self, result) -> str:
         return "\n".join(JobLogEntry.objects.filter(job_result=result).values_list("message", flat=True))
+
+
+class FolderSyncMixin(JobTestMixin):
+    """Corpus mail synced from a local folder by the real job, with `settings` (e.g. whole messages) applied.
+
+    `enabled_jobs` are enabled, as an administrator would, for tests that start them from the UI or API.
+    """
+
+    settings: dict = {}
+    enabled_jobs: tuple[str, ...] = ("CircuitMaintenanceDataSource",)
+
+    def setUp(self):
+        super().setUp()
+        self.folder = MailFolder()
+        self.addCleanup(self.folder.cleanup)
+        Job.objects.filter(job_class_name__in=self.enabled_jobs).update(enabled=True)
+        self.settings_override = override_settings(PLUGINS_CONFIG=plugin_config([self.folder.source], **self.settings))
+        self.settings_override.enable()
+        self.addCleanup(self.settings_override.disable)
+
+    def sync(self, *messages: tuple[str, bytes]) -> None:
+        """Add (name, raw) messages to the folder and run a real sync; it must succeed."""
+        for name, raw in messages:
+            self.folder.add(raw, name)
+        with self.configured([self.folder.source], **self.settings):
+            result, _ = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from unittest import mock
 
-from django.test import override_settings
 from django.urls import reverse
 from nautobot.apps.testing import TransactionTestCase, run_job_for_testing
 from nautobot.extras.models import Job, JobResult
@@ -18,7 +17,7 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification, RawNotification
 from nautobot_ssot_circuit_maintenance.pipeline import reprocess
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
-from tests.job_helpers import JobTestMixin, MailFolder, plugin_config
+from tests.job_helpers import FolderSyncMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 
 MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
@@ -26,27 +25,18 @@ WHOLE = {"raw_notification_size": 1_000_000}
 ZAYO = ("zayo4", "zayo5", "zayo6", "zayo7", "zayo8")
 
 
-class ReparseJobTest(JobTestMixin, TransactionTestCase):
+class ReparseJobTest(FolderSyncMixin, TransactionTestCase):
     """Mail synced from a local folder, then parsed again from the database by the re-parse job."""
+
+    settings = WHOLE
+    enabled_jobs = ("CircuitMaintenanceDataSource", "ReparseDataSource")
 
     def setUp(self):
         super().setUp()
         self.providers = create_providers_and_circuits()
-        self.folder = MailFolder()
-        self.addCleanup(self.folder.cleanup)
-        for job in Job.objects.filter(job_class_name__in=["CircuitMaintenanceDataSource", "ReparseDataSource"]):
-            job.enabled = True
-            job.save()
-        self.settings_override = override_settings(PLUGINS_CONFIG=plugin_config([self.folder.source], **WHOLE))
-        self.settings_override.enable()
-        self.addCleanup(self.settings_override.disable)
 
     def sync(self, *names: str) -> None:
-        for name in names:
-            self.folder.add(MESSAGES[name], name)
-        with self.configured([self.folder.source], **WHOLE):
-            result, _ = self.run_sync()
-        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        super().sync(*((name, MESSAGES[name]) for name in names))
 
     def reparse(self, dryrun: bool = False, **criteria):
         job = Job.objects.get(job_class_name="ReparseDataSource")

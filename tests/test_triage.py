@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.test import override_settings
 from django.urls import reverse
 from nautobot.apps.testing import TransactionTestCase
 from nautobot.circuits.models import Circuit
-from nautobot.extras.models import Job, JobResult
+from nautobot.extras.models import JobResult
 from nautobot.users.models import ObjectPermission
 
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
@@ -20,7 +19,7 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD
 from nautobot_ssot_circuit_maintenance.triage.actions import triage_count
-from tests.job_helpers import JobTestMixin, MailFolder, plugin_config
+from tests.job_helpers import FolderSyncMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 
 MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
@@ -40,27 +39,17 @@ def grant(user, *names: str) -> None:
         permission.users.add(user)
 
 
-class TriageTestCase(JobTestMixin, TransactionTestCase):
+class TriageTestCase(FolderSyncMixin, TransactionTestCase):
     """Mail synced from a local folder; then a person works the queue in the UI."""
+
+    settings = WHOLE
 
     def setUp(self):
         super().setUp()
         self.providers = create_providers_and_circuits(skip_cids=frozenset({AWS_LAG}))
-        self.folder = MailFolder()
-        self.addCleanup(self.folder.cleanup)
-        job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
-        job.enabled = True
-        job.save()
-        self.settings_override = override_settings(PLUGINS_CONFIG=plugin_config([self.folder.source], **WHOLE))
-        self.settings_override.enable()
-        self.addCleanup(self.settings_override.disable)
 
     def sync(self, *names: str) -> None:
-        for name in names:
-            self.folder.add(MESSAGES[name], name)
-        with self.configured([self.folder.source], **WHOLE):
-            result, _ = self.run_sync()
-        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        super().sync(*((name, MESSAGES[name]) for name in names))
 
     def grant_all(self) -> None:
         self.add_permissions(
