@@ -98,6 +98,7 @@ def steady_state(results: dict, store: bool) -> None:
                     f"storing {maintenances} maintenances with {STORE_NOTICES_PER_MAINTENANCE} notices each", flush=True
                 )
                 measure.seed_store(maintenances, STORE_NOTICES_PER_MAINTENANCE, source)
+            measure.settle_database()
             # A first run with one mail sets the cursor and starts the parse workers: what follows is steady.
             measure.build_backlog(1, folder)
             measure.run_sync()

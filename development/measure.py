@@ -239,6 +239,21 @@ def clean_previous() -> None:
     NotificationSource.objects.filter(name=SOURCE_NAME).update(cursor={})
 
 
+def settle_database() -> None:
+    """VACUUM ANALYZE the app's tables, as autovacuum keeps a database that has been in use for a while.
+
+    Right after bulk inserts or deletes the planner's statistics describe the tables as they were; a
+    steady state is measured on current ones.
+    """
+    tables = [
+        model._meta.db_table
+        for model in (CircuitMaintenance, CircuitImpact, RawNotification, ParsedNotification, MaintenanceFlag)
+    ]
+    with connections["default"].cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'VACUUM ANALYZE "{table}"')
+
+
 def seed_store(maintenances: int, notices_per_maintenance: int, source: NotificationSource, batch: int = 2000) -> None:
     """Store `maintenances` past maintenances with `notices_per_maintenance` notifications each, in bulk.
 

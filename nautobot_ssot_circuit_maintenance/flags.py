@@ -253,11 +253,15 @@ def refresh_flags_after_sync(job: Any) -> RefreshResult | None:
     sync = getattr(job, "sync", None)
     since = getattr(sync, "start_time", None)
     # What the run wrote, and flagged maintenances edited since their flags were computed (e.g. cancelled in the UI).
-    changed = (
-        CircuitMaintenance.objects.filter(Q(last_updated__gte=since) | Q(flags__computed__lt=F("last_updated")))
-        if since
-        else None
-    )
+    changed = None
+    if since:
+        # Two plain queries, read once: an OR across the flags join would scan every maintenance, at
+        # each use of the set below.
+        pks = set(CircuitMaintenance.objects.filter(last_updated__gte=since).values_list("pk", flat=True))
+        pks |= set(
+            CircuitMaintenance.objects.filter(flags__computed__lt=F("last_updated")).values_list("pk", flat=True)
+        )
+        changed = CircuitMaintenance.objects.filter(pk__in=pks)
     result = refresh_flags(changed)
     job.logger.info(
         "Isolation and redundancy flags: %d locations/devices checked, %d flags now", result.groups, result.flags

@@ -51,6 +51,7 @@ class SmallBenchmarkTest(JobTestMixin, TransactionTestCase):
         self.assertEqual(CircuitMaintenance.objects.filter(maintenance_id__startswith="STORE-").count(), 7)
         self.assertEqual(ParsedNotification.objects.filter(provider_maintenance_id__startswith="STORE-").count(), 21)
 
+        measure.settle_database()
         idle = measure.run_sync()
         self.assertEqual((idle.stored, idle.maintenances), (corpus + 3 + 21, first.maintenances + 7))
         self.assertFalse(idle.summary.get("create") or idle.summary.get("update"), idle.summary)
