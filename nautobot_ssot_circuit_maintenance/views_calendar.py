@@ -288,7 +288,7 @@ class OverviewView(GenericView):
         upcoming_rows, upcoming_more = rows_and_more(
             overview.next_days(request.user, now, days), f"upcoming_within_days={days}"
         )
-        unacked_rows, unacked_more = rows_and_more(overview.unacknowledged(request.user, now), "unacknowledged=true")
+        unacked_rows, unacked_more = rows_and_more(overview.needs_attention(request.user, now), "unacknowledged=true")
         flags = overview.isolation_flags(request.user, now)
         outcome_labels = dict(OutcomeChoices.CHOICES)
         provider_rows = [
