@@ -101,3 +101,48 @@ def log_bulk_creations(instances: Sequence) -> int:
         changes.append(change)
     ObjectChange.objects.bulk_create(changes, batch_size=500)
     return len(changes)
+
+
+# -- Nautobot 3.0 to 3.2: what the supported releases (and the Django under them) do differently -------
+# The app supports Nautobot 3.0 to 3.2 (pyproject.toml). Nautobot 3.0 runs on Django 4.2, 3.1 and 3.2
+# on Django 5.2. Where a name the app uses is not there on every one of them, it is looked up here, and
+# tests/test_compat.py checks each lookup against the running release.
+
+
+def generic_prefetch(lookup: str, querysets: list[Any]) -> Any:
+    """Prefetch a generic foreign key, reading each model's rows through its queryset in `querysets`.
+
+    Django 5's `GenericPrefetch` does it. Django 4.2 (Nautobot 3.0) has no way to give a generic
+    foreign key's prefetch a queryset: there the plain lookup prefetches the same objects, and what
+    the querysets would have joined (e.g. an interface's device) is read per object when used.
+    """
+    try:
+        from django.contrib.contenttypes.prefetch import GenericPrefetch
+    except ImportError:  # Django 4.2
+        return lookup
+    return GenericPrefetch(lookup, querysets)
+
+
+def data_compliance_view_mixin() -> type:
+    """Nautobot's view-set mixin for an object's Data Compliance tab.
+
+    Nautobot 3.0.0 defines it in `nautobot.core.views.mixins` without exporting it from
+    `nautobot.apps.views` (later 3.0.x releases and 3.1+ export it): prefer the public name, else
+    the module that defines it.
+    """
+    try:
+        from nautobot.apps.views import ObjectDataComplianceViewMixin
+    except ImportError:  # Nautobot 3.0.0
+        from nautobot.core.views.mixins import ObjectDataComplianceViewMixin
+    return ObjectDataComplianceViewMixin
+
+
+def collapsed_panel_options() -> dict[str, Any]:
+    """The keyword arguments that make a UI panel start collapsed: `collapsed=True` since Nautobot 3.2.
+
+    Nautobot 3.0 and 3.1 panels take no `collapsed` (an unknown keyword is a TypeError at import):
+    there the panel starts open. Nautobot 3.2 declares it as a class attribute of `Panel`.
+    """
+    from nautobot.apps.ui import Panel
+
+    return {"collapsed": True} if hasattr(Panel, "collapsed") else {}
