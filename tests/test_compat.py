@@ -22,6 +22,9 @@ from nautobot.extras.models import ObjectChange
 
 from nautobot_ssot_circuit_maintenance.compat import (
     PARSER_LOGGER,
+    collapsed_panel_options,
+    data_compliance_view_mixin,
+    generic_prefetch,
     log_bulk_creations,
     quiet_parser_logging,
     use_fast_charset_detection,
@@ -114,3 +117,57 @@ class BulkChangeLoggingTestCase(TestCase):
             differing, {"id", "maintenance_id", "name", "created", "last_updated", "natural_slug", "display"}
         )
         self.assertEqual(bulk_change.object_data["tags"], [])
+
+
+def nautobot_release() -> tuple[int, int]:
+    import nautobot
+
+    major, minor = nautobot.__version__.split(".")[:2]
+    return int(major), int(minor)
+
+
+class NautobotReleaseTestCase(unittest.TestCase):
+    """The lookups for what Nautobot 3.0 to 3.2 (and Django 4.2 / 5.2 under them) do differently."""
+
+    def test_the_release_is_one_the_app_supports(self):
+        # pyproject.toml says nautobot>=3.0,<3.3: a release outside it must be looked at before it is allowed.
+        self.assertIn(nautobot_release(), [(3, 0), (3, 1), (3, 2)])
+
+    def test_data_compliance_mixin_is_nautobots_and_serves_the_tab(self):
+        import nautobot.apps.views
+        from nautobot.core.views.mixins import NautobotViewSetMixin
+
+        from nautobot_ssot_circuit_maintenance.views import NotificationSourceUIViewSet
+
+        mixin = data_compliance_view_mixin()
+        self.assertIs(mixin, getattr(nautobot.apps.views, "ObjectDataComplianceViewMixin", mixin))
+        self.assertTrue(issubclass(mixin, NautobotViewSetMixin))
+        self.assertIn("data_compliance", {action.__name__ for action in mixin.get_extra_actions()})
+        self.assertIn(mixin, NotificationSourceUIViewSet.__mro__)
+
+    def test_generic_prefetch_is_djangos_where_django_has_it(self):
+        import django
+        from nautobot.dcim.models import Interface
+
+        found = generic_prefetch("destination", [Interface.objects.all()])
+        if django.VERSION >= (5, 0):
+            from django.contrib.contenttypes.prefetch import GenericPrefetch
+
+            self.assertIsInstance(found, GenericPrefetch)
+            self.assertEqual(found.prefetch_through, "destination")
+        else:
+            with self.assertRaises(ImportError):  # once Django 4.2 has it, the fallback can go
+                from django.contrib.contenttypes.prefetch import GenericPrefetch  # noqa: F401
+            self.assertEqual(found, "destination")
+
+    def test_collapsed_panels_where_nautobot_has_them(self):
+        from nautobot.apps.ui import Panel
+
+        options = collapsed_panel_options()
+        if nautobot_release() >= (3, 2):
+            self.assertEqual(options, {"collapsed": True})
+            self.assertTrue(Panel(weight=100, **options).collapsed)
+        else:
+            self.assertEqual(options, {})
+            with self.assertRaises(TypeError):  # the keyword the fallback leaves out is still refused
+                Panel(weight=100, collapsed=True)
