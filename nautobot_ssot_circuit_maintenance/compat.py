@@ -146,3 +146,13 @@ def collapsed_panel_options() -> dict[str, Any]:
     from nautobot.apps.ui import Panel
 
     return {"collapsed": True} if hasattr(Panel, "collapsed") else {}
+
+
+def validated_object(validator: Any) -> Any:
+    """The object a `CustomValidator` is checking.
+
+    Nautobot 3.1 and later put it in the validator's context as `obj` (and, deprecated until 4.0, as
+    `object`); Nautobot 3.0 only as `object`.
+    """
+    context = validator.context
+    return context["obj"] if "obj" in context else context["object"]

@@ -28,6 +28,7 @@ from nautobot_ssot_circuit_maintenance.compat import (
     log_bulk_creations,
     quiet_parser_logging,
     use_fast_charset_detection,
+    validated_object,
 )
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.pipeline.parse import parse_maintenances
@@ -171,3 +172,12 @@ class NautobotReleaseTestCase(unittest.TestCase):
             self.assertEqual(options, {})
             with self.assertRaises(TypeError):  # the keyword the fallback leaves out is still refused
                 Panel(weight=100, collapsed=True)
+
+    def test_the_validated_object_is_found_under_the_releases_name(self):
+        from nautobot.apps.models import CustomValidator
+
+        provider = Provider(name="Validated Carrier")
+        validator = CustomValidator(provider)
+        self.assertIs(validated_object(validator), provider)
+        # 3.1 added `obj`; 3.0 has only `object` (removed in 4.0, when this lookup can read `obj` alone).
+        self.assertEqual("obj" in validator.context, nautobot_release() >= (3, 1))
