@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from .compat import job_inputs
 from .config import APP_NAME, PUSHED_SOURCE_NAME, app_settings, push_enabled
 from .locking import SyncBusy, sync_lock
 from .pipeline.bounds import MIB, MessageBounds
@@ -151,11 +152,8 @@ def process_now(result: PushResult, user: Any) -> PushResult:
             if not job.enabled:
                 result.error = "the sync job is not enabled: the next enabled run reads it"
                 return result
-            job_result = JobResult.execute_job(
-                job_model=job,
-                user=user,
-                job_kwargs={"dryrun": False, "memory_profiling": False, "sources": [str(source.pk)]},
-            )
+            inputs = {"dryrun": False, "memory_profiling": False, "sources": [str(source.pk)]}
+            job_result = JobResult.execute_job(job_model=job, user=user, **job_inputs(JobResult.execute_job, inputs))
     except SyncBusy:
         result.processing = "busy"
         return result

@@ -19,7 +19,7 @@ from nautobot.circuits.models import CircuitTermination
 from nautobot.core.templatetags import helpers
 from nautobot.dcim.models import CablePath, Interface
 
-from .compat import generic_prefetch
+from .compat import cable_paths, cable_paths_lookup, generic_prefetch
 
 
 def termination_prefetch(path: str = "circuit__circuit_terminations") -> Prefetch:
@@ -28,7 +28,7 @@ def termination_prefetch(path: str = "circuit__circuit_terminations") -> Prefetc
         path,
         queryset=CircuitTermination.objects.select_related("location").prefetch_related(
             Prefetch(
-                "cable_paths",
+                cable_paths_lookup(),
                 queryset=CablePath.objects.prefetch_related(
                     generic_prefetch("destination", [Interface.objects.select_related("device")])
                 ),
@@ -46,7 +46,7 @@ def termination_interfaces(termination: Any) -> list[Interface]:
     """The device interfaces a termination's cable paths end at."""
     return [
         path.destination
-        for path in termination.cable_paths.all()
+        for path in cable_paths(termination)
         if path.destination is not None and isinstance(path.destination, Interface)
     ]
 

@@ -22,9 +22,12 @@ from nautobot.extras.models import ObjectChange
 
 from nautobot_ssot_circuit_maintenance.compat import (
     PARSER_LOGGER,
+    cable_paths_lookup,
     collapsed_panel_options,
     data_compliance_view_mixin,
     generic_prefetch,
+    has_table_queryset_hook,
+    job_inputs,
     log_bulk_creations,
     quiet_parser_logging,
     use_fast_charset_detection,
@@ -181,3 +184,38 @@ class NautobotReleaseTestCase(unittest.TestCase):
         self.assertIs(validated_object(validator), provider)
         # 3.1 added `obj`; 3.0 has only `object` (removed in 4.0, when this lookup can read `obj` alone).
         self.assertEqual("obj" in validator.context, nautobot_release() >= (3, 1))
+
+    def test_job_inputs_go_where_each_entry_point_takes_them(self):
+        from nautobot.apps.testing import run_job_for_testing
+        from nautobot.extras.models import JobResult, ScheduledJob
+
+        one_dict = nautobot_release() >= (3, 2)
+        for function in (
+            JobResult.enqueue_job,
+            JobResult.execute_job,
+            ScheduledJob.create_schedule,
+            run_job_for_testing,
+        ):
+            with self.subTest(function.__qualname__):
+                got = job_inputs(function, {"dryrun": False})
+                self.assertEqual(got, {"job_kwargs": {"dryrun": False}} if one_dict else {"dryrun": False})
+                if not one_dict:  # the inputs land in the function's **kwargs, which passes them to the job
+                    kinds = {p.kind for p in inspect.signature(function).parameters.values()}
+                    self.assertIn(inspect.Parameter.VAR_KEYWORD, kinds)
+
+    def test_cable_paths_lookup_is_a_relation_of_circuit_terminations(self):
+        from nautobot.circuits.models import CircuitTermination
+        from nautobot.dcim.models import CablePath
+
+        lookup = cable_paths_lookup()
+        self.assertEqual(lookup, "cable_paths" if nautobot_release() >= (3, 2) else "_path")
+        field = CircuitTermination._meta.get_field(lookup)
+        self.assertIs(field.related_model, CablePath)
+        self.assertIn("destination_id", {f.attname for f in CablePath._meta.concrete_fields})
+
+    def test_table_panels_read_rows_the_way_the_release_lets_them(self):
+        from nautobot.apps.ui import ObjectsTablePanel
+
+        self.assertEqual(has_table_queryset_hook(), nautobot_release() >= (3, 2))
+        if not has_table_queryset_hook():  # the stand-in's rows are read through `table_attribute`
+            self.assertIn("getattr(instance, self.table_attribute)", inspect.getsource(ObjectsTablePanel))

@@ -272,11 +272,13 @@ class LiveEventsJobsTestCase(BrokerMixin, JobTestMixin, TransactionTestCase):
         build_live_data(datetime.now(timezone.utc))
         from nautobot.apps.testing import run_job_for_testing
 
+        from nautobot_ssot_circuit_maintenance.compat import job_inputs
+
         job = Job.objects.get(job_class_name="PublishLiveStateEvents")
         job.enabled = True
         job.save()
         for _ in range(2):
-            result = run_job_for_testing(job, job_kwargs={})
+            result = run_job_for_testing(job, **job_inputs(run_job_for_testing, {}))
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
         topics = self.topics()
         self.assertEqual(len(topics), len(set(topics)))

@@ -58,11 +58,10 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         from nautobot.dcim.models import Interface
 
         interfaces = Interface.objects.filter(device__in=list(devices)).values("pk")
-        return self.filter(
-            pk__in=self.model.objects.filter(
-                circuit_impacts__circuit__circuit_terminations__cable_paths__destination_id__in=interfaces
-            ).values("pk")
-        )
+        from ..compat import cable_paths_lookup
+
+        reaching = f"circuit_impacts__circuit__circuit_terminations__{cable_paths_lookup()}__destination_id__in"
+        return self.filter(pk__in=self.model.objects.filter(**{reaching: interfaces}).values("pk"))
 
     def needs_attention(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
         """Not acknowledged, and still someone's concern: unfinished and not ended, or overrunning (the provider

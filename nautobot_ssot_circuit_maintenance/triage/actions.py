@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ..compat import job_inputs
 from ..models import CircuitAlias, RawNotification
 from ..pipeline.reprocess import cannot_reprocess
 from ..providers import EMAILS_FIELD, split_addresses
@@ -79,14 +80,11 @@ def start_reprocess(raws: list[RawNotification], user: Any) -> Any:
     from nautobot.extras.models import JobResult
 
     job = sync_job()
-    return JobResult.enqueue_job(
-        job,
-        user,
-        job_kwargs={
-            "notifications": [str(raw.pk) for raw in raws],
-            "sources": [],
-            "dryrun": False,
-            "memory_profiling": False,
-            "parallel_loading": False,
-        },
-    )
+    inputs = {
+        "notifications": [str(raw.pk) for raw in raws],
+        "sources": [],
+        "dryrun": False,
+        "memory_profiling": False,
+        "parallel_loading": False,
+    }
+    return JobResult.enqueue_job(job, user, **job_inputs(JobResult.enqueue_job, inputs))
