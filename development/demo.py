@@ -25,6 +25,7 @@ from nautobot.extras.models import Job, JobResult, ScheduledJob  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
 from development.demo_dates import move_to_today  # noqa: E402
+from nautobot_ssot_circuit_maintenance.compat import job_inputs  # noqa: E402
 from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions  # noqa: E402
 from nautobot_ssot_circuit_maintenance.flags import refresh_flags  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
@@ -88,7 +89,7 @@ def sync_job() -> Job:
 def run_sync(user) -> JobResult:
     """Queue the sync as the Run button does; the Celery worker runs it (a synchronous run has no task name,
     so the SSoT dashboard would not count it)."""
-    result = JobResult.enqueue_job(sync_job(), user, job_kwargs=SYNC_KWARGS)
+    result = JobResult.enqueue_job(sync_job(), user, **job_inputs(JobResult.enqueue_job, SYNC_KWARGS))
     deadline = time.monotonic() + WORKER_TIMEOUT_SECONDS
     while result.status not in JobResultStatusChoices.READY_STATES:
         if time.monotonic() > deadline:
@@ -110,7 +111,7 @@ def schedule_sync(user) -> ScheduledJob:
         start_time=timezone.now(),
         interval=JobExecutionType.TYPE_CUSTOM,
         crontab=SCHEDULE_CRONTAB,
-        job_kwargs=SYNC_KWARGS,
+        **job_inputs(ScheduledJob.create_schedule, SYNC_KWARGS),
     )
 
 

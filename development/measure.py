@@ -27,7 +27,7 @@ from nautobot.extras.models import Job, JobResult
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.compat import job_inputs, use_fast_charset_detection
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -196,7 +196,7 @@ def run_sync(show_sql: bool = False) -> SyncRun:
         wrapper.__enter__()
     started = time.perf_counter()
     try:
-        result = JobResult.execute_job(job_model=job, user=user, job_kwargs={"dryrun": False})
+        result = JobResult.execute_job(job_model=job, user=user, **job_inputs(JobResult.execute_job, {"dryrun": False}))
     finally:
         elapsed = time.perf_counter() - started
         for wrapper in reversed(wrappers):

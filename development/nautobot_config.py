@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from nautobot import __version__ as _nautobot_version
 from nautobot.core.settings import *  # noqa: F403
 from nautobot.core.settings_funcs import is_truthy
 
@@ -35,6 +36,9 @@ DATABASES["job_logs"]["TEST"] = {"MIRROR": "default"}
 
 _REDIS = os.getenv("NAUTOBOT_REDIS_URL", "redis://127.0.0.1:6379")
 CACHES["default"]["LOCATION"] = f"{_REDIS}/{os.getenv('NAUTOBOT_REDIS_CACHE_DB', '1')}"  # noqa: F405
+# Keyed by the Nautobot release: the suite on another release (`./run tests --nautobot 3.0`, its own virtualenv
+# and Django) shares this Redis database, and must not read objects the other release pickled into the cache.
+CACHES["default"]["KEY_PREFIX"] = f"nautobot-{_nautobot_version}"  # noqa: F405
 CELERY_BROKER_URL = f"{_REDIS}/{os.getenv('NAUTOBOT_REDIS_BROKER_DB', '0')}"
 
 MEDIA_ROOT = os.getenv("NAUTOBOT_MEDIA_ROOT", str(DEV_DIR / ".state" / "media"))

@@ -3,6 +3,7 @@
 from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 from nautobot.apps.models import CustomValidator
 
+from .compat import validated_object
 from .providers import EMAILS_FIELD, PARSER_FIELD, split_addresses
 
 
@@ -10,7 +11,7 @@ class ProviderCircuitMaintenanceValidator(CustomValidator):
     model = "circuits.provider"
 
     def clean(self):
-        provider = self.context["obj"]
+        provider = validated_object(self)
         custom_fields = provider._custom_field_data or {}
 
         parser = (custom_fields.get(PARSER_FIELD) or "").strip().lower()

@@ -146,7 +146,7 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
     )
     unacknowledged = django_filters.BooleanFilter(
         method="filter_unacknowledged",
-        label="Unacknowledged and not over (neither ended, cancelled nor completed)",
+        label="Unacknowledged and not over (not ended, cancelled or completed; or overrunning)",
     )
 
     class Meta:
@@ -185,8 +185,8 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
     def filter_unacknowledged(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        unacknowledged = CircuitMaintenance.objects.unacknowledged()
-        return queryset.filter(pk__in=unacknowledged) if value else queryset.exclude(pk__in=unacknowledged)
+        attention = CircuitMaintenance.objects.needs_attention()
+        return queryset.filter(pk__in=attention) if value else queryset.exclude(pk__in=attention)
 
     def filter_has_unresolved_circuit_ids(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         """Maintenances whose notifications named circuit IDs unknown to Nautobot (or not)."""

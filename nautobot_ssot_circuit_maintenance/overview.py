@@ -46,8 +46,9 @@ def next_days(user: Any, now: datetime, days: int) -> QuerySet:
     return visible(user).upcoming(days, now=now).exclude(pk__in=ongoing).order_by("start_time", "maintenance_id")
 
 
-def unacknowledged(user: Any, now: datetime) -> QuerySet:
-    return visible(user).unacknowledged(now=now).order_by("start_time", "maintenance_id")
+def needs_attention(user: Any, now: datetime) -> QuerySet:
+    """The "Unacknowledged" panel: `CircuitMaintenanceQuerySet.needs_attention`, as the list's filter says it."""
+    return visible(user).needs_attention(now=now).order_by("start_time", "maintenance_id")
 
 
 @dataclass
@@ -64,7 +65,7 @@ def per_provider(user: Any, now: datetime, days: int) -> list[ProviderCounts]:
     ongoing = base.ongoing(now=now)
     active = Counter(ongoing.values_list("provider", flat=True))
     upcoming = Counter(base.upcoming(days, now=now).exclude(pk__in=ongoing).values_list("provider", flat=True))
-    unacked = Counter(base.unacknowledged(now=now).values_list("provider", flat=True))
+    unacked = Counter(base.needs_attention(now=now).values_list("provider", flat=True))
     from nautobot.circuits.models import Provider
 
     providers = Provider.objects.restrict(user, "view").filter(pk__in=set(active) | set(upcoming) | set(unacked))

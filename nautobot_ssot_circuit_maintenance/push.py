@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from .compat import job_inputs
 from .config import PUSHED_SOURCE_NAME, app_settings, push_enabled
 from .locking import SyncBusy, sync_lock
 from .pipeline.bounds import MIB, MessageBounds
@@ -156,7 +157,9 @@ def process_now(result: PushResult, user: Any) -> PushResult:
             if job is None or not job.enabled:
                 result.error = "the sync job is not enabled: the next enabled run reads it"
                 return result
-            job_result = JobResult.execute_job(job_model=job, user=user, job_kwargs=sync_kwargs(sources=[source]))
+            job_result = JobResult.execute_job(
+                job_model=job, user=user, **job_inputs(JobResult.execute_job, sync_kwargs(sources=[source]))
+            )
     except SyncBusy:
         result.processing = "busy"
         source = NotificationSource.objects.filter(name=PUSHED_SOURCE_NAME).first()

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
-from .models import CircuitMaintenance
+from .compat import TableRowsPanelMixin
+from .models import CircuitMaintenance, MaintenanceFlag
 from .tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
 
 MAINTENANCE_LIST = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
@@ -89,7 +90,7 @@ class ProviderMaintenances(TemplateExtension):
     )
 
 
-class MaintenancesReachingPanel(ObjectsTablePanel):
+class MaintenancesReachingPanel(TableRowsPanelMixin, ObjectsTablePanel):
     """Active and upcoming maintenances of the circuits at a location (or cabled to a device), soonest first.
 
     The panel's "all" link opens the maintenance list filtered by the location (or device): the history.
@@ -106,20 +107,26 @@ class MaintenancesReachingPanel(ObjectsTablePanel):
         return maintenances.reaching_devices([instance])
 
 
-class UpcomingFlagsPanel(ObjectsTablePanel):
+class UpcomingFlagsPanel(TableRowsPanelMixin, ObjectsTablePanel):
     """Isolation / lost-redundancy flags of a location or a device that are not over."""
 
+    def __init__(self, *, lookup: str, **kwargs: Any) -> None:
+        self.lookup = lookup
+        super().__init__(**kwargs)
+
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
-        return super().get_table_data_queryset(instance, request).filter(end_time__gte=timezone.now())
+        return MaintenanceFlag.objects.filter(**{self.lookup: instance}, end_time__gte=timezone.now())
 
 
 def maintenance_panels(lookup: str, scope: str) -> tuple[ObjectsTablePanel, ...]:
     return (
         UpcomingFlagsPanel(
+            lookup=lookup,
             section=SectionChoices.FULL_WIDTH,
             weight=490,
             table_class=MaintenanceFlagTable,
             table_filter=lookup,
+            related_field_name=lookup,
             table_title=f"Circuit maintenances: {scope}",
             prefetch_related_fields=["maintenances"],
             select_related_fields=["location", "device"],
@@ -130,7 +137,6 @@ def maintenance_panels(lookup: str, scope: str) -> tuple[ObjectsTablePanel, ...]
         ),
         MaintenancesReachingPanel(
             lookup=lookup,
-            # Unused (the panel reads its own rows), but Nautobot before 3.2 insists on one.
             table_filter=lookup,
             section=SectionChoices.FULL_WIDTH,
             weight=500,

@@ -21,6 +21,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from .compat import job_inputs
 from .config import APP_NAME
 
 JOB_MODULE = f"{APP_NAME}.jobs"
@@ -96,7 +97,7 @@ def start_sync(sources: list[Any], user: Any) -> Any:
         uncovered = [source for source in sources if waiting[source.pk] is None]
         if not uncovered:
             return next(iter(waiting.values()))
-        result = JobResult.enqueue_job(job, user, job_kwargs=sync_kwargs(sources=uncovered))
+        result = JobResult.enqueue_job(job, user, **job_inputs(JobResult.enqueue_job, sync_kwargs(sources=uncovered)))
         for source in uncovered:
             cache.set(_queued_key(source), str(result.pk), timeout=QUEUED_RUN_TTL_SECONDS)
     return result
@@ -106,4 +107,6 @@ def start_reprocess_run(notifications: list[Any], user: Any) -> Any:
     """Queue the sync job over these stored notifications (the triage queue's Reprocess); never debounced."""
     from nautobot.extras.models import JobResult
 
-    return JobResult.enqueue_job(sync_job(), user, job_kwargs=sync_kwargs(notifications=notifications))
+    return JobResult.enqueue_job(
+        sync_job(), user, **job_inputs(JobResult.enqueue_job, sync_kwargs(notifications=notifications))
+    )

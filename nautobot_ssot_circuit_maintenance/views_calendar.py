@@ -173,8 +173,16 @@ def maintenance_row(maintenance: CircuitMaintenance) -> dict[str, Any]:
     }
 
 
-MAINTENANCE_COLUMNS = ["name", "provider", "live_state", "start", "end", "circuits", "ack"]
-MAINTENANCE_HEADERS = ["Maintenance", "Provider", "Live state", "Start (UTC)", "End (UTC)", "Circuits", "Ack"]
+# A maintenance list's columns: data key → header.
+MAINTENANCE_COLUMNS = {
+    "name": "Maintenance",
+    "provider": "Provider",
+    "live_state": "Live state",
+    "start": "Start (UTC)",
+    "end": "End (UTC)",
+    "circuits": "Circuits",
+    "ack": "Ack",
+}
 
 
 class MaintenanceListPanel(DataTablePanel):
@@ -183,14 +191,49 @@ class MaintenanceListPanel(DataTablePanel):
     def __init__(self, *, more_key: str, **kwargs: Any) -> None:
         self.more_key = more_key
         super().__init__(
-            columns=MAINTENANCE_COLUMNS,
-            column_headers=MAINTENANCE_HEADERS,
+            columns=list(MAINTENANCE_COLUMNS),
+            column_headers=list(MAINTENANCE_COLUMNS.values()),
             footer_content_template_path="nautobot_ssot_circuit_maintenance/inc/overview_more.html",
             **kwargs,
         )
 
     def get_extra_context(self, context: Any) -> dict[str, Any]:
         return {**super().get_extra_context(context), "more": context.get(self.more_key)}
+
+
+# The other overview tables' columns (data key → header); the per-provider one names the days, so it is built per page.
+FLAG_COLUMNS = {"location": "Location", "kind": "Flag", "interval": "When (UTC)", "maintenances": "Maintenances"}
+SOURCE_COLUMNS = {
+    "source": "Source",
+    "last_run": "Last run (UTC)",
+    "outcomes": "Outcomes of the last sync",
+    "last_error": "Last error",
+}
+
+
+def overview_panel(
+    name: str,
+    label: str,
+    weight: int,
+    *,
+    section: str = SectionChoices.FULL_WIDTH,
+    columns: dict[str, str] | None = None,
+) -> DataTablePanel:
+    """One table of the overview page: rows from `<name>_rows` of the context, body `#cm-overview-<name>`.
+
+    Without `columns` it lists maintenances, with a footer link (`<name>_more`) to the full list; else
+    `columns` maps each row's data keys to their headers.
+    """
+    common = {
+        "label": label,
+        "section": section,
+        "weight": weight,
+        "context_data_key": f"{name}_rows",
+        "body_id": f"cm-overview-{name}",
+    }
+    if columns is None:
+        return MaintenanceListPanel(more_key=f"{name}_more", **common)
+    return DataTablePanel(columns=list(columns), column_headers=list(columns.values()), **common)
 
 
 class OverviewView(GenericView):
@@ -201,65 +244,23 @@ class OverviewView(GenericView):
     breadcrumbs = BREADCRUMBS
 
     def panels(self, days: int, with_flags: bool) -> list[Any]:
-        panels = [
-            MaintenanceListPanel(
-                label="Active now",
-                section=SectionChoices.FULL_WIDTH,
-                weight=100,
-                context_data_key="active_rows",
-                more_key="active_more",
-                body_id="cm-overview-active",
-            ),
-            MaintenanceListPanel(
-                label=f"Next {days} days",
-                section=SectionChoices.FULL_WIDTH,
-                weight=200,
-                context_data_key="upcoming_rows",
-                more_key="upcoming_more",
-                body_id="cm-overview-upcoming",
-            ),
-            MaintenanceListPanel(
-                label="Unacknowledged",
-                section=SectionChoices.FULL_WIDTH,
-                weight=300,
-                context_data_key="unacked_rows",
-                more_key="unacked_more",
-                body_id="cm-overview-unacknowledged",
-            ),
+        provider_columns = {
+            "provider": "Provider",
+            "active": "Active now",
+            "upcoming": f"Next {days} days",
+            "unacknowledged": "Unacknowledged",
+        }
+        left, right = SectionChoices.LEFT_HALF, SectionChoices.RIGHT_HALF
+        flags = overview_panel("isolation", "Site isolation and lost redundancy", 400, columns=FLAG_COLUMNS)
+        isolation = [flags] if with_flags else []
+        return [
+            overview_panel("active", "Active now", 100),
+            overview_panel("upcoming", f"Next {days} days", 200),
+            overview_panel("unacknowledged", "Unacknowledged", 300),
+            *isolation,
+            overview_panel("providers", "Per provider", 500, section=left, columns=provider_columns),
+            overview_panel("sources", "Last sync of each source", 500, section=right, columns=SOURCE_COLUMNS),
         ]
-        if with_flags:
-            panels.append(
-                DataTablePanel(
-                    label="Site isolation and lost redundancy",
-                    section=SectionChoices.FULL_WIDTH,
-                    weight=400,
-                    context_data_key="isolation_rows",
-                    body_id="cm-overview-isolation",
-                    columns=["location", "kind", "interval", "maintenances"],
-                    column_headers=["Location", "Flag", "When (UTC)", "Maintenances"],
-                )
-            )
-        panels += [
-            DataTablePanel(
-                label="Per provider",
-                section=SectionChoices.LEFT_HALF,
-                weight=500,
-                context_data_key="provider_rows",
-                body_id="cm-overview-providers",
-                columns=["provider", "active", "upcoming", "unacknowledged"],
-                column_headers=["Provider", "Active now", f"Next {days} days", "Unacknowledged"],
-            ),
-            DataTablePanel(
-                label="Last sync of each source",
-                section=SectionChoices.RIGHT_HALF,
-                weight=500,
-                context_data_key="source_rows",
-                body_id="cm-overview-sources",
-                columns=["source", "last_run", "outcomes", "last_error"],
-                column_headers=["Source", "Last run (UTC)", "Outcomes of the last sync", "Last error"],
-            ),
-        ]
-        return panels
 
     def panels_by_section(self, days: int, with_flags: bool) -> dict[str, list[Any]]:
         panels = sorted(self.panels(days, with_flags), key=lambda panel: panel.weight)
@@ -288,7 +289,7 @@ class OverviewView(GenericView):
         upcoming_rows, upcoming_more = rows_and_more(
             overview.next_days(request.user, now, days), f"upcoming_within_days={days}"
         )
-        unacked_rows, unacked_more = rows_and_more(overview.unacknowledged(request.user, now), "unacknowledged=true")
+        unacked_rows, unacked_more = rows_and_more(overview.needs_attention(request.user, now), "unacknowledged=true")
         flags = overview.isolation_flags(request.user, now)
         outcome_labels = dict(OutcomeChoices.CHOICES)
         provider_rows = [
@@ -327,11 +328,11 @@ class OverviewView(GenericView):
             "active_more": active_more,
             "upcoming_rows": upcoming_rows,
             "upcoming_more": upcoming_more,
-            "unacked_rows": unacked_rows,
-            "unacked_more": unacked_more,
+            "unacknowledged_rows": unacked_rows,
+            "unacknowledged_more": unacked_more,
             "isolation_rows": flags or [],
-            "provider_rows": provider_rows,
-            "source_rows": source_rows,
+            "providers_rows": provider_rows,
+            "sources_rows": source_rows,
             "days": days,
             "view_titles": self.get_view_titles(),
             "breadcrumbs": self.get_breadcrumbs(),

@@ -13,6 +13,7 @@ from nautobot.apps.testing import run_job_for_testing
 from nautobot.extras.models import Job, JobLogEntry
 from nautobot_ssot.models import Sync
 
+from nautobot_ssot_circuit_maintenance.compat import job_inputs
 from nautobot_ssot_circuit_maintenance.config import APP_NAME, DEFAULT_SETTINGS
 from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config
 
@@ -65,7 +66,8 @@ class JobTestMixin:
 
     def run_sync(self, dryrun: bool = False, **kwargs):
         job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
-        result = run_job_for_testing(job, job_kwargs={"dryrun": dryrun, "memory_profiling": False, **kwargs})
+        inputs = {"dryrun": dryrun, "memory_profiling": False, **kwargs}
+        result = run_job_for_testing(job, **job_inputs(run_job_for_testing, inputs))
         sync = Sync.objects.filter(job_result=result).first()
         return result, sync
 

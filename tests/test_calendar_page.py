@@ -178,6 +178,7 @@ class OverviewPageTestCase(TestCase):
         self.assertNotIn(self.data.by_name["cancelled"].get_absolute_url(), upcoming)
         unacked = self.section(body, "cm-overview-unacknowledged")
         self.assertIn(self.data.by_name["between-nights"].get_absolute_url(), unacked)
+        self.assertIn(self.data.by_name["overrunning"].get_absolute_url(), unacked)
         self.assertNotIn(self.data.by_name["completed"].get_absolute_url(), unacked)
         providers = self.section(body, "cm-overview-providers")
         self.assertIn("Live Provider A", providers)

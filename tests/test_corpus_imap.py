@@ -18,7 +18,8 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
-from tests.servers.dovecot import DovecotServer, DroppingProxy
+from tests.servers.dovecot import DovecotServer
+from tests.servers.fault_proxy import Fault, FaultProxy
 
 ACCOUNT = "noc@example.net"
 PASSWORD = "s3cret-Imap-Passw0rd"
@@ -184,15 +185,16 @@ class MailboxFailureTestCase(DovecotTestMixin, TransactionTestCase):
         original = ImapSource.batch_size
         ImapSource.batch_size = 2
         self.addCleanup(setattr, ImapSource, "batch_size", original)
-        with DroppingProxy(self.dovecot.imap_port, drop_after=45_000) as proxy:
+        with FaultProxy(self.dovecot.imap_port) as proxy:
+            proxy.arm(Fault(server_bytes=45_000))
             source = self.imap_source(port=proxy.port, tls=False, folder=folder)
             with self.configured([source]):
                 result, _ = self.run_sync()
                 self.assertEqual(result.status, "FAILURE")
-                self.assertGreater(proxy.dropped, 0)
+                self.assertGreater(proxy.cuts, 0)
                 stored_first = RawNotification.objects.count()
                 self.assertLess(stored_first, len(names))
-                proxy.drop_after = None
+                proxy.arm(None)
                 result, _ = self.run_sync()
                 self.assertEqual(result.status, "SUCCESS", self.job_log(result))
         self.assertEqual(RawNotification.objects.count(), len(names))

@@ -20,6 +20,7 @@ from nautobot.extras.models import Job, JobLogEntry, ObjectChange, Status
 from nautobot_ssot.models import Sync, SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.compat import job_inputs
 from nautobot_ssot_circuit_maintenance.config import (
     APP_NAME,
     LEGACY_APP_NAME,
@@ -193,7 +194,8 @@ class ImportFromLeftOverTablesTestCase(TransactionTestCase):
 
     def run_import(self, dryrun=False):
         job = Job.objects.get(job_class_name="OlderAppImportDataSource")
-        result = run_job_for_testing(job, job_kwargs={"dryrun": dryrun, "memory_profiling": False})
+        inputs = {"dryrun": dryrun, "memory_profiling": False}
+        result = run_job_for_testing(job, **job_inputs(run_job_for_testing, inputs))
         return result, Sync.objects.filter(job_result=result).first()
 
     def log(self, result) -> str:

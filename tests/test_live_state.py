@@ -97,11 +97,13 @@ class LiveStateTestCase(TestCase):
                         )
                         self.assertEqual(got, expected)
 
-    def test_ongoing_and_unacknowledged(self):
+    def test_ongoing_and_needs_attention(self):
         ongoing = set(CircuitMaintenance.objects.ongoing(now=NOW).values_list("name", flat=True))
         self.assertEqual(ongoing, {"in-progress", "overrunning"})
-        unacked = set(CircuitMaintenance.objects.unacknowledged(now=NOW).values_list("name", flat=True))
-        self.assertEqual(unacked, {"upcoming", "starting-soon", "in-progress", "between-nights"})
+        attention = set(CircuitMaintenance.objects.needs_attention(now=NOW).values_list("name", flat=True))
+        # Overrunning is past its end but not over: unacknowledged, it needs attention most of all.
+        self.assertEqual(attention, {"upcoming", "starting-soon", "in-progress", "between-nights", "overrunning"})
+        self.assertEqual({m.name for m in CircuitMaintenance.objects.all() if m.needs_attention(NOW)}, attention)
 
 
 class LiveStateFiltersTestCase(APITestCase):
@@ -130,7 +132,8 @@ class LiveStateFiltersTestCase(APITestCase):
             self.rest(upcoming_within_days=7), {"upcoming", "starting-soon", "in-progress", "between-nights"}
         )
         self.assertEqual(
-            self.rest(unacknowledged="true"), {"upcoming", "starting-soon", "in-progress", "between-nights"}
+            self.rest(unacknowledged="true"),
+            {"upcoming", "starting-soon", "in-progress", "between-nights", "overrunning"},
         )
         self.assertNotIn("upcoming", self.rest(unacknowledged="false"))
 
@@ -269,11 +272,13 @@ class LiveEventsJobsTestCase(BrokerMixin, JobTestMixin, TransactionTestCase):
         build_live_data(datetime.now(timezone.utc))
         from nautobot.apps.testing import run_job_for_testing
 
+        from nautobot_ssot_circuit_maintenance.compat import job_inputs
+
         job = Job.objects.get(job_class_name="PublishLiveStateEvents")
         job.enabled = True
         job.save()
         for _ in range(2):
-            result = run_job_for_testing(job, job_kwargs={})
+            result = run_job_for_testing(job, **job_inputs(run_job_for_testing, {}))
             self.assertEqual(result.status, "SUCCESS", self.job_log(result))
         topics = self.topics()
         self.assertEqual(len(topics), len(set(topics)))

@@ -1,4 +1,4 @@
-"""The maintenance vocabulary in models.py: querysets and window accessors, against PostgreSQL."""
+"""The maintenance vocabulary in models/: querysets and window accessors, against PostgreSQL."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance import jobs
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.compat import job_inputs
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification, RawNotification
 from nautobot_ssot_circuit_maintenance.pipeline import reprocess
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
@@ -40,7 +41,8 @@ class ReparseJobTest(FolderSyncMixin, TransactionTestCase):
 
     def reparse(self, dryrun: bool = False, **criteria):
         job = Job.objects.get(job_class_name="ReparseDataSource")
-        result = run_job_for_testing(job, job_kwargs={"dryrun": dryrun, "memory_profiling": False, **criteria})
+        inputs = {"dryrun": dryrun, "memory_profiling": False, **criteria}
+        result = run_job_for_testing(job, **job_inputs(run_job_for_testing, inputs))
         self.assertEqual(result.status, "SUCCESS", self.job_log(result))
         return result, Sync.objects.get(job_result=result)
 

@@ -9,7 +9,8 @@ from itertools import count
 
 from nautobot_ssot_circuit_maintenance.sources import ImapSource, SourceError, SourceSettings, get_source
 from tests.corpus import load_corpus
-from tests.servers.dovecot import DovecotServer, DroppingProxy, free_port
+from tests.servers.dovecot import DovecotServer, free_port
+from tests.servers.fault_proxy import Fault, FaultProxy
 
 PASSWORD = "S3cret-Pa55word!"
 NOW = datetime.now(timezone.utc)
@@ -258,13 +259,14 @@ class ImapSourceTestCase(unittest.TestCase):
 
     def test_server_dropping_mid_fetch(self) -> None:
         uids = [self.append(_synthetic(f"big {i}", body_size=40_000)) for i in range(6)]
-        with DroppingProxy(self.server.imap_port, drop_after=100_000) as proxy:
+        with FaultProxy(self.server.imap_port) as proxy:
+            proxy.arm(Fault(server_bytes=100_000))
             source = self.source(f"imap://{proxy.host}:{proxy.port}", batch_size=2, tls=False)
             received = []
             with self.assertRaises(SourceError) as caught:
                 for batch in source.fetch(None, SINCE):
                     received.append(batch)
-            self.assertEqual(proxy.dropped, 1)
+            self.assertEqual(proxy.cuts, 1)
         self.assertIn("test-imap", str(caught.exception))
         self.assertNoSecret(caught.exception)
         self.assertEqual(len(received), 1)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from nautobot.circuits.models import Circuit, CircuitType, Provider
 from nautobot.extras import management
-from nautobot.extras.models import Status
+from nautobot.extras.models import ContactAssociation, Role, Status
 
 from nautobot_ssot_circuit_maintenance.choices import (
     ImpactChoices,
@@ -54,6 +55,10 @@ def build_ui_data() -> UIData:
     """Three providers, circuits, sources, maintenances (with impacts and notes) and notifications."""
     # A TransactionTestCase earlier in a --keepdb run truncates the statuses migrations created.
     management.populate_status_choices(apps, None)
+    # Nautobot 3.0's generic filter tests give contacts the first Role for ContactAssociation, which that
+    # truncation removed too (Nautobot 3.2's make one when there is none).
+    contact_role, _ = Role.objects.get_or_create(name="Administration")
+    contact_role.content_types.add(ContentType.objects.get_for_model(ContactAssociation))
     status = Status.objects.get_for_model(Circuit).first()
     providers = [Provider.objects.create(name=f"CM Provider {letter}") for letter in "ABC"]
     circuit_type = CircuitType.objects.create(name="CM Transit")

@@ -21,6 +21,7 @@ from nautobot.extras.models import Job, JobLogEntry
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.compat import job_inputs
 from nautobot_ssot_circuit_maintenance.diffsync.import_models import PROVENANCE_TITLE
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
@@ -109,12 +110,13 @@ class OlderAppInstalledTestCase(TransactionTestCase):
             module_name__startswith=OLDER_APP_LABEL, job_class_name="HandleCircuitMaintenanceNotifications"
         )
         with override_settings(PLUGINS_CONFIG={**settings.PLUGINS_CONFIG, OLDER_APP_LABEL: older_settings}):
-            result = run_job_for_testing(job, job_kwargs={"dryrun": False})
+            result = run_job_for_testing(job, **job_inputs(run_job_for_testing, {"dryrun": False}))
         self.assertEqual(result.status, "SUCCESS", self.log(result))
 
     def run_import(self, dryrun=False):
         job = Job.objects.get(job_class_name="OlderAppImportDataSource")
-        result = run_job_for_testing(job, job_kwargs={"dryrun": dryrun, "memory_profiling": False})
+        inputs = {"dryrun": dryrun, "memory_profiling": False}
+        result = run_job_for_testing(job, **job_inputs(run_job_for_testing, inputs))
         self.assertEqual(result.status, "SUCCESS", self.log(result))
         return result, Sync.objects.filter(job_result=result).first()
 

@@ -5,8 +5,8 @@
         server.append("noc@example.com", raw_bytes, internal_date=datetime(...))
         url = f"imap://{server.host}:{server.imaps_port}"   # ca_file=server.ca_file
 
-Runs as root (Dovecot drops to the `dovecot` user for mail access). `DroppingProxy` forwards to
-the plaintext port and can cut the connection after N bytes sent by the server.
+Runs as root (Dovecot drops to the `dovecot` user for mail access). To cut a connection after N
+bytes sent by the server, put `tests.servers.fault_proxy.FaultProxy` in front of the plaintext port.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -406,91 +405,3 @@ class DovecotServer:
         if new == old:
             raise RuntimeError(f"UIDVALIDITY of {folder} did not change")
         return new
-
-
-class DroppingProxy:
-    """A loopback TCP proxy to `target_port`; cuts each connection after `drop_after` server bytes.
-
-    `drop_after=None` forwards everything. Change `drop_after` at any time; it applies to
-    connections opened afterwards.
-    """
-
-    host = LOOPBACK
-
-    def __init__(self, target_port: int, drop_after: int | None = None, target_host: str = LOOPBACK) -> None:
-        self.target = (target_host, target_port)
-        self.drop_after = drop_after
-        self.dropped = 0  # connections cut so far
-        self._listener = socket.create_server((LOOPBACK, 0))
-        self.port: int = self._listener.getsockname()[1]
-        self._sockets: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._closed = False
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
-
-    def start(self) -> DroppingProxy:
-        """Start accepting connections in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Close the listener and every open connection."""
-        self._closed = True
-        with contextlib.suppress(OSError):
-            self._listener.close()
-        with self._lock:
-            sockets, self._sockets = list(self._sockets), set()
-        for sock in sockets:
-            self._close(sock)
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> DroppingProxy:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    @staticmethod
-    def _close(sock: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            sock.close()
-
-    def _accept_loop(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target, timeout=10)
-                server.settimeout(None)
-            except OSError:
-                self._close(client)
-                continue
-            with self._lock:
-                self._sockets.update((client, server))
-            limit = self.drop_after
-            threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, limit), daemon=True).start()
-
-    def _pump(self, source: socket.socket, dest: socket.socket, limit: int | None) -> None:
-        sent = 0
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                if limit is not None and sent + len(data) >= limit:
-                    dest.sendall(data[: max(0, limit - sent)])
-                    self.dropped += 1
-                    break
-                dest.sendall(data)
-                sent += len(data)
-        except OSError:
-            pass
-        finally:
-            self._close(source)
-            self._close(dest)

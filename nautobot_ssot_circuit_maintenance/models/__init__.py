@@ -1,0 +1,52 @@
+"""Circuit maintenances, what they impact, and the notifications they were built from.
+
+The facts about a maintenance ("is it finished", "is it active now", its windows as times) are
+written once, as queryset methods (`querysets.py`) and model properties, and used by the pages, the
+panels, the calendar, the metrics and the filters. The records live in `maintenance.py` (a maintenance
+and what hangs on it) and `notifications.py` (sources and what they delivered); every name is
+importable from here, as Nautobot's own apps (`dcim.models`) do it.
+"""
+
+from .maintenance import (
+    PAGE_TITLE_LENGTH,
+    CalendarFeedToken,
+    CircuitAlias,
+    CircuitImpact,
+    CircuitMaintenance,
+    MaintenanceFlag,
+    MaintenanceNote,
+)
+from .notifications import (
+    NotificationSource,
+    ParsedNotification,
+    PushedMessage,
+    RawNotification,
+    SourceOAuthToken,
+)
+from .querysets import (
+    FINISHED_STATUSES,
+    TRIAGE_OUTCOMES,
+    CircuitMaintenanceQuerySet,
+    RawNotificationQuerySet,
+    starting_soon_hours,
+)
+
+__all__ = [
+    "FINISHED_STATUSES",
+    "PAGE_TITLE_LENGTH",
+    "TRIAGE_OUTCOMES",
+    "CalendarFeedToken",
+    "CircuitAlias",
+    "CircuitImpact",
+    "CircuitMaintenance",
+    "CircuitMaintenanceQuerySet",
+    "MaintenanceFlag",
+    "MaintenanceNote",
+    "NotificationSource",
+    "ParsedNotification",
+    "PushedMessage",
+    "RawNotification",
+    "RawNotificationQuerySet",
+    "SourceOAuthToken",
+    "starting_soon_hours",
+]

@@ -1,0 +1,386 @@
+"""A maintenance and what hangs on it: the circuits it impacts, its notes, the flags it raises, the aliases
+that map a provider's circuit IDs, and the calendar feed tokens that publish it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from nautobot.apps.models import (
+    BaseManager,
+    BaseModel,
+    OrganizationalModel,
+    PrimaryModel,
+    TagsField,
+    extras_features,
+)
+
+from ..choices import (
+    FlagKindChoices,
+    ImpactChoices,
+    LiveStateChoices,
+    MaintenanceStatusChoices,
+    NoteLevelChoices,
+)
+from ..fold import normalize_cid
+from ..validation import validate_circuit_ids, validate_windows
+from .querysets import FINISHED_STATUSES, CircuitMaintenanceQuerySet, starting_soon_hours
+
+# Longest page heading of a maintenance (the full name is in its panel).
+PAGE_TITLE_LENGTH = 32
+
+
+@extras_features(
+    "custom_links",
+    "custom_validators",
+    "export_templates",
+    "graphql",
+    "relationships",
+    "webhooks",
+)
+class CircuitMaintenance(PrimaryModel):
+    """One planned work of a provider, as its notifications describe it today.
+
+    Identity is (provider, maintenance_id); everything else comes from folding the
+    notifications in order (see `fold.py`), except `ack`, which belongs to the operator.
+    """
+
+    provider = models.ForeignKey("circuits.Provider", on_delete=models.PROTECT, related_name="circuit_maintenances")
+    maintenance_id = models.CharField(max_length=255, verbose_name="Maintenance ID")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=MaintenanceStatusChoices, default=MaintenanceStatusChoices.UNKNOWN, db_index=True
+    )
+    start_time = models.DateTimeField(db_index=True)
+    end_time = models.DateTimeField()
+    # Every window of the maintenance, [{"start": iso, "end": iso}, ...] sorted; start/end span them all.
+    windows = models.JSONField(default=list, blank=True, validators=[validate_windows])
+    ack = models.BooleanField(default=False, verbose_name="Acknowledged")
+    # Who acknowledged it and when; cleared with `ack` when the maintenance materially changes.
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name="Acknowledged at")
+    # Circuit IDs the notifications name that are not (yet) circuits of this provider in Nautobot.
+    unresolved_circuit_ids = models.JSONField(default=list, blank=True, validators=[validate_circuit_ids])
+    # Named apart from the older app's CircuitMaintenance.tags (`Tag.circuitmaintenance_set`), so that both
+    # apps can be installed side by side while its records are imported (docs/migrating.md).
+    tags = TagsField(related_name="ssot_circuit_maintenances")
+    # Live-state transitions already published as events ({"starting-soon": iso time, ...}); see live_events.py.
+    # Written with queryset.update(): bookkeeping, not a change of the maintenance.
+    live_events = models.JSONField(default=dict, blank=True, editable=False)
+
+    objects = BaseManager.from_queryset(CircuitMaintenanceQuerySet)()
+
+    natural_key_field_names = ["provider", "maintenance_id"]
+
+    class Meta:
+        ordering = ("-start_time", "maintenance_id")
+        unique_together = (("provider", "maintenance_id"),)
+        verbose_name = "circuit maintenance"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def page_title(self) -> str:
+        """The page heading: a 64-character hash id would run under the search box, so long names are cut."""
+        return self.name if len(self.name) <= PAGE_TITLE_LENGTH else self.name[: PAGE_TITLE_LENGTH - 1] + "…"
+
+    def get_absolute_url(self, api: bool = False) -> str:
+        if api:
+            return reverse(
+                "plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-detail", args=[self.pk]
+            )
+        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance", args=[self.pk])
+
+    @property
+    def window_times(self) -> list[tuple[datetime, datetime]]:
+        """Every window as (start, end) datetimes; the overall span when no window is stored."""
+        if not self.windows:
+            return [(self.start_time, self.end_time)]
+        return [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in self.windows]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    def needs_attention(self, now: datetime | None = None) -> bool:
+        """Not acknowledged and active or still to come (the row-level twin of the queryset method)."""
+        if self.ack or self.is_finished:
+            return False
+        now = now or timezone.now()
+        return self.status == MaintenanceStatusChoices.IN_PROCESS or self.end_time >= now
+
+    def acknowledge(self, user: Any, now: datetime | None = None) -> None:
+        """Mark as handled by `user` (not saved)."""
+        self.ack = True
+        self.acknowledged_by = user
+        self.acknowledged_at = now or timezone.now()
+
+    def clear_acknowledgement(self) -> bool:
+        """Forget the acknowledgement (not saved); True if there was one."""
+        had = self.ack
+        self.ack = False
+        self.acknowledged_by = None
+        self.acknowledged_at = None
+        return had
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> CircuitMaintenance:
+        instance = super().from_db(db, field_names, values)
+        instance._ack_as_loaded = instance.__dict__.get("ack", False)
+        return instance
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Edit forms, bulk edit and the REST API set `ack` alone: record who and when from the change context.
+        if not self.ack:
+            self.acknowledged_by = None
+            self.acknowledged_at = None
+        elif self.acknowledged_at is None and not getattr(self, "_ack_as_loaded", False):
+            self.acknowledged_at = timezone.now()
+            if self.acknowledged_by_id is None:
+                self.acknowledged_by = _change_context_user()
+        super().save(*args, **kwargs)
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        """In progress by the provider's word, or one of its windows (not the gap between nights) contains `now`."""
+        if self.is_finished:
+            return False
+        if self.status == MaintenanceStatusChoices.IN_PROCESS:
+            return True
+        now = now or timezone.now()
+        return any(start <= now <= end for start, end in self.window_times)
+
+    def live_state(self, now: datetime | None = None, *, soon_hours: float | None = None) -> str:
+        """Where the maintenance stands at `now` (a `LiveStateChoices` value), beside the provider's status.
+
+        Cancelled stays cancelled and COMPLETED is ended. Otherwise: in progress while `is_active` and not past
+        the end; overrunning when the provider said IN-PROCESS and the end has passed with no COMPLETED; ended
+        when the end has passed; starting soon when the next window starts within `soon_hours` (the
+        `starting_soon_hours` setting); upcoming before that. Between two windows it waits for the next one.
+        """
+        now = now or timezone.now()
+        if self.status == MaintenanceStatusChoices.CANCELLED:
+            return LiveStateChoices.CANCELLED
+        if self.status == MaintenanceStatusChoices.COMPLETED:
+            return LiveStateChoices.ENDED
+        if now > self.end_time:
+            if self.status == MaintenanceStatusChoices.IN_PROCESS:
+                return LiveStateChoices.OVERRUNNING
+            return LiveStateChoices.ENDED
+        if self.is_active(now):
+            return LiveStateChoices.IN_PROGRESS
+        soon = timedelta(hours=starting_soon_hours() if soon_hours is None else soon_hours)
+        starts = [start for start, _ in self.window_times if start > now]
+        if starts and min(starts) - now <= soon:
+            return LiveStateChoices.STARTING_SOON
+        return LiveStateChoices.UPCOMING
+
+    def get_live_state_display(self, now: datetime | None = None) -> str:
+        return LiveStateChoices.as_dict()[self.live_state(now)]
+
+    def get_live_state_class(self, now: datetime | None = None) -> str:
+        return LiveStateChoices.CSS_CLASSES[self.live_state(now)]
+
+    def get_live_state_style(self, now: datetime | None = None) -> str:
+        return LiveStateChoices.CSS_STYLES.get(self.live_state(now), "")
+
+    def get_status_class(self) -> str:
+        return {
+            MaintenanceStatusChoices.CONFIRMED: "warning",
+            MaintenanceStatusChoices.TENTATIVE: "info",
+            MaintenanceStatusChoices.RE_SCHEDULED: "info",
+            MaintenanceStatusChoices.IN_PROCESS: "danger",
+            MaintenanceStatusChoices.COMPLETED: "success",
+            MaintenanceStatusChoices.CANCELLED: "secondary",
+        }.get(self.status, "secondary")
+
+
+def _change_context_user() -> Any:
+    """The user of the current web request or job, if any."""
+    from nautobot.extras.context_managers import change_context_state
+
+    context = change_context_state.get()
+    user = getattr(context, "user", None) if context is not None else None
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+@extras_features("custom_links", "custom_validators", "export_templates", "graphql", "webhooks")
+class CircuitImpact(OrganizationalModel):
+    """How one maintenance affects one circuit."""
+
+    maintenance = models.ForeignKey(CircuitMaintenance, on_delete=models.CASCADE, related_name="circuit_impacts")
+    circuit = models.ForeignKey("circuits.Circuit", on_delete=models.CASCADE, related_name="circuit_impacts")
+    impact = models.CharField(max_length=20, choices=ImpactChoices, default=ImpactChoices.OUTAGE)
+
+    natural_key_field_names = ["maintenance", "circuit"]
+
+    class Meta:
+        ordering = ("maintenance", "circuit")
+        unique_together = (("maintenance", "circuit"),)
+
+    def __str__(self):
+        return f"{self.maintenance}: {self.circuit} ({self.impact})"
+
+    def get_impact_class(self) -> str:
+        return ImpactChoices.CSS_CLASSES.get(self.impact, "secondary")
+
+
+@extras_features("custom_links", "export_templates", "graphql", "webhooks")
+class MaintenanceNote(OrganizationalModel):
+    """A remark on a maintenance: written by the sync (e.g. an unknown circuit ID) or by an operator.
+
+    Named apart from Nautobot's own ``extras.Note`` (object notes); the REST and UI endpoint stays
+    ``note/`` as in the older app.
+    """
+
+    maintenance = models.ForeignKey(CircuitMaintenance, on_delete=models.CASCADE, related_name="maintenance_notes")
+    title = models.CharField(max_length=200)
+    level = models.CharField(max_length=20, choices=NoteLevelChoices, default=NoteLevelChoices.INFO)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("maintenance", "created")
+        verbose_name = "maintenance note"
+
+    def __str__(self):
+        return self.title
+
+
+class CircuitAlias(BaseModel):
+    """A circuit ID as a provider writes it, mapped by a person to a Nautobot circuit; future notices match it.
+
+    Change-logged through the views that write it (triage), like the circuits it points at.
+    """
+
+    provider = models.ForeignKey("circuits.Provider", on_delete=models.CASCADE, related_name="circuit_aliases")
+    alias = models.CharField(max_length=255, help_text="The circuit ID as the provider's notices write it.")
+    # `fold.normalize_cid(alias)`: how the sync compares circuit IDs.
+    normalized = models.CharField(max_length=255, editable=False)
+    circuit = models.ForeignKey("circuits.Circuit", on_delete=models.CASCADE, related_name="circuit_aliases")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+    natural_key_field_names = ["provider", "normalized"]
+
+    class Meta:
+        ordering = ("provider", "normalized")
+        unique_together = (("provider", "normalized"),)
+        verbose_name = "circuit alias"
+        verbose_name_plural = "circuit aliases"
+
+    def __str__(self):
+        return f"{self.alias} → {self.circuit}"
+
+    def get_absolute_url(self, api: bool = False) -> str:
+        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitalias", args=[self.pk])
+
+    def clean(self) -> None:
+        super().clean()
+        self.normalized = normalize_cid(self.alias)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalized = normalize_cid(self.alias)
+        super().save(*args, **kwargs)
+
+
+@extras_features("graphql")
+class MaintenanceFlag(BaseModel):
+    """A location isolated or down to its last circuit (or a device cut off) while maintenances overlap.
+
+    Derived data: rebuilt by `flags.py` after every sync (and by the flag job), never edited, not
+    change-logged. Exactly one of `location` and `device` is set.
+    """
+
+    kind = models.CharField(max_length=20, choices=FlagKindChoices, db_index=True)
+    location = models.ForeignKey(
+        "dcim.Location", on_delete=models.CASCADE, null=True, blank=True, related_name="circuit_maintenance_flags"
+    )
+    device = models.ForeignKey(
+        "dcim.Device", on_delete=models.CASCADE, null=True, blank=True, related_name="circuit_maintenance_flags"
+    )
+    start_time = models.DateTimeField(db_index=True)
+    end_time = models.DateTimeField()
+    # How many circuits (location) or circuit-facing interfaces (device) there are, and which ones are down/left.
+    total = models.PositiveIntegerField()
+    down = models.JSONField(default=list)
+    left = models.JSONField(default=list)
+    # Circuits only DEGRADED or REDUCED-REDUNDANCY meanwhile (counted apart, not as down).
+    impaired = models.JSONField(default=list)
+    maintenances = models.ManyToManyField(CircuitMaintenance, related_name="flags")
+    circuits = models.ManyToManyField("circuits.Circuit", related_name="+")
+    computed = models.DateTimeField(auto_now=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+
+    class Meta:
+        ordering = ("start_time", "kind")
+
+    def __str__(self):
+        return f"{self.label}: {self.scope} {self.start_time:%Y-%m-%d %H:%M}"
+
+    @property
+    def scope(self) -> Any:
+        """The location or the device flagged."""
+        return self.location or self.device
+
+    @property
+    def is_isolation(self) -> bool:
+        return self.kind == FlagKindChoices.ISOLATION
+
+    @property
+    def label(self) -> str:
+        """ "Isolation" / "Lost redundancy"; a device that is isolated is "Cut off"."""
+        if self.is_isolation and self.device_id:
+            return "Cut off"
+        return self.get_kind_display()
+
+
+class CalendarFeedToken(BaseModel):
+    """A user's secret for the subscribable calendar feed: put in the feed's URL, good for that feed only.
+
+    Calendar applications cannot send an Authorization header; this key stands in for it on one URL,
+    and the feed it opens is what its user may view (object permissions apply). Rotating replaces it.
+    """
+
+    user = models.OneToOneField("users.User", on_delete=models.CASCADE, related_name="circuit_maintenance_feed_token")
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+
+    def __str__(self):
+        return f"Calendar feed token of {self.user}"
+
+    @staticmethod
+    def new_key() -> str:
+        import secrets
+
+        return secrets.token_urlsafe(32)
+
+    @classmethod
+    def for_user(cls, user: Any, *, rotate: bool = False) -> CalendarFeedToken:
+        """The user's token, made on first use; `rotate` replaces the key (the old URL stops working)."""
+        token, created = cls.objects.get_or_create(user=user, defaults={"key": cls.new_key()})
+        if rotate and not created:
+            token.key = cls.new_key()
+            token.save()
+        return token

@@ -1,0 +1,217 @@
+"""Where notifications come from and what became of them: the sources, the OAuth grant of a Gmail source,
+the fetched messages, the maintenances the parser read out of them, and the messages pushed to the app."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from nautobot.apps.models import BaseManager, BaseModel, OrganizationalModel, extras_features
+
+from .. import mail
+from ..choices import MessageKeptChoices, OutcomeChoices
+from ..pipeline.bounds import MessageBounds
+from .maintenance import CircuitMaintenance
+from .querysets import RawNotificationQuerySet
+
+
+@extras_features("graphql")
+class NotificationSource(OrganizationalModel):
+    """A mailbox named in the app's configuration; the configuration holds its URL and secrets."""
+
+    name = models.CharField(max_length=100, unique=True)
+    # The kind of mailbox, from `sources.source_kind(url)`: imap, imaps, file or gmail; shown as the type.
+    source_type = models.CharField(max_length=20, blank=True)
+    providers = models.ManyToManyField("circuits.Provider", related_name="notification_sources", blank=True)
+    attach_all_providers = models.BooleanField(default=False)
+    # Where the last committed run stopped, per the source kind (IMAP: uidvalidity + last_uid).
+    cursor = models.JSONField(default=dict, blank=True)
+    last_run = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    natural_key_field_names = ["name"]
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self):
+        return self.name
+
+
+class SourceOAuthToken(BaseModel):
+    """The refresh token a user granted a Gmail source through Google's consent page (OAuth client files).
+
+    Kept apart from NotificationSource so that no serializer, form, table, GraphQL type or change
+    log ever carries it: nothing but the Gmail source reads it.
+    """
+
+    source = models.OneToOneField(NotificationSource, on_delete=models.CASCADE, related_name="oauth_token")
+    refresh_token = models.TextField()
+    scopes = models.JSONField(default=list)
+    granted_by = models.CharField(max_length=150, blank=True)
+    granted = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"OAuth grant for {self.source}"
+
+
+class RawNotification(BaseModel):
+    """One fetched message and what became of it. Not change-logged; reprocessing updates its outcome."""
+
+    source = models.ForeignKey(
+        NotificationSource, on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_notifications"
+    )
+    # Message-ID when the message has one, else a hash of its content: the same mail is stored once.
+    message_key = models.CharField(max_length=255, unique=True)
+    provider = models.ForeignKey(
+        "circuits.Provider", on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_notifications"
+    )
+    sender = models.CharField(max_length=255, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    date = models.DateTimeField(db_index=True)
+    # The head of the message, at most `raw_notification_size` bytes: what the API and lists show.
+    raw = models.BinaryField()
+    # `raw` is shorter than the message.
+    raw_truncated = models.BooleanField(default=False)
+    # The message's size in bytes.
+    raw_size = models.PositiveIntegerField(default=0)
+    # The message compressed (`mail.pack`): whole, or what could be kept of it (see `message_kept`).
+    message = models.BinaryField(default=b"", blank=True, editable=False)
+    message_kept = models.CharField(max_length=20, choices=MessageKeptChoices, blank=True)
+    # circuit-maintenance-parser's version at the last parse of this message ("" when it was never parsed).
+    parser_version = models.CharField(max_length=50, blank=True)
+    outcome = models.CharField(max_length=20, choices=OutcomeChoices, db_index=True)
+    error = models.TextField(blank=True)
+    location = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    # Taken out of the triage queue by a person, with a reason.
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismiss_reason = models.CharField(max_length=500, blank=True)
+
+    objects = BaseManager.from_queryset(RawNotificationQuerySet)()
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+    natural_key_field_names = ["message_key"]
+
+    class Meta:
+        ordering = ("-date",)
+
+    def __str__(self):
+        return self.subject or self.message_key
+
+    def get_absolute_url(self, api: bool = False) -> str:
+        if api:
+            return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:rawnotification-detail", args=[self.pk])
+        return reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification", args=[self.pk])
+
+    @property
+    def kept(self) -> str:
+        """How much of the message is stored (MessageKeptChoices); rows made without `message` hold only `raw`."""
+        if self.message_kept:
+            return self.message_kept
+        return MessageKeptChoices.TRUNCATED if self.raw_truncated else MessageKeptChoices.WHOLE
+
+    @property
+    def is_whole(self) -> bool:
+        """The stored message is the whole message: it can be read and parsed again as it came."""
+        return self.kept == MessageKeptChoices.WHOLE
+
+    def message_bytes(self) -> bytes:
+        """The message as stored: the whole message when `is_whole`, else the part that was kept."""
+        if self.message:
+            return mail.unpack(self.message, max(self.raw_size, len(self.raw or b"")))
+        return bytes(self.raw or b"")
+
+    def readable(self) -> mail.ReadableMail:
+        """The message as a person reads it: decoded headers, text, sanitized HTML, attachments."""
+        return mail.read_mail(self.message_bytes(), _bounds())
+
+    def attachment(self, index: int) -> tuple[mail.Attachment, bytes] | None:
+        """One attachment of the message (as `readable().attachments` lists them) with its bytes."""
+        return mail.attachment(self.message_bytes(), index, _bounds())
+
+    def get_outcome_class(self) -> str:
+        return OutcomeChoices.CSS_CLASSES.get(self.outcome, "secondary")
+
+    @property
+    def sender_address(self) -> str:
+        """The bare sender address, lower-cased ("" when there is none)."""
+        from ..providers import sender_addresses
+
+        found = sender_addresses(self.sender)
+        return found[0] if found else ""
+
+    @property
+    def needs_triage(self) -> bool:
+        return RawNotification.objects.filter(pk=self.pk).needs_triage().exists()
+
+
+def _bounds() -> MessageBounds:
+    from ..config import app_settings
+
+    return MessageBounds.from_settings(app_settings())
+
+
+class ParsedNotification(BaseModel):
+    """One maintenance the parser read out of a raw notification. An immutable fact: not change-logged."""
+
+    raw_notification = models.ForeignKey(RawNotification, on_delete=models.CASCADE, related_name="parsed_notifications")
+    maintenance = models.ForeignKey(
+        CircuitMaintenance,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="parsed_notifications",
+    )
+    # The maintenance identity, kept here so history is found even before the maintenance exists.
+    provider = models.ForeignKey("circuits.Provider", on_delete=models.CASCADE, related_name="+")
+    provider_maintenance_id = models.CharField(max_length=255, verbose_name="Maintenance ID")
+    json = models.JSONField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    is_metadata_associable_model = False
+    is_contact_associable_model = False
+    is_dynamic_group_associable_model = False
+    is_saved_view_model = False
+
+    class Meta:
+        ordering = ("raw_notification", "created")
+        indexes = [models.Index(fields=["provider", "provider_maintenance_id"])]
+
+    def __str__(self):
+        return f"{self.provider_maintenance_id} ({self.json.get('status', '?')})"
+
+
+class PushedMessage(models.Model):
+    """A message posted to the push endpoint or uploaded in the UI, waiting for the sync to read it.
+
+    The built-in "pushed" source (sources/push.py) reads these in `sequence` order; its cursor is the
+    last sequence committed, so nothing is read twice and nothing is skipped. A row the cursor has
+    passed is stored as a RawNotification and is deleted by the next push (see push.py).
+    Its `add` permission is the push permission.
+    """
+
+    sequence = models.BigAutoField(primary_key=True)
+    # Same key as the RawNotification it becomes (pipeline/parse.py `message_key`): duplicates answer with it.
+    message_key = models.CharField(max_length=255, unique=True)
+    raw = models.BinaryField()
+    received = models.DateTimeField(auto_now_add=True)
+    pushed_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ("sequence",)
+        verbose_name = "pushed message"
+
+    def __str__(self):
+        return f"pushed #{self.sequence}"
+
+    @property
+    def location(self) -> str:
+        """Where the stored RawNotification says it came from."""
+        return f"push#{self.sequence}"

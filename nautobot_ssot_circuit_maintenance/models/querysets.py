@@ -1,0 +1,155 @@
+"""The questions asked of the records, each answered once: what "finished", "active", "upcoming" and
+"needs attention" mean for a maintenance, and what "needs triage" means for a notification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from nautobot.apps.models import RestrictedQuerySet
+
+from ..choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
+
+# A maintenance in one of these states is over, whatever its windows say.
+FINISHED_STATUSES = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
+
+
+class CircuitMaintenanceQuerySet(RestrictedQuerySet):
+    """The questions asked of maintenances, each answered in one place."""
+
+    def unfinished(self) -> CircuitMaintenanceQuerySet:
+        """Neither cancelled nor completed."""
+        return self.exclude(status__in=FINISHED_STATUSES)
+
+    def ended_within(self, days: float, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Not ended yet, or ended at most `days` ago."""
+        return self.filter(end_time__gte=(now or timezone.now()) - timedelta(days=days))
+
+    def upcoming(self, days: float, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Unfinished, not ended, and starting within `days` (or already started)."""
+        now = now or timezone.now()
+        return self.unfinished().filter(end_time__gte=now, start_time__lte=now + timedelta(days=days))
+
+    def maybe_active(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Those that may be active at `now` (in SQL); `CircuitMaintenance.is_active` decides between windows."""
+        now = now or timezone.now()
+        return self.unfinished().filter(
+            Q(status=MaintenanceStatusChoices.IN_PROCESS) | Q(start_time__lte=now, end_time__gte=now)
+        )
+
+    def not_over(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Unfinished and not ended yet: what is active or still to come."""
+        return self.unfinished().ended_within(0, now=now)
+
+    def terminating_at(self, locations: Iterable[Any]) -> CircuitMaintenanceQuerySet:
+        """Those impacting a circuit with a termination at one of `locations` or at a location under them."""
+        pks = {pk for location in locations for pk in location.cacheable_descendants_pks(include_self=True)}
+        return self.filter(
+            pk__in=self.model.objects.filter(circuit_impacts__circuit__circuit_terminations__location__in=pks).values(
+                "pk"
+            )
+        )
+
+    def reaching_devices(self, devices: Iterable[Any]) -> CircuitMaintenanceQuerySet:
+        """Those impacting a circuit whose terminations are cabled (through any patch panel) to these devices."""
+        from nautobot.dcim.models import Interface
+
+        interfaces = Interface.objects.filter(device__in=list(devices)).values("pk")
+        from ..compat import cable_paths_lookup
+
+        reaching = f"circuit_impacts__circuit__circuit_terminations__{cable_paths_lookup()}__destination_id__in"
+        return self.filter(pk__in=self.model.objects.filter(**{reaching: interfaces}).values("pk"))
+
+    def needs_attention(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Not acknowledged, and still someone's concern: unfinished and not ended, or overrunning (the provider
+        said IN-PROCESS and never COMPLETED). The one meaning of "unacknowledged" for the list badge, the
+        `unacknowledged` filter, the overview panel and its per-provider counts; `CircuitMaintenance.needs_attention`
+        is its row-level twin."""
+        now = now or timezone.now()
+        return (
+            self.unfinished()
+            .filter(ack=False)
+            .filter(Q(end_time__gte=now) | Q(status=MaintenanceStatusChoices.IN_PROCESS))
+        )
+
+    def ongoing(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """Active at `now` (in progress or overrunning): `maybe_active` narrowed by `is_active` (few rows)."""
+        now = now or timezone.now()
+        return self.filter(pk__in=[m.pk for m in self.maybe_active(now=now) if m.is_active(now)])
+
+    def in_live_state(
+        self, states: list[str] | tuple[str, ...], *, now: datetime | None = None, soon_hours: float | None = None
+    ) -> CircuitMaintenanceQuerySet:
+        """Those whose `live_state` is one of `states`: narrowed in SQL, decided by `live_state` on the few left."""
+        now = now or timezone.now()
+        hours = starting_soon_hours() if soon_hours is None else float(soon_hours)
+        state, wanted = LiveStateChoices, set(states)
+        candidates = Q(pk__in=[])
+        if state.CANCELLED in wanted:
+            candidates |= Q(status=MaintenanceStatusChoices.CANCELLED)
+        if state.ENDED in wanted:
+            candidates |= Q(status=MaintenanceStatusChoices.COMPLETED)
+            candidates |= Q(end_time__lt=now, status__in=_OPEN_STATUSES_BUT_IN_PROCESS)
+        if state.OVERRUNNING in wanted:
+            candidates |= Q(status=MaintenanceStatusChoices.IN_PROCESS, end_time__lt=now)
+        not_ended = Q(end_time__gte=now) & ~Q(status__in=FINISHED_STATUSES)
+        # Starts after the soon horizon and the provider has not said it began: surely upcoming.
+        surely_upcoming = (
+            not_ended & Q(start_time__gt=now + timedelta(hours=hours)) & ~Q(status=MaintenanceStatusChoices.IN_PROCESS)
+        )
+        if state.UPCOMING in wanted:
+            candidates |= surely_upcoming
+        if {state.IN_PROGRESS, state.STARTING_SOON, state.UPCOMING} & wanted:
+            # The rest of the not-ended ones (started, or starting within the horizon: few) depend on the windows.
+            undecided = self.filter(not_ended).exclude(surely_upcoming)
+            candidates |= Q(pk__in=[m.pk for m in undecided if m.live_state(now, soon_hours=hours) in wanted])
+        return self.filter(candidates)
+
+
+_OPEN_STATUSES_BUT_IN_PROCESS = [
+    status
+    for status in MaintenanceStatusChoices.values()
+    if status not in FINISHED_STATUSES and status != MaintenanceStatusChoices.IN_PROCESS
+]
+
+
+def starting_soon_hours() -> float:
+    """The `starting_soon_hours` app setting."""
+    from ..config import app_settings
+
+    return float(app_settings()["starting_soon_hours"])
+
+
+# Outcomes that need a person: an action in the triage queue resolves each.
+TRIAGE_OUTCOMES = (
+    OutcomeChoices.UNKNOWN_PROVIDER,
+    OutcomeChoices.PARSING_FAILED,
+    OutcomeChoices.UNKNOWN_CIDS,
+    OutcomeChoices.TOO_LARGE,
+    OutcomeChoices.PARSE_TIMEOUT,
+    # Dismiss it, or fix the provider's addresses / the trusted authserv-ids and reprocess (re-checked then).
+    OutcomeChoices.UNAUTHENTICATED,
+)
+
+
+class RawNotificationQuerySet(RestrictedQuerySet):
+    def needs_triage(self) -> RawNotificationQuerySet:
+        """Not dismissed, with an outcome a person must resolve.
+
+        An unknown-cids notification leaves the queue once no maintenance it fed still has an unknown
+        circuit ID (the circuit was created, or an alias maps it, and the sync linked it).
+        """
+        from .notifications import ParsedNotification  # the model module imports this one
+
+        still_unknown = Exists(
+            ParsedNotification.objects.filter(raw_notification=OuterRef("pk")).filter(
+                Q(maintenance__isnull=True) | ~Q(maintenance__unresolved_circuit_ids=[])
+            )
+        )
+        return self.filter(dismissed_at__isnull=True).filter(
+            Q(outcome__in=[outcome for outcome in TRIAGE_OUTCOMES if outcome != OutcomeChoices.UNKNOWN_CIDS])
+            | (Q(outcome=OutcomeChoices.UNKNOWN_CIDS) & still_unknown)
+        )
