@@ -17,6 +17,8 @@ from selenium.webdriver.support.wait import WebDriverWait
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WAIT_SECONDS = 20
+# A list page's table: `#object_table` on Nautobot 3.2; 3.0 gives it no id (it sits in the bulk-action form).
+LIST_TABLE = "#object_table, #object_list_form table"
 
 
 def start_chromium() -> webdriver.Chrome:

@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import Select
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD
-from tests.browser import BrowserTestCase
+from tests.browser import LIST_TABLE, BrowserTestCase
 from tests.job_helpers import JobTestMixin, MailFolder, plugin_config
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.ui_data import build_ui_data
@@ -70,7 +70,7 @@ class TriageBrowserTest(JobTestMixin, BrowserTestCase):
 
     def open_action(self, raw: RawNotification, label: str) -> None:
         self.visit(reverse(f"{PREFIX}:triage_list"))
-        self.wait_for_text(raw.subject[:30], "#object_table")
+        self.wait_for_text(raw.subject[:30], LIST_TABLE)
         row = self.browser.find_element(By.XPATH, f"//tr[.//a[@href='{raw.get_absolute_url()}']]")
         row.find_element(By.PARTIAL_LINK_TEXT, label).click()
         self.wait_for_text(raw.subject[:30], "#triage-action, body")
@@ -78,7 +78,7 @@ class TriageBrowserTest(JobTestMixin, BrowserTestCase):
     def test_unknown_sender_assigned_then_parsed_on_reprocess(self):
         raw = RawNotification.objects.get(outcome=OutcomeChoices.UNKNOWN_PROVIDER)
         self.visit(reverse(f"{PREFIX}:triage_list"))
-        self.wait_for_text("Unknown provider", "#object_table")
+        self.wait_for_text("Unknown provider", LIST_TABLE)
         self.assertIn("Triage queue (2)", self.browser.title)
         screenshot(self.browser, "triage-queue.png")
 
@@ -152,14 +152,16 @@ class AcknowledgeBrowserTest(BrowserTestCase):
     def test_acknowledge_selected_on_the_list(self):
         CircuitMaintenance.objects.filter(pk=self.data.maintenances[1].pk).update(name=HASH_ID, maintenance_id=HASH_ID)
         self.visit(reverse(f"{PREFIX}:circuitmaintenance_list"))
-        self.wait_for_text("Planned work 0", "#object_table")
-        self.assertEqual(self.text_of("#object_table").count("Needs attention"), 2)
+        self.wait_for_text("Planned work 0", LIST_TABLE)
+        self.assertEqual(self.text_of(LIST_TABLE).count("Needs attention"), 2)
         # Long ids wrap, dates stay on one line, the table fits the window.
         self.assertLessEqual(
             self.browser.execute_script("return document.documentElement.scrollWidth"),
             self.browser.execute_script("return window.innerWidth"),
         )
-        date_cells = self.browser.find_elements(By.CSS_SELECTOR, "#object_table td.text-nowrap")
+        date_cells = self.browser.find_elements(
+            By.CSS_SELECTOR, ", ".join(f"{table} td.text-nowrap" for table in LIST_TABLE.split(", "))
+        )
         self.assertTrue(date_cells)
         lines = "const r = document.createRange(); r.selectNodeContents(arguments[0]); return r.getClientRects().length"
         dates = [cell for cell in date_cells if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", cell.text)]
@@ -171,8 +173,8 @@ class AcknowledgeBrowserTest(BrowserTestCase):
         screenshot(self.browser, "maintenances-acknowledge-selected.png")
         self.browser.find_element(By.ID, "acknowledge-selected").click()
         self.wait_for_text("Acknowledged 2 maintenances")
-        self.wait_for_text("Planned work 0", "#object_table")
-        self.assertNotIn("Needs attention", self.text_of("#object_table"))
+        self.wait_for_text("Planned work 0", LIST_TABLE)
+        self.assertNotIn("Needs attention", self.text_of(LIST_TABLE))
         for maintenance in self.data.maintenances[:2]:
             maintenance.refresh_from_db()
             self.assertEqual(maintenance.acknowledged_by, self.user)
