@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from nautobot.extras.models import Job  # noqa: E402
 
+from development.measure import tagged  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import (  # noqa: E402
     CircuitMaintenance,
     NotificationSource,
@@ -56,16 +56,8 @@ SOURCE_NAME = "Latency benchmark"
 ACCOUNT = "latency@example.net"
 PASSWORD = "latency-benchmark-only"  # noqa: S105 - a throwaway Dovecot on loopback
 MARK = "-LAT"
-MESSAGE_ID = re.compile(rb"^Message-ID:.*?\r?\n(?![ \t])", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 # How long one notice may take before the benchmark gives up on it.
 NOTICE_TIMEOUT_SECONDS = 120.0
-
-
-def _tagged(raw: bytes, ids: set[str], tag: str, message_id: str) -> tuple[bytes, set[str]]:
-    for maintenance_id in ids:
-        raw = raw.replace(maintenance_id.encode(), f"{maintenance_id}{tag}".encode())
-    raw = f"Message-ID: <{message_id}>\r\n".encode() + MESSAGE_ID.sub(b"", raw, count=1)
-    return raw, {f"{maintenance_id}{tag}" for maintenance_id in ids}
 
 
 def _parsed_ids(raw: bytes, parser: str) -> set[str]:
@@ -83,7 +75,7 @@ def usable_samples() -> list[tuple[bytes, set[str]]]:
         ids = {m["maintenance_id"] for m in expected_maintenances(name)}
         if not ids or not all(maintenance_id.encode() in raw for maintenance_id in ids):
             continue
-        probe, wanted = _tagged(raw, ids, f"{MARK}probe", "probe@latency.invalid")
+        probe, wanted = tagged(raw, ids, f"{MARK}probe", "probe@latency.invalid")
         if wanted and wanted <= _parsed_ids(probe, entry["provider_parser"]):
             samples.append((raw, ids))
     return samples
@@ -97,7 +89,7 @@ def build_notices(count: int, run: str) -> list[tuple[bytes, set[str]]]:
     notices = []
     for index in range(count):
         raw, ids = samples[index % len(samples)]
-        notices.append(_tagged(raw, ids, f"{MARK}{run}-{index}", f"latency-{run}-{index}@benchmark.invalid"))
+        notices.append(tagged(raw, ids, f"{MARK}{run}-{index}", f"latency-{run}-{index}@benchmark.invalid"))
     return notices
 
 

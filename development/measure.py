@@ -53,6 +53,15 @@ def use_benchmark_source(folder: Path) -> NotificationSource:
     return NotificationSource.objects.get(name=SOURCE_NAME)
 
 
+def tagged(raw: bytes, ids: set[str], tag: str, message_id: str) -> tuple[bytes, set[str]]:
+    """A copy of a corpus mail with its own Message-ID and each of its maintenance `ids` suffixed with `tag`
+    (where the id is written in clear text); returns the copy and the tagged ids."""
+    for maintenance_id in ids:
+        raw = raw.replace(maintenance_id.encode(), f"{maintenance_id}{tag}".encode())
+    raw = f"Message-ID: <{message_id}>\r\n".encode() + MESSAGE_ID.sub(b"", raw, count=1)
+    return raw, {f"{maintenance_id}{tag}" for maintenance_id in ids}
+
+
 def build_backlog(count: int, folder: Path, first: int = 0) -> list[tuple[Path, str]]:
     """Write mails `first`..`first + count - 1` to `folder`; return (file, parser) of each.
 
@@ -64,11 +73,8 @@ def build_backlog(count: int, folder: Path, first: int = 0) -> list[tuple[Path, 
     mails = []
     for index in range(first, first + count):
         name, raw, parser = samples[index % len(samples)]
-        copy = index // len(samples)
-        for maintenance_id in {m["maintenance_id"] for m in expected_maintenances(name)}:
-            raw = raw.replace(maintenance_id.encode(), f"{maintenance_id}{MARK}{copy}".encode())
-        header = f"Message-ID: <bench-{index}@benchmark.invalid>\r\n".encode()
-        raw = header + MESSAGE_ID.sub(b"", raw, count=1)
+        ids = {m["maintenance_id"] for m in expected_maintenances(name)}
+        raw, _ = tagged(raw, ids, f"{MARK}{index // len(samples)}", f"bench-{index}@benchmark.invalid")
         path = folder / f"{index:06d}.eml"
         path.write_bytes(raw)
         mails.append((path, parser))

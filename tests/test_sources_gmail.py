@@ -24,9 +24,13 @@ def mail(number: int, sender: str = "noc@carrier.example") -> bytes:
     ).encode()
 
 
-class GmailSourceTestCase(unittest.TestCase):
+class LoopbackGmailMixin:
+    """A loopback Gmail with a service-account key for it; `source()` reads it through the real client stack."""
+
+    fake_gmail_options: dict = {}
+
     def setUp(self) -> None:
-        self.gmail = FakeGmail().start()
+        self.gmail = FakeGmail(**self.fake_gmail_options).start()
         self.addCleanup(self.gmail.stop)
         self.dir = Path(tempfile.mkdtemp(prefix="cm-gmail-"))
         self.addCleanup(shutil.rmtree, self.dir, True)
@@ -52,6 +56,8 @@ class GmailSourceTestCase(unittest.TestCase):
             last = batch.cursor
         return messages, last
 
+
+class GmailSourceTestCase(LoopbackGmailMixin, unittest.TestCase):
     def test_first_run_reads_the_look_back_window_oldest_first_then_only_new_mail(self):
         self.gmail.add(mail(0), NOW - timedelta(days=30))  # before the look-back window
         for number in range(1, 8):  # 7 messages over 3 pages of the listing

@@ -6,15 +6,12 @@ received, and makes single calls inside a batch answer 429, 5xx, 404 or a refusa
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import unittest
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validate_config
-from nautobot_ssot_circuit_maintenance.sources import GmailSource, SourceError, SourceSettings, get_source
-from tests.servers.gmail_server import FakeGmail
+from nautobot_ssot_circuit_maintenance.sources import SourceError
+from tests.test_sources_gmail import LoopbackGmailMixin
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SINCE = NOW - timedelta(days=7)
@@ -28,35 +25,11 @@ def mail(number: int, padding: int = 0) -> bytes:
     ).encode() + b"p" * padding
 
 
-class GmailBatchTestCase(unittest.TestCase):
-    def setUp(self) -> None:
-        self.gmail = FakeGmail(page_size=500).start()
-        self.addCleanup(self.gmail.stop)
-        self.dir = Path(tempfile.mkdtemp(prefix="cm-gmail-batch-"))
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.key_file = self.gmail.service_account_file(self.dir / "sa.json")
+class GmailBatchTestCase(LoopbackGmailMixin, unittest.TestCase):
+    fake_gmail_options = {"page_size": 500}
 
     def backlog(self, count: int) -> list[str]:
         return [self.gmail.add(mail(n), NOW - timedelta(minutes=count - n)) for n in range(count)]
-
-    def source(self, **extra) -> GmailSource:
-        settings = SourceSettings(
-            name="Gmail NOC",
-            url=GMAIL_URL,
-            account=self.gmail.account,
-            extra={"credentials_file": str(self.key_file), "api_endpoint": self.gmail.url, **extra},
-        )
-        source = get_source(settings)
-        source.retry_delay = 0.01
-        self.addCleanup(source.close)
-        return source
-
-    def read(self, source: GmailSource, cursor: dict | None = None) -> tuple[list, dict]:
-        messages, last = [], cursor
-        for batch in source.fetch(cursor, SINCE):
-            messages.extend(batch.messages)
-            last = batch.cursor
-        return messages, last
 
     def test_a_backlog_takes_a_handful_of_requests_and_reads_what_one_request_per_message_reads(self):
         ids = self.backlog(120)

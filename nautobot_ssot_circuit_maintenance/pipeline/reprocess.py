@@ -110,9 +110,9 @@ class StoredIntake(Intake):
     """
 
     def __init__(self, notifications: Iterable[Any], **kwargs: Any):
-        notifications = list(notifications)
-        self.skipped = {raw.pk: cannot_reprocess(raw) for raw in notifications if cannot_reprocess(raw)}
-        self.notifications = [raw for raw in notifications if raw.pk not in self.skipped]
+        reasons = {raw: cannot_reprocess(raw) for raw in notifications}
+        self.skipped = {raw.pk: reason for raw, reason in reasons.items() if reason}
+        self.notifications = [raw for raw, reason in reasons.items() if not reason]
         super().__init__([], **kwargs)
 
     def _reader(self, sources: Iterable[Any], configured: dict, **kwargs: Any) -> MailReader:

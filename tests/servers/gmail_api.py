@@ -113,28 +113,22 @@ class GmailApi:
         fault = gmail.take_fault(message_id, form)
         if fault is not None:
             return self._gmail_error(fault, headers, target)
-        if form == "minimal":
-            mail = next((m for m in gmail.mail if m.id == message_id), None)
-            if mail is None:
-                return self._gmail_error(404, headers, target)
-            return 200, {
-                "id": mail.id,
-                "threadId": mail.id,
-                "labelIds": sorted(mail.labels),
-                "sizeEstimate": len(mail.raw),
-                "internalDate": str(mail.internal_ms),
-            }
-        with gmail.lock:
-            gmail.gets += 1
-            if gmail.drop_gets_after is not None and gmail.gets > gmail.drop_gets_after:
-                return None
+        if form != "minimal":
+            with gmail.lock:
+                gmail.gets += 1
+                if gmail.drop_gets_after is not None and gmail.gets > gmail.drop_gets_after:
+                    return None
         mail = next((m for m in gmail.mail if m.id == message_id), None)
         if mail is None:
             return self._gmail_error(404, headers, target)
-        return 200, {
+        found = {
             "id": mail.id,
             "threadId": mail.id,
             "labelIds": sorted(mail.labels),
             "internalDate": str(mail.internal_ms),
-            "raw": base64.urlsafe_b64encode(mail.raw).decode().rstrip("="),
         }
+        if form == "minimal":
+            found["sizeEstimate"] = len(mail.raw)
+        else:
+            found["raw"] = base64.urlsafe_b64encode(mail.raw).decode().rstrip("=")
+        return 200, found
