@@ -70,6 +70,12 @@ class OutcomeChoices(ChoiceSet):
     PARSE_TIMEOUT = "parse-timeout"
     # A notice that had to prove its sender (pipeline/authenticate.py) and could not: it changes nothing.
     UNAUTHENTICATED = "unauthenticated"
+    # An unauthenticated notice that would cancel, complete, move or take circuits off a maintenance, under the
+    # source's `confirm` policy: it changes nothing until a person confirms it in triage.
+    AWAITING_CONFIRMATION = "awaiting-confirmation"
+    # Its sequence number jumped implausibly above the maintenance's (fold.py): it counts, ranked as the highest
+    # believable one, and a person is asked to look.
+    SEQUENCE_JUMP = "sequence-jump"
 
     CHOICES = (
         (PARSED, "Parsed"),
@@ -81,6 +87,8 @@ class OutcomeChoices(ChoiceSet):
         (TOO_LARGE, "Too large (over a bound)"),
         (PARSE_TIMEOUT, "Parse timed out"),
         (UNAUTHENTICATED, "Sender not authenticated"),
+        (AWAITING_CONFIRMATION, "Awaiting confirmation"),
+        (SEQUENCE_JUMP, "Sequence jumped"),
     )
 
     # Badge colours (Bootstrap): green done, grey nothing to do, yellow a person can fix it, red it failed.
@@ -93,6 +101,8 @@ class OutcomeChoices(ChoiceSet):
         PARSING_FAILED: "danger",
         TOO_LARGE: "danger",
         PARSE_TIMEOUT: "danger",
+        AWAITING_CONFIRMATION: "warning",
+        SEQUENCE_JUMP: "warning",
     }
 
 
@@ -157,3 +167,17 @@ class LiveStateChoices(ChoiceSet):
 
     # The states whose start is published as an event (see live_events.py), in the order they come.
     TRANSITIONS = (STARTING_SOON, IN_PROGRESS, OVERRUNNING, ENDED)
+
+
+class SourcePolicyChoices(ChoiceSet):
+    """What a source does with a notice whose sender it could not authenticate (`authentication.unauthenticated`)."""
+
+    APPLY = "apply"
+    CONFIRM = "confirm"
+    REFUSE = "refuse"
+
+    CHOICES = (
+        (APPLY, "Apply it"),
+        (CONFIRM, "Apply it, but a cancellation, completion, window move or circuit removal waits for a person"),
+        (REFUSE, "Refuse it (it changes nothing)"),
+    )

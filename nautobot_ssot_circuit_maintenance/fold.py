@@ -2,13 +2,27 @@
 
 A pure function of the notifications (no database, no clock), so the same notifications in any
 arrival order give the same state.
+
+What a sender claims never outranks what we witnessed. A notice's order is (sequence, stamp, date),
+all written by the sender, so each claim is held to what our side saw:
+
+- its stamp and date count at most until `witnessed + CLOCK_SKEW` (when our mailbox received it):
+  a notice dated in year 8998 is ordered as if sent when it arrived;
+- its sequence counts only where it is believable: walking the notices in the order they were
+  witnessed, a sequence more than `MAX_SEQUENCE_STEP` above the highest one believed so far is a
+  jump (flagged for a person, see `sequence_jumps`) and ranks as that highest one; a notice whose
+  sequence is not to be believed at all (an unauthenticated sender where the source asks for
+  authentication) ranks the same way. Either way it does not outrank notices received after it.
+
+Real mail is untouched by both rules (notices are dated before they arrive, and providers count
+revisions one by one), so real notices that arrive out of order still fold by what they say.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 
 from .choices import ImpactChoices, MaintenanceStatusChoices
 
@@ -23,6 +37,12 @@ STATUS_PROGRESS = {
     MaintenanceStatusChoices.COMPLETED: 4,
     MaintenanceStatusChoices.CANCELLED: 4,
 }
+# How far after its arrival a notice's own date or stamp may lie (clocks of mail servers differ).
+CLOCK_SKEW = timedelta(minutes=5)
+# The highest sequence a first notice may carry, and the largest step above the highest sequence believed
+# so far, that are believed: providers number revisions 0, 1, 2, …; 2147483647 is a claim, not a revision.
+BASELINE_SEQUENCE = 1
+MAX_SEQUENCE_STEP = 20
 IMPACT_SEVERITY = {
     ImpactChoices.NO_IMPACT: 0,
     ImpactChoices.REDUCED_REDUNDANCY: 1,
@@ -42,18 +62,82 @@ def as_utc(epoch: int | float) -> datetime:
 
 @dataclass(frozen=True)
 class Notice:
-    """What one notification says about one maintenance (one parser dict per window)."""
+    """What one notification says about one maintenance (one parser dict per window).
+
+    `date` is the date the message claims (its Date header, else when the mailbox received it);
+    `witnessed` is when our side received it (None where unknown: then claims are taken as written);
+    `sequence_believed` is False for a sender whose sequence numbers are not to be believed.
+    `ranked_sequence` is set by `believed`: the sequence the notice ranks with among its peers.
+    """
 
     message_key: str
-    received: datetime
+    date: datetime
     maintenances: tuple[dict, ...]
+    witnessed: datetime | None = None
+    sequence_believed: bool = True
+    ranked_sequence: int | None = None
+
+    @property
+    def claimed_sequence(self) -> int:
+        return max(int(m.get("sequence") or 0) for m in self.maintenances)
+
+    @property
+    def latest_credible(self) -> datetime | None:
+        """The latest date or stamp this notice may claim: when it arrived, plus clock skew."""
+        return None if self.witnessed is None else self.witnessed + CLOCK_SKEW
+
+    @property
+    def credible_date(self) -> datetime:
+        limit = self.latest_credible
+        return self.date if limit is None else min(self.date, limit)
+
+    @property
+    def credible_stamp(self) -> int:
+        stamp = max(int(m.get("stamp") or 0) for m in self.maintenances)
+        limit = self.latest_credible
+        return stamp if limit is None else min(stamp, int(limit.timestamp()))
 
     @property
     def order(self) -> tuple:
-        sequence = max(int(m.get("sequence") or 0) for m in self.maintenances)
-        stamp = max(int(m.get("stamp") or 0) for m in self.maintenances)
+        """Where the notice ranks among its maintenance's notices (after `believed`): newest last."""
+        sequence = self.claimed_sequence if self.ranked_sequence is None else self.ranked_sequence
         progress = max(STATUS_PROGRESS.get(m.get("status"), 0) for m in self.maintenances)
-        return (sequence, stamp, self.received, progress, self.message_key)
+        return (sequence, self.credible_stamp, self.credible_date, progress, self.message_key)
+
+    @property
+    def arrival(self) -> tuple:
+        """When our side received it (its credible date where that is unknown), for the sequence walk."""
+        return (self.witnessed or self.credible_date, self.message_key)
+
+
+def believed(notices: Iterable[Notice]) -> list[Notice]:
+    """The notices with the sequence each ranks with (see the module docstring), in arrival order.
+
+    Pure and deterministic: it depends on the notices and their witnessed times only, never on the
+    order they are given in.
+    """
+    highest: int | None = None  # the highest sequence believed so far
+    ranked = []
+    for notice in sorted(notices, key=lambda notice: notice.arrival):
+        claimed = notice.claimed_sequence
+        limit = (BASELINE_SEQUENCE if highest is None else highest) + MAX_SEQUENCE_STEP
+        if notice.sequence_believed and claimed <= limit:
+            sequence = claimed
+            highest = claimed if highest is None else max(highest, claimed)
+        else:
+            # Never above what was believed before it (nothing believed yet: never above 0).
+            sequence = min(claimed, 0 if highest is None else highest)
+        ranked.append(replace(notice, ranked_sequence=sequence))
+    return ranked
+
+
+def sequence_jumps(notices: Iterable[Notice]) -> set[str]:
+    """Message keys of the notices whose sequence jumped implausibly above what was seen before them."""
+    return {
+        notice.message_key
+        for notice in believed(notices)
+        if notice.sequence_believed and notice.ranked_sequence != notice.claimed_sequence
+    }
 
 
 @dataclass
@@ -95,7 +179,7 @@ def _circuits_of(notice: Notice) -> dict[str, tuple[str, str]]:
 def fold(notices: Iterable[Notice]) -> MaintenanceState:
     """The state of one maintenance: the newest notice decides, NO-CHANGE keeps the status,
     a notice without circuits keeps the circuits already known."""
-    ordered = sorted(notices, key=lambda notice: notice.order)
+    ordered = sorted(believed(notices), key=lambda notice: notice.order)
     if not ordered:
         raise ValueError("a maintenance needs at least one notice")
     status = MaintenanceStatusChoices.UNKNOWN
@@ -130,4 +214,29 @@ def fold(notices: Iterable[Notice]) -> MaintenanceState:
 
 def is_out_of_sequence(notice: Notice, stored: Iterable[Notice]) -> bool:
     """True when a notice already stored is newer: this one arrived late and decides nothing."""
-    return any(other.order > notice.order for other in stored)
+    ranked = {other.message_key: other for other in believed([*stored, notice])}
+    mine = ranked[notice.message_key]
+    return any(other.order > mine.order for key, other in ranked.items() if key != notice.message_key)
+
+
+# Statuses that end a maintenance: a notice that brings one changes what matters.
+ENDING_STATUSES = {MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED}
+
+
+def changes_that_matter(before: MaintenanceState | None, after: MaintenanceState) -> list[str]:
+    """What in `after` a person must confirm when an unauthenticated notice brings it (empty: nothing).
+
+    A cancellation or completion, a window moved and a circuit removed matter; a new maintenance, a
+    new circuit or a new description do not (they take nothing away that was known).
+    """
+    if before is None:
+        return []
+    found = []
+    if after.status != before.status and after.status in ENDING_STATUSES:
+        found.append(f"status {before.status} → {after.status}")
+    if after.windows != before.windows:
+        found.append("windows moved")
+    removed = sorted(before.circuits.keys() - after.circuits.keys())
+    if removed:
+        found.append("circuits removed: " + ", ".join(before.circuits[key][0] for key in removed))
+    return found

@@ -1,6 +1,6 @@
 """Set-up that follows the database: custom fields, sources from the configuration, auto-attached providers."""
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from nautobot.core.signals import nautobot_database_ready
 
@@ -23,3 +23,15 @@ def attach_new_provider(sender, instance, created, **kwargs):
 
     for source in NotificationSource.objects.filter(attach_all_providers=True):
         source.providers.add(instance)
+
+
+@receiver(post_delete, sender=f"{APP_NAME}.CircuitMaintenance", dispatch_uid=f"{APP_NAME}-deleted")
+def remember_deleted_maintenance(sender, instance, **kwargs):
+    """A person (UI, REST, a job run by someone) deleted it: its notices so far never bring it back."""
+    # Imported here: the decisions import the pipeline and adapters, which need the app registry ready.
+    from .decisions.actions import remember_deletion
+    from .models.maintenance import change_context_user
+
+    user = change_context_user()
+    if user is not None:
+        remember_deletion(instance, user)

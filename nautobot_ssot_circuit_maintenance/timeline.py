@@ -15,7 +15,7 @@ from typing import Any
 from nautobot_ssot.models import Sync, SyncLogEntry
 
 from .choices import OutcomeChoices
-from .fold import MaintenanceState, Notice, fold
+from .fold import MaintenanceState, Notice, believed, fold
 
 WINDOW_FORMAT = "%Y-%m-%d %H:%M"
 # The data source name of the sync job (jobs.CircuitMaintenanceDataSource.Meta.data_source), as its Sync rows hold it.
@@ -36,7 +36,7 @@ def _order(notice: Notice) -> tuple:
     try:
         return (0, notice.order)
     except (TypeError, ValueError):
-        return (1, (notice.received, notice.message_key))
+        return (1, (notice.date, notice.message_key))
 
 
 def _readable(notice: Notice) -> bool:
@@ -58,6 +58,10 @@ def replay(
     notice whose stored data the fold cannot read (written by hand, or by an older version) gets None
     as its state after and is left out of the others' states.
     """
+    try:
+        notices = believed(notices)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        pass  # a notice the fold cannot read: ranked by what each claims, as `_order` does
     ordered = sorted(notices, key=_order)
     readable = [_readable(notice) for notice in ordered]
 
@@ -144,7 +148,7 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
             runs[notice.message_key].start_time if runs.get(notice.message_key) else raws[notice.message_key].created
         )
         if notice.message_key in raws
-        else notice.received
+        else notice.date
         for notice in notices
     }
     rows = []

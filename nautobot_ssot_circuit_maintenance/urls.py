@@ -4,6 +4,7 @@ from django.urls import URLPattern, path, re_path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
 from . import views, views_calendar
+from .decisions import views as decisions
 from .triage import aliases, redirects
 from .triage import views as triage
 
@@ -40,6 +41,11 @@ urlpatterns: list[URLPattern] = [
     path("triage/<uuid:pk>/map-circuit/", triage.MapCircuitView.as_view(), name="triage_map_circuit"),
     path("triage/<uuid:pk>/dismiss/", triage.DismissView.as_view(), name="triage_dismiss"),
     path("triage/<uuid:pk>/reprocess/", triage.ReprocessView.as_view(), name="triage_reprocess"),
+    # A person outranks mail (decisions/): exclude, include or confirm a notice; override a maintenance.
+    path("rawnotification/<uuid:pk>/exclude/", decisions.ExcludeView.as_view(), name="rawnotification_exclude"),
+    path("rawnotification/<uuid:pk>/include/", decisions.IncludeView.as_view(), name="rawnotification_include"),
+    path("rawnotification/<uuid:pk>/confirm/", decisions.ConfirmView.as_view(), name="rawnotification_confirm"),
+    path("maintenance/<uuid:pk>/override/", decisions.OverrideView.as_view(), name="circuitmaintenance_override"),
     # The older app's overview address; before the router, whose maintenance/<pk>/ would not match it anyway.
     path("maintenance/overview/", views_calendar.OverviewView.as_view(), name="overview"),
     path("calendar/", views_calendar.CalendarView.as_view(), name="calendar"),

@@ -39,7 +39,8 @@ from rest_framework.decorators import action
 
 from . import filters, forms, tables
 from .api import serializers
-from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote
+from .decisions.buttons import OVERRIDE_BUTTON
+from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote, MaintenanceOverride
 from .reach import termination_prefetch
 from .template_content import MAINTENANCE_ROW_PREFETCH
 from .timeline import timeline_rows
@@ -125,17 +126,30 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
             items = list(data.items())
             at = next((i + 1 for i, (key, _) in enumerate(items) if key == "status"), len(items))
             data = dict([*items[:at], ("live_state", None), *items[at:]])
+            data["override"] = MaintenanceOverride.objects.filter(maintenance=context["object"]).first()
         return data
 
     def render_key(self, key: str, value: Any, context: Any) -> str:
         if key == "live_state":
             return "Live state"
+        if key == "override":
+            return "Override"
         return super().render_key(key, value, context)
 
     def render_value(self, key: str, value: Any, context: Any) -> str:
         obj = context["object"]
         if key == "live_state":
             return tables.live_state_badge(obj)
+        if key == "override":
+            if value is None:
+                return "None: the notices decide"
+            return format_html(
+                '<span class="badge bg-warning text-dark">{}</span> by {}, {}: {}',
+                value.describe(),
+                value.created_by or "someone",
+                format_utc(value.created),
+                value.reason,
+            )
         if key == "status":
             return status_badge(obj)
         if key in ("start_time", "end_time"):
@@ -175,6 +189,7 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
                 link_name="plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_acknowledge",
                 required_permissions=["nautobot_ssot_circuit_maintenance.change_circuitmaintenance"],
             ),
+            OVERRIDE_BUTTON,
         ),
         panels=(
             CircuitMaintenanceFieldsPanel(

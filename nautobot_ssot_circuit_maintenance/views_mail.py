@@ -32,6 +32,7 @@ from .api import serializers
 from .choices import MessageKeptChoices
 from .compat import collapsed_panel_options
 from .config import push_enabled
+from .decisions.buttons import NOTIFICATION_BUTTONS
 from .mail import html_document
 from .models import RawNotification
 from .validation import PK_URL_PATTERN
@@ -104,6 +105,7 @@ class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectL
     table_class = tables.RawNotificationTable
 
     object_detail_content = ObjectDetailContent(
+        extra_buttons=NOTIFICATION_BUTTONS,
         panels=(
             ObjectFieldsPanel(
                 section=SectionChoices.LEFT_HALF,
@@ -116,6 +118,11 @@ class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectL
                     "provider",
                     "outcome",
                     "error",
+                    "excluded_by",
+                    "excluded_at",
+                    "exclusion_reason",
+                    "confirmed_by",
+                    "received",
                     "raw_size",
                     "message_kept",
                     "parser_version",

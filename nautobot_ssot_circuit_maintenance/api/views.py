@@ -9,15 +9,18 @@ from django.http.request import RawPostDataException
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed
-from rest_framework.permissions import BasePermission
+from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import filters, push
+from ..decisions import actions as decisions
+from ..decisions.requests import BadDecision, override_of, reason_of
 from ..feed import calendar_feed_response_for_api
+from ..locking import SyncBusy
 from ..models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -32,6 +35,28 @@ from ..validation import PK_URL_PATTERN
 from . import serializers
 
 PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
+
+
+def _decided(view: Any, request: Request, permission: str, decide: Any) -> Response:
+    """Carry out a person's decision on the view's object: 403 without `permission` on it, 400 for a bad
+    request, 409 while a sync holds the lock; else what was recomputed."""
+    model = view.queryset.model
+    # Looked up among what the user may view (the viewset would restrict a POST to what the user may add).
+    instance = model.objects.restrict(request.user, "view").filter(pk=view.kwargs.get("pk")).first()
+    if instance is None:
+        raise NotFound(f"No {model._meta.verbose_name} matches the given query.")
+    codename = f"{model._meta.app_label}.{permission}_{model._meta.model_name}"
+    if not model.objects.restrict(request.user, permission).filter(pk=instance.pk).exists():
+        raise PermissionDenied(f"This needs the permission {codename} on the object.")
+    try:
+        refolded = decide(instance)
+    except (BadDecision, ValueError) as error:
+        raise ValidationError({"detail": str(error)}) from error
+    except SyncBusy as error:
+        return Response({"detail": str(error)}, status=409)
+    return Response(
+        {"changed": getattr(refolded, "changed", []), "deleted": getattr(refolded, "deleted", [])}, status=200
+    )
 
 
 class CalendarRenderer(BaseRenderer):
@@ -59,6 +84,20 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
         Maintenances that ended more than `ended_within_days` days ago (a filter; here 30 unless given) are left out.
         """
         return calendar_feed_response_for_api(request, self.filter_queryset(self.get_queryset()))
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post", "delete"], url_path="override", permission_classes=[IsAuthenticated])
+    def override(self, request: Request, pk: Any = None) -> Response:
+        """POST {status, windows: [{start, end}], reason}: a person's status and/or windows hold over any notice
+        until released; DELETE releases them (the notices decide again at once)."""
+        if request.method == "DELETE":
+            return _decided(self, request, "change", decisions.release)
+
+        def decide(maintenance: CircuitMaintenance) -> Any:
+            status, windows = override_of(request.data)
+            decisions.override(maintenance, request.user, reason_of(request.data), status=status, windows=windows)
+
+        return _decided(self, request, "change", decide)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -114,6 +153,27 @@ class RawNotificationViewSet(ReadOnlyModelViewSet):
     queryset = RawNotification.objects.select_related("source", "provider")
     serializer_class = serializers.RawNotificationSerializer
     filterset_class = filters.RawNotificationFilterSet
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"], url_path="exclude", permission_classes=[IsAuthenticated])
+    def exclude(self, request: Request, pk: Any = None) -> Response:
+        """POST {reason}: leave the notification out of every fold as forged or mistaken; its maintenances are
+        recomputed at once (and deleted if no other notice says they exist)."""
+        return _decided(
+            self, request, "change", lambda raw: decisions.exclude(raw, request.user, reason_of(request.data))
+        )
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"], url_path="include", permission_classes=[IsAuthenticated])
+    def include(self, request: Request, pk: Any = None) -> Response:
+        """Undo an exclusion: the notification counts again, at once."""
+        return _decided(self, request, "change", decisions.include)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"], url_path="confirm", permission_classes=[IsAuthenticated])
+    def confirm(self, request: Request, pk: Any = None) -> Response:
+        """Confirm a notice that awaits confirmation (an unauthenticated change that matters): it counts at once."""
+        return _decided(self, request, "change", lambda raw: decisions.confirm(raw, request.user))
 
 
 class ParsedNotificationViewSet(ReadOnlyModelViewSet):

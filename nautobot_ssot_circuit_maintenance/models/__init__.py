@@ -7,6 +7,7 @@ and what hangs on it) and `notifications.py` (sources and what they delivered); 
 importable from here, as Nautobot's own apps (`dcim.models`) do it.
 """
 
+from .decisions import DeletedMaintenance, MaintenanceOverride
 from .maintenance import (
     PAGE_TITLE_LENGTH,
     CalendarFeedToken,
@@ -40,8 +41,10 @@ __all__ = [
     "CircuitImpact",
     "CircuitMaintenance",
     "CircuitMaintenanceQuerySet",
+    "DeletedMaintenance",
     "MaintenanceFlag",
     "MaintenanceNote",
+    "MaintenanceOverride",
     "NotificationSource",
     "ParsedNotification",
     "PushedMessage",

@@ -145,7 +145,7 @@ class CircuitMaintenance(PrimaryModel):
         elif self.acknowledged_at is None and not getattr(self, "_ack_as_loaded", False):
             self.acknowledged_at = timezone.now()
             if self.acknowledged_by_id is None:
-                self.acknowledged_by = _change_context_user()
+                self.acknowledged_by = change_context_user()
         super().save(*args, **kwargs)
 
     def is_active(self, now: datetime | None = None) -> bool:
@@ -202,12 +202,12 @@ class CircuitMaintenance(PrimaryModel):
         }.get(self.status, "secondary")
 
 
-def _change_context_user() -> Any:
+def change_context_user() -> Any:
     """The user of the current web request or job, if any."""
     from nautobot.extras.context_managers import change_context_state
 
     context = change_context_state.get()
-    user = getattr(context, "user", None) if context is not None else None
+    user = context.get_user() if context is not None else None
     return user if getattr(user, "is_authenticated", False) else None
 
 

@@ -3,6 +3,8 @@ the fetched messages, the maintenances the parser read out of them, and the mess
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -80,7 +82,7 @@ class RawNotification(BaseModel):
     message_kept = models.CharField(max_length=20, choices=MessageKeptChoices, blank=True)
     # circuit-maintenance-parser's version at the last parse of this message ("" when it was never parsed).
     parser_version = models.CharField(max_length=50, blank=True)
-    outcome = models.CharField(max_length=20, choices=OutcomeChoices, db_index=True)
+    outcome = models.CharField(max_length=30, choices=OutcomeChoices, db_index=True)
     error = models.TextField(blank=True)
     location = models.CharField(max_length=255, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -90,6 +92,22 @@ class RawNotification(BaseModel):
     )
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismiss_reason = models.CharField(max_length=500, blank=True)
+    # When our side received it (IMAP INTERNALDATE, Gmail internalDate, Graph receivedDateTime, file mtime, the
+    # push's arrival), never later than `created`: what the fold holds the message's own dates to (fold.py).
+    received = models.DateTimeField(null=True, blank=True)
+    # Whether the sender proved who it is (pipeline/authenticate.py); None when the source did not ask.
+    sender_authenticated = models.BooleanField(null=True, blank=True)
+    # Left out of every fold by a person, as forged or mistaken, with a reason (the maintenance is recomputed).
+    excluded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    excluded_at = models.DateTimeField(null=True, blank=True)
+    exclusion_reason = models.CharField(max_length=500, blank=True)
+    # A notice that awaited confirmation and a person confirmed (it then counts like any other).
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     objects = BaseManager.from_queryset(RawNotificationQuerySet)()
 
@@ -146,6 +164,17 @@ class RawNotification(BaseModel):
 
         found = sender_addresses(self.sender)
         return found[0] if found else ""
+
+    @property
+    def witnessed(self) -> Any:
+        """When our side received it: the mailbox's time when it is known and not after storing, else storing."""
+        if self.received is not None and (self.created is None or self.received <= self.created):
+            return self.received
+        return self.created
+
+    @property
+    def is_excluded(self) -> bool:
+        return self.excluded_at is not None
 
     @property
     def needs_triage(self) -> bool:

@@ -132,6 +132,10 @@ TRIAGE_OUTCOMES = (
     OutcomeChoices.PARSE_TIMEOUT,
     # Dismiss it, or fix the provider's addresses / the trusted authserv-ids and reprocess (re-checked then).
     OutcomeChoices.UNAUTHENTICATED,
+    # Confirm or exclude it (triage, its page, REST).
+    OutcomeChoices.AWAITING_CONFIRMATION,
+    # Exclude it if forged, or dismiss it.
+    OutcomeChoices.SEQUENCE_JUMP,
 )
 
 

@@ -9,8 +9,14 @@ provider; see `policy_for`), a notice counts only when one of these holds:
   is listed) shows `pass` for one of the accepted methods (dkim, spf, dmarc), for one of those
   domains (parsed with authres).
 
-Otherwise the notice is stored with the outcome `unauthenticated` and its maintenances are dropped,
-so it changes nothing. The check runs in the parent process right after parsing, on the message as
+Otherwise the source's policy for unauthenticated notices (`authentication.unauthenticated`) decides:
+`refuse` (the default where `require` is set) stores it with the outcome `unauthenticated` and drops its
+maintenances, so it changes nothing; `confirm` lets it count unless it would cancel, complete, move or
+take circuits off a maintenance, which then waits for a person (pipeline/history.py); `apply` lets it
+count. Under `confirm` and `apply` its sequence number is never believed above what was seen before it
+(fold.py), and the verdict is stored (`RawNotification.sender_authenticated`).
+
+The check runs in the parent process right after parsing, on the message as
 fetched (whole, not the stored prefix), because DKIM needs the whole body and a DNS lookup.
 """
 
@@ -26,7 +32,7 @@ from typing import Any
 import authres
 import dkim
 
-from ..choices import OutcomeChoices
+from ..choices import OutcomeChoices, SourcePolicyChoices
 from ..providers import split_addresses
 
 METHODS = ("dkim", "spf", "dmarc")
@@ -44,6 +50,8 @@ class AuthPolicy:
     """What a notice must show; `required` False means anything goes."""
 
     required: bool = False
+    # What an unauthenticated notice does: SourcePolicyChoices (refuse, confirm, apply).
+    action: str = SourcePolicyChoices.REFUSE
     dkim: bool = True
     trusted_authserv_ids: tuple[str, ...] = ()
     methods: tuple[str, ...] = METHODS
@@ -58,16 +66,21 @@ class Verdict:
 def policy_for(app_settings: dict[str, Any], source_settings: Any, provider_name: str | None) -> AuthPolicy:
     """The policy for mail of `provider_name` read by a source.
 
-    Required when the source's `authentication.require` is true, or the provider is listed in the app's
-    `sender_authentication.providers`. Trusted authserv-ids add up (app and source); `dkim` and
-    `methods` of the source win over the app's.
+    Checked when the source's `authentication.require` is true or its `authentication.unauthenticated`
+    is set, or the provider is listed in the app's `sender_authentication.providers`. An unauthenticated
+    notice is refused unless `unauthenticated` says `confirm` or `apply`. Trusted authserv-ids add up (app
+    and source); `dkim` and `methods` of the source win over the app's.
     """
     app = app_settings.get("sender_authentication") or {}
     source = (getattr(source_settings, "extra", None) or {}).get("authentication") or {}
     listed = {name.lower() for name in app.get("providers", [])}
-    required = bool(source.get("require", False)) or (provider_name or "").lower() in listed
+    action = source.get("unauthenticated") or SourcePolicyChoices.REFUSE
+    required = (
+        bool(source.get("require", False)) or "unauthenticated" in source or (provider_name or "").lower() in listed
+    )
     return AuthPolicy(
         required=required,
+        action=action,
         dkim=bool(source.get("dkim", app.get("dkim", True))),
         trusted_authserv_ids=tuple(
             sorted({i.lower() for i in [*app.get("trusted_authserv_ids", []), *source.get("trusted_authserv_ids", [])]})
@@ -164,16 +177,26 @@ def refuse_unauthenticated(
     policy: Callable[[Any], AuthPolicy],
     domains: Callable[[Any], set[str]],
 ) -> None:
-    """Mark, in place, the parsed messages with maintenances that fail their provider's policy.
+    """Check, in place, the senders of the parsed messages with maintenances, and apply each policy's action.
 
     `fetched` and `parsed` are the same messages in the same order (the pool's contract);
-    `policy(provider)` and `domains(provider)` answer for a ProviderEntry.
+    `policy(provider)` and `domains(provider)` answer for a ProviderEntry. A refused message gets the
+    outcome unauthenticated and loses its maintenances; under `confirm` it is marked to wait for a person
+    where its change matters (history.py); every checked message records its verdict.
     """
     for source_message, message in zip(fetched, parsed, strict=True):
         if message.provider is None or not message.maintenances:
             continue
-        verdict = authenticate(source_message.raw, domains(message.provider), policy(message.provider))
-        if not verdict.authenticated:
+        rule = policy(message.provider)
+        if not rule.required:
+            continue
+        verdict = authenticate(source_message.raw, domains(message.provider), rule)
+        message.sender_authenticated = verdict.authenticated
+        if verdict.authenticated:
+            continue
+        message.error = verdict.reason
+        if rule.action == SourcePolicyChoices.CONFIRM:
+            message.confirm_changes = True
+        elif rule.action != SourcePolicyChoices.APPLY:
             message.outcome = OutcomeChoices.UNAUTHENTICATED
-            message.error = verdict.reason
             message.maintenances = []

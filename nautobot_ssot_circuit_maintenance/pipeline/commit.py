@@ -49,9 +49,29 @@ def parsed_notifications(raw: Any, message: ParsedMessage, maintenance_pks: dict
     ]
 
 
+def held_back_notes(chunk: Chunk, maintenance_pks: dict) -> list[Any]:
+    """A note on each overridden maintenance whose new notices said otherwise: what they would have changed."""
+    from ..choices import NoteLevelChoices
+    from ..models import MaintenanceNote
+
+    notes = []
+    for key, resolved in chunk.maintenances.items():
+        if resolved.held_back and key in maintenance_pks:
+            notes.append(
+                MaintenanceNote(
+                    maintenance_id=maintenance_pks[key],
+                    title=("A notice would have changed " + "; ".join(resolved.held_back))[:200],
+                    level=NoteLevelChoices.WARNING,
+                    comment="A person's override holds until a person releases it; the notice is stored and "
+                    "counts from then on.",
+                )
+            )
+    return notes
+
+
 def commit_chunk(chunk: Chunk) -> None:
     """Store every new message of the chunk with its outcome and parsed notices; move each source's cursor."""
-    from ..models import ParsedNotification, RawNotification
+    from ..models import MaintenanceNote, ParsedNotification, RawNotification
 
     maintenance_pks = stored_maintenance_pks(chunk)
 
@@ -81,3 +101,4 @@ def commit_chunk(chunk: Chunk) -> None:
             run.source.last_run = datetime.now(timezone.utc)
             run.source.last_error = run.error
             run.source.save(update_fields=["cursor", "last_run", "last_error"])
+        MaintenanceNote.objects.bulk_create(held_back_notes(chunk, maintenance_pks), batch_size=STORE_BATCH)

@@ -21,6 +21,7 @@ from ..choices import OutcomeChoices
 from ..config import app_settings, source_settings
 from .bounds import MIB, MessageBounds
 from .commit import commit_chunk
+from .decisions import apply_overrides
 from .history import MaintenanceKey, fold_with_history, new_notices
 from .parse import ParsedMessage
 from .read import ChunkBudget, MailReader, SourceRun, look_back_start
@@ -100,10 +101,16 @@ class Intake:
 
     def chunk_of(self, messages: list[ParsedMessage]) -> Chunk:
         """The chunk's messages folded with the stored history into the states of their maintenances."""
-        notices = new_notices(message for message in messages if message.maintenances)
+        notices = new_notices(message for message in messages if message.maintenances and not message.excluded)
         newly_known = {} if self._started else keys_with_newly_known_circuits()
         self._started = True
-        states = fold_with_history(notices, also=newly_known)
+        excluded = {
+            (message.provider.pk, maintenance["maintenance_id"])
+            for message in messages
+            if message.excluded and message.provider is not None
+            for maintenance in message.maintenances
+        }
+        states = fold_with_history(notices, also={*newly_known, *excluded})
         provider_names = {**self.reader.provider_names, **newly_known}
         missing = {pk for pk, _ in states} - set(provider_names)
         if missing:
@@ -111,6 +118,7 @@ class Intake:
 
             provider_names.update(Provider.objects.filter(pk__in=missing).values_list("pk", "name"))
         chunk = Chunk(runs=self.runs, maintenances=resolve_circuits(states, provider_names))
+        apply_overrides(chunk.maintenances, noticed=set(notices))
         self._mark_unknown_circuits(chunk, notices)
         self.outcomes.update(message.outcome for message in messages)
         return chunk

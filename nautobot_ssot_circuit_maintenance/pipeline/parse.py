@@ -56,6 +56,16 @@ class ParsedMessage:
     message_kept: str = MessageKeptChoices.WHOLE
     # circuit-maintenance-parser's version when the parser ran on it, else "".
     parser_version: str = ""
+    # When the mailbox received it (FetchedMessage.received), if known and believable.
+    received: datetime | None = None
+    # Whether the sender proved who it is (pipeline/authenticate.py); None when the source does not ask.
+    sender_authenticated: bool | None = None
+    # Unauthenticated under the source's `confirm` policy: a change that matters waits for a person (history.py).
+    confirm_changes: bool = False
+    # A stored notice a person excluded, read again (re-parse, reprocess): stored, never folded.
+    excluded: bool = False
+    # When a stored notice read again was first stored (None for new mail): a deletion before then outranks it.
+    stored_at: datetime | None = None
 
     def stored_fields(self) -> dict[str, Any]:
         """The RawNotification fields that hold the message itself."""
@@ -66,6 +76,8 @@ class ParsedMessage:
             "message": self.message,
             "message_kept": self.message_kept,
             "parser_version": self.parser_version,
+            "received": self.received,
+            "sender_authenticated": self.sender_authenticated,
         }
 
 
@@ -244,6 +256,7 @@ def headers_only(
         outcome=outcome,
         error=storable_text(error, 2000),
         parser_version=parsed_with,
+        received=believable(fetched.received),
         **kept_message(fetched, raw_size_limit),
     )
 
@@ -293,6 +306,7 @@ def _process(
         date=date,
         location=storable_text(fetched.location, 255),
         outcome=OutcomeChoices.UNKNOWN_PROVIDER,
+        received=believable(fetched.received),
         **kept_message(fetched, raw_size_limit),
     )
     provider = directory.lookup(claimed_by)

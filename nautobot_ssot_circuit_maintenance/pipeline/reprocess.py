@@ -86,7 +86,8 @@ class StoredReader(MailReader):
             self.rows.setdefault(run.source.pk, []).extend(rows)
             yield FetchBatch(
                 messages=[
-                    FetchedMessage(raw=raw.message_bytes(), received=raw.date, location=raw.location) for raw in rows
+                    FetchedMessage(raw=raw.message_bytes(), received=raw.witnessed, location=raw.location)
+                    for raw in rows
                 ],
                 cursor=None,
             )
@@ -94,6 +95,13 @@ class StoredReader(MailReader):
     def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
         # Stored already, on purpose: no de-duplication against the database.
         parsed = self.parse(run, batch)
+        # A person's word on a stored notice survives its re-reading: excluded stays excluded, confirmed confirmed.
+        batch_rows = self.rows[run.source.pk][-len(parsed) :] if parsed else []
+        for raw, message in zip(batch_rows, parsed, strict=True):
+            message.excluded = raw.is_excluded
+            message.stored_at = raw.created
+            if raw.confirmed_at is not None:
+                message.confirm_changes = False
         run.messages.extend(parsed)
         run.fetched += len(batch.messages)
         run.new += len(parsed)
@@ -145,10 +153,13 @@ class StoredIntake(Intake):
                     raw.error = message.error
                     raw.provider_id = message.provider.pk if message.provider else None
                     raw.parser_version = message.parser_version or raw.parser_version
+                    raw.sender_authenticated = message.sender_authenticated
                     updated.append(raw)
                     parsed_rows.extend(parsed_notifications(raw, message, maintenance_pks))
             ParsedNotification.objects.filter(raw_notification__in=[raw.pk for raw in updated]).delete()
-            RawNotification.objects.bulk_update(updated, ["outcome", "error", "provider", "parser_version"])
+            RawNotification.objects.bulk_update(
+                updated, ["outcome", "error", "provider", "parser_version", "sender_authenticated"]
+            )
             ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
 
 

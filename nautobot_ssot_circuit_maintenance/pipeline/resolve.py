@@ -30,6 +30,8 @@ class ResolvedMaintenance:
     circuit_pks: dict[str, Any] = field(default_factory=dict)
     # Circuit IDs the notices name that are not circuits of the provider, as written
     unresolved: list[str] = field(default_factory=list)
+    # What new notices would have changed, had a person's override not held it (pipeline/decisions.py).
+    held_back: list[str] = field(default_factory=list)
 
 
 def normalized_cid_expression():

@@ -1,0 +1,50 @@
+"""The forms of a person's decisions (the REST API checks the same through decisions/requests.py)."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Any
+
+from django import forms
+from nautobot.apps.forms import BootstrapMixin
+
+from ..choices import MaintenanceStatusChoices
+from ..triage.forms import DismissForm
+
+
+class ExcludeForm(DismissForm):
+    """Why the notice is forged or mistaken (kept with it, with your name and the time)."""
+
+
+class ConfirmForm(BootstrapMixin, forms.Form):
+    """No input: the button is the confirmation."""
+
+
+class OverrideForm(BootstrapMixin, forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "— keep what the notices say —"), *MaintenanceStatusChoices.CHOICES],
+        required=False,
+        help_text="The status that holds, whatever later notices say.",
+    )
+    start = forms.DateTimeField(required=False, label="Start (UTC)", help_text="With End: the one window that holds.")
+    end = forms.DateTimeField(required=False, label="End (UTC)")
+    reason = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 3}), help_text="Why (shown on the maintenance)."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if (start is None) != (end is None):
+            raise forms.ValidationError("Give both the start and the end of the window, or neither.")
+        if start is not None:
+            start, end = start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc)
+            if end < start:
+                raise forms.ValidationError("The window ends before it starts.")
+            data["windows"] = [(start, end)]
+        else:
+            data["windows"] = []
+        if not data.get("status") and not data["windows"]:
+            raise forms.ValidationError("An override needs a status or a window.")
+        data["reason"] = " ".join(str(data.get("reason") or "").split())
+        return data

@@ -1,0 +1,130 @@
+"""One page per decision (a form; POST does it and recomputes at once; bad input answers 400)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
+
+from ..choices import OutcomeChoices
+from ..locking import SyncBusy
+from ..models import CircuitMaintenance, RawNotification
+from ..pipeline.refold import Refolded
+from ..triage.views import TriageActionView
+from . import actions
+from .forms import ConfirmForm, ExcludeForm, OverrideForm
+
+OVERRIDE_TEMPLATE = "nautobot_ssot_circuit_maintenance/maintenance_override.html"
+
+
+def summary(refolded: Refolded) -> str:
+    parts = []
+    if refolded.changed:
+        parts.append("recomputed " + ", ".join(refolded.changed))
+    if refolded.deleted:
+        parts.append("deleted (no notice that counts says it exists) " + ", ".join(refolded.deleted))
+    return "; ".join(parts) or "no maintenance changed"
+
+
+class NotificationDecisionView(TriageActionView):
+    """A decision on any stored notification; back to its page afterwards."""
+
+    queryset = RawNotification.objects.select_related("source", "provider")
+
+    def post(self, request: Any, pk: Any) -> Any:
+        try:
+            response = super().post(request, pk)
+        except SyncBusy as error:
+            messages.error(request, str(error))
+            return redirect(get_object_or_404(RawNotification, pk=pk).get_absolute_url())
+        if response.status_code == 302:
+            return redirect(get_object_or_404(RawNotification, pk=pk).get_absolute_url())
+        return response
+
+
+class ExcludeView(NotificationDecisionView):
+    """Forged or mistaken: left out of every fold; its maintenances recomputed now."""
+
+    title = "Exclude from its maintenances"
+    form_class = ExcludeForm
+    queryset = RawNotification.objects.filter(excluded_at__isnull=True).select_related("source", "provider")
+
+    def describe(self, raw: RawNotification) -> str:
+        return (
+            "The notice stops counting: its maintenances are recomputed at once from the other notices (a maintenance "
+            "no other notice speaks of is deleted). Re-parse keeps it excluded; you can include it again."
+        )
+
+    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        return f"Excluded: {raw}; {summary(actions.exclude(raw, request.user, data['reason']))}."
+
+
+class IncludeView(NotificationDecisionView):
+    """Undo an exclusion."""
+
+    title = "Include again"
+    form_class = ConfirmForm
+    queryset = RawNotification.objects.filter(excluded_at__isnull=False).select_related("source", "provider")
+
+    def describe(self, raw: RawNotification) -> str:
+        return f"Excluded by {raw.excluded_by or 'someone'}: {raw.exclusion_reason}. It counts again once included."
+
+    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        return f"Included: {raw}; {summary(actions.include(raw))}."
+
+
+class ConfirmView(NotificationDecisionView):
+    """An unauthenticated change that matters, vouched for by a person."""
+
+    title = "Confirm"
+    form_class = ConfirmForm
+    queryset = RawNotification.objects.filter(outcome=OutcomeChoices.AWAITING_CONFIRMATION).select_related(
+        "source", "provider"
+    )
+
+    def describe(self, raw: RawNotification) -> str:
+        return "The notice counts from now on, as if its sender had been authenticated; its maintenances change now."
+
+    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        return f"Confirmed: {raw}; {summary(actions.confirm(raw, request.user))}."
+
+
+class OverrideView(ObjectPermissionRequiredMixin, View):
+    """GET shows the override form (and the current override, with Release); POST sets or releases it."""
+
+    queryset = CircuitMaintenance.objects.select_related("provider")
+
+    def get_required_permission(self) -> str:
+        return "nautobot_ssot_circuit_maintenance.change_circuitmaintenance"
+
+    def get(self, request: Any, pk: Any) -> Any:
+        maintenance = get_object_or_404(self.queryset, pk=pk)
+        return self.show(request, maintenance, OverrideForm())
+
+    def post(self, request: Any, pk: Any) -> Any:
+        maintenance = get_object_or_404(self.queryset, pk=pk)
+        try:
+            if "release" in request.POST:
+                text = f"Override released; {summary(actions.release(maintenance))}."
+            else:
+                form = OverrideForm(request.POST)
+                if not form.is_valid():
+                    return self.show(request, maintenance, form, status=400)
+                data = form.cleaned_data
+                record = actions.override(
+                    maintenance, request.user, data["reason"], status=data["status"], windows=data["windows"]
+                )
+                text = f"Override set: {record.describe()}."
+        except SyncBusy as error:
+            messages.error(request, str(error))
+            return redirect(maintenance.get_absolute_url())
+        messages.success(request, text)
+        return redirect(maintenance.get_absolute_url())
+
+    def show(self, request: Any, maintenance: CircuitMaintenance, form: Any, status: int = 200) -> Any:
+        current = getattr(maintenance, "override", None) if hasattr(maintenance, "override") else None
+        context = {"object": maintenance, "form": form, "current": current, "title": f"Override: {maintenance}"}
+        return render(request, OVERRIDE_TEMPLATE, context, status=status)
