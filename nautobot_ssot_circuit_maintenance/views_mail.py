@@ -192,7 +192,8 @@ PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
 
 
 def _upload_one(upload: Any, user: Any, process: bool) -> tuple[bool, str]:
-    """Push one uploaded file; (ok, text for the user). Never raises for what the file holds."""
+    """Push one uploaded file; (ok, text for the user: processed with its outcome, waiting and why, or failed and
+    why). Never raises for what the file holds."""
     name = upload.name[:100]
     limit = push.max_push_bytes()
     if upload.size > limit:
@@ -207,9 +208,9 @@ def _upload_one(upload: Any, user: Any, process: bool) -> tuple[bool, str]:
         return True, f"{name}: already stored ({result.outcome or 'waiting for the next sync'})"
     if result.processing == "done":
         return True, f"{name}: {result.outcome}"
-    if result.processing == "busy":
-        return True, f"{name}: stored; a sync is running, the next one reads it"
-    return True, f"{name}: stored; the next sync reads it"
+    if result.processing == "failed":
+        return False, f"{name}: stored, but processing it now failed: {result.error}"
+    return True, f"{name}: stored; {result.reason}"
 
 
 class NotificationUploadView(LoginRequiredMixin, View):

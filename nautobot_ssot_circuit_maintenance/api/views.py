@@ -151,8 +151,10 @@ class PushView(APIView):
     """Accept one raw RFC 822 message (the request body) for the built-in "pushed" source.
 
     `?process=now` runs the sync for it at once and answers with its outcome; otherwise the next sync
-    takes it. 202: stored, waiting; 201: stored and processed; 200: already stored (same Message-ID and
-    body), with what became of it; 413: over `message_limits.max_message_mb`.
+    takes it. 201: stored and processed (`processing` done, with its `outcome`); 202: stored, not processed
+    (`processing` queued, with the `reason` and the run queued for it, if any; or failed, with the `error`);
+    200: already stored (same Message-ID and body), with what became of it; 413: over
+    `message_limits.max_message_mb`.
     """
 
     permission_classes = [CanPush]
