@@ -211,7 +211,9 @@ class UwsgiServerTestCase(PushServerChecks, JobTestMixin, TransactionTestCase):
         port = free_port()
         cls.base_url = f"http://127.0.0.1:{port}"
         settings = settings_with_sources(cls.directory, [], push={"enable": True})
-        arguments = ["start", "--http", f"127.0.0.1:{port}", "--processes", "1", "--threads", "2", "--die-on-term"]
+        # As Nautobot's documented uwsgi.ini runs it: a master (Nautobot's WSGI module needs one), threads.
+        arguments = ["start", "--http", f"127.0.0.1:{port}", "--master", "--processes", "1", "--threads", "2"]
+        arguments.append("--die-on-term")
         cls.server = ServerProcess(
             arguments,
             settings,
