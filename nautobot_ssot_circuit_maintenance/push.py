@@ -16,6 +16,7 @@ from email.parser import BytesHeaderParser
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from nautobot.core.utils.logging import sanitize
 from nautobot.extras.choices import JobResultStatusChoices
 
 from .compat import job_failure_text, run_job_here
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # How long a push asked to be processed now waits for a running sync before queueing a run for it instead.
 PROCESS_NOW_WAIT_SECONDS = 10.0
+# The longest `error` an answer carries.
+MAX_ERROR_LENGTH = 1000
 
 
 class PushRefused(Exception):
@@ -192,7 +195,7 @@ def process_now(result: PushResult, user: Any) -> PushResult:
 
 def _failed(result: PushResult, why: str, job_result: Any = None) -> PushResult:
     result.processing = "failed"
-    result.error = why
+    result.error = sanitize(why if len(why) <= MAX_ERROR_LENGTH else why[: MAX_ERROR_LENGTH - 1] + "…")
     result.reason = "processing now failed"
     result.job_result = job_result
     return result

@@ -202,15 +202,15 @@ def _upload_one(upload: Any, user: Any, process: bool) -> tuple[bool, str]:
         result = push.accept(upload.read(limit + 1), user)
     except push.PushRefused as error:
         return False, f"{name}: {error}"
-    if result.created and process:
+    if process and result.processing != "done":
+        # A copy still waiting (a processing that failed before, say) is processed now too, as asked.
         result = push.process_now(result, user)
-    if not result.created:
-        return True, f"{name}: already stored ({result.outcome or 'waiting for the next sync'})"
     if result.processing == "done":
-        return True, f"{name}: {result.outcome}"
+        return True, f"{name}: {result.outcome}" if result.created else f"{name}: already stored ({result.outcome})"
+    stored = "stored" if result.created else "already stored"
     if result.processing == "failed":
-        return False, f"{name}: stored, but processing it now failed: {result.error}"
-    return True, f"{name}: stored; {result.reason}"
+        return False, f"{name}: {stored}, but processing it now failed: {result.error}"
+    return True, f"{name}: {stored}; {result.reason}"
 
 
 class NotificationUploadView(LoginRequiredMixin, View):

@@ -174,7 +174,8 @@ class PushView(APIView):
             result = push.accept(raw, request.user)
         except push.PushRefused as error:
             return Response({"detail": str(error)}, status=error.status)
-        if result.created and process == "now":
+        if process == "now" and result.processing != "done":
+            # A copy still waiting (its processing failed before, say) is processed now too, as asked.
             result = push.process_now(result, request.user)
         if not result.created:
             status = 200
