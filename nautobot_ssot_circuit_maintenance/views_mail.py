@@ -199,7 +199,8 @@ PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
 
 
 def _upload_one(upload: Any, user: Any, process: bool) -> tuple[bool, str]:
-    """Push one uploaded file; (ok, text for the user). Never raises for what the file holds."""
+    """Push one uploaded file; (ok, text for the user: processed with its outcome, waiting and why, or failed and
+    why). Never raises for what the file holds."""
     name = upload.name[:100]
     limit = push.max_push_bytes()
     if upload.size > limit:
@@ -208,15 +209,15 @@ def _upload_one(upload: Any, user: Any, process: bool) -> tuple[bool, str]:
         result = push.accept(upload.read(limit + 1), user)
     except push.PushRefused as error:
         return False, f"{name}: {error}"
-    if result.created and process:
+    if process and result.processing != "done":
+        # A copy still waiting (a processing that failed before, say) is processed now too, as asked.
         result = push.process_now(result, user)
-    if not result.created:
-        return True, f"{name}: already stored ({result.outcome or 'waiting for the next sync'})"
     if result.processing == "done":
-        return True, f"{name}: {result.outcome}"
-    if result.processing == "busy":
-        return True, f"{name}: stored; a sync is running, the next one reads it"
-    return True, f"{name}: stored; the next sync reads it"
+        return True, f"{name}: {result.outcome}" if result.created else f"{name}: already stored ({result.outcome})"
+    stored = "stored" if result.created else "already stored"
+    if result.processing == "failed":
+        return False, f"{name}: {stored}, but processing it now failed: {result.error}"
+    return True, f"{name}: {stored}; {result.reason}"
 
 
 class NotificationUploadView(LoginRequiredMixin, View):

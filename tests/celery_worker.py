@@ -20,8 +20,9 @@ BASE_CONFIG = ROOT / "development" / "nautobot_config.py"
 STARTUP_TIMEOUT_SECONDS = 120.0
 
 
-def settings_with_sources(directory: Path, sources: list[dict]) -> Path:
-    """A settings file: development/nautobot_config.py with `sources` as the app's notification sources."""
+def settings_with_sources(directory: Path, sources: list[dict], **app_settings: object) -> Path:
+    """A settings file: development/nautobot_config.py with `sources` as the app's notification sources (and
+    `app_settings`, e.g. `push={"enable": True}`, as more of the app's settings)."""
     path = directory / "nautobot_config_sources.py"
     path.write_text(
         "import json\nimport runpy\n\n"
@@ -29,6 +30,8 @@ def settings_with_sources(directory: Path, sources: list[dict]) -> Path:
         "globals().update({key: value for key, value in base.items() if not key.startswith('__')})\n"
         'PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"]["notification_sources"] = '
         f"json.loads({json.dumps(json.dumps(sources))})\n"
+        'PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"].update('
+        f"json.loads({json.dumps(json.dumps(app_settings))}))\n"
     )
     return path
 

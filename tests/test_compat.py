@@ -6,8 +6,10 @@ import email
 import inspect
 import json
 import logging
+import threading
 import unittest
 from datetime import datetime, timedelta, timezone
+from unittest import mock
 
 import chardet
 from bs4 import dammit
@@ -16,12 +18,15 @@ from circuit_maintenance_parser.provider import GenericProvider
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from nautobot.apps.testing import TestCase
+from django.db import connections
+from nautobot.apps.testing import TestCase, TransactionTestCase
 from nautobot.circuits.models import Provider
 from nautobot.core.models.utils import serialize_object_v2
+from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.context_managers import web_request_context
 from nautobot.extras.management import populate_status_choices
-from nautobot.extras.models import ObjectChange
+from nautobot.extras.models import Job, JobResult, ObjectChange
+from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.compat import (
     PARSER_LOGGER,
@@ -30,14 +35,17 @@ from nautobot_ssot_circuit_maintenance.compat import (
     data_compliance_view_mixin,
     generic_prefetch,
     has_table_queryset_hook,
+    job_failure_text,
     job_inputs,
     log_bulk_creations,
     quiet_parser_logging,
+    run_job_here,
     use_fast_charset_detection,
     validated_object,
 )
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.pipeline.parse import parse_maintenances
+from tests.job_helpers import JobTestMixin
 from tests.sample_data import corpus_messages, expected_maintenances
 
 
@@ -230,3 +238,81 @@ class NautobotReleaseTestCase(unittest.TestCase):
         self.assertEqual(has_table_queryset_hook(), nautobot_release() >= (3, 2))
         if not has_table_queryset_hook():  # the stand-in's rows are read through `table_attribute`
             self.assertIn("getattr(instance, self.table_attribute)", inspect.getsource(ObjectsTablePanel))
+
+
+def in_a_thread(function, *args):
+    """`function(*args)` in another thread (as a threaded web server runs a request); its result or exception."""
+    outcome: dict[str, object] = {}
+
+    def target():
+        try:
+            outcome["result"] = function(*args)
+        except BaseException as error:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=300)
+    return outcome
+
+
+class RunJobHereTestCase(JobTestMixin, TransactionTestCase):
+    """`run_job_here` runs a job as Nautobot's `execute_job` does, in any thread; `execute_job` needs the main one."""
+
+    def setUp(self):
+        super().setUp()
+        Job.objects.filter(job_class_name__in=("CircuitMaintenanceDataSource", "ReparseDataSource")).update(
+            enabled=True
+        )
+        self.job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
+        self.reparse = Job.objects.get(job_class_name="ReparseDataSource")
+        self.inputs = {"sources": [], "notifications": [], "dryrun": True, "memory_profiling": False}
+
+    def test_execute_job_still_needs_the_main_thread(self):
+        # Why run_job_here exists: when this stops failing, execute_job may be used from any thread again.
+        inputs = job_inputs(JobResult.execute_job, self.inputs)
+        outcome = in_a_thread(lambda: JobResult.execute_job(self.job, self.user, **inputs))
+        self.assertIsInstance(outcome.get("error"), ValueError, outcome)
+        self.assertIn("main thread", str(outcome["error"]))
+        self.assertEqual(JobResult.objects.get().status, JobResultStatusChoices.STATUS_STARTED, "left STARTED for good")
+
+    def test_runs_in_a_thread_as_execute_job_runs_in_the_main_one(self):
+        reference = JobResult.execute_job(self.job, self.user, **job_inputs(JobResult.execute_job, self.inputs))
+        outcome = in_a_thread(run_job_here, self.job, self.user, self.inputs)
+        self.assertNotIn("error", outcome)
+        ours = outcome["result"]
+        ours.refresh_from_db()
+        for job_result in (reference, ours):
+            self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, self.job_log(job_result))
+            self.assertIsNotNone(job_result.date_done)
+            self.assertTrue(Sync.objects.filter(job_result=job_result).exists(), "an SSoT sync of the run")
+        self.assertEqual(ours.celery_kwargs, reference.celery_kwargs)
+        self.assertEqual((ours.user, ours.job_model, ours.name), (reference.user, reference.job_model, reference.name))
+        self.assertEqual(ours.task_kwargs, reference.task_kwargs)
+
+        def logged(job_result):
+            return [(entry.log_level, entry.grouping) for entry in job_result.job_log_entries.order_by("created")]
+
+        self.assertEqual(logged(ours), logged(reference), "the same job log, entry for entry")
+
+    def test_a_failing_job_ends_failure_with_its_reason_as_with_execute_job(self):
+        inputs = {**self.inputs, "since": "2026-01-02", "until": "2026-01-01"}
+        reference = JobResult.execute_job(self.reparse, self.user, **job_inputs(JobResult.execute_job, inputs))
+        ours = in_a_thread(run_job_here, self.reparse, self.user, inputs)["result"]
+        for job_result in (reference, ours):
+            self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_FAILURE)
+            self.assertIn("ValueError: 'since' (2026-01-02) is after 'until'", job_failure_text(job_result))
+        self.assertEqual(ours.result, reference.result)
+
+    def test_a_crash_around_the_job_still_ends_its_job_result(self):
+        # Nothing here makes Celery's eager apply itself raise: stand in for that one part.
+        with mock.patch("nautobot.extras.jobs.run_job.apply", side_effect=RuntimeError("the task could not start")):
+            job_result = run_job_here(self.job, self.user, self.inputs)
+        job_result.refresh_from_db()
+        self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_FAILURE)
+        self.assertEqual(job_failure_text(job_result), "RuntimeError: the task could not start")
+        self.assertIn("the task could not start", job_result.traceback)
+        self.assertFalse(JobResult.objects.exclude(status__in=JobResultStatusChoices.READY_STATES).exists())
+        self.assertEqual(job_failure_text(None), "")

@@ -6,6 +6,8 @@ permissions, the real sync job (processing now, or the next scheduled run), Post
 
 from __future__ import annotations
 
+import unittest
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
@@ -13,20 +15,25 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
-from nautobot.apps.testing import TransactionTestCase
-from nautobot.extras.models import Job
+from nautobot.apps.testing import TransactionTestCase, run_job_for_testing
+from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import ObjectPermission, Token, User
 
-from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.compat import job_failure_text, job_inputs
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     NotificationSource,
     PushedMessage,
     RawNotification,
 )
+from nautobot_ssot_circuit_maintenance.pipeline.reprocess import cannot_reprocess
+from nautobot_ssot_circuit_maintenance.pipeline.workers import close_parse_pools
 from tests.hostile_mail import hostile_mail
 from tests.job_helpers import JobTestMixin, plugin_config
 from tests.sample_data import corpus_messages, create_providers_and_circuits
+from tests.test_parse_workers import IN_A_VIRTUALENV, as_if_outside_the_virtualenv
 
 MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
 PUSH_URL = "/api/plugins/circuit-maintenance/push/"
@@ -39,6 +46,10 @@ def permit(user: User, *actions: str, model=PushedMessage) -> None:
     )
     permission.object_types.set([ContentType.objects.get_for_model(model)])
     permission.users.add(user)
+
+
+def pushed_source() -> NotificationSource:
+    return NotificationSource.objects.get(name="pushed")
 
 
 @override_settings(PLUGINS_CONFIG=PUSH_ON)
@@ -155,6 +166,61 @@ class PushTestCase(JobTestMixin, TransactionTestCase):
         body = self.push(stranger, query="?process=now").json()
         self.assertEqual((body["processing"], body["outcome"]), ("done", OutcomeChoices.UNKNOWN_PROVIDER))
         self.assertEqual(CircuitMaintenance.objects.count(), 1)
+
+    def test_a_small_push_is_kept_whole_so_it_can_be_reprocessed_and_re_parsed(self):
+        tiny = b"From: a@example.org\r\nMessage-ID: <t1@example.org>\r\nSubject: t\r\n\r\nhi\r\n"
+        self.assertLess(len(tiny), 100)
+        body = self.push(tiny, query="?process=now").json()
+        self.assertEqual((body["processing"], body["outcome"]), ("done", OutcomeChoices.UNKNOWN_PROVIDER), body)
+        self.assertEqual(body["message_kept"], MessageKeptChoices.WHOLE)
+        zayo = self.push(MESSAGES["zayo4"], query="?process=now").json()
+        self.assertEqual((zayo["outcome"], zayo["message_kept"]), ("parsed", MessageKeptChoices.WHOLE))
+        for raw in RawNotification.objects.filter(source__name="pushed"):
+            self.assertEqual(raw.message_kept, MessageKeptChoices.WHOLE)
+            self.assertEqual(raw.message_bytes(), PushedMessage.objects.get(message_key=raw.message_key).raw)
+            self.assertEqual(cannot_reprocess(raw), "")
+        # The re-parse job takes pushed mail: none is skipped as cut.
+        reparse = Job.objects.get(job_class_name="ReparseDataSource")
+        reparse.enabled = True
+        reparse.save()
+        inputs = {"dryrun": False, "memory_profiling": False, "sources": [str(pushed_source().pk)]}
+        with self.configured([], push={"enable": True}):
+            result = run_job_for_testing(reparse, **job_inputs(run_job_for_testing, inputs))
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        self.assertIn("Re-parsing 2 stored notifications (0 cannot be)", self.job_log(result))
+
+    def test_process_now_with_the_sync_job_disabled_fails_and_says_why(self):
+        Job.objects.filter(job_class_name="CircuitMaintenanceDataSource").update(enabled=False)
+        response = self.push(MESSAGES["zayo4"], query="?process=now")
+        self.assertEqual(response.status_code, 202, response.content)
+        body = response.json()
+        self.assertEqual((body["processing"], body["outcome"], body["job_result"]), ("failed", None, None))
+        self.assertIn("not enabled", body["error"])
+        self.assertEqual(PushedMessage.objects.count(), 1, "stored: the next enabled run reads it")
+        self.assertFalse(JobResult.objects.exists())
+
+    @unittest.skipUnless(IN_A_VIRTUALENV, "needs a virtualenv whose python links to a base interpreter")
+    def test_process_now_when_parse_workers_cannot_start_fails_with_their_reason(self):
+        close_parse_pools()  # workers already running would be used; new ones must start
+        with as_if_outside_the_virtualenv():
+            response = self.push(MESSAGES["zayo4"], query="?process=now")
+        self.assertEqual(response.status_code, 202, response.content)
+        body = response.json()
+        self.assertEqual(body["processing"], "failed", body)
+        self.assertIn("parse worker", body["error"])
+        self.assertIn("exited at start", body["error"])
+        self.assertIn("ModuleNotFoundError", body["error"])
+        job_result = JobResult.objects.get(pk=body["job_result"])
+        self.assertEqual((body["job_status"], job_result.status), ("FAILURE", "FAILURE"))
+        self.assertIn("ModuleNotFoundError", job_failure_text(job_result))
+        self.assertFalse(RawNotification.objects.exists())
+        self.assertEqual(PushedMessage.objects.count(), 1, "still stored: the next run reads it")
+        # Pushed again with process=now once workers can start: the waiting copy is processed (200: not new).
+        again = self.push(MESSAGES["zayo4"], query="?process=now")
+        self.assertEqual(again.status_code, 200, again.content)
+        self.assertEqual((again.json()["processing"], again.json()["outcome"]), ("done", "parsed"))
+        self.assertEqual(RawNotification.objects.filter(source__name="pushed").count(), 1)
+        self.assertFalse(JobResult.objects.exclude(status__in=JobResultStatusChoices.READY_STATES).exists())
 
     def test_pinned_hostile_bodies_never_500(self):
         bodies = [

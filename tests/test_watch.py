@@ -295,9 +295,11 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
             thread = threading.Thread(target=push_elsewhere)
             thread.start()
             thread.join(timeout=WAIT_SECONDS)
-        self.assertEqual(outcome[0].processing, "busy")
+        self.assertEqual(outcome[0].processing, "queued")
         run = queued_run(NotificationSource.objects.get(name=PUSHED_SOURCE_NAME))
         self.assertIsNotNone(run)
+        self.assertEqual(outcome[0].job_result, run, "the answer names the run queued for it")
+        self.assertIn("is queued", outcome[0].reason)
         self.assertEqual(run.user, self.user)
 
     def test_mail_is_reported_across_re_idles(self):

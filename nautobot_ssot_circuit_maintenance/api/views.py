@@ -211,8 +211,10 @@ class PushView(APIView):
     """Accept one raw RFC 822 message (the request body) for the built-in "pushed" source.
 
     `?process=now` runs the sync for it at once and answers with its outcome; otherwise the next sync
-    takes it. 202: stored, waiting; 201: stored and processed; 200: already stored (same Message-ID and
-    body), with what became of it; 413: over `message_limits.max_message_mb`.
+    takes it. 201: stored and processed (`processing` done, with its `outcome`); 202: stored, not processed
+    (`processing` queued, with the `reason` and the run queued for it, if any; or failed, with the `error`);
+    200: already stored (same Message-ID and body), with what became of it; 413: over
+    `message_limits.max_message_mb`.
     """
 
     permission_classes = [CanPush]
@@ -232,7 +234,8 @@ class PushView(APIView):
             result = push.accept(raw, request.user)
         except push.PushRefused as error:
             return Response({"detail": str(error)}, status=error.status)
-        if result.created and process == "now":
+        if process == "now" and result.processing != "done":
+            # A copy still waiting (its processing failed before, say) is processed now too, as asked.
             result = push.process_now(result, request.user)
         if not result.created:
             status = 200

@@ -1,7 +1,8 @@
 """Entry point of one parse worker (see workers.py): `python -m ...worker_main MEMORY_BYTES IDLE_SECONDS FAST_CHARSET`.
 
 Reads ParseTasks from stdin, answers each with its ParsedMessage on stdout, and exits when its
-input closes or after IDLE_SECONDS without work. Its address space is capped at MEMORY_BYTES, so a
+input closes or after IDLE_SECONDS without work. What it prints before it is ready (an import error)
+reaches the parent, which reports it when the worker could not start. Its address space is capped at MEMORY_BYTES, so a
 message that inflates beyond it fails with MemoryError inside the boundary instead of growing the host.
 """
 
@@ -31,6 +32,12 @@ def serve(memory_bytes: int, idle_seconds: float, fast_charset: bool) -> None:
     quiet_parser_logging()
     use_fast_charset_detection(fast_charset)
     write_frame(answers, READY)
+    # Started: what it printed so far was for the parent to read if the start failed; from now on a
+    # library's output goes nowhere (the parent's start-up file would only grow).
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, sys.stdout.fileno())
+    os.dup2(quiet, sys.stderr.fileno())
+    os.close(quiet)
     while True:
         readable, _, _ = select.select([requests], [], [], idle_seconds)
         if not readable:

@@ -21,6 +21,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -40,6 +41,9 @@ READY = b"ready"
 IDLE_EXIT_SECONDS = 300.0
 START_TIMEOUT_SECONDS = 120.0
 WORKER_MODULE = "nautobot_ssot_circuit_maintenance.pipeline.worker_main"
+# How much of what a worker printed before it was ready goes into the error when it could not start.
+START_ERROR_BYTES = 1500
+START_ERROR_LINES = 3
 
 
 class PoolBroken(RuntimeError):
@@ -87,19 +91,85 @@ def read_frame(stream: IO[bytes]) -> bytes:
     return payload
 
 
+def _is_python_of(path: str, prefixes: Sequence[str]) -> bool:
+    """`path` names a Python interpreter in the `bin` folder of one of `prefixes` (symlinks not followed: a
+    virtualenv's python is a link to the base interpreter, and only the link makes it the venv's)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.path.basename(path).startswith("python") and any(
+        folder == os.path.join(os.path.abspath(prefix), "bin") for prefix in prefixes
+    )
+
+
+def worker_interpreter(
+    executable: str | None = None,
+    prefixes: Sequence[str] | None = None,
+    base_prefix: str | None = None,
+) -> str:
+    """The Python interpreter of the environment this process runs in, to start parse workers with.
+
+    Usually `sys.executable`. But under uWSGI (`nautobot-server start`) in a virtualenv, `sys.executable`
+    is the base interpreter the venv was made from (or the uwsgi binary), which cannot import the app or
+    Nautobot: then the environment's own `bin/python…` (from `sys.prefix` / `sys.exec_prefix`) is used.
+    Raises PoolBroken, with the reason, when there is none. The arguments default to this process's
+    (they are there for the tests).
+    """
+    executable = sys.executable if executable is None else executable
+    prefixes = [sys.prefix, sys.exec_prefix] if prefixes is None else list(prefixes)
+    base_prefix = sys.base_prefix if base_prefix is None else base_prefix
+    if executable and _is_python_of(executable, prefixes):
+        return executable
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    tried = []
+    for prefix in dict.fromkeys(prefixes):
+        for name in (f"python{version}", f"python{sys.version_info.major}", "python"):
+            candidate = os.path.join(prefix, "bin", name)
+            tried.append(candidate)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    in_virtualenv = any(os.path.abspath(prefix) != os.path.abspath(base_prefix) for prefix in prefixes)
+    if executable and not in_virtualenv and os.path.basename(executable).startswith("python"):
+        return executable  # a Python installed outside any prefix's bin (not a virtualenv): it is this one
+    raise PoolBroken(
+        f"no Python interpreter of this environment to start parse workers with: {executable or 'no executable'!r} "
+        f"is not one, and none of {', '.join(tried)} exists"
+    )
+
+
 class Worker:
     """One child process."""
 
     def __init__(self, memory_bytes: int, fast_charset: bool):
         arguments = [str(memory_bytes), str(IDLE_EXIT_SECONDS), "1" if fast_charset else "0"]
-        self.process = subprocess.Popen(  # noqa: S603 - our own module, run by this interpreter
-            [sys.executable, "-m", WORKER_MODULE, *arguments],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        interpreter = worker_interpreter()
+        # What the worker prints before it is ready (an import error, say) is the reason it could not start;
+        # once ready it sends its output elsewhere (worker_main), so this file stays small.
+        self.start_output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own module, run by this environment's interpreter
+                [interpreter, "-m", WORKER_MODULE, *arguments],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.start_output,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self.start_output.close()
+            raise PoolBroken(f"a parse worker could not be started with {interpreter}: {error}") from None
+        self.interpreter = interpreter
         self.ready = False
+
+    def start_error(self) -> str:
+        """The last lines the worker printed before it was ready (a traceback's end: where, and the error), on one
+        line."""
+        try:
+            self.start_output.seek(0, os.SEEK_END)
+            size = self.start_output.tell()
+            self.start_output.seek(max(0, size - START_ERROR_BYTES))
+            text = self.start_output.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+        lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+        return " | ".join(lines[-START_ERROR_LINES:])
 
     @property
     def alive(self) -> bool:
@@ -110,14 +180,24 @@ class Worker:
         selector.register(self.process.stdout, selectors.EVENT_READ)
         try:
             if not selector.select(max(0.0, deadline - time.monotonic())):
-                raise PoolBroken("a parse worker did not start in time")
+                output = self.start_error()
+                raise PoolBroken("a parse worker did not start in time" + (f": {output}" if output else ""))
             if read_frame(self.process.stdout) != READY:
                 raise PoolBroken("a parse worker answered something unexpected at start")
         except EOFError:
-            raise PoolBroken(f"a parse worker exited at start (status {self.process.poll()})") from None
+            try:
+                status: int | str | None = self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                status = "still running"
+            output = self.start_error()
+            raise PoolBroken(
+                f"a parse worker ({self.interpreter} -m {WORKER_MODULE}) exited at start (status {status})"
+                + (f": {output}" if output else "")
+            ) from None
         finally:
             selector.close()
         self.ready = True
+        self.start_output.close()
 
     def send(self, task: ParseTask) -> None:
         write_frame(self.process.stdin, pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL))
@@ -130,7 +210,7 @@ class Worker:
         if self.alive:
             self.process.kill()
         status = self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.process.stdin, self.process.stdout, self.start_output):
             try:
                 stream.close()
             except OSError:

@@ -51,8 +51,10 @@ class PushSource(MailboxSource):
             messages = []
             for sequence, received, _ in batch:
                 raw = bytes(raws[sequence])
-                size = len(raw)
-                if self.oversized(size):
+                # `size` is set only when `raw` is cut to its head (FetchedMessage.size): a message within
+                # the bound is handed over, and so kept, whole.
+                size = len(raw) if self.oversized(len(raw)) else None
+                if size is not None:
                     raw = raw[:HEAD_BYTES]
                 messages.append(FetchedMessage(raw=raw, received=received, location=f"push#{sequence}", size=size))
             yield FetchBatch(messages=messages, cursor={"last_sequence": batch[-1][0]})
