@@ -35,7 +35,7 @@ from .config import push_enabled
 from .mail import html_document
 from .models import RawNotification
 from .validation import PK_URL_PATTERN
-from .views_common import RoutedMethodsOnly
+from .views_common import CsrfFailurePage, RoutedMethodsOnly
 
 KEPT_NOTES = {
     MessageKeptChoices.HEAD: (
@@ -87,7 +87,7 @@ def safe_filename(name: str, fallback: str) -> str:
     return cleaned.strip(" .")[:150] or fallback
 
 
-class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
+class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
     """Fetched messages: immutable facts, list and detail only.
 
     The page reads the mail for a person: headers decoded, the text part decoded, the HTML part
