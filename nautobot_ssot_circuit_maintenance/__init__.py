@@ -42,12 +42,15 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
         from .config import app_settings
         from .metrics import register_capacity_metrics
         from .oauth import quiet_library_logs
+        from .redaction import install_feed_token_log_filter
 
         register_capacity_metrics()
         # The parser also runs in this process (e.g. reading a message again); workers set the same.
         quiet_parser_logging()
         use_fast_charset_detection(bool(app_settings().get("fast_charset_detection", True)))
         quiet_library_logs()
+        # Request paths in Django's (and gunicorn's) log lines may hold a calendar feed token.
+        install_feed_token_log_filter()
 
 
 config = CircuitMaintenanceConfig

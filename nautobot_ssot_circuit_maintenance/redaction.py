@@ -1,9 +1,13 @@
 """One scrubber for every error text a mailbox source produces: no secret leaves in any form.
 
 A server can echo what it was sent (a token endpoint repeating its form body, a JWT, an HTTP
-Basic header), so each secret is searched for as written, URL-encoded (form and path style),
-JSON-escaped and base64-encoded (standard and URL-safe, at each of the three byte alignments a
-secret can have inside a larger base64 string). Credentials written into URLs
+Basic header, an HTML error page), so each secret is searched for as written, URL-encoded (form and
+path style), JSON-escaped, HTML-escaped (`&amp;`, `&#x27;`, `&#39;`, numeric references),
+hex-encoded (plain, `\\x..`, `%..` for every byte, spaced or colon-separated), as Python writes it
+in a bytes or ASCII repr, and base64-encoded (standard and URL-safe, at each of the three byte
+alignments a secret can have inside a larger base64 string); each of those also for the secret
+upper-cased, lower-cased, case-swapped and case-folded, and matched without regard to case (so
+`%2f` is caught like `%2F`). Credentials written into URLs
 (`imap://user:password@host`) and well-known `key=value` / `"key": "value"` secrets
 (`client_secret`, `refresh_token`, `assertion`, `Authorization: Bearer …`) are masked even when
 their value is not known in advance, such as an access token a server has just issued.
@@ -12,7 +16,9 @@ their value is not known in advance, such as an access token a server has just i
 from __future__ import annotations
 
 import base64
+import html
 import json
+import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -82,15 +88,57 @@ def _base64_fragments(value: bytes) -> set[str]:
     return fragments
 
 
-def encoded_forms(secret: str) -> set[str]:
-    """Every spelling of `secret` a server could plausibly echo back."""
-    if not secret:
-        return set()
+def _case_variants(secret: str) -> set[str]:
+    """The secret as a server that changes case could echo it (`ß` upper-cases to `SS`, so not by regex alone)."""
+    return {secret, secret.lower(), secret.upper(), secret.swapcase(), secret.casefold()}
+
+
+def _html_forms(text: str) -> set[str]:
+    """`text` as an HTML page can carry it: escaped with or without quotes, `'` as `&#x27;` or `&#39;`,
+    and non-ASCII letters as decimal or hex character references."""
+    forms = set()
+    for escaped in (html.escape(text), html.escape(text, quote=False)):
+        forms |= {escaped, escaped.replace("&#x27;", "&#39;")}
+    for form in list(forms):
+        forms.add(form.encode("ascii", "xmlcharrefreplace").decode("ascii"))
+        forms.add("".join(c if ord(c) < 128 else f"&#x{ord(c):x};" for c in form))
+    return forms
+
+
+def _hex_forms(raw: bytes) -> set[str]:
+    """The bytes in hex: plain, `\\x`-escaped, percent-encoded byte by byte, space- or colon-separated."""
+    return {
+        raw.hex(),
+        "".join(f"\\x{byte:02x}" for byte in raw),
+        "".join(f"%{byte:02x}" for byte in raw),
+        raw.hex(" "),
+        raw.hex(":"),
+    }
+
+
+def _textual_forms(secret: str) -> set[str]:
+    """The spellings of one case variant that are text (URL, JSON, Python reprs), before HTML escaping."""
+    raw = secret.encode("utf-8", "surrogatepass")
     forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
     escaped = json.dumps(secret)[1:-1]
     forms |= {escaped, escaped.replace("/", "\\/"), json.dumps(secret, ensure_ascii=False)[1:-1]}
-    raw = secret.encode()
-    forms |= _base64_fragments(raw)
+    forms |= {repr(raw)[2:-1], ascii(secret)[1:-1], repr(secret)[1:-1]}
+    return forms
+
+
+def encoded_forms(secret: str) -> set[str]:
+    """Every spelling of `secret` a server could plausibly echo back (matched regardless of case too)."""
+    if not secret:
+        return set()
+    forms: set[str] = set()
+    for variant in _case_variants(secret):
+        textual = _textual_forms(variant)
+        forms |= textual
+        for form in textual:
+            forms |= _html_forms(form)
+        raw = variant.encode("utf-8", "surrogatepass")
+        forms |= _hex_forms(raw)
+        forms |= _base64_fragments(raw)
     if "-----BEGIN" in secret:
         # A PEM key: each body line is a secret too, in case a server echoes a part of it.
         forms |= {line.strip() for line in secret.splitlines() if len(line.strip()) >= MIN_PEM_LINE}
@@ -178,7 +226,7 @@ class Scrubber:
         if self._forms:
             if self._pattern is None:
                 ordered = sorted(self._forms, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
+                self._pattern = re.compile("|".join(re.escape(form) for form in ordered), re.IGNORECASE)
             text = self._pattern.sub(MASK, text)
         return mask_known_fields(mask_url_credentials(text))
 
@@ -211,3 +259,40 @@ def scrubber_for(settings: Any) -> Scrubber:
 def scrub(text: Any, secrets: Iterable[str | None] = ()) -> str:
     """One-off scrubbing of `text` (URL credentials and secret fields are always masked)."""
     return Scrubber(secrets)(text)
+
+
+# -- Calendar feed tokens in log lines -----------------------------------------------------------------
+# The subscribable feed's address may hold its token in the path (/calendar/feed/<token>.ics) or the
+# query (?token=<token>). Loggers that write request paths get a filter that masks both.
+_FEED_PATH = re.compile(r"(/calendar/feed/)([^\s?#\"'<>]+)")
+_TOKEN_PARAMETER = re.compile(r"(?i)([?&;]token=)([^&;\s#\"'<>]*)")
+# Django's development server access log, Django's "Not Found: <path>" lines, gunicorn's access log.
+FEED_PATH_LOGGERS = ("django.server", "django.request", "gunicorn.access")
+
+
+def mask_feed_tokens(text: str) -> str:
+    """`…/calendar/feed/<token>.ics` → `…/calendar/feed/***.ics`; `?token=<token>` → `?token=***`."""
+    text = _FEED_PATH.sub(lambda m: m.group(1) + MASK + (".ics" if m.group(2).endswith(".ics") else ""), text)
+    return _TOKEN_PARAMETER.sub(lambda m: m.group(1) + MASK, text)
+
+
+class FeedTokenLogFilter(logging.Filter):
+    """Rewrites a log record whose message names a calendar feed address, without its token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        masked = mask_feed_tokens(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def install_feed_token_log_filter(names: Iterable[str] = FEED_PATH_LOGGERS) -> None:
+    """Put the filter on the loggers that write request paths (once each)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, FeedTokenLogFilter) for existing in logger.filters):
+            logger.addFilter(FeedTokenLogFilter())

@@ -50,6 +50,9 @@ urlpatterns: list[URLPattern] = [
     path("maintenance/overview/", views_calendar.OverviewView.as_view(), name="overview"),
     path("calendar/", views_calendar.CalendarView.as_view(), name="calendar"),
     path("calendar/subscribe/", views_calendar.FeedSubscribeView.as_view(), name="calendar_subscribe"),
+    # The feed with its token in an Authorization: Bearer header or a ?token= parameter, out of the path.
+    path("calendar/feed.ics", views_calendar.CalendarFeedView.as_view(), name="calendar_feed_by_credential"),
+    # The feed with its token in the path: calendar applications can send nothing else.
     re_path(
         r"^calendar/feed/(?P<key>[A-Za-z0-9_-]{1,64})\.ics$",
         views_calendar.CalendarFeedView.as_view(),

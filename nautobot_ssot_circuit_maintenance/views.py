@@ -45,7 +45,7 @@ from .reach import termination_prefetch
 from .template_content import MAINTENANCE_ROW_PREFETCH
 from .timeline import timeline_rows
 from .validation import PK_URL_PATTERN, is_uuid
-from .views_common import POST_BUTTON_TEMPLATE, RoutedMethodsOnly
+from .views_common import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
 from .views_mail import NotificationUploadView, RawNotificationAttachmentView, RawNotificationUIViewSet
 from .views_sources import GoogleOAuthCallbackView, NotificationSourceUIViewSet
 
@@ -163,7 +163,7 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         return super().render_value(key, value, context)
 
 
-class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
+class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUIViewSet):
     """Maintenances: list, detail, edit (manual corrections and acknowledgement), bulk edit, delete."""
 
     lookup_value_regex = PK_URL_PATTERN
@@ -306,7 +306,7 @@ class CircuitMaintenanceUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
 #
 
 
-class CircuitImpactUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
+class CircuitImpactUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUIViewSet):
     """Circuit impacts: normally written by the sync; editable for manual corrections."""
 
     lookup_value_regex = PK_URL_PATTERN
@@ -338,7 +338,7 @@ class CircuitImpactUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
 #
 
 
-class MaintenanceNoteUIViewSet(RoutedMethodsOnly, NautobotUIViewSet):
+class MaintenanceNoteUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUIViewSet):
     """Maintenance notes."""
 
     lookup_value_regex = PK_URL_PATTERN

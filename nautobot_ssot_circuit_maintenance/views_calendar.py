@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timezone as dt_timezone
 from typing import Any
@@ -11,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -27,12 +28,15 @@ from nautobot.dcim.models import Location
 from . import overview
 from .calendar_page import VIEWS, build_layout, parse_anchor
 from .choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
+from .compat import mark_response_logged
 from .feed import calendar_response, feed_queryset, text_error
 from .filters import CircuitMaintenanceFilterSet
 from .models import CalendarFeedToken, CircuitMaintenance
+from .redaction import mask_feed_tokens
 from .tables import live_state_badge
 from .terminations import at_locations_q, maintenance_locations
 
+logger = logging.getLogger(__name__)
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 VIEW_PERMISSION = "nautobot_ssot_circuit_maintenance.view_circuitmaintenance"
 LIST_URL = f"{PREFIX}:circuitmaintenance_list"
@@ -346,46 +350,97 @@ class OverviewView(GenericView):
 
 
 class FeedSubscribeView(GenericView):
-    """The user's feed URL (with their token) and a button to rotate the token."""
+    """The user's feed address, shown once when its token is made, and a button to make a new one.
+
+    Only the token's digest is stored (as with a password), so the address can be shown only when
+    it is made: on the first visit, and on every rotation (the POST answers with the page itself,
+    not a redirect, so the token goes nowhere else: no session, no URL).
+    """
 
     template_name = "nautobot_ssot_circuit_maintenance/calendar_subscribe.html"
     view_titles = Titles(titles={"*": "Subscribe to the maintenance calendar"})
     breadcrumbs = BREADCRUMBS
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        require_view_permission(request)
-        token = CalendarFeedToken.for_user(request.user)
-        url = request.build_absolute_uri(reverse(f"{PREFIX}:calendar_feed", kwargs={"key": token.key}))
+    def page(self, request: HttpRequest, token: CalendarFeedToken | None, key: str = "") -> HttpResponse:
         context = {
-            "feed_url": url,
-            "webcal_url": "webcal://" + url.split("://", 1)[1],
             "token": token,
+            "feed_base_url": request.build_absolute_uri(reverse(f"{PREFIX}:calendar_feed_by_credential")),
             "view_titles": self.get_view_titles(),
             "breadcrumbs": self.get_breadcrumbs(),
         }
-        return render(request, self.template_name, context)
+        if key:
+            url = request.build_absolute_uri(reverse(f"{PREFIX}:calendar_feed", kwargs={"key": key}))
+            context |= {"key": key, "feed_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+        response = render(request, self.template_name, context)
+        if key:
+            # A page with a secret on it: no cache may keep it, no back button may show it again.
+            response["Cache-Control"] = "no-store"
+        return response
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        require_view_permission(request)
+        token = CalendarFeedToken.objects.filter(user=request.user).first()
+        if token is None:
+            # The first visit makes the address, as it always has; later visits cannot show it again.
+            key = CalendarFeedToken.issue(request.user)
+            return self.page(request, CalendarFeedToken.objects.get(user=request.user), key)
+        return self.page(request, token)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         require_view_permission(request)
-        CalendarFeedToken.for_user(request.user, rotate=True)
-        messages.success(request, "New feed URL made: the old one no longer works. Update your calendar subscriptions.")
-        return redirect(f"{PREFIX}:calendar_subscribe")
+        key = CalendarFeedToken.issue(request.user)
+        messages.success(
+            request, "New feed address made: the old one no longer works. Update your calendar subscriptions."
+        )
+        return self.page(request, CalendarFeedToken.objects.get(user=request.user), key)
+
+
+def bearer_token(request: HttpRequest) -> str:
+    """The token of an `Authorization: Bearer <token>` header, else of a `?token=` parameter, else ""."""
+    scheme, _, credential = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and credential.strip():
+        return credential.strip()
+    return request.GET.get("token", "")
+
+
+def feed_error(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """A plain-text error of the feed, logged here with the address's token masked and not by Django.
+
+    Django would log "Not Found: <path>", and the path can hold the token (compat.mark_response_logged).
+    """
+    logger.info("Calendar feed answered %s: %s (%s)", status, message, mask_feed_tokens(request.get_full_path()))
+    return mark_response_logged(text_error(status, message))
 
 
 class CalendarFeedView(View):
-    """The feed by token: no session, no Authorization header; the token's user's view of the maintenances.
+    """The feed by token: no session; the token's user's view of the maintenances.
 
-    Takes the same filters as the maintenance list. Errors are plain text with a 4xx status.
+    The token comes in the path (`calendar/feed/<token>.ics`, for calendar applications, which can
+    send nothing else), an `Authorization: Bearer <token>` header or a `?token=` parameter (at
+    `calendar/feed.ics`). Takes the same filters as the maintenance list. Errors are plain text with a
+    4xx status; no log line the app writes holds the token.
     """
 
-    def get(self, request: HttpRequest, key: str) -> HttpResponse:
-        token = CalendarFeedToken.objects.select_related("user").filter(key=key).first()
+    def get(self, request: HttpRequest, key: str = "") -> HttpResponse:
+        key = key or bearer_token(request)
+        if not key:
+            response = feed_error(
+                request,
+                401,
+                "The calendar feed needs its token: an 'Authorization: Bearer <token>' header, a '?token=<token>' "
+                "parameter, or the address from the Subscribe page.",
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="circuit maintenance calendar feed"'
+            return response
+        token = CalendarFeedToken.lookup(key)
         if token is None or not token.user.is_active:
-            return text_error(404, "No such calendar feed: the URL is wrong or its token was rotated.")
+            return feed_error(request, 404, "No such calendar feed: the token is wrong or was rotated.")
         user = token.user
         if not user.has_perm(VIEW_PERMISSION):
-            return text_error(403, "The owner of this feed may not view circuit maintenances.")
-        filterset = CircuitMaintenanceFilterSet(request.GET, queryset=CircuitMaintenance.objects.restrict(user, "view"))
+            return feed_error(request, 403, "The owner of this feed may not view circuit maintenances.")
+        params = request.GET.copy()
+        params.pop("token", None)
+        filterset = CircuitMaintenanceFilterSet(params, queryset=CircuitMaintenance.objects.restrict(user, "view"))
         if not filterset.is_valid():
-            return text_error(400, "Bad filter: " + "; ".join(filter_errors(filterset)))
-        return calendar_response(request, feed_queryset(filterset.qs, request.GET))
+            return feed_error(request, 400, "Bad filter: " + "; ".join(filter_errors(filterset)))
+        return calendar_response(request, feed_queryset(filterset.qs, params))

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.urls import get_callable
 from rest_framework.exceptions import MethodNotAllowed
+
+from .compat import csrf_failure_reason
 
 # A Button that submits a POST: ours, as Nautobot 3.0 has no PostButton.
 POST_BUTTON_TEMPLATE = "nautobot_ssot_circuit_maintenance/inc/post_button.html"
@@ -21,3 +25,18 @@ class RoutedMethodsOnly:
         if request.method.lower() not in self.action_map and request.method != "OPTIONS":
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
+
+
+class CsrfFailurePage:
+    """A POST that fails the CSRF check gets Nautobot's "CSRF failure" page, 403, with the reason.
+
+    In a DRF-based UI view set, DRF's session authentication checks CSRF and drops the user on
+    failure, so the page's object lookup answered 404 instead (see compat.csrf_failure_reason).
+    """
+
+    def handle_exception(self, exc: Exception) -> Any:
+        reason = csrf_failure_reason(exc)
+        if reason is not None:
+            # The view Django's CSRF middleware answers with (Nautobot's, unless the settings name another).
+            return get_callable(settings.CSRF_FAILURE_VIEW)(self.request._request, reason=reason)
+        return super().handle_exception(exc)

@@ -36,7 +36,7 @@ from .decisions.buttons import NOTIFICATION_BUTTONS
 from .mail import html_document
 from .models import RawNotification
 from .validation import PK_URL_PATTERN
-from .views_common import RoutedMethodsOnly
+from .views_common import CsrfFailurePage, RoutedMethodsOnly
 
 KEPT_NOTES = {
     MessageKeptChoices.HEAD: (
@@ -88,7 +88,7 @@ def safe_filename(name: str, fallback: str) -> str:
     return cleaned.strip(" .")[:150] or fallback
 
 
-class RawNotificationUIViewSet(RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
+class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
     """Fetched messages: immutable facts, list and detail only.
 
     The page reads the mail for a person: headers decoded, the text part decoded, the HTML part

@@ -39,7 +39,7 @@ from .api import serializers
 from .compat import data_compliance_view_mixin
 from .models import NotificationSource
 from .validation import PK_URL_PATTERN
-from .views_common import POST_BUTTON_TEMPLATE, RoutedMethodsOnly
+from .views_common import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
 
 
 class NotificationSourceFieldsPanel(ObjectFieldsPanel):
@@ -92,6 +92,7 @@ class GoogleOAuthCallbackView(LoginRequiredMixin, View):
 
 
 class NotificationSourceUIViewSet(
+    CsrfFailurePage,
     RoutedMethodsOnly,
     ObjectDetailViewMixin,
     ObjectListViewMixin,

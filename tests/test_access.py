@@ -2,7 +2,9 @@
 
 Users: anonymous, logged in without permission, view-only (ObjectPermission "view" on the app's
 models), and change (view, add, change, delete). Every page is requested with GET, the actions with
-POST; each answer must be the expected one, and none a 500.
+POST; each answer must be the expected one, and none a 500. Then CSRF: an administrator's browser
+session (a real login, Django's CSRF checks on) that POSTs without the token gets 403 with a page that
+says why, on every UI URL, and nothing changes; with the token the same POST works.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.test import Client
-from django.urls import URLPattern, URLResolver
+from django.test import Client, RequestFactory
+from django.urls import URLPattern, URLResolver, reverse
 from nautobot.apps.testing import TestCase
 from nautobot.users.models import ObjectPermission
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
 
 from nautobot_ssot_circuit_maintenance import urls as ui_urls
 from nautobot_ssot_circuit_maintenance.api import urls as api_urls
+from nautobot_ssot_circuit_maintenance.compat import csrf_failure_reason
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
@@ -56,6 +62,7 @@ TRIAGE_FORMS = {
     "triage_map_circuit": (),
     "triage_reprocess": ("extras.run_job",),
 }
+PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 USERS = ("anonymous", "no permission", "view", "change")
 
 
@@ -127,6 +134,8 @@ class AccessMatrixTest(TestCase):
     def expected(self, api: bool, action: str, method: str, user: str) -> set[int]:
         if action == "calendar_feed":
             return {404}  # the key in the URL is the credential, whoever asks: an unknown one is not found
+        if action == "calendar_feed_by_credential":
+            return {401}  # the token in a header or parameter, whoever asks: without one, 401
         if user == "anonymous":
             return {403} if api else {302}  # UI: to the login page
         if action == "api-root":
@@ -201,3 +210,103 @@ class AccessMatrixTest(TestCase):
                         )
         sys.stderr.write(f"\naccess matrix: {len(urls)} URLs x {len(USERS)} users = {requests} requests\n")
         self.assertEqual(failures, [], "\n" + "\n".join(failures))
+
+
+class CsrfRefusalTest(TestCase):
+    """A session POST without the CSRF token: 403 and a page with the reason, never a 404; nothing changes."""
+
+    PASSWORD = "cm-admin-Pa55!"  # noqa: S105 - a test user's
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+        cls.alias = CircuitAlias.objects.create(
+            provider=cls.data.providers[0], alias="ghost-2", circuit=cls.data.circuits[0]
+        )
+        cls.admin = get_user_model().objects.create_user(
+            username="cm-admin", password=cls.PASSWORD, is_superuser=True, is_staff=True
+        )
+
+    def browser(self) -> Client:
+        """A client as a browser: logged in through the login form's backend, CSRF checked like in production."""
+        client = Client(enforce_csrf_checks=True)
+        self.assertTrue(client.login(username="cm-admin", password=self.PASSWORD))
+        return client
+
+    def ui_paths(self) -> list[tuple[str, str]]:
+        pks = {
+            CircuitMaintenance: self.data.maintenances[0].pk,
+            CircuitImpact: self.data.impacts[0].pk,
+            MaintenanceNote: self.data.notes[0].pk,
+            NotificationSource: self.data.sources[2].pk,
+            RawNotification: self.data.raw_notifications[0].pk,
+            CircuitAlias: self.alias.pk,
+        }
+        paths = []
+        for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/"):
+            pk = pks.get(model_of(name, route), "")
+            if name.startswith("triage_") or name == "parsednotification":
+                pk = self.data.raw_notifications[2].pk
+            paths.append((name, fill(route, pk)))
+        return paths
+
+    def assertCsrfPage(self, response, where: str) -> None:
+        self.assertEqual(response.status_code, 403, f"{where}: {response.status_code}")
+        self.assertTrue(response["Content-Type"].startswith("text/html"), where)
+        body = response.content.decode()
+        self.assertIn("CSRF", body, where)
+        self.assertTrue("CSRF cookie not set" in body or "CSRF token missing" in body, where)
+
+    def test_every_ui_post_without_the_token_is_refused_with_a_reason(self) -> None:
+        client = self.browser()
+        failures = []
+        for name, path in self.ui_paths():
+            with transaction.atomic():
+                response = client.post(path, {"pk": [str(self.data.maintenances[0].pk)], "_apply": "1"})
+                transaction.set_rollback(True)
+            if response.status_code == 405:
+                continue  # a route that takes no POST says so first
+            try:
+                self.assertCsrfPage(response, f"{name} {path}")
+            except AssertionError as error:
+                failures.append(str(error))
+        self.assertEqual(failures, [], "\n" + "\n".join(failures))
+
+    def test_the_actions_refused_change_nothing_and_work_with_the_token(self) -> None:
+        maintenance = self.data.maintenances[0]
+        CircuitMaintenance.objects.filter(pk=maintenance.pk).update(ack=False, acknowledged_by=None)
+        source = self.data.sources[2]
+        actions = {
+            "acknowledge": reverse(f"{PREFIX}:circuitmaintenance_acknowledge", kwargs={"pk": maintenance.pk}),
+            "edit": reverse(f"{PREFIX}:circuitmaintenance_edit", kwargs={"pk": maintenance.pk}),
+            "validate": reverse(f"{PREFIX}:notificationsource_validate", kwargs={"pk": source.pk}),
+        }
+        client = self.browser()
+        # A page first, so the browser holds the CSRF cookie: then only the token in the form is missing.
+        self.assertEqual(client.get(maintenance.get_absolute_url()).status_code, 200)
+        self.assertIn("csrftoken", client.cookies)
+        for action, path in actions.items():
+            with self.subTest(action):
+                response = client.post(path, {"name": "renamed by a forged form", "ack": "on"})
+                self.assertCsrfPage(response, action)
+                self.assertIn("CSRF token missing", response.content.decode())
+        maintenance.refresh_from_db()
+        self.assertFalse(maintenance.ack)
+        self.assertNotEqual(maintenance.name, "renamed by a forged form")
+        # The same click from the page (with its token) is done.
+        token = client.cookies["csrftoken"].value
+        response = client.post(actions["acknowledge"], {"csrfmiddlewaretoken": token})
+        self.assertEqual(response.status_code, 302)
+        maintenance.refresh_from_db()
+        self.assertTrue(maintenance.ack)
+        self.assertEqual(maintenance.acknowledged_by, self.admin)
+
+    def test_drf_names_a_csrf_refusal_as_the_app_expects(self) -> None:
+        """compat.csrf_failure_reason reads DRF's message: pinned here against the installed DRF."""
+        request = RequestFactory().post("/x/", {})
+        request.user = self.admin
+        request._dont_enforce_csrf_checks = False
+        with self.assertRaises(PermissionDenied) as caught:
+            SessionAuthentication().enforce_csrf(Request(request))
+        self.assertEqual(csrf_failure_reason(caught.exception), "CSRF cookie not set.")
+        self.assertIsNone(csrf_failure_reason(PermissionDenied("You may not.")))

@@ -214,6 +214,23 @@ class HostileFilterValuesTest(TestCase):
     def test_calendar_feed(self) -> None:
         self.check(self.walk_rest, filters.CircuitMaintenanceFilterSet, CALENDAR, "calendar")
 
+    def test_calendar_feed_token_in_a_header_or_parameter(self) -> None:
+        """Whatever is sent as the feed's token: 401 (none) or 404 (unknown), plain text with a message."""
+        url = reverse(f"{PREFIX}:calendar_feed_by_credential")
+        failures = []
+        for value in [*HOSTILE_VALUES, "Bearer", "x" * 100_000, "é" * 64, "../../etc/passwd", "%00"]:
+            values = value if isinstance(value, list) else [value]
+            for how, send in (
+                ("parameter", lambda values=values: self.client.get(url, {"token": values})),
+                ("header", lambda values=values: self.client.get(url, HTTP_AUTHORIZATION=f"Bearer {values[0]}")),
+                ("scheme", lambda values=values: self.client.get(url, HTTP_AUTHORIZATION=values[0])),
+            ):
+                response = send()
+                ok = response.status_code in (401, 404) and response["Content-Type"].startswith("text/plain")
+                if not ok or not response.content.strip():
+                    failures.append(f"{how} {str(value)[:40]!r}: {response.status_code} {response.content[:80]!r}")
+        self.assertEqual(failures, [], "\n" + "\n".join(failures))
+
 
 def _add_tests() -> None:
     """One REST and one UI test per filter set, named after its model (run one alone while debugging)."""

@@ -38,6 +38,7 @@ from tests.test_parse_workers import IN_A_VIRTUALENV, as_if_outside_the_virtuale
 MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
 PUSH_URL = "/api/plugins/circuit-maintenance/push/"
 PUSH_ON = plugin_config([], push={"enable": True})
+SESSION_PASSWORD = "cm-pusher-Pa55!"  # noqa: S105 - a test user's
 
 
 def permit(user: User, *actions: str, model=PushedMessage) -> None:
@@ -93,6 +94,48 @@ class PushTestCase(JobTestMixin, TransactionTestCase):
         permit(self.nobody, "view")
         self.assertEqual(self.push(MESSAGES["zayo4"], token=self.nobody_token).status_code, 403)
         self.assertFalse(PushedMessage.objects.exists())
+
+    def browser(self) -> Client:
+        """The pusher's browser: a real login (a session cookie), CSRF checked as in production."""
+        self.pusher.set_password(SESSION_PASSWORD)
+        self.pusher.save()
+        client = Client(enforce_csrf_checks=True)
+        self.assertTrue(client.login(username="cm-pusher", password=SESSION_PASSWORD))
+        return client
+
+    def test_a_session_push_without_the_csrf_token_is_403_with_a_message(self):
+        client = self.browser()
+        # With no CSRF cookie, then with the cookie but no token; JSON whether or not JSON was asked for.
+        for visit_first, accept in ((False, {"HTTP_ACCEPT": "application/json"}), (True, {})):
+            if visit_first:
+                client.get(reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_upload"))
+                self.assertIn("csrftoken", client.cookies)
+            response = client.post(PUSH_URL, data=MESSAGES["zayo4"], content_type="message/rfc822", **accept)
+            self.assertEqual(response.status_code, 403, response.content[:300])
+            self.assertTrue(response["Content-Type"].startswith("application/json"), response["Content-Type"])
+            detail = response.json()["detail"]
+            self.assertIn("CSRF Failed", detail)
+            self.assertIn("X-CSRFToken", detail)
+            self.assertIn("Authorization: Token", detail)
+        self.assertFalse(PushedMessage.objects.exists())
+
+    def test_a_session_push_with_the_csrf_token_is_stored(self):
+        client = self.browser()
+        self.assertEqual(
+            client.get(reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_upload")).status_code, 200
+        )
+        response = client.post(
+            PUSH_URL,
+            data=MESSAGES["zayo4"],
+            content_type="message/rfc822",
+            HTTP_ACCEPT="application/json",
+            HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+        )
+        self.assertEqual(response.status_code, 202, response.content[:300])
+        # The body was read whole, not consumed by the CSRF check: its Message-ID names it.
+        self.assertTrue(response.json()["message_key"].startswith("mid:"), response.json())
+        self.assertEqual(PushedMessage.objects.count(), 1)
+        self.assertEqual(PushedMessage.objects.get().pushed_by, "cm-pusher")
 
     def test_disabled_push_answers_404(self):
         with override_settings(PLUGINS_CONFIG=plugin_config([])):

@@ -8,6 +8,7 @@ from typing import Any
 from django.http.request import RawPostDataException
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -196,6 +197,26 @@ class CanPush(BasePermission):
         return bool(user and user.is_authenticated and user.has_perm(PUSH_PERMISSION))
 
 
+class RawBodySessionAuthentication(SessionAuthentication):
+    """Session (browser cookie) authentication whose CSRF check leaves a raw body alone.
+
+    DRF hands its own Request to Django's CSRF check, which looks for a form token in `request.POST`;
+    on DRF's Request that parses the body, and the push endpoint has no parsers (the body is a raw
+    message), so a session POST was answered 415 whether or not it carried the CSRF token. Django's
+    own request has an empty POST for a body that is not a form, and leaves the body unread. A failed
+    check is a 403 that says what to send.
+    """
+
+    def enforce_csrf(self, request: Request) -> None:
+        try:
+            super().enforce_csrf(request._request)
+        except PermissionDenied as error:
+            raise PermissionDenied(
+                f"{error.detail} A browser session must send its CSRF token (the X-CSRFToken header); "
+                "a script should authenticate with an API token instead (Authorization: Token <key>)."
+            ) from None
+
+
 def _read_body(request: Request, limit: int) -> bytes:
     """At most `limit` + 1 bytes of the body, read from the stream (so no size check of Django's answers first)."""
     declared = request.META.get("CONTENT_LENGTH") or ""
@@ -217,6 +238,9 @@ class PushView(APIView):
     `message_limits.max_message_mb`.
     """
 
+    authentication_classes = [
+        RawBodySessionAuthentication if cls is SessionAuthentication else cls for cls in APIView.authentication_classes
+    ]
     permission_classes = [CanPush]
     parser_classes: list = []  # the body is read raw, never parsed as a form or JSON
 

@@ -19,6 +19,7 @@ from rest_framework import serializers
 
 from ..models import CircuitAlias
 from ..validation import PK_URL_PATTERN
+from ..views_common import CsrfFailurePage
 
 
 class CircuitAliasFilterSet(BaseFilterSet):
@@ -64,7 +65,7 @@ class CircuitAliasSerializer(serializers.ModelSerializer):
 
 
 class CircuitAliasUIViewSet(
-    ObjectListViewMixin, ObjectDetailViewMixin, ObjectDestroyViewMixin, ObjectBulkDestroyViewMixin
+    CsrfFailurePage, ObjectListViewMixin, ObjectDetailViewMixin, ObjectDestroyViewMixin, ObjectBulkDestroyViewMixin
 ):
     lookup_value_regex = PK_URL_PATTERN
     action_buttons = ()

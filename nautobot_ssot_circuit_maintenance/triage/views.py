@@ -18,6 +18,7 @@ from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
 from .. import filters, forms
 from ..api.serializers import RawNotificationSerializer
 from ..models import RawNotification
+from ..views_common import CsrfFailurePage
 from . import actions
 from .forms import AssignSenderForm, DismissForm, MapCircuitForm, ReprocessConfirmForm
 from .tables import TriageTable
@@ -26,7 +27,7 @@ PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 ACTION_TEMPLATE = "nautobot_ssot_circuit_maintenance/triage_action.html"
 
 
-class TriageQueueUIViewSet(ObjectListViewMixin):
+class TriageQueueUIViewSet(CsrfFailurePage, ObjectListViewMixin):
     """Notifications that need a person, newest first, each with the actions that resolve it."""
 
     action_buttons = ()
