@@ -157,6 +157,8 @@ def sender_of(message: Message, name: str) -> tuple[str, str]:
     address = sender_address(written[0]) if len(written) == 1 else ""
     if address:
         return address, shown_sender(written[0], address)
+    if len(written) > 1:  # every instance shown: the one a reader or parser takes first is not the sender either
+        return "", storable_text(", ".join(decoded_words(value) for value in written), 255)
     return "", decoded_header(message, name)[:255]
 
 
