@@ -208,7 +208,7 @@ class SenderAddressTestCase(SimpleTestCase):
         result = process_message(fetched, directory=DIRECTORY, source_header="X-Original-Sender", raw_size_limit=10**5)
         self.assertIsNone(result.provider)
         self.assertIn("has no X-Original-Sender header", result.error)
-        self.assertEqual(result.sender, '"MR Zayo" <mr@zayo.com>')
+        self.assertEqual(result.sender, "MR Zayo <mr@zayo.com>")
 
 
 # Forged copies of Zayo's notice: each From (one or two header lines) and the Message-ID that keeps it apart.

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..choices import MessageKeptChoices, OutcomeChoices
 from ..mail import pack, parser_version
-from ..providers import ProviderEntry, SenderDirectory, sender_address
+from ..providers import ProviderEntry, SenderDirectory, sender_address, sender_addresses
 from ..sources.base import HEAD_BYTES, FetchedMessage
 from ..validation import EARLIEST, LATEST, MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
 from .bounds import MessageBounds, OverBound, check_size, check_structure
@@ -130,20 +130,23 @@ def written_headers(message: Message, name: str) -> list[str]:
 
 
 def shown_sender(written: str, address: str, limit: int = 255) -> str:
-    """A sender as a person reads it and as the stored `sender` keeps it: the decoded display name, quoted, and the
-    address as written (`"mr@zayo.com" <attacker@evil.example>`), so the address read back from it is the one
-    that was used, whatever the display name says. At most `limit` characters, the address always whole."""
+    """A sender as a person reads it and as the stored `sender` keeps it: the decoded display name and the address,
+    written so that the address read back from it is the one that was used, whatever the display name says
+    (`MR Zayo <mr@zayo.com>`, but `"mr@zayo.com" <attacker@evil.example>`: quoted when it would read otherwise).
+    At most `limit` characters, the address always whole."""
     try:
         name = getaddresses([written])[0][0]
     except Exception:  # noqa: BLE001 - the address was read from this value: a name that will not parse is none
         name = ""
-    name = storable_text(decoded_words(name)).replace("\\", "\\\\").replace('"', '\\"')
-    if not name:
-        return address[:limit]
+    name = storable_text(decoded_words(name))
     room = max(limit - len(address) - 5, 0)
-    if len(name) > room:
-        name = name[:room].rstrip("\\")
-    return f'"{name}" <{address}>' if name else address[:limit]
+    if not name or not room:
+        return address[:limit]
+    plain = f"{name[:room]} <{address}>"
+    if sender_addresses(plain) == [address]:
+        return plain
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')[:room].rstrip("\\")
+    return f'"{escaped}" <{address}>'
 
 
 def sender_of(message: Message, name: str) -> tuple[str, str]:
