@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import getaddresses
@@ -33,11 +34,84 @@ def split_addresses(value: str | None) -> list[str]:
     return [entry.strip().lower() for entry in value.split(",") if entry.strip()]
 
 
+# An address as it may stand in a header: a local part and a domain of dot-separated labels, neither holding
+# whitespace, quotes, brackets or other specials, the domain no `=` or `?` either (no encoded-word). A quoted local
+# part or a domain literal is not accepted: no provider writes one.
+_ADDRESS = re.compile(r"[^\s()<>\[\]:;@\\,\"]+@[^\s()<>\[\]:;@\\,\"=?.]+(?:\.[^\s()<>\[\]:;@\\,\"=?.]+)*")
+
+
+def _expected_items(value: str) -> int | None:
+    """How many mailboxes `value` lists, counting the commas outside quoted strings, comments and angle brackets;
+    None when a quoted string, comment or angle bracket is left open (or closed without being opened)."""
+    items, depth, quoted, angle, escaped = 1, 0, False, False, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and (quoted or depth):
+            escaped = True
+        elif quoted:
+            quoted = char != '"'
+        elif char == '"' and not depth:
+            quoted = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if not depth:
+                return None
+            depth -= 1
+        elif depth:
+            continue
+        elif char == "<":
+            if angle:
+                return None
+            angle = True
+        elif char == ">":
+            if not angle:
+                return None
+            angle = False
+        elif char == "," and not angle:
+            items += 1
+    return None if quoted or depth or angle or escaped else items
+
+
 def sender_addresses(header_value: str | None) -> list[str]:
-    """The bare, lower-cased addresses in a From-like header."""
+    """The lower-cased addresses of a From-like header, read from the header as written.
+
+    Pass the value *before* encoded-words are decoded: `=?utf-8?q?mr=40zayo=2Ecom?= <a@evil.example>` holds
+    one address, a@evil.example; decoded first, the display name would read as a second one. Only an
+    addr-spec (bare, or in angle brackets) counts, never a display name or a comment. A value that does not
+    read as a plain list of mailboxes (unbalanced quotes, comments or brackets, a display name that is
+    itself an address, an item that is no address) gives no address at all rather than a guess.
+    """
     if not header_value:
         return []
-    return [address.lower() for _, address in getaddresses([header_value]) if "@" in address]
+    value = " ".join(str(header_value).split())
+    expected = _expected_items(value)
+    if expected is None:
+        return []
+    found = [address for _, address in getaddresses([value])]
+    if len(found) != expected or not all(_ADDRESS.fullmatch(address) for address in found):
+        return []
+    return [address.lower() for address in found]
+
+
+def sender_address(header_value: str | None) -> str:
+    """The one address of a From-like header as written ("" when it holds none, or more than one)."""
+    found = sender_addresses(header_value)
+    return found[0] if len(found) == 1 else ""
+
+
+def claims(entries: Iterable[str], address: str) -> bool:
+    """Whether `emails_circuit_maintenances` entries claim `address`: the exact address, or `@` its domain.
+
+    An exact address claims only itself; only an `@domain` entry claims a whole domain.
+    """
+    address = address.lower()
+    domain = address.rpartition("@")[2]
+    if not address or not domain:
+        return False
+    wanted = {address, f"@{domain}"}
+    return any(entry.lower() in wanted for entry in entries)
 
 
 def parser_name_for(name: str, override: str | None) -> str | None:
@@ -77,17 +151,21 @@ class SenderDirectory:
         """Every claimed address, domains as `@domain`: a source may use them to narrow what it reads."""
         return sorted([*self._by_address, *(f"@{domain}" for domain in self._by_domain)])
 
-    def domains_of(self, provider: ProviderEntry) -> set[str]:
-        """The sender domains of `provider` here: those of its addresses and its `@domain`s (for authentication)."""
-        found = {domain for domain, entry in self._by_domain.items() if entry == provider}
-        found |= {address.rpartition("@")[2] for address, entry in self._by_address.items() if entry == provider}
-        return {domain for domain in found if "." in domain}
+    def claims_of(self, provider: ProviderEntry) -> set[str]:
+        """The entries `provider` claims here: exact addresses and `@domain`s (what authentication checks the
+        sender against; an exact address never widens to its domain)."""
+        found = {f"@{domain}" for domain, entry in self._by_domain.items() if entry == provider}
+        return found | {address for address, entry in self._by_address.items() if entry == provider}
+
+    def provider_of(self, address: str) -> ProviderEntry | None:
+        """The provider claiming a bare address: its exact address first, then its domain."""
+        address = address.lower()
+        if not address:
+            return None
+        if address in self._by_address:
+            return self._by_address[address]
+        return self._by_domain.get(address.rpartition("@")[2])
 
     def lookup(self, header_value: str | None) -> ProviderEntry | None:
-        for address in sender_addresses(header_value):
-            if address in self._by_address:
-                return self._by_address[address]
-            domain = address.rpartition("@")[2]
-            if domain in self._by_domain:
-                return self._by_domain[domain]
-        return None
+        """The provider of a From-like header as written (see `sender_address`: one address, else none)."""
+        return self.provider_of(sender_address(header_value))

@@ -1,13 +1,20 @@
 """Sender authentication: may this notice create or change a maintenance?
 
 Anyone can write `From: noc@provider.example`. Where the operator asks for it (per source, per
-provider; see `policy_for`), a notice counts only when one of these holds:
+provider; see `policy_for`), a notice counts only when its sender address — the one address of its
+From header (or the source's `source_header`), read as written, never a display name — is one the
+provider claims (the exact address, or under one of its `@domain` entries), and one of these holds
+for a domain *aligned* with that address's domain (the same domain, or a parent or child of it,
+never a bare top-level domain):
 
-- a DKIM signature on it verifies (dkimpy) and was made by one of the provider's domains (the
-  domains of its `emails_circuit_maintenances` addresses, or a parent or child domain of one);
+- a DKIM signature on it verifies (dkimpy), is made by that domain, signs every From, Subject, Date
+  and Message-ID header the message has (so no unsigned extra one can be read in place of a signed
+  one), and has no body length (`l=`: content could be appended past it);
 - an `Authentication-Results` header written by a mail server the operator trusts (its authserv-id
-  is listed) shows `pass` for one of the accepted methods (dkim, spf, dmarc), for one of those
-  domains (parsed with authres).
+  is listed) shows `pass` for one of the accepted methods (dkim, spf, dmarc) for that domain;
+- an ARC chain validates (dkimpy) and its newest seals are made by sealers the operator trusts:
+  their `ARC-Authentication-Results` then count like a trusted `Authentication-Results`. The newest
+  ARC-Message-Signature must cover the message as a DKIM signature must (above).
 
 Otherwise the source's policy for unauthenticated notices (`authentication.unauthenticated`) decides:
 `refuse` (the default where `require` is set) stores it with the outcome `unauthenticated` and drops its
@@ -23,26 +30,31 @@ fetched (whole, not the stored prefix), because DKIM needs the whole body and a 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import Any
 
 import authres
 import dkim
+from dkim.util import parse_tag_value
 
 from ..choices import OutcomeChoices, SourcePolicyChoices
-from ..providers import split_addresses
+from ..providers import claims
+from .parse import header_block, message_sender
 
 METHODS = ("dkim", "spf", "dmarc")
-# At most this many signatures / headers are looked at (a message may carry hundreds).
+# A signature counts only if it signs every instance of these headers (they are what the notice is read by).
+COVERED_HEADERS = ("from", "subject", "date", "message-id")
+# At most this many signatures / headers / ARC sets are looked at (a message may carry hundreds).
 MAX_SIGNATURES = 5
 MAX_RESULTS_HEADERS = 20
-HEADER_BLOCK_LIMIT = 256 * 1024
+MAX_ARC_SETS = 10
 # A TXT lookup: (name, timeout=...) -> bytes | None, as dkimpy's `dnsfunc`. None: dkimpy's own resolver.
 DnsFunc = Callable[..., Any]
 DNS_FUNC: DnsFunc | None = None
+# A pass in an (ARC-)Authentication-Results result: the property that names the domain it is for.
+RESULT_DOMAINS = (("header", "d"), ("header", "from"), ("smtp", "mailfrom"))
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,10 @@ class AuthPolicy:
     dkim: bool = True
     trusted_authserv_ids: tuple[str, ...] = ()
     methods: tuple[str, ...] = METHODS
+    # ARC sealers (their d= domains) whose ARC-Authentication-Results count.
+    trusted_arc_sealers: tuple[str, ...] = ()
+    # The header whose one address is the sender (the source's `source_header`): what is authenticated.
+    sender_header: str = "From"
 
 
 @dataclass(frozen=True)
@@ -63,13 +79,18 @@ class Verdict:
     reason: str
 
 
+def _domains(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({value.strip().strip(".").lower() for value in values if value.strip().strip(".")}))
+
+
 def policy_for(app_settings: dict[str, Any], source_settings: Any, provider_name: str | None) -> AuthPolicy:
     """The policy for mail of `provider_name` read by a source.
 
     Checked when the source's `authentication.require` is true or its `authentication.unauthenticated`
     is set, or the provider is listed in the app's `sender_authentication.providers`. An unauthenticated
     notice is refused unless `unauthenticated` says `confirm` or `apply`. Trusted authserv-ids add up (app
-    and source); `dkim` and `methods` of the source win over the app's.
+    and source), and so do trusted ARC sealers; `dkim` and `methods` of the source win over the app's. The
+    sender is read from the source's `source_header`.
     """
     app = app_settings.get("sender_authentication") or {}
     source = (getattr(source_settings, "extra", None) or {}).get("authentication") or {}
@@ -86,25 +107,82 @@ def policy_for(app_settings: dict[str, Any], source_settings: Any, provider_name
             sorted({i.lower() for i in [*app.get("trusted_authserv_ids", []), *source.get("trusted_authserv_ids", [])]})
         ),
         methods=tuple(source.get("methods", app.get("methods", METHODS))),
+        trusted_arc_sealers=_domains([*app.get("trusted_arc_sealers", []), *source.get("trusted_arc_sealers", [])]),
+        sender_header=getattr(source_settings, "source_header", None) or "From",
     )
 
 
-def provider_domains(emails_field: str | None) -> set[str]:
-    """The domains of a provider's `emails_circuit_maintenances` entries (`a@x.net`, `@x.net` → x.net)."""
-    return {entry.rpartition("@")[2] for entry in split_addresses(emails_field) if "." in entry.rpartition("@")[2]}
+def aligned(domain: str, sender_domain: str) -> bool:
+    """DMARC-style relaxed alignment: `domain` is the sender's domain, or a parent or child of it.
 
-
-def _aligned(domain: str, domains: Iterable[str]) -> bool:
-    """`domain` is one of `domains`, or a parent or child of one (never a bare top-level domain)."""
+    Neither may be a bare top-level domain (`com` aligns with nothing).
+    """
     domain = domain.strip().strip(".").lower()
-    if "." not in domain:
+    sender_domain = sender_domain.strip().strip(".").lower()
+    if "." not in domain or "." not in sender_domain:
         return False
-    return any(domain == d or domain.endswith("." + d) or d.endswith("." + domain) for d in domains)
+    return domain == sender_domain or domain.endswith("." + sender_domain) or sender_domain.endswith("." + domain)
 
 
-def _dkim_domains(raw: bytes, dnsfunc: DnsFunc | None) -> tuple[list[str], list[str]]:
-    """The domains of the signatures that verify, and why the others did not."""
-    count = min(len(re.findall(rb"(?im)^dkim-signature\s*:", raw[:HEADER_BLOCK_LIMIT])), MAX_SIGNATURES)
+def header_counts(raw: bytes, headers: list[tuple[bytes, bytes]]) -> Counter:
+    """How many times each header occurs, as the DKIM verifier splits the header block (`headers`) or as the
+    parser does (Python's `email`, which also breaks lines at a lone CR and other separators), whichever is more."""
+    counts = Counter(name.strip().lower().decode("ascii", "replace") for name, _ in headers)
+    parsed = Counter(name.strip().lower() for name, _ in header_block(raw).raw_items())
+    return counts | parsed
+
+
+def coverage_gap(tags: dict[bytes, bytes], counts: Counter) -> str:
+    """Why a signature that verifies still does not vouch for the message as it is read ("" when it does).
+
+    `tags` are a DKIM-Signature's or ARC-Message-Signature's tags; `counts` the message's `header_counts`.
+    """
+    if b"l" in tags:
+        return "it has a body length (l=), so content appended after what it signs would pass"
+    signed = Counter(
+        name.strip().lower().decode("ascii", "replace") for name in re.split(rb"\s*:\s*", tags.get(b"h", b"").strip())
+    )
+    for name in COVERED_HEADERS:
+        if signed[name] < counts[name]:
+            return (
+                f"it signs {signed[name]} of the message's {counts[name]} {name} header(s), "
+                "so an unsigned one can be read in place of a signed one"
+            )
+    return ""
+
+
+def _passes(value: str, methods: tuple[str, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """(authserv-id, [(method, domain)] of every `pass`) of an Authentication-Results value; raises if unreadable."""
+    parsed = authres.AuthenticationResultsHeader.parse(f"Authentication-Results: {' '.join(value.split())}")
+    passes = []
+    for result in parsed.results:
+        method = (result.method or "").lower()
+        if method not in methods or (result.result or "").lower() != "pass":
+            continue
+        for prop in result.properties:
+            if (prop.type, prop.name) in RESULT_DOMAINS:
+                passes.append((method, str(prop.value or "").rpartition("@")[2]))
+    return (parsed.authserv_id or "").lower(), passes
+
+
+def _results(raw: bytes, trusted: tuple[str, ...], methods: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(method, domain) of every `pass` in Authentication-Results headers from a trusted authserv-id."""
+    passes = []
+    for value in (header_block(raw).get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]:
+        try:
+            authserv_id, found = _passes(str(value), methods)
+        except Exception:  # noqa: BLE001, S112 - an unreadable header proves nothing
+            continue
+        if authserv_id in trusted:
+            passes.extend(found)
+    return passes
+
+
+def _dkim_domains(
+    raw: bytes, headers: list[tuple[bytes, bytes]], counts: Counter, dnsfunc: DnsFunc | None
+) -> tuple[list[str], list[str]]:
+    """The domains of the signatures that verify and cover the message, and why the others do not count."""
+    count = min(sum(1 for name, _ in headers if name.strip().lower() == b"dkim-signature"), MAX_SIGNATURES)
     good, problems = [], []
     for index in range(count):
         checker = dkim.DKIM(raw, minkey=1024, timeout=5)
@@ -112,62 +190,109 @@ def _dkim_domains(raw: bytes, dnsfunc: DnsFunc | None) -> tuple[list[str], list[
             kwargs = {"dnsfunc": dnsfunc} if dnsfunc is not None else {}
             ok = checker.verify(idx=index, **kwargs)
         except Exception as error:  # noqa: BLE001 - dkimpy raises for malformed signatures, keys, DNS
-            problems.append(f"DKIM signature {index + 1}: {type(error).__name__}")
+            detail = f" ({' '.join(str(error).split())[:160]})" if isinstance(error, dkim.DKIMException) else ""
+            problems.append(f"DKIM signature {index + 1} does not verify: {type(error).__name__}{detail}")
             continue
         domain = (checker.domain or b"").decode("ascii", "replace")
-        if ok:
-            good.append(domain)
-        else:
+        if not ok:
             problems.append(f"DKIM signature {index + 1} (d={domain}) does not verify")
+        elif gap := coverage_gap(checker.signature_fields or {}, counts):
+            problems.append(f"DKIM signature {index + 1} (d={domain}) verifies but does not count: {gap}")
+        else:
+            good.append(domain)
     return good, problems
 
 
-def _results(raw: bytes, trusted: tuple[str, ...], methods: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(method, domain) of every `pass` in Authentication-Results headers from a trusted authserv-id."""
-    head = raw[:HEADER_BLOCK_LIMIT].replace(b"\r\n", b"\n").partition(b"\n\n")[0]
-    headers = BytesHeaderParser(policy=compat32).parsebytes(head)
-    passes = []
-    for value in (headers.get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]:
+def _aar_value(value: bytes) -> str:
+    """An ARC-Authentication-Results value without its `i=` tag: an Authentication-Results value."""
+    return re.sub(r"^\s*i\s*=\s*\d+\s*;", "", value.decode("utf-8", "replace"), count=1)
+
+
+def _arc_passes(
+    raw: bytes, headers: list[tuple[bytes, bytes]], counts: Counter, policy: AuthPolicy, dnsfunc: DnsFunc | None
+) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(method, domain, sealer) of every `pass` in ARC-Authentication-Results that count, and why others do not.
+
+    They count when the chain validates (cv=pass), its newest ARC-Message-Signature covers the message, and
+    every seal from the newest down to theirs is made by a trusted sealer: each of those sealers vouches for
+    what the ones before it recorded.
+    """
+    seals = sum(1 for name, _ in headers if name.strip().lower() == b"arc-seal")
+    if not policy.trusted_arc_sealers or not seals:
+        return [], []
+    if seals > MAX_ARC_SETS:
+        return [], [f"an ARC chain of {seals} sets (more than {MAX_ARC_SETS}) is not verified"]
+    kwargs = {"dnsfunc": dnsfunc} if dnsfunc is not None else {}
+    verdict, instances, comment = dkim.arc_verify(raw, minkey=1024, **kwargs)
+    if verdict != dkim.CV_Pass or not instances:
+        return [], [f"the ARC chain does not validate ({comment})"]
+    newest = instances[0]  # dkimpy lists the sets newest first
+    signatures = [
+        parse_tag_value(value)
+        for name, value in headers
+        if name.strip().lower() == b"arc-message-signature"
+        and re.search(rb"(^|[;\s])i\s*=\s*%d\s*(;|$)" % newest["instance"], value)
+    ]
+    if len(signatures) != 1:
+        return [], ["the newest ARC set has no single ARC-Message-Signature"]
+    if gap := coverage_gap(signatures[0], counts):
+        return [], [f"the newest ARC-Message-Signature validates but does not count: {gap}"]
+    passes, problems = [], []
+    for instance in instances:
+        sealer = instance["as-domain"].decode("ascii", "replace").strip(".").lower()
+        if sealer not in policy.trusted_arc_sealers:
+            if instance is newest:
+                problems.append(f"the ARC chain validates but its newest sealer {sealer} is not trusted")
+            break
         try:
-            parsed = authres.AuthenticationResultsHeader.parse(
-                f"Authentication-Results: {' '.join(str(value).split())}"
-            )
-        except Exception:  # noqa: BLE001, S112 - an unreadable header proves nothing
+            _, found = _passes(_aar_value(instance["aar-value"]), policy.methods)
+        except Exception:  # noqa: BLE001, S112 - an unreadable ARC-Authentication-Results proves nothing
             continue
-        if (parsed.authserv_id or "").lower() not in trusted:
-            continue
-        for result in parsed.results:
-            method = (result.method or "").lower()
-            if method not in methods or (result.result or "").lower() != "pass":
-                continue
-            for prop in result.properties:
-                value = str(prop.value or "")
-                if (prop.type, prop.name) in (("header", "d"), ("header", "from"), ("smtp", "mailfrom")):
-                    passes.append((method, value.rpartition("@")[2]))
-    return passes
+        passes.extend((method, domain, f"{sealer}, i={instance['instance']}") for method, domain in found)
+    return passes, problems
 
 
-def authenticate(raw: bytes, domains: set[str], policy: AuthPolicy, *, dnsfunc: DnsFunc | None = None) -> Verdict:
-    """Whether `raw` proves it comes from one of `domains` under `policy`; never raises."""
+def authenticate(raw: bytes, claimed: set[str], policy: AuthPolicy, *, dnsfunc: DnsFunc | None = None) -> Verdict:
+    """Whether `raw` proves it comes from its sender address, one the provider claims, under `policy`.
+
+    `claimed` holds the provider's `emails_circuit_maintenances` entries (`noc@x.net`, `@x.net`): an exact
+    address claims only itself. Never raises.
+    """
     if not policy.required:
         return Verdict(True, "not required")
-    if not domains:
-        return Verdict(False, "the provider has no sender domain to authenticate against")
+    if not claimed:
+        return Verdict(False, "the provider claims no sender address to authenticate against")
+    sender = message_sender(raw, policy.sender_header)
+    if not sender:
+        return Verdict(False, f"the {policy.sender_header} header names no single sender address to authenticate")
+    if not claims(claimed, sender):
+        return Verdict(False, f"the sender {sender} is not an address the provider claims")
+    domain = sender.rpartition("@")[2]
     problems: list[str] = []
     try:
-        for method, domain in _results(raw, policy.trusted_authserv_ids, policy.methods):
-            if _aligned(domain, domains):
-                return Verdict(True, f"{method}=pass for {domain} (trusted Authentication-Results)")
+        for method, passed in _results(raw, policy.trusted_authserv_ids, policy.methods):
+            if aligned(passed, domain):
+                return Verdict(True, f"{method}=pass for {passed} (trusted Authentication-Results)")
+        headers = dkim.rfc822_parse(raw)[0]
+        counts = header_counts(raw, headers)
+        arc_passes, problems = _arc_passes(raw, headers, counts, policy, dnsfunc or DNS_FUNC)
+        for method, passed, sealer in arc_passes:
+            if aligned(passed, domain):
+                return Verdict(True, f"{method}=pass for {passed} (ARC-Authentication-Results of {sealer})")
+        problems += [
+            f"ARC: {method}=pass for {passed} is not aligned with {domain}" for method, passed, _ in arc_passes
+        ]
         if policy.dkim:
-            good, problems = _dkim_domains(raw, dnsfunc or DNS_FUNC)
-            for domain in good:
-                if _aligned(domain, domains):
-                    return Verdict(True, f"DKIM signature of {domain} verifies")
-            problems += [f"DKIM signature of {domain} verifies but is not the provider's domain" for domain in good]
+            good, dkim_problems = _dkim_domains(raw, headers, counts, dnsfunc or DNS_FUNC)
+            problems += dkim_problems
+            for signer in good:
+                if aligned(signer, domain):
+                    return Verdict(True, f"DKIM signature of {signer} verifies")
+            problems += [f"DKIM signature of {signer} verifies but is not aligned with {domain}" for signer in good]
     except Exception as error:  # noqa: BLE001 - whatever the mail holds, an unproven notice is refused
         problems.append(f"unreadable ({type(error).__name__})")
     detail = "; ".join(problems) or "no DKIM signature and no trusted Authentication-Results"
-    return Verdict(False, f"sender not authenticated for {', '.join(sorted(domains))}: {detail}"[:2000])
+    return Verdict(False, f"sender {sender} not authenticated for {domain}: {detail}"[:2000])
 
 
 def refuse_unauthenticated(
@@ -180,8 +305,9 @@ def refuse_unauthenticated(
     """Check, in place, the senders of the parsed messages with maintenances, and apply each policy's action.
 
     `fetched` and `parsed` are the same messages in the same order (the pool's contract);
-    `policy(provider)` and `domains(provider)` answer for a ProviderEntry. A refused message gets the
-    outcome unauthenticated and loses its maintenances; under `confirm` it is marked to wait for a person
+    `policy(provider)` and `domains(provider)` answer for a ProviderEntry: `domains` gives the entries the
+    provider claims (`SenderDirectory.claims_of`: exact addresses and `@domain`s), not bare domains. A refused
+    message gets the outcome unauthenticated and loses its maintenances; under `confirm` it is marked to wait for a person
     where its change matters (history.py); every checked message records its verdict.
     """
     for source_message, message in zip(fetched, parsed, strict=True):

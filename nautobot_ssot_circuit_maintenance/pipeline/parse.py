@@ -16,13 +16,13 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.message import Message
-from email.parser import BytesHeaderParser
-from email.utils import format_datetime, parsedate_to_datetime
+from email.parser import BytesHeaderParser, HeaderParser
+from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 from typing import Any
 
 from ..choices import MessageKeptChoices, OutcomeChoices
 from ..mail import pack, parser_version
-from ..providers import ProviderEntry, SenderDirectory
+from ..providers import ProviderEntry, SenderDirectory, sender_address, sender_addresses
 from ..sources.base import HEAD_BYTES, FetchedMessage
 from ..validation import EARLIEST, LATEST, MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
 from .bounds import MessageBounds, OverBound, check_size, check_structure
@@ -120,13 +120,89 @@ def decoded_header(message: Message, name: str) -> str:
         return ""
     if value is None:
         return ""
-    text = str(value)
+    return storable_text(decoded_words(str(value)))
+
+
+def decoded_words(text: str) -> str:
+    """`text` with its encoded-words decoded; a malformed encoded-word or charset leaves the text as written."""
     if "=?" in text:
         try:
-            text = str(email.header.make_header(email.header.decode_header(text)))
+            return str(email.header.make_header(email.header.decode_header(text)))
         except Exception:  # noqa: BLE001, S110 - unknown charset, bad base64: keep the text as written
             pass
-    return storable_text(text)
+    return text
+
+
+def written_headers(message: Message, name: str) -> list[str]:
+    """Every instance of header `name` as the sender wrote it: encoded-words not decoded, folding undone."""
+    try:
+        return [" ".join(str(value).split()) for key, value in message.raw_items() if key.lower() == name.lower()]
+    except Exception:  # noqa: BLE001 - some header defects raise on access
+        return []
+
+
+def shown_sender(written: str, address: str, limit: int = 255) -> str:
+    """A sender as a person reads it and as the stored `sender` keeps it: the decoded display name and the address,
+    written so that the address read back from it is the one that was used, whatever the display name says
+    (`MR Zayo <mr@zayo.com>`, but `"mr@zayo.com" <attacker@evil.example>`: quoted when it would read otherwise).
+    At most `limit` characters, the address always whole."""
+    try:
+        name = getaddresses([written])[0][0]
+    except Exception:  # noqa: BLE001 - the address was read from this value: a name that will not parse is none
+        name = ""
+    name = storable_text(decoded_words(name))
+    room = max(limit - len(address) - 5, 0)
+    if not name or not room:
+        return address[:limit]
+    plain = f"{name[:room]} <{address}>"
+    if sender_addresses(plain) == [address]:
+        return plain
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')[:room].rstrip("\\")
+    return f'"{escaped}" <{address}>'
+
+
+def sender_of(message: Message, name: str) -> tuple[str, str]:
+    """(the sender address of header `name`, what to show and store as the sender).
+
+    The address is read from the header as written, before any encoded-word is decoded, and only from its one
+    instance: a header written twice, or holding no address or several, names no sender ("" — the message then
+    belongs to no provider). The text shown is the decoded header, with the address made unambiguous.
+    """
+    written = written_headers(message, name)
+    address = sender_address(written[0]) if len(written) == 1 else ""
+    if address:
+        return address, shown_sender(written[0], address)
+    if len(written) > 1:  # every instance shown: the one a reader or parser takes first is not the sender either
+        return "", storable_text(", ".join(decoded_words(value) for value in written), 255)
+    return "", decoded_header(message, name)[:255]
+
+
+def sender_problem(message: Message, name: str) -> str:
+    """Why header `name` names no sender (for the stored error of an unknown-provider message)."""
+    count = len(written_headers(message, name))
+    if count == 0:
+        return f"the message has no {name} header"
+    if count > 1:
+        return f"the {name} header appears {count} times"
+    return f"the {name} header holds no single address (a display name or comment is never taken for one)"
+
+
+def header_block(raw: bytes) -> Message:
+    """The header block of a message (its first HEADER_BLOCK_LIMIT bytes at most), read as the parser would:
+    as UTF-8 text when it is, else as bytes. Raises on a header block `email` cannot read."""
+    head = raw[:HEADER_BLOCK_LIMIT].replace(b"\r\n", b"\n").partition(b"\n\n")[0]
+    try:
+        return HeaderParser(policy=email.policy.compat32).parsestr(head.decode("utf-8"))
+    except UnicodeDecodeError:
+        return BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
+
+
+def message_sender(raw: bytes, header: str = "From") -> str:
+    """The sender address of a whole or stored message, read as classification reads it ("" if none; never raises)."""
+    try:
+        return sender_of(header_block(raw), header)[0]
+    except Exception:  # noqa: BLE001 - a header block that cannot be read names no sender
+        return ""
 
 
 def message_key(message: Message, raw: bytes) -> str:
@@ -230,7 +306,12 @@ def error_text(error: BaseException) -> str:
 
 
 def headers_only(
-    fetched: FetchedMessage, raw_size_limit: int, outcome: str, error: str, parsed_with: str = ""
+    fetched: FetchedMessage,
+    raw_size_limit: int,
+    outcome: str,
+    error: str,
+    parsed_with: str = "",
+    source_header: str = "From",
 ) -> ParsedMessage:
     """A message we will not parse (or whose parse was stopped: `parsed_with` is then the parser's version),
     described from its header block alone (bounded, never raises)."""
@@ -239,9 +320,8 @@ def headers_only(
     key = raw_key(raw)
     date = believable(fetched.received) or datetime.now(timezone.utc)
     try:
-        head = raw[:HEADER_BLOCK_LIMIT].replace(b"\r\n", b"\n").partition(b"\n\n")[0]
-        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
-        sender = decoded_header(headers, "From")
+        headers = header_block(raw)
+        sender = displayed_sender(headers, source_header)
         subject = decoded_header(headers, "Subject")
         key = message_key(headers, raw)
         date = message_date(headers, fetched.received)[0]
@@ -261,6 +341,13 @@ def headers_only(
     )
 
 
+def displayed_sender(message: Message, source_header: str) -> str:
+    """The stored `sender`: the source header's sender when the message has that header, else the From's."""
+    if source_header.lower() != "from" and written_headers(message, source_header):
+        return sender_of(message, source_header)[1]
+    return sender_of(message, "From")[1]
+
+
 def process_message(
     fetched: FetchedMessage,
     *,
@@ -276,19 +363,23 @@ def process_message(
     except OverBound as error:
         # Over the size bound, only the head is kept, even when the source handed over more.
         head = replace(fetched, raw=fetched.raw[:HEAD_BYTES], size=fetched.full_size)
-        return headers_only(head, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error))
+        return headers_only(head, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error), source_header=source_header)
     try:
         return _process(fetched, directory, source_header, raw_size_limit, bounds)
     except OverBound as error:
-        return headers_only(fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error))
+        return headers_only(fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error), source_header=source_header)
     except MemoryError:
         error_message = "parsing needed more memory than the worker may use"
-        return headers_only(fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, error_message)
+        return headers_only(
+            fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, error_message, source_header=source_header
+        )
     except BaseException as error:  # noqa: BLE001 - RecursionError and friends too: this message's outcome only
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
         error_message = f"unreadable message: {error_text(error)}"
-        return headers_only(fetched, raw_size_limit, OutcomeChoices.PARSING_FAILED, error_message)
+        return headers_only(
+            fetched, raw_size_limit, OutcomeChoices.PARSING_FAILED, error_message, source_header=source_header
+        )
 
 
 def _process(
@@ -296,8 +387,9 @@ def _process(
 ) -> ParsedMessage:
     raw = fetched.raw
     message = _load_message(raw)
-    claimed_by = decoded_header(message, source_header)
-    sender = claimed_by or decoded_header(message, "From")
+    # The address decides; the decoded text is only shown (see sender_of).
+    claimed_by = sender_of(message, source_header)[0]
+    sender = displayed_sender(message, source_header)
     date, dated = message_date(message, fetched.received)
     result = ParsedMessage(
         message_key=message_key(message, raw),
@@ -309,11 +401,10 @@ def _process(
         received=believable(fetched.received),
         **kept_message(fetched, raw_size_limit),
     )
-    provider = directory.lookup(claimed_by)
+    provider = directory.provider_of(claimed_by)
     if provider is None:
-        result.error = storable_text(
-            f"no provider attached to this source claims the sender ({source_header}: {sender or 'none'})", 2000
-        )
+        why = f"{source_header}: {claimed_by}" if claimed_by else sender_problem(message, source_header)
+        result.error = storable_text(f"no provider attached to this source claims the sender ({why})", 2000)
         return result
     result.provider = provider
     check_structure(message, bounds)

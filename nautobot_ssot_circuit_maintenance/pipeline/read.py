@@ -173,7 +173,7 @@ class MailReader:
             batch.messages,
             parsed,
             policy=lambda provider: policy_for(self.app_settings, run.settings, provider.name),
-            domains=run.directory.domains_of,
+            domains=run.directory.claims_of,
         )
         return parsed
 

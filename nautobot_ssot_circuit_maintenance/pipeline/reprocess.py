@@ -23,7 +23,7 @@ from ..providers import SenderDirectory
 from ..sources.base import FetchBatch, FetchedMessage, SourceSettings
 from .commit import STORE_BATCH, parsed_notifications, stored_maintenance_pks
 from .intake import Chunk, Intake
-from .parse import ParsedMessage
+from .parse import ParsedMessage, message_sender
 from .read import ChunkBudget, MailReader, SourceRun
 
 
@@ -190,7 +190,28 @@ def stored_for_reparse(
         selected = selected.filter(date__date__lte=until)
     if providers := list(providers):
         directory = SenderDirectory([(p.pk, p.name, p._custom_field_data) for p in providers])
-        unattributed = selected.filter(provider__isnull=True).values_list("pk", "sender")
-        claimed = [pk for pk, sender in unattributed.iterator() if directory.lookup(sender)]
-        selected = selected.filter(Q(provider__in=providers) | Q(pk__in=claimed))
+        selected = selected.filter(Q(provider__in=providers) | Q(pk__in=_now_claimed(selected, directory)))
     return selected.order_by("date", "pk")
+
+
+def _now_claimed(selected: QuerySet, directory: SenderDirectory) -> list[Any]:
+    """The unattributed notifications of `selected` whose sender `directory` claims, read as classification reads
+    it: from the stored message's header (the source's `source_header`), never from the stored display text.
+
+    The stored `sender` only narrows the search: the sender's address appears in it as written, so a row whose
+    text holds none of the claimed addresses or `@domain`s cannot be claimed; the others are read.
+    """
+    from ..models import RawNotification
+
+    entries = directory.addresses()
+    headers = {entry.name: entry.source_header for entry in source_settings()}
+    unattributed = selected.filter(provider__isnull=True).values_list("pk", "sender")
+    candidates = [pk for pk, sender in unattributed.iterator() if any(e in (sender or "").lower() for e in entries)]
+    claimed = []
+    for start in range(0, len(candidates), STORED_BATCH):
+        rows = RawNotification.objects.filter(pk__in=candidates[start : start + STORED_BATCH]).select_related("source")
+        for raw in rows:
+            header = headers.get(raw.source.name, "From") if raw.source is not None else "From"
+            if directory.provider_of(message_sender(raw.message_bytes(), header)) is not None:
+                claimed.append(raw.pk)
+    return claimed

@@ -71,7 +71,9 @@ class ParseTask:
 
     def failed(self, outcome: str, error: str) -> ParsedMessage:
         """The parser ran on this message and was stopped (deadline, memory, crash)."""
-        return headers_only(self.fetched, self.raw_size_limit, outcome, error, parser_version())
+        return headers_only(
+            self.fetched, self.raw_size_limit, outcome, error, parser_version(), source_header=self.source_header
+        )
 
 
 def write_frame(stream: IO[bytes], payload: bytes) -> None:

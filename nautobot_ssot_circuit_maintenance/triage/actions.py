@@ -7,7 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ..config import source_settings
 from ..models import CircuitAlias, RawNotification
+from ..pipeline.parse import message_sender
 from ..pipeline.reprocess import cannot_reprocess
 from ..providers import EMAILS_FIELD, split_addresses
 from ..trigger import start_reprocess_run, sync_job
@@ -17,6 +19,7 @@ __all__ = [
     "cannot_reprocess",
     "dismiss",
     "map_circuit_id",
+    "sender_address",
     "start_reprocess",
     "sync_job",
     "triage_count",
@@ -28,9 +31,17 @@ def triage_count(user: Any) -> int:
     return RawNotification.objects.restrict(user, "view").needs_triage().count()
 
 
+def sender_address(raw: RawNotification) -> str:
+    """The notification's sender address as classification reads it: from the stored message's header (the
+    source's `source_header`, else From), never from a display name; "" when it names no single address."""
+    configured = {entry.name: entry.source_header for entry in source_settings()}
+    header = configured.get(raw.source.name, "From") if raw.source is not None else "From"
+    return message_sender(raw.message_bytes(), header)
+
+
 def sender_entry(raw: RawNotification, *, whole_domain: bool) -> str:
     """The `emails_circuit_maintenances` entry that makes this notification's sender match: address or @domain."""
-    address = raw.sender_address
+    address = sender_address(raw)
     if not address:
         raise ValueError("the notification has no sender address")
     return "@" + address.rpartition("@")[2] if whole_domain else address

@@ -125,8 +125,8 @@ class AssignSenderView(TriageActionView):
 
     def describe(self, raw: RawNotification) -> str:
         return (
-            f"Sender {raw.sender_address or '(none)'} — the provider's “Emails for Circuit Maintenance” gets this "
-            f"address (or its domain), and the provider is attached to source {raw.source or '(none)'}."
+            f"Sender {actions.sender_address(raw) or '(none)'} — the provider's “Emails for Circuit Maintenance” "
+            f"gets this address (or its domain), and the provider is attached to source {raw.source or '(none)'}."
         )
 
     def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
