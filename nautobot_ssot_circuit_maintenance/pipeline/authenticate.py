@@ -307,8 +307,8 @@ def refuse_unauthenticated(
     `fetched` and `parsed` are the same messages in the same order (the pool's contract);
     `policy(provider)` and `domains(provider)` answer for a ProviderEntry: `domains` gives the entries the
     provider claims (`SenderDirectory.claims_of`: exact addresses and `@domain`s), not bare domains. A refused
-    message gets the outcome unauthenticated and loses its maintenances; under `confirm` it is marked to wait for a person
-    where its change matters (history.py); every checked message records its verdict.
+    message gets the outcome unauthenticated and loses its maintenances; under `confirm` it is marked to wait
+    for a person where its change matters (history.py); every checked message records its verdict.
     """
     for source_message, message in zip(fetched, parsed, strict=True):
         if message.provider is None or not message.maintenances:
