@@ -12,9 +12,13 @@ all written by the sender, so each claim is held to what our side saw:
   witnessed, a sequence more than `MAX_SEQUENCE_STEP` above the highest one believed so far is a
   jump (flagged for a person, see `sequence_jumps`) and ranks as that highest one; a notice whose
   sequence is not to be believed at all (an unauthenticated sender where the source asks for
-  authentication) ranks the same way. Either way it does not outrank notices received after it.
+  authentication) ranks the same way;
+- a notice caught claiming too much (a date or stamp after its arrival plus the skew, a sequence
+  jump) or from a sender not to be believed is *doubted*: it never outranks a notice that arrived
+  after it, whatever either claims. So the genuine notices a provider sends (or sends again) after a
+  forgery win over it, even when they are dated before it.
 
-Real mail is untouched by both rules (notices are dated before they arrive, and providers count
+Real mail is untouched by these rules (notices are dated before they arrive, and providers count
 revisions one by one), so real notices that arrive out of order still fold by what they say.
 """
 
@@ -76,6 +80,10 @@ class Notice:
     witnessed: datetime | None = None
     sequence_believed: bool = True
     ranked_sequence: int | None = None
+    # Set by `believed`: the notice's place among its peers (see `order`).
+    rank: tuple | None = None
+    # The last time the same message reached us again (the provider sent it again), if it did.
+    seen_again: datetime | None = None
 
     @property
     def claimed_sequence(self) -> int:
@@ -93,31 +101,58 @@ class Notice:
 
     @property
     def credible_stamp(self) -> int:
-        stamp = max(int(m.get("stamp") or 0) for m in self.maintenances)
+        stamp = self.claimed_stamp
         limit = self.latest_credible
         return stamp if limit is None else min(stamp, int(limit.timestamp()))
 
     @property
-    def order(self) -> tuple:
-        """Where the notice ranks among its maintenance's notices (after `believed`): newest last."""
+    def claimed_stamp(self) -> int:
+        return max(int(m.get("stamp") or 0) for m in self.maintenances)
+
+    @property
+    def claims_order(self) -> tuple:
+        """Its place by what it says, each claim held to what was witnessed: newest last."""
         sequence = self.claimed_sequence if self.ranked_sequence is None else self.ranked_sequence
         progress = max(STATUS_PROGRESS.get(m.get("status"), 0) for m in self.maintenances)
         return (sequence, self.credible_stamp, self.credible_date, progress, self.message_key)
 
     @property
+    def doubted(self) -> bool:
+        """It claims a date or stamp after its arrival, jumped its sequence, or its sender is not believed."""
+        return (
+            not self.sequence_believed
+            or (self.ranked_sequence is not None and self.ranked_sequence != self.claimed_sequence)
+            or self.credible_date != self.date
+            or self.credible_stamp != self.claimed_stamp
+        )
+
+    @property
+    def order(self) -> tuple:
+        """Where the notice ranks among its maintenance's notices (its `rank` once `believed` set it): newest last."""
+        return self.rank if self.rank is not None else self.claims_order
+
+    @property
     def arrival(self) -> tuple:
-        """When our side received it (its credible date where that is unknown), for the sequence walk."""
+        """When our side first received it (its credible date where that is unknown), for the sequence walk."""
         return (self.witnessed or self.credible_date, self.message_key)
+
+    @property
+    def latest_arrival(self) -> tuple:
+        """When our side last received it: a notice sent again arrives again."""
+        first = self.witnessed or self.credible_date
+        return (max(first, self.seen_again) if self.seen_again else first, self.message_key)
 
 
 def believed(notices: Iterable[Notice]) -> list[Notice]:
-    """The notices with the sequence each ranks with (see the module docstring), in arrival order.
+    """The notices with the sequence and the rank each has among its peers (the module docstring), in arrival order.
 
     Pure and deterministic: it depends on the notices and their witnessed times only, never on the
-    order they are given in.
+    order they are given in. A rank is (claims order, 0, arrival) for a notice that is believed; a
+    doubted one ranks at most just below every notice that arrived after it: (their lowest claims
+    order, -1, its own arrival).
     """
     highest: int | None = None  # the highest sequence believed so far
-    ranked = []
+    by_arrival = []
     for notice in sorted(notices, key=lambda notice: notice.arrival):
         claimed = notice.claimed_sequence
         limit = (BASELINE_SEQUENCE if highest is None else highest) + MAX_SEQUENCE_STEP
@@ -127,8 +162,16 @@ def believed(notices: Iterable[Notice]) -> list[Notice]:
         else:
             # Never above what was believed before it (nothing believed yet: never above 0).
             sequence = min(claimed, 0 if highest is None else highest)
-        ranked.append(replace(notice, ranked_sequence=sequence))
-    return ranked
+        by_arrival.append(replace(notice, ranked_sequence=sequence))
+    lowest_later: tuple | None = None  # the lowest rank of the notices that arrived after this one
+    ranked = []
+    for notice in sorted(by_arrival, key=lambda notice: notice.latest_arrival, reverse=True):
+        rank = (notice.claims_order, 0, notice.latest_arrival)
+        if notice.doubted and lowest_later is not None:
+            rank = min(rank, (lowest_later[0], -1, notice.latest_arrival))
+        lowest_later = rank if lowest_later is None else min(lowest_later, rank)
+        ranked.append(replace(notice, rank=rank))
+    return sorted(ranked, key=lambda notice: notice.arrival)
 
 
 def sequence_jumps(notices: Iterable[Notice]) -> set[str]:

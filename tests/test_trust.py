@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import unittest
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from django.urls import reverse
@@ -267,7 +268,8 @@ def state(notices):
 
 @st.composite
 def scenario(draw, believed_forgeries: bool):
-    """Genuine notices (some before the forged ones arrive, some after) and forged ones with any claims."""
+    """Genuine notices (some before the forged ones arrive, some after, perhaps sent again with their old
+    dates) and forged ones with any claims."""
     count = draw(st.integers(1, 4))
     genuine = []
     sequence = draw(st.integers(0, 3))
@@ -281,27 +283,30 @@ def scenario(draw, believed_forgeries: bool):
     split = draw(st.integers(0, count - 1))  # genuine[split:] arrive after every forgery
     before = genuine[:split]
     latest_before = max((n.witnessed for n in before), default=T0 - timedelta(days=1))
-    after_start = genuine[split].witnessed
+    first_after = genuine[split].witnessed
     forged = []
     for index in range(draw(st.integers(1, 3))):
-        offset = draw(st.integers(0, max(0, int((after_start - latest_before - CLOCK_SKEW).total_seconds()) - 1)))
-        witnessed = latest_before + timedelta(seconds=offset)
-        if witnessed + CLOCK_SKEW >= genuine[split].date:
-            witnessed = genuine[split].date - CLOCK_SKEW - timedelta(seconds=1)
+        room = int((first_after - latest_before).total_seconds()) - 1
+        witnessed = latest_before + timedelta(seconds=draw(st.integers(1, max(1, room))))
         claimed = draw(
             st.datetimes(
                 min_value=datetime(1970, 1, 2), max_value=datetime(8998, 12, 31), timezones=st.just(timezone.utc)
             )
         )
-        # Above anything believable before genuine[split] arrives (plausible forgeries reach its sequence at most).
-        highest = max(genuine[split].claimed_sequence, 1)
+        stamp = draw(st.integers(0, 2**33))
         if believed_forgeries:
-            sequence = draw(
-                st.one_of(
-                    st.integers(highest + MAX_SEQUENCE_STEP + 1, 2**31 - 1),
-                    st.integers(0, genuine[split].claimed_sequence),
-                )
-            )
+            # A believed sender's forgery is caught by what it claims: a date or stamp after its arrival
+            # (beyond the skew), or a sequence that jumps.
+            kind = draw(st.sampled_from(("date", "stamp", "sequence")))
+            late = witnessed + CLOCK_SKEW + timedelta(seconds=1)
+            if kind == "date" and claimed < late:
+                claimed = late + timedelta(days=draw(st.integers(0, 10**6)))
+            if kind == "stamp" and stamp < late.timestamp():
+                stamp = int(late.timestamp()) + draw(st.integers(0, 2**32))
+            if kind == "sequence":
+                sequence = draw(st.integers(max(genuine[split].claimed_sequence, 1) + MAX_SEQUENCE_STEP + 1, 2**31 - 1))
+            else:
+                sequence = draw(st.integers(0, 2**31 - 1))
         else:
             sequence = draw(st.integers(0, 2**31 - 1))
         forged.append(
@@ -313,9 +318,14 @@ def scenario(draw, believed_forgeries: bool):
                 witnessed,
                 start=draw(st.integers(0, 10**9)),
                 believed=believed_forgeries,
-                stamp=draw(st.integers(0, 2**33)),
+                stamp=stamp,
             )
         )
+    # The provider sends one of its earlier notices again, after the forgeries: same claims, a new arrival.
+    if draw(st.booleans()):
+        again = draw(st.sampled_from(genuine))
+        arrives = max(n.witnessed for n in genuine) + timedelta(minutes=draw(st.integers(1, 600)))
+        genuine.append(replace(again, message_key=again.message_key + "-again", witnessed=arrives))
     order = draw(st.permutations([*genuine, *forged]))
     return genuine, forged, order
 

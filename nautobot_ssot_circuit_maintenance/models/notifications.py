@@ -95,6 +95,9 @@ class RawNotification(BaseModel):
     # When our side received it (IMAP INTERNALDATE, Gmail internalDate, Graph receivedDateTime, file mtime, the
     # push's arrival), never later than `created`: what the fold holds the message's own dates to (fold.py).
     received = models.DateTimeField(null=True, blank=True)
+    # The last time the same message (same key) reached a mailbox again, after it was stored: a provider sending a
+    # notice again re-asserts it over doubted notices that arrived in between (fold.py).
+    last_seen = models.DateTimeField(null=True, blank=True)
     # Whether the sender proved who it is (pipeline/authenticate.py); None when the source did not ask.
     sender_authenticated = models.BooleanField(null=True, blank=True)
     # Left out of every fold by a person, as forged or mistaken, with a reason (the maintenance is recomputed).

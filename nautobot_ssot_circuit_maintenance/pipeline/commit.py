@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from .intake import Chunk
@@ -95,6 +96,10 @@ def commit_chunk(chunk: Chunk) -> None:
                 raws.append(raw)
                 parsed_rows.extend(parsed_notifications(raw, message, maintenance_pks))
             RawNotification.objects.bulk_create(raws, batch_size=STORE_BATCH)
+            for message_key, when in run.seen_again.items():
+                RawNotification.objects.filter(message_key=message_key).filter(
+                    Q(last_seen__isnull=True) | Q(last_seen__lt=when)
+                ).update(last_seen=when)
             ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
             if run.cursor is not None:
                 run.source.cursor = run.cursor

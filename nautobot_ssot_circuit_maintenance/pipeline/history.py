@@ -31,8 +31,14 @@ def _deleted_at(keys: set[MaintenanceKey]) -> dict[MaintenanceKey, datetime]:
     return {(pk, mid): at for pk, mid, at in rows if (pk, mid) in keys}
 
 
-def stored_notices(keys: set[MaintenanceKey]) -> dict[MaintenanceKey, list[Notice]]:
-    """Every stored notice of these maintenances that counts, one Notice per (maintenance, message), in two queries."""
+def stored_notices(
+    keys: set[MaintenanceKey], seen_again: dict[str, datetime] | None = None
+) -> dict[MaintenanceKey, list[Notice]]:
+    """Every stored notice of these maintenances that counts, one Notice per (maintenance, message), in two queries.
+
+    `seen_again` (message key → when) adds the mailboxes' new sightings of stored messages, not yet stored.
+    """
+    seen_again = seen_again or {}
     from ..models import ParsedNotification
 
     history: dict[MaintenanceKey, list[Notice]] = defaultdict(list)
@@ -53,23 +59,32 @@ def stored_notices(keys: set[MaintenanceKey]) -> dict[MaintenanceKey, list[Notic
             "raw_notification__received",
             "raw_notification__created",
             "raw_notification__sender_authenticated",
+            "raw_notification__last_seen",
             "json",
         )
         .order_by()
     )
     per_message: dict[tuple, list[dict]] = defaultdict(list)
-    facts: dict[str, tuple[datetime, datetime, bool]] = {}
-    for provider_id, maintenance_id, message_key, date, received, created, authenticated, data in rows:
+    facts: dict[str, tuple[datetime, datetime, bool, datetime | None]] = {}
+    for provider_id, maintenance_id, message_key, date, received, created, authenticated, last_seen, data in rows:
         key = (provider_id, maintenance_id)
         if key not in keys or (key in deleted and created <= deleted[key]):
             continue
         per_message[(provider_id, maintenance_id, message_key)].append(data)
         witnessed = received if received is not None and received <= created else created
-        facts[message_key] = (date, witnessed, authenticated is not False)
+        again = max(filter(None, (last_seen, seen_again.get(message_key))), default=None)
+        facts[message_key] = (date, witnessed, authenticated is not False, again)
     for (provider_id, maintenance_id, message_key), maintenances in per_message.items():
-        date, witnessed, believed = facts[message_key]
+        date, witnessed, believed, again = facts[message_key]
         history[(provider_id, maintenance_id)].append(
-            Notice(message_key, date, tuple(maintenances), witnessed=witnessed, sequence_believed=believed)
+            Notice(
+                message_key,
+                date,
+                tuple(maintenances),
+                witnessed=witnessed,
+                sequence_believed=believed,
+                seen_again=again,
+            )
         )
     return history
 
@@ -121,7 +136,9 @@ def _held_for_confirmation(
 
 
 def fold_with_history(
-    new: dict[MaintenanceKey, list[tuple[ParsedMessage, Notice]]], also: Iterable[MaintenanceKey] = ()
+    new: dict[MaintenanceKey, list[tuple[ParsedMessage, Notice]]],
+    also: Iterable[MaintenanceKey] = (),
+    seen_again: dict[str, datetime] | None = None,
 ) -> dict[MaintenanceKey, MaintenanceState]:
     """The state of every maintenance the new notices (or `also`) touch: stored and new notices folded.
 
@@ -130,7 +147,7 @@ def fold_with_history(
     implausibly is marked sequence-jump (it counts, ranked as the fold ranks it).
     """
     keys = set(new) | set(also)
-    history = stored_notices(keys)
+    history = stored_notices(keys, seen_again)
     deleted = _deleted_at(keys)
     states: dict[MaintenanceKey, MaintenanceState] = {}
     for key in keys:
@@ -156,3 +173,17 @@ def fold_with_history(
                     "it ranks as the highest believable one and does not outrank notices received after it"
                 )
     return states
+
+
+def keys_seen_again(message_keys: Iterable[str]) -> set[MaintenanceKey]:
+    """The maintenances the stored messages with these keys speak of (their ranks move when they arrive again)."""
+    from ..models import ParsedNotification
+
+    message_keys = list(message_keys)
+    if not message_keys:
+        return set()
+    return set(
+        ParsedNotification.objects.filter(raw_notification__message_key__in=message_keys).values_list(
+            "provider_id", "provider_maintenance_id"
+        )
+    )

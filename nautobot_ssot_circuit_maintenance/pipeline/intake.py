@@ -22,7 +22,7 @@ from ..config import app_settings, source_settings
 from .bounds import MIB, MessageBounds
 from .commit import commit_chunk
 from .decisions import apply_overrides
-from .history import MaintenanceKey, fold_with_history, new_notices
+from .history import MaintenanceKey, fold_with_history, keys_seen_again, new_notices
 from .parse import ParsedMessage
 from .read import ChunkBudget, MailReader, SourceRun, look_back_start
 from .resolve import ResolvedMaintenance, keys_with_newly_known_circuits, resolve_circuits
@@ -110,7 +110,10 @@ class Intake:
             if message.excluded and message.provider is not None
             for maintenance in message.maintenances
         }
-        states = fold_with_history(notices, also={*newly_known, *excluded})
+        seen_again = {key: when for run in self.runs for key, when in run.seen_again.items()}
+        states = fold_with_history(
+            notices, also={*newly_known, *excluded, *keys_seen_again(seen_again)}, seen_again=seen_again
+        )
         provider_names = {**self.reader.provider_names, **newly_known}
         missing = {pk for pk, _ in states} - set(provider_names)
         if missing:

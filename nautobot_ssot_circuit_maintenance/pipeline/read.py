@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..config import app_settings
@@ -32,6 +32,8 @@ class SourceRun:
     source: Any  # NotificationSource
     settings: SourceSettings | None
     messages: list[ParsedMessage] = field(default_factory=list)
+    # Messages of the current chunk already stored that reached the mailbox again: message key → when.
+    seen_again: dict[str, datetime] = field(default_factory=dict)
     # The cursor that is true once everything read so far is committed.
     cursor: dict | None = None
     fetched: int = 0
@@ -117,6 +119,7 @@ class MailReader:
         """The next chunk's new messages, source after source until the budget is spent."""
         for run in self.runs:
             run.messages = []
+            run.seen_again = {}
         for run in self.runs:
             if run.done:
                 continue
@@ -184,9 +187,12 @@ class MailReader:
         parsed = self.parse(run, batch)
         keys = {message.message_key for message in parsed}
         stored = set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
+        now = datetime.now(timezone.utc)
         for message in parsed:
             if message.message_key in stored or message.message_key in self._seen_keys:
                 run.duplicates += 1
+                if message.message_key in stored and message.received is not None:
+                    run.seen_again[message.message_key] = min(message.received, now)
                 continue
             self._seen_keys.add(message.message_key)
             run.messages.append(message)
