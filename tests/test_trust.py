@@ -180,7 +180,7 @@ class TrustTestCase(CarrierMixin, TransactionTestCase):
         self.deliver(notice(sent=NOW - timedelta(days=3)), NOW - timedelta(days=3))
         url = reverse(f"{API}:circuitmaintenance-override", args=[self.maintenance().pk])
         for bad, message in (
-            ({"reason": "x"}, "needs a status or at least one window"),
+            ({"reason": "x"}, "needs a status, at least one window, or the circuits"),
             ({"status": "DONE", "reason": "x"}, "status must be one of"),
             ({"status": "CONFIRMED"}, "reason is required"),
             ({"windows": [{"start": "2026-12-01T06:00:00Z", "end": "yesterday"}], "reason": "x"}, "ISO 8601"),
@@ -208,6 +208,28 @@ class TrustTestCase(CarrierMixin, TransactionTestCase):
         self.assertEqual(self.post(url, {"windows": [window], "reason": "moved by phone"}).status_code, 200)
         self.deliver(notice(sequence=2, sent=NOW - timedelta(days=1)), NOW - timedelta(days=1))
         self.assertEqual(self.maintenance().windows, [window])
+
+    def test_an_override_of_the_circuits_holds(self):
+        self.deliver(notice(sent=NOW - timedelta(days=3)), NOW - timedelta(days=3))
+        url = reverse(f"{API}:circuitmaintenance-override", args=[self.maintenance().pk])
+        for bad, message in (
+            ({"circuits": [{"circuit": "NOT-OURS"}], "reason": "x"}, "is not a circuit of provider Carrier"),
+            ({"circuits": [{"circuit": "CAR-B", "impact": "SOME"}], "reason": "x"}, "impact must be one of"),
+            ({"circuits": {"CAR-B": "OUTAGE"}, "reason": "x"}, "circuits must be a list"),
+        ):
+            response = self.post(url, bad)
+            self.assertEqual(response.status_code, 400, (bad, response.content))
+            self.assertIn(message, response.json()["detail"])
+        body = {"circuits": [{"circuit": "CAR-B", "impact": "DEGRADED"}], "reason": "it is the other circuit"}
+        self.assertEqual(self.post(url, body).status_code, 200)
+        impacts = lambda: dict(self.maintenance().circuit_impacts.values_list("circuit__cid", "impact"))  # noqa: E731
+        self.assertEqual(impacts(), {"CAR-B": "DEGRADED"})
+        self.deliver(notice(sequence=2, sent=NOW - timedelta(days=1)), NOW - timedelta(days=1))
+        self.assertEqual(impacts(), {"CAR-B": "DEGRADED"}, "a later notice naming CAR-A does not undo it")
+        note = MaintenanceNote.objects.get(maintenance=self.maintenance(), title__startswith="A notice would have")
+        self.assertIn("circuits CAR-B (DEGRADED) → CAR-A (OUTAGE)", note.title)
+        self.post(url, method="delete")
+        self.assertEqual(impacts(), {"CAR-A": "OUTAGE"})
 
     def test_a_deleted_maintenance_is_not_recreated_from_its_old_notices(self):
         self.deliver(notice(sent=NOW - timedelta(days=3)), NOW - timedelta(days=3))

@@ -89,14 +89,22 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post", "delete"], url_path="override", permission_classes=[IsAuthenticated])
     def override(self, request: Request, pk: Any = None) -> Response:
-        """POST {status, windows: [{start, end}], reason}: a person's status and/or windows hold over any notice
-        until released; DELETE releases them (the notices decide again at once)."""
+        """POST {status, windows: [{start, end}], circuits: [{circuit, impact}], reason}: a person's status, windows
+        and/or circuits hold over any notice until released; DELETE releases them (the notices decide again at once).
+        """
         if request.method == "DELETE":
             return _decided(self, request, "change", decisions.release)
 
         def decide(maintenance: CircuitMaintenance) -> Any:
-            status, windows = override_of(request.data)
-            decisions.override(maintenance, request.user, reason_of(request.data), status=status, windows=windows)
+            status, windows, circuits = override_of(request.data)
+            decisions.override(
+                maintenance,
+                request.user,
+                reason_of(request.data),
+                status=status,
+                windows=windows,
+                circuits=circuits,
+            )
 
         return _decided(self, request, "change", decide)
 

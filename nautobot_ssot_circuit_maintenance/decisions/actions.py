@@ -7,13 +7,29 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from nautobot.circuits.models import Circuit
 
 from ..choices import OutcomeChoices
-from ..models import CircuitMaintenance, DeletedMaintenance, MaintenanceOverride, RawNotification
+from ..flags import refresh_flags
+from ..live_events import publish_due_transitions
+from ..models import CircuitImpact, CircuitMaintenance, DeletedMaintenance, MaintenanceOverride, RawNotification
 from ..pipeline.history import MaintenanceKey
-from ..pipeline.refold import Refolded, refold
+from ..pipeline.refold import Refolded
+from ..pipeline.refold import refold as refold_records
+from ..validation import is_uuid
 
 REASON_LENGTH = 500  # RawNotification.exclusion_reason, MaintenanceOverride.reason
+
+
+def refold(keys: set[MaintenanceKey]) -> Refolded:
+    """Recompute the maintenances now, then what follows them as after a sync: their isolation and redundancy
+    flags, and the live-state events of those that moved into a new state."""
+    refolded = refold_records(keys)
+    if refolded.changed_pks or refolded.deleted:
+        changed = CircuitMaintenance.objects.filter(pk__in=refolded.changed_pks)
+        transaction.on_commit(lambda: refresh_flags(changed))
+        transaction.on_commit(lambda: publish_due_transitions(queryset=changed))
+    return refolded
 
 
 def maintenance_keys(raw: RawNotification) -> set[MaintenanceKey]:
@@ -53,6 +69,25 @@ def confirm(raw: RawNotification, user: Any) -> Refolded:
         return refold(maintenance_keys(raw))
 
 
+def override_circuits(maintenance: CircuitMaintenance, circuits: list[tuple[Any, str]]) -> dict[str, str]:
+    """{circuit pk: impact} for (circuit, impact) pairs, each circuit a Circuit, its pk or its ID, of the
+    maintenance's provider; ValueError naming the first that is not."""
+    provider_circuits = Circuit.objects.filter(provider_id=maintenance.provider_id)
+    chosen: dict[str, str] = {}
+    for circuit, impact in circuits:
+        if isinstance(circuit, Circuit):
+            match = provider_circuits.filter(pk=circuit.pk).first()
+        else:
+            text = str(circuit)
+            match = (provider_circuits.filter(pk=text).first() if is_uuid(text) else None) or provider_circuits.filter(
+                cid=text
+            ).first()
+        if match is None:
+            raise ValueError(f"{str(circuit)[:80]} is not a circuit of provider {maintenance.provider}")
+        chosen[str(match.pk)] = impact
+    return chosen
+
+
 def override(
     maintenance: CircuitMaintenance,
     user: Any,
@@ -60,16 +95,24 @@ def override(
     *,
     status: str = "",
     windows: list[tuple[datetime, datetime]] | None = None,
+    circuits: list[tuple[Any, str]] | None = None,
 ) -> MaintenanceOverride:
-    """Set a person's status and/or windows on the maintenance; they hold until `release`."""
-    if not status and not windows:
-        raise ValueError("an override needs a status or at least one window")
+    """Set a person's status, windows and/or circuits on the maintenance; they hold until `release`."""
+    if not status and not windows and circuits is None:
+        raise ValueError("an override needs a status, at least one window, or the circuits")
     ordered = sorted(windows or [])
     entries = [{"start": start.isoformat(), "end": end.isoformat()} for start, end in ordered]
+    chosen = None if circuits is None else override_circuits(maintenance, circuits)
     with transaction.atomic():
         record, _ = MaintenanceOverride.objects.update_or_create(
             maintenance=maintenance,
-            defaults={"status": status, "windows": entries, "reason": reason[:REASON_LENGTH], "created_by": user},
+            defaults={
+                "status": status,
+                "windows": entries,
+                "circuits": chosen,
+                "reason": reason[:REASON_LENGTH],
+                "created_by": user,
+            },
         )
         record.full_clean()
         # Written here too: a maintenance a person created has no notices for the fold to recompute it from.
@@ -80,6 +123,12 @@ def override(
             maintenance.start_time = ordered[0][0]
             maintenance.end_time = max(end for _, end in ordered)
         maintenance.validated_save()
+        if chosen is not None:
+            CircuitImpact.objects.filter(maintenance=maintenance).exclude(circuit_id__in=list(chosen)).delete()
+            for pk, impact in chosen.items():
+                CircuitImpact.objects.update_or_create(
+                    maintenance=maintenance, circuit_id=pk, defaults={"impact": impact}
+                )
         refold({(maintenance.provider_id, maintenance.maintenance_id)})
     return record
 

@@ -6,9 +6,10 @@ from datetime import timezone
 from typing import Any
 
 from django import forms
-from nautobot.apps.forms import BootstrapMixin
+from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
+from nautobot.circuits.models import Circuit
 
-from ..choices import MaintenanceStatusChoices
+from ..choices import ImpactChoices, MaintenanceStatusChoices
 from ..triage.forms import DismissForm
 
 
@@ -28,9 +29,20 @@ class OverrideForm(BootstrapMixin, forms.Form):
     )
     start = forms.DateTimeField(required=False, label="Start (UTC)", help_text="With End: the one window that holds.")
     end = forms.DateTimeField(required=False, label="End (UTC)")
+    set_circuits = forms.BooleanField(
+        required=False, label="Override the circuits", help_text="The circuits below (none: no circuit) hold."
+    )
+    circuits = DynamicModelMultipleChoiceField(queryset=Circuit.objects.all(), required=False)
+    impact = forms.ChoiceField(choices=ImpactChoices.CHOICES, initial=ImpactChoices.OUTAGE, required=False)
     reason = forms.CharField(
         max_length=500, widget=forms.Textarea(attrs={"rows": 3}), help_text="Why (shown on the maintenance)."
     )
+
+    def __init__(self, *args: Any, maintenance: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if maintenance is not None:
+            self.fields["circuits"].queryset = Circuit.objects.filter(provider_id=maintenance.provider_id)
+            self.fields["circuits"].widget.add_query_param("provider", str(maintenance.provider_id))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -44,7 +56,11 @@ class OverrideForm(BootstrapMixin, forms.Form):
             data["windows"] = [(start, end)]
         else:
             data["windows"] = []
-        if not data.get("status") and not data["windows"]:
-            raise forms.ValidationError("An override needs a status or a window.")
+        impact = data.get("impact") or ImpactChoices.OUTAGE
+        data["circuit_impacts"] = (
+            [(circuit, impact) for circuit in data.get("circuits") or []] if data.get("set_circuits") else None
+        )
+        if not data.get("status") and not data["windows"] and data["circuit_impacts"] is None:
+            raise forms.ValidationError("An override needs a status, a window or the circuits.")
         data["reason"] = " ".join(str(data.get("reason") or "").split())
         return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from ..choices import MaintenanceStatusChoices
+from ..choices import ImpactChoices, MaintenanceStatusChoices
 from .actions import REASON_LENGTH
 
 
@@ -37,8 +37,26 @@ def _when(value: Any, name: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def override_of(data: Any) -> tuple[str, list[tuple[datetime, datetime]]]:
-    """The status and windows an override request asks for (at least one of them)."""
+def circuits_of(data: Any) -> list[tuple[str, str]] | None:
+    """The circuits an override request names, as (circuit ID or pk, impact); None when it names none."""
+    value = data.get("circuits")
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > 1000:
+        raise BadDecision("circuits must be a list of at most 1000 {circuit, impact} objects")
+    found = []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict) or not isinstance(entry.get("circuit"), str) or not entry["circuit"].strip():
+            raise BadDecision(f"circuits[{index}] must be an object with a circuit (its ID or its id) and an impact")
+        impact = entry.get("impact") or ImpactChoices.OUTAGE
+        if impact not in ImpactChoices.as_dict():
+            raise BadDecision(f"circuits[{index}].impact must be one of {', '.join(ImpactChoices.as_dict())}")
+        found.append((entry["circuit"].strip()[:255], impact))
+    return found
+
+
+def override_of(data: Any) -> tuple[str, list[tuple[datetime, datetime]], list[tuple[str, str]] | None]:
+    """The status, windows and circuits an override request asks for (at least one of them)."""
     status = str(data.get("status") or "")
     if status and status not in MaintenanceStatusChoices.as_dict():
         raise BadDecision(f"status must be one of {', '.join(MaintenanceStatusChoices.as_dict())}")
@@ -54,6 +72,7 @@ def override_of(data: Any) -> tuple[str, list[tuple[datetime, datetime]]]:
         if end < start:
             raise BadDecision(f"windows[{index}] ends before it starts")
         windows.append((start, end))
-    if not status and not windows:
-        raise BadDecision("an override needs a status or at least one window")
-    return status, windows
+    circuits = circuits_of(data)
+    if not status and not windows and circuits is None:
+        raise BadDecision("an override needs a status, at least one window, or the circuits")
+    return status, windows, circuits

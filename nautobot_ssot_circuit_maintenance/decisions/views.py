@@ -102,7 +102,7 @@ class OverrideView(ObjectPermissionRequiredMixin, View):
 
     def get(self, request: Any, pk: Any) -> Any:
         maintenance = get_object_or_404(self.queryset, pk=pk)
-        return self.show(request, maintenance, OverrideForm())
+        return self.show(request, maintenance, OverrideForm(maintenance=maintenance))
 
     def post(self, request: Any, pk: Any) -> Any:
         maintenance = get_object_or_404(self.queryset, pk=pk)
@@ -110,14 +110,24 @@ class OverrideView(ObjectPermissionRequiredMixin, View):
             if "release" in request.POST:
                 text = f"Override released; {summary(actions.release(maintenance))}."
             else:
-                form = OverrideForm(request.POST)
+                form = OverrideForm(request.POST, maintenance=maintenance)
                 if not form.is_valid():
                     return self.show(request, maintenance, form, status=400)
                 data = form.cleaned_data
                 record = actions.override(
-                    maintenance, request.user, data["reason"], status=data["status"], windows=data["windows"]
+                    maintenance,
+                    request.user,
+                    data["reason"],
+                    status=data["status"],
+                    windows=data["windows"],
+                    circuits=data["circuit_impacts"],
                 )
                 text = f"Override set: {record.describe()}."
+        except ValueError as error:
+            form = OverrideForm(request.POST, maintenance=maintenance)
+            form.is_valid()
+            form.add_error(None, str(error))
+            return self.show(request, maintenance, form, status=400)
         except SyncBusy as error:
             messages.error(request, str(error))
             return redirect(maintenance.get_absolute_url())

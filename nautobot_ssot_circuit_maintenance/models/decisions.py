@@ -26,6 +26,8 @@ class MaintenanceOverride(BaseModel):
     status = models.CharField(max_length=20, choices=MaintenanceStatusChoices, blank=True)
     # [] when the windows are not overridden; else [{"start": iso, "end": iso}, ...] sorted.
     windows = models.JSONField(default=list, blank=True, validators=[validate_windows])
+    # None when the circuits are not overridden; else {circuit pk (str): impact} (the provider's circuits).
+    circuits = models.JSONField(null=True, blank=True, default=None)
     reason = models.CharField(max_length=500)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created = models.DateTimeField(auto_now=True)
@@ -52,6 +54,8 @@ class MaintenanceOverride(BaseModel):
             parts.append(f"status {self.status}")
         if self.windows:
             parts.append("windows " + ", ".join(f"{w['start']}–{w['end']}" for w in self.windows))
+        if self.circuits is not None:
+            parts.append(f"{len(self.circuits)} circuit{'s' if len(self.circuits) != 1 else ''}")
         return ", ".join(parts) or "nothing"
 
 

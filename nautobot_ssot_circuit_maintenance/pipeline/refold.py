@@ -32,6 +32,8 @@ class Refolded:
 
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    # The records recomputed (for what follows them: flags, live events).
+    changed_pks: list = field(default_factory=list)
 
 
 def refold(keys: set[MaintenanceKey]) -> Refolded:
@@ -55,6 +57,8 @@ def refold(keys: set[MaintenanceKey]) -> Refolded:
             source.sync_to(target, diff=diff)
             outcome.changed = sorted(f"{names[pk]} {mid}" for pk, mid in chunk.maintenances)
         for (provider_pk, maintenance_id), pk in stored_maintenance_pks(chunk).items():
+            if outcome.changed:
+                outcome.changed_pks.append(pk)
             ParsedNotification.objects.filter(
                 provider_id=provider_pk, provider_maintenance_id=maintenance_id, maintenance__isnull=True
             ).update(maintenance_id=pk)
