@@ -33,7 +33,9 @@ from .choices import (
     NoteLevelChoices,
     OutcomeChoices,
 )
+from .decisions.actions import held_values, hold_person_edits
 from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote, NotificationSource, RawNotification
+from .models.maintenance import change_context_user
 from .validation import MAX_DAYS, StrictNullBooleanField, contains_nul
 
 #
@@ -125,16 +127,26 @@ class CircuitMaintenanceForm(NautobotModelForm):
             "end_time": DateTimePicker(),
         }
         help_texts = {
-            "status": "Set by the sync from the provider's notifications; a later notification may change it.",
+            "status": "Set by the sync from the provider's notifications. Changed here (or the times), it holds over "
+            "later notifications as an override, until released on the maintenance's Override page.",
             "ack": "The maintenance has been reviewed by an operator.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.held_before = None
         if self.instance.present_in_database:
             # The identity of an existing maintenance: the sync matches notifications on it.
             del self.fields["provider"]
             del self.fields["maintenance_id"]
+            self.held_before = held_values(self.instance)
+
+    def save(self, commit: bool = True) -> CircuitMaintenance:
+        """Saved; a change of the status or times by a person holds over later notices (an override)."""
+        instance = super().save(commit=commit)
+        if commit and self.held_before is not None:
+            hold_person_edits(instance, self.held_before, change_context_user())
+        return instance
 
 
 class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):

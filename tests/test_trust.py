@@ -33,6 +33,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     DeletedMaintenance,
     MaintenanceNote,
+    MaintenanceOverride,
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
@@ -200,6 +201,19 @@ class TrustTestCase(CarrierMixin, TransactionTestCase):
         response = self.post(url, method="delete")
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(self.maintenance().status, "CANCELLED", "released: the notices decide again")
+
+    def test_a_persons_patch_holds_over_the_next_sync(self):
+        self.deliver(notice(sent=NOW - timedelta(days=3)), NOW - timedelta(days=3))
+        self.deliver(notice("CANCELLED", sent=NOW - timedelta(days=2)), NOW - timedelta(days=2))
+        url = reverse(f"{API}:circuitmaintenance-detail", args=[self.maintenance().pk])
+        response = self.post(url, {"status": "CONFIRMED"}, method="patch")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(MaintenanceOverride.objects.get(maintenance=self.maintenance()).status, "CONFIRMED")
+        self.deliver(notice("CANCELLED", sequence=2, sent=NOW - timedelta(days=1)), NOW - timedelta(days=1))
+        record = self.maintenance()
+        self.assertEqual(record.status, "CONFIRMED", "a later notice does not revert a person's edit")
+        self.assertEqual((record.override.status, record.override.created_by), ("CONFIRMED", self.user))
+        self.assertIn("edited by", record.override.reason)
 
     def test_an_override_moves_the_windows(self):
         self.deliver(notice(sent=NOW - timedelta(days=3)), NOW - timedelta(days=3))
@@ -414,3 +428,19 @@ class DecisionPagesTestCase(CarrierMixin, TransactionTestCase):
         self.assertContains(self.client.get(override_url), "Release")
         self.client.post(override_url, {"release": "1"})
         self.assertEqual(self.maintenance().status, "CONFIRMED")
+
+        # An edit of the status on the maintenance's own form holds the same way.
+        edit_url = reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_edit", args=[record.pk])
+        record = self.maintenance()
+        form = {
+            "name": record.name,
+            "status": "TENTATIVE",
+            "start_time": record.start_time.strftime("%Y-%m-%d %H:%M:%S"),
+            "end_time": record.end_time.strftime("%Y-%m-%d %H:%M:%S"),
+            "description": record.description,
+        }
+        response = self.client.post(edit_url, form)
+        self.assertEqual(response.status_code, 302, response.content[-2000:])
+        self.assertEqual(MaintenanceOverride.objects.get(maintenance=record).status, "TENTATIVE")
+        self.deliver(notice(sequence=3, sent=NOW - timedelta(hours=1)), NOW - timedelta(hours=1))
+        self.assertEqual(self.maintenance().status, "TENTATIVE")

@@ -7,6 +7,7 @@ from typing import Any
 from nautobot.apps.api import BaseModelSerializer, NautobotModelSerializer, TaggedModelSerializerMixin
 from rest_framework import serializers
 
+from ..decisions.actions import held_values, hold_person_edits
 from ..models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -90,6 +91,20 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
         value = _drop_blank_items(value)
         validate_windows(value)
         return value
+
+    def validate(self, data: Any) -> Any:
+        # Taken first: Nautobot's validation sets the new values on the instance to run the model's clean().
+        if self.instance is not None and not isinstance(self.instance, (list, tuple)):
+            self.held_before = held_values(self.instance)
+        return super().validate(data)
+
+    def update(self, instance: CircuitMaintenance, validated_data: dict[str, Any]) -> CircuitMaintenance:
+        """Saved; a change of the status or times by a person holds over later notices (an override)."""
+        before = getattr(self, "held_before", None) or held_values(instance)
+        instance = super().update(instance, validated_data)
+        request = self.context.get("request")
+        hold_person_edits(instance, before, getattr(request, "user", None))
+        return instance
 
     def validate_unresolved_circuit_ids(self, value: Any) -> Any:
         value = _drop_blank_items(value)

@@ -147,3 +147,38 @@ def remember_deletion(maintenance: CircuitMaintenance, user: Any) -> None:
         maintenance_id=maintenance.maintenance_id,
         defaults={"deleted_by": user, "deleted_at": timezone.now()},
     )
+
+
+# What the notices decide that a person may also edit on the maintenance itself (its form, REST PATCH/PUT).
+HELD_FIELDS = ("status", "start_time", "end_time")
+
+
+def held_values(maintenance: CircuitMaintenance) -> dict[str, Any]:
+    """The maintenance's values of HELD_FIELDS (taken before an edit, to see what the edit changed)."""
+    return {name: getattr(maintenance, name) for name in HELD_FIELDS}
+
+
+def hold_person_edits(maintenance: CircuitMaintenance, before: dict[str, Any], user: Any) -> MaintenanceOverride | None:
+    """A person's edit of the status or times holds over later notices, as an override (None: nothing to hold).
+
+    The edited times become the maintenance's one window. Other parts of an existing override stay.
+    """
+    changed = [name for name in HELD_FIELDS if before.get(name) != getattr(maintenance, name)]
+    if not changed or before.get("status") is None:
+        return None
+    with transaction.atomic():
+        record = MaintenanceOverride.objects.filter(maintenance=maintenance).first() or MaintenanceOverride(
+            maintenance=maintenance
+        )
+        if "status" in changed:
+            record.status = maintenance.status
+        if "start_time" in changed or "end_time" in changed:
+            window = {"start": maintenance.start_time.isoformat(), "end": maintenance.end_time.isoformat()}
+            record.windows = [window]
+            CircuitMaintenance.objects.filter(pk=maintenance.pk).update(windows=[window])
+            maintenance.windows = [window]
+        record.reason = f"edited by {user or 'someone'}: {', '.join(changed)}"[:REASON_LENGTH]
+        record.created_by = user
+        record.full_clean()
+        record.save()
+    return record
