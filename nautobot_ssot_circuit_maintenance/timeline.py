@@ -129,6 +129,56 @@ def why_nothing(raw: Any) -> str:
     return "no change: it repeats what the maintenance already said"
 
 
+def why_not_counted(raw: Any, deleted: Any) -> str:
+    """Why a stored notice of the maintenance does not count: a person's decision, with who, when and why."""
+    if raw.excluded_at is not None:
+        return (
+            f"excluded by {raw.excluded_by or 'someone'} on {raw.excluded_at:%Y-%m-%d %H:%M} UTC: "
+            f"{raw.exclusion_reason}; it counts for nothing"
+        )
+    if raw.outcome == OutcomeChoices.AWAITING_CONFIRMATION:
+        return f"awaits a person's confirmation: {raw.error}"
+    if deleted is not None:
+        return (
+            f"stored before {deleted.deleted_by or 'someone'} deleted the maintenance on "
+            f"{deleted.deleted_at:%Y-%m-%d %H:%M} UTC; it counts for nothing"
+        )
+    return ""
+
+
+def uncounted_rows(maintenance: Any, counted: set[str]) -> list[TimelineRow]:
+    """The maintenance's stored notices that do not count, each with why (after the ones that do)."""
+    from .models import DeletedMaintenance, ParsedNotification
+
+    deleted = DeletedMaintenance.objects.filter(
+        provider_id=maintenance.provider_id, maintenance_id=maintenance.maintenance_id
+    ).first()
+    parsed = (
+        ParsedNotification.objects.filter(
+            provider_id=maintenance.provider_id, provider_maintenance_id=maintenance.maintenance_id
+        )
+        .exclude(raw_notification__message_key__in=counted)
+        .select_related("raw_notification", "raw_notification__excluded_by")
+        .order_by("raw_notification__date")
+    )
+    rows: dict[str, TimelineRow] = {}
+    for item in parsed:
+        raw = item.raw_notification
+        if raw.message_key in rows:
+            rows[raw.message_key].notice = replace_maintenances(rows[raw.message_key].notice, item.json)
+            continue
+        notice = Notice(raw.message_key, raw.date, (item.json,))
+        rows[raw.message_key] = TimelineRow(
+            notice=notice, raw=raw, status=str(item.json.get("status") or ""), reason=why_not_counted(raw, deleted)
+        )
+    return list(rows.values())
+
+
+def replace_maintenances(notice: Notice, data: dict) -> Notice:
+    """The notice with one more of its maintenances' windows."""
+    return Notice(notice.message_key, notice.date, (*notice.maintenances, data))
+
+
 def timeline_rows(maintenance: Any) -> list[TimelineRow]:
     """The maintenance's notices, each once, in fold order, with what each changed when it arrived and the
     log entry of the run that stored it."""
@@ -168,7 +218,7 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
                 SyncLogEntry.objects.filter(sync=sync, synced_object_id=maintenance.pk).order_by("timestamp").first()
             )
         rows.append(row)
-    return rows
+    return rows + uncounted_rows(maintenance, {notice.message_key for notice in notices})
 
 
 def run_of(raw: Any) -> Any:

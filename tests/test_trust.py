@@ -37,6 +37,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
+from nautobot_ssot_circuit_maintenance.timeline import timeline_rows
 from tests.job_helpers import FolderSyncMixin
 from tests.sample_data import create_providers_and_circuits, ical_notice
 
@@ -156,6 +157,9 @@ class TrustTestCase(CarrierMixin, TransactionTestCase):
         self.assertEqual(
             (forged.excluded_by, forged.exclusion_reason), (self.user, "forged: the carrier never sent it")
         )
+        reasons = [row.reason for row in timeline_rows(self.maintenance())]
+        self.assertIn(f"excluded by {self.user}", reasons[-1])
+        self.assertIn("forged: the carrier never sent it", reasons[-1])
         self.reparse()
         self.assertEqual(self.maintenance().status, "CONFIRMED", "re-parse keeps the exclusion")
         response = self.post(reverse(f"{API}:rawnotification-include", args=[forged.pk]))
