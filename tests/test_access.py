@@ -55,6 +55,11 @@ VIEW_ACTIONS = {
     *("overview", "calendar_subscribe"),
 }
 POST_ACTIONS = {"validate", "acknowledge", "acknowledge_selected"}
+# A person's decisions (decisions/): a form page each in the UI (only `change` may act; include and confirm only
+# where the notification is excluded / awaits confirmation, which the test data's is not), POST-only in the API,
+# where a bare (form-encoded) POST is refused for its media type or as a bad request (no reason), or does what it
+# says (include).
+DECISIONS = {"exclude": {400, 415}, "include": {200}, "confirm": {400, 415}, "override": {400, 415}}
 # Triage actions (GET shows the form): the permissions each needs beyond the app's own models.
 TRIAGE_FORMS = {
     "triage_dismiss": (),
@@ -147,6 +152,12 @@ class AccessMatrixTest(TestCase):
             return {302}  # a callback without a valid state goes back to the list with a message
         if action in ("job", "parsednotification"):
             return {302}  # the older app's addresses redirect to the pages that replaced them
+        if action in DECISIONS:
+            if user != "change":
+                return {403, 404} if api and user == "no permission" else {403}
+            if api:
+                return DECISIONS[action]
+            return {200} if action in ("exclude", "override") else {404}
         if action == "triage_list":
             return {200} if user in ("view", "change") else {403}
         if action in TRIAGE_FORMS:
@@ -197,7 +208,7 @@ class AccessMatrixTest(TestCase):
                 if name in ("circuitmaintenance_job", "parsednotification"):
                     action = name.removeprefix("circuitmaintenance_")
                     path = fill(route, self.data.parsed_notifications[0].pk)
-                methods = ["POST"] if action in POST_ACTIONS else ["GET"]
+                methods = ["POST"] if action in POST_ACTIONS or (api and action in DECISIONS) else ["GET"]
                 for method in methods:
                     requests += 1
                     with transaction.atomic():

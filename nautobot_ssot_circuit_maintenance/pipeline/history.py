@@ -19,6 +19,8 @@ from ..fold import MaintenanceState, Notice, changes_that_matter, fold, is_out_o
 from .parse import ParsedMessage
 
 MaintenanceKey = tuple[Any, str]  # (provider pk, maintenance_id)
+# What the fold reads of every stored notice: data without them (written by hand, or by an older app) is not folded.
+READABLE_KEYS = ["maintenance_id", "start", "end"]
 
 
 def _deleted_at(keys: set[MaintenanceKey]) -> dict[MaintenanceKey, datetime]:
@@ -49,7 +51,7 @@ def stored_notices(
         ParsedNotification.objects.filter(
             provider_id__in={pk for pk, _ in keys}, provider_maintenance_id__in={mid for _, mid in keys}
         )
-        .filter(raw_notification__excluded_at__isnull=True)
+        .filter(raw_notification__excluded_at__isnull=True, json__has_keys=READABLE_KEYS)
         .exclude(raw_notification__outcome=OutcomeChoices.AWAITING_CONFIRMATION)
         .values_list(
             "provider_id",

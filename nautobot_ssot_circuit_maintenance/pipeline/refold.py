@@ -18,7 +18,7 @@ from ..diffsync.adapters.nautobot import NautobotAdapter
 from ..locking import sync_lock
 from .commit import stored_maintenance_pks
 from .decisions import apply_overrides
-from .history import MaintenanceKey, fold_with_history
+from .history import READABLE_KEYS, MaintenanceKey, fold_with_history
 from .intake import Chunk
 from .resolve import resolve_circuits
 
@@ -65,7 +65,9 @@ def refold(keys: set[MaintenanceKey]) -> Refolded:
         # Only those that came from notices: a maintenance a person created has none and stays.
         noticed = set(
             ParsedNotification.objects.filter(
-                provider_id__in={pk for pk, _ in keys}, provider_maintenance_id__in={mid for _, mid in keys}
+                provider_id__in={pk for pk, _ in keys},
+                provider_maintenance_id__in={mid for _, mid in keys},
+                json__has_keys=READABLE_KEYS,
             ).values_list("provider_id", "provider_maintenance_id")
         )
         for provider_pk, maintenance_id in sorted((keys - set(states)) & noticed, key=str):
