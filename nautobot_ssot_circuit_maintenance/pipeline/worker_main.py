@@ -1,9 +1,10 @@
 """Entry point of one parse worker (see workers.py): `python -m ...worker_main MEMORY_BYTES IDLE_SECONDS FAST_CHARSET`.
 
 Reads ParseTasks from stdin, answers each with its ParsedMessage on stdout, and exits when its
-input closes or after IDLE_SECONDS without work. What it prints before it is ready (an import error)
-reaches the parent, which reports it when the worker could not start. Its address space is capped at MEMORY_BYTES, so a
+input closes or after IDLE_SECONDS without work. Its address space is capped at MEMORY_BYTES, so a
 message that inflates beyond it fails with MemoryError inside the boundary instead of growing the host.
+What it prints before it is ready (an import error, say) reaches the parent, which reports it when the
+worker could not start; after that its output goes nowhere.
 """
 
 from __future__ import annotations
