@@ -24,6 +24,7 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNoti
 from nautobot_ssot_circuit_maintenance.pipeline import authenticate as auth
 from nautobot_ssot_circuit_maintenance.pipeline.authenticate import AuthPolicy, authenticate, policy_for
 from nautobot_ssot_circuit_maintenance.sources.base import SourceSettings
+from nautobot_ssot_circuit_maintenance.triage import actions
 from tests.hostile_mail import hostile_mail
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits
@@ -33,6 +34,7 @@ MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
 ZAYO = {"@zayo.com"}
 REQUIRED = AuthPolicy(required=True, trusted_authserv_ids=("mx.noc.example",))
 SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id"]
+ARC_SEALERS = ("google.com", "lists.example")
 COVERED = (b"From", b"Subject", b"Date", b"Message-ID")
 ARC_HEADERS = (
     b"ARC-Seal",
@@ -261,8 +263,16 @@ class AuthenticateTestCase(SimpleTestCase):
                 raw = signed(raw)
             except dkim.DKIMException:  # too broken to sign: checked unsigned
                 pass
+        if token % 5 == 0:
+            try:
+                raw = sealed(raw, "lists.example", "dkim=pass header.d=zayo.com")
+            except Exception:  # noqa: BLE001, S110 - too broken to seal (dkimpy and authres raise their own): unsealed
+                pass
         verdict = self.check(raw)
         self.assertIsInstance(verdict.authenticated, bool)
+        # With ARC verified too (the corpus mail carries Google's seals, which cannot validate here).
+        policy = AuthPolicy(required=True, trusted_authserv_ids=("mx.noc.example",), trusted_arc_sealers=ARC_SEALERS)
+        self.assertIsInstance(self.check(raw, policy).authenticated, bool)
 
 
 # A provider after triage assigned it one address of a free-mail domain ("whole domain" off).
@@ -563,3 +573,47 @@ class AuthenticatedSyncTestCase(JobTestMixin, TransactionTestCase):
         outcomes = dict(RawNotification.objects.values_list("location", "outcome"))
         self.assertEqual(sorted(outcomes.values()), ["parsed", "unauthenticated"], outcomes)
         self.assertIn("unsigned", next(loc for loc, o in outcomes.items() if o == "unauthenticated"))
+
+    def test_assigning_one_address_trusts_that_address_only(self):
+        """Issue 18: triage's "assign sender" for one address once made its whole domain Zayo's for authentication."""
+        self.folder.add(bare(from_header(MESSAGES["zayo5"], b"MR <mr@freemail.example>")), "freemail-first")
+        source = self.source(trusted_authserv_ids=["mx.noc.example"])
+        with self.configured([source]):
+            result, _ = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        first = RawNotification.objects.get()
+        self.assertEqual(first.outcome, OutcomeChoices.UNKNOWN_PROVIDER)
+        zayo = self.providers["zayo"]
+        with self.configured([source]):
+            self.assertEqual(actions.assign_sender(first, zayo, whole_domain=False), "mr@freemail.example")
+
+        # From mr@zayo.com, proven only for freemail.example: refused.
+        forged = signed(with_results(bare(MESSAGES["zayo4"]), FREEMAIL_RESULTS), "freemail.example")
+        self.folder.add(forged, "forged")
+        # From mr@freemail.example, signed by freemail.example: the assigned address, proven.
+        genuine = signed(
+            from_header(bare(MESSAGES["zayo4"]), b"MR <mr@freemail.example>") + b"\r\n", "freemail.example"
+        )
+        self.folder.add(genuine, "assigned")
+        with self.configured([source]):
+            result, _ = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        outcomes = {raw.location.split("-", 1)[1]: raw for raw in RawNotification.objects.all()}
+        self.assertEqual(outcomes["forged.eml"].outcome, OutcomeChoices.UNAUTHENTICATED)
+        self.assertIn("sender mr@zayo.com not authenticated for zayo.com", outcomes["forged.eml"].error)
+        self.assertEqual(outcomes["assigned.eml"].outcome, OutcomeChoices.PARSED, outcomes["assigned.eml"].error)
+        self.assertEqual(outcomes["assigned.eml"].provider, zayo)
+        self.assertFalse(outcomes["forged.eml"].parsed_notifications.exists())
+
+    def test_list_relayed_mail_through_a_trusted_sealer(self):
+        self.folder.add(list_relayed(MESSAGES["zayo4"]), "relayed")
+        replayed = prepended(list_relayed(MESSAGES["zayo5"]), b"Subject", b"[noc] Zayo has cancelled maintenance")
+        self.folder.add(replayed, "replayed")
+        with self.configured([self.source(trusted_arc_sealers=["lists.example"])]):
+            result, _ = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        outcomes = {raw.location.split("-", 1)[1]: raw for raw in RawNotification.objects.all()}
+        self.assertEqual(outcomes["relayed.eml"].outcome, OutcomeChoices.PARSED, outcomes["relayed.eml"].error)
+        self.assertEqual(outcomes["replayed.eml"].outcome, OutcomeChoices.UNAUTHENTICATED)
+        self.assertIn("ARC-Message-Signature validates but does not count", outcomes["replayed.eml"].error)
+        self.assertEqual(CircuitMaintenance.objects.filter(provider=self.providers["zayo"]).count(), 1)
