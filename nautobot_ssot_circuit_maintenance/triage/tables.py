@@ -16,6 +16,12 @@ PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 RESOLVING_ACTIONS = {
     OutcomeChoices.UNKNOWN_PROVIDER: (("triage_assign_sender", "Assign sender", "mdi-account-arrow-right"),),
     OutcomeChoices.UNKNOWN_CIDS: (("triage_map_circuit", "Map circuit ID", "mdi-link-variant"),),
+    # A person outranks mail (decisions/): vouch for the notice, or leave it out of its maintenances.
+    OutcomeChoices.AWAITING_CONFIRMATION: (
+        ("rawnotification_confirm", "Confirm", "mdi-check-decagram"),
+        ("rawnotification_exclude", "Exclude", "mdi-cancel"),
+    ),
+    OutcomeChoices.SEQUENCE_JUMP: (("rawnotification_exclude", "Exclude", "mdi-cancel"),),
 }
 ALWAYS = (
     ("triage_reprocess", "Reprocess", "mdi-refresh"),
