@@ -38,6 +38,7 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from nautobot_ssot_circuit_maintenance.timeline import timeline_rows
+from nautobot_ssot_circuit_maintenance.triage.tables import TriageTable
 from tests.job_helpers import FolderSyncMixin
 from tests.sample_data import create_providers_and_circuits, ical_notice
 
@@ -271,9 +272,9 @@ class TrustTestCase(CarrierMixin, TransactionTestCase):
         self.assertIn("status CONFIRMED → CANCELLED", cancel.error)
         self.assertEqual(self.maintenance().status, "CONFIRMED")
         self.assertTrue(RawNotification.objects.filter(pk=cancel.pk).needs_triage().exists())
-        self.client.force_login(self.user)
-        queue = self.client.get(reverse("plugins:nautobot_ssot_circuit_maintenance:triage_list"))
-        self.assertContains(queue, f"{cancel.pk}/confirm/")
+        actions = TriageTable(RawNotification.objects.filter(pk=cancel.pk)).render_resolve(cancel)
+        self.assertIn(f"{cancel.pk}/confirm/", actions)
+        self.assertIn(f"{cancel.pk}/exclude/", actions)
         response = self.post(reverse(f"{API}:rawnotification-confirm", args=[first.pk]))
         self.assertEqual(response.status_code, 400, "only a notice awaiting confirmation can be confirmed")
         response = self.post(reverse(f"{API}:rawnotification-confirm", args=[cancel.pk]))
