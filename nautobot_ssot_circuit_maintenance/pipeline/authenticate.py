@@ -41,6 +41,7 @@ from dkim.util import parse_tag_value
 
 from ..choices import OutcomeChoices, SourcePolicyChoices
 from ..providers import claims
+from ..sources import source_kind
 from .parse import header_block, message_sender
 
 METHODS = ("dkim", "spf", "dmarc")
@@ -55,6 +56,10 @@ DnsFunc = Callable[..., Any]
 DNS_FUNC: DnsFunc | None = None
 # A pass in an (ARC-)Authentication-Results result: the property that names the domain it is for.
 RESULT_DOMAINS = (("header", "d"), ("header", "from"), ("smtp", "mailfrom"))
+# The mailbox services whose verdict on each message they received we trust, for the sources that read through
+# their API: the authserv-id of the topmost Authentication-Results header they stamp. Exchange Online writes its
+# header without an authserv-id; it is read under this name. Authentication is on for these sources by default.
+SERVICE_VERDICTS = {"gmail": "mx.google.com", "graph": "exchange-online"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class AuthPolicy:
     trusted_arc_sealers: tuple[str, ...] = ()
     # The header whose one address is the sender (the source's `source_header`): what is authenticated.
     sender_header: str = "From"
+    # The authserv-id of the mailbox service's own verdict (SERVICE_VERDICTS): only the topmost header counts.
+    service_verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,22 +100,34 @@ def policy_for(app_settings: dict[str, Any], source_settings: Any, provider_name
     sender is read from the source's `source_header`.
     """
     app = app_settings.get("sender_authentication") or {}
-    source = (getattr(source_settings, "extra", None) or {}).get("authentication") or {}
+    configured = getattr(source_settings, "extra", None) or {}
+    source = configured.get("authentication") or {}
     listed = {name.lower() for name in app.get("providers", [])}
-    action = source.get("unauthenticated") or SourcePolicyChoices.REFUSE
+    service = SERVICE_VERDICTS.get(source_kind(getattr(source_settings, "url", "") or ""), "")
+    # A Gmail or Microsoft 365 source with no `authentication` of its own relies on the service's verdict, and a
+    # notice it does not vouch for waits for a person where it would take something away (docs/authentication.md).
+    by_default = bool(service) and "authentication" not in configured
+    action = source.get("unauthenticated") or (
+        SourcePolicyChoices.CONFIRM if by_default else SourcePolicyChoices.REFUSE
+    )
     required = (
-        bool(source.get("require", False)) or "unauthenticated" in source or (provider_name or "").lower() in listed
+        by_default
+        or bool(source.get("require", False))
+        or "unauthenticated" in source
+        or (provider_name or "").lower() in listed
     )
     return AuthPolicy(
         required=required,
         action=action,
-        dkim=bool(source.get("dkim", app.get("dkim", True))),
+        # The service verified the signatures already (and a worker may have no DNS): by default its word is taken.
+        dkim=bool(source.get("dkim", app.get("dkim", not by_default))),
         trusted_authserv_ids=tuple(
             sorted({i.lower() for i in [*app.get("trusted_authserv_ids", []), *source.get("trusted_authserv_ids", [])]})
         ),
         methods=tuple(source.get("methods", app.get("methods", METHODS))),
         trusted_arc_sealers=_domains([*app.get("trusted_arc_sealers", []), *source.get("trusted_arc_sealers", [])]),
         sender_header=getattr(source_settings, "source_header", None) or "From",
+        service_verdict=service,
     )
 
 
@@ -165,15 +184,24 @@ def _passes(value: str, methods: tuple[str, ...]) -> tuple[str, list[tuple[str, 
     return (parsed.authserv_id or "").lower(), passes
 
 
-def _results(raw: bytes, trusted: tuple[str, ...], methods: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(method, domain) of every `pass` in Authentication-Results headers from a trusted authserv-id."""
+def _results(
+    raw: bytes, trusted: tuple[str, ...], methods: tuple[str, ...], service: str = ""
+) -> list[tuple[str, str]]:
+    """(method, domain) of every `pass` in Authentication-Results headers from a trusted authserv-id.
+
+    The mailbox service's own verdict (`service`) counts only in the topmost header, the one it added on
+    receipt: a sender may write one further down.
+    """
     passes = []
-    for value in (header_block(raw).get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]:
+    for index, value in enumerate((header_block(raw).get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]):
+        text = str(value)
+        if index == 0 and service and "=" in text.split(";", 1)[0]:
+            text = f"{service}; {text}"  # Exchange Online's header has no authserv-id
         try:
-            authserv_id, found = _passes(str(value), methods)
+            authserv_id, found = _passes(text, methods)
         except Exception:  # noqa: BLE001, S112 - an unreadable header proves nothing
             continue
-        if authserv_id in trusted:
+        if (authserv_id == service and index == 0) or (authserv_id in trusted and authserv_id != service):
             passes.extend(found)
     return passes
 
@@ -270,7 +298,7 @@ def authenticate(raw: bytes, claimed: set[str], policy: AuthPolicy, *, dnsfunc: 
     domain = sender.rpartition("@")[2]
     problems: list[str] = []
     try:
-        for method, passed in _results(raw, policy.trusted_authserv_ids, policy.methods):
+        for method, passed in _results(raw, policy.trusted_authserv_ids, policy.methods, policy.service_verdict):
             if aligned(passed, domain):
                 return Verdict(True, f"{method}=pass for {passed} (trusted Authentication-Results)")
         headers = dkim.rfc822_parse(raw)[0]
