@@ -233,7 +233,7 @@ def forged(raw: bytes, header_lines: bytes, index: int, replaced: bytes = b"from
         if not skipping:
             lines.append(line)
     extra = [header_lines.replace(b"\r\n", b"\n"), b"Message-ID: <forged-%d@evil.example>" % index]
-    return b"\r\n".join([*extra, *lines]).replace(b"\n", b"\r\n") + b"\r\n\r\n" + body.replace(b"\n", b"\r\n")
+    return (b"\n".join([*extra, *lines]) + b"\n\n" + body).replace(b"\n", b"\r\n")
 
 
 class DisplayNameThroughImapTestCase(JobTestMixin, TransactionTestCase):
