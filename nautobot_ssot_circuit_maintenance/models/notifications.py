@@ -13,6 +13,7 @@ from nautobot.apps.models import BaseManager, BaseModel, OrganizationalModel, ex
 from .. import mail
 from ..choices import MessageKeptChoices, OutcomeChoices
 from ..pipeline.bounds import MessageBounds
+from ..providers import sender_address
 from .maintenance import CircuitMaintenance
 from .querysets import RawNotificationQuerySet
 
@@ -162,11 +163,8 @@ class RawNotification(BaseModel):
 
     @property
     def sender_address(self) -> str:
-        """The bare sender address, lower-cased ("" when there is none)."""
-        from ..providers import sender_addresses
-
-        found = sender_addresses(self.sender)
-        return found[0] if found else ""
+        """The one sender address the stored sender names, lower-cased ("" unless it names exactly one)."""
+        return sender_address(self.sender)
 
     @property
     def witnessed(self) -> Any:
