@@ -266,8 +266,9 @@ def scrub(text: Any, secrets: Iterable[str | None] = ()) -> str:
 # query (?token=<token>). Loggers that write request paths get a filter that masks both.
 _FEED_PATH = re.compile(r"(/calendar/feed/)([^\s?#\"'<>]+)")
 _TOKEN_PARAMETER = re.compile(r"(?i)([?&;]token=)([^&;\s#\"'<>]*)")
-# Django's development server access log, Django's "Not Found: <path>" lines, gunicorn's access log.
-FEED_PATH_LOGGERS = ("django.server", "django.request", "gunicorn.access")
+# Django's development server access log, its "Not Found: <path>" and CSRF refusal lines, its template
+# debug lines (whose tracebacks carry a Resolver404 naming the path), gunicorn's access log.
+FEED_PATH_LOGGERS = ("django.server", "django.request", "django.security.csrf", "django.template", "gunicorn.access")
 
 
 def mask_feed_tokens(text: str) -> str:
@@ -287,6 +288,13 @@ class FeedTokenLogFilter(logging.Filter):
         masked = mask_feed_tokens(message)
         if masked != message:
             record.msg, record.args = masked, ()
+        if record.exc_info and not record.exc_text:
+            # An exception can name the path too (Django's Resolver404 does): format it here, masked.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            masked = mask_feed_tokens(record.exc_text)
+            if masked != record.exc_text:
+                record.exc_text, record.exc_info = masked, None
         return True
 
 

@@ -37,6 +37,12 @@ class CsrfFailurePage:
     failure, so the page's object lookup answered 404 instead (see compat.csrf_failure_reason).
     """
 
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        # Authenticate (and so check CSRF) before anything else is decided, e.g. a 405, whose page would
+        # otherwise authenticate while it is rendered, outside the exception handling.
+        request.user  # noqa: B018 - DRF authenticates on first access
+        super().initial(request, *args, **kwargs)
+
     def handle_exception(self, exc: Exception) -> Any:
         reason = csrf_failure_reason(exc)
         if reason is not None:
