@@ -23,9 +23,6 @@ class RoutedMethodsOnly:
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         if request.method.lower() not in self.action_map and request.method != "OPTIONS":
-            # Authenticated first: the 405 page needs the user, and a session POST failing its CSRF check must
-            # say so (CsrfFailurePage) rather than fail while that page renders.
-            request.user  # noqa: B018 - evaluated for its authentication
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
 
