@@ -23,6 +23,7 @@ from django.urls import reverse
 from nautobot.apps.testing import TransactionTestCase
 from nautobot.core.testing import NautobotTestCaseMixin
 from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.extras.jobs import run_job
 from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import ObjectPermission, Token, User
 
@@ -67,6 +68,12 @@ class PushServerChecks:
     base_url: str
 
     def set_up_push(self) -> None:
+        # Triage's Reprocess queues its run through Celery, which the test settings run eagerly, in the
+        # request; an eager run records its end on its JobResult only when asked to (a worker always does).
+        # (Celery reads `task_store_eager_result` into the task once, when it binds it.)
+        stored = run_job.store_eager_result
+        run_job.store_eager_result = True
+        self.addCleanup(setattr, run_job, "store_eager_result", stored)
         self.providers = create_providers_and_circuits()
         self.pusher = User.objects.create_user(username="cm-server-pusher")
         permission = ObjectPermission.objects.create(name="push via servers", actions=["add"])
@@ -113,12 +120,6 @@ class PushServerChecks:
         zayo.validated_save()
 
 
-# Triage's Reprocess queues its run through Celery, which the test settings run eagerly, in the request; an
-# eager run stores its end on its JobResult only when asked to (a worker always does).
-EAGER_RESULTS_STORED = override_settings(CELERY_TASK_STORE_EAGER_RESULT=True)
-
-
-@EAGER_RESULTS_STORED
 @override_settings(PLUGINS_CONFIG=PUSH_ON)
 class ThreadedServerTestCase(PushServerChecks, JobTestMixin, NautobotTestCaseMixin, LiveServerTestCase):
     """Django's live server: a threaded WSGI server, as runserver and gunicorn with threads are."""
@@ -216,7 +217,6 @@ class ThreadedServerTestCase(PushServerChecks, JobTestMixin, NautobotTestCaseMix
         self.assert_no_job_result_unfinished()
 
 
-@EAGER_RESULTS_STORED
 class UwsgiServerTestCase(PushServerChecks, JobTestMixin, TransactionTestCase):
     """`nautobot-server start` (uWSGI) from this virtualenv, on the test database: one server for the class.
 
