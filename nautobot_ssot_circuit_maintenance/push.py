@@ -183,7 +183,7 @@ def process_now(result: PushResult, user: Any) -> PushResult:
         logger.exception("Processing pushed message %s now failed", result.message_key)
         return _failed(result, f"processing failed ({type(error).__name__}: {error}); the next run reads it")
     done = _stored(result.message_key, result.sequence)
-    if done is None:
+    if done is None or done.processing != "done":  # still waiting as pushed: the run did not take it
         why = job_failure_text(job_result) or f"the sync job ended {job_result.status} without storing it"
         return _failed(result, f"{why}; the message is stored and the next run reads it", job_result)
     done.created = result.created

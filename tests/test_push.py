@@ -218,9 +218,10 @@ class PushTestCase(JobTestMixin, TransactionTestCase):
         self.assertEqual(body["message_kept"], MessageKeptChoices.WHOLE)
         zayo = self.push(MESSAGES["zayo4"], query="?process=now").json()
         self.assertEqual((zayo["outcome"], zayo["message_kept"]), ("parsed", MessageKeptChoices.WHOLE))
+        pushed = {body["message_key"]: tiny, zayo["message_key"]: MESSAGES["zayo4"]}
         for raw in RawNotification.objects.filter(source__name="pushed"):
             self.assertEqual(raw.message_kept, MessageKeptChoices.WHOLE)
-            self.assertEqual(raw.message_bytes(), PushedMessage.objects.get(message_key=raw.message_key).raw)
+            self.assertEqual(raw.message_bytes(), pushed[raw.message_key])
             self.assertEqual(cannot_reprocess(raw), "")
         # The re-parse job takes pushed mail: none is skipped as cut.
         reparse = Job.objects.get(job_class_name="ReparseDataSource")
