@@ -94,3 +94,19 @@ class ForgeriesThroughImapTestCase(DovecotTestMixin, TransactionTestCase):
         self.assertEqual(self.status("BC-MAINT-1"), "CONFIRMED")
         self.assertFalse(CircuitMaintenance.objects.filter(maintenance_id="TTN-0009999999").exists())
         self.assertTrue(RawNotification.objects.filter(last_seen__isnull=False).exists(), "the sending again is kept")
+
+    def test_all_in_one_second_and_one_sync(self):
+        """The genuine notice, the forgery and the genuine notice again land within one second and are read by one
+        sync: the mailbox's order of arrival (its UIDs) still decides which the forgery cannot outrank."""
+        genuine_zayo = zayo4()
+        moment = NOW - timedelta(hours=3)
+        for raw in (genuine_zayo, forged_cancellation(genuine_zayo), genuine_zayo):
+            self.dovecot.append(ACCOUNT, raw, folder=self.folder, internal_date=moment)
+        with self.configured([self.imap_source(folder=self.folder)]):
+            result, _ = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        self.assertEqual(self.status("TTN-0002345678"), "CONFIRMED")
+        genuine = RawNotification.objects.exclude(message_key__startswith="mid:<forged.").get(
+            subject__contains="TTN-0002345678"
+        )
+        self.assertIsNotNone(genuine.last_seen, "the second copy is kept as a sighting of the first")

@@ -111,6 +111,7 @@ def new_notices(messages: Iterable[ParsedMessage]) -> dict[MaintenanceKey, list[
                 tuple(maintenances),
                 witnessed=witnessed_now(message, now),
                 sequence_believed=message.sender_authenticated is not False,
+                seen_again=message.seen_again,
             )
             notices[(message.provider.pk, maintenance_id)].append((message, notice))
     return notices

@@ -66,6 +66,8 @@ class ParsedMessage:
     excluded: bool = False
     # When a stored notice read again was first stored (None for new mail): a deletion before then outranks it.
     stored_at: datetime | None = None
+    # The last time another copy of this new message reached a mailbox in the same run (fold.py: sent again).
+    seen_again: datetime | None = None
 
     def stored_fields(self) -> dict[str, Any]:
         """The RawNotification fields that hold the message itself."""
@@ -77,6 +79,7 @@ class ParsedMessage:
             "message_kept": self.message_kept,
             "parser_version": self.parser_version,
             "received": self.received,
+            "last_seen": self.seen_again,
             "sender_authenticated": self.sender_authenticated,
         }
 

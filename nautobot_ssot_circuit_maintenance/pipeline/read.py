@@ -109,6 +109,8 @@ class MailReader:
         self.batch_bytes = min(BATCH_BYTES, batch_bytes)
         self.provider_names: dict[Any, str] = {}
         self._seen_keys: set[str] = set()
+        # The current chunk's new messages by key: a second copy in the same chunk is a sighting of the first.
+        self._chunk_messages: dict[str, ParsedMessage] = {}
         self.app_settings = app_settings()
 
     @property
@@ -117,6 +119,7 @@ class MailReader:
 
     def read_chunk(self, budget: ChunkBudget) -> list[ParsedMessage]:
         """The next chunk's new messages, source after source until the budget is spent."""
+        self._chunk_messages: dict[str, ParsedMessage] = {}
         for run in self.runs:
             run.messages = []
             run.seen_again = {}
@@ -191,9 +194,17 @@ class MailReader:
         for message in parsed:
             if message.message_key in stored or message.message_key in self._seen_keys:
                 run.duplicates += 1
-                if message.message_key in stored and message.received is not None:
-                    run.seen_again[message.message_key] = min(message.received, now)
+                # The same message reaching the mailbox again is a sighting of its own (fold.py: sent again).
+                again = min(message.received, now) if message.received is not None else None
+                first = self._chunk_messages.get(message.message_key)
+                if again is not None and first is not None:
+                    first.seen_again = max(filter(None, (first.seen_again, again)))
+                elif again is not None and message.message_key in stored:
+                    run.seen_again[message.message_key] = max(
+                        filter(None, (run.seen_again.get(message.message_key), again))
+                    )
                 continue
+            self._chunk_messages[message.message_key] = message
             self._seen_keys.add(message.message_key)
             run.messages.append(message)
             run.new += 1

@@ -8,7 +8,7 @@ import logging
 import socket
 import ssl
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +42,15 @@ def _as_utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def arrival_time(internal_date: datetime | None, uid: int) -> datetime | None:
+    """When the mailbox received a message: INTERNALDATE, whose resolution is one second, with the UID (which
+    grows with each arrival in a folder) as microseconds, so that arrivals within one second keep their order."""
+    received = _as_utc(internal_date)
+    if received is None:
+        return None
+    return received.replace(microsecond=0) + timedelta(microseconds=uid % 1_000_000)
 
 
 class ImapSource(MailboxSource):
@@ -227,7 +236,7 @@ class ImapSource(MailboxSource):
                 messages.append(
                     FetchedMessage(
                         raw=bytes(body),
-                        received=_as_utc(data.get(b"INTERNALDATE")),
+                        received=arrival_time(data.get(b"INTERNALDATE"), uid),
                         location=f"{folder}:{uid}",
                         size=sizes[uid] if uid in heads else None,
                     )
