@@ -144,7 +144,11 @@ def encoded_forms(secret: str) -> set[str]:
         forms |= {line.strip() for line in secret.splitlines() if len(line.strip()) >= MIN_PEM_LINE}
         body = "".join(line.strip() for line in secret.splitlines() if line.strip() and "-----" not in line)
         forms.add(body)
-    return {form for form in forms if form}
+    # Matching ignores case, so ASCII forms that differ only in case are one pattern (a shorter regex).
+    unique: dict[str, str] = {}
+    for form in sorted(form for form in forms if form):
+        unique.setdefault(form.lower() if form.isascii() else form, form)
+    return set(unique.values())
 
 
 def credential_file_secrets(path: str | Path | None) -> list[str]:
