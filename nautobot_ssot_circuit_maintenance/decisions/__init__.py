@@ -1,5 +1,5 @@
 """A person outranks mail: notices excluded or confirmed, maintenances overridden or deleted for good.
 
-`actions` changes the records and recomputes the maintenances at once (pipeline/refold.py); the views
+`actions` changes the records and recomputes the maintenances at once (refold.py); the views
 and the REST API check permissions and input, then call it.
 """

@@ -14,9 +14,9 @@ from ..flags import refresh_flags
 from ..live_events import publish_due_transitions
 from ..models import CircuitImpact, CircuitMaintenance, DeletedMaintenance, MaintenanceOverride, RawNotification
 from ..pipeline.history import MaintenanceKey
-from ..pipeline.refold import Refolded
-from ..pipeline.refold import refold as refold_records
 from ..validation import is_uuid
+from .refold import Refolded
+from .refold import refold as refold_records
 
 REASON_LENGTH = 500  # RawNotification.exclusion_reason, MaintenanceOverride.reason
 

@@ -12,10 +12,10 @@ from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
 from ..choices import OutcomeChoices
 from ..locking import SyncBusy
 from ..models import CircuitMaintenance, RawNotification
-from ..pipeline.refold import Refolded
 from ..triage.views import TriageActionView
 from . import actions
 from .forms import ConfirmForm, ExcludeForm, OverrideForm
+from .refold import Refolded
 
 OVERRIDE_TEMPLATE = "nautobot_ssot_circuit_maintenance/maintenance_override.html"
 

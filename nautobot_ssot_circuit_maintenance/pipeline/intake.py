@@ -21,8 +21,8 @@ from ..choices import OutcomeChoices
 from ..config import app_settings, source_settings
 from .bounds import MIB, MessageBounds
 from .commit import commit_chunk
-from .decisions import apply_overrides
 from .history import MaintenanceKey, fold_with_history, keys_seen_again, new_notices
+from .overrides import apply_overrides
 from .parse import ParsedMessage
 from .read import ChunkBudget, MailReader, SourceRun, look_back_start
 from .resolve import ResolvedMaintenance, keys_with_newly_known_circuits, resolve_circuits

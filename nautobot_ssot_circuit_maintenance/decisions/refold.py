@@ -16,11 +16,11 @@ from nautobot.circuits.models import Provider
 from ..diffsync.adapters.mailbox import MailboxAdapter
 from ..diffsync.adapters.nautobot import NautobotAdapter
 from ..locking import sync_lock
-from .commit import stored_maintenance_pks
-from .decisions import apply_overrides
-from .history import READABLE_KEYS, MaintenanceKey, fold_with_history
-from .intake import Chunk
-from .resolve import resolve_circuits
+from ..pipeline.commit import stored_maintenance_pks
+from ..pipeline.history import READABLE_KEYS, MaintenanceKey, fold_with_history
+from ..pipeline.intake import Chunk
+from ..pipeline.overrides import apply_overrides
+from ..pipeline.resolve import resolve_circuits
 
 # How long a person's action waits for a running sync before it gives up with a message.
 REFOLD_WAIT_SECONDS = 30.0
