@@ -307,6 +307,10 @@ def authenticate(raw: bytes, claimed: set[str], policy: AuthPolicy, *, dnsfunc: 
         headers = dkim.rfc822_parse(raw)[0]
         counts = header_counts(raw, headers)
         arc_passes, problems = _arc_passes(raw, headers, counts, policy, dnsfunc or DNS_FUNC)
+        if policy.service_verdict:
+            problems.insert(
+                0, f"the topmost Authentication-Results ({policy.service_verdict}) shows no pass for {domain}"
+            )
         for method, passed, sealer in arc_passes:
             if aligned(passed, domain):
                 return Verdict(True, f"{method}=pass for {passed} (ARC-Authentication-Results of {sealer})")
