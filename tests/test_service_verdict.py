@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import unittest
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
+from nautobot_ssot_circuit_maintenance.pipeline.authenticate import SERVICE_VERDICTS, AuthPolicy, authenticate
 from tests.sample_data import corpus_messages
 from tests.servers.gmail_server import MODIFY, FakeGmail
 from tests.servers.graph_server import FakeGraph
@@ -257,3 +261,33 @@ class GraphServiceVerdictTestCase(ServiceVerdictMixin, TransactionTestCase):
         raw = google_verdict(DOMAIN) + notice(sent=FIRST - timedelta(minutes=1))
         first = self.deliver_all({"first": (raw, FIRST)})["first"]
         self.assertIs(first.sender_authenticated, False)
+
+
+# --- the rule itself, over generated forgeries -----------------------------------------------------------------
+
+FORGED_RESULTS = st.builds(
+    lambda authserv_id, method, domain: (
+        f"Authentication-Results: {authserv_id}{method}=pass header.d={domain} header.i=@{domain}"
+        f" header.from={domain} smtp.mailfrom=noc@{domain}\r\n"
+    ),
+    st.sampled_from(["mx.google.com; ", "exchange-online; ", "", "mx.example.net; ", "MX.Google.Com; "]),
+    st.sampled_from(["dkim", "spf", "dmarc"]),
+    st.sampled_from([DOMAIN, "mail." + DOMAIN, "example"]),
+)
+
+
+class TopmostOnlyPropertyTest(unittest.TestCase):
+    """Whatever passing headers a sender writes, only the one the service put on top decides."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        kind=st.sampled_from(sorted(SERVICE_VERDICTS)),
+        service_passes=st.booleans(),
+        forged=st.lists(FORGED_RESULTS, max_size=6),
+    )
+    def test_only_the_services_topmost_header_decides(self, kind, service_passes, forged):
+        stamp = google_verdict if kind == "gmail" else microsoft_verdict
+        raw = stamp(DOMAIN, service_passes) + "".join(forged).encode() + notice(sent=FIRST, maintenance_id="CAR-9")
+        policy = AuthPolicy(required=True, action="confirm", dkim=False, service_verdict=SERVICE_VERDICTS[kind])
+        verdict = authenticate(raw, {SENDER}, policy)
+        self.assertIs(verdict.authenticated, service_passes, verdict.reason)
