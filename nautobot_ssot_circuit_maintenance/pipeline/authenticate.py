@@ -54,12 +54,15 @@ MAX_ARC_SETS = 10
 # A TXT lookup: (name, timeout=...) -> bytes | None, as dkimpy's `dnsfunc`. None: dkimpy's own resolver.
 DnsFunc = Callable[..., Any]
 DNS_FUNC: DnsFunc | None = None
-# A pass in an (ARC-)Authentication-Results result: the property that names the domain it is for.
-RESULT_DOMAINS = (("header", "d"), ("header", "from"), ("smtp", "mailfrom"))
+# A pass in an (ARC-)Authentication-Results result: the property that names the domain it is for. Gmail reports
+# a DKIM pass by the signature's identity (`header.i=@zayo.com`), whose domain is d= or a sub-domain of it.
+RESULT_DOMAINS = (("header", "d"), ("header", "i"), ("header", "from"), ("smtp", "mailfrom"))
 # The mailbox services whose verdict on each message they received we trust, for the sources that read through
 # their API: the authserv-id of the topmost Authentication-Results header they stamp. Exchange Online writes its
 # header without an authserv-id; it is read under this name. Authentication is on for these sources by default.
 SERVICE_VERDICTS = {"gmail": "mx.google.com", "graph": "exchange-online"}
+# The services whose header has no authserv-id (Google always names itself: an id-less header in Gmail is not its).
+IDLESS_SERVICES = ("exchange-online",)
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ def _results(
     passes = []
     for index, value in enumerate((header_block(raw).get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]):
         text = str(value)
-        if index == 0 and service and "=" in text.split(";", 1)[0]:
+        if index == 0 and service in IDLESS_SERVICES and "=" in text.split(";", 1)[0]:
             text = f"{service}; {text}"  # Exchange Online's header has no authserv-id
         try:
             authserv_id, found = _passes(text, methods)
@@ -304,6 +307,10 @@ def authenticate(raw: bytes, claimed: set[str], policy: AuthPolicy, *, dnsfunc: 
         headers = dkim.rfc822_parse(raw)[0]
         counts = header_counts(raw, headers)
         arc_passes, problems = _arc_passes(raw, headers, counts, policy, dnsfunc or DNS_FUNC)
+        if policy.service_verdict:
+            problems.insert(
+                0, f"the topmost Authentication-Results ({policy.service_verdict}) shows no pass for {domain}"
+            )
         for method, passed, sealer in arc_passes:
             if aligned(passed, domain):
                 return Verdict(True, f"{method}=pass for {passed} (ARC-Authentication-Results of {sealer})")
