@@ -14,9 +14,10 @@ all written by the sender, so each claim is held to what our side saw:
   sequence is not to be believed at all (an unauthenticated sender where the source asks for
   authentication) ranks the same way;
 - a notice caught claiming too much (a date or stamp after its arrival plus the skew, a sequence
-  jump) or from a sender not to be believed is *doubted*: it never outranks a notice that arrived
-  after it, whatever either claims. So the genuine notices a provider sends (or sends again) after a
-  forgery win over it, even when they are dated before it.
+  jump) is *doubted*: it never outranks a notice that arrived after it, whatever either claims. So the
+  genuine notices a provider sends (or sends again) after such a forgery win over it, even when they are
+  dated before it. (A sender that is merely not authenticated is not doubted: its honest claims still
+  order its notices, in any arrival order; the source's `confirm` policy holds its changes that matter.)
 
 Real mail is untouched by these rules (notices are dated before they arrive, and providers count
 revisions one by one), so real notices that arrive out of order still fold by what they say.
@@ -118,10 +119,13 @@ class Notice:
 
     @property
     def doubted(self) -> bool:
-        """It claims a date or stamp after its arrival, jumped its sequence, or its sender is not believed."""
+        """It claims a date or stamp after its arrival, or a sequence that jumped."""
         return (
-            not self.sequence_believed
-            or (self.ranked_sequence is not None and self.ranked_sequence != self.claimed_sequence)
+            (
+                self.sequence_believed
+                and self.ranked_sequence is not None
+                and self.ranked_sequence != self.claimed_sequence
+            )
             or self.credible_date != self.date
             or self.credible_stamp != self.claimed_stamp
         )
