@@ -37,6 +37,7 @@ from nautobot.users.models import ObjectPermission
 from nautobot_ssot_circuit_maintenance.compat import mark_response_logged
 from nautobot_ssot_circuit_maintenance.models import CalendarFeedToken, CircuitMaintenance
 from tests.live_data import build_live_data
+from tests.test_migrations import migrate_to_latest
 from tests.ui_data import build_ui_data
 
 CALENDAR = "plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-calendar"
@@ -506,7 +507,7 @@ class FeedTokenMigrationTestCase(TransactionTestCase):
         executor.migrate(target)
 
     def test_existing_tokens_are_hashed_and_the_clear_column_dropped(self):
-        self.addCleanup(self.migrate, self.AFTER)
+        self.addCleanup(migrate_to_latest)
         self.migrate(self.BEFORE)
         apps = MigrationExecutor(connection).loader.project_state(self.BEFORE).apps
         old_token = apps.get_model(APP, "CalendarFeedToken")
