@@ -34,7 +34,9 @@ def _deleted_at(keys: set[MaintenanceKey]) -> dict[MaintenanceKey, datetime]:
 
 
 def stored_notices(
-    keys: set[MaintenanceKey], seen_again: dict[str, datetime] | None = None
+    keys: set[MaintenanceKey],
+    seen_again: dict[str, datetime] | None = None,
+    deleted: dict[MaintenanceKey, datetime] | None = None,
 ) -> dict[MaintenanceKey, list[Notice]]:
     """Every stored notice of these maintenances that counts, one Notice per (maintenance, message), in two queries.
 
@@ -46,7 +48,7 @@ def stored_notices(
     history: dict[MaintenanceKey, list[Notice]] = defaultdict(list)
     if not keys:
         return history
-    deleted = _deleted_at(keys)
+    deleted = _deleted_at(keys) if deleted is None else deleted
     rows = (
         ParsedNotification.objects.filter(
             provider_id__in={pk for pk, _ in keys}, provider_maintenance_id__in={mid for _, mid in keys}
@@ -150,8 +152,8 @@ def fold_with_history(
     implausibly is marked sequence-jump (it counts, ranked as the fold ranks it).
     """
     keys = set(new) | set(also)
-    history = stored_notices(keys, seen_again)
     deleted = _deleted_at(keys)
+    history = stored_notices(keys, seen_again, deleted)
     states: dict[MaintenanceKey, MaintenanceState] = {}
     for key in keys:
         known = history[key]
