@@ -24,7 +24,7 @@ from urllib.parse import quote, quote_plus
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 from nautobot.users.models import ObjectPermission
@@ -223,6 +223,7 @@ class ErrorPageLeakTestCase(HypothesisTestCase):
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(AWKWARD_SECRETS, st.sampled_from(sorted(SPELLINGS)), SURROUNDINGS)
+    @example("00000000", "HEX", "\x00")  # a server's NUL is stored as the replacement character
     def test_source_pages_show_the_error_without_the_secret(self, secret, spelling, around):
         echo = SPELLINGS[spelling](secret)
 

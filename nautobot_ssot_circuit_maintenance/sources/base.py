@@ -205,11 +205,14 @@ class MailboxSource(abc.ABC):
         return []
 
     def scrub(self, text: Any) -> str:
-        """`text` without any secret of this source (configured, from its credentials file, or runtime)."""
+        """`text` without any secret of this source (configured, from its credentials file, or runtime).
+
+        A server's answer may hold NUL, which PostgreSQL refuses in the source's stored `last_error`.
+        """
         if getattr(self, "_scrubber", None) is None:
             self._scrubber = scrubber_for(self.settings)
         runtime = [secret for secret in self.runtime_secrets() if secret]
-        return (Scrubber(runtime) if runtime else self._scrubber)(self._scrubber(text))
+        return (Scrubber(runtime) if runtime else self._scrubber)(self._scrubber(text)).replace("\x00", "\ufffd")
 
     @abc.abstractmethod
     def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:
