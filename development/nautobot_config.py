@@ -57,7 +57,7 @@ if METRICS_ENABLED:
 # its own, so a middleware of this app protects it.
 METRICS_AUTHENTICATED = is_truthy(os.getenv("NAUTOBOT_METRICS_AUTHENTICATED", "true"))
 if METRICS_AUTHENTICATED:
-    MIDDLEWARE = [*MIDDLEWARE, "nautobot_ssot_circuit_maintenance.metrics_auth.MetricsAuthenticationMiddleware"]  # noqa: F405
+    MIDDLEWARE = [*MIDDLEWARE, "nautobot_ssot_circuit_maintenance.events.metrics_auth.MetricsAuthenticationMiddleware"]  # noqa: F405
 
 # The demo points this at its sample mailbox; operators set their own in their nautobot_config.py.
 _DEMO_MAILBOX = os.getenv("NAUTOBOT_CM_DEMO_MAILBOX", str(DEV_DIR / ".state" / "demo-mailbox"))

@@ -5,7 +5,13 @@ from importlib import metadata
 from nautobot.apps import NautobotAppConfig
 from nautobot.extras.plugins.exceptions import PluginImproperlyConfigured
 
-from .config import APP_NAME, DEFAULT_SETTINGS, ConfigurationError, adopt_legacy_settings, validate_config
+from nautobot_ssot_circuit_maintenance.config import (
+    APP_NAME,
+    DEFAULT_SETTINGS,
+    ConfigurationError,
+    adopt_legacy_settings,
+    validate_config,
+)
 
 __version__ = metadata.version("nautobot-ssot-circuit-maintenance")
 
@@ -37,12 +43,12 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
 
     def ready(self):
         super().ready()
-        from . import signals  # noqa: F401 - connects the handlers
-        from .compat import quiet_parser_logging, use_fast_charset_detection
-        from .config import app_settings
-        from .metrics import register_capacity_metrics
-        from .oauth import quiet_library_logs
-        from .redaction import install_feed_token_log_filter
+        from nautobot_ssot_circuit_maintenance import signals  # noqa: F401 - connects the handlers
+        from nautobot_ssot_circuit_maintenance.compat import quiet_parser_logging, use_fast_charset_detection
+        from nautobot_ssot_circuit_maintenance.config import app_settings
+        from nautobot_ssot_circuit_maintenance.events.metrics import register_capacity_metrics
+        from nautobot_ssot_circuit_maintenance.intake.oauth import quiet_library_logs
+        from nautobot_ssot_circuit_maintenance.redaction import install_feed_token_log_filter
 
         register_capacity_metrics()
         # The parser also runs in this process (e.g. reading a message again); workers set the same.

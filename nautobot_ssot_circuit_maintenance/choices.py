@@ -68,12 +68,12 @@ class OutcomeChoices(ChoiceSet):
     UNKNOWN_CIDS = "unknown-cids"
     TOO_LARGE = "too-large"
     PARSE_TIMEOUT = "parse-timeout"
-    # A notice that had to prove its sender (pipeline/authenticate.py) and could not: it changes nothing.
+    # A notice that had to prove its sender (intake/authenticate.py) and could not: it changes nothing.
     UNAUTHENTICATED = "unauthenticated"
     # An unauthenticated notice that would cancel, complete, move or take circuits off a maintenance, under the
     # source's `confirm` policy: it changes nothing until a person confirms it in triage.
     AWAITING_CONFIRMATION = "awaiting-confirmation"
-    # Its sequence number jumped implausibly above the maintenance's (fold.py): it counts, ranked as the highest
+    # Its sequence number jumped implausibly above the maintenance's (intake/fold.py): it counts, ranked as the highest
     # believable one, and a person is asked to look.
     SEQUENCE_JUMP = "sequence-jump"
 
@@ -107,7 +107,7 @@ class OutcomeChoices(ChoiceSet):
 
 
 class FlagKindChoices(ChoiceSet):
-    """What overlapping maintenances do to a location or a device (see isolation.py)."""
+    """What overlapping maintenances do to a location or a device (see flags/isolation.py)."""
 
     ISOLATION = "isolation"
     LOST_REDUNDANCY = "lost-redundancy"
@@ -165,7 +165,7 @@ class LiveStateChoices(ChoiceSet):
         ),
     }
 
-    # The states whose start is published as an event (see live_events.py), in the order they come.
+    # The states whose start is published as an event (see events/live.py), in the order they come.
     TRANSITIONS = (STARTING_SOON, IN_PROGRESS, OVERRUNNING, ENDED)
 
 

@@ -3,8 +3,8 @@
 from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 from nautobot.apps.models import CustomValidator
 
-from .compat import validated_object
-from .providers import EMAILS_FIELD, PARSER_FIELD, split_addresses
+from nautobot_ssot_circuit_maintenance.compat import validated_object
+from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD, split_addresses
 
 
 class ProviderCircuitMaintenanceValidator(CustomValidator):

@@ -20,7 +20,7 @@ from nautobot.circuits.models import Circuit, Provider
 from nautobot.dcim.models import Device, Location
 from nautobot.tenancy.models import Tenant
 
-from .choices import (
+from nautobot_ssot_circuit_maintenance.choices import (
     FlagKindChoices,
     ImpactChoices,
     LiveStateChoices,
@@ -28,7 +28,7 @@ from .choices import (
     NoteLevelChoices,
     OutcomeChoices,
 )
-from .models import (
+from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
@@ -37,7 +37,7 @@ from .models import (
     ParsedNotification,
     RawNotification,
 )
-from .validation import MAX_DAYS, strict_field_class
+from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, strict_field_class
 
 __all__ = (
     "CircuitImpactFilterSet",

@@ -25,7 +25,7 @@ from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.dcim.models import Device, Location
 from nautobot.tenancy.models import Tenant
 
-from .choices import (
+from nautobot_ssot_circuit_maintenance.choices import (
     FlagKindChoices,
     ImpactChoices,
     LiveStateChoices,
@@ -33,10 +33,16 @@ from .choices import (
     NoteLevelChoices,
     OutcomeChoices,
 )
-from .decisions.actions import held_values, hold_person_edits
-from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote, NotificationSource, RawNotification
-from .models.maintenance import change_context_user
-from .validation import MAX_DAYS, StrictNullBooleanField, contains_nul
+from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    MaintenanceNote,
+    NotificationSource,
+    RawNotification,
+)
+from nautobot_ssot_circuit_maintenance.models.maintenance import change_context_user
+from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, StrictNullBooleanField, contains_nul
 
 #
 # Filter form fields: they read the same query parameters as the filter set, so they take the same
@@ -346,7 +352,7 @@ class MultipleFileField(forms.FileField):
 
 
 class NotificationUploadForm(BootstrapMixin, forms.Form):
-    """`.eml` files to take through the push path (push.py), like mail a sync fetched."""
+    """`.eml` files to take through the push path (watch/push.py), like mail a sync fetched."""
 
     files = MultipleFileField(label="Messages (.eml)", help_text="One raw RFC 822 message per file.")
     process_now = forms.BooleanField(

@@ -4,8 +4,8 @@ from django.db.models import Count
 from django.utils import timezone
 from nautobot.apps.ui import HomePageItem, HomePagePanel
 
-from .models import CircuitMaintenance, RawNotification
-from .triage.actions import triage_count
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
+from nautobot_ssot_circuit_maintenance.triage.actions import triage_count
 
 UPCOMING_DAYS = 14
 UPCOMING_ROWS = 10

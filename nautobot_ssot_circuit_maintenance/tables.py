@@ -17,8 +17,8 @@ from nautobot.apps.tables import (
     ToggleColumn,
 )
 
-from .choices import LiveStateChoices
-from .models import (
+from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
+from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
@@ -27,7 +27,7 @@ from .models import (
     ParsedNotification,
     RawNotification,
 )
-from .reach import interfaces_html, locations_html
+from nautobot_ssot_circuit_maintenance.models.reach import interfaces_html, locations_html
 
 URL_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
-from .compat import TableRowsPanelMixin
-from .models import CircuitMaintenance, MaintenanceFlag
-from .tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
+from nautobot_ssot_circuit_maintenance.compat import TableRowsPanelMixin
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag
+from nautobot_ssot_circuit_maintenance.tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
 
 MAINTENANCE_LIST = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
 # What a maintenance row of CircuitMaintenanceTable reads (locations and flags columns), fetched once per table.

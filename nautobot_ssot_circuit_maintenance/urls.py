@@ -3,10 +3,12 @@
 from django.urls import URLPattern, path, re_path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
-from . import views, views_calendar
-from .decisions import views as decisions
-from .triage import aliases, redirects
-from .triage import views as triage
+from nautobot_ssot_circuit_maintenance import views
+from nautobot_ssot_circuit_maintenance.decisions import views as decisions
+from nautobot_ssot_circuit_maintenance.older_app import redirects
+from nautobot_ssot_circuit_maintenance.triage import aliases
+from nautobot_ssot_circuit_maintenance.triage import views as triage
+from nautobot_ssot_circuit_maintenance.views import calendar as views_calendar
 
 app_name = "nautobot_ssot_circuit_maintenance"
 
@@ -58,7 +60,7 @@ urlpatterns: list[URLPattern] = [
         views_calendar.CalendarFeedView.as_view(),
         name="calendar_feed",
     ),
-    # .eml files through the push path (push.py); before the router so "upload" is not read as a pk.
+    # .eml files through the push path (watch/push.py); before the router so "upload" is not read as a pk.
     path("rawnotification/upload/", views.NotificationUploadView.as_view(), name="rawnotification_upload"),
     *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),
 ]

@@ -25,6 +25,12 @@ WINDOW_KEYS = {"start", "end"}
 MAX_CIRCUIT_IDS = 10000
 MAX_CIRCUIT_ID_LENGTH = 255
 
+
+def normalize_cid(cid: str) -> str:
+    """How circuit IDs compare: case-insensitive, runs of whitespace as one space, trimmed."""
+    return " ".join(cid.split()).upper()
+
+
 # Detail URLs take a primary key (a UUID) only: `source/add/` or `maintenance/x/` is a 404, not a lookup of "add".
 PK_URL_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 

@@ -15,7 +15,7 @@ from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.compat import job_inputs
 from nautobot_ssot_circuit_maintenance.config import APP_NAME, DEFAULT_SETTINGS
-from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config
+from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 
 
 def plugin_config(sources: list[dict], **extra) -> dict:

@@ -62,8 +62,8 @@ def create_providers_and_circuits(*, skip_cids: frozenset[str] = frozenset()) ->
     from nautobot.circuits.models import Circuit, CircuitType, Provider
     from nautobot.extras.models import Status
 
+    from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fields
     from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
-    from nautobot_ssot_circuit_maintenance.provision import ensure_custom_fields
 
     ensure_custom_fields()
     addresses: dict[str, set[str]] = {}

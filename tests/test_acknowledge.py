@@ -168,7 +168,7 @@ class LegacyAddressTestCase(TestCase):
         response = self.client.get("/plugins/circuit-maintenance/maintenance/job/")
         self.assertRedirects(
             response,
-            "/extras/jobs/nautobot_ssot_circuit_maintenance.jobs.CircuitMaintenanceDataSource/run/",
+            "/extras/jobs/nautobot_ssot_circuit_maintenance.sync.jobs.CircuitMaintenanceDataSource/run/",
             fetch_redirect_response=False,
         )
 

@@ -19,11 +19,10 @@ from hypothesis import strategies as st
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validate_config
+from nautobot_ssot_circuit_maintenance.config import ConfigurationError, SourceSettings, validate_config
+from nautobot_ssot_circuit_maintenance.intake import authenticate as auth
+from nautobot_ssot_circuit_maintenance.intake.authenticate import AuthPolicy, authenticate, policy_for
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
-from nautobot_ssot_circuit_maintenance.pipeline import authenticate as auth
-from nautobot_ssot_circuit_maintenance.pipeline.authenticate import AuthPolicy, authenticate, policy_for
-from nautobot_ssot_circuit_maintenance.sources.base import SourceSettings
 from nautobot_ssot_circuit_maintenance.triage import actions
 from tests.hostile_mail import hostile_mail
 from tests.job_helpers import JobTestMixin, MailFolder

@@ -1,4 +1,4 @@
-"""pipeline/bounds.py alone: what one message may cost (no database, no parser)."""
+"""mail/bounds.py alone: what one message may cost (no database, no parser)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,7 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
-from nautobot_ssot_circuit_maintenance.pipeline.bounds import (
-    MIB,
-    MessageBounds,
-    OverBound,
-    check_size,
-    check_structure,
-)
+from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds, OverBound, check_size, check_structure
 
 
 def nested(depth: int) -> Message:

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 
-from nautobot_ssot_circuit_maintenance.flags import refresh_flags
+from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
 from tests.browser import BrowserTestCase
 from tests.location_data import build_site_data
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from selenium.webdriver.common.by import By
 
 from nautobot_ssot_circuit_maintenance.compat import collapsed_panel_options
-from nautobot_ssot_circuit_maintenance.mail import FRAME_STYLE
+from nautobot_ssot_circuit_maintenance.mail.readable import FRAME_STYLE
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from tests.browser import BrowserTestCase
 from tests.job_helpers import JobTestMixin, MailFolder

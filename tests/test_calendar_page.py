@@ -11,10 +11,10 @@ from nautobot.apps.testing import TestCase, TransactionTestCase
 from nautobot_ssot.models import Sync
 
 from development.demo_dates import NOTE_TITLE, move_to_today
+from nautobot_ssot_circuit_maintenance.calendar.overview import isolation_flags
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.config import APP_NAME, DEFAULT_SETTINGS
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceNote, ParsedNotification
-from nautobot_ssot_circuit_maintenance.overview import isolation_flags
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.live_data import build_live_data
 from tests.sample_data import corpus_messages, create_providers_and_circuits

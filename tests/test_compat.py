@@ -43,8 +43,8 @@ from nautobot_ssot_circuit_maintenance.compat import (
     use_fast_charset_detection,
     validated_object,
 )
+from nautobot_ssot_circuit_maintenance.intake.parse import parse_maintenances
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
-from nautobot_ssot_circuit_maintenance.pipeline.parse import parse_maintenances
 from tests.job_helpers import JobTestMixin
 from tests.sample_data import corpus_messages, expected_maintenances
 
@@ -160,7 +160,7 @@ class NautobotReleaseTestCase(unittest.TestCase):
         import nautobot.apps.views
         from nautobot.core.views.mixins import NautobotViewSetMixin
 
-        from nautobot_ssot_circuit_maintenance.views import NotificationSourceUIViewSet
+        from nautobot_ssot_circuit_maintenance.views.maintenances import NotificationSourceUIViewSet
 
         mixin = data_compliance_view_mixin()
         self.assertIs(mixin, getattr(nautobot.apps.views, "ObjectDataComplianceViewMixin", mixin))

@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 
 from nautobot.apps.testing import TransactionTestCase
 
-from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
-from nautobot_ssot_circuit_maintenance.fold import STATUS_PROGRESS
+from nautobot_ssot_circuit_maintenance.intake.fold import STATUS_PROGRESS
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
+from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
 from tests.servers.dovecot import DovecotServer
@@ -180,7 +180,7 @@ class MailboxFailureTestCase(DovecotTestMixin, TransactionTestCase):
         for name in names:
             self.dovecot.append(ACCOUNT, self.messages[name], folder=folder)
         # Fetch in batches of 2; cut the connection partway through the mail.
-        from nautobot_ssot_circuit_maintenance.sources.imap import ImapSource
+        from nautobot_ssot_circuit_maintenance.intake.sources.imap import ImapSource
 
         original = ImapSource.batch_size
         ImapSource.batch_size = 2

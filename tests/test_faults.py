@@ -30,9 +30,7 @@ from nautobot.apps.testing import TransactionTestCase
 from nautobot.extras.models import JobResult
 from nautobot_ssot.models import Sync, SyncLogEntry
 
-from nautobot_ssot_circuit_maintenance import jobs
-from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
-from nautobot_ssot_circuit_maintenance.locking import LOCK_ID
+from nautobot_ssot_circuit_maintenance.intake.sources.imap import ImapSource
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceNote,
@@ -40,7 +38,9 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.sources.imap import ImapSource
+from nautobot_ssot_circuit_maintenance.sync import jobs
+from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
+from nautobot_ssot_circuit_maintenance.sync.locking import LOCK_ID
 from tests.job_helpers import JobTestMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer
@@ -579,7 +579,7 @@ class ConcurrentJobsTestCase(FaultTestMixin, TransactionTestCase):
         return [mine, (status, Sync.objects.filter(pk=sync_pk).first(), log)]
 
     def _child_run(self, queue, kwargs: dict) -> None:
-        from nautobot_ssot_circuit_maintenance.pipeline import workers
+        from nautobot_ssot_circuit_maintenance.intake import workers
 
         workers._pools.clear()  # the parent's parse workers are the parent's: start our own
         try:

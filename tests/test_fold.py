@@ -4,7 +4,8 @@ import itertools
 import unittest
 from datetime import datetime, timezone
 
-from nautobot_ssot_circuit_maintenance.fold import Notice, fold, is_out_of_sequence, normalize_cid
+from nautobot_ssot_circuit_maintenance.intake.fold import Notice, fold, is_out_of_sequence
+from nautobot_ssot_circuit_maintenance.validation import normalize_cid
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

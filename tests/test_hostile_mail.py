@@ -24,6 +24,7 @@ from nautobot.users.models import User
 from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.intake.sources.localfolder import LocalFolderSource
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceNote,
@@ -32,7 +33,6 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
-from nautobot_ssot_circuit_maintenance.sources.localfolder import LocalFolderSource
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits, ical_notice
 

@@ -27,16 +27,16 @@ from nautobot_ssot_circuit_maintenance.config import (
     DeprecatedSettingsKey,
     adopt_legacy_settings,
 )
-from nautobot_ssot_circuit_maintenance.diffsync.adapters.older_app import split_name
-from nautobot_ssot_circuit_maintenance.diffsync.import_models import ONE_WINDOW_TITLE, PROVENANCE_TITLE
+from nautobot_ssot_circuit_maintenance.intake.parse import message_key
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceNote,
     ParsedNotification,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.older_app import SQLReader, open_reader
-from nautobot_ssot_circuit_maintenance.pipeline.parse import message_key
+from nautobot_ssot_circuit_maintenance.older_app.diffsync.adapters.older_app import split_name
+from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import ONE_WINDOW_TITLE, PROVENANCE_TITLE
+from nautobot_ssot_circuit_maintenance.older_app.reader import SQLReader, open_reader
 from tests.older_app import create_older_tables, drop_older_tables, imported_state, insert
 
 CONFIG_LOGGER = "nautobot_ssot_circuit_maintenance.config"

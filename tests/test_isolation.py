@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nautobot_ssot_circuit_maintenance.isolation import ISOLATION, LOST_REDUNDANCY, Window, analyse, kind_for
+from nautobot_ssot_circuit_maintenance.flags.isolation import ISOLATION, LOST_REDUNDANCY, Window, analyse, kind_for
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 

@@ -13,7 +13,6 @@ from nautobot.extras.models import ObjectChange
 from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -23,6 +22,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
+from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances, ical_notice
 
@@ -307,8 +307,8 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
             self.assertIn(provider, NotificationSource.objects.get(name=self.folder.name).providers.all())
 
     def test_backlog_synced_in_chunks_gives_the_same_records(self):
-        from nautobot_ssot_circuit_maintenance import jobs
-        from nautobot_ssot_circuit_maintenance.sources.localfolder import LocalFolderSource
+        from nautobot_ssot_circuit_maintenance.intake.sources.localfolder import LocalFolderSource
+        from nautobot_ssot_circuit_maintenance.sync import jobs
 
         names = ("att1", "zayo4", "att2", "crowncastle1", "att3", "crowncastle7", "gtt7")
         self.deliver(*names)

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
+from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.servers.graph_server import FakeGraph

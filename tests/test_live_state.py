@@ -13,9 +13,9 @@ from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase
 from nautobot.core.events import EventBroker, deregister_event_broker, register_event_broker
 from nautobot.extras.models import Job
 
-from nautobot_ssot_circuit_maintenance import live_events
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices
 from nautobot_ssot_circuit_maintenance.config import APP_NAME, DEFAULT_SETTINGS
+from nautobot_ssot_circuit_maintenance.events import live as live_events
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.live_data import D, H, build_live_data, make
@@ -289,8 +289,8 @@ class LiveEventsJobsTestCase(BrokerMixin, JobTestMixin, TransactionTestCase):
         from nautobot.circuits.models import Circuit, CircuitType, Provider
         from nautobot.extras.models import Status
 
+        from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fields
         from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
-        from nautobot_ssot_circuit_maintenance.provision import ensure_custom_fields
         from tests.test_calendar import bcop_mail
 
         ensure_custom_fields()

@@ -17,10 +17,10 @@ from nautobot.extras.models import Job
 from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices
 from nautobot_ssot_circuit_maintenance.compat import generic_prefetch, job_inputs
 from nautobot_ssot_circuit_maintenance.filters import CircuitMaintenanceFilterSet
-from nautobot_ssot_circuit_maintenance.flag_job import MaintenanceFlagsReport
-from nautobot_ssot_circuit_maintenance.flags import refresh_flags, refresh_flags_after_sync
+from nautobot_ssot_circuit_maintenance.flags.jobs import MaintenanceFlagsReport
+from nautobot_ssot_circuit_maintenance.flags.overview import overview_rows, render_overview_flags, upcoming_flags
+from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags, refresh_flags_after_sync
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceFlag
-from nautobot_ssot_circuit_maintenance.overview_flags import overview_rows, render_overview_flags, upcoming_flags
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.location_data import at, build_site_data, maintenance
 from tests.sample_data import corpus_messages, create_providers_and_circuits

@@ -5,7 +5,7 @@ import threading
 from django.db import connection, connections
 from nautobot.apps.testing import TransactionTestCase
 
-from nautobot_ssot_circuit_maintenance.locking import SyncBusy, sync_lock
+from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy, sync_lock
 
 
 class SyncLockTestCase(TransactionTestCase):

@@ -9,12 +9,12 @@ from email.message import EmailMessage
 from django.test import SimpleTestCase
 from hypothesis import HealthCheck, given, settings
 
-from nautobot_ssot_circuit_maintenance import mail
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
-from nautobot_ssot_circuit_maintenance.pipeline.bounds import MIB, MessageBounds
-from nautobot_ssot_circuit_maintenance.pipeline.parse import process_message
+from nautobot_ssot_circuit_maintenance.intake.parse import process_message
+from nautobot_ssot_circuit_maintenance.intake.sources.base import HEAD_BYTES, FetchedMessage
+from nautobot_ssot_circuit_maintenance.mail import readable as mail
+from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, SenderDirectory
-from nautobot_ssot_circuit_maintenance.sources.base import HEAD_BYTES, FetchedMessage
 from tests.hostile_mail import hostile_mail
 from tests.mail_samples import ATTACHMENT_BYTES, corpus_message, hostile_html_mail
 from tests.sample_data import corpus_messages

@@ -17,11 +17,11 @@ from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat import collapsed_panel_options
-from nautobot_ssot_circuit_maintenance.mail import parser_version
+from nautobot_ssot_circuit_maintenance.intake.parse import process_message
+from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
+from nautobot_ssot_circuit_maintenance.mail.readable import parser_version
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
-from nautobot_ssot_circuit_maintenance.pipeline.parse import process_message
 from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
-from nautobot_ssot_circuit_maintenance.sources.base import FetchedMessage
 from tests.hostile_mail import hostile_mail
 from tests.job_helpers import JobTestMixin, MailFolder
 from tests.mail_samples import ATTACHMENT_BYTES, ZAYO_SERIES_ID, corpus_message, hostile_html_mail, zayo_series

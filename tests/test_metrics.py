@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
-from nautobot_ssot_circuit_maintenance.metrics import metric_circuit_operational_status
+from nautobot_ssot_circuit_maintenance.events.metrics import metric_circuit_operational_status
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,

@@ -16,9 +16,9 @@ from nautobot.extras.context_managers import web_request_context
 from nautobot.extras.management import populate_status_choices
 from nautobot.extras.models import ObjectChange, Status
 
-from nautobot_ssot_circuit_maintenance.diffsync.adapters.nautobot import NautobotAdapter
-from nautobot_ssot_circuit_maintenance.diffsync.models import window_entry
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceNote
+from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.nautobot import NautobotAdapter
+from nautobot_ssot_circuit_maintenance.sync.diffsync.models import window_entry
 
 START = datetime(2026, 12, 1, 2, tzinfo=timezone.utc)
 

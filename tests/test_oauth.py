@@ -25,8 +25,8 @@ from nautobot.apps.testing import TestCase
 from nautobot.extras.models import ObjectChange
 
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
+from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.models import NotificationSource, SourceOAuthToken
-from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config
 from tests.servers.gmail_server import MODIFY, READONLY, FakeGmail, s256
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"

@@ -1,4 +1,4 @@
-"""The pure helpers of pipeline/parse.py: what PostgreSQL accepts, keys, dates, the checks on parser output."""
+"""The pure helpers of intake/parse.py: what PostgreSQL accepts, keys, dates, the checks on parser output."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nautobot_ssot_circuit_maintenance.pipeline.parse import (
+from nautobot_ssot_circuit_maintenance.intake.parse import (
     MAINTENANCE_ID_MAX_LENGTH,
     believable,
     check_maintenance,

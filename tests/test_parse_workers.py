@@ -15,10 +15,10 @@ from pathlib import Path
 from unittest import mock
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.pipeline.bounds import MessageBounds
-from nautobot_ssot_circuit_maintenance.pipeline.workers import ParsePool, PoolBroken, worker_interpreter
+from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
+from nautobot_ssot_circuit_maintenance.intake.workers import ParsePool, PoolBroken, worker_interpreter
+from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds
 from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
-from nautobot_ssot_circuit_maintenance.sources.base import FetchedMessage
 
 VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 # The interpreter this virtualenv was made from (its bin/python is a link to it), as uWSGI reports it.

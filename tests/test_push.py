@@ -22,14 +22,14 @@ from nautobot.users.models import ObjectPermission, Token, User
 
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat import job_failure_text, job_inputs
+from nautobot_ssot_circuit_maintenance.intake.reprocess import cannot_reprocess
+from nautobot_ssot_circuit_maintenance.intake.workers import close_parse_pools
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     NotificationSource,
     PushedMessage,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.pipeline.reprocess import cannot_reprocess
-from nautobot_ssot_circuit_maintenance.pipeline.workers import close_parse_pools
 from tests.hostile_mail import hostile_mail
 from tests.job_helpers import JobTestMixin, plugin_config
 from tests.sample_data import corpus_messages, create_providers_and_circuits

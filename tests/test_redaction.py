@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 from nautobot.users.models import ObjectPermission
 
+from nautobot_ssot_circuit_maintenance.config import SourceSettings
+from nautobot_ssot_circuit_maintenance.intake.sources import MailboxSource, SourceError
 from nautobot_ssot_circuit_maintenance.models import NotificationSource
 from nautobot_ssot_circuit_maintenance.redaction import (
     FEED_PATH_LOGGERS,
@@ -41,7 +43,6 @@ from nautobot_ssot_circuit_maintenance.redaction import (
     mask_url_credentials,
     scrub,
 )
-from nautobot_ssot_circuit_maintenance.sources import MailboxSource, SourceError, SourceSettings
 
 # Secrets as providers issue them: printable, no whitespace, long enough to be told from prose.
 SECRETS = st.text(alphabet=string.ascii_letters + string.digits + "-._~+/=!$%&()@:;?", min_size=8, max_size=60)

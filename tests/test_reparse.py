@@ -12,12 +12,12 @@ from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import Token
 from nautobot_ssot.models import Sync
 
-from nautobot_ssot_circuit_maintenance import jobs
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat import job_inputs
+from nautobot_ssot_circuit_maintenance.intake import reprocess
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification, RawNotification
-from nautobot_ssot_circuit_maintenance.pipeline import reprocess
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
+from nautobot_ssot_circuit_maintenance.sync import jobs
 from tests.job_helpers import FolderSyncMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unittest
 
-from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
+from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
 
 
 class MergeChunkDiffTestCase(unittest.TestCase):

@@ -27,10 +27,10 @@ from nautobot.extras.models import JobLogEntry, JobResult, ObjectChange
 from nautobot.users.models import Token
 from nautobot_ssot.models import Sync
 
-from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validate_config
+from nautobot_ssot_circuit_maintenance.config import ConfigurationError, SourceSettings, validate_config
+from nautobot_ssot_circuit_maintenance.intake.sources import MailboxSource, SourceError, get_source
 from nautobot_ssot_circuit_maintenance.models import NotificationSource, SourceOAuthToken
 from nautobot_ssot_circuit_maintenance.redaction import Scrubber, scrubber_for
-from nautobot_ssot_circuit_maintenance.sources import MailboxSource, SourceError, SourceSettings, get_source
 from tests.job_helpers import JobTestMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer

@@ -16,10 +16,10 @@ from nautobot.apps.testing import TransactionTestCase
 from nautobot.extras.choices import SecretsGroupAccessTypeChoices, SecretsGroupSecretTypeChoices
 from nautobot.extras.models import Secret, SecretsGroup, SecretsGroupAssociation
 
-from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validate_config
-from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions
+from nautobot_ssot_circuit_maintenance.config import ConfigurationError, SourceSettings, validate_config
+from nautobot_ssot_circuit_maintenance.intake.sources import SourceError, get_source
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource
-from nautobot_ssot_circuit_maintenance.sources import SourceError, SourceSettings, get_source
+from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
 from tests.job_helpers import JobTestMixin
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.intake.authenticate import SERVICE_VERDICTS, AuthPolicy, authenticate
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
-from nautobot_ssot_circuit_maintenance.pipeline.authenticate import SERVICE_VERDICTS, AuthPolicy, authenticate
 from tests.sample_data import corpus_messages
 from tests.servers.gmail_server import MODIFY, FakeGmail
 from tests.servers.graph_server import FakeGraph

@@ -8,8 +8,9 @@ import unittest
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from nautobot_ssot_circuit_maintenance.sources import GmailSource, SourceError, SourceSettings, get_source
-from nautobot_ssot_circuit_maintenance.sources.gmail import OVERLAP_SECONDS
+from nautobot_ssot_circuit_maintenance.config import SourceSettings
+from nautobot_ssot_circuit_maintenance.intake.sources import GmailSource, SourceError, get_source
+from nautobot_ssot_circuit_maintenance.intake.sources.gmail import OVERLAP_SECONDS
 from tests.servers.gmail_server import MODIFY, FakeGmail, new_private_key
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

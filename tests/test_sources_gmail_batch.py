@@ -10,7 +10,7 @@ import unittest
 from datetime import datetime, timedelta, timezone
 
 from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validate_config
-from nautobot_ssot_circuit_maintenance.sources import SourceError
+from nautobot_ssot_circuit_maintenance.intake.sources import SourceError
 from tests.test_sources_gmail import LoopbackGmailMixin
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

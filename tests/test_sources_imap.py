@@ -7,7 +7,8 @@ import unittest
 from datetime import datetime, timedelta, timezone
 from itertools import count
 
-from nautobot_ssot_circuit_maintenance.sources import ImapSource, SourceError, SourceSettings, get_source
+from nautobot_ssot_circuit_maintenance.config import SourceSettings
+from nautobot_ssot_circuit_maintenance.intake.sources import ImapSource, SourceError, get_source
 from tests.corpus import load_corpus
 from tests.servers.dovecot import DovecotServer, free_port
 from tests.servers.fault_proxy import Fault, FaultProxy

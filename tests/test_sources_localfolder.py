@@ -11,12 +11,12 @@ import unittest
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from nautobot_ssot_circuit_maintenance.sources import (
+from nautobot_ssot_circuit_maintenance.config import SourceSettings
+from nautobot_ssot_circuit_maintenance.intake.sources import (
     SOURCE_TYPES,
     ImapSource,
     LocalFolderSource,
     SourceError,
-    SourceSettings,
     get_source,
 )
 from tests.corpus import load_corpus

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from django.test import SimpleTestCase
 
-from nautobot_ssot_circuit_maintenance.fold import Notice
-from nautobot_ssot_circuit_maintenance.timeline import changes, replay
+from nautobot_ssot_circuit_maintenance.intake.fold import Notice
+from nautobot_ssot_circuit_maintenance.views.timeline import changes, replay
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 START = int(datetime(2030, 2, 1, 22, tzinfo=timezone.utc).timestamp())

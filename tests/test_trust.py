@@ -22,13 +22,7 @@ from nautobot.users.models import Token
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat import job_inputs
-from nautobot_ssot_circuit_maintenance.fold import (
-    CLOCK_SKEW,
-    MAX_SEQUENCE_STEP,
-    Notice,
-    fold,
-    sequence_jumps,
-)
+from nautobot_ssot_circuit_maintenance.intake.fold import CLOCK_SKEW, MAX_SEQUENCE_STEP, Notice, fold, sequence_jumps
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     DeletedMaintenance,
@@ -37,8 +31,8 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
-from nautobot_ssot_circuit_maintenance.timeline import timeline_rows
 from nautobot_ssot_circuit_maintenance.triage.tables import TriageTable
+from nautobot_ssot_circuit_maintenance.views.timeline import timeline_rows
 from tests.job_helpers import FolderSyncMixin
 from tests.sample_data import create_providers_and_circuits, ical_notice
 

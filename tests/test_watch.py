@@ -26,14 +26,14 @@ from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.models import Job, JobResult
 from nautobot_ssot.models import Sync
 
-from nautobot_ssot_circuit_maintenance import push
-from nautobot_ssot_circuit_maintenance.config import PUSHED_SOURCE_NAME
-from nautobot_ssot_circuit_maintenance.idle import Connected, FolderIdler, MailArrived
-from nautobot_ssot_circuit_maintenance.locking import sync_lock
+from nautobot_ssot_circuit_maintenance.config import PUSHED_SOURCE_NAME, SourceSettings
+from nautobot_ssot_circuit_maintenance.intake.sources import ImapSource
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
-from nautobot_ssot_circuit_maintenance.sources import ImapSource, SourceSettings
-from nautobot_ssot_circuit_maintenance.trigger import queued_run
-from nautobot_ssot_circuit_maintenance.watch import Dispatcher, watch
+from nautobot_ssot_circuit_maintenance.sync.locking import sync_lock
+from nautobot_ssot_circuit_maintenance.sync.trigger import queued_run
+from nautobot_ssot_circuit_maintenance.watch import push
+from nautobot_ssot_circuit_maintenance.watch.idle import Connected, FolderIdler, MailArrived
+from nautobot_ssot_circuit_maintenance.watch.watcher import Dispatcher, watch
 from tests.celery_worker import ServerProcess, settings_with_sources
 from tests.job_helpers import JobTestMixin, MailFolder, plugin_config
 from tests.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
@@ -198,7 +198,7 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
 
     def test_a_refused_login_is_logged_without_the_password(self):
         wrong = "Wr0ng-And-Secret-Passw0rd"
-        with self.assertLogs("nautobot_ssot_circuit_maintenance.idle", "WARNING") as logs:
+        with self.assertLogs("nautobot_ssot_circuit_maintenance.watch.idle", "WARNING") as logs:
             dispatcher = self.start_watcher([self.source("Refused", secret=wrong)])
             wait_for(lambda: len(logs.output) >= 2, "two failed attempts")
         text = "\n".join(logs.output)
@@ -265,7 +265,7 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
         self.queue_without_worker()
         folder = MailFolder("Folder")
         self.addCleanup(folder.cleanup)
-        with self.assertLogs("nautobot_ssot_circuit_maintenance.watch", "INFO") as logs:
+        with self.assertLogs("nautobot_ssot_circuit_maintenance.watch.watcher", "INFO") as logs:
             left_alone = self.start_watcher([folder.source])
             wait_for(lambda: any("not watched" in line for line in logs.output), "the log line")
         self.assertIn("Source Folder (file): not watched (IDLE is IMAP only)", "\n".join(logs.output))

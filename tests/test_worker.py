@@ -30,7 +30,7 @@ from tests.test_browser_triage import screenshot
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_SECONDS = 180
-CLASS_PATH = "nautobot_ssot_circuit_maintenance.jobs.CircuitMaintenanceDataSource"
+CLASS_PATH = "nautobot_ssot_circuit_maintenance.sync.jobs.CircuitMaintenanceDataSource"
 
 
 def start_worker() -> subprocess.Popen:

@@ -7,8 +7,8 @@ from typing import Any
 from nautobot.apps.api import BaseModelSerializer, NautobotModelSerializer, TaggedModelSerializerMixin
 from rest_framework import serializers
 
-from ..decisions.actions import held_values, hold_person_edits
-from ..models import (
+from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
+from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
@@ -17,8 +17,8 @@ from ..models import (
     ParsedNotification,
     RawNotification,
 )
-from ..reach import circuit_interfaces, circuit_locations
-from ..validation import validate_circuit_ids, validate_windows
+from nautobot_ssot_circuit_maintenance.models.reach import circuit_interfaces, circuit_locations
+from nautobot_ssot_circuit_maintenance.validation import validate_circuit_ids, validate_windows
 
 
 def _location(location: Any, side: str) -> dict[str, Any]:

@@ -17,12 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import filters, push
-from ..decisions import actions as decisions
-from ..decisions.requests import BadDecision, override_of, reason_of
-from ..feed import calendar_feed_response_for_api
-from ..locking import SyncBusy
-from ..models import (
+from nautobot_ssot_circuit_maintenance import filters
+from nautobot_ssot_circuit_maintenance.api import serializers
+from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_feed_response_for_api
+from nautobot_ssot_circuit_maintenance.decisions import actions as decisions
+from nautobot_ssot_circuit_maintenance.decisions.requests import BadDecision, override_of, reason_of
+from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceNote,
@@ -30,10 +30,11 @@ from ..models import (
     ParsedNotification,
     RawNotification,
 )
-from ..reach import termination_prefetch
-from ..template_content import MAINTENANCE_ROW_PREFETCH
-from ..validation import PK_URL_PATTERN
-from . import serializers
+from nautobot_ssot_circuit_maintenance.models.reach import termination_prefetch
+from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy
+from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_ROW_PREFETCH
+from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
+from nautobot_ssot_circuit_maintenance.watch import push
 
 PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
 

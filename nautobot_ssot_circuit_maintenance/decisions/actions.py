@@ -9,14 +9,20 @@ from django.db import transaction
 from django.utils import timezone
 from nautobot.circuits.models import Circuit
 
-from ..choices import OutcomeChoices
-from ..flags import refresh_flags
-from ..live_events import publish_due_transitions
-from ..models import CircuitImpact, CircuitMaintenance, DeletedMaintenance, MaintenanceOverride, RawNotification
-from ..pipeline.history import MaintenanceKey
-from ..validation import is_uuid
-from .refold import Refolded
-from .refold import refold as refold_records
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.decisions.refold import Refolded
+from nautobot_ssot_circuit_maintenance.decisions.refold import refold as refold_records
+from nautobot_ssot_circuit_maintenance.events.live import publish_due_transitions
+from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
+from nautobot_ssot_circuit_maintenance.intake.history import MaintenanceKey
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    DeletedMaintenance,
+    MaintenanceOverride,
+    RawNotification,
+)
+from nautobot_ssot_circuit_maintenance.validation import is_uuid
 
 REASON_LENGTH = 500  # RawNotification.exclusion_reason, MaintenanceOverride.reason
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from nautobot.apps.ui import Button, ButtonColorChoices
 
-from ..choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 

@@ -9,8 +9,8 @@ from django import forms
 from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
 from nautobot.circuits.models import Circuit
 
-from ..choices import ImpactChoices, MaintenanceStatusChoices
-from ..triage.forms import DismissForm
+from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices
+from nautobot_ssot_circuit_maintenance.triage.forms import DismissForm
 
 
 class ExcludeForm(DismissForm):

@@ -9,13 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
 
-from ..choices import OutcomeChoices
-from ..locking import SyncBusy
-from ..models import CircuitMaintenance, RawNotification
-from ..triage.views import TriageActionView
-from . import actions
-from .forms import ConfirmForm, ExcludeForm, OverrideForm
-from .refold import Refolded
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.decisions import actions
+from nautobot_ssot_circuit_maintenance.decisions.forms import ConfirmForm, ExcludeForm, OverrideForm
+from nautobot_ssot_circuit_maintenance.decisions.refold import Refolded
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
+from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy
+from nautobot_ssot_circuit_maintenance.triage.views import TriageActionView
 
 OVERRIDE_TEMPLATE = "nautobot_ssot_circuit_maintenance/maintenance_override.html"
 

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import models
 from nautobot.apps.models import BaseModel
 
-from ..choices import MaintenanceStatusChoices
-from ..validation import validate_windows
-from .maintenance import CircuitMaintenance
+from nautobot_ssot_circuit_maintenance.choices import MaintenanceStatusChoices
+from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
+from nautobot_ssot_circuit_maintenance.validation import validate_windows
 
 
 class MaintenanceOverride(BaseModel):

@@ -21,16 +21,19 @@ from nautobot.apps.models import (
     extras_features,
 )
 
-from ..choices import (
+from nautobot_ssot_circuit_maintenance.choices import (
     FlagKindChoices,
     ImpactChoices,
     LiveStateChoices,
     MaintenanceStatusChoices,
     NoteLevelChoices,
 )
-from ..fold import normalize_cid
-from ..validation import validate_circuit_ids, validate_windows
-from .querysets import FINISHED_STATUSES, CircuitMaintenanceQuerySet, starting_soon_hours
+from nautobot_ssot_circuit_maintenance.models.querysets import (
+    FINISHED_STATUSES,
+    CircuitMaintenanceQuerySet,
+    starting_soon_hours,
+)
+from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate_circuit_ids, validate_windows
 
 # Longest page heading of a maintenance (the full name is in its panel).
 PAGE_TITLE_LENGTH = 32
@@ -48,7 +51,7 @@ class CircuitMaintenance(PrimaryModel):
     """One planned work of a provider, as its notifications describe it today.
 
     Identity is (provider, maintenance_id); everything else comes from folding the
-    notifications in order (see `fold.py`), except `ack`, which belongs to the operator.
+    notifications in order (see `intake/fold.py`), except `ack`, which belongs to the operator.
     """
 
     provider = models.ForeignKey("circuits.Provider", on_delete=models.PROTECT, related_name="circuit_maintenances")
@@ -73,7 +76,7 @@ class CircuitMaintenance(PrimaryModel):
     # Named apart from the older app's CircuitMaintenance.tags (`Tag.circuitmaintenance_set`), so that both
     # apps can be installed side by side while its records are imported (docs/migrating.md).
     tags = TagsField(related_name="ssot_circuit_maintenances")
-    # Live-state transitions already published as events ({"starting-soon": iso time, ...}); see live_events.py.
+    # Live-state transitions already published as events ({"starting-soon": iso time, ...}); see events/live.py.
     # Written with queryset.update(): bookkeeping, not a change of the maintenance.
     live_events = models.JSONField(default=dict, blank=True, editable=False)
 
@@ -302,7 +305,7 @@ class CircuitAlias(BaseModel):
 class MaintenanceFlag(BaseModel):
     """A location isolated or down to its last circuit (or a device cut off) while maintenances overlap.
 
-    Derived data: rebuilt by `flags.py` after every sync (and by the flag job), never edited, not
+    Derived data: rebuilt by `flags/store.py` after every sync (and by the flag job), never edited, not
     change-logged. Exactly one of `location` and `device` is set.
     """
 

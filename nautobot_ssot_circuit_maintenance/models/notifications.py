@@ -10,12 +10,13 @@ from django.db import models
 from django.urls import reverse
 from nautobot.apps.models import BaseManager, BaseModel, OrganizationalModel, extras_features
 
-from .. import mail
-from ..choices import MessageKeptChoices, OutcomeChoices
-from ..pipeline.bounds import MessageBounds
-from ..providers import sender_address
-from .maintenance import CircuitMaintenance
-from .querysets import RawNotificationQuerySet
+from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.config import app_settings
+from nautobot_ssot_circuit_maintenance.mail import readable as mail
+from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds
+from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
+from nautobot_ssot_circuit_maintenance.models.querysets import RawNotificationQuerySet
+from nautobot_ssot_circuit_maintenance.providers import sender_address
 
 
 @extras_features("graphql")
@@ -94,12 +95,12 @@ class RawNotification(BaseModel):
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismiss_reason = models.CharField(max_length=500, blank=True)
     # When our side received it (IMAP INTERNALDATE, Gmail internalDate, Graph receivedDateTime, file mtime, the
-    # push's arrival), never later than `created`: what the fold holds the message's own dates to (fold.py).
+    # push's arrival), never later than `created`: what the fold holds the message's own dates to (intake/fold.py).
     received = models.DateTimeField(null=True, blank=True)
     # The last time the same message (same key) reached a mailbox again, after it was stored: a provider sending a
-    # notice again re-asserts it over doubted notices that arrived in between (fold.py).
+    # notice again re-asserts it over doubted notices that arrived in between (intake/fold.py).
     last_seen = models.DateTimeField(null=True, blank=True)
-    # Whether the sender proved who it is (pipeline/authenticate.py); None when the source did not ask.
+    # Whether the sender proved who it is (intake/authenticate.py); None when the source did not ask.
     sender_authenticated = models.BooleanField(null=True, blank=True)
     # Left out of every fold by a person, as forged or mistaken, with a reason (the maintenance is recomputed).
     excluded_by = models.ForeignKey(
@@ -183,8 +184,6 @@ class RawNotification(BaseModel):
 
 
 def _bounds() -> MessageBounds:
-    from ..config import app_settings
-
     return MessageBounds.from_settings(app_settings())
 
 
@@ -221,14 +220,14 @@ class ParsedNotification(BaseModel):
 class PushedMessage(models.Model):
     """A message posted to the push endpoint or uploaded in the UI, waiting for the sync to read it.
 
-    The built-in "pushed" source (sources/push.py) reads these in `sequence` order; its cursor is the
+    The built-in "pushed" source (intake/pushed.py) reads these in `sequence` order; its cursor is the
     last sequence committed, so nothing is read twice and nothing is skipped. A row the cursor has
-    passed is stored as a RawNotification and is deleted by the next push (see push.py).
+    passed is stored as a RawNotification and is deleted by the next push (see watch/push.py).
     Its `add` permission is the push permission.
     """
 
     sequence = models.BigAutoField(primary_key=True)
-    # Same key as the RawNotification it becomes (pipeline/parse.py `message_key`): duplicates answer with it.
+    # Same key as the RawNotification it becomes (intake/parse.py `message_key`): duplicates answer with it.
     message_key = models.CharField(max_length=255, unique=True)
     raw = models.BinaryField()
     received = models.DateTimeField(auto_now_add=True)

@@ -11,7 +11,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from nautobot.apps.models import RestrictedQuerySet
 
-from ..choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.compat import cable_paths_lookup
+from nautobot_ssot_circuit_maintenance.config import app_settings
 
 # A maintenance in one of these states is over, whatever its windows say.
 FINISHED_STATUSES = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
@@ -58,7 +60,6 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         from nautobot.dcim.models import Interface
 
         interfaces = Interface.objects.filter(device__in=list(devices)).values("pk")
-        from ..compat import cable_paths_lookup
 
         reaching = f"circuit_impacts__circuit__circuit_terminations__{cable_paths_lookup()}__destination_id__in"
         return self.filter(pk__in=self.model.objects.filter(**{reaching: interfaces}).values("pk"))
@@ -118,8 +119,6 @@ _OPEN_STATUSES_BUT_IN_PROCESS = [
 
 def starting_soon_hours() -> float:
     """The `starting_soon_hours` app setting."""
-    from ..config import app_settings
-
     return float(app_settings()["starting_soon_hours"])
 
 
@@ -146,10 +145,9 @@ class RawNotificationQuerySet(RestrictedQuerySet):
         An unknown-cids notification leaves the queue once no maintenance it fed still has an unknown
         circuit ID (the circuit was created, or an alias maps it, and the sync linked it).
         """
-        from .notifications import ParsedNotification  # the model module imports this one
-
+        parsed_model = self.model._meta.get_field("parsed_notifications").related_model  # defined below this module
         still_unknown = Exists(
-            ParsedNotification.objects.filter(raw_notification=OuterRef("pk")).filter(
+            parsed_model.objects.filter(raw_notification=OuterRef("pk")).filter(
                 Q(maintenance__isnull=True) | ~Q(maintenance__unresolved_circuit_ids=[])
             )
         )

@@ -7,12 +7,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..config import source_settings
-from ..models import CircuitAlias, RawNotification
-from ..pipeline.parse import message_sender
-from ..pipeline.reprocess import cannot_reprocess
-from ..providers import EMAILS_FIELD, split_addresses
-from ..trigger import start_reprocess_run, sync_job
+from nautobot_ssot_circuit_maintenance.config import source_settings
+from nautobot_ssot_circuit_maintenance.intake.parse import message_sender
+from nautobot_ssot_circuit_maintenance.intake.reprocess import cannot_reprocess
+from nautobot_ssot_circuit_maintenance.models import CircuitAlias, RawNotification
+from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, split_addresses
+from nautobot_ssot_circuit_maintenance.sync.trigger import start_reprocess_run, sync_job
 
 __all__ = [
     "assign_sender",

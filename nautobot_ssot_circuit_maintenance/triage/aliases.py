@@ -17,9 +17,9 @@ from nautobot.apps.views import (
 from nautobot.circuits.models import Provider
 from rest_framework import serializers
 
-from ..models import CircuitAlias
-from ..validation import PK_URL_PATTERN
-from ..views_common import CsrfFailurePage
+from nautobot_ssot_circuit_maintenance.models import CircuitAlias
+from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
+from nautobot_ssot_circuit_maintenance.views.common import CsrfFailurePage
 
 
 class CircuitAliasFilterSet(BaseFilterSet):

@@ -8,7 +8,7 @@ from django import forms
 from nautobot.apps.forms import BootstrapMixin, DynamicModelChoiceField
 from nautobot.circuits.models import Circuit, Provider
 
-from ..validation import contains_nul
+from nautobot_ssot_circuit_maintenance.validation import contains_nul
 
 REPROCESS_HELP = "Run the sync over this notification right away (a job run, shown in the SSoT dashboard)."
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from nautobot.apps.tables import BaseTable, ChoiceFieldColumn
 
-from ..choices import OutcomeChoices
-from ..models import RawNotification
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.models import RawNotification
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 

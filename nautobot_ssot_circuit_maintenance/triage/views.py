@@ -15,13 +15,18 @@ from nautobot.circuits.models import Circuit, Provider
 from nautobot.core.ui.titles import Titles
 from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
 
-from .. import filters, forms
-from ..api.serializers import RawNotificationSerializer
-from ..models import RawNotification
-from ..views_common import CsrfFailurePage
-from . import actions
-from .forms import AssignSenderForm, DismissForm, MapCircuitForm, ReprocessConfirmForm
-from .tables import TriageTable
+from nautobot_ssot_circuit_maintenance import filters, forms
+from nautobot_ssot_circuit_maintenance.api.serializers import RawNotificationSerializer
+from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.triage import actions
+from nautobot_ssot_circuit_maintenance.triage.forms import (
+    AssignSenderForm,
+    DismissForm,
+    MapCircuitForm,
+    ReprocessConfirmForm,
+)
+from nautobot_ssot_circuit_maintenance.triage.tables import TriageTable
+from nautobot_ssot_circuit_maintenance.views.common import CsrfFailurePage
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 ACTION_TEMPLATE = "nautobot_ssot_circuit_maintenance/triage_action.html"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from django.db import connection
 
-from nautobot_ssot_circuit_maintenance.diffsync.import_models import IMPORTED_LOCATION_PREFIX
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceNote,
@@ -22,7 +21,8 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.older_app import TABLE_PREFIX
+from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import IMPORTED_LOCATION_PREFIX
+from nautobot_ssot_circuit_maintenance.older_app.reader import TABLE_PREFIX
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 TABLES = (

@@ -22,14 +22,15 @@ from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat import job_inputs
-from nautobot_ssot_circuit_maintenance.diffsync.import_models import PROVENANCE_TITLE
+from nautobot_ssot_circuit_maintenance.intake.parse import storable_text
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.older_app import (
+from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import PROVENANCE_TITLE
+from nautobot_ssot_circuit_maintenance.older_app.reader import (
     OLDER_APP_LABEL,
     TABLE_PREFIX,
     ModelReader,
@@ -37,7 +38,6 @@ from nautobot_ssot_circuit_maintenance.older_app import (
     open_reader,
     parsed_json,
 )
-from nautobot_ssot_circuit_maintenance.pipeline.parse import storable_text
 from tests.older_app import SCHEMA, imported_state
 from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer

@@ -1,4 +1,4 @@
-"""`nautobot-server watch_mailboxes`: new mail starts the sync for its source within seconds (watch.py)."""
+"""`nautobot-server watch_mailboxes`: new mail starts the sync for its source within seconds (watch/watcher.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from ...watch import watch
+from nautobot_ssot_circuit_maintenance.watch.watcher import watch
 
 LOGGER_NAME = "nautobot_ssot_circuit_maintenance"
 

@@ -1,0 +1,71 @@
+"""The isolation / lost-redundancy slot of the overview page: what the overview includes, in one place.
+
+`overview_rows(user, now)` gives one display row per flag (location or device, flag, interval,
+maintenances) for a DataTablePanel; `render_overview_flags(request)` the slot as a ready card with the
+flags table; `upcoming_flags(user)` the flags themselves, for a page that renders them its own way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices
+from nautobot_ssot_circuit_maintenance.models import MaintenanceFlag
+from nautobot_ssot_circuit_maintenance.tables import MaintenanceFlagTable
+
+OVERVIEW_FLAG_ROWS = 50
+
+
+def upcoming_flags(user: Any, *, days: float | None = None, now: datetime | None = None) -> QuerySet:
+    """Flags the user may see that are not over (and start within `days`, when given), soonest first."""
+    now = now or timezone.now()
+    flags = MaintenanceFlag.objects.restrict(user, "view").filter(end_time__gte=now)
+    if days is not None:
+        flags = flags.filter(start_time__lte=now + timedelta(days=days))
+    return (
+        flags.select_related("location", "device")
+        .prefetch_related("maintenances")
+        .order_by("start_time", "kind", "location__name", "device__name")
+    )
+
+
+def overview_rows(user: Any, now: datetime | None = None, *, days: float | None = None) -> list[dict[str, Any]]:
+    """One row per upcoming flag: `location` (or device, linked), `kind` (a badge), `interval`, `maintenances`."""
+    rows = []
+    for flag in upcoming_flags(user, days=days, now=now)[:OVERVIEW_FLAG_ROWS]:
+        scope = flag.scope
+        rows.append(
+            {
+                "location": format_html('<a href="{}">{}</a>', scope.get_absolute_url(), scope),
+                "kind": format_html(
+                    '<span class="badge bg-{}">{}</span>', "danger" if flag.is_isolation else "warning", flag.label
+                ),
+                "interval": f"{flag.start_time:%Y-%m-%d %H:%M} – {flag.end_time:%Y-%m-%d %H:%M}",
+                "maintenances": format_html_join(
+                    ", ", '<a href="{}">{}</a>', ((m.get_absolute_url(), m.name) for m in flag.maintenances.all())
+                ),
+            }
+        )
+    return rows
+
+
+def render_overview_flags(request: Any, *, days: float | None = None) -> SafeString:
+    """The overview's slot: a card listing the upcoming flags, linking to the flagged maintenances."""
+    flags = upcoming_flags(request.user, days=days)
+    table = MaintenanceFlagTable(flags[:OVERVIEW_FLAG_ROWS], user=request.user, configurable=False)
+    list_url = reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list")
+    context = {
+        "flags_table": table,
+        "flag_count": flags.count(),
+        "days": days,
+        "isolation_url": f"{list_url}?flag={FlagKindChoices.ISOLATION}&ended_within_days=0",
+    }
+    return render_to_string("nautobot_ssot_circuit_maintenance/inc/overview_flags.html", context, request=request)

@@ -1,0 +1,96 @@
+"""Past the circuit: where a circuit terminates, and the device interfaces its terminations are cabled to.
+
+A circuit termination's cable path (Nautobot's `CablePath`, origin = the termination) ends at the
+device interface on our side of the circuit, through any patch panels; the interface's device is
+what loses that link when the circuit goes down.
+
+Read through prefetches (`termination_prefetch`), so a table of N impacts costs a constant number
+of queries, not N (on Nautobot 3.0's Django 4.2, plus one per interface's device: see compat.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils.html import format_html, format_html_join
+from nautobot.circuits.models import CircuitTermination
+from nautobot.core.templatetags import helpers
+from nautobot.dcim.models import CablePath, Interface
+
+from nautobot_ssot_circuit_maintenance.compat import cable_paths, cable_paths_lookup, generic_prefetch
+
+
+def termination_prefetch(path: str = "circuit__circuit_terminations") -> Prefetch:
+    """Prefetch a circuit's terminations with their location and the interfaces their cable paths reach."""
+    return Prefetch(
+        path,
+        queryset=CircuitTermination.objects.select_related("location").prefetch_related(
+            Prefetch(
+                cable_paths_lookup(),
+                queryset=CablePath.objects.prefetch_related(
+                    generic_prefetch("destination", [Interface.objects.select_related("device")])
+                ),
+            )
+        ),
+    )
+
+
+def terminations(circuit: Any) -> list[Any]:
+    """The circuit's terminations, A before Z (reads the prefetch when there is one)."""
+    return sorted(circuit.circuit_terminations.all(), key=lambda t: t.term_side)
+
+
+def termination_interfaces(termination: Any) -> list[Interface]:
+    """The device interfaces a termination's cable paths end at."""
+    return [
+        path.destination
+        for path in cable_paths(termination)
+        if path.destination is not None and isinstance(path.destination, Interface)
+    ]
+
+
+def circuit_locations(circuit: Any) -> list[tuple[str, Any]]:
+    """(side, location) for each termination of the circuit that sits at a location."""
+    return [(t.term_side, t.location) for t in terminations(circuit) if t.location is not None]
+
+
+def circuit_interfaces(circuit: Any) -> list[Interface]:
+    """Every device interface that loses its link when the circuit goes down."""
+    return [interface for t in terminations(circuit) for interface in termination_interfaces(t)]
+
+
+def locations_html(circuits: Iterable[Any]) -> str:
+    """The A/Z locations of circuits, each linked, e.g. `A: Paris-1 · Z: London-2`."""
+    seen = []
+    for circuit in circuits:
+        for side, location in circuit_locations(circuit):
+            if (side, location) not in seen:
+                seen.append((side, location))
+    if not seen:
+        return helpers.HTML_NONE
+    return format_html_join(
+        " · ", '{}: <a href="{}">{}</a>', ((side, loc.get_absolute_url(), loc.name) for side, loc in seen)
+    )
+
+
+def interfaces_html(circuits: Iterable[Any]) -> str:
+    """The device interfaces of circuits, each `device › interface` linked."""
+    found = []
+    for circuit in circuits:
+        for interface in circuit_interfaces(circuit):
+            if interface not in found:
+                found.append(interface)
+    if not found:
+        return helpers.HTML_NONE
+    return format_html_join(
+        ", ",
+        '<a href="{}">{}</a> › <a href="{}">{}</a>',
+        ((i.device.get_absolute_url(), i.device.name or str(i.device), i.get_absolute_url(), i.name) for i in found),
+    )
+
+
+def tenant_html(circuit: Any) -> str:
+    tenant = circuit.tenant
+    return format_html('<a href="{}">{}</a>', tenant.get_absolute_url(), tenant.name) if tenant else helpers.HTML_NONE

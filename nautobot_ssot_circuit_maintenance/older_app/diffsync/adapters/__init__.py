@@ -1,0 +1,1 @@
+"""older_app.diffsync.adapters."""

@@ -1,0 +1,344 @@
+"""The SSoT job: notification mailboxes → Circuit Maintenances in Nautobot."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from diffsync.enum import DiffSyncFlags
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from nautobot.apps.jobs import MultiChoiceVar, MultiObjectVar, StringVar
+from nautobot.circuits.models import Provider
+from nautobot_ssot.jobs.base import DataMapping, DataSource
+from nautobot_ssot.models import SyncLogEntry
+
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.config import app_settings, source_settings
+from nautobot_ssot_circuit_maintenance.events.jobs import publish_live_events
+from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags_after_sync
+from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
+from nautobot_ssot_circuit_maintenance.intake.chunks import Intake
+from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
+from nautobot_ssot_circuit_maintenance.intake.reprocess import StoredIntake, stored_for_reparse
+from nautobot_ssot_circuit_maintenance.intake.sources import source_kind
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
+from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.mailbox import MailboxAdapter
+from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.nautobot import NautobotAdapter
+from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
+from nautobot_ssot_circuit_maintenance.sync.locking import sync_lock
+
+name = "Circuit Maintenance"  # Job grouping in the UI
+
+# Messages per chunk of a real run: bounds memory however large the backlog.
+CHUNK_MESSAGES = 500
+# Notifications named one by one in the log when they cannot be reprocessed; the rest are counted.
+SKIPPED_SHOWN = 20
+DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class SourceFailure(RuntimeError):
+    """One or more sources could not be read; the others were synced."""
+
+
+class CircuitMaintenanceDataSource(DataSource):
+    """Read new provider notifications from the configured mailboxes and sync the maintenances they imply."""
+
+    sources = MultiObjectVar(
+        model=NotificationSource,
+        required=False,
+        description="Sources to read; leave empty for all configured sources.",
+    )
+    notifications = MultiObjectVar(
+        model=RawNotification,
+        required=False,
+        description="Reprocess these stored notifications instead of reading the mailboxes (the triage queue's "
+        "Reprocess).",
+    )
+
+    class Meta:
+        name = "Circuit Maintenance notifications → Nautobot"
+        data_source = "Notification mailboxes"
+        data_target = "Nautobot"
+        description = (
+            "Fetch new circuit-maintenance notifications, parse them and create or update Circuit Maintenances. "
+            "Dry-run shows the diff and writes nothing."
+        )
+        has_sensitive_variables = False
+
+    def __init__(self):
+        super().__init__()
+        # One failing record does not stop the others. The target holds only maintenances the chunk
+        # implies, so nothing is deleted but an impact a newer notice no longer lists.
+        self.diffsync_flags = DiffSyncFlags.CONTINUE_ON_FAILURE
+        self.intake: Intake | None = None
+        self.chunk: Chunk | None = None
+        self._summary: Counter[str] = Counter()
+        self._diff: dict = {}
+        self._sync_log: list[SyncLogEntry] = []
+
+    @classmethod
+    def data_mappings(cls):
+        return (
+            DataMapping(
+                "Notification (mail)",
+                None,
+                "Circuit Maintenance",
+                reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"),
+            ),
+            DataMapping("Notification circuit IDs", None, "Circuit Impact", None),
+            DataMapping("Unknown circuit ID", None, "Maintenance note", None),
+        )
+
+    @classmethod
+    def config_information(cls):
+        settings = app_settings()
+        info = {
+            "Initial look-back (days)": settings["raw_notification_initial_days_since"],
+            "Stored bytes per notification": settings["raw_notification_size"],
+        }
+        for source in source_settings():
+            kind = source_kind(source.url)
+            where = f"account {source.account}" if kind in ("gmail", "graph") else f"folder {source.folder}"
+            info[f"Source {source.name}"] = f"{kind}, {where}, sender header {source.source_header}"
+        return info
+
+    def run(self, *args, **kwargs):
+        self.selected_sources = kwargs.get("sources")
+        self.selected_notifications = kwargs.get("notifications")
+        try:
+            if kwargs.get("dryrun", True):
+                super().run(*args, **kwargs)
+            else:
+                with sync_lock():
+                    super().run(*args, **kwargs)
+                    publish_live_events(self.logger)
+        except Exception as error:
+            if not kwargs.get("dryrun", True):
+                self._record_failure(error)
+            raise
+        self._report()
+
+    def _record_failure(self, error: Exception) -> None:
+        """A run stopped by something outside any one message (the database): the sources say so.
+
+        Their `last_error` drives the source-failing metric. Written on a fresh connection if the
+        old one died; if the database is unreachable, the job's own failure is all there is.
+        """
+        if self.intake is None:
+            return
+        text = f"The sync stopped before it finished ({type(error).__name__}); the next run reads the same mail again."
+        pks = [run.source.pk for run in self.intake.runs if not run.error]
+        try:
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+                NotificationSource.objects.filter(pk__in=pks).update(last_error=text)
+        except DatabaseError:
+            self.logger.warning("Could not record the failure on the sources: the database is unavailable")
+
+    def _sources(self) -> list[NotificationSource]:
+        if not self.dryrun:
+            sync_sources_from_config()
+        configured = {source.name for source in source_settings()}
+        chosen = list(self.selected_sources) if self.selected_sources else NotificationSource.objects.all()
+        return [source for source in chosen if source.name in configured]
+
+    @property
+    def chunk_size(self) -> int | None:
+        """Messages per chunk: a dry run cannot commit, so it reads everything in one chunk to show the whole diff."""
+        return None if self.dryrun else CHUNK_MESSAGES
+
+    def make_intake(self) -> Intake:
+        """Where this run's mail comes from: the mailboxes, or the stored notifications picked in triage."""
+        if self.selected_notifications:
+            return self.stored_intake(self.selected_notifications.select_related("source"))
+        return Intake(self._sources(), chunk_size=self.chunk_size)
+
+    def stored_intake(self, notifications) -> StoredIntake:
+        intake = StoredIntake(notifications, chunk_size=self.chunk_size)
+        for shown, (pk, reason) in enumerate(intake.skipped.items()):
+            if shown == SKIPPED_SHOWN:
+                self.logger.warning("%d more notifications cannot be reprocessed", len(intake.skipped) - shown)
+                break
+            self.logger.warning("Notification %s cannot be reprocessed: %s", pk, reason)
+        return intake
+
+    def sync_data(self, memory_profiling):
+        """Sync the backlog chunk by chunk: each chunk is diffed, written and committed with its cursors.
+
+        A dry run cannot commit, so it reads everything in one chunk to show the whole diff.
+        """
+        self.intake = self.make_intake()
+        timings: dict[str, timedelta] = {}
+        try:
+            for chunk in self.intake.chunks():
+                self.chunk = chunk
+                super().sync_data(memory_profiling)
+                for name in ("source_load_time", "target_load_time", "diff_time", "sync_time"):
+                    if getattr(self.sync, name, None):
+                        timings[name] = timings.get(name, timedelta(0)) + getattr(self.sync, name)
+        finally:
+            self.intake.close()
+        for name, total in timings.items():
+            setattr(self.sync, name, total)
+        self.sync.save()
+        refresh_flags_after_sync(self)
+
+    def calculate_diff(self):
+        super().calculate_diff()
+        # Several chunks make one run: the run's diff and summary cover them all.
+        self._summary.update(self.diff.summary())
+        merge_chunk_diff(self._diff, self.diff.dict())
+        self.sync.summary = dict(self._summary)
+        self.sync.diff = self._diff
+        self.sync.save()
+
+    def load_source_adapter(self):
+        self.source_adapter = MailboxAdapter(chunk=self.chunk, job=self)
+        self.source_adapter.load()
+
+    def load_target_adapter(self):
+        self.target_adapter = NautobotAdapter.for_chunk(self.chunk, job=self)
+        self.target_adapter.load()
+
+    def execute_sync(self):
+        # One transaction: the maintenances (written by the target adapter), their log, the
+        # notifications behind them and the cursors land together.
+        with transaction.atomic():
+            if self.diff.has_diffs():
+                self.source_adapter.sync_to(self.target_adapter, flags=self.diffsync_flags, diff=self.diff)
+            SyncLogEntry.objects.bulk_create(self._sync_log, batch_size=500)
+            self._sync_log = []
+            self.intake.commit(self.chunk)
+        # Stored first: a label that fails to apply loses nothing.
+        for problem in self.intake.label_in_mailboxes():
+            self.logger.warning("Labels not applied: %s", problem)
+
+    def sync_log(self, action, status, message="", diff=None, synced_object=None, object_repr=""):
+        """Collect the run's log entries; `execute_sync` writes them with the records they link to."""
+        self._sync_log.append(
+            SyncLogEntry(
+                sync=self.sync,
+                action=action,
+                status=status,
+                message=message,
+                diff=diff,
+                synced_object=synced_object,
+                object_repr=object_repr or (repr(synced_object) if synced_object else ""),
+            )
+        )
+
+    def lookup_object(self, model_name, unique_id):
+        if self.target_adapter is None:
+            return None
+        if model_name == "impact":
+            return self.target_adapter.impact_records.get(unique_id)
+        if model_name != "maintenance":
+            return None
+        record = self.target_adapter.records.get(unique_id)
+        if record is None:
+            provider, _, maintenance_id = unique_id.partition("__")
+            record = CircuitMaintenance.objects.filter(provider__name=provider, maintenance_id=maintenance_id).first()
+        return record
+
+    def _report(self) -> None:
+        intake = self.intake
+        for run in intake.runs:
+            self.logger.info(
+                "Source %s: %d messages read, %d new, %d already stored",
+                run.source.name,
+                run.fetched,
+                run.new,
+                run.duplicates,
+            )
+        outcomes = ", ".join(f"{outcome} {count}" for outcome, count in intake.outcome_counts().items()) or "none"
+        maintenances = count_maintenance_actions(self._diff)
+        self.logger.info(
+            "%s: maintenances %d created, %d updated; outcomes: %s",
+            "Dry run" if self.dryrun else "Sync",
+            maintenances["create"],
+            maintenances["update"],
+            outcomes,
+        )
+        if intake.errors:
+            for error in intake.errors:
+                self.logger.error(error)
+            raise SourceFailure("; ".join(intake.errors))
+
+
+class ReparseDataSource(CircuitMaintenanceDataSource):
+    """Parse stored notifications again (a newer parser, a provider configured since) and sync what they now imply."""
+
+    notifications = None  # chosen by the criteria below, not one by one
+    sources = MultiObjectVar(
+        model=NotificationSource, required=False, description="Only mail stored from these sources."
+    )
+    providers = MultiObjectVar(
+        model=Provider,
+        required=False,
+        description="Only mail of these providers, including mail no provider claimed that their addresses now match.",
+    )
+    outcomes = MultiChoiceVar(
+        choices=OutcomeChoices.CHOICES,
+        required=False,
+        description="Only mail with these outcomes (e.g. Parsing failed, Ignored, Unknown provider).",
+    )
+    # Days as text: Nautobot has no date job variable, and a job's inputs travel as JSON.
+    since = StringVar(
+        required=False, regex=DAY_PATTERN, description="Only mail dated on or after this day (YYYY-MM-DD)."
+    )
+    until = StringVar(
+        required=False, regex=DAY_PATTERN, description="Only mail dated on or before this day (YYYY-MM-DD)."
+    )
+
+    class Meta:
+        name = "Re-parse stored notifications → Nautobot"
+        data_source = "Stored notifications"
+        data_target = "Nautobot"
+        description = (
+            "Parse stored notifications again with today's parser and providers; dry-run shows the diff, "
+            "a real run applies it and replaces each notification's outcome."
+        )
+        has_sensitive_variables = False
+
+    @staticmethod
+    def day_range(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+        """The selected days; ValueError saying why when a day is not a date or the range is empty."""
+        days = []
+        for name, text in (("since", since), ("until", until)):
+            try:
+                days.append(date.fromisoformat(text) if text else None)
+            except ValueError:
+                raise ValueError(f"'{name}' ({text}) is not a day of the calendar (YYYY-MM-DD)") from None
+        if days[0] and days[1] and days[0] > days[1]:
+            raise ValueError(f"'since' ({since}) is after 'until' ({until}): no day is in that range")
+        return days[0], days[1]
+
+    @classmethod
+    def as_form_class(cls):
+        """The job's form, refusing an impossible day range (the UI shows the error, the REST API answers 400)."""
+        form_class = super().as_form_class()
+
+        def clean(form):
+            cleaned = super(form_class, form).clean()
+            try:
+                cls.day_range(cleaned.get("since"), cleaned.get("until"))
+            except ValueError as error:
+                form.add_error("until", str(error))
+            return cleaned
+
+        return type("ReparseJobForm", (form_class,), {"clean": clean})
+
+    def run(self, *args, **kwargs):
+        since, until = self.day_range(kwargs.get("since"), kwargs.get("until"))
+        self.criteria = {name: kwargs.get(name) or () for name in ("sources", "providers", "outcomes")}
+        self.criteria.update(since=since, until=until)
+        super().run(*args, **{**kwargs, "sources": None, "notifications": None})
+
+    def make_intake(self) -> Intake:
+        selected = stored_for_reparse(**self.criteria)
+        intake = self.stored_intake(selected)
+        self.logger.info(
+            "Re-parsing %d stored notifications (%d cannot be)", len(intake.notifications), len(intake.skipped)
+        )
+        return intake
