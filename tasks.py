@@ -412,7 +412,7 @@ def benchmark(c, count=5000, quick=False, sql=False):
     }
 )
 def fuzz(c, examples=50, batch=40, seed=None, shrink=False, keepdb=True):
-    """A long fuzz campaign: hostile mail through the real sync job (tests/test_fuzz.py).
+    """A long fuzz campaign: hostile mail through the real sync job (tests/intake/test_fuzz.py).
 
     CI runs the same test with a fixed seed and a small budget (the pinned cases, then 3 x 20 mails). Here it is
     `examples` x `batch` mails with a random seed; replay a failure with the printed command (same
@@ -432,4 +432,4 @@ def fuzz(c, examples=50, batch=40, seed=None, shrink=False, keepdb=True):
         "CM_FUZZ_SHRINK": "1" if shrink else "0",
     }
     args = "--parallel 1 --no-input" + (" --keepdb" if keepdb else "")
-    nautobot_server(c, f"test {args} tests.test_fuzz", env=env)
+    nautobot_server(c, f"test {args} tests.intake.test_fuzz", env=env)

@@ -44,8 +44,8 @@ from development.measure import tagged  # noqa: E402
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification  # noqa: E402
 from nautobot_ssot_circuit_maintenance.sync import trigger  # noqa: E402
-from tests.celery_worker import ServerProcess, settings_with_sources  # noqa: E402
-from tests.sample_data import corpus_messages, expected_maintenances  # noqa: E402
+from tests.fixtures.celery_worker import ServerProcess, settings_with_sources  # noqa: E402
+from tests.fixtures.sample_data import corpus_messages, expected_maintenances  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 
 SOURCE_NAME = "Latency benchmark"

@@ -31,8 +31,8 @@ from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
 from nautobot_ssot_circuit_maintenance.sync import trigger  # noqa: E402
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions  # noqa: E402
-from tests.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
-from tests.site_data import create_demo_sites  # noqa: E402
+from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
+from tests.fixtures.site_data import create_demo_sites  # noqa: E402
 
 # One circuit stays unknown to Nautobot, to show how the app reports it.
 MISSING_CIRCUIT = "dxlag-00000003"

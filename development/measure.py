@@ -39,7 +39,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.sync import trigger
-from tests.sample_data import corpus_messages, expected_maintenances
+from tests.fixtures.sample_data import corpus_messages, expected_maintenances
 
 SOURCE_NAME = "Benchmark backlog"
 MARK = "-BENCH"

@@ -8,6 +8,7 @@ from nautobot.extras.plugins.exceptions import PluginImproperlyConfigured
 from nautobot_ssot_circuit_maintenance.config import (
     APP_NAME,
     DEFAULT_SETTINGS,
+    URL_NAMESPACE,
     ConfigurationError,
     adopt_legacy_settings,
     validate_config,
@@ -27,7 +28,7 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     default_settings = DEFAULT_SETTINGS
     min_version = "3.0.0"
     max_version = "3.2.99"
-    home_view_name = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
+    home_view_name = f"{URL_NAMESPACE}:circuitmaintenance_list"
     searchable_models = ["circuitmaintenance"]
 
     @classmethod

@@ -405,7 +405,7 @@ def run_job_here(job_model: Any, user: Any, inputs: dict[str, Any]) -> Any:
 # -- Django: a response the app has logged itself -----------------------------------------------------
 # Django's `django.utils.log.log_response` writes "Not Found: <path>" (and the like) for every 4xx/5xx
 # answer, unless the response carries `_has_been_logged`. The calendar feed's path can hold its token,
-# so the feed logs its own line without it and marks the response (tests/test_calendar.py pins this).
+# so the feed logs its own line without it and marks the response (tests/calendar/test_calendar.py pins this).
 
 
 def mark_response_logged(response: Any) -> Any:
@@ -419,7 +419,7 @@ def mark_response_logged(response: Any) -> Any:
 # authentication checks CSRF itself and raises PermissionDenied("CSRF Failed: <reason>"), after which
 # the request has no user, and the page renderer's object lookup answered 404. The app's view sets
 # answer such a failure with Django's CSRF failure view (Nautobot's page), as a plain view would.
-# tests/test_access.py pins the message prefix.
+# tests/views/test_access.py pins the message prefix.
 CSRF_FAILED_PREFIX = "CSRF Failed: "
 
 

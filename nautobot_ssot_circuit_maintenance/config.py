@@ -16,6 +16,8 @@ import jsonschema
 from nautobot_ssot_circuit_maintenance.redaction import Scrubber
 
 APP_NAME = "nautobot_ssot_circuit_maintenance"
+# The namespace of the app's URL names: reverse(f"{URL_NAMESPACE}:circuitmaintenance_list").
+URL_NAMESPACE = f"plugins:{APP_NAME}"
 # The older app's key: read when this app's own key is absent, so its users can switch first and move the key later.
 LEGACY_APP_NAME = "nautobot_circuit_maintenance"
 # Settings of the older app that mean nothing here (its dashboard and overlap job).

@@ -18,6 +18,8 @@ from nautobot.apps.tables import (
 )
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -28,8 +30,6 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.models.reach import interfaces_html, locations_html
-
-URL_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 
 # Cells of long, unbroken values (64-character maintenance ids, subjects, addresses) wrap; dates never do.
 WRAP = {"td": {"class": "text-break"}}
@@ -45,7 +45,7 @@ class AcknowledgementColumn(tables.Column):
     def render(self, record: CircuitMaintenance) -> str:
         if record.ack:
             who = record.acknowledged_by.username if record.acknowledged_by_id else "someone"
-            when = f" {record.acknowledged_at:%Y-%m-%d %H:%M} UTC" if record.acknowledged_at else ""
+            when = f" {record.acknowledged_at:{DATE_TIME}} UTC" if record.acknowledged_at else ""
             return format_html(
                 '<span class="mdi mdi-check-bold text-success" title="Acknowledged by {}{}"></span>'
                 '<span class="visually-hidden">Acknowledged by {}{}</span>',
@@ -75,8 +75,8 @@ def flag_badges(flags) -> str:
         (
             (
                 "danger" if flag.is_isolation else "warning",
-                f"{flag.start_time:%Y-%m-%d %H:%M}",
-                f"{flag.end_time:%Y-%m-%d %H:%M}",
+                f"{flag.start_time:{DATE_TIME}}",
+                f"{flag.end_time:{DATE_TIME}}",
                 flag.label,
                 flag.scope,
             )
@@ -109,7 +109,7 @@ class CircuitMaintenanceTable(BaseTable):
     start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
     end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
     circuit_count = LinkedCountColumn(
-        viewname=f"{URL_PREFIX}:circuitimpact_list",
+        viewname=f"{URL_NAMESPACE}:circuitimpact_list",
         url_params={"maintenance": "pk"},
         reverse_lookup="maintenance",
         lookup="circuit_impacts__circuit",
@@ -121,7 +121,7 @@ class CircuitMaintenanceTable(BaseTable):
     ack = AcknowledgementColumn()
     acknowledged_by = tables.Column(verbose_name="Acknowledged by")
     acknowledged_at = tables.DateTimeColumn(verbose_name="Acknowledged at (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
-    tags = TagColumn(url_name=f"{URL_PREFIX}:circuitmaintenance_list")
+    tags = TagColumn(url_name=f"{URL_NAMESPACE}:circuitmaintenance_list")
     actions = ButtonsColumn(CircuitMaintenance, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
@@ -251,7 +251,7 @@ class NotificationSourceTable(BaseTable):
     providers = tables.ManyToManyColumn(linkify_item=True)
     last_run = tables.DateTimeColumn(format="Y-m-d H:i")
     raw_notification_count = LinkedCountColumn(
-        viewname=f"{URL_PREFIX}:rawnotification_list",
+        viewname=f"{URL_NAMESPACE}:rawnotification_list",
         url_params={"source": "pk"},
         reverse_lookup="source",
         verbose_name="Notifications",

@@ -11,10 +11,11 @@ from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
 from nautobot_ssot_circuit_maintenance.compat import TableRowsPanelMixin
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag
 from nautobot_ssot_circuit_maintenance.tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
 
-MAINTENANCE_LIST = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
+MAINTENANCE_LIST = f"{URL_NAMESPACE}:circuitmaintenance_list"
 # What a maintenance row of CircuitMaintenanceTable reads (locations and flags columns), fetched once per table.
 MAINTENANCE_ROW_PREFETCH = (
     "circuit_impacts__circuit__circuit_terminations__location",
@@ -22,7 +23,6 @@ MAINTENANCE_ROW_PREFETCH = (
     "flags__device",
 )
 
-_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 # (label, query string) of the maintenance list's quick filters.
 QUICK_FILTERS = (
     ("Ongoing now", "ongoing=true"),
@@ -174,7 +174,7 @@ class MaintenanceListButtons(TemplateExtension):
     model = "nautobot_ssot_circuit_maintenance.circuitmaintenance"
 
     def list_buttons(self) -> str:
-        list_url = reverse(f"{_PREFIX}:circuitmaintenance_list")
+        list_url = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
         quick = format_html_join(
             "",
             '<li><a class="dropdown-item" href="{}?{}">{}</a></li>',
@@ -191,11 +191,11 @@ class MaintenanceListButtons(TemplateExtension):
             f'<a class="btn btn-primary" id="cm-subscribe" href="{{}}">{icon} Subscribe</a>',
             "filter-variant",
             quick,
-            reverse(f"{_PREFIX}:overview"),
+            reverse(f"{URL_NAMESPACE}:overview"),
             "view-dashboard",
-            reverse(f"{_PREFIX}:calendar"),
+            reverse(f"{URL_NAMESPACE}:calendar"),
             "calendar-month",
-            reverse(f"{_PREFIX}:calendar_subscribe"),
+            reverse(f"{URL_NAMESPACE}:calendar_subscribe"),
             "calendar-sync",
         )
 
@@ -211,7 +211,7 @@ class UploadNotificationsButton(TemplateExtension):
             return ""
         return format_html(
             '<a href="{}" class="btn btn-primary"><span class="mdi mdi-upload"></span> Upload .eml</a>',
-            reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_upload"),
+            reverse(f"{URL_NAMESPACE}:rawnotification_upload"),
         )
 
 

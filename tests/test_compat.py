@@ -45,8 +45,8 @@ from nautobot_ssot_circuit_maintenance.compat import (
 )
 from nautobot_ssot_circuit_maintenance.intake.parse import parse_maintenances
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
-from tests.job_helpers import JobTestMixin
-from tests.sample_data import corpus_messages, expected_maintenances
+from tests.fixtures.job_helpers import JobTestMixin
+from tests.fixtures.sample_data import corpus_messages, expected_maintenances
 
 
 def parse_corpus() -> dict[str, object]:

@@ -1,6 +1,6 @@
 """redaction.py with drawn secrets and payloads: whatever surrounds a known secret, it does not survive.
 
-tests/test_secrets.py checks chosen spellings and the sources' entry points; these draw the secret and
+tests/intake/sources/test_secrets.py checks chosen spellings and the sources' entry points; these draw the secret and
 its surroundings with hypothesis and check the property itself (decoding what is left, for base64), in
 text and in the HTML of the app's pages that show a source's error. The feed token's log filter too.
 """

@@ -8,8 +8,7 @@ from typing import Any
 from nautobot.apps.ui import Button, ButtonColorChoices
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-
-PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 
 
 class DecisionButton(Button):
@@ -30,7 +29,7 @@ NOTIFICATION_BUTTONS = (
         label="Confirm",
         icon="mdi-check-decagram",
         color=ButtonColorChoices.GREEN,
-        link_name=f"{PREFIX}:rawnotification_confirm",
+        link_name=f"{URL_NAMESPACE}:rawnotification_confirm",
         required_permissions=["nautobot_ssot_circuit_maintenance.change_rawnotification"],
         applies=lambda raw: raw.outcome == OutcomeChoices.AWAITING_CONFIRMATION and not raw.is_excluded,
     ),
@@ -39,7 +38,7 @@ NOTIFICATION_BUTTONS = (
         label="Exclude",
         icon="mdi-cancel",
         color=ButtonColorChoices.RED,
-        link_name=f"{PREFIX}:rawnotification_exclude",
+        link_name=f"{URL_NAMESPACE}:rawnotification_exclude",
         required_permissions=["nautobot_ssot_circuit_maintenance.change_rawnotification"],
         applies=lambda raw: not raw.is_excluded and raw.parsed_notifications.exists(),
     ),
@@ -48,7 +47,7 @@ NOTIFICATION_BUTTONS = (
         label="Include again",
         icon="mdi-undo",
         color=ButtonColorChoices.YELLOW,
-        link_name=f"{PREFIX}:rawnotification_include",
+        link_name=f"{URL_NAMESPACE}:rawnotification_include",
         required_permissions=["nautobot_ssot_circuit_maintenance.change_rawnotification"],
         applies=lambda raw: raw.is_excluded,
     ),
@@ -59,7 +58,7 @@ OVERRIDE_BUTTON = DecisionButton(
     label="Override",
     icon="mdi-account-lock",
     color=ButtonColorChoices.YELLOW,
-    link_name=f"{PREFIX}:circuitmaintenance_override",
+    link_name=f"{URL_NAMESPACE}:circuitmaintenance_override",
     required_permissions=["nautobot_ssot_circuit_maintenance.change_circuitmaintenance"],
     applies=lambda maintenance: True,
 )

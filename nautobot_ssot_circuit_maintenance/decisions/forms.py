@@ -10,10 +10,26 @@ from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
 from nautobot.circuits.models import Circuit
 
 from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices
-from nautobot_ssot_circuit_maintenance.triage.forms import DismissForm
+from nautobot_ssot_circuit_maintenance.validation import contains_nul
 
 
-class ExcludeForm(DismissForm):
+class ReasonForm(BootstrapMixin, forms.Form):
+    """A reason, kept with the decision, with your name and the time."""
+
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why no action is needed (kept with the notification, with your name and the time).",
+    )
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason or contains_nul(reason):
+            raise forms.ValidationError("Give a reason (text, without NUL characters).")
+        return reason
+
+
+class ExcludeForm(ReasonForm):
     """Why the notice is forged or mistaken (kept with it, with your name and the time)."""
 
 

@@ -15,7 +15,7 @@ from nautobot_ssot_circuit_maintenance.decisions.forms import ConfirmForm, Exclu
 from nautobot_ssot_circuit_maintenance.decisions.refold import Refolded
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy
-from nautobot_ssot_circuit_maintenance.triage.views import TriageActionView
+from nautobot_ssot_circuit_maintenance.ui import NotificationActionView
 
 OVERRIDE_TEMPLATE = "nautobot_ssot_circuit_maintenance/maintenance_override.html"
 
@@ -29,7 +29,7 @@ def summary(refolded: Refolded) -> str:
     return "; ".join(parts) or "no maintenance changed"
 
 
-class NotificationDecisionView(TriageActionView):
+class NotificationDecisionView(NotificationActionView):
     """A decision on any stored notification; back to its page afterwards."""
 
     queryset = RawNotification.objects.select_related("source", "provider")

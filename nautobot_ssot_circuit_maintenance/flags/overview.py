@@ -18,6 +18,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.models import MaintenanceFlag
 from nautobot_ssot_circuit_maintenance.tables import MaintenanceFlagTable
 
@@ -48,7 +50,7 @@ def overview_rows(user: Any, now: datetime | None = None, *, days: float | None 
                 "kind": format_html(
                     '<span class="badge bg-{}">{}</span>', "danger" if flag.is_isolation else "warning", flag.label
                 ),
-                "interval": f"{flag.start_time:%Y-%m-%d %H:%M} – {flag.end_time:%Y-%m-%d %H:%M}",
+                "interval": f"{flag.start_time:{DATE_TIME}} – {flag.end_time:{DATE_TIME}}",
                 "maintenances": format_html_join(
                     ", ", '<a href="{}">{}</a>', ((m.get_absolute_url(), m.name) for m in flag.maintenances.all())
                 ),
@@ -61,7 +63,7 @@ def render_overview_flags(request: Any, *, days: float | None = None) -> SafeStr
     """The overview's slot: a card listing the upcoming flags, linking to the flagged maintenances."""
     flags = upcoming_flags(request.user, days=days)
     table = MaintenanceFlagTable(flags[:OVERVIEW_FLAG_ROWS], user=request.user, configurable=False)
-    list_url = reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list")
+    list_url = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
     context = {
         "flags_table": table,
         "flag_count": flags.count(),

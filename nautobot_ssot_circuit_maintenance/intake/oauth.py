@@ -26,7 +26,7 @@ from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 
-from nautobot_ssot_circuit_maintenance.config import SourceSettings
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, SourceSettings
 from nautobot_ssot_circuit_maintenance.intake.connect import check_source, configured_settings
 from nautobot_ssot_circuit_maintenance.intake.sources import SourceError, source_kind
 from nautobot_ssot_circuit_maintenance.intake.sources.gmail import (
@@ -44,7 +44,7 @@ STATE_SALT = "nautobot_ssot_circuit_maintenance.intake.oauth"
 STATE_MAX_AGE = 15 * 60
 TOKEN_TIMEOUT = 30
 NONCE_KEY = "nautobot_ssot_circuit_maintenance:oauth-state:{nonce}"
-CALLBACK_URL_NAME = "plugins:nautobot_ssot_circuit_maintenance:google_oauth2callback"
+CALLBACK_URL_NAME = f"{URL_NAMESPACE}:google_oauth2callback"
 # requests-oauthlib logs the token request body and the tokens obtained at DEBUG.
 LIBRARY_LOGGERS = ("requests_oauthlib", "oauthlib")
 
@@ -195,7 +195,7 @@ def complete_consent(request: Any) -> Outcome:
 
     Http404 when the state names a source the user may not change (or that is gone).
     """
-    list_url = reverse("plugins:nautobot_ssot_circuit_maintenance:notificationsource_list")
+    list_url = reverse(f"{URL_NAMESPACE}:notificationsource_list")
     try:
         source_pk, verifier = _redeem_state(request.GET.get("state", ""), request.user.pk)
     except SourceError as error:

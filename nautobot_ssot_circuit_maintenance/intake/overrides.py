@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from nautobot_ssot_circuit_maintenance.display import format_windows
 from nautobot_ssot_circuit_maintenance.intake.history import MaintenanceKey
 from nautobot_ssot_circuit_maintenance.intake.resolve import ResolvedMaintenance
 from nautobot_ssot_circuit_maintenance.models import MaintenanceOverride
 from nautobot_ssot_circuit_maintenance.validation import normalize_cid
-from nautobot_ssot_circuit_maintenance.views.timeline import format_windows
 
 
 def _circuits_text(circuits: dict[str, str]) -> str:

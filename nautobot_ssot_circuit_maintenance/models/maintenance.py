@@ -28,6 +28,8 @@ from nautobot_ssot_circuit_maintenance.choices import (
     MaintenanceStatusChoices,
     NoteLevelChoices,
 )
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.models.querysets import (
     FINISHED_STATUSES,
     CircuitMaintenanceQuerySet,
@@ -102,7 +104,7 @@ class CircuitMaintenance(PrimaryModel):
             return reverse(
                 "plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-detail", args=[self.pk]
             )
-        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance", args=[self.pk])
+        return reverse(f"{URL_NAMESPACE}:circuitmaintenance", args=[self.pk])
 
     @property
     def window_times(self) -> list[tuple[datetime, datetime]]:
@@ -290,7 +292,7 @@ class CircuitAlias(BaseModel):
         return f"{self.alias} → {self.circuit}"
 
     def get_absolute_url(self, api: bool = False) -> str:
-        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitalias", args=[self.pk])
+        return reverse(f"{URL_NAMESPACE}:circuitalias", args=[self.pk])
 
     def clean(self) -> None:
         super().clean()
@@ -337,7 +339,7 @@ class MaintenanceFlag(BaseModel):
         ordering = ("start_time", "kind")
 
     def __str__(self):
-        return f"{self.label}: {self.scope} {self.start_time:%Y-%m-%d %H:%M}"
+        return f"{self.label}: {self.scope} {self.start_time:{DATE_TIME}}"
 
     @property
     def scope(self) -> Any:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from nautobot.apps.models import BaseManager, BaseModel, OrganizationalModel, extras_features
 
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
-from nautobot_ssot_circuit_maintenance.config import app_settings
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings
 from nautobot_ssot_circuit_maintenance.mail import readable as mail
 from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds
 from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
@@ -131,7 +131,7 @@ class RawNotification(BaseModel):
     def get_absolute_url(self, api: bool = False) -> str:
         if api:
             return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:rawnotification-detail", args=[self.pk])
-        return reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification", args=[self.pk])
+        return reverse(f"{URL_NAMESPACE}:rawnotification", args=[self.pk])
 
     @property
     def kept(self) -> str:

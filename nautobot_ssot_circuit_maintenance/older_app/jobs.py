@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from nautobot_ssot.jobs.base import DataMapping, DataSource
 
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.older_app.diffsync.adapters.import_target import ImportTargetAdapter
 from nautobot_ssot_circuit_maintenance.older_app.diffsync.adapters.older_app import OlderAppAdapter
 from nautobot_ssot_circuit_maintenance.older_app.reader import (
@@ -45,7 +46,7 @@ class OlderAppImportDataSource(DataSource):
 
     @classmethod
     def data_mappings(cls):
-        maintenances = reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list")
+        maintenances = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
         return (
             DataMapping("Circuit Maintenance (name <provider>-<id>)", None, "Circuit Maintenance", maintenances),
             DataMapping("Circuit Impact", None, "Circuit Impact", None),

@@ -14,7 +14,7 @@ from nautobot_ssot.jobs.base import DataMapping, DataSource
 from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.config import app_settings, source_settings
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings, source_settings
 from nautobot_ssot_circuit_maintenance.events.jobs import publish_live_events
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags_after_sync
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
@@ -84,7 +84,7 @@ class CircuitMaintenanceDataSource(DataSource):
                 "Notification (mail)",
                 None,
                 "Circuit Maintenance",
-                reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"),
+                reverse(f"{URL_NAMESPACE}:circuitmaintenance_list"),
             ),
             DataMapping("Notification circuit IDs", None, "Circuit Impact", None),
             DataMapping("Unknown circuit ID", None, "Maintenance note", None),

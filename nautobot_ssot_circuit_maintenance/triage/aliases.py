@@ -18,8 +18,8 @@ from nautobot.circuits.models import Provider
 from rest_framework import serializers
 
 from nautobot_ssot_circuit_maintenance.models import CircuitAlias
+from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
-from nautobot_ssot_circuit_maintenance.views.common import CsrfFailurePage
 
 
 class CircuitAliasFilterSet(BaseFilterSet):

@@ -8,7 +8,7 @@ from django import forms
 from nautobot.apps.forms import BootstrapMixin, DynamicModelChoiceField
 from nautobot.circuits.models import Circuit, Provider
 
-from nautobot_ssot_circuit_maintenance.validation import contains_nul
+from nautobot_ssot_circuit_maintenance.decisions.forms import ReasonForm
 
 REPROCESS_HELP = "Run the sync over this notification right away (a job run, shown in the SSoT dashboard)."
 
@@ -44,18 +44,8 @@ class MapCircuitForm(BootstrapMixin, forms.Form):
             self.fields["circuit"].queryset = circuits
 
 
-class DismissForm(BootstrapMixin, forms.Form):
-    reason = forms.CharField(
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why no action is needed (kept with the notification, with your name and the time).",
-    )
-
-    def clean_reason(self) -> str:
-        reason = " ".join(self.cleaned_data["reason"].split())
-        if not reason or contains_nul(reason):
-            raise forms.ValidationError("Give a reason (text, without NUL characters).")
-        return reason
+class DismissForm(ReasonForm):
+    """Why no action is needed."""
 
 
 class ReprocessConfirmForm(BootstrapMixin, forms.Form):

@@ -8,9 +8,8 @@ from django.utils.html import format_html_join
 from nautobot.apps.tables import BaseTable, ChoiceFieldColumn
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.models import RawNotification
-
-PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 
 # Outcome → the actions offered, besides Reprocess and Dismiss (always offered).
 RESOLVING_ACTIONS = {
@@ -55,5 +54,5 @@ class TriageTable(BaseTable):
             " ",
             '<a class="btn btn-sm btn-outline-primary" href="{}">'
             '<span class="mdi {}" aria-hidden="true"></span> {}</a>',
-            ((reverse(f"{PREFIX}:{name}", args=[record.pk]), icon, label) for name, label, icon in entries),
+            ((reverse(f"{URL_NAMESPACE}:{name}", args=[record.pk]), icon, label) for name, label, icon in entries),
         )

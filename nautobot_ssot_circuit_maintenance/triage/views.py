@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views import View
 from nautobot.apps.views import ObjectListViewMixin
 from nautobot.circuits.models import Circuit, Provider
 from nautobot.core.ui.titles import Titles
-from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
 
 from nautobot_ssot_circuit_maintenance import filters, forms
 from nautobot_ssot_circuit_maintenance.api.serializers import RawNotificationSerializer
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.triage import actions
 from nautobot_ssot_circuit_maintenance.triage.forms import (
@@ -26,10 +25,7 @@ from nautobot_ssot_circuit_maintenance.triage.forms import (
     ReprocessConfirmForm,
 )
 from nautobot_ssot_circuit_maintenance.triage.tables import TriageTable
-from nautobot_ssot_circuit_maintenance.views.common import CsrfFailurePage
-
-PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
-ACTION_TEMPLATE = "nautobot_ssot_circuit_maintenance/triage_action.html"
+from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, NotificationActionView
 
 
 class TriageQueueUIViewSet(CsrfFailurePage, ObjectListViewMixin):
@@ -49,45 +45,20 @@ class TriageQueueUIViewSet(CsrfFailurePage, ObjectListViewMixin):
         return context
 
 
-class TriageActionView(ObjectPermissionRequiredMixin, View):
-    """One action on one notification still in the queue: GET shows its form, POST performs it."""
+class TriageActionView(NotificationActionView):
+    """One action on one notification still in the queue; a form with `reprocess` ticked reprocesses it after."""
 
     queryset = RawNotification.objects.needs_triage().select_related("source", "provider")
-    permission = "nautobot_ssot_circuit_maintenance.change_rawnotification"
-    title = ""
-    form_class: Any = None
 
-    def get_required_permission(self) -> str:
-        return self.permission
-
-    def get_form(self, raw: RawNotification, data: Any = None) -> Any:
-        return self.form_class(data)
-
-    def describe(self, raw: RawNotification) -> str:
-        return ""
-
-    def get(self, request: Any, pk: Any) -> Any:
-        raw = get_object_or_404(self.queryset, pk=pk)
-        return self.show(request, raw, self.get_form(raw))
-
-    def post(self, request: Any, pk: Any) -> Any:
-        raw = get_object_or_404(self.queryset, pk=pk)
-        form = self.get_form(raw, request.POST)
-        if not form.is_valid():
-            return self.show(request, raw, form, status=400)
-        try:
-            with transaction.atomic():
-                text = self.perform(request, raw, form.cleaned_data)
-        except (ValidationError, IntegrityError, ValueError) as error:
-            form.add_error(None, _message(error))
-            return self.show(request, raw, form, status=400)
-        messages.success(request, text)
-        if form.cleaned_data.get("reprocess"):
+    def done(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> Any:
+        if data.get("reprocess"):
             return self.reprocess(request, raw)
-        return redirect(reverse(f"{PREFIX}:triage_list"))
+        return super().done(request, raw, data)
 
-    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
-        raise NotImplementedError
+    def error_text(self, error: Exception) -> str:
+        if isinstance(error, IntegrityError):
+            return "That circuit ID already has an alias for this provider."
+        return super().error_text(error)
 
     def reprocess(self, request: Any, raw: RawNotification) -> Any:
         raw.refresh_from_db()
@@ -102,18 +73,7 @@ class TriageActionView(ObjectPermissionRequiredMixin, View):
         else:
             result = actions.start_reprocess([raw], request.user)
             return redirect(result.get_absolute_url())
-        return redirect(reverse(f"{PREFIX}:triage_list"))
-
-    def show(self, request: Any, raw: RawNotification, form: Any, status: int = 200) -> Any:
-        context = {
-            "object": raw,
-            "form": form,
-            "title": f"{self.title}: {raw}",
-            "action_title": self.title,
-            "description": self.describe(raw),
-            "return_url": reverse(f"{PREFIX}:triage_list"),
-        }
-        return render(request, ACTION_TEMPLATE, context, status=status)
+        return redirect(reverse(f"{URL_NAMESPACE}:triage_list"))
 
 
 class AssignSenderView(TriageActionView):
@@ -202,11 +162,3 @@ class ReprocessView(TriageActionView):
             form.add_error(None, f"Cannot reprocess: {reason}.")
             return self.show(request, raw, form, status=400)
         return self.reprocess(request, raw)
-
-
-def _message(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(error.messages)
-    if isinstance(error, IntegrityError):
-        return "That circuit ID already has an alias for this provider."
-    return str(error)

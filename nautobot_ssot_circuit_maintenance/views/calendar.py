@@ -30,6 +30,8 @@ from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_response, f
 from nautobot_ssot_circuit_maintenance.calendar.layout import VIEWS, build_layout, parse_anchor
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat import mark_response_logged
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.filters import CircuitMaintenanceFilterSet
 from nautobot_ssot_circuit_maintenance.models import CalendarFeedToken, CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.models.terminations import at_locations_q, maintenance_locations
@@ -37,9 +39,8 @@ from nautobot_ssot_circuit_maintenance.redaction import mask_feed_tokens
 from nautobot_ssot_circuit_maintenance.tables import live_state_badge
 
 logger = logging.getLogger(__name__)
-PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 VIEW_PERMISSION = "nautobot_ssot_circuit_maintenance.view_circuitmaintenance"
-LIST_URL = f"{PREFIX}:circuitmaintenance_list"
+LIST_URL = f"{URL_NAMESPACE}:circuitmaintenance_list"
 BREADCRUMBS = Breadcrumbs(items={"*": [ViewNameBreadcrumbItem(view_name=LIST_URL, label="Circuit Maintenances")]})
 
 
@@ -170,8 +171,8 @@ def maintenance_row(maintenance: CircuitMaintenance) -> dict[str, Any]:
         "name": format_html('<a href="{}">{}</a>', maintenance.get_absolute_url(), maintenance.name),
         "provider": maintenance.provider.name,
         "live_state": live_state_badge(maintenance),
-        "start": maintenance.start_time.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M"),
-        "end": maintenance.end_time.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "start": f"{maintenance.start_time.astimezone(dt_timezone.utc):{DATE_TIME}}",
+        "end": f"{maintenance.end_time.astimezone(dt_timezone.utc):{DATE_TIME}}",
         "circuits": getattr(maintenance, "circuit_count", ""),
         "ack": "yes" if maintenance.ack else format_html('<span class="badge bg-warning">no</span>'),
     }
@@ -313,9 +314,7 @@ class OverviewView(GenericView):
         source_rows = [
             {
                 "source": format_html('<a href="{}">{}</a>', row.source.get_absolute_url(), row.source.name),
-                "last_run": row.last_run.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M")
-                if row.last_run
-                else "never",
+                "last_run": f"{row.last_run.astimezone(dt_timezone.utc):{DATE_TIME}}" if row.last_run else "never",
                 "outcomes": format_html_join(
                     " ",
                     '<span class="badge bg-secondary">{}: {}</span>',
@@ -364,12 +363,12 @@ class FeedSubscribeView(GenericView):
     def page(self, request: HttpRequest, token: CalendarFeedToken | None, key: str = "") -> HttpResponse:
         context = {
             "token": token,
-            "feed_base_url": request.build_absolute_uri(reverse(f"{PREFIX}:calendar_feed_by_credential")),
+            "feed_base_url": request.build_absolute_uri(reverse(f"{URL_NAMESPACE}:calendar_feed_by_credential")),
             "view_titles": self.get_view_titles(),
             "breadcrumbs": self.get_breadcrumbs(),
         }
         if key:
-            url = request.build_absolute_uri(reverse(f"{PREFIX}:calendar_feed", kwargs={"key": key}))
+            url = request.build_absolute_uri(reverse(f"{URL_NAMESPACE}:calendar_feed", kwargs={"key": key}))
             context |= {"key": key, "feed_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
         response = render(request, self.template_name, context)
         if key:

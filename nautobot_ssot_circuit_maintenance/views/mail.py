@@ -31,12 +31,12 @@ from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices
 from nautobot_ssot_circuit_maintenance.compat import collapsed_panel_options
-from nautobot_ssot_circuit_maintenance.config import push_enabled
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, push_enabled
 from nautobot_ssot_circuit_maintenance.decisions.buttons import NOTIFICATION_BUTTONS
 from nautobot_ssot_circuit_maintenance.mail.readable import html_document
 from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
-from nautobot_ssot_circuit_maintenance.views.common import CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.watch import push
 
 KEPT_NOTES = {
@@ -61,13 +61,11 @@ def mail_context(raw: RawNotification) -> dict[str, Any]:
         "mail_headers": [(name, value) for name, value in mail.headers.items() if value or name in ("From", "Subject")],
         "mail_document": html_document(mail.html) if mail.html else "",
         "mail_kept_note": note,
-        "mail_eml_url": reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_eml", args=[raw.pk]),
+        "mail_eml_url": reverse(f"{URL_NAMESPACE}:rawnotification_eml", args=[raw.pk]),
         "mail_attachments": [
             (
                 item,
-                reverse(
-                    "plugins:nautobot_ssot_circuit_maintenance:rawnotification_attachment", args=[raw.pk, item.index]
-                ),
+                reverse(f"{URL_NAMESPACE}:rawnotification_attachment", args=[raw.pk, item.index]),
             )
             for item in mail.attachments
         ],
@@ -244,4 +242,4 @@ class NotificationUploadView(LoginRequiredMixin, View):
         for upload in form.cleaned_data["files"]:
             ok, text = _upload_one(upload, request.user, form.cleaned_data["process_now"])
             (messages.success if ok else messages.error)(request, text)
-        return redirect(reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_list"))
+        return redirect(reverse(f"{URL_NAMESPACE}:rawnotification_list"))

@@ -8,7 +8,6 @@ module (`nautobot.core.utils.lookup.get_view_for_model`, used by its page titles
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +15,6 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from nautobot.apps.ui import (
@@ -39,7 +37,9 @@ from rest_framework.decorators import action
 
 from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.decisions.buttons import OVERRIDE_BUTTON
+from nautobot_ssot_circuit_maintenance.display import format_utc
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -48,22 +48,9 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.models.reach import termination_prefetch
 from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_ROW_PREFETCH
+from nautobot_ssot_circuit_maintenance.ui import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN, is_uuid
-from nautobot_ssot_circuit_maintenance.views.common import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.views.timeline import timeline_rows
-
-UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
-
-
-def format_utc(value: datetime | str | None) -> str:
-    """A datetime (or ISO string) as `YYYY-MM-DD HH:MM UTC`; "" when unknown."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime(UTC_FORMAT)
 
 
 def maintenance_windows(maintenance: CircuitMaintenance) -> list[dict[str, str]]:
@@ -189,7 +176,7 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
                 label="Acknowledge",
                 icon="mdi-check-bold",
                 color=ButtonColorChoices.GREEN,
-                link_name="plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_acknowledge",
+                link_name=f"{URL_NAMESPACE}:circuitmaintenance_acknowledge",
                 required_permissions=["nautobot_ssot_circuit_maintenance.change_circuitmaintenance"],
             ),
             OVERRIDE_BUTTON,
@@ -290,7 +277,7 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
         pks = request.POST.getlist("pk")
         if not all(is_uuid(pk) for pk in pks):
             return HttpResponseBadRequest("pk: every value must be a maintenance's UUID.")
-        list_url = reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list")
+        list_url = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
         if not pks:
             messages.warning(request, "No maintenance selected.")
             return redirect(_return_url(request, list_url))

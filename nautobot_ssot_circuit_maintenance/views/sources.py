@@ -37,10 +37,11 @@ from rest_framework.decorators import action
 from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.compat import data_compliance_view_mixin
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.intake import oauth
 from nautobot_ssot_circuit_maintenance.models import NotificationSource
+from nautobot_ssot_circuit_maintenance.ui import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
-from nautobot_ssot_circuit_maintenance.views.common import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
 
 
 class NotificationSourceFieldsPanel(ObjectFieldsPanel):
@@ -60,7 +61,7 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
 
     def render_value(self, key: str, value: Any, context: Any) -> str:
         if key == "raw_notifications":
-            url = reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_list")
+            url = reverse(f"{URL_NAMESPACE}:rawnotification_list")
             return format_html('<a href="{}?source={}">{}</a>', url, context["object"].pk, value)
         if key == "last_error":
             return format_html("<pre>{}</pre>", value) if value else helpers.HTML_NONE
@@ -124,7 +125,7 @@ class NotificationSourceUIViewSet(
                 label="Validate",
                 icon="mdi-connection",
                 color=ButtonColorChoices.BLUE,
-                link_name="plugins:nautobot_ssot_circuit_maintenance:notificationsource_validate",
+                link_name=f"{URL_NAMESPACE}:notificationsource_validate",
                 required_permissions=["nautobot_ssot_circuit_maintenance.change_notificationsource"],
             ),
         ),

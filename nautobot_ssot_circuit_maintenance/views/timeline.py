@@ -9,29 +9,18 @@ at its place in the provider's order with what it really changed on arrival — 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from nautobot_ssot.models import Sync, SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME, format_windows
 from nautobot_ssot_circuit_maintenance.intake.fold import MaintenanceState, Notice, believed, fold
 from nautobot_ssot_circuit_maintenance.intake.history import stored_notices
 from nautobot_ssot_circuit_maintenance.models import DeletedMaintenance, ParsedNotification, RawNotification
 
-WINDOW_FORMAT = "%Y-%m-%d %H:%M"
 # The data source name of the sync job (jobs.CircuitMaintenanceDataSource.Meta.data_source), as its Sync rows hold it.
 DATA_SOURCE = "Notification mailboxes"
-
-
-def format_window(start: datetime, end: datetime) -> str:
-    if start.date() == end.date():
-        return f"{start:{WINDOW_FORMAT}}–{end:%H:%M}"
-    return f"{start:{WINDOW_FORMAT}}–{end:{WINDOW_FORMAT}}"
-
-
-def format_windows(windows: list[tuple[datetime, datetime]]) -> str:
-    return ", ".join(format_window(start, end) for start, end in windows) or "none"
 
 
 def _order(notice: Notice) -> tuple:
@@ -135,7 +124,7 @@ def why_not_counted(raw: Any, deleted: Any) -> str:
     """Why a stored notice of the maintenance does not count: a person's decision, with who, when and why."""
     if raw.excluded_at is not None:
         return (
-            f"excluded by {raw.excluded_by or 'someone'} on {raw.excluded_at:%Y-%m-%d %H:%M} UTC: "
+            f"excluded by {raw.excluded_by or 'someone'} on {raw.excluded_at:{DATE_TIME}} UTC: "
             f"{raw.exclusion_reason}; it counts for nothing"
         )
     if raw.outcome == OutcomeChoices.AWAITING_CONFIRMATION:
@@ -143,7 +132,7 @@ def why_not_counted(raw: Any, deleted: Any) -> str:
     if deleted is not None:
         return (
             f"stored before {deleted.deleted_by or 'someone'} deleted the maintenance on "
-            f"{deleted.deleted_at:%Y-%m-%d %H:%M} UTC; it counts for nothing"
+            f"{deleted.deleted_at:{DATE_TIME}} UTC; it counts for nothing"
         )
     return ""
 

@@ -1,7 +1,7 @@
 """The import from nautobot-circuit-maintenance: helpers shared by both phases.
 
 `test_installed.py` runs only with `development/nautobot_config_older_app.py` (the older app in
-PLUGINS, `./run tests` runs it as a second phase); `tests/test_import_job.py` runs in the main
+PLUGINS, `./run tests` runs it as a second phase); `tests/older_app/test_import_job.py` runs in the main
 suite, with the older app's tables created from `schema.sql` as if it had been removed from PLUGINS.
 """
 

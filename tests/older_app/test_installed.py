@@ -38,8 +38,8 @@ from nautobot_ssot_circuit_maintenance.older_app.reader import (
     open_reader,
     parsed_json,
 )
+from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
 from tests.older_app import SCHEMA, imported_state
-from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer
 
 ACCOUNT = "noc@example.net"

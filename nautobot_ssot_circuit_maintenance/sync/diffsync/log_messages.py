@@ -5,21 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from nautobot_ssot_circuit_maintenance import display
+
 # Attributes whose change means the maintenance needs a person's eyes again (its impacts too).
 MATERIAL = ("status", "windows")
 ACK_CLEARED = "acknowledgement cleared"
 
 
-def _format_window(entry: str) -> str:
-    start_text, _, end_text = entry.partition("/")
-    start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
-    if start.date() == end.date():
-        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
-    return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
-
-
 def format_windows(entries: list[str]) -> str:
-    return ", ".join(_format_window(entry) for entry in entries) or "none"
+    """Window entries (`start/end`, ISO) as a person reads them."""
+    return display.format_windows(
+        [tuple(datetime.fromisoformat(text) for text in entry.partition("/")[::2]) for entry in entries]
+    )
 
 
 def describe_create(attrs: dict[str, Any]) -> str:

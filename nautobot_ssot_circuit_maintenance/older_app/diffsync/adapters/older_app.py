@@ -31,6 +31,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
     NoteLevelChoices,
     OutcomeChoices,
 )
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.intake.fold import as_utc
 from nautobot_ssot_circuit_maintenance.intake.parse import message_key, raw_key, storable_json, storable_text
 from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import (
@@ -79,7 +80,7 @@ def split_name(name: str, provider_names: list[str]) -> tuple[str, str] | None:
 
 
 def window_text(start: datetime, end: datetime) -> str:
-    return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC"
+    return f"{start:{DATE_TIME}}–{end:{DATE_TIME}} UTC"
 
 
 def json_rank_key(data: dict) -> str:
