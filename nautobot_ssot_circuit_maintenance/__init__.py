@@ -5,14 +5,17 @@ from importlib import metadata
 from nautobot.apps import NautobotAppConfig
 from nautobot.extras.plugins.exceptions import PluginImproperlyConfigured
 
+from nautobot_ssot_circuit_maintenance.compat import quiet_parser_logging, use_fast_charset_detection
 from nautobot_ssot_circuit_maintenance.config import (
     APP_NAME,
     DEFAULT_SETTINGS,
     URL_NAMESPACE,
     ConfigurationError,
     adopt_legacy_settings,
+    app_settings,
     validate_config,
 )
+from nautobot_ssot_circuit_maintenance.redaction import install_feed_token_log_filter, quiet_oauth_library_logs
 
 __version__ = metadata.version("nautobot-ssot-circuit-maintenance")
 
@@ -44,18 +47,15 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
 
     def ready(self):
         super().ready()
+        # Both import the models, which exist only once the apps are loaded.
         from nautobot_ssot_circuit_maintenance import signals  # noqa: F401 - connects the handlers
-        from nautobot_ssot_circuit_maintenance.compat import quiet_parser_logging, use_fast_charset_detection
-        from nautobot_ssot_circuit_maintenance.config import app_settings
         from nautobot_ssot_circuit_maintenance.events.metrics import register_capacity_metrics
-        from nautobot_ssot_circuit_maintenance.intake.oauth import quiet_library_logs
-        from nautobot_ssot_circuit_maintenance.redaction import install_feed_token_log_filter
 
         register_capacity_metrics()
         # The parser also runs in this process (e.g. reading a message again); workers set the same.
         quiet_parser_logging()
         use_fast_charset_detection(bool(app_settings().get("fast_charset_detection", True)))
-        quiet_library_logs()
+        quiet_oauth_library_logs()
         # Request paths in Django's (and gunicorn's) log lines may hold a calendar feed token.
         install_feed_token_log_filter()
 

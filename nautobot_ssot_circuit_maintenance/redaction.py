@@ -308,3 +308,13 @@ def install_feed_token_log_filter(names: Iterable[str] = FEED_PATH_LOGGERS) -> N
         logger = logging.getLogger(name)
         if not any(isinstance(existing, FeedTokenLogFilter) for existing in logger.filters):
             logger.addFilter(FeedTokenLogFilter())
+
+
+# requests-oauthlib logs the token request body and the tokens obtained at DEBUG.
+OAUTH_LIBRARY_LOGGERS = ("requests_oauthlib", "oauthlib")
+
+
+def quiet_oauth_library_logs() -> None:
+    """Keep the OAuth libraries' DEBUG records (codes, client secret, tokens) out of every log handler."""
+    for name in OAUTH_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)

@@ -9,6 +9,7 @@ from nautobot_ssot_circuit_maintenance.older_app import redirects
 from nautobot_ssot_circuit_maintenance.triage import aliases
 from nautobot_ssot_circuit_maintenance.triage import views as triage
 from nautobot_ssot_circuit_maintenance.views import calendar as views_calendar
+from nautobot_ssot_circuit_maintenance.views import overview as views_overview
 
 app_name = "nautobot_ssot_circuit_maintenance"
 
@@ -49,7 +50,7 @@ urlpatterns: list[URLPattern] = [
     path("rawnotification/<uuid:pk>/confirm/", decisions.ConfirmView.as_view(), name="rawnotification_confirm"),
     path("maintenance/<uuid:pk>/override/", decisions.OverrideView.as_view(), name="circuitmaintenance_override"),
     # The older app's overview address; before the router, whose maintenance/<pk>/ would not match it anyway.
-    path("maintenance/overview/", views_calendar.OverviewView.as_view(), name="overview"),
+    path("maintenance/overview/", views_overview.OverviewView.as_view(), name="overview"),
     path("calendar/", views_calendar.CalendarView.as_view(), name="calendar"),
     path("calendar/subscribe/", views_calendar.FeedSubscribeView.as_view(), name="calendar_subscribe"),
     # The feed with its token in an Authorization: Bearer header or a ?token= parameter, out of the path.

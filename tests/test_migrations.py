@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from nautobot.apps.testing import TransactionTestCase
 from nautobot.extras.models import Job, ScheduledJob
 
-from nautobot_ssot_circuit_maintenance.mail.readable import pack
+from nautobot_ssot_circuit_maintenance.mail.packing import pack
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.sync.jobs import CircuitMaintenanceDataSource
 

@@ -40,8 +40,8 @@ import dkim
 from dkim.util import parse_tag_value
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices, SourcePolicyChoices
-from nautobot_ssot_circuit_maintenance.intake.parse import header_block, message_sender
 from nautobot_ssot_circuit_maintenance.intake.sources import source_kind
+from nautobot_ssot_circuit_maintenance.mail.headers import header_block, message_sender
 from nautobot_ssot_circuit_maintenance.providers import claims
 
 METHODS = ("dkim", "spf", "dmarc")

@@ -12,7 +12,6 @@ the state, so a replayed state is refused, and the verifier never travels throug
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -38,21 +37,13 @@ from nautobot_ssot_circuit_maintenance.intake.sources.secrets_group import resol
 from nautobot_ssot_circuit_maintenance.models import NotificationSource, SourceOAuthToken
 from nautobot_ssot_circuit_maintenance.redaction import Scrubber, credential_file_secrets, credential_info_secrets
 
-__all__ = ["Outcome", "complete_consent", "oauth_client", "quiet_library_logs", "validate"]
+__all__ = ["Outcome", "complete_consent", "oauth_client", "validate"]
 
 STATE_SALT = "nautobot_ssot_circuit_maintenance.intake.oauth"
 STATE_MAX_AGE = 15 * 60
 TOKEN_TIMEOUT = 30
 NONCE_KEY = "nautobot_ssot_circuit_maintenance:oauth-state:{nonce}"
 CALLBACK_URL_NAME = f"{URL_NAMESPACE}:google_oauth2callback"
-# requests-oauthlib logs the token request body and the tokens obtained at DEBUG.
-LIBRARY_LOGGERS = ("requests_oauthlib", "oauthlib")
-
-
-def quiet_library_logs() -> None:
-    """Keep the OAuth libraries' DEBUG records (codes, client secret, tokens) out of every log handler."""
-    for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)

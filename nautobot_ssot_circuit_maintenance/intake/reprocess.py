@@ -22,9 +22,10 @@ from nautobot_ssot_circuit_maintenance.config import SourceSettings, source_sett
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.intake.chunks import Intake
 from nautobot_ssot_circuit_maintenance.intake.commit import STORE_BATCH, parsed_notifications, stored_maintenance_pks
-from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage, message_sender
+from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReader, SourceRun
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, FetchedMessage
+from nautobot_ssot_circuit_maintenance.mail.headers import message_sender
 from nautobot_ssot_circuit_maintenance.models import ParsedNotification, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
 

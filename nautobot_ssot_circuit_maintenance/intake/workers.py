@@ -33,7 +33,7 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage, headers_only, process_message
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds
-from nautobot_ssot_circuit_maintenance.mail.readable import parser_version
+from nautobot_ssot_circuit_maintenance.mail.packing import parser_version
 from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
 
 FRAME = struct.Struct(">Q")

@@ -1,12 +1,6 @@
-"""Stored mail: kept whole (compressed), and read back for a person.
+"""Stored mail read back for a person.
 
-Storage. Every message is kept whole, compressed with zlib (stdlib, level 6): on the corpus it
-keeps 35.5 % of the bytes against lzma's 34.8 %, at a tenth of lzma's time and with a 256 KiB
-working set instead of lzma's ~94 MiB, which matters inside the memory-capped parse workers.
-`raw_notification_size` still bounds the head the API and lists show; the whole message is read
-back only for its own page, its downloads and a re-parse.
-
-Reading. `read_mail` turns the bytes into what a person reads: decoded headers, the text part
+`read_mail` turns the bytes into what a person reads: decoded headers, the text part
 (quoted-printable, base64, charsets), the HTML part sanitized by nh3 (no script, no event
 handler, no `javascript:`, no remote image, no style sheet), and the attachments listed. It never
 raises: a message too deep or too wide for its bounds, or parts that cannot be decoded, become
@@ -18,43 +12,19 @@ from __future__ import annotations
 import codecs
 import email
 import email.policy
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
-from functools import cache
-from importlib import metadata
 
 import nh3
 
 from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds, OverBound, check_structure
+from nautobot_ssot_circuit_maintenance.mail.headers import header_bytes
 
-CODEC = "zlib"
-COMPRESSION_LEVEL = 6
 # What a page shows of one text or HTML part, and of the raw header block.
 TEXT_LIMIT = 1024 * 1024
-HEADER_BLOCK_LIMIT = 256 * 1024
 SUMMARY_HEADERS = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID")
-
-
-def pack(raw: bytes) -> bytes:
-    """The message as it is stored (see the module docstring for why zlib)."""
-    return zlib.compress(raw, COMPRESSION_LEVEL)
-
-
-def unpack(data: bytes | memoryview, limit: int) -> bytes:
-    """The stored message, never more than `limit` bytes however the stored data were made."""
-    if not data:
-        return b""
-    inflater = zlib.decompressobj()
-    return inflater.decompress(bytes(data), max(1, limit))
-
-
-@cache
-def parser_version() -> str:
-    """circuit-maintenance-parser's version, recorded with every parse."""
-    return metadata.version("circuit-maintenance-parser")
 
 
 @dataclass(frozen=True)
@@ -205,7 +175,7 @@ def _load(raw: bytes) -> Message:
 def read_mail(raw: bytes, bounds: MessageBounds | None = None) -> ReadableMail:
     """What a person reads of a message; never raises."""
     mail = ReadableMail()
-    head, _, _ = raw[:HEADER_BLOCK_LIMIT].replace(b"\r\n", b"\n").partition(b"\n\n")
+    head = header_bytes(raw)
     mail.header_block = _text(head.decode("utf-8", errors="replace"))
     try:
         message = _load(raw)

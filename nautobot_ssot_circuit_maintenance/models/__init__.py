@@ -7,10 +7,10 @@ and what hangs on it) and `notifications.py` (sources and what they delivered); 
 importable from here, as Nautobot's own apps (`dcim.models`) do it.
 """
 
+from nautobot_ssot_circuit_maintenance.models.calendar import CalendarFeedToken
 from nautobot_ssot_circuit_maintenance.models.decisions import DeletedMaintenance, MaintenanceOverride
 from nautobot_ssot_circuit_maintenance.models.maintenance import (
     PAGE_TITLE_LENGTH,
-    CalendarFeedToken,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from nautobot_ssot_circuit_maintenance.config import source_settings
-from nautobot_ssot_circuit_maintenance.intake.parse import message_sender
 from nautobot_ssot_circuit_maintenance.intake.reprocess import cannot_reprocess
+from nautobot_ssot_circuit_maintenance.mail.headers import message_sender
 from nautobot_ssot_circuit_maintenance.models import CircuitAlias, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, split_addresses
 from nautobot_ssot_circuit_maintenance.sync.trigger import start_reprocess_run, sync_job

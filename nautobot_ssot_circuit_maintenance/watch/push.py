@@ -21,9 +21,9 @@ from nautobot.extras.choices import JobResultStatusChoices
 
 from nautobot_ssot_circuit_maintenance.compat import job_failure_text, run_job_here
 from nautobot_ssot_circuit_maintenance.config import PUSHED_SOURCE_NAME, app_settings, push_enabled
-from nautobot_ssot_circuit_maintenance.intake.parse import HEADER_BLOCK_LIMIT, message_key, raw_key
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds
+from nautobot_ssot_circuit_maintenance.mail.headers import header_bytes, message_key, raw_key
 from nautobot_ssot_circuit_maintenance.models import NotificationSource, PushedMessage, RawNotification
 from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy, sync_lock
 from nautobot_ssot_circuit_maintenance.sync.trigger import SyncUnavailable, enabled_sync_job, start_sync, sync_kwargs
@@ -96,7 +96,7 @@ def max_push_bytes() -> int:
 def identity(raw: bytes) -> str:
     """The key the pipeline stores the message under (Message-ID and a body hash, else a hash); never raises."""
     try:
-        head = raw[:HEADER_BLOCK_LIMIT].replace(b"\r\n", b"\n").partition(b"\n\n")[0]
+        head = header_bytes(raw)
         headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
         return message_key(headers, raw)
     except Exception:  # noqa: BLE001 - an unreadable header block keeps the content hash

@@ -11,16 +11,17 @@ from hypothesis import strategies as st
 
 from nautobot_ssot_circuit_maintenance.intake.parse import (
     MAINTENANCE_ID_MAX_LENGTH,
-    believable,
     check_maintenance,
     check_maintenance_id,
+)
+from nautobot_ssot_circuit_maintenance.mail.headers import (
+    believable,
     decoded_header,
     message_date,
     message_key,
     raw_key,
-    storable_json,
-    storable_text,
 )
+from nautobot_ssot_circuit_maintenance.mail.storable import storable_json, storable_text
 from nautobot_ssot_circuit_maintenance.validation import MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
 
 RECEIVED = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)

@@ -22,9 +22,10 @@ from nautobot.extras.models import Job
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat import job_inputs
 from nautobot_ssot_circuit_maintenance.intake import reprocess
-from nautobot_ssot_circuit_maintenance.intake.parse import process_message, shown_sender
+from nautobot_ssot_circuit_maintenance.intake.parse import process_message
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds
+from nautobot_ssot_circuit_maintenance.mail.headers import shown_sender
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, SenderDirectory, sender_address
 from nautobot_ssot_circuit_maintenance.triage import actions

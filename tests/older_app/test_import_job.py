@@ -27,7 +27,7 @@ from nautobot_ssot_circuit_maintenance.config import (
     DeprecatedSettingsKey,
     adopt_legacy_settings,
 )
-from nautobot_ssot_circuit_maintenance.intake.parse import message_key
+from nautobot_ssot_circuit_maintenance.mail.headers import message_key
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceNote,

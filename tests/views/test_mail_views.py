@@ -19,7 +19,7 @@ from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, Outcom
 from nautobot_ssot_circuit_maintenance.compat import collapsed_panel_options
 from nautobot_ssot_circuit_maintenance.intake.parse import process_message
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
-from nautobot_ssot_circuit_maintenance.mail.readable import parser_version
+from nautobot_ssot_circuit_maintenance.mail.packing import parser_version
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
 from tests.fixtures.hostile_mail import hostile_mail

@@ -33,7 +33,8 @@ from nautobot_ssot_circuit_maintenance.choices import (
 )
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.intake.fold import as_utc
-from nautobot_ssot_circuit_maintenance.intake.parse import message_key, raw_key, storable_json, storable_text
+from nautobot_ssot_circuit_maintenance.mail.headers import message_key, raw_key
+from nautobot_ssot_circuit_maintenance.mail.storable import storable_json, storable_text
 from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import (
     ONE_WINDOW_TITLE,
     PROVENANCE_TITLE,
