@@ -1,8 +1,7 @@
 """The isolation / lost-redundancy slot of the overview page: what the overview includes, in one place.
 
 `overview_rows(user, now)` gives one display row per flag (location or device, flag, interval,
-maintenances) for a DataTablePanel; `render_overview_flags(request)` the slot as a ready card with the
-flags table; `upcoming_flags(user)` the flags themselves, for a page that renders them its own way.
+maintenances) for a DataTablePanel; `upcoming_flags(user)` the flags themselves.
 """
 
 from __future__ import annotations
@@ -11,17 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 
-from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices
-from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.models import MaintenanceFlag
-from nautobot_ssot_circuit_maintenance.tables import MaintenanceFlagTable
 
 OVERVIEW_FLAG_ROWS = 50
 
@@ -57,17 +50,3 @@ def overview_rows(user: Any, now: datetime | None = None, *, days: float | None 
             }
         )
     return rows
-
-
-def render_overview_flags(request: Any, *, days: float | None = None) -> SafeString:
-    """The overview's slot: a card listing the upcoming flags, linking to the flagged maintenances."""
-    flags = upcoming_flags(request.user, days=days)
-    table = MaintenanceFlagTable(flags[:OVERVIEW_FLAG_ROWS], user=request.user, configurable=False)
-    list_url = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
-    context = {
-        "flags_table": table,
-        "flag_count": flags.count(),
-        "days": days,
-        "isolation_url": f"{list_url}?flag={FlagKindChoices.ISOLATION}&ended_within_days=0",
-    }
-    return render_to_string("nautobot_ssot_circuit_maintenance/inc/overview_flags.html", context, request=request)

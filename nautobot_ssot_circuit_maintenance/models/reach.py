@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Prefetch
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from nautobot.circuits.models import CircuitTermination
 from nautobot.core.templatetags import helpers
 from nautobot.dcim.models import CablePath, Interface
@@ -89,8 +89,3 @@ def interfaces_html(circuits: Iterable[Any]) -> str:
         '<a href="{}">{}</a> › <a href="{}">{}</a>',
         ((i.device.get_absolute_url(), i.device.name or str(i.device), i.get_absolute_url(), i.name) for i in found),
     )
-
-
-def tenant_html(circuit: Any) -> str:
-    tenant = circuit.tenant
-    return format_html('<a href="{}">{}</a>', tenant.get_absolute_url(), tenant.name) if tenant else helpers.HTML_NONE
