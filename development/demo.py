@@ -25,7 +25,7 @@ from nautobot.extras.models import Job, JobResult, ScheduledJob  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
 from development.demo_dates import move_to_today  # noqa: E402
-from nautobot_ssot_circuit_maintenance.compat import job_inputs  # noqa: E402
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs  # noqa: E402
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags  # noqa: E402
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402

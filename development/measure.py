@@ -27,7 +27,8 @@ from nautobot.extras.models import JobResult
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import job_inputs, use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.compat.parser import use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,

@@ -5,7 +5,7 @@ from importlib import metadata
 from nautobot.apps import NautobotAppConfig
 from nautobot.extras.plugins.exceptions import PluginImproperlyConfigured
 
-from nautobot_ssot_circuit_maintenance.compat import quiet_parser_logging, use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.compat.parser import quiet_parser_logging, use_fast_charset_detection
 from nautobot_ssot_circuit_maintenance.config import (
     APP_NAME,
     DEFAULT_SETTINGS,

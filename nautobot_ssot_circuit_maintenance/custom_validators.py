@@ -3,7 +3,7 @@
 from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 from nautobot.apps.models import CustomValidator
 
-from nautobot_ssot_circuit_maintenance.compat import validated_object
+from nautobot_ssot_circuit_maintenance.compat.releases import validated_object
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD, split_addresses
 
 

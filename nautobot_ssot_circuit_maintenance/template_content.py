@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
-from nautobot_ssot_circuit_maintenance.compat import TableRowsPanelMixin
+from nautobot_ssot_circuit_maintenance.compat.panels import TableRowsPanelMixin
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag
 from nautobot_ssot_circuit_maintenance.tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable

@@ -14,7 +14,7 @@ from django.views import View
 from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
 from rest_framework.exceptions import MethodNotAllowed
 
-from nautobot_ssot_circuit_maintenance.compat import csrf_failure_reason
+from nautobot_ssot_circuit_maintenance.compat.responses import csrf_failure_reason
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 

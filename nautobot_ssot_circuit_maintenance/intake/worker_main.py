@@ -15,7 +15,7 @@ import resource
 import select
 import sys
 
-from nautobot_ssot_circuit_maintenance.compat import quiet_parser_logging, use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.compat.parser import quiet_parser_logging, use_fast_charset_detection
 from nautobot_ssot_circuit_maintenance.intake.workers import READY, read_frame, write_frame
 
 

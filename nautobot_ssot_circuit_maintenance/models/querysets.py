@@ -12,7 +12,7 @@ from django.utils import timezone
 from nautobot.apps.models import RestrictedQuerySet
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import cable_paths_lookup
+from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths_lookup
 from nautobot_ssot_circuit_maintenance.config import app_settings
 
 # A maintenance in one of these states is over, whatever its windows say.

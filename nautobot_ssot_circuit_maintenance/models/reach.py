@@ -19,7 +19,7 @@ from nautobot.circuits.models import CircuitTermination
 from nautobot.core.templatetags import helpers
 from nautobot.dcim.models import CablePath, Interface
 
-from nautobot_ssot_circuit_maintenance.compat import cable_paths, cable_paths_lookup, generic_prefetch
+from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths, cable_paths_lookup, generic_prefetch
 
 
 def termination_prefetch(path: str = "circuit__circuit_terminations") -> Prefetch:

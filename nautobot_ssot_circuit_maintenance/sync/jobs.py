@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from collections.abc import Iterator
+from datetime import date
 
 from diffsync.enum import DiffSyncFlags
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from nautobot.apps.jobs import MultiChoiceVar, MultiObjectVar, StringVar
 from nautobot.circuits.models import Provider
-from nautobot_ssot.jobs.base import DataMapping, DataSource
-from nautobot_ssot.models import SyncLogEntry
+from nautobot_ssot.jobs.base import DataMapping
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.compat.ssot import ChunkedDataSource
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings, source_settings
 from nautobot_ssot_circuit_maintenance.events.jobs import publish_live_events
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags_after_sync
@@ -41,7 +42,7 @@ class SourceFailure(RuntimeError):
     """One or more sources could not be read; the others were synced."""
 
 
-class CircuitMaintenanceDataSource(DataSource):
+class CircuitMaintenanceDataSource(ChunkedDataSource):
     """Read new provider notifications from the configured mailboxes and sync the maintenances they imply."""
 
     sources = MultiObjectVar(
@@ -72,10 +73,8 @@ class CircuitMaintenanceDataSource(DataSource):
         # implies, so nothing is deleted but an impact a newer notice no longer lists.
         self.diffsync_flags = DiffSyncFlags.CONTINUE_ON_FAILURE
         self.intake: Intake | None = None
-        self.chunk: Chunk | None = None
         self._summary: Counter[str] = Counter()
         self._diff: dict = {}
-        self._sync_log: list[SyncLogEntry] = []
 
     @classmethod
     def data_mappings(cls):
@@ -163,25 +162,19 @@ class CircuitMaintenanceDataSource(DataSource):
             self.logger.warning("Notification %s cannot be reprocessed: %s", pk, reason)
         return intake
 
-    def sync_data(self, memory_profiling):
-        """Sync the backlog chunk by chunk: each chunk is diffed, written and committed with its cursors.
+    def chunks(self) -> Iterator[Chunk]:
+        """The backlog chunk by chunk: each is diffed, written and committed with its cursors.
 
         A dry run cannot commit, so it reads everything in one chunk to show the whole diff.
         """
         self.intake = self.make_intake()
-        timings: dict[str, timedelta] = {}
         try:
-            for chunk in self.intake.chunks():
-                self.chunk = chunk
-                super().sync_data(memory_profiling)
-                for name in ("source_load_time", "target_load_time", "diff_time", "sync_time"):
-                    if getattr(self.sync, name, None):
-                        timings[name] = timings.get(name, timedelta(0)) + getattr(self.sync, name)
+            yield from self.intake.chunks()
         finally:
             self.intake.close()
-        for name, total in timings.items():
-            setattr(self.sync, name, total)
-        self.sync.save()
+
+    def sync_data(self, memory_profiling):
+        super().sync_data(memory_profiling)
         refresh_flags_after_sync(self)
 
     def calculate_diff(self):
@@ -207,26 +200,11 @@ class CircuitMaintenanceDataSource(DataSource):
         with transaction.atomic():
             if self.diff.has_diffs():
                 self.source_adapter.sync_to(self.target_adapter, flags=self.diffsync_flags, diff=self.diff)
-            SyncLogEntry.objects.bulk_create(self._sync_log, batch_size=500)
-            self._sync_log = []
+            self.write_sync_log()
             self.intake.commit(self.chunk)
         # Stored first: a label that fails to apply loses nothing.
         for problem in self.intake.label_in_mailboxes():
             self.logger.warning("Labels not applied: %s", problem)
-
-    def sync_log(self, action, status, message="", diff=None, synced_object=None, object_repr=""):
-        """Collect the run's log entries; `execute_sync` writes them with the records they link to."""
-        self._sync_log.append(
-            SyncLogEntry(
-                sync=self.sync,
-                action=action,
-                status=status,
-                message=message,
-                diff=diff,
-                synced_object=synced_object,
-                object_repr=object_repr or (repr(synced_object) if synced_object else ""),
-            )
-        )
 
     def lookup_object(self, model_name, unique_id):
         if self.target_adapter is None:

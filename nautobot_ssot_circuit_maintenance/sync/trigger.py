@@ -21,7 +21,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from nautobot_ssot_circuit_maintenance.compat import job_inputs
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
 from nautobot_ssot_circuit_maintenance.sync.jobs import CircuitMaintenanceDataSource
 

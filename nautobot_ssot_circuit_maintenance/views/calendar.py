@@ -25,7 +25,7 @@ from nautobot.dcim.models import Location
 from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_response, feed_queryset, text_error
 from nautobot_ssot_circuit_maintenance.calendar.layout import VIEWS, build_layout, parse_anchor
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices
-from nautobot_ssot_circuit_maintenance.compat import mark_response_logged
+from nautobot_ssot_circuit_maintenance.compat.responses import mark_response_logged
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.filters import CircuitMaintenanceFilterSet
 from nautobot_ssot_circuit_maintenance.models import CalendarFeedToken, CircuitMaintenance

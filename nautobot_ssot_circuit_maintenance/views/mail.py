@@ -30,7 +30,7 @@ from rest_framework.decorators import action
 from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices
-from nautobot_ssot_circuit_maintenance.compat import collapsed_panel_options
+from nautobot_ssot_circuit_maintenance.compat.releases import collapsed_panel_options
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, push_enabled
 from nautobot_ssot_circuit_maintenance.decisions.buttons import NOTIFICATION_BUTTONS
 from nautobot_ssot_circuit_maintenance.mail.readable import html_document

@@ -36,7 +36,7 @@ from rest_framework.decorators import action
 
 from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
-from nautobot_ssot_circuit_maintenance.compat import data_compliance_view_mixin
+from nautobot_ssot_circuit_maintenance.compat.releases import data_compliance_view_mixin
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.intake import oauth
 from nautobot_ssot_circuit_maintenance.models import NotificationSource

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from nautobot.core.utils.logging import sanitize
 from nautobot.extras.choices import JobResultStatusChoices
 
-from nautobot_ssot_circuit_maintenance.compat import job_failure_text, run_job_here
+from nautobot_ssot_circuit_maintenance.compat.jobs import job_failure_text, run_job_here
 from nautobot_ssot_circuit_maintenance.config import PUSHED_SOURCE_NAME, app_settings, push_enabled
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 
-from nautobot_ssot_circuit_maintenance.compat import collapsed_panel_options
+from nautobot_ssot_circuit_maintenance.compat.releases import collapsed_panel_options
 from nautobot_ssot_circuit_maintenance.mail.readable import FRAME_STYLE
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from tests.fixtures.browser import BrowserTestCase

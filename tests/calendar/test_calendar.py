@@ -34,7 +34,7 @@ from django.utils.log import log_response
 from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase
 from nautobot.users.models import ObjectPermission
 
-from nautobot_ssot_circuit_maintenance.compat import mark_response_logged
+from nautobot_ssot_circuit_maintenance.compat.responses import mark_response_logged
 from nautobot_ssot_circuit_maintenance.models import CalendarFeedToken, CircuitMaintenance
 from tests.fixtures.live_data import build_live_data
 from tests.fixtures.ui_data import build_ui_data

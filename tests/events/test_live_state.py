@@ -272,7 +272,7 @@ class LiveEventsJobsTestCase(BrokerMixin, JobTestMixin, TransactionTestCase):
         build_live_data(datetime.now(timezone.utc))
         from nautobot.apps.testing import run_job_for_testing
 
-        from nautobot_ssot_circuit_maintenance.compat import job_inputs
+        from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 
         job = Job.objects.get(job_class_name="PublishLiveStateEvents")
         job.enabled = True

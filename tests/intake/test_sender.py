@@ -20,7 +20,7 @@ from nautobot.circuits.models import Provider
 from nautobot.extras.models import Job
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import job_inputs
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.intake import reprocess
 from nautobot_ssot_circuit_maintenance.intake.parse import process_message
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage

@@ -21,7 +21,7 @@ from nautobot.extras.models import Job
 from nautobot.users.models import Token
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import job_inputs
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.intake.fold import CLOCK_SKEW, MAX_SEQUENCE_STEP, Notice, fold, sequence_jumps
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,

@@ -14,7 +14,7 @@ from nautobot.circuits.models import Circuit
 from nautobot.extras.models import Job
 
 from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices
-from nautobot_ssot_circuit_maintenance.compat import generic_prefetch, job_inputs
+from nautobot_ssot_circuit_maintenance.compat.releases import generic_prefetch, job_inputs
 from nautobot_ssot_circuit_maintenance.filters import CircuitMaintenanceFilterSet
 from nautobot_ssot_circuit_maintenance.flags.jobs import MaintenanceFlagsReport
 from nautobot_ssot_circuit_maintenance.flags.overview import overview_rows, upcoming_flags

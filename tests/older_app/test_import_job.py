@@ -20,7 +20,7 @@ from nautobot.extras.models import Job, JobLogEntry, ObjectChange, Status
 from nautobot_ssot.models import Sync, SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import job_inputs
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.config import (
     APP_NAME,
     LEGACY_APP_NAME,

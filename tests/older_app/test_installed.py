@@ -21,7 +21,7 @@ from nautobot.extras.models import Job, JobLogEntry
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import job_inputs
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.mail.storable import storable_text
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,

@@ -26,7 +26,7 @@ from rest_framework.request import Request
 
 from nautobot_ssot_circuit_maintenance import urls as ui_urls
 from nautobot_ssot_circuit_maintenance.api import urls as api_urls
-from nautobot_ssot_circuit_maintenance.compat import csrf_failure_reason
+from nautobot_ssot_circuit_maintenance.compat.responses import csrf_failure_reason
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,

@@ -16,7 +16,7 @@ from nautobot.circuits.models import Provider
 from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import collapsed_panel_options
+from nautobot_ssot_circuit_maintenance.compat.releases import collapsed_panel_options
 from nautobot_ssot_circuit_maintenance.intake.parse import process_message
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.packing import parser_version

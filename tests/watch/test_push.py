@@ -21,7 +21,8 @@ from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import ObjectPermission, Token, User
 
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import job_failure_text, job_inputs
+from nautobot_ssot_circuit_maintenance.compat.jobs import job_failure_text
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.intake.reprocess import cannot_reprocess
 from nautobot_ssot_circuit_maintenance.intake.workers import close_parse_pools
 from nautobot_ssot_circuit_maintenance.models import (

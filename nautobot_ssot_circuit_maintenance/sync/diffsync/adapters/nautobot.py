@@ -18,7 +18,7 @@ from django.db import DatabaseError, transaction
 from nautobot.circuits.models import Provider
 
 from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
-from nautobot_ssot_circuit_maintenance.compat import log_bulk_creations
+from nautobot_ssot_circuit_maintenance.compat.changelog import log_bulk_creations
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceNote
 from nautobot_ssot_circuit_maintenance.sync.diffsync.log_messages import (
