@@ -10,7 +10,8 @@ from pathlib import Path
 
 from nautobot_ssot_circuit_maintenance.config import SourceSettings
 from nautobot_ssot_circuit_maintenance.intake.sources import GraphSource, SourceError, get_source, source_kind
-from nautobot_ssot_circuit_maintenance.intake.sources.graph import MAX_ATTEMPTS, certificate_credential
+from nautobot_ssot_circuit_maintenance.intake.sources.graph import MAX_ATTEMPTS
+from nautobot_ssot_circuit_maintenance.intake.sources.graph_auth import certificate_credential
 from tests.servers.graph_server import FakeGraph, client_certificate
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

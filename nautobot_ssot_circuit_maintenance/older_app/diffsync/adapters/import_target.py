@@ -8,20 +8,14 @@ per record (`validated_save`), so Nautobot's change log records each maintenance
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import Any
 
 from diffsync import Adapter
-from diffsync.enum import DiffSyncStatus
-from diffsync.exceptions import ObjectNotCreated, ObjectNotUpdated
-from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
 from nautobot.circuits.models import Circuit, Provider
 
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
-    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -30,190 +24,16 @@ from nautobot_ssot_circuit_maintenance.older_app.diffsync.adapters.older_app imp
 from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import (
     IMPORTED_LOCATION_PREFIX,
     PROVENANCE_TITLE,
-    ImportedMaintenance,
-    ImportedNote,
-    ImportedParsedNotification,
-    ImportedRawNotification,
-    ImportedSource,
+)
+from nautobot_ssot_circuit_maintenance.older_app.diffsync.target import (
+    TargetMaintenance,
+    TargetNote,
+    TargetParsedNotification,
+    TargetRawNotification,
+    TargetSource,
+    as_utc,
 )
 from nautobot_ssot_circuit_maintenance.older_app.reader import OlderAppReader
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
-
-
-def _errors(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(error.messages)
-    return f"{type(error).__name__}: {error}"
-
-
-def _window(start: datetime, end: datetime) -> list[dict[str, str]]:
-    return [{"start": _utc(start).isoformat(), "end": _utc(end).isoformat()}]
-
-
-class TargetSource(ImportedSource):
-    @classmethod
-    def create(cls, adapter: ImportTargetAdapter, ids: dict, attrs: dict):
-        try:
-            with transaction.atomic():
-                record = NotificationSource(name=ids["name"])
-                record.validated_save()
-                record.providers.add(*adapter.providers_named(attrs["providers"]))
-        except (ValidationError, DatabaseError) as error:
-            raise ObjectNotCreated(f"source {ids['name']}: {_errors(error)}") from error
-        model = super().create(adapter=adapter, ids=ids, attrs=attrs)
-        adapter.remember(model, record)
-        model.set_status(DiffSyncStatus.SUCCESS, f"created with providers {', '.join(attrs['providers']) or 'none'}")
-        return model
-
-    def update(self, attrs: dict):
-        record = self.adapter.records[(self._modelname, self.get_unique_id())]
-        added = sorted(set(attrs["providers"]) - set(self.providers))
-        record.providers.add(*self.adapter.providers_named(added))
-        super().update(attrs)
-        self.set_status(DiffSyncStatus.SUCCESS, f"providers attached: {', '.join(added)}")
-        return self
-
-
-class TargetMaintenance(ImportedMaintenance):
-    @classmethod
-    def create(cls, adapter: ImportTargetAdapter, ids: dict, attrs: dict):
-        try:
-            with transaction.atomic():
-                record = CircuitMaintenance(
-                    provider=adapter.provider(ids["provider"]), maintenance_id=ids["maintenance_id"]
-                )
-                _apply(record, attrs)
-                record.validated_save()
-                adapter.write_circuits(record, attrs["circuits"])
-        except (ValidationError, DatabaseError, KeyError) as error:
-            raise ObjectNotCreated(f"{ids['provider']} {ids['maintenance_id'][:80]}: {_errors(error)}") from error
-        model = super().create(adapter=adapter, ids=ids, attrs=attrs)
-        adapter.remember(model, record)
-        model.set_status(
-            DiffSyncStatus.SUCCESS,
-            f"created {attrs['status']}{', acknowledged' if attrs['ack'] else ''}; "
-            f"circuits {', '.join(c.replace('|', ' ') for c in attrs['circuits']) or 'none'}",
-        )
-        return model
-
-    def update(self, attrs: dict):
-        record = self.adapter.records[(self._modelname, self.get_unique_id())]
-        try:
-            with transaction.atomic():
-                _apply(record, {**self.get_attrs(), **attrs})
-                record.validated_save()
-                if "circuits" in attrs:
-                    self.adapter.write_circuits(record, attrs["circuits"])
-        except (ValidationError, DatabaseError, KeyError) as error:
-            raise ObjectNotUpdated(f"{self.provider} {self.maintenance_id[:80]}: {_errors(error)}") from error
-        super().update(attrs)
-        self.set_status(DiffSyncStatus.SUCCESS, "updated " + ", ".join(sorted(attrs)))
-        return self
-
-
-def _apply(record: CircuitMaintenance, attrs: dict) -> None:
-    for field in ("name", "description", "status", "ack", "start_time", "end_time", "unresolved_circuit_ids"):
-        setattr(record, field, attrs[field])
-    # The one window the older app kept; see the import's note where its mail named more.
-    record.windows = _window(attrs["start_time"], attrs["end_time"])
-
-
-class TargetNote(ImportedNote):
-    @classmethod
-    def create(cls, adapter: ImportTargetAdapter, ids: dict, attrs: dict):
-        try:
-            record = MaintenanceNote(
-                maintenance=adapter.maintenance_record(ids["provider"], ids["maintenance_id"]),
-                title=ids["title"],
-                level=attrs["level"],
-                comment=attrs["comment"],
-            )
-            record.validated_save()
-        except (ValidationError, DatabaseError, CircuitMaintenance.DoesNotExist) as error:
-            raise ObjectNotCreated(f"note {ids['title'][:80]}: {_errors(error)}") from error
-        model = super().create(adapter=adapter, ids=ids, attrs=attrs)
-        adapter.remember(model, record)
-        return model
-
-    def update(self, attrs: dict):
-        record = self.adapter.records[(self._modelname, self.get_unique_id())]
-        for field, value in attrs.items():
-            setattr(record, field, value)
-        try:
-            record.validated_save()
-        except (ValidationError, DatabaseError) as error:
-            raise ObjectNotUpdated(f"note {self.title[:80]}: {_errors(error)}") from error
-        super().update(attrs)
-        return self
-
-
-class TargetRawNotification(ImportedRawNotification):
-    @classmethod
-    def create(cls, adapter: ImportTargetAdapter, ids: dict, attrs: dict):
-        old_pk = adapter.source_adapter.raw_pks[ids["message_key"]]
-        payload = next((data for _, data in adapter.reader.payloads([old_pk])), b"")
-        try:
-            record = RawNotification(
-                message_key=ids["message_key"],
-                location=f"{IMPORTED_LOCATION_PREFIX}{old_pk}",
-                raw=payload,
-                raw_size=len(payload),
-            )
-            _apply_raw(adapter, record, attrs)
-            record.save()
-        except (ValidationError, DatabaseError, KeyError) as error:
-            raise ObjectNotCreated(f"raw notification {attrs['subject'][:80]!r}: {_errors(error)}") from error
-        model = super().create(adapter=adapter, ids=ids, attrs=attrs)
-        adapter.remember(model, record)
-        return model
-
-    def update(self, attrs: dict):
-        record = self.adapter.records[(self._modelname, self.get_unique_id())]
-        try:
-            _apply_raw(self.adapter, record, {**self.get_attrs(), **attrs})
-            record.save()
-        except (ValidationError, DatabaseError, KeyError) as error:
-            raise ObjectNotUpdated(f"raw notification {self.subject[:80]!r}: {_errors(error)}") from error
-        super().update(attrs)
-        return self
-
-
-def _apply_raw(adapter: ImportTargetAdapter, record: RawNotification, attrs: dict) -> None:
-    record.source = adapter.source_record(attrs["source"])
-    record.provider = adapter.provider(attrs["provider"]) if attrs["provider"] else None
-    for field in ("sender", "subject", "date", "outcome"):
-        setattr(record, field, attrs[field])
-
-
-class TargetParsedNotification(ImportedParsedNotification):
-    @classmethod
-    def create(cls, adapter: ImportTargetAdapter, ids: dict, attrs: dict):
-        try:
-            record = ParsedNotification(
-                raw_notification=RawNotification.objects.get(message_key=ids["message_key"]),
-                provider=adapter.provider(ids["provider"]),
-                provider_maintenance_id=ids["provider_maintenance_id"],
-                json=attrs["notice"],
-            )
-            record.maintenance = adapter.maintenance_record(ids["provider"], attrs["linked_maintenance_id"])
-            record.save()
-        except (DatabaseError, KeyError, RawNotification.DoesNotExist, CircuitMaintenance.DoesNotExist) as error:
-            raise ObjectNotCreated(f"parsed notification {ids['provider_maintenance_id'][:80]}: {error}") from error
-        model = super().create(adapter=adapter, ids=ids, attrs=attrs)
-        return model
-
-    def update(self, attrs: dict):
-        record = self.adapter.parsed_records[self.get_unique_id()]
-        if "notice" in attrs:
-            record.json = attrs["notice"]
-        if "linked_maintenance_id" in attrs:
-            record.maintenance = self.adapter.maintenance_record(self.provider, attrs["linked_maintenance_id"])
-        record.save()
-        super().update(attrs)
-        return self
 
 
 class ImportTargetAdapter(Adapter):
@@ -330,8 +150,8 @@ class ImportTargetAdapter(Adapter):
                     description=record.description,
                     status=record.status,
                     ack=record.ack,
-                    start_time=_utc(record.start_time),
-                    end_time=_utc(record.end_time),
+                    start_time=as_utc(record.start_time),
+                    end_time=as_utc(record.end_time),
                     circuits=sorted(f"{i.circuit.cid}|{i.impact}" for i in record.circuit_impacts.all()),
                     unresolved_circuit_ids=sorted(record.unresolved_circuit_ids),
                 )
@@ -369,7 +189,7 @@ class ImportTargetAdapter(Adapter):
                     provider=record.provider.name if record.provider else "",
                     sender=record.sender,
                     subject=record.subject,
-                    date=_utc(record.date),
+                    date=as_utc(record.date),
                     outcome=record.outcome,
                 )
             )
