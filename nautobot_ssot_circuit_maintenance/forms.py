@@ -33,6 +33,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
     NoteLevelChoices,
     OutcomeChoices,
 )
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
@@ -41,7 +42,6 @@ from nautobot_ssot_circuit_maintenance.models import (
     NotificationSource,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.models.maintenance import change_context_user
 from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, StrictNullBooleanField, contains_nul
 
 #

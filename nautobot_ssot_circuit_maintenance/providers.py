@@ -12,6 +12,10 @@ from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 # Same keys as nautobot-circuit-maintenance, so existing provider data carries over.
 EMAILS_FIELD = "emails_circuit_maintenances"
 PARSER_FIELD = "provider_parser_circuit_maintenances"
+# The column Nautobot keeps custom field values in (what `provider.cf` reads), for queries.
+CUSTOM_FIELD_DATA = "_custom_field_data"
+# What a SenderDirectory is built from, one row per provider.
+PROVIDER_ROW = ("pk", "name", CUSTOM_FIELD_DATA)
 
 CUSTOM_FIELDS = {
     EMAILS_FIELD: {

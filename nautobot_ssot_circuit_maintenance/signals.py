@@ -4,11 +4,11 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from nautobot.core.signals import nautobot_database_ready
 
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
 from nautobot_ssot_circuit_maintenance.decisions.actions import remember_deletion
 from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fields, sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.models import NotificationSource
-from nautobot_ssot_circuit_maintenance.models.maintenance import change_context_user
 
 
 @receiver(nautobot_database_ready, dispatch_uid=f"{APP_NAME}-database-ready")

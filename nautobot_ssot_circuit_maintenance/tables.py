@@ -16,6 +16,7 @@ from nautobot.apps.tables import (
     TagColumn,
     ToggleColumn,
 )
+from nautobot.apps.templatetags import hyperlinked_object
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
@@ -345,7 +346,7 @@ class MaintenanceFlagTable(BaseTable):
 
     def render_scope(self, record: MaintenanceFlag) -> str:
         scope = record.scope
-        return format_html('<a href="{}">{}</a>', scope.get_absolute_url(), scope) if scope else "—"
+        return hyperlinked_object(scope, "name") if scope else "—"
 
     def render_down(self, record: MaintenanceFlag) -> str:
         return f"{len(record.down)} of {record.total}: " + ", ".join(record.down)

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import get_callable, reverse
 from django.views import View
-from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
+from nautobot.apps.views import ObjectPermissionRequiredMixin
 from rest_framework.exceptions import MethodNotAllowed
 
 from nautobot_ssot_circuit_maintenance.compat.responses import csrf_failure_reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 # -- Nautobot: change logging for records written in bulk --------------------------------------------
 # `bulk_create` sends no `post_save`, so Nautobot records no ObjectChange for it. Here the
@@ -92,3 +93,12 @@ def log_bulk_creations(instances: Sequence) -> int:
         changes.append(change)
     ObjectChange.objects.bulk_create(changes, batch_size=500)
     return len(changes)
+
+
+def change_context_user() -> Any:
+    """The user of the current web request or job, if any (read from Nautobot's active change context)."""
+    from nautobot.extras.context_managers import change_context_state
+
+    context = change_context_state.get()
+    user = context.get_user() if context is not None else None
+    return user if getattr(user, "is_authenticated", False) else None

@@ -42,7 +42,7 @@ def _job_celery_options(job_model: Any, user: Any) -> dict[str, Any]:
 
 def job_failure_text(job_result: Any) -> str:
     """Why a finished JobResult failed, in one bounded line ("" when it did not fail or says nothing)."""
-    from nautobot.extras.choices import JobResultStatusChoices
+    from nautobot.apps.choices import JobResultStatusChoices
 
     if job_result is None or job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
         return ""
@@ -62,8 +62,8 @@ def _fail(job_result: Any, error: BaseException) -> None:
     import traceback
 
     from django.utils import timezone
-    from nautobot.core.utils.logging import sanitize
-    from nautobot.extras.choices import JobResultStatusChoices
+    from nautobot.apps.choices import JobResultStatusChoices
+    from nautobot.apps.utils import sanitize
 
     job_result.refresh_from_db()
     if job_result.status in JobResultStatusChoices.READY_STATES:
@@ -83,9 +83,9 @@ def run_job_here(job_model: Any, user: Any, inputs: dict[str, Any]) -> Any:
     The JobResult is never left unfinished: whatever goes wrong ends it FAILURE with the reason.
     """
     from django.utils import timezone
+    from nautobot.apps.choices import JobResultStatusChoices
+    from nautobot.apps.utils import sanitize
     from nautobot.core.celery import app, setup_nautobot_job_logging
-    from nautobot.core.utils.logging import sanitize
-    from nautobot.extras.choices import JobResultStatusChoices
     from nautobot.extras.jobs import run_job
     from nautobot.extras.models import JobResult
 

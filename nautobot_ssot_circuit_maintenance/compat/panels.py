@@ -45,7 +45,7 @@ class TableRowsPanelMixin:
     def get_extra_context(self, context: Any) -> Any:
         if has_table_queryset_hook():
             return super().get_extra_context(context)
-        from nautobot.core.views.utils import get_obj_from_context
+        from nautobot.apps.views import get_obj_from_context
 
         instance = get_obj_from_context(context)
         stand_in = _WithRows(instance, self.get_table_data_queryset(instance, context["request"]))

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
-from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
+from nautobot.apps.views import ObjectPermissionRequiredMixin
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.decisions import actions

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from nautobot.core.events import publish_event
+from nautobot.apps.events import publish_event
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, starting_soon_hours

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from nautobot.apps.templatetags import hyperlinked_object
 
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.models import MaintenanceFlag
@@ -39,13 +40,13 @@ def overview_rows(user: Any, now: datetime | None = None, *, days: float | None 
         scope = flag.scope
         rows.append(
             {
-                "location": format_html('<a href="{}">{}</a>', scope.get_absolute_url(), scope),
+                "location": hyperlinked_object(scope, "name"),
                 "kind": format_html(
                     '<span class="badge bg-{}">{}</span>', "danger" if flag.is_isolation else "warning", flag.label
                 ),
                 "interval": f"{flag.start_time:{DATE_TIME}} – {flag.end_time:{DATE_TIME}}",
                 "maintenances": format_html_join(
-                    ", ", '<a href="{}">{}</a>', ((m.get_absolute_url(), m.name) for m in flag.maintenances.all())
+                    ", ", "{}", ((hyperlinked_object(m, "name"),) for m in flag.maintenances.all())
                 ),
             }
         )

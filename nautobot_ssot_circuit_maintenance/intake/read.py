@@ -20,7 +20,7 @@ from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, Ma
 from nautobot_ssot_circuit_maintenance.intake.workers import ParsePool
 from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds
 from nautobot_ssot_circuit_maintenance.models import RawNotification
-from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
+from nautobot_ssot_circuit_maintenance.providers import PROVIDER_ROW, SenderDirectory
 
 BATCH_BYTES = 64 * MIB
 
@@ -140,7 +140,7 @@ class MailReader:
             run.close()
 
     def _open(self, run: SourceRun) -> None:
-        providers = list(run.source.providers.values_list("pk", "name", "_custom_field_data"))
+        providers = list(run.source.providers.values_list(*PROVIDER_ROW))
         run.directory = SenderDirectory(providers)
         for pk, name, _ in providers:
             self.provider_names[pk] = name

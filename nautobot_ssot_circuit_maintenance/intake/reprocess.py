@@ -27,7 +27,7 @@ from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReade
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.headers import message_sender
 from nautobot_ssot_circuit_maintenance.models import ParsedNotification, RawNotification
-from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
+from nautobot_ssot_circuit_maintenance.providers import PROVIDER_ROW, SenderDirectory
 
 
 def cannot_reprocess(raw: Any) -> str:
@@ -74,7 +74,7 @@ class StoredReader(MailReader):
         return super().read_chunk(budget)
 
     def _open(self, run: SourceRun) -> None:
-        providers = list(run.source.providers.values_list("pk", "name", "_custom_field_data"))
+        providers = list(run.source.providers.values_list(*PROVIDER_ROW))
         run.directory = SenderDirectory(providers)
         for pk, name, _ in providers:
             self.provider_names[pk] = name
@@ -184,7 +184,7 @@ def stored_for_reparse(
     if until:
         selected = selected.filter(date__date__lte=until)
     if providers := list(providers):
-        directory = SenderDirectory([(p.pk, p.name, p._custom_field_data) for p in providers])
+        directory = SenderDirectory([(p.pk, p.name, p.cf) for p in providers])
         selected = selected.filter(Q(provider__in=providers) | Q(pk__in=_now_claimed(selected, directory)))
     return selected.order_by("date", "pk")
 

@@ -26,6 +26,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
     MaintenanceStatusChoices,
     NoteLevelChoices,
 )
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.models.querysets import (
@@ -37,6 +38,7 @@ from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate
 
 # Longest page heading of a maintenance (the full name is in its panel).
 PAGE_TITLE_LENGTH = 32
+NOTE_TITLE_LENGTH = 200
 
 
 @extras_features(
@@ -207,15 +209,6 @@ class CircuitMaintenance(PrimaryModel):
         }.get(self.status, "secondary")
 
 
-def change_context_user() -> Any:
-    """The user of the current web request or job, if any."""
-    from nautobot.extras.context_managers import change_context_state
-
-    context = change_context_state.get()
-    user = context.get_user() if context is not None else None
-    return user if getattr(user, "is_authenticated", False) else None
-
-
 @extras_features("custom_links", "custom_validators", "export_templates", "graphql", "webhooks")
 class CircuitImpact(OrganizationalModel):
     """How one maintenance affects one circuit."""
@@ -246,7 +239,7 @@ class MaintenanceNote(OrganizationalModel):
     """
 
     maintenance = models.ForeignKey(CircuitMaintenance, on_delete=models.CASCADE, related_name="maintenance_notes")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=NOTE_TITLE_LENGTH)
     level = models.CharField(max_length=20, choices=NoteLevelChoices, default=NoteLevelChoices.INFO)
     comment = models.TextField(blank=True)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.utils.html import format_html_join
+from nautobot.apps.templatetags import hyperlinked_object
 from nautobot.circuits.models import CircuitTermination
 from nautobot.core.templatetags import helpers
 from nautobot.dcim.models import CablePath, Interface
@@ -70,9 +71,7 @@ def locations_html(circuits: Iterable[Any]) -> str:
                 seen.append((side, location))
     if not seen:
         return helpers.HTML_NONE
-    return format_html_join(
-        " · ", '{}: <a href="{}">{}</a>', ((side, loc.get_absolute_url(), loc.name) for side, loc in seen)
-    )
+    return format_html_join(" · ", "{}: {}", ((side, hyperlinked_object(loc, "name")) for side, loc in seen))
 
 
 def interfaces_html(circuits: Iterable[Any]) -> str:
@@ -85,7 +84,5 @@ def interfaces_html(circuits: Iterable[Any]) -> str:
     if not found:
         return helpers.HTML_NONE
     return format_html_join(
-        ", ",
-        '<a href="{}">{}</a> › <a href="{}">{}</a>',
-        ((i.device.get_absolute_url(), i.device.name or str(i.device), i.get_absolute_url(), i.name) for i in found),
+        ", ", "{} › {}", ((hyperlinked_object(i.device), hyperlinked_object(i, "name")) for i in found)
     )

@@ -70,7 +70,7 @@ def _queued_key(source: Any) -> str:
 
 def queued_run(source: Any) -> Any:
     """The run queued for `source` that has not started yet, if any."""
-    from nautobot.extras.choices import JobResultStatusChoices
+    from nautobot.apps.choices import JobResultStatusChoices
     from nautobot.extras.models import JobResult
 
     pk = cache.get(_queued_key(source))

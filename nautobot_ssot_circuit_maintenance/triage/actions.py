@@ -54,9 +54,9 @@ def assign_sender(raw: RawNotification, provider: Any, *, whole_domain: bool) ->
     Saved through the model, so the change log shows who did it. Returns the entry added.
     """
     entry = sender_entry(raw, whole_domain=whole_domain)
-    current = provider._custom_field_data.get(EMAILS_FIELD) or ""
+    current = provider.cf.get(EMAILS_FIELD) or ""
     if entry not in split_addresses(current):
-        provider._custom_field_data[EMAILS_FIELD] = ", ".join([*split_addresses(current), entry])
+        provider.cf[EMAILS_FIELD] = ", ".join([*split_addresses(current), entry])
         provider.validated_save()
     if raw.source is not None and not raw.source.providers.filter(pk=provider.pk).exists():
         raw.source.providers.add(provider)

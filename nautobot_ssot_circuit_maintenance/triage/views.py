@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from nautobot.apps.ui import Titles
 from nautobot.apps.views import ObjectListViewMixin
 from nautobot.circuits.models import Circuit, Provider
-from nautobot.core.ui.titles import Titles
 
 from nautobot_ssot_circuit_maintenance import filters, forms
 from nautobot_ssot_circuit_maintenance.api.serializers import RawNotificationSerializer

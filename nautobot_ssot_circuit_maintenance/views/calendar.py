@@ -16,10 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField, StaticSelect2Multiple
+from nautobot.apps.ui import Breadcrumbs, Titles, ViewNameBreadcrumbItem
+from nautobot.apps.views import GenericView
 from nautobot.circuits.models import Provider
-from nautobot.core.ui.breadcrumbs import Breadcrumbs, ViewNameBreadcrumbItem
-from nautobot.core.ui.titles import Titles
-from nautobot.core.views.generic import GenericView
 from nautobot.dcim.models import Location
 
 from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_response, feed_queryset, text_error

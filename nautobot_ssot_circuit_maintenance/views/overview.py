@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from nautobot.apps.ui import DataTablePanel, SectionChoices
-from nautobot.core.ui.titles import Titles
-from nautobot.core.views.generic import GenericView
+from nautobot.apps.templatetags import hyperlinked_object
+from nautobot.apps.ui import DataTablePanel, SectionChoices, Titles
+from nautobot.apps.views import GenericView
 
 from nautobot_ssot_circuit_maintenance.calendar import overview
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
@@ -28,7 +28,7 @@ from nautobot_ssot_circuit_maintenance.views.calendar import (
 
 def maintenance_row(maintenance: CircuitMaintenance) -> dict[str, Any]:
     return {
-        "name": format_html('<a href="{}">{}</a>', maintenance.get_absolute_url(), maintenance.name),
+        "name": hyperlinked_object(maintenance, "name"),
         "provider": maintenance.provider.name,
         "live_state": live_state_badge(maintenance),
         "start": f"{maintenance.start_time.astimezone(dt_timezone.utc):{DATE_TIME}}",
@@ -173,7 +173,7 @@ class OverviewView(GenericView):
         ]
         source_rows = [
             {
-                "source": format_html('<a href="{}">{}</a>', row.source.get_absolute_url(), row.source.name),
+                "source": hyperlinked_object(row.source, "name"),
                 "last_run": f"{row.last_run.astimezone(dt_timezone.utc):{DATE_TIME}}" if row.last_run else "never",
                 "outcomes": format_html_join(
                     " ",

@@ -18,9 +18,10 @@ from nautobot_ssot_circuit_maintenance.display import DATE_TIME, format_windows
 from nautobot_ssot_circuit_maintenance.intake.fold import MaintenanceState, Notice, believed, fold
 from nautobot_ssot_circuit_maintenance.intake.history import stored_notices
 from nautobot_ssot_circuit_maintenance.models import DeletedMaintenance, ParsedNotification, RawNotification
+from nautobot_ssot_circuit_maintenance.sync.jobs import CircuitMaintenanceDataSource
 
-# The data source name of the sync job (jobs.CircuitMaintenanceDataSource.Meta.data_source), as its Sync rows hold it.
-DATA_SOURCE = "Notification mailboxes"
+# The data source name of the sync job, as its Sync rows hold it.
+DATA_SOURCE = CircuitMaintenanceDataSource.Meta.data_source
 
 
 def _order(notice: Notice) -> tuple:

@@ -16,8 +16,8 @@ from email.parser import BytesHeaderParser
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from nautobot.core.utils.logging import sanitize
-from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.apps.choices import JobResultStatusChoices
+from nautobot.apps.utils import sanitize
 
 from nautobot_ssot_circuit_maintenance.compat.jobs import job_failure_text, run_job_here
 from nautobot_ssot_circuit_maintenance.config import PUSHED_SOURCE_NAME, app_settings, push_enabled

@@ -113,7 +113,7 @@ class Dispatcher:
 
     def tick(self) -> None:
         """Follow the runs started: retry failed ones after a back-off; start the retries that are due."""
-        from nautobot.extras.choices import JobResultStatusChoices
+        from nautobot.apps.choices import JobResultStatusChoices
         from nautobot.extras.models import JobResult
 
         if self.runs:

@@ -35,6 +35,7 @@ from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.intake.fold import as_utc
 from nautobot_ssot_circuit_maintenance.mail.headers import message_key, raw_key
 from nautobot_ssot_circuit_maintenance.mail.storable import storable_json, storable_text
+from nautobot_ssot_circuit_maintenance.models.maintenance import NOTE_TITLE_LENGTH
 from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import (
     ONE_WINDOW_TITLE,
     PROVENANCE_TITLE,
@@ -54,7 +55,6 @@ from nautobot_ssot_circuit_maintenance.older_app.reader import (
 from nautobot_ssot_circuit_maintenance.validation import normalize_cid
 
 NONEXISTENT_CIRCUIT_PREFIX = "Nonexistent circuit ID "  # the older app's note for an unknown circuit ID
-NOTE_TITLE_LENGTH = 200
 MAINTENANCE_ID_LENGTH = 255
 
 

@@ -21,6 +21,7 @@ from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.compat.changelog import log_bulk_creations
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceNote
+from nautobot_ssot_circuit_maintenance.models.maintenance import NOTE_TITLE_LENGTH
 from nautobot_ssot_circuit_maintenance.sync.diffsync.log_messages import (
     ACK_CLEARED,
     describe_create,
@@ -30,7 +31,6 @@ from nautobot_ssot_circuit_maintenance.sync.diffsync.log_messages import (
 )
 from nautobot_ssot_circuit_maintenance.sync.diffsync.models import ImpactModel, MaintenanceModel, window_entry
 
-NOTE_TITLE_LENGTH = 200  # MaintenanceNote.title
 BULK_BATCH = 500
 
 
