@@ -22,6 +22,16 @@ class MaintenanceStatusChoices(ChoiceSet):
         (UNKNOWN, "Unknown"),
     )
 
+    CSS_CLASSES = {
+        TENTATIVE: "info",
+        CONFIRMED: "warning",
+        CANCELLED: "secondary",
+        IN_PROCESS: "danger",
+        COMPLETED: "success",
+        RE_SCHEDULED: "info",
+        UNKNOWN: "secondary",
+    }
+
     # Statuses during which the circuits may be down (used by metrics and filters).
     ACTIVE = (IN_PROCESS,)
     # Statuses that announce work still to come.
@@ -113,6 +123,7 @@ class FlagKindChoices(ChoiceSet):
     LOST_REDUNDANCY = "lost-redundancy"
 
     CHOICES = ((ISOLATION, "Isolation"), (LOST_REDUNDANCY, "Lost redundancy"))
+    CSS_CLASSES = {ISOLATION: "danger", LOST_REDUNDANCY: "warning"}
 
 
 class MessageKeptChoices(ChoiceSet):

@@ -56,7 +56,7 @@ class AcknowledgementColumn(tables.Column):
                 when,
             )
         if record.needs_attention():
-            return format_html('<span class="badge bg-warning text-dark">Needs attention</span>')
+            return needs_attention_badge()
         return "—"
 
 
@@ -68,6 +68,16 @@ def worst_per_scope(flags) -> list:
     return sorted(chosen.values(), key=lambda f: (not f.is_isolation, f.device_id is not None, str(f.scope)))
 
 
+def flag_kind_badge(flag: MaintenanceFlag) -> str:
+    """The flag's kind as a badge in its kind's colour."""
+    return format_html('<span class="badge bg-{}">{}</span>', flag.get_kind_class(), flag.label)
+
+
+def needs_attention_badge() -> str:
+    """Changed in a way that matters since someone acknowledged it (or never acknowledged)."""
+    return format_html('<span class="badge bg-warning text-dark">Needs attention</span>')
+
+
 def flag_badges(flags) -> str:
     """Each flag as a badge naming the location or device: red for isolation, orange for lost redundancy."""
     return format_html_join(
@@ -75,7 +85,7 @@ def flag_badges(flags) -> str:
         '<span class="badge bg-{}" title="{} – {} UTC">{}: {}</span>',
         (
             (
-                "danger" if flag.is_isolation else "warning",
+                flag.get_kind_class(),
                 f"{flag.start_time:{DATE_TIME}}",
                 f"{flag.end_time:{DATE_TIME}}",
                 flag.label,
@@ -340,9 +350,7 @@ class MaintenanceFlagTable(BaseTable):
         default_columns = fields
 
     def render_kind(self, record: MaintenanceFlag) -> str:
-        return format_html(
-            '<span class="badge bg-{}">{}</span>', "danger" if record.is_isolation else "warning", record.label
-        )
+        return flag_kind_badge(record)
 
     def render_scope(self, record: MaintenanceFlag) -> str:
         scope = record.scope

@@ -19,7 +19,7 @@ from nautobot.extras.models import ObjectChange
 
 from nautobot_ssot_circuit_maintenance.calendar.ical import etag_for, render_calendar
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance
-from nautobot_ssot_circuit_maintenance.models.terminations import maintenance_locations
+from nautobot_ssot_circuit_maintenance.models.reach import maintenance_locations
 
 # Unless `ended_within_days` says otherwise, maintenances that ended more than this many days ago are left out.
 DEFAULT_ENDED_WITHIN_DAYS = 30

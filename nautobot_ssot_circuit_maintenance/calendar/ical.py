@@ -73,7 +73,7 @@ def build_calendar(
 ) -> icalendar.Calendar:
     """The feed as an `icalendar.Calendar`. `maintenances` should prefetch provider and circuit impacts.
 
-    `locations` maps a maintenance's pk to the locations its circuits terminate at (models/terminations.py).
+    `locations` maps a maintenance's pk to the locations its circuits terminate at (models/reach.py).
     Nothing depends on the clock: the same records give the same bytes (the feed's ETag relies on it).
     """
     calendar = icalendar.Calendar()

@@ -11,11 +11,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from nautobot.apps.templatetags import hyperlinked_object
 
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME
 from nautobot_ssot_circuit_maintenance.models import MaintenanceFlag
+from nautobot_ssot_circuit_maintenance.tables import flag_kind_badge
 
 OVERVIEW_FLAG_ROWS = 50
 
@@ -41,9 +42,7 @@ def overview_rows(user: Any, now: datetime | None = None, *, days: float | None 
         rows.append(
             {
                 "location": hyperlinked_object(scope, "name"),
-                "kind": format_html(
-                    '<span class="badge bg-{}">{}</span>', "danger" if flag.is_isolation else "warning", flag.label
-                ),
+                "kind": flag_kind_badge(flag),
                 "interval": f"{flag.start_time:{DATE_TIME}} – {flag.end_time:{DATE_TIME}}",
                 "maintenances": format_html_join(
                     ", ", "{}", ((hyperlinked_object(m, "name"),) for m in flag.maintenances.all())

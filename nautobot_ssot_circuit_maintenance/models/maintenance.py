@@ -199,14 +199,7 @@ class CircuitMaintenance(PrimaryModel):
         return LiveStateChoices.CSS_STYLES.get(self.live_state(now), "")
 
     def get_status_class(self) -> str:
-        return {
-            MaintenanceStatusChoices.CONFIRMED: "warning",
-            MaintenanceStatusChoices.TENTATIVE: "info",
-            MaintenanceStatusChoices.RE_SCHEDULED: "info",
-            MaintenanceStatusChoices.IN_PROCESS: "danger",
-            MaintenanceStatusChoices.COMPLETED: "success",
-            MaintenanceStatusChoices.CANCELLED: "secondary",
-        }.get(self.status, "secondary")
+        return MaintenanceStatusChoices.CSS_CLASSES.get(self.status, "secondary")
 
 
 @extras_features("custom_links", "custom_validators", "export_templates", "graphql", "webhooks")
@@ -340,6 +333,9 @@ class MaintenanceFlag(BaseModel):
     @property
     def is_isolation(self) -> bool:
         return self.kind == FlagKindChoices.ISOLATION
+
+    def get_kind_class(self) -> str:
+        return FlagKindChoices.CSS_CLASSES[self.kind]
 
     @property
     def label(self) -> str:

@@ -1,4 +1,7 @@
-"""Past the circuit: where a circuit terminates, and the device interfaces its terminations are cabled to.
+"""Where a circuit terminates, and the device interfaces its terminations are cabled to.
+
+The pages read a circuit's terminations through prefetches; the calendar and the feed ask for the
+locations of many maintenances at once (`maintenance_locations`, one query whatever their number).
 
 A circuit termination's cable path (Nautobot's `CablePath`, origin = the termination) ends at the
 device interface on our side of the circuit, through any patch panels; the interface's device is
@@ -10,15 +13,17 @@ of queries, not N (on Nautobot 3.0's Django 4.2, plus one per interface's device
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils.html import format_html_join
 from nautobot.apps.templatetags import hyperlinked_object
 from nautobot.circuits.models import CircuitTermination
 from nautobot.core.templatetags import helpers
-from nautobot.dcim.models import CablePath, Interface
+from nautobot.dcim.models import CablePath, Interface, Location
 
 from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths, cable_paths_lookup, generic_prefetch
 
@@ -86,3 +91,39 @@ def interfaces_html(circuits: Iterable[Any]) -> str:
     return format_html_join(
         ", ", "{} › {}", ((hyperlinked_object(i.device), hyperlinked_object(i, "name")) for i in found)
     )
+
+
+def locations_by_circuit(circuit_pks: Iterable[UUID]) -> dict[UUID, list[Location]]:
+    """Each circuit's termination locations, A side before Z side (circuits with none are left out)."""
+    found: dict[UUID, list[Location]] = defaultdict(list)
+    terminations = (
+        CircuitTermination.objects.filter(circuit__in=list(circuit_pks), location__isnull=False)
+        .select_related("location")
+        .order_by("circuit", "term_side")
+    )
+    for termination in terminations:
+        if termination.location not in found[termination.circuit_id]:
+            found[termination.circuit_id].append(termination.location)
+    return dict(found)
+
+
+def maintenance_locations(maintenances: Iterable[Any]) -> dict[UUID, list[Location]]:
+    """For each maintenance (with `circuit_impacts` prefetched), the locations its circuits terminate at."""
+    maintenances = list(maintenances)
+    circuits = {impact.circuit_id for m in maintenances for impact in m.circuit_impacts.all()}
+    by_circuit = locations_by_circuit(circuits)
+    result = {}
+    for maintenance in maintenances:
+        seen: list[Location] = []
+        for impact in sorted(maintenance.circuit_impacts.all(), key=lambda i: i.circuit_id):
+            seen.extend(loc for loc in by_circuit.get(impact.circuit_id, []) if loc not in seen)
+        result[maintenance.pk] = sorted(seen, key=lambda loc: loc.name)
+    return result
+
+
+def at_locations_q(locations: Iterable[Location], prefix: str = "") -> Q:
+    """Maintenances of circuits terminating at these locations or any location below them in the tree."""
+    pks = set()
+    for location in locations:
+        pks.update(location.descendants(include_self=True).values_list("pk", flat=True))
+    return Q(**{f"{prefix}circuit_impacts__circuit__circuit_terminations__location__in": pks})

@@ -28,7 +28,7 @@ from nautobot_ssot_circuit_maintenance.compat.responses import mark_response_log
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.filters import CircuitMaintenanceFilterSet
 from nautobot_ssot_circuit_maintenance.models import CalendarFeedToken, CircuitMaintenance
-from nautobot_ssot_circuit_maintenance.models.terminations import at_locations_q, maintenance_locations
+from nautobot_ssot_circuit_maintenance.models.reach import at_locations_q, maintenance_locations
 from nautobot_ssot_circuit_maintenance.redaction import mask_feed_tokens
 
 logger = logging.getLogger(__name__)

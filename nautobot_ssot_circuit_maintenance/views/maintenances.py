@@ -81,7 +81,7 @@ def acknowledgement_text(maintenance: CircuitMaintenance) -> str:
             f", {when}" if when else "",
         )
     if maintenance.needs_attention():
-        return format_html('<span class="badge bg-warning text-dark">Needs attention</span>')
+        return tables.needs_attention_badge()
     return "Not acknowledged"
 
 
