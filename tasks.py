@@ -131,9 +131,10 @@ def test_database_names():
 
 @task
 def lint(c):
-    """ruff lint and format check."""
+    """ruff lint and format check; pylint-nautobot's checks of the app's Nautobot API use."""
     c.run(f"{BIN / 'ruff'} check .")
     c.run(f"{BIN / 'ruff'} format --check .")
+    c.run(f"{BIN / 'pylint'} --rcfile pyproject.toml nautobot_ssot_circuit_maintenance")
 
 
 @task

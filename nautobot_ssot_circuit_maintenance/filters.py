@@ -151,7 +151,7 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
 
     class Meta:
         model = CircuitMaintenance
-        fields = [
+        fields = [  # pylint: disable=nb-use-fields-all  # only these are filterable (no lookups on the JSON, cursor or error fields)
             "id",
             "maintenance_id",
             "name",
@@ -228,7 +228,7 @@ class CircuitImpactFilterSet(StrictValuesMixin, NautobotFilterSet):
 
     class Meta:
         model = CircuitImpact
-        fields = ["id"]
+        fields = ["id"]  # pylint: disable=nb-use-fields-all  # only these are filterable (no lookups on the JSON, cursor or error fields)
 
 
 class MaintenanceNoteFilterSet(StrictValuesMixin, NautobotFilterSet):
@@ -244,7 +244,7 @@ class MaintenanceNoteFilterSet(StrictValuesMixin, NautobotFilterSet):
 
     class Meta:
         model = MaintenanceNote
-        fields = ["id", "title", "comment"]
+        fields = ["id", "title", "comment"]  # pylint: disable=nb-use-fields-all  # only these are filterable (no lookups on the JSON, cursor or error fields)
 
 
 class NotificationSourceFilterSet(StrictValuesMixin, NautobotFilterSet):
@@ -259,7 +259,7 @@ class NotificationSourceFilterSet(StrictValuesMixin, NautobotFilterSet):
 
     class Meta:
         model = NotificationSource
-        fields = ["id", "name", "source_type", "attach_all_providers", "last_run"]
+        fields = ["id", "name", "source_type", "attach_all_providers", "last_run"]  # pylint: disable=nb-use-fields-all  # only these are filterable (no lookups on the JSON, cursor or error fields)
 
 
 class RawNotificationFilterSet(StrictValuesMixin, BaseFilterSet):

@@ -117,7 +117,7 @@ class CircuitMaintenanceForm(NautobotModelForm):
 
     class Meta:
         model = CircuitMaintenance
-        fields = [
+        fields = [  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
             "provider",
             "maintenance_id",
             "name",
@@ -231,7 +231,7 @@ class CircuitImpactForm(NautobotModelForm):
 
     class Meta:
         model = CircuitImpact
-        fields = ["maintenance", "circuit", "impact"]
+        fields = ["maintenance", "circuit", "impact"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
 
 class CircuitImpactBulkEditForm(NautobotBulkEditForm):
@@ -266,7 +266,7 @@ class MaintenanceNoteForm(NautobotModelForm):
 
     class Meta:
         model = MaintenanceNote
-        fields = ["maintenance", "title", "level", "comment"]
+        fields = ["maintenance", "title", "level", "comment"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
 
 class MaintenanceNoteBulkEditForm(NautobotBulkEditForm):
@@ -300,7 +300,7 @@ class NotificationSourceForm(NautobotModelForm):
 
     class Meta:
         model = NotificationSource
-        fields = ["providers"]
+        fields = ["providers"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
 
 class NotificationSourceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):

@@ -316,7 +316,7 @@ class RawNotificationTable(BaseTable):
         return value or record.message_key
 
 
-class ParsedNotificationJSONTable(BaseTable):
+class ParsedNotificationJSONTable(BaseTable):  # pylint: disable=nb-sub-class-name  # a second table of ParsedNotification (the parser's JSON)
     """What the parser read out of one message: the maintenance it fed and the parser's JSON."""
 
     maintenance = tables.Column(linkify=True)

@@ -28,7 +28,7 @@ ALWAYS = (
 )
 
 
-class TriageTable(BaseTable):
+class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue's table of RawNotification, beside the list's
     date = tables.DateTimeColumn(verbose_name="Date (UTC)", format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}})
     subject = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
     sender = tables.Column(attrs={"td": {"class": "text-break"}})
