@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, QuerySet
-from django.utils import timezone
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.config import app_settings
@@ -115,7 +114,3 @@ def isolation_flags(user: Any, now: datetime) -> list[dict[str, Any]] | None:
     from the stored flags (flags/store.py, refreshed after every sync).
     """
     return overview_rows(user, now)
-
-
-def now_utc() -> datetime:
-    return timezone.now()
