@@ -1,1 +1,1 @@
-"""older_app.diffsync."""
+"""The import's DiffSync models: what both adapters share, and how this app writes them."""

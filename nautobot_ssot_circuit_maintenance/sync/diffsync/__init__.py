@@ -1,1 +1,1 @@
-"""sync.diffsync."""
+"""The sync's DiffSync models, adapters, log sentences and the run's merged diff."""
