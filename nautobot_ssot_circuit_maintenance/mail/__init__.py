@@ -1,1 +1,4 @@
-"""Stored mail below the records: what one message may cost, its header block, packing, text PostgreSQL accepts, the readable view."""
+"""Stored mail below the records.
+
+What one message may cost, its header block, packing, text PostgreSQL accepts, the readable view.
+"""
