@@ -16,47 +16,14 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
-from tests.fixtures.job_helpers import JobTestMixin, MailFolder
+from tests.fixtures.imap import ACCOUNT, DovecotTestMixin
+from tests.fixtures.job_helpers import MailFolder
 from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
-from tests.servers.dovecot import DovecotServer
 from tests.servers.fault_proxy import Fault, FaultProxy
-
-ACCOUNT = "noc@example.net"
-PASSWORD = "s3cret-Imap-Passw0rd"
 
 
 def utc(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
-
-
-class DovecotTestMixin(JobTestMixin):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.dovecot = DovecotServer()
-        cls.dovecot.add_user(ACCOUNT, PASSWORD)
-        cls.dovecot.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dovecot.stop()
-        super().tearDownClass()
-
-    def imap_source(self, name="IMAP", port=None, secret=PASSWORD, tls=True, folder="INBOX", **extra) -> dict:
-        url = f"imap://{self.dovecot.host}:{port}" if port else f"imaps://{self.dovecot.host}:{self.dovecot.imaps_port}"
-        source = {
-            "name": name,
-            "url": url,
-            "account": ACCOUNT,
-            "secret": secret,
-            "folder": folder,
-            "attach_all_providers": True,
-            "ca_file": self.dovecot.ca_file,
-            **extra,
-        }
-        if not tls:
-            source["tls"] = False
-        return source
 
 
 class CorpusThroughImapTestCase(DovecotTestMixin, TransactionTestCase):

@@ -14,8 +14,8 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from tests.fixtures.corpus import load_corpus
+from tests.fixtures.imap import ACCOUNT, DovecotTestMixin
 from tests.fixtures.sample_data import create_providers_and_circuits, ical_notice
-from tests.intake.test_corpus_imap import ACCOUNT, DovecotTestMixin
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 BCOP_SENDER = "noc@bcop-carrier.example"

@@ -4,42 +4,39 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from nautobot.apps.testing import TransactionTestCase
 
-from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
-from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
-from tests.fixtures.job_helpers import JobTestMixin, MailFolder
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.job_helpers import MailFolder
+from tests.fixtures.source_contract import MESSAGES, SourceSyncContract
 from tests.servers.gmail_server import MODIFY, FakeGmail, new_private_key
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
-NOW = datetime.now(timezone.utc)
 LABELS = {"parsed": "Label_Parsed", "unknown-provider": "Label_Unknown"}
-STRANGER = b"From: someone@unknown.example\r\nSubject: Lunch\r\nMessage-ID: <lunch@unknown.example>\r\n\r\nno\r\n"
 
 
-class GmailSyncJobTestCase(JobTestMixin, TransactionTestCase):
+class GmailSyncJobTestCase(SourceSyncContract, TransactionTestCase):
+    source_name = "Gmail NOC"
+    refusal_text = "Google refused the credentials"
+    # The search asks Gmail for the providers' senders only: the stranger's mail is never downloaded.
+    stores_strangers = False
+
     def setUp(self):
         super().setUp()
-        create_providers_and_circuits()
         self.gmail = FakeGmail().start()
         self.addCleanup(self.gmail.stop)
         self.dir = Path(tempfile.mkdtemp(prefix="cm-gmail-job-"))
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.ids = {
-            name: self.gmail.add(raw, NOW - timedelta(minutes=10 - number))
-            for number, (name, raw) in enumerate(
-                [("zayo4", MESSAGES["zayo4"]), ("gtt7", MESSAGES["gtt7"]), ("stranger", STRANGER)]
-            )
-        }
+        self.ids: dict[str, str] = {}
+
+    def deliver(self, name: str, raw: bytes, received: datetime) -> None:
+        self.ids[name] = self.gmail.add(raw, received)
 
     def source(self, key_file: Path | None = None) -> dict:
         return {
-            "name": "Gmail NOC",
+            "name": self.source_name,
             "url": "https://accounts.google.com/o/oauth2/auth",
             "account": self.gmail.account,
             "credentials_file": str(key_file or self.gmail.service_account_file(self.dir / "sa.json")),
@@ -49,55 +46,32 @@ class GmailSyncJobTestCase(JobTestMixin, TransactionTestCase):
             "attach_all_providers": True,
         }
 
-    def test_dry_run_then_sync_then_nothing_new(self):
+    def refused_source(self) -> dict:
+        return self.source(self.gmail.service_account_file(self.dir / "other.json", key=new_private_key()))
+
+    def secrets(self) -> list[str]:
+        return ["PRIVATE KEY"]
+
+    def after_sync(self) -> None:
+        self.assertIn("from:(", self.gmail.queries[-1])
+        self.assertEqual(
+            dict(RawNotification.objects.values_list("location", "outcome")),
+            {f"gmail:{self.ids['zayo4']}": "parsed", f"gmail:{self.ids['gtt7']}": "parsed"},
+        )
+        self.assertEqual(self.gmail.labels_of(self.ids["zayo4"]), {"Label_Parsed"})
+        self.assertEqual(self.gmail.labels_of(self.ids["gtt7"]), {"Label_Parsed"})
+        self.assertEqual(self.gmail.labels_of(self.ids["stranger"]), set())
+        self.assertTrue(self.stored_source().cursor["after"])
+
+    def test_a_dry_run_labels_nothing(self):
+        self.deliver_notices()
         with self.configured([self.source()]):
-            result, sync = self.run_sync(dryrun=True)
-            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
-            self.assertFalse(RawNotification.objects.exists())
-            self.assertEqual(self.gmail.labels_of(self.ids["zayo4"]), set())  # a dry run touches no mailbox
-
-            result, sync = self.run_sync()
-            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-            self.assertEqual(count_maintenance_actions(sync.diff)["create"], 2)
-            self.assertEqual(
-                sorted(CircuitMaintenance.objects.values_list("maintenance_id", flat=True)),
-                ["65430585", "TTN-0002345678"],
-            )
-            outcomes = dict(RawNotification.objects.values_list("location", "outcome"))
-            self.assertEqual(
-                outcomes,
-                {
-                    f"gmail:{self.ids['zayo4']}": OutcomeChoices.PARSED,
-                    f"gmail:{self.ids['gtt7']}": OutcomeChoices.PARSED,
-                },
-            )
-            # The search asked Gmail for the providers' senders only: the stranger's mail is never downloaded.
-            self.assertIn("from:(", self.gmail.queries[-1])
-            self.assertEqual(self.gmail.labels_of(self.ids["zayo4"]), {"Label_Parsed"})
-            self.assertEqual(self.gmail.labels_of(self.ids["gtt7"]), {"Label_Parsed"})
-            self.assertEqual(self.gmail.labels_of(self.ids["stranger"]), set())
-            self.assertTrue(NotificationSource.objects.get(name="Gmail NOC").cursor["after"])
-
-            result, sync = self.run_sync()
-            self.assertEqual(sync.summary.get("create", 0), 0)
-            self.assertEqual(RawNotification.objects.count(), 2)
-
-    def test_refused_credentials_fail_the_source_and_the_others_still_sync(self):
-        folder = MailFolder()
-        self.addCleanup(folder.cleanup)
-        folder.add(MESSAGES["att1"], "att1")
-        bad_key = self.gmail.service_account_file(self.dir / "other.json", key=new_private_key())
-        with self.configured([self.source(bad_key), folder.source]):
-            result, _ = self.run_sync()
-            self.assertEqual(result.status, "FAILURE")
-            gmail_source = NotificationSource.objects.get(name="Gmail NOC")
-            self.assertIn("Google refused the credentials", gmail_source.last_error)
-            self.assertEqual(gmail_source.cursor, {})
-            self.assertTrue(CircuitMaintenance.objects.filter(maintenance_id="1234567").exists())
-            self.assertNotIn("PRIVATE KEY", self.job_log(result))
+            result, _ = self.run_sync(dryrun=True)
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        self.assertEqual(self.gmail.labels_of(self.ids["zayo4"]), set())
 
     def test_a_call_gmail_refuses_inside_a_batch_fails_that_source_only_and_the_next_run_reads_it(self):
+        self.deliver_notices()
         folder = MailFolder()
         self.addCleanup(folder.cleanup)
         folder.add(MESSAGES["att1"], "att1")
@@ -106,7 +80,7 @@ class GmailSyncJobTestCase(JobTestMixin, TransactionTestCase):
         with self.configured([self.source(), folder.source]):
             result, _ = self.run_sync()
             self.assertEqual(result.status, "FAILURE")
-            gmail_source = NotificationSource.objects.get(name="Gmail NOC")
+            gmail_source = NotificationSource.objects.get(name=self.source_name)
             self.assertIn("Gmail API error 400 while reading messages", gmail_source.last_error)
             self.assertEqual(gmail_source.cursor, {})
             self.assertFalse(RawNotification.objects.filter(location__startswith="gmail:").exists())
