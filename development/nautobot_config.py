@@ -85,3 +85,7 @@ if TESTING:
     CELERY_TASK_ALWAYS_EAGER = True
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     LOGGING = {"version": 1, "disable_existing_loggers": False, "handlers": {}, "loggers": {}}
+
+# `CM_TEST_TIMES=path ./run unittest`: where the suite's time goes, per test class (development/test_timing.py).
+if os.getenv("CM_TEST_TIMES"):
+    TEST_RUNNER = "development.test_timing.TimingRunner"
