@@ -45,8 +45,10 @@ _ADDRESS = re.compile(r"[^\s()<>\[\]:;@\\,\"]+@[^\s()<>\[\]:;@\\,\"=?.]+(?:\.[^\
 
 
 def _expected_items(value: str) -> int | None:
-    """How many mailboxes `value` lists, counting the commas outside quoted strings, comments and angle brackets;
-    None when a quoted string, comment or angle bracket is left open (or closed without being opened)."""
+    """How many mailboxes `value` lists, counting the commas outside quoted strings, comments and angle brackets.
+
+    None when a quoted string, comment or angle bracket is left open (or closed without being opened).
+    """
     items, depth, quoted, angle, escaped = 1, 0, False, False, False
     for char in value:
         if escaped:
@@ -156,8 +158,10 @@ class SenderDirectory:
         return sorted([*self._by_address, *(f"@{domain}" for domain in self._by_domain)])
 
     def claims_of(self, provider: ProviderEntry) -> set[str]:
-        """The entries `provider` claims here: exact addresses and `@domain`s (what authentication checks the
-        sender against; an exact address never widens to its domain)."""
+        """The entries `provider` claims here: exact addresses and `@domain`s.
+
+        They are what authentication checks the sender against; an exact address never widens to its domain.
+        """
         found = {f"@{domain}" for domain, entry in self._by_domain.items() if entry == provider}
         return found | {address for address, entry in self._by_address.items() if entry == provider}
 

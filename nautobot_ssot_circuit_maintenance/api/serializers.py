@@ -165,8 +165,11 @@ class NotificationSourceSerializer(NautobotModelSerializer):
 
 
 class RawNotificationSerializer(BaseModelSerializer):
-    """A fetched message (read-only). `raw` is its head (at most `raw_notification_size` bytes) as text
-    (UTF-8, undecodable bytes replaced); the whole message is downloaded from its page (`eml/`)."""
+    """A fetched message (read-only).
+
+    `raw` is its head (at most `raw_notification_size` bytes) as text (UTF-8, undecodable bytes replaced); the
+    whole message is downloaded from its page (`eml/`).
+    """
 
     raw = serializers.SerializerMethodField()
 

@@ -40,8 +40,11 @@ PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
 
 
 def _decided(view: Any, request: Request, permission: str, decide: Any) -> Response:
-    """Carry out a person's decision on the view's object: 403 without `permission` on it, 400 for a bad
-    request, 409 while a sync holds the lock; else what was recomputed."""
+    """Carry out a person's decision on the view's object.
+
+    403 without `permission` on it, 400 for a bad request, 409 while a sync holds the lock; else what was
+    recomputed.
+    """
     model = view.queryset.model
     # Looked up among what the user may view (the viewset would restrict a POST to what the user may add).
     instance = model.objects.restrict(request.user, "view").filter(pk=view.kwargs.get("pk")).first()
@@ -90,8 +93,10 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post", "delete"], url_path="override", permission_classes=[IsAuthenticated])
     def override(self, request: Request, pk: Any = None) -> Response:
-        """POST {status, windows: [{start, end}], circuits: [{circuit, impact}], reason}: a person's status, windows
-        and/or circuits hold over any notice until released; DELETE releases them (the notices decide again at once).
+        """POST {status, windows: [{start, end}], circuits: [{circuit, impact}], reason}; DELETE releases it.
+
+        POST: a person's status, windows and/or circuits hold over any notice until released; DELETE releases them
+        (the notices decide again at once).
         """
         if request.method == "DELETE":
             return _decided(self, request, "change", decisions.release)
@@ -167,8 +172,10 @@ class RawNotificationViewSet(ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post"], url_path="exclude", permission_classes=[IsAuthenticated])
     def exclude(self, request: Request, pk: Any = None) -> Response:
-        """POST {reason}: leave the notification out of every fold as forged or mistaken; its maintenances are
-        recomputed at once (and deleted if no other notice says they exist)."""
+        """POST {reason}: leave the notification out of every fold as forged or mistaken.
+
+        Its maintenances are recomputed at once (and deleted if no other notice says they exist).
+        """
         return _decided(
             self, request, "change", lambda raw: decisions.exclude(raw, request.user, reason_of(request.data))
         )

@@ -41,8 +41,10 @@ def active_now(user: Any, now: datetime) -> QuerySet:
 
 
 def next_days(user: Any, now: datetime, days: int) -> QuerySet:
-    """Starting within `days` and not active now (those are under "active now"); a multi-night one between
-    two nights is here, waiting for its next window."""
+    """Starting within `days` and not active now (those are under "active now").
+
+    A multi-night one between two nights is here, waiting for its next window.
+    """
     ongoing = CircuitMaintenance.objects.ongoing(now=now)
     return visible(user).upcoming(days, now=now).exclude(pk__in=ongoing).order_by("start_time", "maintenance_id")
 

@@ -13,8 +13,10 @@ from nautobot_ssot_circuit_maintenance.intake.resolve import ResolvedMaintenance
 
 @dataclass
 class Chunk:
-    """One chunk of a run: its new messages (per source, with the cursors that cover them) and the
-    state of every maintenance they touch."""
+    """One chunk of a run.
+
+    Its new messages (per source, with the cursors that cover them) and the state of every maintenance they touch.
+    """
 
     runs: list[SourceRun]
     maintenances: dict[MaintenanceKey, ResolvedMaintenance] = field(default_factory=dict)

@@ -78,8 +78,10 @@ class Intake:
         return [run.error for run in self.runs if run.error]
 
     def chunks(self) -> Iterator[Chunk]:
-        """Every chunk of the run; the first one also re-folds stored maintenances whose unknown
-        circuits now exist. A run with no new mail still gives one (possibly empty) chunk."""
+        """Every chunk of the run; the first one also re-folds stored maintenances whose unknown circuits now exist.
+
+        A run with no new mail still gives one (possibly empty) chunk.
+        """
         while True:
             chunk = self.next_chunk()
             yield chunk

@@ -220,8 +220,11 @@ def _circuits_of(notice: Notice) -> dict[str, tuple[str, str]]:
 
 
 def fold(notices: Iterable[Notice]) -> MaintenanceState:
-    """The state of one maintenance: the newest notice decides, NO-CHANGE keeps the status,
-    a notice without circuits keeps the circuits already known."""
+    """The state of one maintenance.
+
+    The newest notice decides, NO-CHANGE keeps the status, a notice without circuits keeps the circuits already
+    known.
+    """
     ordered = sorted(believed(notices), key=lambda notice: notice.order)
     if not ordered:
         raise ValueError("a maintenance needs at least one notice")

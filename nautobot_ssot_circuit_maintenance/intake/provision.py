@@ -1,5 +1,7 @@
-"""Provisioning from the configuration: the providers' custom fields and one NotificationSource per
-configured source. Idempotent; run after migrations and before each sync."""
+"""Provisioning from the configuration: the providers' custom fields and one NotificationSource per configured source.
+
+Idempotent; run after migrations and before each sync.
+"""
 
 from __future__ import annotations
 

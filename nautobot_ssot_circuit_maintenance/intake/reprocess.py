@@ -190,8 +190,10 @@ def stored_for_reparse(
 
 
 def _now_claimed(selected: QuerySet, directory: SenderDirectory) -> list[Any]:
-    """The unattributed notifications of `selected` whose sender `directory` claims, read as classification reads
-    it: from the stored message's header (the source's `source_header`), never from the stored display text.
+    """The unattributed notifications of `selected` whose sender `directory` claims.
+
+    The sender is read as classification reads it: from the stored message's header (the source's
+    `source_header`), never from the stored display text.
 
     The stored `sender` only narrows the search: the sender's address appears in it as written, so a row whose
     text holds none of the claimed addresses or `@domain`s cannot be claimed; the others are read.

@@ -94,8 +94,11 @@ def read_frame(stream: IO[bytes]) -> bytes:
 
 
 def _is_python_of(path: str, prefixes: Sequence[str]) -> bool:
-    """`path` names a Python interpreter in the `bin` folder of one of `prefixes` (symlinks not followed: a
-    virtualenv's python is a link to the base interpreter, and only the link makes it the venv's)."""
+    """`path` names a Python interpreter in the `bin` folder of one of `prefixes`.
+
+    Symlinks are not followed: a virtualenv's python is a link to the base interpreter, and only the link makes it
+    the venv's.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     return os.path.basename(path).startswith("python") and any(
         folder == os.path.join(os.path.abspath(prefix), "bin") for prefix in prefixes
@@ -161,8 +164,10 @@ class Worker:
         self.ready = False
 
     def start_error(self) -> str:
-        """The last lines the worker printed before it was ready (a traceback's end: where, and the error), on one
-        line."""
+        """The last lines the worker printed before it was ready, on one line.
+
+        That is a traceback's end: where, and the error.
+        """
         try:
             self.start_output.seek(0, os.SEEK_END)
             size = self.start_output.tell()

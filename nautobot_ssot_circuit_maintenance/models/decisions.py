@@ -1,5 +1,7 @@
-"""What a person decided about a maintenance, which no notice overrules: an override of what the notices say,
-and the deletion of a maintenance (its notices so far never bring it back)."""
+"""What a person decided about a maintenance, which no notice overrules.
+
+An override of what the notices say, and the deletion of a maintenance (its notices so far never bring it back).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""A maintenance and what hangs on it: the circuits it impacts, its notes, the flags it raises, the aliases
-that map a provider's circuit IDs, and the calendar feed tokens that publish it."""
+"""A maintenance and what hangs on it.
+
+The circuits it impacts, its notes, the flags it raises, the aliases that map a provider's circuit IDs, and the
+calendar feed tokens that publish it.
+"""
 
 from __future__ import annotations
 
@@ -339,7 +342,7 @@ class MaintenanceFlag(BaseModel):
 
     @property
     def label(self) -> str:
-        """ "Isolation" / "Lost redundancy"; a device that is isolated is "Cut off"."""
+        """The flag's name as shown: "Isolation" / "Lost redundancy"; a device that is isolated is "Cut off"."""
         if self.is_isolation and self.device_id:
             return "Cut off"
         return self.get_kind_display()

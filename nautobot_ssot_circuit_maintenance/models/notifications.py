@@ -1,5 +1,8 @@
-"""Where notifications come from and what became of them: the sources, the OAuth grant of a Gmail source,
-the fetched messages, the maintenances the parser read out of them, and the messages pushed to the app."""
+"""Where notifications come from and what became of them.
+
+The sources, the OAuth grant of a Gmail source, the fetched messages, the maintenances the parser read out of
+them, and the messages pushed to the app.
+"""
 
 from __future__ import annotations
 

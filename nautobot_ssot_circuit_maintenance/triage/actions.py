@@ -32,8 +32,11 @@ def triage_count(user: Any) -> int:
 
 
 def sender_address(raw: RawNotification) -> str:
-    """The notification's sender address as classification reads it: from the stored message's header (the
-    source's `source_header`, else From), never from a display name; "" when it names no single address."""
+    """The notification's sender address as classification reads it; "" when it names no single address.
+
+    It is read from the stored message's header (the source's `source_header`, else From), never from a display
+    name.
+    """
     configured = {entry.name: entry.source_header for entry in source_settings()}
     header = configured.get(raw.source.name, "From") if raw.source is not None else "From"
     return message_sender(raw.message_bytes(), header)

@@ -1,5 +1,8 @@
-"""UI views of fetched mail: the raw notification list and page (the mail read for a person), its .eml and
-attachments as downloads, and the upload of .eml files through the push path."""
+"""UI views of fetched mail.
+
+The raw notification list and page (the mail read for a person), its .eml and attachments as downloads, and the
+upload of .eml files through the push path.
+"""
 
 from __future__ import annotations
 
@@ -198,8 +201,10 @@ PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
 
 
 def _upload_one(upload: Any, user: Any, process: bool) -> tuple[bool, str]:
-    """Push one uploaded file; (ok, text for the user: processed with its outcome, waiting and why, or failed and
-    why). Never raises for what the file holds."""
+    """Push one uploaded file; (ok, text for the user). Never raises for what the file holds.
+
+    The text says: processed with its outcome, waiting and why, or failed and why.
+    """
     name = upload.name[:100]
     limit = push.max_push_bytes()
     if upload.size > limit:

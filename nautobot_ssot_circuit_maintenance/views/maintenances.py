@@ -71,7 +71,7 @@ def status_badge(maintenance: CircuitMaintenance) -> str:
 
 
 def acknowledgement_text(maintenance: CircuitMaintenance) -> str:
-    """ "Acknowledged by alice, 2026-11-27 08:30 UTC", "Needs attention" or "Not acknowledged"."""
+    """As shown: "Acknowledged by alice, 2026-11-27 08:30 UTC", "Needs attention" or "Not acknowledged"."""
     if maintenance.ack:
         who = maintenance.acknowledged_by.username if maintenance.acknowledged_by else "someone"
         when = format_utc(maintenance.acknowledged_at)

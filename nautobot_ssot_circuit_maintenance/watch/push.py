@@ -159,7 +159,6 @@ def process_now(result: PushResult, user: Any) -> PushResult:
     watcher does), so the message is read as soon as the lock is free rather than at the next schedule.
     Never raises for a failed run: the answer says `failed` and why; the message stays stored.
     """
-
     if result.processing == "done":
         return result
     job_result = None
@@ -197,7 +196,6 @@ def _failed(result: PushResult, why: str, job_result: Any = None) -> PushResult:
 
 def _queue_behind_running_sync(result: PushResult, user: Any) -> PushResult:
     """Another sync holds the lock: queue a run for the pushed source (or join the one already queued)."""
-
     source = NotificationSource.objects.filter(name=PUSHED_SOURCE_NAME).first()
     if source is None:  # the first push ever, while a sync runs
         source = next(s for s in sync_sources_from_config() if s.name == PUSHED_SOURCE_NAME)

@@ -91,8 +91,10 @@ def read_credentials_file(settings: SourceSettings) -> dict[str, Any]:
 
 
 def oauth_client_config(info: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
-    """A credentials file's OAuth client (`web` or `installed`) in Google's client-secrets shape, with
-    Google's endpoints where the file leaves them out; None when the file holds other credentials."""
+    """A credentials file's OAuth client (`web` or `installed`) in Google's client-secrets shape.
+
+    Google's endpoints fill in where the file leaves them out; None when the file holds other credentials.
+    """
     for kind in ("web", "installed"):
         client = info.get(kind)
         if isinstance(client, dict):
