@@ -25,10 +25,12 @@ ROWS = 15
 
 
 def dashboard_n_days() -> int:
+    """How many days ahead the "next days" panel looks (`dashboard_n_days`)."""
     return int(app_settings()["dashboard_n_days"])
 
 
 def visible(user: Any) -> QuerySet:
+    """The maintenances the user may view, with their providers and a `circuit_count` each."""
     return (
         CircuitMaintenance.objects.restrict(user, "view")
         .select_related("provider")
@@ -37,6 +39,7 @@ def visible(user: Any) -> QuerySet:
 
 
 def active_now(user: Any, now: datetime) -> QuerySet:
+    """The visible maintenances in a window now, soonest to end first."""
     return visible(user).ongoing(now=now).order_by("end_time", "maintenance_id")
 
 
@@ -56,6 +59,8 @@ def needs_attention(user: Any, now: datetime) -> QuerySet:
 
 @dataclass
 class ProviderCounts:
+    """One provider's row of the overview: its active, upcoming and unacknowledged maintenances."""
+
     provider: Any
     active: int
     upcoming: int
@@ -78,6 +83,8 @@ def per_provider(user: Any, now: datetime, days: int) -> list[ProviderCounts]:
 
 @dataclass
 class SourceSync:
+    """One source's row of the overview: its last run and error, and its messages' outcomes in that sync."""
+
     source: NotificationSource
     last_run: datetime | None
     last_error: str
@@ -120,4 +127,5 @@ def isolation_flags(user: Any, now: datetime) -> list[dict[str, Any]] | None:
 
 
 def now_utc() -> datetime:
+    """The time the overview is computed for."""
     return timezone.now()
