@@ -85,6 +85,8 @@ class AuthPolicy:
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether a message's sender is authenticated, and why (or why not)."""
+
     authenticated: bool
     reason: str
 

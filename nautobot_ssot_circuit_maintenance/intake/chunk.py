@@ -23,8 +23,10 @@ class Chunk:
 
     @property
     def messages(self) -> list[ParsedMessage]:
+        """The new parsed messages of every source in this chunk."""
         return [message for run in self.runs for message in run.messages]
 
     @property
     def provider_names(self) -> dict[Any, str]:
+        """The name of each provider whose maintenances the chunk touches, by provider pk."""
         return {resolved.provider_pk: resolved.provider_name for resolved in self.maintenances.values()}

@@ -161,6 +161,7 @@ def check_maintenance(maintenance: dict) -> None:
 
 
 def error_text(error: BaseException) -> str:
+    """An exception as stored on a notification: its type and text, at most 2000 characters."""
     return storable_text(f"{type(error).__name__}: {error}", 2000)
 
 

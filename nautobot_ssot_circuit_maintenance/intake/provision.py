@@ -14,6 +14,7 @@ from nautobot_ssot_circuit_maintenance.providers import CUSTOM_FIELDS
 
 
 def ensure_custom_fields() -> None:
+    """Create the providers' custom fields (CUSTOM_FIELDS) and attach them to Provider."""
     from nautobot.circuits.models import Provider
     from nautobot.extras.choices import CustomFieldTypeChoices
     from nautobot.extras.models import CustomField

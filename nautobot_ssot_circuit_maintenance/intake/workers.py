@@ -61,6 +61,7 @@ class ParseTask:
     bounds: MessageBounds
 
     def run(self) -> ParsedMessage:
+        """Process the message in this worker process."""
         return process_message(
             self.fetched,
             directory=self.directory,
@@ -77,12 +78,14 @@ class ParseTask:
 
 
 def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    """Send one length-prefixed frame."""
     stream.write(FRAME.pack(len(payload)))
     stream.write(payload)
     stream.flush()
 
 
 def read_frame(stream: IO[bytes]) -> bytes:
+    """Read one length-prefixed frame; EOFError when the stream ends before it does."""
     header = stream.read(FRAME.size)
     if len(header) < FRAME.size:
         raise EOFError("the worker closed its output")
@@ -144,6 +147,7 @@ class Worker:
     """One child process."""
 
     def __init__(self, memory_bytes: int, fast_charset: bool):
+        """Start the worker process with this environment's interpreter; PoolBroken if it cannot start."""
         arguments = [str(memory_bytes), str(IDLE_EXIT_SECONDS), "1" if fast_charset else "0"]
         interpreter = worker_interpreter()
         # What the worker prints before it is ready (an import error, say) is the reason it could not start;
@@ -180,9 +184,11 @@ class Worker:
 
     @property
     def alive(self) -> bool:
+        """Whether the worker process is still running."""
         return self.process.poll() is None
 
     def wait_ready(self, deadline: float) -> None:
+        """Wait until the worker says it is ready; PoolBroken, with what it printed, if it does not."""
         selector = selectors.DefaultSelector()
         selector.register(self.process.stdout, selectors.EVENT_READ)
         try:
@@ -207,9 +213,11 @@ class Worker:
         self.start_output.close()
 
     def send(self, task: ParseTask) -> None:
+        """Send the worker one task."""
         write_frame(self.process.stdin, pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL))
 
     def receive(self) -> ParsedMessage:
+        """The worker's answer to the task it was sent."""
         return pickle.loads(read_frame(self.process.stdout))  # noqa: S301 - our own child's answer
 
     def stop(self) -> str:
@@ -234,6 +242,7 @@ class ParsePool:
     """Process messages in parallel, one worker per core by default, each message within its bounds."""
 
     def __init__(self, *, workers: int, bounds: MessageBounds, fast_charset: bool = True):
+        """A pool of up to `workers` worker processes (at least one), started when first needed."""
         self.size = max(1, workers)
         self.bounds = bounds
         self.fast_charset = fast_charset
@@ -325,6 +334,7 @@ class ParsePool:
         return results  # type: ignore[return-value]
 
     def close(self) -> None:
+        """Stop every worker."""
         for worker in self.workers:
             worker.stop()
         self.workers = []

@@ -73,6 +73,7 @@ class ImapSource(MailboxSource):
     """
 
     def __init__(self, settings: SourceSettings):
+        """Read the host and port from the URL; TLS is implicit on port 993 or with an imaps URL, when TLS is on."""
         super().__init__(settings)
         parts = urlsplit(settings.url)
         if parts.scheme not in ("imap", "imaps") or not parts.hostname:
