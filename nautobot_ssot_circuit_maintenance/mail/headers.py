@@ -139,6 +139,7 @@ def message_key(message: Message, raw: bytes) -> str:
 
 
 def raw_key(raw: bytes) -> str:
+    """The key of a message without a Message-ID: the SHA-256 of its bytes."""
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
 
 

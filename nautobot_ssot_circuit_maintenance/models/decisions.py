@@ -40,13 +40,17 @@ class MaintenanceOverride(BaseModel):
     is_saved_view_model = False
 
     class Meta:
+        """Meta attributes."""
+
         verbose_name = "maintenance override"
 
     def __str__(self):
+        """Which maintenance the override holds."""
         return f"Override of {self.maintenance}"
 
     @property
     def window_times(self) -> list[tuple[datetime, datetime]]:
+        """The override's windows as (start, end) datetimes."""
         return [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in self.windows]
 
     def describe(self) -> str:
@@ -75,8 +79,11 @@ class DeletedMaintenance(BaseModel):
     is_saved_view_model = False
 
     class Meta:
+        """Meta attributes."""
+
         unique_together = (("provider", "maintenance_id"),)
         verbose_name = "deleted maintenance"
 
     def __str__(self):
+        """The deleted maintenance's ID, marked as deleted."""
         return f"{self.maintenance_id} (deleted)"

@@ -144,6 +144,8 @@ TRIAGE_OUTCOMES = (
 
 
 class RawNotificationQuerySet(RestrictedQuerySet):
+    """Notifications, with the one meaning of "needs triage"."""
+
     def needs_triage(self) -> RawNotificationQuerySet:
         """Not dismissed, with an outcome a person must resolve.
 
