@@ -74,6 +74,7 @@ def map_circuit_id(provider: Any, circuit_id: str, circuit: Any, user: Any) -> C
 
 
 def dismiss(raw: RawNotification, user: Any, reason: str) -> None:
+    """Take the notification out of the triage queue, with who, when and why."""
     raw.dismissed_by = user
     raw.dismissed_at = timezone.now()
     raw.dismiss_reason = reason
