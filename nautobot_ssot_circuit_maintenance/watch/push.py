@@ -40,6 +40,7 @@ class PushRefused(Exception):
     """The message cannot be taken; `status` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 400):
+        """Keep the HTTP status to answer with."""
         super().__init__(message)
         self.status = status
 
@@ -68,6 +69,7 @@ class PushResult:
     job_result: Any = None  # the JobResult that processed it, is queued for it, or failed
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as the push endpoint answers it, with the maintenances the message fed."""
         raw = self.raw_notification
         job_result = self.job_result
         return {
