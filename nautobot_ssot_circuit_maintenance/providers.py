@@ -131,6 +131,8 @@ def parser_name_for(name: str, override: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class ProviderEntry:
+    """A provider as the sender directory holds it: its pk, name and parser (None when none fits)."""
+
     pk: object
     name: str
     parser: str | None
@@ -140,6 +142,7 @@ class SenderDirectory:
     """Maps sender addresses to the providers that claim them (exact address first, then `@domain`)."""
 
     def __init__(self, providers: Iterable[tuple[object, str, dict]]):
+        """Index each provider by the addresses and `@domain`s it claims, the first claim winning."""
         self._by_address: dict[str, ProviderEntry] = {}
         self._by_domain: dict[str, ProviderEntry] = {}
         for pk, name, custom_fields in providers:
@@ -151,6 +154,7 @@ class SenderDirectory:
                     self._by_address.setdefault(address, entry)
 
     def __bool__(self) -> bool:
+        """Whether any provider claims an address or a domain."""
         return bool(self._by_address or self._by_domain)
 
     def addresses(self) -> list[str]:

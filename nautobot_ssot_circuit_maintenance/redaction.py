@@ -213,6 +213,7 @@ class Scrubber:
     """Removes a fixed set of secrets, in all their encodings, plus URL credentials and secret fields."""
 
     def __init__(self, secrets: Iterable[str | None] = ()):
+        """A scrubber for `secrets`, in every form they can take."""
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self.add(*secrets)
@@ -226,9 +227,11 @@ class Scrubber:
         return self
 
     def __bool__(self) -> bool:
+        """Always true: with no secret it still masks URL credentials and secret fields."""
         return True
 
     def __call__(self, text: Any) -> str:
+        """`text` with every secret form masked, then URL credentials and known secret fields."""
         text = "" if text is None else str(text)
         if self._forms:
             if self._pattern is None:
@@ -291,6 +294,7 @@ class FeedTokenLogFilter(logging.Filter):
     """Rewrites a log record whose message names a calendar feed address, without its token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Mask feed tokens in the record's message and traceback; the record is always kept."""
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
