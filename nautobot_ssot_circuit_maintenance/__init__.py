@@ -21,6 +21,8 @@ __version__ = metadata.version("nautobot-ssot-circuit-maintenance")
 
 
 class CircuitMaintenanceConfig(NautobotAppConfig):
+    """The app's configuration: settings, defaults, supported Nautobot versions and start-up hooks."""
+
     name = APP_NAME
     verbose_name = "Circuit Maintenance (SSoT)"
     version = __version__
@@ -36,6 +38,7 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
 
     @classmethod
     def validate(cls, user_config, nautobot_version):
+        """Take absent settings from the older app's entry, then refuse what `validate_config` rejects."""
         from django.conf import settings
 
         adopt_legacy_settings(user_config, settings.PLUGINS_CONFIG)
@@ -46,6 +49,7 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
             raise PluginImproperlyConfigured(str(error)) from None
 
     def ready(self):
+        """Connect the signals and metrics, quiet the parser and OAuth loggers, mask feed tokens in request logs."""
         super().ready()
         # Both import the models, which exist only once the apps are loaded.
         from nautobot_ssot_circuit_maintenance import signals  # noqa: F401 - connects the handlers

@@ -4,6 +4,8 @@ from nautobot.apps.choices import ChoiceSet
 
 
 class MaintenanceStatusChoices(ChoiceSet):
+    """A maintenance's status as the provider states it (BCOP), with its badge colour."""
+
     TENTATIVE = "TENTATIVE"
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
@@ -39,6 +41,8 @@ class MaintenanceStatusChoices(ChoiceSet):
 
 
 class ImpactChoices(ChoiceSet):
+    """How a maintenance affects one circuit, from no impact to outage, with its badge colour."""
+
     NO_IMPACT = "NO-IMPACT"
     REDUCED_REDUNDANCY = "REDUCED-REDUNDANCY"
     DEGRADED = "DEGRADED"
@@ -61,6 +65,8 @@ class ImpactChoices(ChoiceSet):
 
 
 class NoteLevelChoices(ChoiceSet):
+    """How much a maintenance note matters: information or a warning."""
+
     INFO = "INFO"
     WARNING = "WARNING"
 

@@ -170,6 +170,7 @@ def adopt_legacy_settings(user_config: dict[str, Any], plugins_config: dict[str,
 
 
 def app_settings() -> dict[str, Any]:
+    """The app's settings: PLUGINS_CONFIG over the defaults."""
     from django.conf import settings
 
     merged = dict(DEFAULT_SETTINGS)
@@ -198,6 +199,7 @@ def pushed_source_settings() -> SourceSettings:
 
 
 def push_enabled() -> bool:
+    """Whether the built-in pushed source is on (`push.enable`)."""
     return bool((app_settings().get("push") or {}).get("enable", False))
 
 

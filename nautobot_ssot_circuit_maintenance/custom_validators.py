@@ -8,9 +8,12 @@ from nautobot_ssot_circuit_maintenance.providers import CUSTOM_FIELD_DATA, EMAIL
 
 
 class ProviderCircuitMaintenanceValidator(CustomValidator):
+    """Check a provider's maintenance custom fields when it is saved."""
+
     model = "circuits.provider"
 
     def clean(self):
+        """Refuse an unknown parser, a malformed address or domain, or one another provider already claims."""
         provider = validated_object(self)
         custom_fields = provider.cf or {}
 

@@ -54,6 +54,7 @@ class DateTimeListPicker(DateTimePicker):
     """The date-time picker for a multi-value filter: shows the last value given."""
 
     def format_value(self, value: Any) -> str | None:
+        """Show the last of several values."""
         if isinstance(value, (list, tuple)):
             value = value[-1] if value else None
         return super().format_value(value)
@@ -65,15 +66,18 @@ class DateTimeFilterField(forms.DateTimeField):
     widget = DateTimeListPicker
 
     def to_python(self, value: Any) -> Any:
+        """A list of date-times for a repeated parameter, blank items dropped; else one date-time."""
         if isinstance(value, (list, tuple)):
             return [super(DateTimeFilterField, self).to_python(item) for item in value if item]
         return super().to_python(value)
 
     def validate(self, value: Any) -> None:
+        """Validate each date-time of the list."""
         for item in value if isinstance(value, list) else [value]:
             super().validate(item)
 
     def run_validators(self, value: Any) -> None:
+        """Run the validators on each date-time of the list."""
         for item in value if isinstance(value, list) else [value]:
             super().run_validators(item)
 
@@ -86,6 +90,7 @@ class NulFreeFilterFormMixin:
     """
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        """Drop the query values holding NUL before the form is bound."""
         if data is not None:
             pairs = data.lists() if hasattr(data, "lists") else data.items()
             refused = [key for key, value in pairs if contains_nul(value)]
@@ -97,6 +102,7 @@ class NulFreeFilterFormMixin:
 
 
 def boolean_filter_field(label: str) -> StrictNullBooleanField:
+    """A true/false/blank filter field that refuses anything else."""
     return StrictNullBooleanField(required=False, label=label, widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES))
 
 
@@ -116,6 +122,8 @@ class CircuitMaintenanceForm(NautobotModelForm):
     provider = DynamicModelChoiceField(queryset=Provider.objects.all())
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitMaintenance
         fields = [  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
             "provider",
@@ -139,6 +147,7 @@ class CircuitMaintenanceForm(NautobotModelForm):
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Leave an existing maintenance's provider and ID out (the sync matches on them); note its held values."""
         super().__init__(*args, **kwargs)
         self.held_before = None
         if self.instance.present_in_database:
@@ -162,6 +171,8 @@ class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm
     ack = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect, label="Acknowledged")
 
     class Meta:
+        """Meta attributes."""
+
         nullable_fields = []
 
 
@@ -230,6 +241,8 @@ class CircuitImpactForm(NautobotModelForm):
     circuit = DynamicModelChoiceField(queryset=Circuit.objects.all())
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitImpact
         fields = ["maintenance", "circuit", "impact"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
@@ -241,6 +254,8 @@ class CircuitImpactBulkEditForm(NautobotBulkEditForm):
     impact = forms.ChoiceField(choices=add_blank_choice(ImpactChoices), required=False, widget=StaticSelect2())
 
     class Meta:
+        """Meta attributes."""
+
         nullable_fields = []
 
 
@@ -265,6 +280,8 @@ class MaintenanceNoteForm(NautobotModelForm):
     maintenance = DynamicModelChoiceField(queryset=CircuitMaintenance.objects.all())
 
     class Meta:
+        """Meta attributes."""
+
         model = MaintenanceNote
         fields = ["maintenance", "title", "level", "comment"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
@@ -276,6 +293,8 @@ class MaintenanceNoteBulkEditForm(NautobotBulkEditForm):
     level = forms.ChoiceField(choices=add_blank_choice(NoteLevelChoices), required=False, widget=StaticSelect2())
 
     class Meta:
+        """Meta attributes."""
+
         nullable_fields = []
 
 
@@ -299,6 +318,8 @@ class NotificationSourceForm(NautobotModelForm):
     providers = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), required=False)
 
     class Meta:
+        """Meta attributes."""
+
         model = NotificationSource
         fields = ["providers"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
@@ -332,6 +353,8 @@ class RawNotificationFilterForm(NulFreeFilterFormMixin, BootstrapMixin, forms.Fo
 
 
 class MultipleFileInput(forms.ClearableFileInput):
+    """A file input that lets the user pick several files."""
+
     allow_multiple_selected = True
 
 
@@ -339,10 +362,12 @@ class MultipleFileField(forms.FileField):
     """One or more files from one input."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Accept .eml files through a multiple-file input."""
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".eml,message/rfc822"}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list:
+        """Every file given, each cleaned as a FileField cleans one; required means at least one."""
         items = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
         if not items:
             if self.required:

@@ -13,12 +13,14 @@ from nautobot_ssot_circuit_maintenance.models import NotificationSource
 
 @receiver(nautobot_database_ready, dispatch_uid=f"{APP_NAME}-database-ready")
 def on_database_ready(sender, *, apps=None, **kwargs):
+    """Once migrations ran: create the providers' custom fields and one NotificationSource per configured source."""
     ensure_custom_fields()
     sync_sources_from_config()
 
 
 @receiver(post_save, sender="circuits.Provider", dispatch_uid=f"{APP_NAME}-provider-attach")
 def attach_new_provider(sender, instance, created, **kwargs):
+    """Attach a new provider to every source that attaches all providers."""
     if not created:
         return
 

@@ -41,9 +41,11 @@ class AcknowledgementColumn(tables.Column):
     """✓ (with who and when) when acknowledged; "Needs attention" only on active or upcoming maintenances."""
 
     def __init__(self, **kwargs):
+        """The `ack` column, headed "Ack", never wrapped."""
         super().__init__(accessor="ack", verbose_name="Ack", attrs=NOWRAP, **kwargs)
 
     def render(self, record: CircuitMaintenance) -> str:
+        """A check mark naming who acknowledged it and when, else the needs-attention badge, else a dash."""
         if record.ack:
             who = record.acknowledged_by.username if record.acknowledged_by_id else "someone"
             when = f" {record.acknowledged_at:{DATE_TIME}} UTC" if record.acknowledged_at else ""
@@ -136,6 +138,8 @@ class CircuitMaintenanceTable(BaseTable):
     actions = ButtonsColumn(CircuitMaintenance, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = CircuitMaintenance
         fields = (
             "pk",
@@ -173,12 +177,15 @@ class CircuitMaintenanceTable(BaseTable):
 
     # Both read prefetched rows (see `MAINTENANCE_LIST_PREFETCH`): no query per row.
     def render_locations(self, record: CircuitMaintenance) -> str:
+        """The locations where the impacted circuits terminate."""
         return locations_html(impact.circuit for impact in record.circuit_impacts.all())
 
     def render_flags(self, record: CircuitMaintenance) -> str:
+        """The worst flag of each location or device the maintenance takes part in, as badges."""
         return flag_badges(worst_per_scope(record.flags.all())) or "—"
 
     def render_live_state(self, record: CircuitMaintenance) -> str:
+        """The live state as a badge."""
         return live_state_badge(record)
 
 
@@ -204,6 +211,8 @@ class CircuitImpactTable(BaseTable):
     actions = ButtonsColumn(CircuitImpact, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = CircuitImpact
         fields = (
             "pk",
@@ -223,12 +232,15 @@ class CircuitImpactTable(BaseTable):
 
     # Read the prefetch of `reach.termination_prefetch()` when the queryset has it.
     def render_locations(self, record: CircuitImpact) -> str:
+        """The locations where the circuit terminates."""
         return locations_html([record.circuit])
 
     def render_interfaces(self, record: CircuitImpact) -> str:
+        """The interfaces the circuit's terminations reach."""
         return interfaces_html([record.circuit])
 
     def render_maintenance_status(self, record: CircuitImpact) -> str:
+        """The maintenance's status as a badge."""
         maintenance = record.maintenance
         return format_html(
             '<span class="badge bg-{}">{}</span>', maintenance.get_status_class(), maintenance.get_status_display()
@@ -247,6 +259,8 @@ class MaintenanceNoteTable(BaseTable):
     actions = ButtonsColumn(MaintenanceNote, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = MaintenanceNote
         fields = ("pk", "title", "maintenance", "level", "comment", "created", "actions")
         default_columns = ("pk", "title", "maintenance", "level", "comment", "created", "actions")
@@ -270,6 +284,8 @@ class NotificationSourceTable(BaseTable):
     actions = ButtonsColumn(NotificationSource, buttons=("changelog", "edit"))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = NotificationSource
         fields = (
             "pk",
@@ -308,11 +324,14 @@ class RawNotificationTable(BaseTable):
     error = tables.Column(attrs=WRAP)
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = RawNotification
         fields = ("pk", "date", "subject", "sender", "source", "provider", "outcome", "raw_size", "error")
         default_columns = ("date", "subject", "sender", "source", "provider", "outcome")
 
     def render_subject(self, value: str, record: RawNotification) -> str:
+        """The subject, else the message key."""
         return value or record.message_key
 
 
@@ -324,11 +343,14 @@ class ParsedNotificationJSONTable(BaseTable):  # pylint: disable=nb-sub-class-na
     json = tables.Column(verbose_name="Parsed data", orderable=False)
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = ParsedNotification
         fields = ("maintenance", "provider_maintenance_id", "json")
         default_columns = ("maintenance", "provider_maintenance_id", "json")
 
     def render_json(self, value: Any) -> str:
+        """The parser's output as indented JSON."""
         return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
 
@@ -345,22 +367,29 @@ class MaintenanceFlagTable(BaseTable):
     maintenances = tables.ManyToManyColumn(linkify_item=True, verbose_name="Maintenances")
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = MaintenanceFlag
         fields = ("kind", "scope", "start_time", "end_time", "down", "left", "impaired", "maintenances")
         default_columns = fields
 
     def render_kind(self, record: MaintenanceFlag) -> str:
+        """The flag's kind as a badge."""
         return flag_kind_badge(record)
 
     def render_scope(self, record: MaintenanceFlag) -> str:
+        """The flagged location or device, linked."""
         scope = record.scope
         return hyperlinked_object(scope, "name") if scope else "—"
 
     def render_down(self, record: MaintenanceFlag) -> str:
+        """How many are down of the total (circuits, or a device's interfaces), and which."""
         return f"{len(record.down)} of {record.total}: " + ", ".join(record.down)
 
     def render_left(self, record: MaintenanceFlag) -> str:
+        """The circuits (or a device's interfaces) left up, or "none"."""
         return ", ".join(record.left) or "none"
 
     def render_impaired(self, record: MaintenanceFlag) -> str:
+        """The circuits only degraded or on reduced redundancy meanwhile."""
         return ", ".join(record.impaired) or "—"

@@ -36,10 +36,12 @@ class UpcomingMaintenancesPanel(ObjectsTablePanel):
     """Related maintenances that are not over: not ended, neither cancelled nor completed."""
 
     def __init__(self, *, maintenance_lookup: str = "", **kwargs: Any) -> None:
+        """Keep the lookup from the panel's rows to their maintenance ("": the rows are maintenances)."""
         self.maintenance_lookup = maintenance_lookup
         super().__init__(**kwargs)
 
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
+        """The panel's rows whose maintenance is not over."""
         lookup = f"{self.maintenance_lookup}__in" if self.maintenance_lookup else "pk__in"
         not_over = CircuitMaintenance.objects.not_over()
         return super().get_table_data_queryset(instance, request).filter(**{lookup: not_over})
@@ -97,10 +99,12 @@ class MaintenancesReachingPanel(TableRowsPanelMixin, ObjectsTablePanel):
     """
 
     def __init__(self, *, lookup: str, **kwargs: Any) -> None:
+        """Keep whether the page is a location's or a device's (`lookup`)."""
         self.lookup = lookup
         super().__init__(**kwargs)
 
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
+        """The maintenances not over whose circuits terminate at the location or reach the device."""
         maintenances = CircuitMaintenance.objects.not_over()
         if self.lookup == "location":
             return maintenances.terminating_at([instance])
@@ -111,14 +115,17 @@ class UpcomingFlagsPanel(TableRowsPanelMixin, ObjectsTablePanel):
     """Isolation / lost-redundancy flags of a location or a device that are not over."""
 
     def __init__(self, *, lookup: str, **kwargs: Any) -> None:
+        """Keep the flag field to filter on: location or device."""
         self.lookup = lookup
         super().__init__(**kwargs)
 
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
+        """The location's or device's flags that have not ended."""
         return MaintenanceFlag.objects.filter(**{self.lookup: instance}, end_time__gte=timezone.now())
 
 
 def maintenance_panels(lookup: str, scope: str) -> tuple[ObjectsTablePanel, ...]:
+    """The flags panel and the maintenances panel of a location's or device's page."""
     return (
         UpcomingFlagsPanel(
             lookup=lookup,
@@ -174,6 +181,7 @@ class MaintenanceListButtons(TemplateExtension):
     model = "nautobot_ssot_circuit_maintenance.circuitmaintenance"
 
     def list_buttons(self) -> str:
+        """The quick-filter menu and the Overview, Calendar and Subscribe buttons."""
         list_url = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
         quick = format_html_join(
             "",
@@ -206,6 +214,7 @@ class UploadNotificationsButton(TemplateExtension):
     model = "nautobot_ssot_circuit_maintenance.rawnotification"
 
     def list_buttons(self) -> str:
+        """The "Upload .eml" button, for a user who may add pushed messages; nothing otherwise."""
         request = self.context["request"]
         if not request.user.has_perm("nautobot_ssot_circuit_maintenance.add_pushedmessage"):
             return ""

@@ -30,6 +30,7 @@ class RoutedMethodsOnly:
     """
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        """Answer 405 for a method this route's action does not map (OPTIONS excepted)."""
         if request.method.lower() not in self.action_map and request.method != "OPTIONS":
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
@@ -43,12 +44,14 @@ class CsrfFailurePage:
     """
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        """Authenticate, and so check CSRF, before anything else is decided."""
         # Authenticate (and so check CSRF) before anything else is decided, e.g. a 405, whose page would
         # otherwise authenticate while it is rendered, outside the exception handling.
         request.user  # noqa: B018 - DRF authenticates on first access
         super().initial(request, *args, **kwargs)
 
     def handle_exception(self, exc: Exception) -> Any:
+        """Answer a CSRF failure with the CSRF failure page and its reason, not DRF's response."""
         reason = csrf_failure_reason(exc)
         if reason is not None:
             # The view Django's CSRF middleware answers with (Nautobot's, unless the settings name another).
@@ -69,19 +72,24 @@ class NotificationActionView(ObjectPermissionRequiredMixin, View):
     template_name = "nautobot_ssot_circuit_maintenance/triage_action.html"
 
     def get_required_permission(self) -> str:
+        """The view's `permission`: changing the notification unless a subclass says otherwise."""
         return self.permission
 
     def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        """The action's form, unbound on GET and bound to the POST data."""
         return self.form_class(data)
 
     def describe(self, raw: RawNotification) -> str:
+        """What the action will do to this notification, shown above the form; nothing by default."""
         return ""
 
     def get(self, request: Any, pk: Any) -> Any:
+        """Show the action's form for the notification."""
         raw = get_object_or_404(self.queryset, pk=pk)
         return self.show(request, raw, self.get_form(raw))
 
     def post(self, request: Any, pk: Any) -> Any:
+        """Perform the action in one transaction and tell the user; on bad input, the form again with 400."""
         raw = get_object_or_404(self.queryset, pk=pk)
         form = self.get_form(raw, request.POST)
         if not form.is_valid():
@@ -104,11 +112,13 @@ class NotificationActionView(ObjectPermissionRequiredMixin, View):
         return redirect(reverse(f"{URL_NAMESPACE}:triage_list"))
 
     def error_text(self, error: Exception) -> str:
+        """The error as the form shows it: a ValidationError's messages joined, else its text."""
         if isinstance(error, ValidationError):
             return "; ".join(error.messages)
         return str(error)
 
     def show(self, request: Any, raw: RawNotification, form: Any, status: int = 200) -> Any:
+        """Render the action page: the notification, the form, the title and the description."""
         context = {
             "object": raw,
             "form": form,

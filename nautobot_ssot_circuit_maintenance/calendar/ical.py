@@ -131,4 +131,5 @@ def render_calendar(maintenances: Iterable, **kwargs) -> bytes:
 
 
 def etag_for(body: bytes) -> str:
+    """A strong ETag for the feed's bytes: the first 32 hex digits of their SHA-256, quoted."""
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'

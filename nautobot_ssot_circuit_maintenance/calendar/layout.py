@@ -32,28 +32,35 @@ class Entry:
 
     @property
     def css_class(self) -> str:
+        """The badge class of the window's live state."""
         return LiveStateChoices.CSS_CLASSES[self.state]
 
     @property
     def style(self) -> str:
+        """The state's inline style, if any (the stripes of an overrunning window)."""
         return LiveStateChoices.CSS_STYLES.get(self.state, "")
 
     @property
     def state_label(self) -> str:
+        """The live state as a person reads it."""
         return LiveStateChoices.as_dict()[self.state]
 
     @property
     def cancelled(self) -> bool:
+        """Whether the maintenance was cancelled, so the entry is struck through."""
         return self.state == LiveStateChoices.CANCELLED
 
     @property
     def label(self) -> str:
+        """The maintenance's name, with "(n/count)" when it has more than one window."""
         suffix = f" ({self.number}/{self.count})" if self.count > 1 else ""
         return f"{self.maintenance.name}{suffix}"
 
 
 @dataclass
 class Day:
+    """One day cell of the month or week grid, with the window entries shown on it."""
+
     day: date
     in_range: bool
     today: bool
@@ -62,6 +69,8 @@ class Day:
 
 @dataclass
 class CalendarLayout:
+    """One calendar page: its view, the days it covers, its title and navigation, its grid and entries."""
+
     view: str
     anchor: date
     start: date  # first day shown
@@ -74,10 +83,12 @@ class CalendarLayout:
 
     @property
     def range_start(self) -> datetime:
+        """Midnight UTC of the first day shown."""
         return datetime.combine(self.start, time.min, tzinfo=timezone.utc)
 
     @property
     def range_end(self) -> datetime:
+        """Midnight UTC of the day after the last day shown."""
         return datetime.combine(self.end, time.min, tzinfo=timezone.utc)
 
 
@@ -114,6 +125,7 @@ def entries_of(maintenances: list[CircuitMaintenance], start: datetime, end: dat
 
 
 def build_layout(view: str, anchor: date, maintenances: list[CircuitMaintenance], now: datetime) -> CalendarLayout:
+    """The calendar page for `view` around `anchor`: each window on every day it spans, in UTC."""
     start, end, title, previous, following = date_range(view, anchor)
     layout = CalendarLayout(view, anchor, start, end, title, previous, following, [], [])
     layout.entries = entries_of(maintenances, layout.range_start, layout.range_end, now)

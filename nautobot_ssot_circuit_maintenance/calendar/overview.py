@@ -24,10 +24,12 @@ ROWS = 15
 
 
 def dashboard_n_days() -> int:
+    """How many days ahead the "next days" panel looks (`dashboard_n_days`)."""
     return int(app_settings()["dashboard_n_days"])
 
 
 def visible(user: Any) -> QuerySet:
+    """The maintenances the user may view, with their providers and a `circuit_count` each."""
     return (
         CircuitMaintenance.objects.restrict(user, "view")
         .select_related("provider")
@@ -36,12 +38,15 @@ def visible(user: Any) -> QuerySet:
 
 
 def active_now(user: Any, now: datetime) -> QuerySet:
+    """The visible maintenances in a window now, soonest to end first."""
     return visible(user).ongoing(now=now).order_by("end_time", "maintenance_id")
 
 
 def next_days(user: Any, now: datetime, days: int) -> QuerySet:
-    """Starting within `days` and not active now (those are under "active now"); a multi-night one between
-    two nights is here, waiting for its next window."""
+    """Starting within `days` and not active now (those are under "active now").
+
+    A multi-night one between two nights is here, waiting for its next window.
+    """
     ongoing = CircuitMaintenance.objects.ongoing(now=now)
     return visible(user).upcoming(days, now=now).exclude(pk__in=ongoing).order_by("start_time", "maintenance_id")
 
@@ -53,6 +58,8 @@ def needs_attention(user: Any, now: datetime) -> QuerySet:
 
 @dataclass
 class ProviderCounts:
+    """One provider's row of the overview: its active, upcoming and unacknowledged maintenances."""
+
     provider: Any
     active: int
     upcoming: int
@@ -75,6 +82,8 @@ def per_provider(user: Any, now: datetime, days: int) -> list[ProviderCounts]:
 
 @dataclass
 class SourceSync:
+    """One source's row of the overview: its last run and error, and its messages' outcomes in that sync."""
+
     source: NotificationSource
     last_run: datetime | None
     last_error: str

@@ -16,8 +16,11 @@ from typing import Any
 
 
 def as_new_record(instance) -> None:
-    """Mark a just-created record's many-valued relations as known and empty (its tags, and every row that
-    could point at it: none can yet), so serializing it for the changelog reads nothing per record."""
+    """Mark a just-created record's many-valued relations as known and empty.
+
+    That is its tags, and every row that could point at it (none can yet), so serializing it for the changelog
+    reads nothing per record.
+    """
     cache = dict(getattr(instance, "_prefetched_objects_cache", {}))
     for field in instance._meta.many_to_many:
         cache[field.name] = _evaluated_empty(field.related_model)

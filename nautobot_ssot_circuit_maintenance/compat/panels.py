@@ -37,12 +37,14 @@ class TableRowsPanelMixin:
     ROWS_ATTRIBUTE = "compat_table_rows"
 
     def __init__(self, **kwargs: Any) -> None:
+        """On Nautobot 3.0 and 3.1, read the rows from the stand-in's attribute instead of `table_filter`."""
         if not has_table_queryset_hook():
             kwargs.pop("table_filter", None)
             kwargs["table_attribute"] = self.ROWS_ATTRIBUTE
         super().__init__(**kwargs)
 
     def get_extra_context(self, context: Any) -> Any:
+        """On Nautobot 3.0 and 3.1, render the panel against a stand-in object that carries the rows."""
         if has_table_queryset_hook():
             return super().get_extra_context(context)
         from nautobot.apps.views import get_obj_from_context

@@ -26,6 +26,7 @@ class ChunkedDataSource(DataSource):
     """A DataSource whose `chunks()` are each loaded, diffed and synced by nautobot-ssot's own `sync_data`."""
 
     def __init__(self) -> None:
+        """Start with no chunk and no log entries collected."""
         super().__init__()
         self.chunk: Any = None
         self._sync_log: list[SyncLogEntry] = []
@@ -35,6 +36,7 @@ class ChunkedDataSource(DataSource):
         raise NotImplementedError
 
     def sync_data(self, memory_profiling: bool) -> None:
+        """Run nautobot-ssot's `sync_data` once per chunk, then save the timings summed over all chunks."""
         timings: dict[str, timedelta] = {}
         for chunk in self.chunks():
             self.chunk = chunk

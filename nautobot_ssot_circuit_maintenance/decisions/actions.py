@@ -28,8 +28,10 @@ REASON_LENGTH = 500  # RawNotification.exclusion_reason, MaintenanceOverride.rea
 
 
 def refold(keys: set[MaintenanceKey]) -> Refolded:
-    """Recompute the maintenances now, then what follows them as after a sync: their isolation and redundancy
-    flags, and the live-state events of those that moved into a new state."""
+    """Recompute the maintenances now, then what follows them as after a sync.
+
+    That is their isolation and redundancy flags, and the live-state events of those that moved into a new state.
+    """
     refolded = refold_records(keys)
     if refolded.changed_pks or refolded.deleted:
         changed = CircuitMaintenance.objects.filter(pk__in=refolded.changed_pks)
@@ -76,8 +78,11 @@ def confirm(raw: RawNotification, user: Any) -> Refolded:
 
 
 def override_circuits(maintenance: CircuitMaintenance, circuits: list[tuple[Any, str]]) -> dict[str, str]:
-    """{circuit pk: impact} for (circuit, impact) pairs, each circuit a Circuit, its pk or its ID, of the
-    maintenance's provider; ValueError naming the first that is not."""
+    """{circuit pk: impact} for (circuit, impact) pairs.
+
+    Each circuit is a Circuit, its pk or its ID, of the maintenance's provider; ValueError names the first that
+    is not.
+    """
     provider_circuits = Circuit.objects.filter(provider_id=maintenance.provider_id)
     chosen: dict[str, str] = {}
     for circuit, impact in circuits:

@@ -15,10 +15,12 @@ class DecisionButton(Button):
     """A link to a decision's form page, rendered when `applies(object)` holds."""
 
     def __init__(self, *, applies: Callable[[Any], bool], **kwargs: Any) -> None:
+        """Keep the `applies(object)` test that decides whether the button is shown."""
         super().__init__(**kwargs)
         self.applies = applies
 
     def should_render(self, context: Any) -> bool:
+        """Render only on a page whose object the decision applies to."""
         obj = context.get("object")
         return obj is not None and self.applies(obj) and super().should_render(context)
 

@@ -23,6 +23,7 @@ class ReasonForm(BootstrapMixin, forms.Form):
     )
 
     def clean_reason(self) -> str:
+        """The reason with its whitespace collapsed; refused when empty or holding a NUL."""
         reason = " ".join(self.cleaned_data["reason"].split())
         if not reason or contains_nul(reason):
             raise forms.ValidationError("Give a reason (text, without NUL characters).")
@@ -38,6 +39,8 @@ class ConfirmForm(BootstrapMixin, forms.Form):
 
 
 class OverrideForm(BootstrapMixin, forms.Form):
+    """A person's override of a maintenance's status, window and/or circuits, with the reason."""
+
     status = forms.ChoiceField(
         choices=[("", "— keep what the notices say —"), *MaintenanceStatusChoices.CHOICES],
         required=False,
@@ -55,12 +58,14 @@ class OverrideForm(BootstrapMixin, forms.Form):
     )
 
     def __init__(self, *args: Any, maintenance: Any = None, **kwargs: Any) -> None:
+        """Offer only the circuits of the maintenance's provider."""
         super().__init__(*args, **kwargs)
         if maintenance is not None:
             self.fields["circuits"].queryset = Circuit.objects.filter(provider_id=maintenance.provider_id)
             self.fields["circuits"].widget.add_query_param("provider", str(maintenance.provider_id))
 
     def clean(self) -> dict[str, Any]:
+        """Add `windows` and `circuit_impacts` as the override takes them; refuse an override that sets nothing."""
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if (start is None) != (end is None):

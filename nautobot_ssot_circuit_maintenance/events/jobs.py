@@ -24,6 +24,8 @@ class PublishLiveStateEvents(Job):
     """Publish each maintenance's starting soon / in progress / overrunning / ended as a Nautobot event, once."""
 
     class Meta:
+        """Meta attributes."""
+
         name = "Publish live-state events"
         description = (
             "Publish the live-state transitions of circuit maintenances (starting soon, in progress, overrunning, "
@@ -32,5 +34,6 @@ class PublishLiveStateEvents(Job):
         has_sensitive_variables = False
 
     def run(self) -> None:
+        """Publish the transitions now due and log how many."""
         count = publish_live_events(self.logger)
         self.logger.info("%d live-state event(s) published", count)

@@ -29,6 +29,8 @@ MAX_AGE = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class Published:
+    """One live-state event that was published: the maintenance, the state it entered, the topic."""
+
     maintenance: CircuitMaintenance
     state: str
     topic: str
@@ -50,6 +52,7 @@ def transition_time(maintenance: CircuitMaintenance, state: str, now: datetime, 
 
 
 def payload(maintenance: CircuitMaintenance, state: str, now: datetime) -> dict[str, Any]:
+    """The event body of a maintenance entering `state`: its times, windows, circuits and page URL."""
     impacts = maintenance.circuit_impacts.select_related("circuit").order_by("circuit__cid")
     return {
         "id": str(maintenance.pk),

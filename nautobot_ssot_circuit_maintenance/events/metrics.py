@@ -38,6 +38,7 @@ _ALIASES = {"type": "circuit_type"}
 
 
 def metrics_enabled() -> bool:
+    """Whether `metrics.enable` is set."""
     return bool(app_settings().get("metrics", {}).get("enable", False))
 
 
@@ -96,6 +97,7 @@ def metric_circuit_operational_status() -> Iterator[GaugeMetricFamily]:
 
 
 def metric_maintenances_by_status() -> Iterator[GaugeMetricFamily]:
+    """The number of maintenances in each status, every status listed (0 when none)."""
     if not metrics_enabled():
         return
 

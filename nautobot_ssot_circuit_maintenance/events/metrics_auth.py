@@ -23,12 +23,15 @@ class MetricsAuthenticationMiddleware:
     """Answer 401 to an anonymous or wrongly authenticated request for a protected metrics endpoint."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        """Keep the next handler in the middleware chain."""
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Pass the request on: the check is made in `process_view`, once the URL is resolved."""
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any) -> Any:
+        """Let a protected endpoint through only to a logged-in user or a valid API token; else 401."""
         match = getattr(request, "resolver_match", None)
         if match is None or match.url_name not in PROTECTED_URL_NAMES:
             return None

@@ -18,6 +18,8 @@ class MaintenanceFlagsReport(Job):
     include_past = BooleanVar(default=False, description="Also list flags whose interval is over.")
 
     class Meta:
+        """Meta attributes."""
+
         name = "Circuit Maintenance: isolation and lost redundancy"
         description = (
             "Which locations and devices maintenances cut off (every circuit down at once) or leave on a single "
@@ -27,6 +29,7 @@ class MaintenanceFlagsReport(Job):
         read_only = False
 
     def run(self, *args, **kwargs) -> str:
+        """Rebuild every flag, log each one that is not over (all with `include_past`), and sum up."""
         result = refresh_flags()
         flags = MaintenanceFlag.objects.select_related("location", "device").prefetch_related("maintenances")
         if not kwargs.get("include_past"):

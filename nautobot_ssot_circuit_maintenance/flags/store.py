@@ -40,6 +40,8 @@ class Group:
 
 @dataclass
 class RefreshResult:
+    """What a refresh did: groups checked, flags now stored for them, stale flags deleted."""
+
     groups: int = 0
     flags: int = 0
     removed: int = 0

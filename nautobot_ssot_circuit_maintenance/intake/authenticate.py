@@ -85,6 +85,8 @@ class AuthPolicy:
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether a message's sender is authenticated, and why (or why not)."""
+
     authenticated: bool
     reason: str
 
@@ -147,8 +149,11 @@ def aligned(domain: str, sender_domain: str) -> bool:
 
 
 def header_counts(raw: bytes, headers: list[tuple[bytes, bytes]]) -> Counter:
-    """How many times each header occurs, as the DKIM verifier splits the header block (`headers`) or as the
-    parser does (Python's `email`, which also breaks lines at a lone CR and other separators), whichever is more."""
+    """How many times each header occurs, as the DKIM verifier or the parser counts it, whichever is more.
+
+    The DKIM verifier splits the header block (`headers`); the parser is Python's `email`, which also breaks lines
+    at a lone CR and other separators.
+    """
     counts = Counter(name.strip().lower().decode("ascii", "replace") for name, _ in headers)
     parsed = Counter(name.strip().lower() for name, _ in header_block(raw).raw_items())
     return counts | parsed

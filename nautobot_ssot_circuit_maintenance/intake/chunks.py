@@ -45,6 +45,7 @@ class Intake:
     """
 
     def __init__(self, sources: Iterable[Any], *, now: datetime | None = None, chunk_size: int | None = None):
+        """Open the reader over `sources` with the app's message limits, parse pool and look-back start."""
         settings = app_settings()
         limits = settings.get("message_limits") or {}
         bounds = MessageBounds.from_settings(settings)
@@ -71,15 +72,19 @@ class Intake:
 
     @property
     def runs(self) -> list[SourceRun]:
+        """Each source's run: its messages, cursor, counts and error."""
         return self.reader.runs
 
     @property
     def errors(self) -> list[str]:
+        """The errors of the sources that failed in this run."""
         return [run.error for run in self.runs if run.error]
 
     def chunks(self) -> Iterator[Chunk]:
-        """Every chunk of the run; the first one also re-folds stored maintenances whose unknown
-        circuits now exist. A run with no new mail still gives one (possibly empty) chunk."""
+        """Every chunk of the run; the first one also re-folds stored maintenances whose unknown circuits now exist.
+
+        A run with no new mail still gives one (possibly empty) chunk.
+        """
         while True:
             chunk = self.next_chunk()
             yield chunk
@@ -87,6 +92,7 @@ class Intake:
                 return
 
     def next_chunk(self) -> Chunk:
+        """Read and fold the next chunk, within the chunk budget of messages and bytes."""
         return self.chunk_of(self.reader.read_chunk(ChunkBudget(self.chunk_size, self.chunk_bytes)))
 
     def chunk_of(self, messages: list[ParsedMessage]) -> Chunk:
@@ -139,4 +145,5 @@ class Intake:
         return dict(sorted(self.outcomes.items()))
 
     def close(self) -> None:
+        """Close every source and its mailbox connection."""
         self.reader.close()

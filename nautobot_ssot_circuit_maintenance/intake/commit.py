@@ -54,7 +54,6 @@ def parsed_notifications(raw: Any, message: ParsedMessage, maintenance_pks: dict
 
 def held_back_notes(chunk: Chunk, maintenance_pks: dict) -> list[Any]:
     """A note on each overridden maintenance whose new notices said otherwise: what they would have changed."""
-
     notes = []
     for key, resolved in chunk.maintenances.items():
         if resolved.held_back and key in maintenance_pks:

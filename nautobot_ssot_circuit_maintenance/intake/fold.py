@@ -58,6 +58,7 @@ IMPACT_SEVERITY = {
 
 
 def as_utc(epoch: int | float) -> datetime:
+    """A parser epoch (Unix seconds) as an aware UTC datetime."""
     return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
 
 
@@ -84,6 +85,7 @@ class Notice:
 
     @property
     def claimed_sequence(self) -> int:
+        """The highest sequence number the notice's windows claim (0 when none)."""
         return max(int(m.get("sequence") or 0) for m in self.maintenances)
 
     @property
@@ -93,17 +95,20 @@ class Notice:
 
     @property
     def credible_date(self) -> datetime:
+        """The notice's date, held to no later than it arrived plus clock skew."""
         limit = self.latest_credible
         return self.date if limit is None else min(self.date, limit)
 
     @property
     def credible_stamp(self) -> int:
+        """The notice's highest stamp, held to no later than it arrived plus clock skew."""
         stamp = self.claimed_stamp
         limit = self.latest_credible
         return stamp if limit is None else min(stamp, int(limit.timestamp()))
 
     @property
     def claimed_stamp(self) -> int:
+        """The highest stamp the notice's windows claim (0 when none)."""
         return max(int(m.get("stamp") or 0) for m in self.maintenances)
 
     @property
@@ -185,6 +190,8 @@ def sequence_jumps(notices: Iterable[Notice]) -> set[str]:
 
 @dataclass
 class MaintenanceState:
+    """What the notices make of one maintenance: status, description, windows, circuits and deciding notice."""
+
     maintenance_id: str
     status: str
     description: str
@@ -195,10 +202,12 @@ class MaintenanceState:
 
     @property
     def start_time(self) -> datetime:
+        """The start of the earliest window."""
         return min(start for start, _ in self.windows)
 
     @property
     def end_time(self) -> datetime:
+        """The end of the latest window."""
         return max(end for _, end in self.windows)
 
 
@@ -220,8 +229,11 @@ def _circuits_of(notice: Notice) -> dict[str, tuple[str, str]]:
 
 
 def fold(notices: Iterable[Notice]) -> MaintenanceState:
-    """The state of one maintenance: the newest notice decides, NO-CHANGE keeps the status,
-    a notice without circuits keeps the circuits already known."""
+    """The state of one maintenance.
+
+    The newest notice decides, NO-CHANGE keeps the status, a notice without circuits keeps the circuits already
+    known.
+    """
     ordered = sorted(believed(notices), key=lambda notice: notice.order)
     if not ordered:
         raise ValueError("a maintenance needs at least one notice")

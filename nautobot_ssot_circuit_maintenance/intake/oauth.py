@@ -64,8 +64,10 @@ def callback_uri(request: Any) -> str:
 
 
 def oauth_client(settings: SourceSettings) -> tuple[SourceSettings, dict[str, dict[str, Any]]] | None:
-    """(settings with their secrets group read, OAuth client config in Google's client-secrets shape) of a
-    Gmail source whose credentials are an OAuth client; None for other credentials.
+    """The settings and OAuth client config of a Gmail source whose credentials are an OAuth client, else None.
+
+    Returns (settings with their secrets group read, OAuth client config in Google's client-secrets shape); None
+    for other credentials.
 
     Unreadable credentials are None as well: Validate then reports their problem through the source itself.
     """

@@ -26,8 +26,10 @@ def apply_override(
     windows: list[tuple[datetime, datetime]],
     circuits: dict[str, tuple[Any, str]] | None,
 ) -> list[str]:
-    """Put the override's status, windows and circuits (where set) in `resolved`; what the notices said
-    instead, in words. `circuits` maps a circuit ID as Nautobot writes it to (circuit pk, impact)."""
+    """Put the override's status, windows and circuits (where set) in `resolved`; what the notices said instead.
+
+    The latter is in words. `circuits` maps a circuit ID as Nautobot writes it to (circuit pk, impact).
+    """
     state = resolved.state
     held = []
     if status and state.status != status:

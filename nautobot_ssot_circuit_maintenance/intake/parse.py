@@ -94,8 +94,10 @@ class ParsedMessage:
 
 
 def kept_message(fetched: FetchedMessage, raw_size_limit: int) -> dict[str, Any]:
-    """How a fetched message is stored: its head for display, and the whole of it (or its head, if over the
-    size bound) compressed."""
+    """How a fetched message is stored: its head for display, and the whole of it compressed.
+
+    The compressed copy is the head only if the message is over the size bound.
+    """
     raw = fetched.raw
     return {
         "raw": raw[:raw_size_limit],
@@ -159,6 +161,7 @@ def check_maintenance(maintenance: dict) -> None:
 
 
 def error_text(error: BaseException) -> str:
+    """An exception as stored on a notification: its type and text, at most 2000 characters."""
     return storable_text(f"{type(error).__name__}: {error}", 2000)
 
 
@@ -170,8 +173,10 @@ def headers_only(
     parsed_with: str = "",
     source_header: str = "From",
 ) -> ParsedMessage:
-    """A message we will not parse (or whose parse was stopped: `parsed_with` is then the parser's version),
-    described from its header block alone (bounded, never raises)."""
+    """A message we will not parse, described from its header block alone (bounded, never raises).
+
+    Also one whose parse was stopped: `parsed_with` is then the parser's version.
+    """
     raw = fetched.raw
     sender = subject = ""
     key = raw_key(raw)

@@ -1,5 +1,7 @@
-"""Provisioning from the configuration: the providers' custom fields and one NotificationSource per
-configured source. Idempotent; run after migrations and before each sync."""
+"""Provisioning from the configuration: the providers' custom fields and one NotificationSource per configured source.
+
+Idempotent; run after migrations and before each sync.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from nautobot_ssot_circuit_maintenance.providers import CUSTOM_FIELDS
 
 
 def ensure_custom_fields() -> None:
+    """Create the providers' custom fields (CUSTOM_FIELDS) and attach them to Provider."""
     from nautobot.circuits.models import Provider
     from nautobot.extras.choices import CustomFieldTypeChoices
     from nautobot.extras.models import CustomField

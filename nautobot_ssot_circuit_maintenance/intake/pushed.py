@@ -33,6 +33,7 @@ class PushSource(MailboxSource):
             return PushedMessage.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
 
     def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:
+        """Yield the pushed messages after the cursor's `last_sequence`, up to the last one committed."""
         after = int((cursor or {}).get("last_sequence", 0))
         upto = self._last_committed()
         rows = list(
@@ -60,4 +61,5 @@ class PushSource(MailboxSource):
             yield FetchBatch(messages=messages, cursor={"last_sequence": batch[-1][0]})
 
     def test_connection(self) -> str:
+        """How many pushed messages are stored."""
         return f"{PushedMessage.objects.count()} pushed messages stored"

@@ -46,6 +46,7 @@ class SourceRun:
     directory: SenderDirectory | None = field(default=None, repr=False)
 
     def close(self) -> None:
+        """Close the source's mailbox and drop its batch iterator."""
         if self.mailbox is not None:
             self.mailbox.close()
         self.mailbox = self.batches = None
@@ -77,11 +78,13 @@ class ChunkBudget:
     read_bytes: int = 0
 
     def take(self, batch: FetchBatch) -> None:
+        """Count a batch's messages and bytes against the budget."""
         self.read_messages += len(batch.messages)
         self.read_bytes += sum(len(message.raw) for message in batch.messages)
 
     @property
     def spent(self) -> bool:
+        """Whether the chunk has read its messages or its bytes."""
         return (self.messages is not None and self.read_messages >= self.messages) or (
             self.size is not None and self.read_bytes >= self.size
         )
@@ -101,6 +104,7 @@ class MailReader:
         raw_size_limit: int,
         batch_bytes: int,
     ):
+        """Prepare one run per source (None settings for one not configured any more), with no message read yet."""
         self.runs = [SourceRun(source=source, settings=configured.get(source.name)) for source in sources]
         self.pool = pool
         self.bounds = bounds
@@ -115,6 +119,7 @@ class MailReader:
 
     @property
     def exhausted(self) -> bool:
+        """Whether every source has been read to its end (or failed)."""
         return all(run.done for run in self.runs)
 
     def read_chunk(self, budget: ChunkBudget) -> list[ParsedMessage]:
@@ -136,6 +141,7 @@ class MailReader:
         return [message for run in self.runs for message in run.messages]
 
     def close(self) -> None:
+        """Close every source's mailbox."""
         for run in self.runs:
             run.close()
 

@@ -59,6 +59,7 @@ class StoredReader(MailReader):
     """
 
     def __init__(self, notifications: list[Any], **kwargs: Any):
+        """Read the sources of `notifications`, a source no longer configured standing in as `stored:`."""
         sources = {raw.source.pk: raw.source for raw in notifications}
         configured = {entry.name: entry for entry in source_settings()}
         # A source taken out of the configuration still has its providers and its stored mail.
@@ -70,6 +71,7 @@ class StoredReader(MailReader):
         self.rows: dict[Any, list[Any]] = {}
 
     def read_chunk(self, budget: ChunkBudget) -> list[ParsedMessage]:
+        """Start the chunk's stored rows afresh, then read it as MailReader does."""
         self.rows = {}
         return super().read_chunk(budget)
 
@@ -108,6 +110,7 @@ class StoredReader(MailReader):
         run.new += len(parsed)
 
     def label_in_mailboxes(self) -> list[str]:
+        """Label nothing: the stored messages are not read from a mailbox."""
         return []
 
 
@@ -119,6 +122,7 @@ class StoredIntake(Intake):
     """
 
     def __init__(self, notifications: Iterable[Any], **kwargs: Any):
+        """Keep the notifications that can be reprocessed, and the reason each other one is skipped."""
         reasons = {raw: cannot_reprocess(raw) for raw in notifications}
         self.skipped = {raw.pk: reason for raw, reason in reasons.items() if reason}
         self.notifications = [raw for raw, reason in reasons.items() if not reason]
@@ -190,8 +194,10 @@ def stored_for_reparse(
 
 
 def _now_claimed(selected: QuerySet, directory: SenderDirectory) -> list[Any]:
-    """The unattributed notifications of `selected` whose sender `directory` claims, read as classification reads
-    it: from the stored message's header (the source's `source_header`), never from the stored display text.
+    """The unattributed notifications of `selected` whose sender `directory` claims.
+
+    The sender is read as classification reads it: from the stored message's header (the source's
+    `source_header`), never from the stored display text.
 
     The stored `sender` only narrows the search: the sender's address appears in it as written, so a row whose
     text holds none of the claimed addresses or `@domain`s cannot be claimed; the others are read.

@@ -20,11 +20,13 @@ from nautobot_ssot_circuit_maintenance.intake.workers import READY, read_frame, 
 
 
 def limit_memory(memory_bytes: int) -> None:
+    """Cap the worker's address space at `memory_bytes` (0: no cap)."""
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
 def serve(memory_bytes: int, idle_seconds: float, fast_charset: bool) -> None:
+    """Answer ParseTasks until the input closes or nothing comes for `idle_seconds`."""
     # The protocol owns stdout; anything a library prints goes to stderr instead.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -61,6 +61,7 @@ class ParseTask:
     bounds: MessageBounds
 
     def run(self) -> ParsedMessage:
+        """Process the message in this worker process."""
         return process_message(
             self.fetched,
             directory=self.directory,
@@ -77,12 +78,14 @@ class ParseTask:
 
 
 def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    """Send one length-prefixed frame."""
     stream.write(FRAME.pack(len(payload)))
     stream.write(payload)
     stream.flush()
 
 
 def read_frame(stream: IO[bytes]) -> bytes:
+    """Read one length-prefixed frame; EOFError when the stream ends before it does."""
     header = stream.read(FRAME.size)
     if len(header) < FRAME.size:
         raise EOFError("the worker closed its output")
@@ -94,8 +97,11 @@ def read_frame(stream: IO[bytes]) -> bytes:
 
 
 def _is_python_of(path: str, prefixes: Sequence[str]) -> bool:
-    """`path` names a Python interpreter in the `bin` folder of one of `prefixes` (symlinks not followed: a
-    virtualenv's python is a link to the base interpreter, and only the link makes it the venv's)."""
+    """`path` names a Python interpreter in the `bin` folder of one of `prefixes`.
+
+    Symlinks are not followed: a virtualenv's python is a link to the base interpreter, and only the link makes it
+    the venv's.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     return os.path.basename(path).startswith("python") and any(
         folder == os.path.join(os.path.abspath(prefix), "bin") for prefix in prefixes
@@ -141,6 +147,7 @@ class Worker:
     """One child process."""
 
     def __init__(self, memory_bytes: int, fast_charset: bool):
+        """Start the worker process with this environment's interpreter; PoolBroken if it cannot start."""
         arguments = [str(memory_bytes), str(IDLE_EXIT_SECONDS), "1" if fast_charset else "0"]
         interpreter = worker_interpreter()
         # What the worker prints before it is ready (an import error, say) is the reason it could not start;
@@ -161,8 +168,10 @@ class Worker:
         self.ready = False
 
     def start_error(self) -> str:
-        """The last lines the worker printed before it was ready (a traceback's end: where, and the error), on one
-        line."""
+        """The last lines the worker printed before it was ready, on one line.
+
+        That is a traceback's end: where, and the error.
+        """
         try:
             self.start_output.seek(0, os.SEEK_END)
             size = self.start_output.tell()
@@ -175,9 +184,11 @@ class Worker:
 
     @property
     def alive(self) -> bool:
+        """Whether the worker process is still running."""
         return self.process.poll() is None
 
     def wait_ready(self, deadline: float) -> None:
+        """Wait until the worker says it is ready; PoolBroken, with what it printed, if it does not."""
         selector = selectors.DefaultSelector()
         selector.register(self.process.stdout, selectors.EVENT_READ)
         try:
@@ -202,9 +213,11 @@ class Worker:
         self.start_output.close()
 
     def send(self, task: ParseTask) -> None:
+        """Send the worker one task."""
         write_frame(self.process.stdin, pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL))
 
     def receive(self) -> ParsedMessage:
+        """The worker's answer to the task it was sent."""
         return pickle.loads(read_frame(self.process.stdout))  # noqa: S301 - our own child's answer
 
     def stop(self) -> str:
@@ -229,6 +242,7 @@ class ParsePool:
     """Process messages in parallel, one worker per core by default, each message within its bounds."""
 
     def __init__(self, *, workers: int, bounds: MessageBounds, fast_charset: bool = True):
+        """A pool of up to `workers` worker processes (at least one), started when first needed."""
         self.size = max(1, workers)
         self.bounds = bounds
         self.fast_charset = fast_charset
@@ -320,6 +334,7 @@ class ParsePool:
         return results  # type: ignore[return-value]
 
     def close(self) -> None:
+        """Stop every worker."""
         for worker in self.workers:
             worker.stop()
         self.workers = []

@@ -31,6 +31,7 @@ class MessageBounds:
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> MessageBounds:
+        """The bounds of the app's `message_limits` setting, each missing one at its default."""
         limits = settings.get("message_limits") or {}
         defaults = cls()
         return cls(
@@ -48,6 +49,7 @@ class OverBound(Exception):
 
 
 def check_size(size: int, bounds: MessageBounds) -> None:
+    """Raise OverBound when the message is larger than `max_message_bytes`."""
     if size > bounds.max_message_bytes:
         raise OverBound(f"message is {size:,} bytes, more than the limit of {bounds.max_message_bytes:,}")
 

@@ -58,10 +58,12 @@ def written_headers(message: Message, name: str) -> list[str]:
 
 
 def shown_sender(written: str, address: str, limit: int = 255) -> str:
-    """A sender as a person reads it and as the stored `sender` keeps it: the decoded display name and the address,
-    written so that the address read back from it is the one that was used, whatever the display name says
+    """A sender as a person reads it and as the stored `sender` keeps it: the decoded display name and the address.
+
+    Written so that the address read back from it is the one that was used, whatever the display name says
     (`MR Zayo <mr@zayo.com>`, but `"mr@zayo.com" <attacker@evil.example>`: quoted when it would read otherwise).
-    At most `limit` characters, the address always whole."""
+    At most `limit` characters, the address always whole.
+    """
     try:
         name = getaddresses([written])[0][0]
     except Exception:  # noqa: BLE001 - the address was read from this value: a name that will not parse is none
@@ -104,8 +106,10 @@ def sender_problem(message: Message, name: str) -> str:
 
 
 def header_block(raw: bytes) -> Message:
-    """The header block of a message (its first HEADER_BLOCK_LIMIT bytes at most), read as the parser would:
-    as UTF-8 text when it is, else as bytes. Raises on a header block `email` cannot read."""
+    """The header block of a message (its first HEADER_BLOCK_LIMIT bytes at most), read as the parser would.
+
+    As UTF-8 text when it is, else as bytes. Raises on a header block `email` cannot read.
+    """
     head = header_bytes(raw)
     try:
         return HeaderParser(policy=email.policy.compat32).parsestr(head.decode("utf-8"))
@@ -135,6 +139,7 @@ def message_key(message: Message, raw: bytes) -> str:
 
 
 def raw_key(raw: bytes) -> str:
+    """The key of a message without a Message-ID: the SHA-256 of its bytes."""
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
 
 

@@ -13,7 +13,7 @@ def storable_text(value: str, limit: int | None = None) -> str:
 
 
 def storable_json(value: Any) -> Any:
-    """A JSON value with every NUL removed from its strings and keys (jsonb refuses `\\u0000`)."""
+    r"""A JSON value with every NUL removed from its strings and keys (jsonb refuses `\u0000`)."""
     if isinstance(value, str):
         return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, list):

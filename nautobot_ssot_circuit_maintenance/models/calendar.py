@@ -34,6 +34,7 @@ class CalendarFeedToken(BaseModel):
     HINT_LENGTH = 4
 
     def __str__(self):
+        """Whose feed token this is."""
         return f"Calendar feed token of {self.user}"
 
     @staticmethod

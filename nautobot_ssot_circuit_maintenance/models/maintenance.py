@@ -1,5 +1,8 @@
-"""A maintenance and what hangs on it: the circuits it impacts, its notes, the flags it raises, the aliases
-that map a provider's circuit IDs, and the calendar feed tokens that publish it."""
+"""A maintenance and what hangs on it.
+
+The circuits it impacts, its notes, the flags it raises, the aliases that map a provider's circuit IDs, and the
+calendar feed tokens that publish it.
+"""
 
 from __future__ import annotations
 
@@ -87,11 +90,14 @@ class CircuitMaintenance(PrimaryModel):
     natural_key_field_names = ["provider", "maintenance_id"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("-start_time", "maintenance_id")
         unique_together = (("provider", "maintenance_id"),)
         verbose_name = "circuit maintenance"
 
     def __str__(self):
+        """The maintenance's name."""
         return self.name
 
     @property
@@ -100,6 +106,7 @@ class CircuitMaintenance(PrimaryModel):
         return self.name if len(self.name) <= PAGE_TITLE_LENGTH else self.name[: PAGE_TITLE_LENGTH - 1] + "…"
 
     def get_absolute_url(self, api: bool = False) -> str:
+        """The maintenance's UI page, or its REST API endpoint with `api`."""
         if api:
             return reverse(
                 "plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-detail", args=[self.pk]
@@ -115,6 +122,7 @@ class CircuitMaintenance(PrimaryModel):
 
     @property
     def is_finished(self) -> bool:
+        """Whether the provider said it is COMPLETED or CANCELLED."""
         return self.status in FINISHED_STATUSES
 
     def needs_attention(self, now: datetime | None = None) -> bool:
@@ -140,11 +148,13 @@ class CircuitMaintenance(PrimaryModel):
 
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any) -> CircuitMaintenance:
+        """Remember whether the row was loaded acknowledged, so `save` stamps only a new acknowledgement."""
         instance = super().from_db(db, field_names, values)
         instance._ack_as_loaded = instance.__dict__.get("ack", False)
         return instance
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Clear who and when with `ack`; stamp them from the change context when `ack` is newly set."""
         # Edit forms, bulk edit and the REST API set `ack` alone: record who and when from the change context.
         if not self.ack:
             self.acknowledged_by = None
@@ -190,15 +200,19 @@ class CircuitMaintenance(PrimaryModel):
         return LiveStateChoices.UPCOMING
 
     def get_live_state_display(self, now: datetime | None = None) -> str:
+        """The live state at `now` as a person reads it."""
         return LiveStateChoices.as_dict()[self.live_state(now)]
 
     def get_live_state_class(self, now: datetime | None = None) -> str:
+        """The badge class of the live state at `now`."""
         return LiveStateChoices.CSS_CLASSES[self.live_state(now)]
 
     def get_live_state_style(self, now: datetime | None = None) -> str:
+        """The inline style of the live state at `now`, if any (the stripes of overrunning)."""
         return LiveStateChoices.CSS_STYLES.get(self.live_state(now), "")
 
     def get_status_class(self) -> str:
+        """The badge class of the provider's status."""
         return MaintenanceStatusChoices.CSS_CLASSES.get(self.status, "secondary")
 
 
@@ -213,13 +227,17 @@ class CircuitImpact(OrganizationalModel):
     natural_key_field_names = ["maintenance", "circuit"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("maintenance", "circuit")
         unique_together = (("maintenance", "circuit"),)
 
     def __str__(self):
+        """The maintenance, the circuit and the impact."""
         return f"{self.maintenance}: {self.circuit} ({self.impact})"
 
     def get_impact_class(self) -> str:
+        """The badge class of the impact."""
         return ImpactChoices.CSS_CLASSES.get(self.impact, "secondary")
 
 
@@ -237,10 +255,13 @@ class MaintenanceNote(OrganizationalModel):
     comment = models.TextField(blank=True)
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("maintenance", "created")
         verbose_name = "maintenance note"
 
     def __str__(self):
+        """The note's title."""
         return self.title
 
 
@@ -267,22 +288,28 @@ class CircuitAlias(BaseModel):
     natural_key_field_names = ["provider", "normalized"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("provider", "normalized")
         unique_together = (("provider", "normalized"),)
         verbose_name = "circuit alias"
         verbose_name_plural = "circuit aliases"
 
     def __str__(self):
+        """The alias and the circuit it means."""
         return f"{self.alias} → {self.circuit}"
 
     def get_absolute_url(self, api: bool = False) -> str:
+        """The alias's UI page (there is no REST endpoint for aliases)."""
         return reverse(f"{URL_NAMESPACE}:circuitalias", args=[self.pk])
 
     def clean(self) -> None:
+        """Set `normalized` from the alias, so uniqueness is checked on the form the sync compares."""
         super().clean()
         self.normalized = normalize_cid(self.alias)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Store the alias with its normalized form."""
         self.normalized = normalize_cid(self.alias)
         super().save(*args, **kwargs)
 
@@ -320,9 +347,12 @@ class MaintenanceFlag(BaseModel):
     is_saved_view_model = False
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("start_time", "kind")
 
     def __str__(self):
+        """The flag's name, what it flags and when it starts."""
         return f"{self.label}: {self.scope} {self.start_time:{DATE_TIME}}"
 
     @property
@@ -332,14 +362,16 @@ class MaintenanceFlag(BaseModel):
 
     @property
     def is_isolation(self) -> bool:
+        """Whether the flag is an isolation, not a lost redundancy."""
         return self.kind == FlagKindChoices.ISOLATION
 
     def get_kind_class(self) -> str:
+        """The badge class of the flag's kind."""
         return FlagKindChoices.CSS_CLASSES[self.kind]
 
     @property
     def label(self) -> str:
-        """ "Isolation" / "Lost redundancy"; a device that is isolated is "Cut off"."""
+        """The flag's name as shown: "Isolation" / "Lost redundancy"; a device that is isolated is "Cut off"."""
         if self.is_isolation and self.device_id:
             return "Cut off"
         return self.get_kind_display()

@@ -1,5 +1,8 @@
-"""Where notifications come from and what became of them: the sources, the OAuth grant of a Gmail source,
-the fetched messages, the maintenances the parser read out of them, and the messages pushed to the app."""
+"""Where notifications come from and what became of them.
+
+The sources, the OAuth grant of a Gmail source, the fetched messages, the maintenances the parser read out of
+them, and the messages pushed to the app.
+"""
 
 from __future__ import annotations
 
@@ -36,9 +39,12 @@ class NotificationSource(OrganizationalModel):
     natural_key_field_names = ["name"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("name",)
 
     def __str__(self):
+        """The source's configured name."""
         return self.name
 
 
@@ -56,6 +62,7 @@ class SourceOAuthToken(BaseModel):
     granted = models.DateTimeField(auto_now=True)
 
     def __str__(self):
+        """Which source the grant is for."""
         return f"OAuth grant for {self.source}"
 
 
@@ -123,12 +130,16 @@ class RawNotification(BaseModel):
     natural_key_field_names = ["message_key"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("-date",)
 
     def __str__(self):
+        """The message's subject, else its key."""
         return self.subject or self.message_key
 
     def get_absolute_url(self, api: bool = False) -> str:
+        """The notification's UI page, or its REST API endpoint with `api`."""
         if api:
             return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:rawnotification-detail", args=[self.pk])
         return reverse(f"{URL_NAMESPACE}:rawnotification", args=[self.pk])
@@ -160,6 +171,7 @@ class RawNotification(BaseModel):
         return mail.attachment(self.message_bytes(), index, _bounds())
 
     def get_outcome_class(self) -> str:
+        """The badge class of the outcome."""
         return OutcomeChoices.CSS_CLASSES.get(self.outcome, "secondary")
 
     @property
@@ -176,10 +188,12 @@ class RawNotification(BaseModel):
 
     @property
     def is_excluded(self) -> bool:
+        """Whether a person left the notice out of every fold."""
         return self.excluded_at is not None
 
     @property
     def needs_triage(self) -> bool:
+        """Whether the notification is in the triage queue (one query: `RawNotificationQuerySet.needs_triage`)."""
         return RawNotification.objects.filter(pk=self.pk).needs_triage().exists()
 
 
@@ -210,10 +224,13 @@ class ParsedNotification(BaseModel):
     is_saved_view_model = False
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("raw_notification", "created")
         indexes = [models.Index(fields=["provider", "provider_maintenance_id"])]
 
     def __str__(self):
+        """The maintenance ID and the status the notice gave it."""
         return f"{self.provider_maintenance_id} ({self.json.get('status', '?')})"
 
 
@@ -234,10 +251,13 @@ class PushedMessage(models.Model):
     pushed_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("sequence",)
         verbose_name = "pushed message"
 
     def __str__(self):
+        """The message's place in the push sequence."""
         return f"pushed #{self.sequence}"
 
     @property

@@ -1,5 +1,8 @@
-"""The questions asked of the records, each answered once: what "finished", "active", "upcoming" and
-"needs attention" mean for a maintenance, and what "needs triage" means for a notification."""
+"""The questions asked of the records, each answered once.
+
+What "finished", "active", "upcoming" and "needs attention" mean for a maintenance, and what "needs triage" means
+for a notification.
+"""
 
 from __future__ import annotations
 
@@ -65,10 +68,12 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         return self.filter(pk__in=self.model.objects.filter(**{reaching: interfaces}).values("pk"))
 
     def needs_attention(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
-        """Not acknowledged, and still someone's concern: unfinished and not ended, or overrunning (the provider
-        said IN-PROCESS and never COMPLETED). The one meaning of "unacknowledged" for the list badge, the
-        `unacknowledged` filter, the overview panel and its per-provider counts; `CircuitMaintenance.needs_attention`
-        is its row-level twin."""
+        """Not acknowledged, and still someone's concern: unfinished and not ended, or overrunning.
+
+        Overrunning: the provider said IN-PROCESS and never COMPLETED. The one meaning of "unacknowledged" for the
+        list badge, the `unacknowledged` filter, the overview panel and its per-provider counts;
+        `CircuitMaintenance.needs_attention` is its row-level twin.
+        """
         now = now or timezone.now()
         return (
             self.unfinished()
@@ -139,6 +144,8 @@ TRIAGE_OUTCOMES = (
 
 
 class RawNotificationQuerySet(RestrictedQuerySet):
+    """Notifications, with the one meaning of "needs triage"."""
+
     def needs_triage(self) -> RawNotificationQuerySet:
         """Not dismissed, with an outcome a person must resolve.
 

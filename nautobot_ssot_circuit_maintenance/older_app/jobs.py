@@ -29,6 +29,8 @@ class OlderAppImportDataSource(DataSource):
     """Import the maintenances, notes, notifications and sources of nautobot-circuit-maintenance."""
 
     class Meta:
+        """Meta attributes."""
+
         name = "nautobot-circuit-maintenance → this app"
         data_source = OLDER_APP_NAME
         data_target = "Nautobot (Circuit Maintenance SSoT)"
@@ -39,6 +41,7 @@ class OlderAppImportDataSource(DataSource):
         has_sensitive_variables = False
 
     def __init__(self):
+        """Never delete or log unchanged records; the reader is opened when the source adapter loads."""
         super().__init__()
         # Never delete (records made here since stay); unchanged records are not logged one by one.
         self.diffsync_flags = DiffSyncFlags.CONTINUE_ON_FAILURE | DiffSyncFlags.SKIP_UNMATCHED_DST
@@ -46,6 +49,7 @@ class OlderAppImportDataSource(DataSource):
 
     @classmethod
     def data_mappings(cls):
+        """The older app's records and what each becomes here."""
         maintenances = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
         return (
             DataMapping("Circuit Maintenance (name <provider>-<id>)", None, "Circuit Maintenance", maintenances),
@@ -58,6 +62,7 @@ class OlderAppImportDataSource(DataSource):
 
     @classmethod
     def config_information(cls):
+        """Where the import reads from: the older app's models or its left-over tables."""
         installed = older_app_installed()
         return {
             "Reads from": f"{OLDER_APP_NAME} models (installed)"
@@ -66,6 +71,7 @@ class OlderAppImportDataSource(DataSource):
         }
 
     def load_source_adapter(self):
+        """Open the reader, load the older app's records and log those that cannot be carried over."""
         try:
             self.reader = open_reader()
         except OlderAppNotFound as error:
@@ -78,6 +84,7 @@ class OlderAppImportDataSource(DataSource):
             self.logger.warning("Not imported: %s", line)
 
     def load_target_adapter(self):
+        """Load this app's matching records and log those left alone as this app's own."""
         self.target_adapter = ImportTargetAdapter(source_adapter=self.source_adapter, reader=self.reader, job=self)
         self.target_adapter.load()
         left_alone = self.source_adapter.leave_alone(
@@ -87,16 +94,19 @@ class OlderAppImportDataSource(DataSource):
             self.logger.info("Left alone: %s", line)
 
     def execute_sync(self):
+        """Write the diff in one transaction: a stopped run leaves nothing half-imported."""
         # All or nothing: a run stopped half-way leaves no half-imported maintenance behind.
         with transaction.atomic():
             self.source_adapter.sync_to(self.target_adapter, flags=self.diffsync_flags, diff=self.diff)
 
     def lookup_object(self, model_name, unique_id):
+        """The record the import wrote for a DiffSync model, for the SSoT log's link."""
         if self.target_adapter is None:
             return None
         return self.target_adapter.records.get((model_name, unique_id))
 
     def run(self, *args, **kwargs):
+        """Run the import, then log how many records are to be created, updated or left unchanged."""
         super().run(*args, **kwargs)
         summary = self.diff.summary() if self.diff else {}
         self.logger.info(

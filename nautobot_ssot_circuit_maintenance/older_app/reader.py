@@ -39,6 +39,8 @@ class OlderAppNotFound(RuntimeError):
 
 @dataclass(frozen=True)
 class OldMaintenance:
+    """A maintenance of the older app."""
+
     pk: Any
     name: str
     description: str
@@ -50,6 +52,8 @@ class OldMaintenance:
 
 @dataclass(frozen=True)
 class OldImpact:
+    """How one of the older app's maintenances affects one circuit."""
+
     maintenance_pk: Any
     circuit_pk: Any
     impact: str
@@ -57,6 +61,8 @@ class OldImpact:
 
 @dataclass(frozen=True)
 class OldNote:
+    """A note of the older app on one of its maintenances."""
+
     maintenance_pk: Any
     title: str
     level: str
@@ -65,6 +71,8 @@ class OldNote:
 
 @dataclass(frozen=True)
 class OldSource:
+    """A notification source of the older app and its providers' pks."""
+
     pk: Any
     name: str
     attach_all_providers: bool
@@ -86,6 +94,8 @@ class OldRaw:
 
 @dataclass(frozen=True)
 class OldParsed:
+    """A parsed notification of the older app, its parser JSON decoded."""
+
     pk: Any
     maintenance_pk: Any
     raw_pk: Any
@@ -97,12 +107,30 @@ class OlderAppReader(Protocol):
 
     description: str
 
-    def maintenances(self) -> list[OldMaintenance]: ...
-    def impacts(self) -> list[OldImpact]: ...
-    def notes(self) -> list[OldNote]: ...
-    def sources(self) -> list[OldSource]: ...
-    def raw_notifications(self) -> list[OldRaw]: ...
-    def parsed_notifications(self) -> list[OldParsed]: ...
+    def maintenances(self) -> list[OldMaintenance]:
+        """Every maintenance of the older app."""
+        ...
+
+    def impacts(self) -> list[OldImpact]:
+        """Every circuit impact of the older app's maintenances."""
+        ...
+
+    def notes(self) -> list[OldNote]:
+        """Every note on the older app's maintenances."""
+        ...
+
+    def sources(self) -> list[OldSource]:
+        """Every notification source of the older app, with its providers' pks."""
+        ...
+
+    def raw_notifications(self) -> list[OldRaw]:
+        """Every raw notification of the older app, without its payload."""
+        ...
+
+    def parsed_notifications(self) -> list[OldParsed]:
+        """Every parsed notification of the older app."""
+        ...
+
     def payloads(self, pks: list | None = None) -> Iterator[tuple[Any, bytes]]:
         """(pk, stored bytes) of raw notifications, all or those named, a few at a time."""
         ...
@@ -136,18 +164,22 @@ class ModelReader:
         return apps.get_model(OLDER_APP_LABEL, name)
 
     def maintenances(self) -> list[OldMaintenance]:
+        """The maintenances, read through the model."""
         fields = ("pk", "name", "description", "status", "ack", "start_time", "end_time")
         return [OldMaintenance(*row) for row in self._model("CircuitMaintenance").objects.values_list(*fields)]
 
     def impacts(self) -> list[OldImpact]:
+        """The circuit impacts, read through the model."""
         rows = self._model("CircuitImpact").objects.values_list("maintenance_id", "circuit_id", "impact")
         return [OldImpact(*row) for row in rows]
 
     def notes(self) -> list[OldNote]:
+        """The notes, read through the model."""
         rows = self._model("Note").objects.values_list("maintenance_id", "title", "level", "comment")
         return [OldNote(*row) for row in rows]
 
     def sources(self) -> list[OldSource]:
+        """The sources with their providers' pks, read through the models."""
         model = self._model("NotificationSource")
         links: dict[Any, list] = {}
         for source_pk, provider_pk in model.providers.through.objects.values_list(
@@ -160,15 +192,18 @@ class ModelReader:
         ]
 
     def raw_notifications(self) -> list[OldRaw]:
+        """The raw notifications without their payloads, read through the model."""
         fields = ("pk", "source_id", "provider_id", "sender", "subject", "stamp", "parsed")
         return [OldRaw(*row) for row in self._model("RawNotification").objects.values_list(*fields)]
 
     def parsed_notifications(self) -> list[OldParsed]:
+        """The parsed notifications, read through the model."""
         fields = ("pk", "maintenance_id", "raw_notification_id", "json")
         rows = self._model("ParsedNotification").objects.values_list(*fields)
         return [OldParsed(pk, mpk, rpk, parsed_json(data)) for pk, mpk, rpk, data in rows]
 
     def payloads(self, pks: list | None = None) -> Iterator[tuple[Any, bytes]]:
+        """(pk, stored bytes) of raw notifications, all or those named, a few at a time, through the model."""
         queryset = self._model("RawNotification").objects.order_by("pk")
         if pks is not None:
             queryset = queryset.filter(pk__in=pks)
@@ -189,16 +224,20 @@ class SQLReader:
             return cursor.fetchall()
 
     def maintenances(self) -> list[OldMaintenance]:
+        """The maintenances, read from their table."""
         columns = ("id", "name", "description", "status", "ack", "start_time", "end_time")
         return [OldMaintenance(*row) for row in self._select("circuitmaintenance", columns)]
 
     def impacts(self) -> list[OldImpact]:
+        """The circuit impacts, read from their table."""
         return [OldImpact(*row) for row in self._select("circuitimpact", ("maintenance_id", "circuit_id", "impact"))]
 
     def notes(self) -> list[OldNote]:
+        """The notes, read from their table."""
         return [OldNote(*row) for row in self._select("note", ("maintenance_id", "title", "level", "comment"))]
 
     def sources(self) -> list[OldSource]:
+        """The sources with their providers' pks, read from the tables (no providers if the m2m table is gone)."""
         links: dict[Any, list] = {}
         if TABLE_PREFIX + SOURCE_PROVIDERS_TABLE in existing_tables():
             for source_pk, provider_pk in self._select(
@@ -211,14 +250,17 @@ class SQLReader:
         ]
 
     def raw_notifications(self) -> list[OldRaw]:
+        """The raw notifications without their payloads, read from their table."""
         columns = ("id", "source_id", "provider_id", "sender", "subject", "stamp", "parsed")
         return [OldRaw(*row) for row in self._select("rawnotification", columns)]
 
     def parsed_notifications(self) -> list[OldParsed]:
+        """The parsed notifications, read from their table."""
         rows = self._select("parsednotification", ("id", "maintenance_id", "raw_notification_id", "json"))
         return [OldParsed(pk, mpk, rpk, parsed_json(data)) for pk, mpk, rpk, data in rows]
 
     def payloads(self, pks: list | None = None) -> Iterator[tuple[Any, bytes]]:
+        """(pk, stored bytes) of raw notifications, all or those named, a few at a time, with SQL."""
         if pks is None:
             pks = [row[0] for row in self._select("rawnotification", ("id",))]
         wanted = sorted(pks, key=str)
@@ -230,10 +272,12 @@ class SQLReader:
 
 
 def existing_tables() -> set[str]:
+    """The names of every table in Nautobot's database."""
     return set(connection.introspection.table_names())
 
 
 def older_app_installed() -> bool:
+    """Whether the older app is in `PLUGINS`."""
     return apps.is_installed(OLDER_APP_LABEL)
 
 

@@ -17,6 +17,7 @@ class LegacyJobRedirectView(LoginRequiredMixin, View):
     """`maintenance/job/` started the older app's job: the sync job's Run page."""
 
     def get(self, request: Any) -> Any:
+        """Redirect to the sync job's Run page."""
         return redirect(
             reverse("extras:job_run_by_class_path", kwargs={"class_path": CircuitMaintenanceDataSource.class_path})
         )
@@ -26,5 +27,6 @@ class LegacyParsedNotificationRedirectView(LoginRequiredMixin, View):
     """`parsednotification/<id>/` had its own page: the notification it was read from shows the parser's output."""
 
     def get(self, request: Any, pk: Any) -> Any:
+        """Redirect to the page of the notification the parsed notice was read from."""
         parsed = get_object_or_404(ParsedNotification.objects.select_related("raw_notification"), pk=pk)
         return redirect(parsed.raw_notification.get_absolute_url())

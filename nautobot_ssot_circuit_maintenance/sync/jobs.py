@@ -58,6 +58,8 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
     )
 
     class Meta:
+        """Meta attributes."""
+
         name = "Circuit Maintenance notifications → Nautobot"
         data_source = "Notification mailboxes"
         data_target = "Nautobot"
@@ -68,6 +70,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         has_sensitive_variables = False
 
     def __init__(self):
+        """Continue past a failing record; no intake, summary or diff yet."""
         super().__init__()
         # One failing record does not stop the others. The target holds only maintenances the chunk
         # implies, so nothing is deleted but an impact a newer notice no longer lists.
@@ -78,6 +81,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
 
     @classmethod
     def data_mappings(cls):
+        """What the notifications become in Nautobot."""
         return (
             DataMapping(
                 "Notification (mail)",
@@ -91,6 +95,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
 
     @classmethod
     def config_information(cls):
+        """The look-back, the stored size and each configured source, for the job's page."""
         settings = app_settings()
         info = {
             "Initial look-back (days)": settings["raw_notification_initial_days_since"],
@@ -103,6 +108,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         return info
 
     def run(self, *args, **kwargs):
+        """Run the sync (a real one under the sync lock, then live-state events), record a failure, report."""
         self.selected_sources = kwargs.get("sources")
         self.selected_notifications = kwargs.get("notifications")
         try:
@@ -154,6 +160,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         return Intake(self._sources(), chunk_size=self.chunk_size)
 
     def stored_intake(self, notifications) -> StoredIntake:
+        """The intake over stored notifications, logging those that cannot be reprocessed and why."""
         intake = StoredIntake(notifications, chunk_size=self.chunk_size)
         for shown, (pk, reason) in enumerate(intake.skipped.items()):
             if shown == SKIPPED_SHOWN:
@@ -174,10 +181,12 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
             self.intake.close()
 
     def sync_data(self, memory_profiling):
+        """Sync every chunk, then refresh the isolation and redundancy flags of what the run changed."""
         super().sync_data(memory_profiling)
         refresh_flags_after_sync(self)
 
     def calculate_diff(self):
+        """Diff the chunk, and add it to the run's diff and summary."""
         super().calculate_diff()
         # Several chunks make one run: the run's diff and summary cover them all.
         self._summary.update(self.diff.summary())
@@ -187,14 +196,17 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         self.sync.save()
 
     def load_source_adapter(self):
+        """Load the maintenances the chunk's notifications imply."""
         self.source_adapter = MailboxAdapter(chunk=self.chunk, job=self)
         self.source_adapter.load()
 
     def load_target_adapter(self):
+        """Load the maintenances Nautobot holds that the chunk touches."""
         self.target_adapter = NautobotAdapter.for_chunk(self.chunk, job=self)
         self.target_adapter.load()
 
     def execute_sync(self):
+        """Write the chunk's maintenances, log, notifications and cursors in one transaction, then label the mail."""
         # One transaction: the maintenances (written by the target adapter), their log, the
         # notifications behind them and the cursors land together.
         with transaction.atomic():
@@ -207,6 +219,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
             self.logger.warning("Labels not applied: %s", problem)
 
     def lookup_object(self, model_name, unique_id):
+        """The maintenance or impact a log entry links to, found in the database when not written in this chunk."""
         if self.target_adapter is None:
             return None
         if model_name == "impact":
@@ -270,6 +283,8 @@ class ReparseDataSource(CircuitMaintenanceDataSource):
     )
 
     class Meta:
+        """Meta attributes."""
+
         name = "Re-parse stored notifications → Nautobot"
         data_source = "Stored notifications"
         data_target = "Nautobot"
@@ -308,12 +323,14 @@ class ReparseDataSource(CircuitMaintenanceDataSource):
         return type("ReparseJobForm", (form_class,), {"clean": clean})
 
     def run(self, *args, **kwargs):
+        """Keep the selection criteria for `make_intake`, then sync with no source or notification picked."""
         since, until = self.day_range(kwargs.get("since"), kwargs.get("until"))
         self.criteria = {name: kwargs.get(name) or () for name in ("sources", "providers", "outcomes")}
         self.criteria.update(since=since, until=until)
         super().run(*args, **{**kwargs, "sources": None, "notifications": None})
 
     def make_intake(self) -> Intake:
+        """The intake over the stored notifications the criteria select."""
         selected = stored_for_reparse(**self.criteria)
         intake = self.stored_intake(selected)
         self.logger.info(

@@ -24,6 +24,7 @@ class SyncBusy(RuntimeError):
 
 @contextlib.contextmanager
 def sync_lock(*, wait_seconds: float = 300, poll_seconds: float = 1.0) -> Iterator[None]:
+    """Hold the sync lock for the block; SyncBusy if another sync still holds it after `wait_seconds`."""
     deadline = time.monotonic() + wait_seconds
     with connection.cursor() as cursor:
         while True:

@@ -32,8 +32,11 @@ def triage_count(user: Any) -> int:
 
 
 def sender_address(raw: RawNotification) -> str:
-    """The notification's sender address as classification reads it: from the stored message's header (the
-    source's `source_header`, else From), never from a display name; "" when it names no single address."""
+    """The notification's sender address as classification reads it; "" when it names no single address.
+
+    It is read from the stored message's header (the source's `source_header`, else From), never from a display
+    name.
+    """
     configured = {entry.name: entry.source_header for entry in source_settings()}
     header = configured.get(raw.source.name, "From") if raw.source is not None else "From"
     return message_sender(raw.message_bytes(), header)
@@ -71,6 +74,7 @@ def map_circuit_id(provider: Any, circuit_id: str, circuit: Any, user: Any) -> C
 
 
 def dismiss(raw: RawNotification, user: Any, reason: str) -> None:
+    """Take the notification out of the triage queue, with who, when and why."""
     raw.dismissed_by = user
     raw.dismissed_at = timezone.now()
     raw.dismiss_reason = reason

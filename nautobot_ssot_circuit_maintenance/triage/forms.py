@@ -14,6 +14,8 @@ REPROCESS_HELP = "Run the sync over this notification right away (a job run, sho
 
 
 class AssignSenderForm(BootstrapMixin, forms.Form):
+    """Assign an unknown sender to a provider, by address or whole domain."""
+
     provider = DynamicModelChoiceField(queryset=Provider.objects.all(), help_text="The provider that sent it.")
     whole_domain = forms.BooleanField(
         required=False,
@@ -23,12 +25,15 @@ class AssignSenderForm(BootstrapMixin, forms.Form):
     reprocess = forms.BooleanField(required=False, initial=True, label="Reprocess now", help_text=REPROCESS_HELP)
 
     def __init__(self, *args: Any, providers: Any = None, **kwargs: Any) -> None:
+        """Offer only `providers` (the view passes those the user may change)."""
         super().__init__(*args, **kwargs)
         if providers is not None:
             self.fields["provider"].queryset = providers
 
 
 class MapCircuitForm(BootstrapMixin, forms.Form):
+    """Map one of the notice's unknown circuit IDs to a Nautobot circuit."""
+
     circuit_id = forms.ChoiceField(label="Unknown circuit ID", help_text="As the provider's notice writes it.")
     circuit = DynamicModelChoiceField(
         queryset=Circuit.objects.all(),
@@ -38,6 +43,7 @@ class MapCircuitForm(BootstrapMixin, forms.Form):
     reprocess = forms.BooleanField(required=False, initial=True, label="Reprocess now", help_text=REPROCESS_HELP)
 
     def __init__(self, *args: Any, circuit_ids: list[str], circuits: Any = None, **kwargs: Any) -> None:
+        """Offer the notice's unknown circuit IDs, and only `circuits` (the view passes those the user may view)."""
         super().__init__(*args, **kwargs)
         self.fields["circuit_id"].choices = [(cid, cid) for cid in circuit_ids]
         if circuits is not None:

@@ -29,6 +29,8 @@ ALWAYS = (
 
 
 class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue's table of RawNotification, beside the list's
+    """The triage queue: each notification, what went wrong, and the actions that resolve it."""
+
     date = tables.DateTimeColumn(verbose_name="Date (UTC)", format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}})
     subject = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
     sender = tables.Column(attrs={"td": {"class": "text-break"}})
@@ -41,14 +43,18 @@ class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue'
     )
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = RawNotification
         fields = ("date", "subject", "sender", "source", "provider", "outcome", "error", "resolve")
         default_columns = ("date", "subject", "sender", "provider", "outcome", "error", "resolve")
 
     def render_subject(self, value: str, record: RawNotification) -> str:
+        """The subject, else the message key."""
         return value or record.message_key
 
     def render_resolve(self, record: RawNotification) -> str:
+        """A button for each action that resolves the outcome, then Reprocess and Dismiss."""
         entries = [*RESOLVING_ACTIONS.get(record.outcome, ()), *ALWAYS]
         return format_html_join(
             " ",

@@ -40,6 +40,7 @@ class TriageQueueUIViewSet(CsrfFailurePage, ObjectListViewMixin):
     view_titles = Titles(titles={"list": "Triage queue ({{ triage_count }})"})
 
     def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
+        """Add the queue's size for the page title."""
         context = super().get_extra_context(request, instance)
         context["triage_count"] = actions.triage_count(request.user)
         return context
@@ -51,16 +52,19 @@ class TriageActionView(NotificationActionView):
     queryset = RawNotification.objects.needs_triage().select_related("source", "provider")
 
     def done(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> Any:
+        """Reprocess the notification when the form asks, else back to the queue."""
         if data.get("reprocess"):
             return self.reprocess(request, raw)
         return super().done(request, raw, data)
 
     def error_text(self, error: Exception) -> str:
+        """Name a circuit ID that already has an alias, else as for any action."""
         if isinstance(error, IntegrityError):
             return "That circuit ID already has an alias for this provider."
         return super().error_text(error)
 
     def reprocess(self, request: Any, raw: RawNotification) -> Any:
+        """Start the sync job over the notification, or say why not and go back to the queue."""
         raw.refresh_from_db()
         reason = actions.cannot_reprocess(raw)
         job = actions.sync_job()
@@ -86,15 +90,18 @@ class AssignSenderView(TriageActionView):
     ]
 
     def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        """The form, offering only the providers the user may change."""
         return AssignSenderForm(data, providers=Provider.objects.restrict(self.request.user, "change"))
 
     def describe(self, raw: RawNotification) -> str:
+        """The sender and what assigning it does."""
         return (
             f"Sender {actions.sender_address(raw) or '(none)'} — the provider's “Emails for Circuit Maintenance” "
             f"gets this address (or its domain), and the provider is attached to source {raw.source or '(none)'}."
         )
 
     def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        """Add the sender to the provider and attach it to the source; refused unless the user may change the source."""
         if raw.source is None:
             raise ValueError("the notification's source no longer exists")
         if not raw.source.__class__.objects.restrict(request.user, "change").filter(pk=raw.source.pk).exists():
@@ -110,14 +117,17 @@ class MapCircuitView(TriageActionView):
     additional_permissions = ["nautobot_ssot_circuit_maintenance.add_circuitalias"]
 
     def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        """The form, offering the notice's unknown circuit IDs and the circuits the user may view."""
         circuits = Circuit.objects.restrict(self.request.user, "view")
         return MapCircuitForm(data, circuit_ids=actions.unknown_circuit_ids(raw), circuits=circuits)
 
     def describe(self, raw: RawNotification) -> str:
+        """The provider and the circuit IDs Nautobot does not know."""
         ids = ", ".join(actions.unknown_circuit_ids(raw)) or "none left"
         return f"Provider {raw.provider or '(none)'} names circuit IDs Nautobot does not know: {ids}."
 
     def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        """Map the circuit ID to the circuit as an alias of the notice's provider."""
         if raw.provider is None:
             raise ValueError("the notification has no provider")
         alias = actions.map_circuit_id(raw.provider, data["circuit_id"], data["circuit"], request.user)
@@ -131,6 +141,7 @@ class DismissView(TriageActionView):
     form_class = DismissForm
 
     def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        """Dismiss the notification with the given reason."""
         actions.dismiss(raw, request.user, data["reason"])
         return f"Dismissed: {raw}."
 
@@ -142,9 +153,11 @@ class ReprocessView(TriageActionView):
     additional_permissions = ["extras.run_job"]
 
     def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        """The confirmation form, with no input."""
         return ReprocessConfirmForm(data)
 
     def describe(self, raw: RawNotification) -> str:
+        """What reprocessing does, or why this notification cannot be reprocessed."""
         reason = actions.cannot_reprocess(raw)
         if reason:
             return f"This notification cannot be reprocessed: {reason}."
@@ -154,6 +167,7 @@ class ReprocessView(TriageActionView):
         )
 
     def post(self, request: Any, pk: Any) -> Any:
+        """Start the reprocess; on a notification that cannot be, the form again with 400."""
         raw = get_object_or_404(self.queryset, pk=pk)
         reason = actions.cannot_reprocess(raw)
         if reason:

@@ -38,11 +38,13 @@ BREADCRUMBS = Breadcrumbs(items={"*": [ViewNameBreadcrumbItem(view_name=LIST_URL
 
 
 def require_view_permission(request: HttpRequest) -> None:
+    """PermissionDenied unless the user may view circuit maintenances."""
     if not request.user.has_perm(VIEW_PERMISSION):
         raise PermissionDenied("You may not view circuit maintenances.")
 
 
 def filter_errors(filterset: Any) -> list[str]:
+    """The filter set's errors, one "field: message" line per field."""
     return [f"{name}: {' '.join(str(m) for m in errors)}" for name, errors in filterset.errors.items()]
 
 
@@ -89,6 +91,7 @@ class CalendarView(GenericView):
     breadcrumbs = BREADCRUMBS
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        """The calendar page for the view, date and filters asked for; 400 with the errors on bad input."""
         require_view_permission(request)
         now = timezone.now()
         params = request.GET.copy()
@@ -172,6 +175,7 @@ class FeedSubscribeView(GenericView):
     breadcrumbs = BREADCRUMBS
 
     def page(self, request: HttpRequest, token: CalendarFeedToken | None, key: str = "") -> HttpResponse:
+        """Render the subscribe page; with a new `key`, its feed addresses, kept out of every cache."""
         context = {
             "token": token,
             "feed_base_url": request.build_absolute_uri(reverse(f"{URL_NAMESPACE}:calendar_feed_by_credential")),
@@ -188,6 +192,7 @@ class FeedSubscribeView(GenericView):
         return response
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        """The subscribe page; the first visit makes the token and shows its address, once."""
         require_view_permission(request)
         token = CalendarFeedToken.objects.filter(user=request.user).first()
         if token is None:
@@ -197,6 +202,7 @@ class FeedSubscribeView(GenericView):
         return self.page(request, token)
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        """Make a new token, so the old address stops working, and show the new address."""
         require_view_permission(request)
         key = CalendarFeedToken.issue(request.user)
         messages.success(
@@ -232,6 +238,7 @@ class CalendarFeedView(View):
     """
 
     def get(self, request: HttpRequest, key: str = "") -> HttpResponse:
+        """The feed of the token's user, filtered as asked; a plain-text 4xx when the token or filters are wrong."""
         key = key or bearer_token(request)
         if not key:
             response = feed_error(

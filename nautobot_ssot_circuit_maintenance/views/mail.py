@@ -1,5 +1,8 @@
-"""UI views of fetched mail: the raw notification list and page (the mail read for a person), its .eml and
-attachments as downloads, and the upload of .eml files through the push path."""
+"""UI views of fetched mail.
+
+The raw notification list and page (the mail read for a person), its .eml and attachments as downloads, and the
+upload of .eml files through the push path.
+"""
 
 from __future__ import annotations
 
@@ -158,6 +161,7 @@ class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailV
     )
 
     def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
+        """On the notification's page, add the mail as a person reads it."""
         context = super().get_extra_context(request, instance)
         if self.action == "retrieve" and instance is not None:
             context.update(mail_context(instance))
@@ -179,9 +183,11 @@ class RawNotificationAttachmentView(ObjectPermissionRequiredMixin, View):
     queryset = RawNotification.objects.all()
 
     def get_required_permission(self) -> str:
+        """Downloading an attachment needs the permission to view notifications."""
         return "nautobot_ssot_circuit_maintenance.view_rawnotification"
 
     def get(self, request: Any, pk: Any, index: int) -> HttpResponse:
+        """The attachment at `index` as a download; 404 when the message has none there."""
         raw = get_object_or_404(self.queryset, pk=pk)
         found = raw.attachment(index)
         if found is None:
@@ -198,8 +204,10 @@ PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
 
 
 def _upload_one(upload: Any, user: Any, process: bool) -> tuple[bool, str]:
-    """Push one uploaded file; (ok, text for the user: processed with its outcome, waiting and why, or failed and
-    why). Never raises for what the file holds."""
+    """Push one uploaded file; (ok, text for the user). Never raises for what the file holds.
+
+    The text says: processed with its outcome, waiting and why, or failed and why.
+    """
     name = upload.name[:100]
     limit = push.max_push_bytes()
     if upload.size > limit:
@@ -229,12 +237,14 @@ class NotificationUploadView(LoginRequiredMixin, View):
             raise PermissionDenied("Uploading messages needs the permission to add pushed messages.")
 
     def get(self, request: Any) -> Any:
+        """The upload form."""
         self._check(request)
         return render(
             request, self.template_name, {"form": forms.NotificationUploadForm(), "push_enabled": push_enabled()}
         )
 
     def post(self, request: Any) -> Any:
+        """Push each uploaded file and report each outcome, then go to the notification list."""
         self._check(request)
         form = forms.NotificationUploadForm(request.POST, request.FILES)
         if not form.is_valid():

@@ -71,7 +71,7 @@ def status_badge(maintenance: CircuitMaintenance) -> str:
 
 
 def acknowledgement_text(maintenance: CircuitMaintenance) -> str:
-    """ "Acknowledged by alice, 2026-11-27 08:30 UTC", "Needs attention" or "Not acknowledged"."""
+    """As shown: "Acknowledged by alice, 2026-11-27 08:30 UTC", "Needs attention" or "Not acknowledged"."""
     if maintenance.ack:
         who = maintenance.acknowledged_by.username if maintenance.acknowledged_by else "someone"
         when = format_utc(maintenance.acknowledged_at)
@@ -89,9 +89,11 @@ class AcknowledgeButton(Button):
     """One click (a POST): acknowledged by you, now. Shown while the maintenance is not acknowledged."""
 
     def __init__(self, **kwargs: Any) -> None:
+        """Render with the app's POST button template (Nautobot 3.0 has no PostButton)."""
         super().__init__(template_path=POST_BUTTON_TEMPLATE, **kwargs)
 
     def should_render(self, context: Any) -> bool:
+        """Render only while the page's maintenance is not acknowledged."""
         obj = context.get("object")
         return obj is not None and not obj.ack and super().should_render(context)
 
@@ -110,6 +112,7 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
     """Maintenance fields, with the status and the live state as badges and times in UTC."""
 
     def get_data(self, context: Any) -> dict[str, Any]:
+        """Add the live state right after the status, and the override, to the maintenance's fields."""
         data = super().get_data(context)
         if context.get("object") is not None:
             # Right after the provider's status.
@@ -120,6 +123,7 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         return data
 
     def render_key(self, key: str, value: Any, context: Any) -> str:
+        """Label the added live-state and override rows."""
         if key == "live_state":
             return "Live state"
         if key == "override":
@@ -127,6 +131,7 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         return super().render_key(key, value, context)
 
     def render_value(self, key: str, value: Any, context: Any) -> str:
+        """Show the status and live state as badges, the override in words, times in UTC, long IDs broken."""
         obj = context["object"]
         if key == "live_state":
             return tables.live_state_badge(obj)
@@ -248,6 +253,7 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
     )
 
     def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
+        """On the maintenance's page, add its windows and its notices' timeline."""
         context = super().get_extra_context(request, instance)
         if self.action == "retrieve" and instance is not None:
             context["maintenance_windows"] = maintenance_windows(instance)

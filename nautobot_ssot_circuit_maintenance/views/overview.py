@@ -27,6 +27,7 @@ from nautobot_ssot_circuit_maintenance.views.calendar import (
 
 
 def maintenance_row(maintenance: CircuitMaintenance) -> dict[str, Any]:
+    """One maintenance as a row of the overview's lists: linked name, live state, UTC times, circuits, ack."""
     return {
         "name": hyperlinked_object(maintenance, "name"),
         "provider": maintenance.provider.name,
@@ -54,6 +55,7 @@ class MaintenanceListPanel(DataTablePanel):
     """A list of maintenances with a footer link to the full list, filtered the same way."""
 
     def __init__(self, *, more_key: str, **kwargs: Any) -> None:
+        """A maintenance list whose footer link comes from the context's `more_key`."""
         self.more_key = more_key
         super().__init__(
             columns=list(MAINTENANCE_COLUMNS),
@@ -63,6 +65,7 @@ class MaintenanceListPanel(DataTablePanel):
         )
 
     def get_extra_context(self, context: Any) -> dict[str, Any]:
+        """Add the footer link to the full list."""
         return {**super().get_extra_context(context), "more": context.get(self.more_key)}
 
 
@@ -109,6 +112,7 @@ class OverviewView(GenericView):
     breadcrumbs = BREADCRUMBS
 
     def panels(self, days: int, with_flags: bool) -> list[Any]:
+        """The overview's panels; the flags panel only `with_flags`."""
         provider_columns = {
             "provider": "Provider",
             "active": "Active now",
@@ -128,6 +132,7 @@ class OverviewView(GenericView):
         ]
 
     def panels_by_section(self, days: int, with_flags: bool) -> dict[str, list[Any]]:
+        """The panels by weight, in the template's full, left and right sections."""
         panels = sorted(self.panels(days, with_flags), key=lambda panel: panel.weight)
         return {
             f"{name}_panels": [panel for panel in panels if panel.section == section]
@@ -139,6 +144,7 @@ class OverviewView(GenericView):
         }
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        """The overview page for the user, as of now."""
         require_view_permission(request)
         now = timezone.now()
         days = overview.dashboard_n_days()

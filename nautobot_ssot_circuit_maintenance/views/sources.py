@@ -48,6 +48,7 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
     """Source fields plus the number of raw notifications it delivered. Never anything from the configuration."""
 
     def get_data(self, context: Any) -> dict[str, Any]:
+        """Add the number of raw notifications the source delivered."""
         data = super().get_data(context)
         obj = context["object"]
         if obj is not None:
@@ -55,11 +56,13 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
         return data
 
     def render_key(self, key: str, value: Any, context: Any) -> str:
+        """Label the added raw-notification count."""
         if key == "raw_notifications":
             return "Raw notifications"
         return super().render_key(key, value, context)
 
     def render_value(self, key: str, value: Any, context: Any) -> str:
+        """Link the count to the source's notifications; show the last error as text and the cursor folded away."""
         if key == "raw_notifications":
             url = reverse(f"{URL_NAMESPACE}:rawnotification_list")
             return format_html('<a href="{}?source={}">{}</a>', url, context["object"].pk, value)
@@ -90,6 +93,7 @@ class GoogleOAuthCallbackView(LoginRequiredMixin, View):
     """Where Google's consent page sends the user back (the older app's address); see `oauth.complete_consent`."""
 
     def get(self, request: Any) -> Any:
+        """Complete the consent, tell the user how it went, and send them on."""
         return show(request, oauth.complete_consent(request))
 
 

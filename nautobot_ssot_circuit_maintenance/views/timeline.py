@@ -170,9 +170,10 @@ def replace_maintenances(notice: Notice, data: dict) -> Notice:
 
 
 def timeline_rows(maintenance: Any) -> list[TimelineRow]:
-    """The maintenance's notices, each once, in fold order, with what each changed when it arrived and the
-    log entry of the run that stored it."""
+    """The maintenance's notices, each once, in fold order.
 
+    Each with what it changed when it arrived and the log entry of the run that stored it.
+    """
     key = (maintenance.provider_id, maintenance.maintenance_id)
     notices = stored_notices({key}).get(key, [])
     raws = {

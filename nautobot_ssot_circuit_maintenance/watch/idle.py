@@ -117,6 +117,7 @@ class FolderIdler(threading.Thread):
         min_backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 60.0,
     ):
+        """A daemon thread for one source, connected through `make_source`, posting to `events` until `stop`."""
         super().__init__(name=f"idle:{name}", daemon=True)
         self.source_name = name
         self.make_source = make_source
@@ -129,6 +130,7 @@ class FolderIdler(threading.Thread):
         self.connections = 0  # successful connections so far (the first one and every reconnection)
 
     def run(self) -> None:
+        """Connect, IDLE and report, reconnecting with a doubling backoff; stop for a server without IDLE."""
         backoff = self.min_backoff_seconds
         while not self.stop.is_set():
             source: ImapSource | None = None

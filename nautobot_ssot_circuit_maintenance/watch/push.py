@@ -40,6 +40,7 @@ class PushRefused(Exception):
     """The message cannot be taken; `status` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 400):
+        """Keep the HTTP status to answer with."""
         super().__init__(message)
         self.status = status
 
@@ -68,6 +69,7 @@ class PushResult:
     job_result: Any = None  # the JobResult that processed it, is queued for it, or failed
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as the push endpoint answers it, with the maintenances the message fed."""
         raw = self.raw_notification
         job_result = self.job_result
         return {
@@ -159,7 +161,6 @@ def process_now(result: PushResult, user: Any) -> PushResult:
     watcher does), so the message is read as soon as the lock is free rather than at the next schedule.
     Never raises for a failed run: the answer says `failed` and why; the message stays stored.
     """
-
     if result.processing == "done":
         return result
     job_result = None
@@ -197,7 +198,6 @@ def _failed(result: PushResult, why: str, job_result: Any = None) -> PushResult:
 
 def _queue_behind_running_sync(result: PushResult, user: Any) -> PushResult:
     """Another sync holds the lock: queue a run for the pushed source (or join the one already queued)."""
-
     source = NotificationSource.objects.filter(name=PUSHED_SOURCE_NAME).first()
     if source is None:  # the first push ever, while a sync runs
         source = next(s for s in sync_sources_from_config() if s.name == PUSHED_SOURCE_NAME)

@@ -53,6 +53,7 @@ class Dispatcher:
         max_retry_seconds: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
     ):
+        """Start runs as `user`, retrying a failed one after `retry_seconds`, doubling up to `max_retry_seconds`."""
         self.user = user
         self.retry_seconds = retry_seconds
         self.max_retry_seconds = max_retry_seconds

@@ -55,6 +55,7 @@ class FetchedMessage:
 
     @property
     def full_size(self) -> int:
+        """The message's size in the mailbox, also when only its header block is held."""
         return self.size if self.size is not None else len(self.raw)
 
 
@@ -165,6 +166,7 @@ class MailboxSource(abc.ABC):
     max_message_bytes: int | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Wrap each entry point the subclass defines so its failures and texts are scrubbed."""
         super().__init_subclass__(**kwargs)
         for name, guard in _GUARDS.items():
             method = cls.__dict__.get(name)
@@ -174,6 +176,7 @@ class MailboxSource(abc.ABC):
                 setattr(cls, name, wrapped)
 
     def __init__(self, settings: SourceSettings):
+        """Keep the source's settings; its scrubber is built when first needed."""
         self.settings = settings
         self._scrubber: Scrubber | None = None
 
@@ -183,6 +186,7 @@ class MailboxSource(abc.ABC):
         self.batch_bytes = batch_bytes
 
     def oversized(self, size: int) -> bool:
+        """Whether a message of `size` bytes is over `max_message_bytes`, so only its head is read."""
         return self.max_message_bytes is not None and size > self.max_message_bytes
 
     def runtime_secrets(self) -> list[str]:
@@ -227,7 +231,9 @@ class MailboxSource(abc.ABC):
         """Release the connection, if any."""
 
     def __enter__(self) -> MailboxSource:
+        """The source itself, closed on leaving the block."""
         return self
 
     def __exit__(self, *exc_info) -> None:
+        """Close the source's connection."""
         self.close()

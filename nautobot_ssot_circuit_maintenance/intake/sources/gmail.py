@@ -91,8 +91,10 @@ def read_credentials_file(settings: SourceSettings) -> dict[str, Any]:
 
 
 def oauth_client_config(info: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
-    """A credentials file's OAuth client (`web` or `installed`) in Google's client-secrets shape, with
-    Google's endpoints where the file leaves them out; None when the file holds other credentials."""
+    """A credentials file's OAuth client (`web` or `installed`) in Google's client-secrets shape.
+
+    Google's endpoints fill in where the file leaves them out; None when the file holds other credentials.
+    """
     for kind in ("web", "installed"):
         client = info.get(kind)
         if isinstance(client, dict):
@@ -101,11 +103,14 @@ def oauth_client_config(info: dict[str, Any]) -> dict[str, dict[str, Any]] | Non
 
 
 class GmailSource(MailboxSource):
+    """A Gmail mailbox read through the Gmail API, its cursor the search bound and the ids read at it."""
+
     batch_size = 100
     # Seconds before a throttled call is sent again; doubled at each further attempt (see gmail_batch).
     retry_delay = 1.0
 
     def __init__(self, settings):
+        """Keep the source's `extra` settings; the API service and credentials are made when first needed."""
         super().__init__(settings)
         self.extra: dict[str, Any] = settings.extra or {}
         self._service = None
@@ -117,6 +122,7 @@ class GmailSource(MailboxSource):
         return SourceError(f"Source {self.settings.name}: {what}")
 
     def scopes(self) -> list[str]:
+        """The OAuth scopes requested: read-only first, then the source's `extra_scopes`."""
         return gmail_scopes(self.extra)
 
     def _credentials(self):
@@ -201,14 +207,17 @@ class GmailSource(MailboxSource):
             return request.execute(num_retries=2)
 
     def close(self) -> None:
+        """Drop the API service."""
         self._service = None
 
     def test_connection(self) -> str:
+        """The mailbox's address and message count, read from its Gmail profile."""
         profile = self._call(self._gmail().users().getProfile(userId="me"), "reading the profile")
         return f"Gmail {profile.get('emailAddress', self.settings.account)}, {profile.get('messagesTotal', 0)} messages"
 
     # -- fetch -----------------------------------------------------------------------------------------
     def restrict_to_senders(self, addresses: list[str]) -> None:
+        """Search only the mail from these addresses and `@domain`s (when the sender header is From)."""
         self.senders = sorted(set(addresses))
 
     def query(self, after: int) -> str:
@@ -286,6 +295,7 @@ class GmailSource(MailboxSource):
         )
 
     def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:
+        """Yield the messages after the cursor's bound, oldest first, in batches bounded by count and bytes."""
         cursor = cursor or {}
         after = int(cursor.get("after", since.timestamp()))
         seen: dict[str, int] = dict(cursor.get("seen", {}))

@@ -76,6 +76,7 @@ class MessageReader:
     def __init__(
         self, messages: Any, *, uri: str, per_batch: int = DEFAULT_PER_BATCH, attempts: int = 5, delay: float = 1.0
     ):
+        """Read through `messages` (the service's users().messages()), with up to `attempts` tries per call."""
         self.messages = messages  # the service's users().messages() resource
         self.uri = uri
         self.per_batch = max(1, min(per_batch, MAX_PER_BATCH))

@@ -73,6 +73,7 @@ class GraphHttpError(SourceError):
     """A Graph answer with an error status (kept apart so that 404 and 410 can be told from the rest)."""
 
     def __init__(self, text: str, status: int):
+        """Keep the HTTP status of the error answer."""
         super().__init__(text)
         self.status = status
 
@@ -91,11 +92,14 @@ class _Session(requests.Session):
 
 
 class GraphSource(GraphCredentials, MailboxSource):
+    """A Microsoft 365 mailbox folder read through Microsoft Graph's delta query, with Mail.Read."""
+
     batch_size = 100
     # Seconds between retries of a 5xx answer without Retry-After (doubled each time).
     retry_backoff = 1.0
 
     def __init__(self, settings: SourceSettings):
+        """Check that the tenant, client and mailbox are set; the session and token are made when first needed."""
         super().__init__(settings)
         self.extra: dict[str, Any] = settings.extra or {}
         for key in ("tenant_id", "client_id"):
@@ -209,6 +213,7 @@ class GraphSource(GraphCredentials, MailboxSource):
         return self._fail(f"Microsoft Graph error {status} while {doing}: {detail}")
 
     def close(self) -> None:
+        """Close the HTTP session and drop the msal client application."""
         session, self._session = self._session, None
         self._app = None
         if session is not None:
@@ -244,6 +249,7 @@ class GraphSource(GraphCredentials, MailboxSource):
         return self._folder_id
 
     def test_connection(self) -> str:
+        """The mailbox, its folder's display name and its message count."""
         folder = self.folder_id()
         response = self._get(
             f"{self.mailbox_url}/mailFolders/{quote(folder, safe='')}",
@@ -308,6 +314,7 @@ class GraphSource(GraphCredentials, MailboxSource):
         return bytes(kept), None
 
     def fetch(self, cursor: dict[str, Any] | None, since: datetime) -> Iterator[FetchBatch]:
+        """Yield the folder's new messages, resuming from the cursor's delta link while it is still valid."""
         cursor = cursor or {}
         if self._cursor_usable(cursor):
             link, params = cursor["link"], None

@@ -17,7 +17,7 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 
 def certificate_credential(pem: str) -> dict[str, str]:
-    """msal's certificate credential from one PEM holding the private key and its certificate."""
+    """The MSAL certificate credential built from one PEM holding the private key and its certificate."""
     data = pem.encode()
     try:
         serialization.load_pem_private_key(data, password=None)

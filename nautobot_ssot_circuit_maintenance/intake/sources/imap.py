@@ -52,8 +52,11 @@ def _as_utc(value: datetime | None) -> datetime | None:
 
 
 def arrival_time(internal_date: datetime | None, uid: int) -> datetime | None:
-    """When the mailbox received a message: INTERNALDATE, whose resolution is one second, with the UID (which
-    grows with each arrival in a folder) as microseconds, so that arrivals within one second keep their order."""
+    """When the mailbox received a message: INTERNALDATE, with the UID as microseconds.
+
+    INTERNALDATE's resolution is one second; the UID grows with each arrival in a folder, so that arrivals within
+    one second keep their order.
+    """
     received = _as_utc(internal_date)
     if received is None:
         return None
@@ -70,6 +73,7 @@ class ImapSource(MailboxSource):
     """
 
     def __init__(self, settings: SourceSettings):
+        """Read the host and port from the URL; TLS is implicit on port 993 or with an imaps URL, when TLS is on."""
         super().__init__(settings)
         parts = urlsplit(settings.url)
         if parts.scheme not in ("imap", "imaps") or not parts.hostname:

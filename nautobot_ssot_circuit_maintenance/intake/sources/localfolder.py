@@ -50,6 +50,7 @@ class LocalFolderSource(MailboxSource):
     """
 
     def __init__(self, settings: SourceSettings):
+        """Read the folder's absolute path from the `file://` URL."""
         super().__init__(settings)
         parts = urlsplit(settings.url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):

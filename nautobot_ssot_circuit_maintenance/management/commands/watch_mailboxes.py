@@ -17,12 +17,15 @@ LOGGER_NAME = "nautobot_ssot_circuit_maintenance"
 
 
 class Command(BaseCommand):
+    """The `watch_mailboxes` command: start the sync as soon as IMAP IDLE reports new mail."""
+
     help = (
         "Hold each IMAP notification source in IDLE and start the circuit-maintenance sync job (through the "
         "Celery worker) as soon as new mail arrives. Runs until SIGTERM or Ctrl-C."
     )
 
     def add_arguments(self, parser: Any) -> None:
+        """Add --user, --poll-seconds and --retry-seconds."""
         parser.add_argument(
             "--user",
             default="",
@@ -43,6 +46,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Watch the sources as the chosen user until SIGTERM or SIGINT."""
         user = self._user(options["user"])
         self._log_to_stderr(options["verbosity"])
         stop = threading.Event()

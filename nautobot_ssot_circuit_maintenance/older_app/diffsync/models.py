@@ -31,6 +31,8 @@ class ImportedSource(DiffSyncModel):
 
 
 class ImportedMaintenance(DiffSyncModel):
+    """A maintenance as both apps can hold it, its circuits as sorted "cid|IMPACT" entries."""
+
     _modelname = "maintenance"
     _identifiers = ("provider", "maintenance_id")
     _attributes = (
@@ -58,6 +60,8 @@ class ImportedMaintenance(DiffSyncModel):
 
 
 class ImportedNote(DiffSyncModel):
+    """A maintenance note, identified by its maintenance and title."""
+
     _modelname = "maintenance_note"
     _identifiers = ("provider", "maintenance_id", "title")
     _attributes = ("level", "comment")
@@ -70,6 +74,8 @@ class ImportedNote(DiffSyncModel):
 
 
 class ImportedRawNotification(DiffSyncModel):
+    """A raw notification, identified by the message key this app's pipeline gives it."""
+
     _modelname = "raw_notification"
     _identifiers = ("message_key",)
     _attributes = ("source", "provider", "sender", "subject", "date", "outcome")
@@ -84,6 +90,8 @@ class ImportedRawNotification(DiffSyncModel):
 
 
 class ImportedParsedNotification(DiffSyncModel):
+    """One notice the parser read out of a message, identified by message, maintenance and rank."""
+
     _modelname = "parsed_notification"
     _identifiers = ("message_key", "provider", "provider_maintenance_id", "rank")
     _attributes = ("linked_maintenance_id", "notice")

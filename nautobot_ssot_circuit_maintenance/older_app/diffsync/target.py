@@ -28,6 +28,7 @@ from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import (
 
 
 def as_utc(value: datetime) -> datetime:
+    """The datetime converted to UTC."""
     return value.astimezone(timezone.utc)
 
 
@@ -42,8 +43,11 @@ def _window(start: datetime, end: datetime) -> list[dict[str, str]]:
 
 
 class TargetSource(ImportedSource):
+    """A notification source as the import writes it: created with its providers, or given more of them."""
+
     @classmethod
     def create(cls, adapter: Adapter, ids: dict, attrs: dict):
+        """Create the source with the older app's providers attached, in one transaction."""
         try:
             with transaction.atomic():
                 record = NotificationSource(name=ids["name"])
@@ -57,6 +61,7 @@ class TargetSource(ImportedSource):
         return model
 
     def update(self, attrs: dict):
+        """Attach the providers the older app adds; none is ever detached."""
         record = self.adapter.records[(self._modelname, self.get_unique_id())]
         added = sorted(set(attrs["providers"]) - set(self.providers))
         record.providers.add(*self.adapter.providers_named(added))
@@ -66,8 +71,11 @@ class TargetSource(ImportedSource):
 
 
 class TargetMaintenance(ImportedMaintenance):
+    """A maintenance as the import writes it: validated, with its one window and its circuit impacts."""
+
     @classmethod
     def create(cls, adapter: Adapter, ids: dict, attrs: dict):
+        """Create the maintenance and its circuit impacts in one transaction."""
         try:
             with transaction.atomic():
                 record = CircuitMaintenance(
@@ -88,6 +96,7 @@ class TargetMaintenance(ImportedMaintenance):
         return model
 
     def update(self, attrs: dict):
+        """Update the maintenance's fields, and its circuit impacts when they changed, in one transaction."""
         record = self.adapter.records[(self._modelname, self.get_unique_id())]
         try:
             with transaction.atomic():
@@ -110,8 +119,11 @@ def _apply(record: CircuitMaintenance, attrs: dict) -> None:
 
 
 class TargetNote(ImportedNote):
+    """A maintenance note as the import writes it."""
+
     @classmethod
     def create(cls, adapter: Adapter, ids: dict, attrs: dict):
+        """Create the note on its maintenance."""
         try:
             record = MaintenanceNote(
                 maintenance=adapter.maintenance_record(ids["provider"], ids["maintenance_id"]),
@@ -127,6 +139,7 @@ class TargetNote(ImportedNote):
         return model
 
     def update(self, attrs: dict):
+        """Set the note's changed fields and save it, validated."""
         record = self.adapter.records[(self._modelname, self.get_unique_id())]
         for field, value in attrs.items():
             setattr(record, field, value)
@@ -139,8 +152,11 @@ class TargetNote(ImportedNote):
 
 
 class TargetRawNotification(ImportedRawNotification):
+    """A raw notification as the import writes it, with the older app's stored payload."""
+
     @classmethod
     def create(cls, adapter: Adapter, ids: dict, attrs: dict):
+        """Create the notification with the older app's stored bytes and its pk in `location`."""
         old_pk = adapter.source_adapter.raw_pks[ids["message_key"]]
         payload = next((data for _, data in adapter.reader.payloads([old_pk])), b"")
         try:
@@ -159,6 +175,7 @@ class TargetRawNotification(ImportedRawNotification):
         return model
 
     def update(self, attrs: dict):
+        """Update the notification's source, provider, sender, subject, date and outcome."""
         record = self.adapter.records[(self._modelname, self.get_unique_id())]
         try:
             _apply_raw(self.adapter, record, {**self.get_attrs(), **attrs})
@@ -177,8 +194,11 @@ def _apply_raw(adapter: Adapter, record: RawNotification, attrs: dict) -> None:
 
 
 class TargetParsedNotification(ImportedParsedNotification):
+    """A parsed notification as the import writes it, linked to its notification and maintenance."""
+
     @classmethod
     def create(cls, adapter: Adapter, ids: dict, attrs: dict):
+        """Create the parsed notification on its raw notification, linked to its maintenance if any."""
         try:
             record = ParsedNotification(
                 raw_notification=RawNotification.objects.get(message_key=ids["message_key"]),
@@ -194,6 +214,7 @@ class TargetParsedNotification(ImportedParsedNotification):
         return model
 
     def update(self, attrs: dict):
+        """Update the stored notice and the maintenance it is linked to."""
         record = self.adapter.parsed_records[self.get_unique_id()]
         if "notice" in attrs:
             record.json = attrs["notice"]

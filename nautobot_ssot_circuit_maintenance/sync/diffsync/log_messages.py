@@ -20,6 +20,7 @@ def format_windows(entries: list[str]) -> str:
 
 
 def describe_create(attrs: dict[str, Any]) -> str:
+    """The log sentence of a created maintenance: its status, window and unknown circuit IDs."""
     parts = [f"created {attrs['status']}", f"window {format_windows(attrs.get('windows', []))}"]
     if attrs.get("unresolved_circuit_ids"):
         parts.append("unknown circuit IDs " + ", ".join(attrs["unresolved_circuit_ids"]))
@@ -56,4 +57,5 @@ def describe_impact(circuit: str, old: str | None, new: str | None) -> str:
 
 
 def is_material(new: dict[str, Any]) -> bool:
+    """Whether the update changes the status or the windows, and so clears the acknowledgement."""
     return any(key in new for key in MATERIAL)

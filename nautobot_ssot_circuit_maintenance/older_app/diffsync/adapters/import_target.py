@@ -37,6 +37,8 @@ from nautobot_ssot_circuit_maintenance.older_app.reader import OlderAppReader
 
 
 class ImportTargetAdapter(Adapter):
+    """This app's records matching the older app's, which the import writes; those of its own mail set apart."""
+
     notification_source = TargetSource
     maintenance = TargetMaintenance
     maintenance_note = TargetNote
@@ -45,6 +47,7 @@ class ImportTargetAdapter(Adapter):
     top_level = OlderAppAdapter.top_level
 
     def __init__(self, *args, source_adapter: OlderAppAdapter, reader: OlderAppReader, job=None, **kwargs):
+        """Hold the source adapter and reader, and index the providers by name."""
         super().__init__(*args, **kwargs)
         self.source_adapter = source_adapter
         self.reader = reader
@@ -58,18 +61,23 @@ class ImportTargetAdapter(Adapter):
         self._providers = {provider.name: provider for provider in Provider.objects.all()}
 
     def remember(self, model, record) -> None:
+        """Keep the Django record behind a DiffSync model, for its update and the SSoT log's link."""
         self.records[(model._modelname, model.get_unique_id())] = record
 
     def provider(self, name: str) -> Provider:
+        """The provider of this name."""
         return self._providers[name]
 
     def providers_named(self, names: list[str]) -> list[Provider]:
+        """The providers of these names that exist here, unknown names left out."""
         return [self._providers[name] for name in names if name in self._providers]
 
     def source_record(self, name: str) -> NotificationSource | None:
+        """The notification source of this name, None without a name or when there is none."""
         return NotificationSource.objects.filter(name=name).first() if name else None
 
     def maintenance_record(self, provider: str, maintenance_id: str) -> CircuitMaintenance | None:
+        """The maintenance (provider, maintenance ID), None without an ID; DoesNotExist when there is none."""
         if not maintenance_id:
             return None
         return CircuitMaintenance.objects.get(provider__name=provider, maintenance_id=maintenance_id)
@@ -99,6 +107,7 @@ class ImportTargetAdapter(Adapter):
     # --- loading ---------------------------------------------------------------------------------
 
     def load(self) -> None:
+        """Load the sources, maintenances (with their notes) and notifications matching the older app's."""
         source = self.source_adapter
         self._load_sources(source)
         self._load_maintenances(source)

@@ -59,6 +59,7 @@ MAINTENANCE_ID_LENGTH = 255
 
 
 def utc(value: datetime) -> datetime:
+    """The datetime converted to UTC."""
     return value.astimezone(timezone.utc)
 
 
@@ -81,10 +82,12 @@ def split_name(name: str, provider_names: list[str]) -> tuple[str, str] | None:
 
 
 def window_text(start: datetime, end: datetime) -> str:
+    """A window as the import's notes write it: "start–end UTC"."""
     return f"{start:{DATE_TIME}}–{end:{DATE_TIME}} UTC"
 
 
 def json_rank_key(data: dict) -> str:
+    """A parsed notice as canonical JSON, to rank a message's notices by content."""
     return json.dumps(data, sort_keys=True, default=str)
 
 
@@ -99,6 +102,7 @@ class OlderAppAdapter(Adapter):
     top_level = ["notification_source", "maintenance", "maintenance_note", "raw_notification", "parsed_notification"]
 
     def __init__(self, *args, reader: OlderAppReader, job=None, **kwargs):
+        """Read through `reader`; no message key or skipped record known yet."""
         super().__init__(*args, **kwargs)
         self.reader = reader
         self.job = job
@@ -110,6 +114,7 @@ class OlderAppAdapter(Adapter):
     # --- loading ---------------------------------------------------------------------------------
 
     def load(self) -> None:
+        """Load the older app's sources, maintenances, notes and notifications, each in this app's terms."""
         reader = self.reader
         self.provider_names: dict[Any, str] = dict(Provider.objects.values_list("pk", "name"))
         raws = {raw.pk: raw for raw in reader.raw_notifications()}

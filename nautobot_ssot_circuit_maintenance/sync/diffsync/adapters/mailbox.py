@@ -9,16 +9,20 @@ from nautobot_ssot_circuit_maintenance.sync.diffsync.models import ImpactModel, 
 
 
 class MailboxAdapter(Adapter):
+    """The maintenances and circuit impacts one chunk of notifications implies."""
+
     maintenance = MaintenanceModel
     impact = ImpactModel
     top_level = ["maintenance"]
 
     def __init__(self, *args, chunk: Chunk, job=None, **kwargs):
+        """Hold the chunk whose resolved maintenances `load` reads."""
         super().__init__(*args, **kwargs)
         self.chunk = chunk
         self.job = job
 
     def load(self) -> None:
+        """Add each maintenance the chunk resolved, with its circuits as child impacts."""
         for resolved in self.chunk.maintenances.values():
             state = resolved.state
             maintenance = self.maintenance(

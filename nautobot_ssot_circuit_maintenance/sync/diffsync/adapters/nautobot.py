@@ -52,6 +52,8 @@ def unknown_cids_note(maintenance: CircuitMaintenance, cids: list[str], provider
 
 
 class NautobotMaintenance(MaintenanceModel):
+    """A CircuitMaintenance: created in bulk by `NautobotAdapter.sync_complete`, updated at once."""
+
     @classmethod
     def create(cls, adapter: NautobotAdapter, ids: dict, attrs: dict):
         """Validate the new record now and queue it; `NautobotAdapter.sync_complete` writes the queue in bulk."""
@@ -77,6 +79,7 @@ class NautobotMaintenance(MaintenanceModel):
         return model
 
     def update(self, attrs: dict):
+        """Save the changed fields now, clearing the acknowledgement on a material change; note new unknown IDs."""
         record: CircuitMaintenance = self.adapter.records[self.get_unique_id()]
         old = self.get_attrs()
         message = describe_update(old, attrs)
@@ -107,6 +110,7 @@ class NautobotImpact(ImpactModel):
 
     @classmethod
     def create(cls, adapter: NautobotAdapter, ids: dict, attrs: dict):
+        """Queue the new impact on its maintenance for the bulk write."""
         parent = MaintenanceModel.create_unique_id(provider=ids["provider"], maintenance_id=ids["maintenance_id"])
         record = adapter.records[parent]
         impact = CircuitImpact(
@@ -122,6 +126,7 @@ class NautobotImpact(ImpactModel):
         return model
 
     def update(self, attrs: dict):
+        """Queue the impact's new level for the bulk update."""
         impact: CircuitImpact = self.adapter.impact_records[self.get_unique_id()]
         message = describe_impact(self.circuit, self.impact, attrs["impact"])
         impact.impact = attrs["impact"]
@@ -132,6 +137,7 @@ class NautobotImpact(ImpactModel):
         return self
 
     def delete(self):
+        """Queue the impact for deletion: a newer notice no longer lists its circuit."""
         impact: CircuitImpact = self.adapter.impact_records[self.get_unique_id()]
         self.adapter.removed_impacts.append(impact.pk)
         self.adapter.changed_circuits(self._parent_id())
@@ -155,6 +161,8 @@ def _windows_json(entries: list[str]) -> list[dict[str, str]]:
 
 
 class NautobotAdapter(Adapter):
+    """The maintenances Nautobot holds that one chunk touches, and the queues `sync_complete` writes."""
+
     maintenance = NautobotMaintenance
     impact = NautobotImpact
     top_level = ["maintenance"]
@@ -168,6 +176,7 @@ class NautobotAdapter(Adapter):
         job=None,
         **kwargs,
     ):
+        """Hold the chunk's maintenance keys, provider names and circuit pks; nothing loaded or queued yet."""
         super().__init__(*args, **kwargs)
         self.job = job
         self.keys = keys
@@ -202,6 +211,7 @@ class NautobotAdapter(Adapter):
         self._circuits_changed: set[str] = set()
 
     def load(self) -> None:
+        """Load the stored maintenances of the chunk's keys, with their circuit impacts."""
         if not self.keys:
             return
         wanted = defaultdict(set)
@@ -248,9 +258,11 @@ class NautobotAdapter(Adapter):
         return self._providers[name]
 
     def circuit_pk(self, provider_pk: Any, cid: str) -> Any:
+        """The pk of the provider's circuit the chunk resolved this circuit ID to."""
         return self.circuit_pks[(provider_pk, cid)]
 
     def queue_maintenance(self, unique_id: str, record: CircuitMaintenance) -> None:
+        """Queue a new maintenance for the bulk write, with a note for its unknown circuit IDs."""
         self.records[unique_id] = record
         self.queued_maintenances.append(record)
         if record.unresolved_circuit_ids:
