@@ -17,12 +17,12 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNoti
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD
 from tests.fixtures.browser import LIST_TABLE, BrowserTestCase
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder, plugin_config
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 from tests.fixtures.ui_data import build_ui_data
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 AWS_LAG = "dxlag-00000003"
 HASH_ID = "387c99e743b96cf135b8e97d56c2dbbc02a0acda4eaf9637bcfeb23a7ebc96e2"
 WHOLE = {"raw_notification_size": 1_000_000}

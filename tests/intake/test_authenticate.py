@@ -26,9 +26,9 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNoti
 from nautobot_ssot_circuit_maintenance.triage import actions
 from tests.fixtures.hostile_mail import hostile_mail
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 # What Zayo claims: its whole domain (`@zayo.com` in "Emails for Circuit Maintenance").
 ZAYO = {"@zayo.com"}
 REQUIRED = AuthPolicy(required=True, trusted_authserv_ids=("mx.noc.example",))

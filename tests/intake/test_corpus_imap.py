@@ -18,7 +18,12 @@ from nautobot_ssot_circuit_maintenance.models import (
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
 from tests.fixtures.imap import ACCOUNT, DovecotTestMixin
 from tests.fixtures.job_helpers import MailFolder
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
+from tests.fixtures.sample_data import (
+    corpus_by_name,
+    corpus_messages,
+    create_providers_and_circuits,
+    expected_maintenances,
+)
 from tests.servers.fault_proxy import Fault, FaultProxy
 
 
@@ -101,7 +106,7 @@ class MailboxFailureTestCase(DovecotTestMixin, TransactionTestCase):
     def setUp(self):
         super().setUp()
         create_providers_and_circuits()
-        self.messages = {name: raw for name, raw, _ in corpus_messages()}
+        self.messages = corpus_by_name()
 
     def test_plaintext_and_starttls(self):
         folder = "Plain"
@@ -172,7 +177,7 @@ class MailboxFailureTestCase(DovecotTestMixin, TransactionTestCase):
 class ImapCursorTestCase(DovecotTestMixin, TransactionTestCase):
     def test_uidvalidity_change_rescans_without_duplicates(self):
         create_providers_and_circuits()
-        messages = {name: raw for name, raw, _ in corpus_messages()}
+        messages = corpus_by_name()
         folder = "Renumbered"
         self.dovecot.append(ACCOUNT, messages["zayo4"], folder=folder)
         with self.configured([self.imap_source(folder=folder)]):

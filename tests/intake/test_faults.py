@@ -42,7 +42,7 @@ from nautobot_ssot_circuit_maintenance.sync import jobs
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
 from nautobot_ssot_circuit_maintenance.sync.locking import LOCK_ID
 from tests.fixtures.job_helpers import JobTestMixin
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer
 from tests.servers.fault_proxy import Connection, Fault, FaultProxy
 
@@ -371,7 +371,7 @@ class FaultTestMixin(JobTestMixin):
         cls.dovecot = DovecotServer()
         cls.dovecot.add_user(ACCOUNT, PASSWORD)
         cls.dovecot.start()
-        cls.messages = {name: raw for name, raw, _ in corpus_messages()}
+        cls.messages = corpus_by_name()
 
     @classmethod
     def tearDownClass(cls):

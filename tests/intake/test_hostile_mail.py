@@ -34,9 +34,9 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits, ical_notice
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits, ical_notice
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 GOOD = "zayo4"
 GOOD_ID = "TTN-0002345678"
 HOSTILE_SENDER = "noc@hostile.example"

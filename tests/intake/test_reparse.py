@@ -19,9 +19,9 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedN
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from nautobot_ssot_circuit_maintenance.sync import jobs
 from tests.fixtures.job_helpers import FolderSyncMixin
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 WHOLE = {"raw_notification_size": 1_000_000}
 ZAYO = ("zayo4", "zayo5", "zayo6", "zayo7", "zayo8")
 

@@ -30,10 +30,10 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNoti
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, SenderDirectory, sender_address
 from nautobot_ssot_circuit_maintenance.triage import actions
 from tests.fixtures.job_helpers import JobTestMixin
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 ACCOUNT = "noc@example.net"
 PASSWORD = "s3nder-Imap-Passw0rd"
 WHOLE = {"raw_notification_size": 1_000_000}

@@ -21,7 +21,7 @@ from nautobot.apps.testing import TransactionTestCase
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.intake.authenticate import SERVICE_VERDICTS, AuthPolicy, authenticate
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
-from tests.fixtures.sample_data import corpus_messages
+from tests.fixtures.sample_data import corpus_by_name
 from tests.intake.test_trust import API, SENDER, CarrierMixin, notice
 from tests.servers.gmail_server import MODIFY, FakeGmail
 from tests.servers.graph_server import FakeGraph
@@ -29,7 +29,7 @@ from tests.servers.graph_server import FakeGraph
 DOMAIN = SENDER.rpartition("@")[2]
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 FIRST, SECOND = NOW - timedelta(hours=3), NOW - timedelta(hours=2)
-CORPUS = {name: raw for name, raw, _ in corpus_messages()}
+CORPUS = corpus_by_name()
 
 
 def google_verdict(domain: str, passed: bool = True) -> bytes:

@@ -22,7 +22,7 @@ from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags, refresh
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceFlag
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
 from tests.fixtures.location_data import at, build_site_data, maintenance
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 from tests.fixtures.site_data import create_demo_sites
 
 API = "plugins-api:nautobot_ssot_circuit_maintenance-api"
@@ -446,7 +446,7 @@ class SyncRefreshesFlagsTest(JobTestMixin, TransactionTestCase):
         create_demo_sites(providers)
         self.folder = MailFolder()
         self.addCleanup(self.folder.cleanup)
-        self.messages = {name: raw for name, raw, _ in corpus_messages()}
+        self.messages = corpus_by_name()
 
     def test_sync_flags_demo_sites_and_a_cancellation_clears_them(self):
         for name in ("windstream1", "aws1"):

@@ -25,13 +25,13 @@ from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIE
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
 from tests.fixtures.sample_data import (
-    corpus_messages,
+    corpus_by_name,
     create_providers_and_circuits,
     expected_maintenances,
     ical_notice,
 )
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 SENDER = "noc@impact.example"
 
 

@@ -20,9 +20,9 @@ from nautobot_ssot_circuit_maintenance.models import (
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD
 from nautobot_ssot_circuit_maintenance.triage.actions import triage_count
 from tests.fixtures.job_helpers import FolderSyncMixin
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 AWS_LAG = "dxlag-00000003"  # named by aws3; not a circuit in Nautobot here
 # Keep whole messages (the default 8 KiB would cut att1, and a cut message cannot be reprocessed).

@@ -33,10 +33,10 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from tests.fixtures.hostile_mail import hostile_mail
 from tests.fixtures.job_helpers import JobTestMixin, plugin_config
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 from tests.intake.test_parse_workers import IN_A_VIRTUALENV, as_if_outside_the_virtualenv
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 PUSH_URL = "/api/plugins/circuit-maintenance/push/"
 PUSH_ON = plugin_config([], push={"enable": True})
 SESSION_PASSWORD = "cm-pusher-Pa55!"  # noqa: S105 - a test user's

@@ -32,9 +32,9 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, PushedM
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD
 from tests.fixtures.celery_worker import ServerProcess, settings_with_sources
 from tests.fixtures.job_helpers import JobTestMixin, plugin_config
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 PUSH_URL = "/api/plugins/circuit-maintenance/push/"
 PUSH_ON = plugin_config([], push={"enable": True})
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"

@@ -21,13 +21,13 @@ from nautobot_ssot_circuit_maintenance.intake.sources import SourceError, get_so
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
 from tests.fixtures.job_helpers import JobTestMixin
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 from tests.intake.sources.test_secrets import LeakCheckMixin
 from tests.servers.dovecot import DovecotServer
 from tests.servers.gmail_server import FakeGmail
 from tests.servers.graph_server import FakeGraph
 
-MESSAGES = {name: raw for name, raw, _ in corpus_messages()}
+MESSAGES = corpus_by_name()
 NOW = datetime.now(timezone.utc)
 IMAP_USER = "noc@example.com"
 IMAP_PASSWORD = "Vault-Pa55/w+rd=&%" + secrets.token_hex(4)
