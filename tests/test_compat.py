@@ -163,7 +163,7 @@ class NautobotReleaseTestCase(unittest.TestCase):
         import nautobot.apps.views
         from nautobot.core.views.mixins import NautobotViewSetMixin
 
-        from nautobot_ssot_circuit_maintenance.views.maintenances import NotificationSourceUIViewSet
+        from nautobot_ssot_circuit_maintenance.views import NotificationSourceUIViewSet
 
         mixin = data_compliance_view_mixin()
         self.assertIs(mixin, getattr(nautobot.apps.views, "ObjectDataComplianceViewMixin", mixin))
