@@ -8,6 +8,8 @@ from django.utils.dateparse import parse_datetime
 
 # Every date and time the app writes (pages, notes, the SSoT log): minutes, UTC.
 DATE_TIME = "%Y-%m-%d %H:%M"
+# The same in Django's date-format letters, for table columns (templates use the `utc_minutes` filter).
+DATE_TIME_LETTERS = "Y-m-d H:i"
 
 
 def format_utc(value: datetime | str | None) -> str:

@@ -2,7 +2,7 @@
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from nautobot.core.signals import nautobot_database_ready
+from nautobot.apps import nautobot_database_ready
 
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.config import APP_NAME

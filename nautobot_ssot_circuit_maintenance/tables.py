@@ -20,7 +20,7 @@ from nautobot.apps.templatetags import hyperlinked_object
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME, DATE_TIME_LETTERS
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -119,8 +119,8 @@ class CircuitMaintenanceTable(BaseTable):
     provider = tables.Column(linkify=True)
     status = ChoiceFieldColumn()
     live_state = tables.Column(empty_values=(), orderable=False, verbose_name="Live state")
-    start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
-    end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
+    start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
+    end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
     circuit_count = LinkedCountColumn(
         viewname=f"{URL_NAMESPACE}:circuitimpact_list",
         url_params={"maintenance": "pk"},
@@ -133,7 +133,9 @@ class CircuitMaintenanceTable(BaseTable):
     flags = tables.Column(empty_values=(), orderable=False, verbose_name="Flags")
     ack = AcknowledgementColumn()
     acknowledged_by = tables.Column(verbose_name="Acknowledged by")
-    acknowledged_at = tables.DateTimeColumn(verbose_name="Acknowledged at (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
+    acknowledged_at = tables.DateTimeColumn(
+        verbose_name="Acknowledged at (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
+    )
     tags = TagColumn(url_name=f"{URL_NAMESPACE}:circuitmaintenance_list")
     actions = ButtonsColumn(CircuitMaintenance, buttons=("changelog", "edit", "delete"))
 
@@ -199,12 +201,14 @@ class CircuitImpactTable(BaseTable):
     impact = ChoiceFieldColumn()
     maintenance_status = tables.Column(accessor="maintenance__status", verbose_name="Status")
     start_time = tables.DateTimeColumn(
-        accessor="maintenance__start_time", verbose_name="Start (UTC)", format="Y-m-d H:i", attrs=NOWRAP
+        accessor="maintenance__start_time", verbose_name="Start (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
     )
     end_time = tables.DateTimeColumn(
-        accessor="maintenance__end_time", verbose_name="End (UTC)", format="Y-m-d H:i", attrs=NOWRAP
+        accessor="maintenance__end_time", verbose_name="End (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
     )
-    end_time = tables.DateTimeColumn(accessor="maintenance__end_time", verbose_name="End (UTC)", format="Y-m-d H:i")
+    end_time = tables.DateTimeColumn(
+        accessor="maintenance__end_time", verbose_name="End (UTC)", format=DATE_TIME_LETTERS
+    )
     locations = tables.Column(empty_values=(), orderable=False, verbose_name="Locations (A/Z)")
     interfaces = tables.Column(empty_values=(), orderable=False, verbose_name="Device › interface")
     tenant = tables.Column(accessor="circuit__tenant", linkify=True, verbose_name="Tenant")
@@ -255,7 +259,7 @@ class MaintenanceNoteTable(BaseTable):
     maintenance = tables.Column(linkify=True, attrs=WRAP)
     level = tables.Column()
     comment = tables.Column(attrs=WRAP)
-    created = tables.DateTimeColumn(format="Y-m-d H:i", attrs=NOWRAP)
+    created = tables.DateTimeColumn(format=DATE_TIME_LETTERS, attrs=NOWRAP)
     actions = ButtonsColumn(MaintenanceNote, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
@@ -274,7 +278,7 @@ class NotificationSourceTable(BaseTable):
     source_type = tables.Column(verbose_name="Type")
     attach_all_providers = BooleanColumn(verbose_name="All providers")
     providers = tables.ManyToManyColumn(linkify_item=True)
-    last_run = tables.DateTimeColumn(format="Y-m-d H:i")
+    last_run = tables.DateTimeColumn(format=DATE_TIME_LETTERS)
     raw_notification_count = LinkedCountColumn(
         viewname=f"{URL_NAMESPACE}:rawnotification_list",
         url_params={"source": "pk"},
@@ -314,7 +318,7 @@ class RawNotificationTable(BaseTable):
     """Fetched messages and what became of them."""
 
     pk = ToggleColumn()
-    date = tables.DateTimeColumn(verbose_name="Date (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
+    date = tables.DateTimeColumn(verbose_name="Date (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
     subject = tables.Column(linkify=True, attrs=WRAP)
     sender = tables.Column(attrs=WRAP)
     source = tables.Column(linkify=True)
@@ -359,8 +363,8 @@ class MaintenanceFlagTable(BaseTable):
 
     kind = tables.Column(empty_values=(), verbose_name="Flag", order_by=("kind",))
     scope = tables.Column(empty_values=(), orderable=False, verbose_name="Location or device")
-    start_time = tables.DateTimeColumn(verbose_name="From (UTC)", format="Y-m-d H:i")
-    end_time = tables.DateTimeColumn(verbose_name="Until (UTC)", format="Y-m-d H:i")
+    start_time = tables.DateTimeColumn(verbose_name="From (UTC)", format=DATE_TIME_LETTERS)
+    end_time = tables.DateTimeColumn(verbose_name="Until (UTC)", format=DATE_TIME_LETTERS)
     down = tables.Column(empty_values=(), orderable=False, verbose_name="Down")
     left = tables.Column(empty_values=(), orderable=False, verbose_name="Left")
     impaired = tables.Column(empty_values=(), orderable=False, verbose_name="Degraded meanwhile")

@@ -17,6 +17,7 @@ from nautobot.apps.views import (
 from nautobot.circuits.models import Provider
 from rest_framework import serializers
 
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
 from nautobot_ssot_circuit_maintenance.models import CircuitAlias
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
@@ -54,7 +55,7 @@ class CircuitAliasTable(BaseTable):
     circuit = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
     created_by = tables.Column(verbose_name="Mapped by")
     created = tables.DateTimeColumn(
-        verbose_name="Mapped (UTC)", format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}}
+        verbose_name="Mapped (UTC)", format=DATE_TIME_LETTERS, attrs={"td": {"class": "text-nowrap"}}
     )
     actions = ButtonsColumn(CircuitAlias, buttons=("delete",))
 

@@ -9,6 +9,7 @@ from nautobot.apps.tables import BaseTable, ChoiceFieldColumn
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 
 # Outcome → the actions offered, besides Reprocess and Dismiss (always offered).
@@ -31,7 +32,9 @@ ALWAYS = (
 class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue's table of RawNotification, beside the list's
     """The triage queue: each notification, what went wrong, and the actions that resolve it."""
 
-    date = tables.DateTimeColumn(verbose_name="Date (UTC)", format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}})
+    date = tables.DateTimeColumn(
+        verbose_name="Date (UTC)", format=DATE_TIME_LETTERS, attrs={"td": {"class": "text-nowrap"}}
+    )
     subject = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
     sender = tables.Column(attrs={"td": {"class": "text-break"}})
     source = tables.Column(linkify=True)
