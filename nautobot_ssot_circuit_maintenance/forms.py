@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from nautobot.apps.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.apps.forms import (
     BootstrapMixin,
     BulkEditNullBooleanSelect,
@@ -21,7 +22,6 @@ from nautobot.apps.forms import (
     add_blank_choice,
 )
 from nautobot.circuits.models import Circuit, Provider
-from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.dcim.models import Device, Location
 from nautobot.tenancy.models import Tenant
 

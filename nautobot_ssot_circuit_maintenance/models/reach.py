@@ -20,9 +20,8 @@ from uuid import UUID
 
 from django.db.models import Prefetch, Q
 from django.utils.html import format_html_join
-from nautobot.apps.templatetags import hyperlinked_object
+from nautobot.apps.templatetags import hyperlinked_object, placeholder
 from nautobot.circuits.models import CircuitTermination
-from nautobot.core.templatetags import helpers
 from nautobot.dcim.models import CablePath, Interface, Location
 
 from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths, cable_paths_lookup, generic_prefetch
@@ -75,7 +74,7 @@ def locations_html(circuits: Iterable[Any]) -> str:
             if (side, location) not in seen:
                 seen.append((side, location))
     if not seen:
-        return helpers.HTML_NONE
+        return placeholder(None)
     return format_html_join(" · ", "{}: {}", ((side, hyperlinked_object(loc, "name")) for side, loc in seen))
 
 
@@ -87,7 +86,7 @@ def interfaces_html(circuits: Iterable[Any]) -> str:
             if interface not in found:
                 found.append(interface)
     if not found:
-        return helpers.HTML_NONE
+        return placeholder(None)
     return format_html_join(
         ", ", "{} › {}", ((hyperlinked_object(i.device), hyperlinked_object(i, "name")) for i in found)
     )

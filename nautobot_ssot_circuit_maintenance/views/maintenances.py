@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone as dj_timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from nautobot.apps.templatetags import placeholder
 from nautobot.apps.ui import (
     BaseTextPanel,
     Button,
@@ -32,7 +33,6 @@ from nautobot.apps.ui import (
 from nautobot.apps.views import (
     NautobotUIViewSet,
 )
-from nautobot.core.templatetags import helpers
 from rest_framework.decorators import action
 
 from nautobot_ssot_circuit_maintenance import filters, forms, tables
@@ -152,7 +152,7 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         if key in ("maintenance_id", "name"):
             return format_html('<span class="text-break">{}</span>', value)
         if key == "unresolved_circuit_ids":
-            return ", ".join(str(cid) for cid in value) if value else helpers.HTML_NONE
+            return ", ".join(str(cid) for cid in value) if value else placeholder(None)
         if key == "ack":
             return acknowledgement_text(obj)
         return super().render_value(key, value, context)

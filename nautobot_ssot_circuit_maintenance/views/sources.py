@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views import View
+from nautobot.apps.templatetags import placeholder
 from nautobot.apps.ui import (
     Button,
     ButtonColorChoices,
@@ -31,7 +32,6 @@ from nautobot.apps.views import (
     ObjectNotesViewMixin,
 )
 from nautobot.circuits.tables import ProviderTable
-from nautobot.core.templatetags import helpers
 from rest_framework.decorators import action
 
 from nautobot_ssot_circuit_maintenance import filters, forms, tables
@@ -67,11 +67,11 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
             url = reverse(f"{URL_NAMESPACE}:rawnotification_list")
             return format_html('<a href="{}?source={}">{}</a>', url, context["object"].pk, value)
         if key == "last_error":
-            return format_html("<pre>{}</pre>", value) if value else helpers.HTML_NONE
+            return format_html("<pre>{}</pre>", value) if value else placeholder(None)
         if key == "cursor":
             # Where the last run stopped: for troubleshooting only, so folded away.
             if not value:
-                return helpers.HTML_NONE
+                return placeholder(None)
             return format_html(
                 '<details class="cm-cursor"><summary>Show ({} key{})</summary>'
                 '<pre class="text-break">{}</pre></details>',
