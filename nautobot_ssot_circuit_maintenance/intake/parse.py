@@ -60,7 +60,7 @@ class ParsedMessage:
     error: str = ""
     # The parser's maintenances, as JSON-able dicts (the library's own JSON form).
     maintenances: list[dict] = field(default_factory=list)
-    # The message compressed (mail.pack) and how much of it that is (MessageKeptChoices).
+    # The message compressed (mail/packing.py) and how much of it that is (MessageKeptChoices).
     message: bytes = b""
     message_kept: str = MessageKeptChoices.WHOLE
     # circuit-maintenance-parser's version when the parser ran on it, else "".

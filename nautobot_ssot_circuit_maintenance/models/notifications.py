@@ -15,8 +15,9 @@ from nautobot.apps.models import BaseManager, BaseModel, OrganizationalModel, ex
 
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings
-from nautobot_ssot_circuit_maintenance.mail import readable as mail
+from nautobot_ssot_circuit_maintenance.mail import readable as readable_mail
 from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds
+from nautobot_ssot_circuit_maintenance.mail.packing import unpack
 from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.models.querysets import RawNotificationQuerySet
 from nautobot_ssot_circuit_maintenance.providers import sender_address
@@ -86,7 +87,7 @@ class RawNotification(BaseModel):
     raw_truncated = models.BooleanField(default=False)
     # The message's size in bytes.
     raw_size = models.PositiveIntegerField(default=0)
-    # The message compressed (`mail.pack`): whole, or what could be kept of it (see `message_kept`).
+    # The message compressed (`mail/packing.py`): whole, or what could be kept of it (see `message_kept`).
     message = models.BinaryField(default=b"", blank=True, editable=False)
     message_kept = models.CharField(max_length=20, choices=MessageKeptChoices, blank=True)
     # circuit-maintenance-parser's version at the last parse of this message ("" when it was never parsed).
@@ -159,16 +160,16 @@ class RawNotification(BaseModel):
     def message_bytes(self) -> bytes:
         """The message as stored: the whole message when `is_whole`, else the part that was kept."""
         if self.message:
-            return mail.unpack(self.message, max(self.raw_size, len(self.raw or b"")))
+            return unpack(self.message, max(self.raw_size, len(self.raw or b"")))
         return bytes(self.raw or b"")
 
-    def readable(self) -> mail.ReadableMail:
+    def readable(self) -> readable_mail.ReadableMail:
         """The message as a person reads it: decoded headers, text, sanitized HTML, attachments."""
-        return mail.read_mail(self.message_bytes(), _bounds())
+        return readable_mail.read_mail(self.message_bytes(), _bounds())
 
-    def attachment(self, index: int) -> tuple[mail.Attachment, bytes] | None:
+    def attachment(self, index: int) -> tuple[readable_mail.Attachment, bytes] | None:
         """One attachment of the message (as `readable().attachments` lists them) with its bytes."""
-        return mail.attachment(self.message_bytes(), index, _bounds())
+        return readable_mail.attachment(self.message_bytes(), index, _bounds())
 
     def get_outcome_class(self) -> str:
         """The badge class of the outcome."""

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.intake.parse import process_message
 from nautobot_ssot_circuit_maintenance.intake.sources.base import HEAD_BYTES, FetchedMessage
-from nautobot_ssot_circuit_maintenance.mail import readable as mail
+from nautobot_ssot_circuit_maintenance.mail import packing, readable
 from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, SenderDirectory
 from tests.fixtures.hostile_mail import hostile_mail
@@ -25,13 +25,13 @@ RECEIVED = datetime(2030, 1, 1, tzinfo=timezone.utc)
 class StorageTest(SimpleTestCase):
     def test_pack_round_trip_and_bounded_unpack(self):
         raw = corpus_message("zayo8")
-        packed = mail.pack(raw)
+        packed = packing.pack(raw)
         self.assertLess(len(packed), len(raw) / 2)
-        self.assertEqual(mail.unpack(packed, len(raw)), raw)
+        self.assertEqual(packing.unpack(packed, len(raw)), raw)
         # However the stored data were made, reading them never inflates past the limit.
         bomb = zlib.compress(b"\0" * (8 * MIB))
-        self.assertEqual(len(mail.unpack(bomb, 1000)), 1000)
-        self.assertEqual(mail.unpack(b"", 10), b"")
+        self.assertEqual(len(packing.unpack(bomb, 1000)), 1000)
+        self.assertEqual(packing.unpack(b"", 10), b"")
 
     def test_the_pipeline_keeps_every_message_whole_and_the_parser_version(self):
         directory = SenderDirectory([(1, "Zayo", {EMAILS_FIELD: "mr@zayo.com"})])
@@ -44,9 +44,9 @@ class StorageTest(SimpleTestCase):
         self.assertEqual(fields["raw"], raw[:8192])
         self.assertTrue(fields["raw_truncated"])
         self.assertEqual(fields["raw_size"], len(raw))
-        self.assertEqual(mail.unpack(fields["message"], len(raw)), raw)
+        self.assertEqual(packing.unpack(fields["message"], len(raw)), raw)
         self.assertEqual(fields["message_kept"], MessageKeptChoices.WHOLE)
-        self.assertEqual(fields["parser_version"], mail.parser_version())
+        self.assertEqual(fields["parser_version"], packing.parser_version())
         self.assertRegex(fields["parser_version"], r"^\d+\.\d+")
 
     def test_unknown_sender_is_kept_whole_but_not_parsed(self):
@@ -55,7 +55,7 @@ class StorageTest(SimpleTestCase):
             FetchedMessage(raw, RECEIVED, "x"), directory=SenderDirectory([]), source_header="From", raw_size_limit=100
         )
         self.assertEqual(parsed.outcome, OutcomeChoices.UNKNOWN_PROVIDER)
-        self.assertEqual(mail.unpack(parsed.message, len(raw)), raw)
+        self.assertEqual(packing.unpack(parsed.message, len(raw)), raw)
         self.assertEqual(parsed.parser_version, "")
 
     def test_a_message_over_the_size_bound_keeps_its_head_only(self):
@@ -71,13 +71,13 @@ class StorageTest(SimpleTestCase):
             )
             self.assertEqual(parsed.outcome, OutcomeChoices.TOO_LARGE)
             self.assertEqual(parsed.message_kept, MessageKeptChoices.HEAD)
-            self.assertEqual(mail.unpack(parsed.message, len(big)), big[:HEAD_BYTES])
+            self.assertEqual(packing.unpack(parsed.message, len(big)), big[:HEAD_BYTES])
             self.assertEqual(parsed.raw_size, len(big))
 
 
 class ReadMailTest(SimpleTestCase):
     def test_corpus_mail_is_decoded(self):
-        read = mail.read_mail(corpus_message("zayo8"))
+        read = readable.read_mail(corpus_message("zayo8"))
         self.assertIn("RESCHEDULE NOTIFICATION", read.headers["Subject"])
         self.assertIn("mr@zayo.com", read.headers["From"])
         self.assertIn("Zayo or one of its providers has rescheduled the maintenance listed below.", read.text)
@@ -88,12 +88,12 @@ class ReadMailTest(SimpleTestCase):
     def test_every_corpus_mail_reads_without_problems(self):
         for name, raw, _ in corpus_messages():
             with self.subTest(name):
-                read = mail.read_mail(raw)
+                read = readable.read_mail(raw)
                 self.assertFalse(read.problems)
                 self.assertTrue(read.text or read.html or read.attachments, name)
 
     def test_hostile_html_is_inert_and_parts_are_decoded(self):
-        read = mail.read_mail(hostile_html_mail())
+        read = readable.read_mail(hostile_html_mail())
         self.assertEqual(read.headers["From"], "NOC équipe <noc@provider-a.example>")
         self.assertIn("Jérôme", read.headers["To"])
         self.assertEqual(read.headers["Subject"], "Maintenance <script>alert(1)</script> café")
@@ -115,13 +115,15 @@ class ReadMailTest(SimpleTestCase):
             self.assertNotIn(active, lowered)
         self.assertIn('href="https://noc.example/ticket/1"', read.html)
         self.assertIn('rel="noopener noreferrer nofollow"', read.html)
-        self.assertEqual(read.attachments, [mail.Attachment(0, "../../evil.html", "text/html", len(ATTACHMENT_BYTES))])
-        item, data = mail.attachment(hostile_html_mail(), 0)
+        self.assertEqual(
+            read.attachments, [readable.Attachment(0, "../../evil.html", "text/html", len(ATTACHMENT_BYTES))]
+        )
+        item, data = readable.attachment(hostile_html_mail(), 0)
         self.assertEqual(data, ATTACHMENT_BYTES)
-        self.assertIsNone(mail.attachment(hostile_html_mail(), 1))
+        self.assertIsNone(readable.attachment(hostile_html_mail(), 1))
 
     def test_the_frame_document_forbids_every_load(self):
-        document = mail.html_document(mail.read_mail(hostile_html_mail()).html)
+        document = readable.html_document(readable.read_mail(hostile_html_mail()).html)
         self.assertIn("default-src 'none'", document)
         self.assertIn("img-src data:", document)
 
@@ -134,7 +136,7 @@ class ReadMailTest(SimpleTestCase):
             b"\x89PNG\r\n\x1a\n" + bytes(range(256)), maintype="image", subtype="png", filename="map.png"
         )
         raw = message.as_bytes().replace(b'charset="utf-8"', b'charset="x-unknown"')
-        read = mail.read_mail(raw)
+        read = readable.read_mail(raw)
         self.assertIn("caf", read.text)
         self.assertEqual([(a.filename, a.content_type) for a in read.attachments], [("map.png", "image/png")])
 
@@ -147,10 +149,10 @@ class ReadMailTest(SimpleTestCase):
                 + inner
                 + b"\r\n--b%d--\r\n" % level
             )
-        read = mail.read_mail(raw + inner)
+        read = readable.read_mail(raw + inner)
         self.assertEqual(read.headers["Subject"], "deep")
         self.assertIn("nested", read.problems[0])
-        self.assertIsNone(mail.attachment(raw + inner, 0))
+        self.assertIsNone(readable.attachment(raw + inner, 0))
 
     def test_an_empty_text_part_does_not_shift_the_attachments(self):
         """A second text/plain part is listed and found again as the same attachment, even after an empty one."""
@@ -160,21 +162,21 @@ class ReadMailTest(SimpleTestCase):
         message.add_attachment("second text", subtype="plain", disposition="inline")
         message.add_attachment(b"%PDF-1.4 x", maintype="application", subtype="pdf", filename="w.pdf")
         raw = message.as_bytes()
-        listed = mail.read_mail(raw).attachments
+        listed = readable.read_mail(raw).attachments
         self.assertEqual([a.content_type for a in listed], ["text/plain", "application/pdf"])
         for item in listed:
-            found = mail.attachment(raw, item.index)
+            found = readable.attachment(raw, item.index)
             self.assertEqual((found[0].content_type, len(found[1])), (item.content_type, item.size))
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(hostile_mail)
     def test_hostile_mail_never_raises(self, hostile):
         raw = hostile.render("tok")
-        read = mail.read_mail(raw)
+        read = readable.read_mail(raw)
         for text in (read.text, read.html, read.header_block, *read.headers.values()):
             self.assertNotIn("\x00", text)
             self.assertNotIn("<script", read.html.lower())
         for item in read.attachments[:3]:
-            found = mail.attachment(raw, item.index)
+            found = readable.attachment(raw, item.index)
             self.assertIsNotNone(found)
             self.assertEqual(len(found[1]), item.size)
