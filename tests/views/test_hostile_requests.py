@@ -134,7 +134,11 @@ class HostileFilterValuesTest(TestCase):
         self.figures[key] = self.figures.get(key, 0) + 1
 
     def get(self, url_name: str, params: dict[str, Any], key: str) -> int | str:
-        """The status code, or the exception the server raised (a 500) as text.
+        """The status code, or the exception the server raised (a 500) as text."""
+        return self.ask(url_name, params, key)[0]
+
+    def ask(self, url_name: str, params: dict[str, Any], key: str) -> tuple[int | str, set[str]]:
+        """The status code (or the exception the server raised, a 500, as text), and the parameters a 400 names.
 
         Each request runs in a savepoint, as each real request has its own transaction: a database
         error in one must not turn the following ones into errors.
@@ -145,28 +149,50 @@ class HostileFilterValuesTest(TestCase):
                 response = self.client.get(reverse(url_name), params)
                 transaction.set_rollback(True)
         except Exception as error:  # noqa: BLE001 - any exception the view lets out is the finding
-            return f"500 {type(error).__name__}: {str(error)[:160]}"
+            return f"500 {type(error).__name__}: {str(error)[:160]}", set()
         if response.status_code >= 500:
-            return f"{response.status_code} {response.content[:160]!r}"
-        return response.status_code
+            return f"{response.status_code} {response.content[:160]!r}", set()
+        refused: set[str] = set()
+        if response.status_code == 400 and response.get("Content-Type", "").startswith("application/json"):
+            body = response.json()
+            refused = set(body) if isinstance(body, dict) else set()
+        return response.status_code, refused
 
     def walk_rest(self, filterset: type, url_name: str, key: str, failures: list[str]) -> None:
-        """Every filter with every value; REST refuses a whole query for one bad filter, so filters share
-        a request only with filters of the same kind (same filter and form-field class, same lookup), and
-        a shared request answered with anything but a 200 is asked again one filter at a time.
-        """
+        """Every filter with every value, filters of the same kind (same filter and form-field class, same
+        lookup) sharing a request (see `walk_group`)."""
         groups: dict[tuple, list[tuple[str, django_filters.Filter]]] = defaultdict(list)
         for name, flt in filterset.get_filters().items():
             groups[(type(flt), flt.field_class, flt.lookup_expr)].append((name, flt))
         for value in HOSTILE_VALUES:
             for members in groups.values():
-                status = self.get(url_name, {name: value for name, _ in members}, key)
-                if len(members) > 1 and status != 200:
-                    for name, flt in members:
-                        self.judge(self.get(url_name, {name: value}, key), key, name, flt, value, failures)
-                else:
-                    for name, flt in members:
-                        self.judge(status, key, name, flt, value, failures)
+                self.walk_group(url_name, key, members, value, failures)
+
+    def walk_group(
+        self, url_name: str, key: str, members: list[tuple[str, Any]], value: Any, failures: list[str]
+    ) -> None:
+        """One value to filters that share a request.
+
+        REST refuses a whole query for one bad filter, naming each refused filter in its 400; the refused are
+        judged from that answer, and the accepted are asked again together, so that each is also applied to
+        the query (a value that passes validation and breaks the query must be caught). Any other answer to
+        a shared request is asked again one filter at a time.
+        """
+        status, refused = self.ask(url_name, {name: value for name, _ in members}, key)
+        names = {name for name, _ in members}
+        if len(members) == 1 or status == 200:
+            for name, flt in members:
+                self.judge(status, key, name, flt, value, failures)
+        elif status == 400 and refused and refused <= names:
+            for name, flt in members:
+                if name in refused:
+                    self.judge(400, key, name, flt, value, failures)
+            accepted = [(name, flt) for name, flt in members if name not in refused]
+            if accepted:
+                self.walk_group(url_name, key, accepted, value, failures)
+        else:
+            for name, flt in members:
+                self.judge(self.get(url_name, {name: value}, key), key, name, flt, value, failures)
 
     def judge(
         self, status: int | str, key: str, name: str, flt: django_filters.Filter, value: Any, failures: list[str]
