@@ -309,6 +309,8 @@ def install_system_deps(c):
 
 # The recorded seconds of each test module (`./run unittest --record-times`), to balance the streams.
 TIMINGS = ROOT / "tests" / "timings.json"
+# `./run tests` runs the whole suite in this many processes at once (one per core of a 2-core machine).
+SUITE_STREAMS = 2
 # A test module without a recorded time counts this much.
 UNKNOWN_MODULE_SECONDS = 20.0
 
@@ -470,7 +472,7 @@ def tests(c, keepdb=True, nautobot="", label="tests"):
         c.run(f"{BIN / 'python'} -c 'import nautobot; print(\"==> Nautobot\", nautobot.__version__)'")
     check_migrations(c)
     if nautobot:
-        unittest(c, keepdb=keepdb, label=label)
+        unittest(c, keepdb=keepdb, label=label, streams=SUITE_STREAMS)
         print("All checks passed.")
         return
     # Without keepdb the test databases are dropped first and last; in between the main suite keeps its
@@ -479,7 +481,7 @@ def tests(c, keepdb=True, nautobot="", label="tests"):
     if not keepdb:
         for name in databases:
             drop_database(name)
-    unittest(c, keepdb=True, label=label)
+    unittest(c, keepdb=True, label=label, streams=SUITE_STREAMS)
     if label == "tests":
         older_app_tests(c, keepdb=True)
     if not keepdb:
