@@ -1,5 +1,6 @@
 """Developer tasks (invoke). Nothing here needs Docker: PostgreSQL and Redis run on the host."""
 
+import json
 import os
 import shlex
 import shutil
@@ -131,9 +132,10 @@ def test_database_names():
 
 @task
 def lint(c):
-    """ruff lint and format check."""
+    """ruff lint and format check; pylint-nautobot's checks of the app's Nautobot API use."""
     c.run(f"{BIN / 'ruff'} check .")
     c.run(f"{BIN / 'ruff'} format --check .")
+    c.run(f"{BIN / 'pylint'} --rcfile pyproject.toml nautobot_ssot_circuit_maintenance")
 
 
 @task
@@ -305,19 +307,119 @@ def install_system_deps(c):
     )
 
 
-@task(help={"keepdb": "keep the test database between runs (default; CI uses --no-keepdb)", "label": "tests to run"})
-def unittest(c, keepdb=True, label="tests", failfast=False, verbose=False):
+# The recorded seconds of each test module (`./run unittest --record-times`), to balance the streams.
+TIMINGS = ROOT / "tests" / "timings.json"
+# `./run tests` runs the whole suite in this many processes at once (one per core of a 2-core machine).
+SUITE_STREAMS = 2
+# A test module without a recorded time counts this much.
+UNKNOWN_MODULE_SECONDS = 20.0
+
+
+def test_modules() -> list[str]:
+    """Every test module, as a dotted label: what `tests` finds (tests/older_app/test_installed.py skips itself
+    unless the older app is installed, as in its own phase)."""
+    return [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts) for path in sorted((ROOT / "tests").rglob("test_*.py"))
+    ]
+
+
+def balanced_streams(modules: list[str], count: int) -> list[list[str]]:
+    """The modules dealt into `count` streams of about equal recorded time, the longest first."""
+    recorded = json.loads(TIMINGS.read_text(encoding="utf-8")) if TIMINGS.exists() else {}
+    streams: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(count)]
+    for module in sorted(modules, key=lambda name: -recorded.get(name, UNKNOWN_MODULE_SECONDS)):
+        index = min(range(count), key=lambda i: streams[i][0])
+        total, members = streams[index]
+        streams[index] = (total + recorded.get(module, UNKNOWN_MODULE_SECONDS), [*members, module])
+    return [sorted(members) for _, members in streams if members]
+
+
+def stream_environment(index: int, database: str) -> dict[str, str]:
+    """Stream `index` on its own test database and its own Redis databases (cache and Celery broker)."""
+    if index == 0:
+        return {"NAUTOBOT_TEST_DB_NAME": database}
+    return {
+        "NAUTOBOT_TEST_DB_NAME": f"{database}_stream{index}",
+        "NAUTOBOT_REDIS_CACHE_DB": str(6 + 2 * index),
+        "NAUTOBOT_REDIS_BROKER_DB": str(7 + 2 * index),
+    }
+
+
+def run_streams(c, streams: list[list[str]], args: list[str]) -> None:
+    """Run the streams at once, each its own `nautobot-server test` process; fail when any fails.
+
+    Each stream has its own test database (a copy of the main one, made here) and its own Redis databases,
+    so their jobs, Celery workers and caches never meet. Each stream's output is shown when it ends.
+    """
+    main = test_database_names()[0]
+    for index in range(1, len(streams)):
+        drop_database(f"{main}_stream{index}")
+        clone_database(main, f"{main}_stream{index}")
+    processes = []
+    for index, labels in enumerate(streams):
+        log = open(ROOT / f".stream{index}.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed below
+        command = [str(BIN / "nautobot-server"), "test", *args, *labels]
+        env = {**os.environ, **stream_environment(index, main)}
+        print(f"==> stream {index + 1} of {len(streams)}: {len(labels)} modules")
+        processes.append((subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env), log))
+    failed = []
+    for index, (process, log) in enumerate(processes):
+        code = process.wait()
+        log.seek(0)
+        print(f"==> stream {index + 1} ended with {code}\n{log.read()}")
+        log.close()
+        if code:
+            failed.append(index + 1)
+    for index in range(1, len(streams)):
+        drop_database(f"{main}_stream{index}")
+    if failed:
+        raise Exit(f"stream(s) {', '.join(map(str, failed))} failed", code=1)
+
+
+@task(
+    help={
+        "keepdb": "keep the test database between runs (default; CI uses --no-keepdb)",
+        "label": "tests to run",
+        "streams": "the whole suite in this many processes at once (each on its own databases)",
+        "record_times": "write each test module's seconds to tests/timings.json (one stream)",
+    }
+)
+def unittest(c, keepdb=True, label="tests", failfast=False, verbose=False, streams=1, record_times=False):
     """The test suite (Django's runner, Nautobot's test settings) against PostgreSQL, Redis and Dovecot."""
     check_services()
     install_system_deps(c)
-    args = ["--parallel 1", "--no-input"]
+    args = ["--parallel", "1", "--no-input"]
     if keepdb:
         args.append("--keepdb")
     if failfast:
         args.append("--failfast")
     if verbose:
-        args.append("-v 2")
-    nautobot_server(c, f"test {' '.join(args)} {label}")
+        args.extend(["-v", "2"])
+    if record_times:
+        record_test_times(c, args, label)
+        return
+    if label != "tests" or int(streams) <= 1:
+        nautobot_server(c, f"test {shlex.join(args)} {label}")
+        return
+    # The main test database, migrated once (keepdb), before the streams copy it.
+    nautobot_server(c, f"test {shlex.join([*args, '--keepdb'])} tests.test_config.ProviderValidationTestCase")
+    run_streams(c, balanced_streams(test_modules(), int(streams)), [*args, "--keepdb"])
+
+
+def record_test_times(c, args: list[str], label: str) -> None:
+    """Run `label` in one process with development/test_timing.py; keep each module's seconds in TIMINGS."""
+    per_class = ROOT / ".test-times.json"
+    # development/ is no package of the app: the runner is found through the project's root.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.getenv("PYTHONPATH", "")]))
+    nautobot_server(c, f"test {shlex.join(args)} {label}", env={"CM_TEST_TIMES": str(per_class), "PYTHONPATH": path})
+    modules: dict[str, float] = json.loads(TIMINGS.read_text(encoding="utf-8")) if TIMINGS.exists() else {}
+    measured: dict[str, float] = {}
+    for name, seconds in json.loads(per_class.read_text(encoding="utf-8")).items():
+        module = name.rsplit(".", 1)[0]
+        measured[module] = round(measured.get(module, 0.0) + seconds, 1)
+    modules.update(measured)
+    TIMINGS.write_text(json.dumps(dict(sorted(modules.items())), indent=1) + "\n", encoding="utf-8")
+    print(f"==> {len(measured)} modules timed into {TIMINGS.relative_to(ROOT)}")
 
 
 # The older app, installed beside this one for the import's own test phase (tests/older_app).
@@ -370,7 +472,7 @@ def tests(c, keepdb=True, nautobot="", label="tests"):
         c.run(f"{BIN / 'python'} -c 'import nautobot; print(\"==> Nautobot\", nautobot.__version__)'")
     check_migrations(c)
     if nautobot:
-        unittest(c, keepdb=keepdb, label=label)
+        unittest(c, keepdb=keepdb, label=label, streams=SUITE_STREAMS)
         print("All checks passed.")
         return
     # Without keepdb the test databases are dropped first and last; in between the main suite keeps its
@@ -379,7 +481,7 @@ def tests(c, keepdb=True, nautobot="", label="tests"):
     if not keepdb:
         for name in databases:
             drop_database(name)
-    unittest(c, keepdb=True, label=label)
+    unittest(c, keepdb=True, label=label, streams=SUITE_STREAMS)
     if label == "tests":
         older_app_tests(c, keepdb=True)
     if not keepdb:
@@ -412,7 +514,7 @@ def benchmark(c, count=5000, quick=False, sql=False):
     }
 )
 def fuzz(c, examples=50, batch=40, seed=None, shrink=False, keepdb=True):
-    """A long fuzz campaign: hostile mail through the real sync job (tests/test_fuzz.py).
+    """A long fuzz campaign: hostile mail through the real sync job (tests/intake/test_fuzz.py).
 
     CI runs the same test with a fixed seed and a small budget (the pinned cases, then 3 x 20 mails). Here it is
     `examples` x `batch` mails with a random seed; replay a failure with the printed command (same
@@ -432,4 +534,4 @@ def fuzz(c, examples=50, batch=40, seed=None, shrink=False, keepdb=True):
         "CM_FUZZ_SHRINK": "1" if shrink else "0",
     }
     args = "--parallel 1 --no-input" + (" --keepdb" if keepdb else "")
-    nautobot_server(c, f"test {args} tests.test_fuzz", env=env)
+    nautobot_server(c, f"test {args} tests.intake.test_fuzz", env=env)

@@ -38,7 +38,7 @@ import nautobot  # noqa: E402
 nautobot.setup()
 
 from development import measure  # noqa: E402
-from nautobot_ssot_circuit_maintenance.pipeline.workers import close_parse_pools  # noqa: E402
+from nautobot_ssot_circuit_maintenance.intake.workers import close_parse_pools  # noqa: E402
 
 STORE_MAINTENANCES = 10_000
 STORE_NOTICES_PER_MAINTENANCE = 5

@@ -29,7 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nautobot_ssot_circuit_maintenance.sources import SourceSettings, get_source  # noqa: E402
+from nautobot_ssot_circuit_maintenance.config import SourceSettings  # noqa: E402
+from nautobot_ssot_circuit_maintenance.intake.sources import get_source  # noqa: E402
 from tests.servers.gmail_server import FakeGmail  # noqa: E402
 
 GMAIL_URL = "https://accounts.google.com/o/oauth2/auth"

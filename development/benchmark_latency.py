@@ -39,17 +39,13 @@ nautobot.setup()
 from circuit_maintenance_parser import NotificationData, init_provider  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from nautobot.extras.models import Job  # noqa: E402
 
 from development.measure import tagged  # noqa: E402
-from nautobot_ssot_circuit_maintenance.models import (  # noqa: E402
-    CircuitMaintenance,
-    NotificationSource,
-    RawNotification,
-)
-from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
-from tests.celery_worker import ServerProcess, settings_with_sources  # noqa: E402
-from tests.sample_data import corpus_messages, expected_maintenances  # noqa: E402
+from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config  # noqa: E402
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification  # noqa: E402
+from nautobot_ssot_circuit_maintenance.sync import trigger  # noqa: E402
+from tests.fixtures.celery_worker import ServerProcess, settings_with_sources  # noqa: E402
+from tests.fixtures.sample_data import corpus_messages, expected_maintenances  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 
 SOURCE_NAME = "Latency benchmark"
@@ -113,7 +109,7 @@ def measure_latency(count: int = 50, verbose: bool = False) -> dict:
     user = get_user_model().objects.filter(is_superuser=True, is_active=True).first()
     if user is None:
         raise SystemExit("no superuser: run `./run demo --no-serve` first")
-    job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
+    job = trigger.sync_job()
     job.enabled = True
     job.save()
     with ExitStack() as stack:

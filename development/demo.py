@@ -25,13 +25,14 @@ from nautobot.extras.models import Job, JobResult, ScheduledJob  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
 from development.demo_dates import move_to_today  # noqa: E402
-from nautobot_ssot_circuit_maintenance.compat import job_inputs  # noqa: E402
-from nautobot_ssot_circuit_maintenance.diffsync.run_diff import count_maintenance_actions  # noqa: E402
-from nautobot_ssot_circuit_maintenance.flags import refresh_flags  # noqa: E402
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs  # noqa: E402
+from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags  # noqa: E402
+from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
-from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config  # noqa: E402
-from tests.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
-from tests.site_data import create_demo_sites  # noqa: E402
+from nautobot_ssot_circuit_maintenance.sync import trigger  # noqa: E402
+from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions  # noqa: E402
+from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
+from tests.fixtures.site_data import create_demo_sites  # noqa: E402
 
 # One circuit stays unknown to Nautobot, to show how the app reports it.
 MISSING_CIRCUIT = "dxlag-00000003"
@@ -77,9 +78,7 @@ SYNC_KWARGS = {
 
 
 def sync_job() -> Job:
-    job = Job.objects.get(
-        module_name="nautobot_ssot_circuit_maintenance.jobs", job_class_name="CircuitMaintenanceDataSource"
-    )
+    job = trigger.sync_job()
     if not job.enabled:
         job.enabled = True
         job.save()

@@ -23,11 +23,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
 from nautobot.circuits.models import Circuit
-from nautobot.extras.models import Job, JobResult
+from nautobot.extras.models import JobResult
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import job_inputs, use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.compat.parser import use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
+from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -37,8 +39,8 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config
-from tests.sample_data import corpus_messages, expected_maintenances
+from nautobot_ssot_circuit_maintenance.sync import trigger
+from tests.fixtures.sample_data import corpus_messages, expected_maintenances
 
 SOURCE_NAME = "Benchmark backlog"
 MARK = "-BENCH"
@@ -192,7 +194,7 @@ def run_sync(show_sql: bool = False) -> SyncRun:
     user = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.create_superuser(
         username="benchmark", password=os.urandom(16).hex()
     )
-    job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
+    job = trigger.sync_job()
     if not job.enabled:
         job.enabled = True
         job.save()

@@ -57,7 +57,7 @@ if METRICS_ENABLED:
 # its own, so a middleware of this app protects it.
 METRICS_AUTHENTICATED = is_truthy(os.getenv("NAUTOBOT_METRICS_AUTHENTICATED", "true"))
 if METRICS_AUTHENTICATED:
-    MIDDLEWARE = [*MIDDLEWARE, "nautobot_ssot_circuit_maintenance.metrics_auth.MetricsAuthenticationMiddleware"]  # noqa: F405
+    MIDDLEWARE = [*MIDDLEWARE, "nautobot_ssot_circuit_maintenance.events.metrics_auth.MetricsAuthenticationMiddleware"]  # noqa: F405
 
 # The demo points this at its sample mailbox; operators set their own in their nautobot_config.py.
 _DEMO_MAILBOX = os.getenv("NAUTOBOT_CM_DEMO_MAILBOX", str(DEV_DIR / ".state" / "demo-mailbox"))
@@ -85,3 +85,7 @@ if TESTING:
     CELERY_TASK_ALWAYS_EAGER = True
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     LOGGING = {"version": 1, "disable_existing_loggers": False, "handlers": {}, "loggers": {}}
+
+# `CM_TEST_TIMES=path ./run unittest`: where the suite's time goes, per test class (development/test_timing.py).
+if os.getenv("CM_TEST_TIMES"):
+    TEST_RUNNER = "development.test_timing.TimingRunner"

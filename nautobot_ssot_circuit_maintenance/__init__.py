@@ -5,12 +5,24 @@ from importlib import metadata
 from nautobot.apps import NautobotAppConfig
 from nautobot.extras.plugins.exceptions import PluginImproperlyConfigured
 
-from .config import APP_NAME, DEFAULT_SETTINGS, ConfigurationError, adopt_legacy_settings, validate_config
+from nautobot_ssot_circuit_maintenance.compat.parser import quiet_parser_logging, use_fast_charset_detection
+from nautobot_ssot_circuit_maintenance.config import (
+    APP_NAME,
+    DEFAULT_SETTINGS,
+    URL_NAMESPACE,
+    ConfigurationError,
+    adopt_legacy_settings,
+    app_settings,
+    validate_config,
+)
+from nautobot_ssot_circuit_maintenance.redaction import install_feed_token_log_filter, quiet_oauth_library_logs
 
 __version__ = metadata.version("nautobot-ssot-circuit-maintenance")
 
 
 class CircuitMaintenanceConfig(NautobotAppConfig):
+    """The app's configuration: settings, defaults, supported Nautobot versions and start-up hooks."""
+
     name = APP_NAME
     verbose_name = "Circuit Maintenance (SSoT)"
     version = __version__
@@ -21,11 +33,14 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     default_settings = DEFAULT_SETTINGS
     min_version = "3.0.0"
     max_version = "3.2.99"
-    home_view_name = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
+    home_view_name = f"{URL_NAMESPACE}:circuitmaintenance_list"
     searchable_models = ["circuitmaintenance"]
+    # Nautobot looks for the metrics in `<app>.metrics` unless told: they live with the live-state events.
+    metrics = "events.metrics.metrics"
 
     @classmethod
     def validate(cls, user_config, nautobot_version):
+        """Take absent settings from the older app's entry, then refuse what `validate_config` rejects."""
         from django.conf import settings
 
         adopt_legacy_settings(user_config, settings.PLUGINS_CONFIG)
@@ -36,19 +51,17 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
             raise PluginImproperlyConfigured(str(error)) from None
 
     def ready(self):
+        """Connect the signals and metrics, quiet the parser and OAuth loggers, mask feed tokens in request logs."""
         super().ready()
-        from . import signals  # noqa: F401 - connects the handlers
-        from .compat import quiet_parser_logging, use_fast_charset_detection
-        from .config import app_settings
-        from .metrics import register_capacity_metrics
-        from .oauth import quiet_library_logs
-        from .redaction import install_feed_token_log_filter
+        # Both import the models, which exist only once the apps are loaded.
+        from nautobot_ssot_circuit_maintenance import signals  # noqa: F401 - connects the handlers
+        from nautobot_ssot_circuit_maintenance.events.metrics import register_capacity_metrics
 
         register_capacity_metrics()
         # The parser also runs in this process (e.g. reading a message again); workers set the same.
         quiet_parser_logging()
         use_fast_charset_detection(bool(app_settings().get("fast_charset_detection", True)))
-        quiet_library_logs()
+        quiet_oauth_library_logs()
         # Request paths in Django's (and gunicorn's) log lines may hold a calendar feed token.
         install_feed_token_log_filter()
 

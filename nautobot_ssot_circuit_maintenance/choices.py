@@ -4,6 +4,8 @@ from nautobot.apps.choices import ChoiceSet
 
 
 class MaintenanceStatusChoices(ChoiceSet):
+    """A maintenance's status as the provider states it (BCOP), with its badge colour."""
+
     TENTATIVE = "TENTATIVE"
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
@@ -22,6 +24,16 @@ class MaintenanceStatusChoices(ChoiceSet):
         (UNKNOWN, "Unknown"),
     )
 
+    CSS_CLASSES = {
+        TENTATIVE: "info",
+        CONFIRMED: "warning",
+        CANCELLED: "secondary",
+        IN_PROCESS: "danger",
+        COMPLETED: "success",
+        RE_SCHEDULED: "info",
+        UNKNOWN: "secondary",
+    }
+
     # Statuses during which the circuits may be down (used by metrics and filters).
     ACTIVE = (IN_PROCESS,)
     # Statuses that announce work still to come.
@@ -29,6 +41,8 @@ class MaintenanceStatusChoices(ChoiceSet):
 
 
 class ImpactChoices(ChoiceSet):
+    """How a maintenance affects one circuit, from no impact to outage, with its badge colour."""
+
     NO_IMPACT = "NO-IMPACT"
     REDUCED_REDUNDANCY = "REDUCED-REDUNDANCY"
     DEGRADED = "DEGRADED"
@@ -51,6 +65,8 @@ class ImpactChoices(ChoiceSet):
 
 
 class NoteLevelChoices(ChoiceSet):
+    """How much a maintenance note matters: information or a warning."""
+
     INFO = "INFO"
     WARNING = "WARNING"
 
@@ -68,12 +84,12 @@ class OutcomeChoices(ChoiceSet):
     UNKNOWN_CIDS = "unknown-cids"
     TOO_LARGE = "too-large"
     PARSE_TIMEOUT = "parse-timeout"
-    # A notice that had to prove its sender (pipeline/authenticate.py) and could not: it changes nothing.
+    # A notice that had to prove its sender (intake/authenticate.py) and could not: it changes nothing.
     UNAUTHENTICATED = "unauthenticated"
     # An unauthenticated notice that would cancel, complete, move or take circuits off a maintenance, under the
     # source's `confirm` policy: it changes nothing until a person confirms it in triage.
     AWAITING_CONFIRMATION = "awaiting-confirmation"
-    # Its sequence number jumped implausibly above the maintenance's (fold.py): it counts, ranked as the highest
+    # Its sequence number jumped implausibly above the maintenance's (intake/fold.py): it counts, ranked as the highest
     # believable one, and a person is asked to look.
     SEQUENCE_JUMP = "sequence-jump"
 
@@ -107,12 +123,13 @@ class OutcomeChoices(ChoiceSet):
 
 
 class FlagKindChoices(ChoiceSet):
-    """What overlapping maintenances do to a location or a device (see isolation.py)."""
+    """What overlapping maintenances do to a location or a device (see flags/isolation.py)."""
 
     ISOLATION = "isolation"
     LOST_REDUNDANCY = "lost-redundancy"
 
     CHOICES = ((ISOLATION, "Isolation"), (LOST_REDUNDANCY, "Lost redundancy"))
+    CSS_CLASSES = {ISOLATION: "danger", LOST_REDUNDANCY: "warning"}
 
 
 class MessageKeptChoices(ChoiceSet):
@@ -165,7 +182,7 @@ class LiveStateChoices(ChoiceSet):
         ),
     }
 
-    # The states whose start is published as an event (see live_events.py), in the order they come.
+    # The states whose start is published as an event (see events/live.py), in the order they come.
     TRANSITIONS = (STARTING_SOON, IN_PROGRESS, OVERRUNNING, ENDED)
 
 

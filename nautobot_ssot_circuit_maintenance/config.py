@@ -6,16 +6,18 @@ import copy
 import json
 import logging
 import warnings
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from .redaction import Scrubber
-from .sources.base import SourceSettings
+from nautobot_ssot_circuit_maintenance.redaction import Scrubber
 
 APP_NAME = "nautobot_ssot_circuit_maintenance"
+# The namespace of the app's URL names: reverse(f"{URL_NAMESPACE}:circuitmaintenance_list").
+URL_NAMESPACE = f"plugins:{APP_NAME}"
 # The older app's key: read when this app's own key is absent, so its users can switch first and move the key later.
 LEGACY_APP_NAME = "nautobot_circuit_maintenance"
 # Settings of the older app that mean nothing here (its dashboard and overlap job).
@@ -28,11 +30,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "raw_notification_size": 8192,
     "notification_sources": [],
     "metrics": {"enable": False},
-    # Bounds on what one message may cost; see pipeline/bounds.py and docs/install.md.
+    # Bounds on what one message may cost; see mail/bounds.py and docs/install.md.
     "message_limits": {},
     # circuit-maintenance-parser's own charset detection answered by cchardet (see compat.py).
     "fast_charset_detection": True,
-    # Which circuits keep a location or a device connected, and which locations are not analysed (flags.py).
+    # Which circuits keep a location or a device connected, and which locations are not analysed (flags/store.py).
     "site_isolation": {"circuit_types": [], "circuit_statuses": ["Active"], "skip_locations": []},
     # A maintenance whose next window starts within this many hours reads "starting soon" (live state).
     "starting_soon_hours": 24,
@@ -42,9 +44,27 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "push": {},
 }
 
-# The built-in source holding pushed and uploaded messages (sources/push.py); no configured source may take its name.
+# The built-in source holding pushed and uploaded messages (intake/pushed.py); no configured source may take its name.
 PUSHED_SOURCE_NAME = "pushed"
-PUSHED_SOURCE_URL = "push://"
+PUSH_SCHEME = "push"
+PUSHED_SOURCE_URL = f"{PUSH_SCHEME}://"
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One entry of `notification_sources`, already validated."""
+
+    name: str
+    url: str
+    account: str = ""
+    secret: str = field(default="", repr=False)
+    source_header: str = "From"
+    folder: str = "INBOX"
+    tls: bool = True
+    ca_file: str | None = None
+    attach_all_providers: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
 
 # Keys whose values must never be echoed back in an error message.
 SECRET_KEYS = {"secret", "credentials_file", "client_secret", "certificate_file"}
@@ -150,6 +170,7 @@ def adopt_legacy_settings(user_config: dict[str, Any], plugins_config: dict[str,
 
 
 def app_settings() -> dict[str, Any]:
+    """The app's settings: PLUGINS_CONFIG over the defaults."""
     from django.conf import settings
 
     merged = dict(DEFAULT_SETTINGS)
@@ -178,6 +199,7 @@ def pushed_source_settings() -> SourceSettings:
 
 
 def push_enabled() -> bool:
+    """Whether the built-in pushed source is on (`push.enable`)."""
     return bool((app_settings().get("push") or {}).get("enable", False))
 
 

@@ -3,16 +3,19 @@
 from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 from nautobot.apps.models import CustomValidator
 
-from .compat import validated_object
-from .providers import EMAILS_FIELD, PARSER_FIELD, split_addresses
+from nautobot_ssot_circuit_maintenance.compat.releases import validated_object
+from nautobot_ssot_circuit_maintenance.providers import CUSTOM_FIELD_DATA, EMAILS_FIELD, PARSER_FIELD, split_addresses
 
 
 class ProviderCircuitMaintenanceValidator(CustomValidator):
+    """Check a provider's maintenance custom fields when it is saved."""
+
     model = "circuits.provider"
 
     def clean(self):
+        """Refuse an unknown parser, a malformed address or domain, or one another provider already claims."""
         provider = validated_object(self)
-        custom_fields = provider._custom_field_data or {}
+        custom_fields = provider.cf or {}
 
         parser = (custom_fields.get(PARSER_FIELD) or "").strip().lower()
         if parser and parser not in SUPPORTED_PROVIDER_NAMES:
@@ -30,9 +33,9 @@ class ProviderCircuitMaintenanceValidator(CustomValidator):
         others = (
             type(provider)
             .objects.exclude(pk=provider.pk)
-            .filter(**{f"_custom_field_data__{EMAILS_FIELD}__isnull": False})
+            .filter(**{f"{CUSTOM_FIELD_DATA}__{EMAILS_FIELD}__isnull": False})
         )
-        for other_name, other_fields in others.values_list("name", "_custom_field_data"):
+        for other_name, other_fields in others.values_list("name", CUSTOM_FIELD_DATA):
             taken = set(split_addresses((other_fields or {}).get(EMAILS_FIELD))) & set(addresses)
             if taken:
                 self.validation_error(

@@ -20,7 +20,7 @@ from nautobot.circuits.models import Circuit, Provider
 from nautobot.dcim.models import Device, Location
 from nautobot.tenancy.models import Tenant
 
-from .choices import (
+from nautobot_ssot_circuit_maintenance.choices import (
     FlagKindChoices,
     ImpactChoices,
     LiveStateChoices,
@@ -28,7 +28,7 @@ from .choices import (
     NoteLevelChoices,
     OutcomeChoices,
 )
-from .models import (
+from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
@@ -37,7 +37,7 @@ from .models import (
     ParsedNotification,
     RawNotification,
 )
-from .validation import MAX_DAYS, strict_field_class
+from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, strict_field_class
 
 __all__ = (
     "CircuitImpactFilterSet",
@@ -150,8 +150,10 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
     )
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitMaintenance
-        fields = [
+        fields = [  # pylint: disable=nb-use-fields-all  # only these are filterable (no lookups on the JSON, cursor or error fields)
             "id",
             "maintenance_id",
             "name",
@@ -163,26 +165,32 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
         ]
 
     def filter_ended_within_days(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
+        """Those not ended yet or ended at most `value` days ago; all when no value is given."""
         if value is None:
             return queryset
         return queryset.ended_within(float(value))
 
     def filter_device(self, queryset: QuerySet, name: str, value: list[Device]) -> QuerySet:
+        """Those whose circuits reach any of the devices (through their terminations' cable paths)."""
         return queryset.reaching_devices(value) if value else queryset
 
     def filter_live_state(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        """Those in any of the given live states."""
         return queryset.in_live_state(value) if value else queryset
 
     def filter_ongoing(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Those active now (true) or not (false); all when blank."""
         if value is None:
             return queryset
         ongoing = CircuitMaintenance.objects.ongoing()
         return queryset.filter(pk__in=ongoing) if value else queryset.exclude(pk__in=ongoing)
 
     def filter_upcoming_within_days(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
+        """Those unfinished, not ended and starting within `value` days; all when no value is given."""
         return queryset if value is None else queryset.upcoming(float(value))
 
     def filter_unacknowledged(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Those needing attention (true) or not (false), as `CircuitMaintenanceQuerySet.needs_attention` says."""
         if value is None:
             return queryset
         attention = CircuitMaintenance.objects.needs_attention()
@@ -227,8 +235,10 @@ class CircuitImpactFilterSet(StrictValuesMixin, NautobotFilterSet):
     )
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitImpact
-        fields = ["id"]
+        fields = ["id"]  # pylint: disable=nb-use-fields-all  # only these are filterable (no lookups on the JSON, cursor or error fields)
 
 
 class MaintenanceNoteFilterSet(StrictValuesMixin, NautobotFilterSet):
@@ -243,8 +253,10 @@ class MaintenanceNoteFilterSet(StrictValuesMixin, NautobotFilterSet):
     level = django_filters.MultipleChoiceFilter(choices=NoteLevelChoices, null_value=None, distinct=False)
 
     class Meta:
+        """Meta attributes."""
+
         model = MaintenanceNote
-        fields = ["id", "title", "comment"]
+        fields = ["id", "title", "comment"]  # pylint: disable=nb-use-fields-all  # only these are filterable (no lookups on the JSON, cursor or error fields)
 
 
 class NotificationSourceFilterSet(StrictValuesMixin, NautobotFilterSet):
@@ -258,8 +270,10 @@ class NotificationSourceFilterSet(StrictValuesMixin, NautobotFilterSet):
     )
 
     class Meta:
+        """Meta attributes."""
+
         model = NotificationSource
-        fields = ["id", "name", "source_type", "attach_all_providers", "last_run"]
+        fields = ["id", "name", "source_type", "attach_all_providers", "last_run"]  # pylint: disable=nb-use-fields-all  # only these are filterable (no lookups on the JSON, cursor or error fields)
 
 
 class RawNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
@@ -281,6 +295,8 @@ class RawNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
     date_before = MultiValueDateTimeFilter(field_name="date", lookup_expr="lte", label="Date before")
 
     class Meta:
+        """Meta attributes."""
+
         model = RawNotification
         fields = ["id", "message_key", "sender", "subject", "date", "raw_truncated", "location"]
 
@@ -306,6 +322,8 @@ class ParsedNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
     )
 
     class Meta:
+        """Meta attributes."""
+
         model = ParsedNotification
         fields = ["id", "provider_maintenance_id"]
 
@@ -332,5 +350,7 @@ class MaintenanceFlagFilterSet(StrictValuesMixin, BaseFilterSet):
     end_time__gte = MultiValueDateTimeFilter(field_name="end_time", lookup_expr="gte", label="Ends after")
 
     class Meta:
+        """Meta attributes."""
+
         model = MaintenanceFlag
         fields = ["id", "start_time", "end_time", "total"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from nautobot.apps.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.apps.forms import (
     BootstrapMixin,
     BulkEditNullBooleanSelect,
@@ -21,11 +22,10 @@ from nautobot.apps.forms import (
     add_blank_choice,
 )
 from nautobot.circuits.models import Circuit, Provider
-from nautobot.core.forms.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.dcim.models import Device, Location
 from nautobot.tenancy.models import Tenant
 
-from .choices import (
+from nautobot_ssot_circuit_maintenance.choices import (
     FlagKindChoices,
     ImpactChoices,
     LiveStateChoices,
@@ -33,10 +33,16 @@ from .choices import (
     NoteLevelChoices,
     OutcomeChoices,
 )
-from .decisions.actions import held_values, hold_person_edits
-from .models import CircuitImpact, CircuitMaintenance, MaintenanceNote, NotificationSource, RawNotification
-from .models.maintenance import change_context_user
-from .validation import MAX_DAYS, StrictNullBooleanField, contains_nul
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
+from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    MaintenanceNote,
+    NotificationSource,
+    RawNotification,
+)
+from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, StrictNullBooleanField, contains_nul
 
 #
 # Filter form fields: they read the same query parameters as the filter set, so they take the same
@@ -48,6 +54,7 @@ class DateTimeListPicker(DateTimePicker):
     """The date-time picker for a multi-value filter: shows the last value given."""
 
     def format_value(self, value: Any) -> str | None:
+        """Show the last of several values."""
         if isinstance(value, (list, tuple)):
             value = value[-1] if value else None
         return super().format_value(value)
@@ -59,15 +66,18 @@ class DateTimeFilterField(forms.DateTimeField):
     widget = DateTimeListPicker
 
     def to_python(self, value: Any) -> Any:
+        """A list of date-times for a repeated parameter, blank items dropped; else one date-time."""
         if isinstance(value, (list, tuple)):
             return [super(DateTimeFilterField, self).to_python(item) for item in value if item]
         return super().to_python(value)
 
     def validate(self, value: Any) -> None:
+        """Validate each date-time of the list."""
         for item in value if isinstance(value, list) else [value]:
             super().validate(item)
 
     def run_validators(self, value: Any) -> None:
+        """Run the validators on each date-time of the list."""
         for item in value if isinstance(value, list) else [value]:
             super().run_validators(item)
 
@@ -80,6 +90,7 @@ class NulFreeFilterFormMixin:
     """
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        """Drop the query values holding NUL before the form is bound."""
         if data is not None:
             pairs = data.lists() if hasattr(data, "lists") else data.items()
             refused = [key for key, value in pairs if contains_nul(value)]
@@ -91,6 +102,7 @@ class NulFreeFilterFormMixin:
 
 
 def boolean_filter_field(label: str) -> StrictNullBooleanField:
+    """A true/false/blank filter field that refuses anything else."""
     return StrictNullBooleanField(required=False, label=label, widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES))
 
 
@@ -110,8 +122,10 @@ class CircuitMaintenanceForm(NautobotModelForm):
     provider = DynamicModelChoiceField(queryset=Provider.objects.all())
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitMaintenance
-        fields = [
+        fields = [  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
             "provider",
             "maintenance_id",
             "name",
@@ -133,6 +147,7 @@ class CircuitMaintenanceForm(NautobotModelForm):
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Leave an existing maintenance's provider and ID out (the sync matches on them); note its held values."""
         super().__init__(*args, **kwargs)
         self.held_before = None
         if self.instance.present_in_database:
@@ -156,6 +171,8 @@ class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm
     ack = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect, label="Acknowledged")
 
     class Meta:
+        """Meta attributes."""
+
         nullable_fields = []
 
 
@@ -224,8 +241,10 @@ class CircuitImpactForm(NautobotModelForm):
     circuit = DynamicModelChoiceField(queryset=Circuit.objects.all())
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitImpact
-        fields = ["maintenance", "circuit", "impact"]
+        fields = ["maintenance", "circuit", "impact"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
 
 class CircuitImpactBulkEditForm(NautobotBulkEditForm):
@@ -235,6 +254,8 @@ class CircuitImpactBulkEditForm(NautobotBulkEditForm):
     impact = forms.ChoiceField(choices=add_blank_choice(ImpactChoices), required=False, widget=StaticSelect2())
 
     class Meta:
+        """Meta attributes."""
+
         nullable_fields = []
 
 
@@ -259,8 +280,10 @@ class MaintenanceNoteForm(NautobotModelForm):
     maintenance = DynamicModelChoiceField(queryset=CircuitMaintenance.objects.all())
 
     class Meta:
+        """Meta attributes."""
+
         model = MaintenanceNote
-        fields = ["maintenance", "title", "level", "comment"]
+        fields = ["maintenance", "title", "level", "comment"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
 
 class MaintenanceNoteBulkEditForm(NautobotBulkEditForm):
@@ -270,6 +293,8 @@ class MaintenanceNoteBulkEditForm(NautobotBulkEditForm):
     level = forms.ChoiceField(choices=add_blank_choice(NoteLevelChoices), required=False, widget=StaticSelect2())
 
     class Meta:
+        """Meta attributes."""
+
         nullable_fields = []
 
 
@@ -293,8 +318,10 @@ class NotificationSourceForm(NautobotModelForm):
     providers = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), required=False)
 
     class Meta:
+        """Meta attributes."""
+
         model = NotificationSource
-        fields = ["providers"]
+        fields = ["providers"]  # pylint: disable=nb-use-fields-all  # what a person may edit; the rest is the mail's or the sync's
 
 
 class NotificationSourceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
@@ -326,6 +353,8 @@ class RawNotificationFilterForm(NulFreeFilterFormMixin, BootstrapMixin, forms.Fo
 
 
 class MultipleFileInput(forms.ClearableFileInput):
+    """A file input that lets the user pick several files."""
+
     allow_multiple_selected = True
 
 
@@ -333,10 +362,12 @@ class MultipleFileField(forms.FileField):
     """One or more files from one input."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Accept .eml files through a multiple-file input."""
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".eml,message/rfc822"}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list:
+        """Every file given, each cleaned as a FileField cleans one; required means at least one."""
         items = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
         if not items:
             if self.required:
@@ -346,7 +377,7 @@ class MultipleFileField(forms.FileField):
 
 
 class NotificationUploadForm(BootstrapMixin, forms.Form):
-    """`.eml` files to take through the push path (push.py), like mail a sync fetched."""
+    """`.eml` files to take through the push path (watch/push.py), like mail a sync fetched."""
 
     files = MultipleFileField(label="Messages (.eml)", help_text="One raw RFC 822 message per file.")
     process_now = forms.BooleanField(

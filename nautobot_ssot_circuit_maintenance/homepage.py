@@ -4,8 +4,9 @@ from django.db.models import Count
 from django.utils import timezone
 from nautobot.apps.ui import HomePageItem, HomePagePanel
 
-from .models import CircuitMaintenance, RawNotification
-from .triage.actions import triage_count
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
+from nautobot_ssot_circuit_maintenance.triage.actions import triage_count
 
 UPCOMING_DAYS = 14
 UPCOMING_ROWS = 10
@@ -30,7 +31,7 @@ layout = (
         items=(
             HomePageItem(
                 name="Circuit Maintenances",
-                link="plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list",
+                link=f"{URL_NAMESPACE}:circuitmaintenance_list",
                 model=CircuitMaintenance,
                 description="Planned work announced by providers",
                 permissions=["nautobot_ssot_circuit_maintenance.view_circuitmaintenance"],
@@ -38,7 +39,7 @@ layout = (
             ),
             HomePageItem(
                 name="Notifications",
-                link="plugins:nautobot_ssot_circuit_maintenance:rawnotification_list",
+                link=f"{URL_NAMESPACE}:rawnotification_list",
                 model=RawNotification,
                 description="Provider mail read by the sync, with its outcome",
                 permissions=["nautobot_ssot_circuit_maintenance.view_rawnotification"],

@@ -2,7 +2,8 @@
 
 from nautobot.apps.ui import NavigationIconChoices, NavigationWeightChoices, NavMenuGroup, NavMenuItem, NavMenuTab
 
-_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+
 _PERM = "nautobot_ssot_circuit_maintenance"
 
 menu_items = (
@@ -16,56 +17,56 @@ menu_items = (
                 weight=300,
                 items=(
                     NavMenuItem(
-                        link=f"{_PREFIX}:circuitmaintenance_list",
+                        link=f"{URL_NAMESPACE}:circuitmaintenance_list",
                         name="Circuit Maintenances",
                         weight=100,
                         permissions=[f"{_PERM}.view_circuitmaintenance"],
                     ),
                     NavMenuItem(
-                        link=f"{_PREFIX}:overview",
+                        link=f"{URL_NAMESPACE}:overview",
                         name="Maintenance Overview",
                         weight=110,
                         permissions=[f"{_PERM}.view_circuitmaintenance"],
                     ),
                     NavMenuItem(
-                        link=f"{_PREFIX}:calendar",
+                        link=f"{URL_NAMESPACE}:calendar",
                         name="Maintenance Calendar",
                         weight=120,
                         permissions=[f"{_PERM}.view_circuitmaintenance"],
                     ),
                     NavMenuItem(
-                        link=f"{_PREFIX}:circuitimpact_list",
+                        link=f"{URL_NAMESPACE}:circuitimpact_list",
                         name="Circuit Impacts",
                         weight=200,
                         permissions=[f"{_PERM}.view_circuitimpact"],
                     ),
                     NavMenuItem(
-                        link=f"{_PREFIX}:maintenancenote_list",
+                        link=f"{URL_NAMESPACE}:maintenancenote_list",
                         name="Maintenance Notes",
                         weight=300,
                         permissions=[f"{_PERM}.view_maintenancenote"],
                     ),
                     NavMenuItem(
                         # The count is on the page's title and the home page (menu entries are static).
-                        link=f"{_PREFIX}:triage_list",
+                        link=f"{URL_NAMESPACE}:triage_list",
                         name="Triage Queue",
                         weight=350,
                         permissions=[f"{_PERM}.view_rawnotification"],
                     ),
                     NavMenuItem(
-                        link=f"{_PREFIX}:circuitalias_list",
+                        link=f"{URL_NAMESPACE}:circuitalias_list",
                         name="Circuit Aliases",
                         weight=360,
                         permissions=[f"{_PERM}.view_circuitalias"],
                     ),
                     NavMenuItem(
-                        link=f"{_PREFIX}:rawnotification_list",
+                        link=f"{URL_NAMESPACE}:rawnotification_list",
                         name="Raw Notifications",
                         weight=400,
                         permissions=[f"{_PERM}.view_rawnotification"],
                     ),
                     NavMenuItem(
-                        link=f"{_PREFIX}:notificationsource_list",
+                        link=f"{URL_NAMESPACE}:notificationsource_list",
                         name="Notification Sources",
                         weight=500,
                         permissions=[f"{_PERM}.view_notificationsource"],

@@ -12,6 +12,10 @@ from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 # Same keys as nautobot-circuit-maintenance, so existing provider data carries over.
 EMAILS_FIELD = "emails_circuit_maintenances"
 PARSER_FIELD = "provider_parser_circuit_maintenances"
+# The column Nautobot keeps custom field values in (what `provider.cf` reads), for queries.
+CUSTOM_FIELD_DATA = "_custom_field_data"
+# What a SenderDirectory is built from, one row per provider.
+PROVIDER_ROW = ("pk", "name", CUSTOM_FIELD_DATA)
 
 CUSTOM_FIELDS = {
     EMAILS_FIELD: {
@@ -41,8 +45,10 @@ _ADDRESS = re.compile(r"[^\s()<>\[\]:;@\\,\"]+@[^\s()<>\[\]:;@\\,\"=?.]+(?:\.[^\
 
 
 def _expected_items(value: str) -> int | None:
-    """How many mailboxes `value` lists, counting the commas outside quoted strings, comments and angle brackets;
-    None when a quoted string, comment or angle bracket is left open (or closed without being opened)."""
+    """How many mailboxes `value` lists, counting the commas outside quoted strings, comments and angle brackets.
+
+    None when a quoted string, comment or angle bracket is left open (or closed without being opened).
+    """
     items, depth, quoted, angle, escaped = 1, 0, False, False, False
     for char in value:
         if escaped:
@@ -125,6 +131,8 @@ def parser_name_for(name: str, override: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class ProviderEntry:
+    """A provider as the sender directory holds it: its pk, name and parser (None when none fits)."""
+
     pk: object
     name: str
     parser: str | None
@@ -134,6 +142,7 @@ class SenderDirectory:
     """Maps sender addresses to the providers that claim them (exact address first, then `@domain`)."""
 
     def __init__(self, providers: Iterable[tuple[object, str, dict]]):
+        """Index each provider by the addresses and `@domain`s it claims, the first claim winning."""
         self._by_address: dict[str, ProviderEntry] = {}
         self._by_domain: dict[str, ProviderEntry] = {}
         for pk, name, custom_fields in providers:
@@ -145,6 +154,7 @@ class SenderDirectory:
                     self._by_address.setdefault(address, entry)
 
     def __bool__(self) -> bool:
+        """Whether any provider claims an address or a domain."""
         return bool(self._by_address or self._by_domain)
 
     def addresses(self) -> list[str]:
@@ -152,8 +162,10 @@ class SenderDirectory:
         return sorted([*self._by_address, *(f"@{domain}" for domain in self._by_domain)])
 
     def claims_of(self, provider: ProviderEntry) -> set[str]:
-        """The entries `provider` claims here: exact addresses and `@domain`s (what authentication checks the
-        sender against; an exact address never widens to its domain)."""
+        """The entries `provider` claims here: exact addresses and `@domain`s.
+
+        They are what authentication checks the sender against; an exact address never widens to its domain.
+        """
         found = {f"@{domain}" for domain, entry in self._by_domain.items() if entry == provider}
         return found | {address for address, entry in self._by_address.items() if entry == provider}
 

@@ -1,9 +1,9 @@
-"""One scrubber for every error text a mailbox source produces: no secret leaves in any form.
+r"""One scrubber for every error text a mailbox source produces: no secret leaves in any form.
 
 A server can echo what it was sent (a token endpoint repeating its form body, a JWT, an HTTP
 Basic header, an HTML error page), so each secret is searched for as written, URL-encoded (form and
 path style), JSON-escaped, HTML-escaped (`&amp;`, `&#x27;`, `&#39;`, numeric references),
-hex-encoded (plain, `\\x..`, `%..` for every byte, spaced or colon-separated), as Python writes it
+hex-encoded (plain, `\x..`, `%..` for every byte, spaced or colon-separated), as Python writes it
 in a bytes or ASCII repr, and base64-encoded (standard and URL-safe, at each of the three byte
 alignments a secret can have inside a larger base64 string); each of those also for the secret
 upper-cased, lower-cased, case-swapped and case-folded, and matched without regard to case (so
@@ -94,8 +94,11 @@ def _case_variants(secret: str) -> set[str]:
 
 
 def _html_forms(text: str) -> set[str]:
-    """`text` as an HTML page can carry it: escaped with or without quotes, `'` as `&#x27;` or `&#39;`,
-    and non-ASCII letters as decimal or hex character references."""
+    """`text` in every form an HTML page can carry it.
+
+    Escaped with or without quotes, `'` as `&#x27;` or `&#39;`, and non-ASCII letters as decimal or hex character
+    references.
+    """
     forms = set()
     for escaped in (html.escape(text), html.escape(text, quote=False)):
         forms |= {escaped, escaped.replace("&#x27;", "&#39;")}
@@ -106,7 +109,7 @@ def _html_forms(text: str) -> set[str]:
 
 
 def _hex_forms(raw: bytes) -> set[str]:
-    """The bytes in hex: plain, `\\x`-escaped, percent-encoded byte by byte, space- or colon-separated."""
+    r"""The bytes in hex: plain, `\x`-escaped, percent-encoded byte by byte, space- or colon-separated."""
     return {
         raw.hex(),
         "".join(f"\\x{byte:02x}" for byte in raw),
@@ -210,6 +213,7 @@ class Scrubber:
     """Removes a fixed set of secrets, in all their encodings, plus URL credentials and secret fields."""
 
     def __init__(self, secrets: Iterable[str | None] = ()):
+        """A scrubber for `secrets`, in every form they can take."""
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self.add(*secrets)
@@ -223,9 +227,11 @@ class Scrubber:
         return self
 
     def __bool__(self) -> bool:
+        """Always true: with no secret it still masks URL credentials and secret fields."""
         return True
 
     def __call__(self, text: Any) -> str:
+        """`text` with every secret form masked, then URL credentials and known secret fields."""
         text = "" if text is None else str(text)
         if self._forms:
             if self._pattern is None:
@@ -245,8 +251,11 @@ def _file_text(path: str | None) -> str | None:
 
 
 def scrubber_for(settings: Any) -> Scrubber:
-    """The scrubber of one notification source: its password, client secret, certificate key, credentials
-    (from files or from Nautobot secrets), stored OAuth token, URL."""
+    """The scrubber of one notification source.
+
+    It scrubs the source's password, client secret, certificate key, credentials (from files or from Nautobot
+    secrets), stored OAuth token, URL.
+    """
     extra = getattr(settings, "extra", None) or {}
     secrets = [
         getattr(settings, "secret", ""),
@@ -285,6 +294,7 @@ class FeedTokenLogFilter(logging.Filter):
     """Rewrites a log record whose message names a calendar feed address, without its token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Mask feed tokens in the record's message and traceback; the record is always kept."""
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
@@ -308,3 +318,13 @@ def install_feed_token_log_filter(names: Iterable[str] = FEED_PATH_LOGGERS) -> N
         logger = logging.getLogger(name)
         if not any(isinstance(existing, FeedTokenLogFilter) for existing in logger.filters):
             logger.addFilter(FeedTokenLogFilter())
+
+
+# requests-oauthlib logs the token request body and the tokens obtained at DEBUG.
+OAUTH_LIBRARY_LOGGERS = ("requests_oauthlib", "oauthlib")
+
+
+def quiet_oauth_library_logs() -> None:
+    """Keep the OAuth libraries' DEBUG records (codes, client secret, tokens) out of every log handler."""
+    for name in OAUTH_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)

@@ -2,24 +2,27 @@
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from nautobot.core.signals import nautobot_database_ready
+from nautobot.apps import nautobot_database_ready
 
-from .config import APP_NAME
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
+from nautobot_ssot_circuit_maintenance.config import APP_NAME
+from nautobot_ssot_circuit_maintenance.decisions.actions import remember_deletion
+from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fields, sync_sources_from_config
+from nautobot_ssot_circuit_maintenance.models import NotificationSource
 
 
 @receiver(nautobot_database_ready, dispatch_uid=f"{APP_NAME}-database-ready")
 def on_database_ready(sender, *, apps=None, **kwargs):
-    from .provision import ensure_custom_fields, sync_sources_from_config
-
+    """Once migrations ran: create the providers' custom fields and one NotificationSource per configured source."""
     ensure_custom_fields()
     sync_sources_from_config()
 
 
 @receiver(post_save, sender="circuits.Provider", dispatch_uid=f"{APP_NAME}-provider-attach")
 def attach_new_provider(sender, instance, created, **kwargs):
+    """Attach a new provider to every source that attaches all providers."""
     if not created:
         return
-    from .models import NotificationSource
 
     for source in NotificationSource.objects.filter(attach_all_providers=True):
         source.providers.add(instance)
@@ -29,8 +32,6 @@ def attach_new_provider(sender, instance, created, **kwargs):
 def remember_deleted_maintenance(sender, instance, **kwargs):
     """A person (UI, REST, a job run by someone) deleted it: its notices so far never bring it back."""
     # Imported here: the decisions import the pipeline and adapters, which need the app registry ready.
-    from .decisions.actions import remember_deletion
-    from .models.maintenance import change_context_user
 
     user = change_context_user()
     if user is not None:

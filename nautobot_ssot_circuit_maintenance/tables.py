@@ -16,9 +16,12 @@ from nautobot.apps.tables import (
     TagColumn,
     ToggleColumn,
 )
+from nautobot.apps.templatetags import hyperlinked_object
 
-from .choices import LiveStateChoices
-from .models import (
+from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME, DATE_TIME_LETTERS
+from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
@@ -27,9 +30,7 @@ from .models import (
     ParsedNotification,
     RawNotification,
 )
-from .reach import interfaces_html, locations_html
-
-URL_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+from nautobot_ssot_circuit_maintenance.models.reach import interfaces_html, locations_html
 
 # Cells of long, unbroken values (64-character maintenance ids, subjects, addresses) wrap; dates never do.
 WRAP = {"td": {"class": "text-break"}}
@@ -40,12 +41,14 @@ class AcknowledgementColumn(tables.Column):
     """✓ (with who and when) when acknowledged; "Needs attention" only on active or upcoming maintenances."""
 
     def __init__(self, **kwargs):
+        """The `ack` column, headed "Ack", never wrapped."""
         super().__init__(accessor="ack", verbose_name="Ack", attrs=NOWRAP, **kwargs)
 
     def render(self, record: CircuitMaintenance) -> str:
+        """A check mark naming who acknowledged it and when, else the needs-attention badge, else a dash."""
         if record.ack:
             who = record.acknowledged_by.username if record.acknowledged_by_id else "someone"
-            when = f" {record.acknowledged_at:%Y-%m-%d %H:%M} UTC" if record.acknowledged_at else ""
+            when = f" {record.acknowledged_at:{DATE_TIME}} UTC" if record.acknowledged_at else ""
             return format_html(
                 '<span class="mdi mdi-check-bold text-success" title="Acknowledged by {}{}"></span>'
                 '<span class="visually-hidden">Acknowledged by {}{}</span>',
@@ -55,7 +58,7 @@ class AcknowledgementColumn(tables.Column):
                 when,
             )
         if record.needs_attention():
-            return format_html('<span class="badge bg-warning text-dark">Needs attention</span>')
+            return needs_attention_badge()
         return "—"
 
 
@@ -67,6 +70,16 @@ def worst_per_scope(flags) -> list:
     return sorted(chosen.values(), key=lambda f: (not f.is_isolation, f.device_id is not None, str(f.scope)))
 
 
+def flag_kind_badge(flag: MaintenanceFlag) -> str:
+    """The flag's kind as a badge in its kind's colour."""
+    return format_html('<span class="badge bg-{}">{}</span>', flag.get_kind_class(), flag.label)
+
+
+def needs_attention_badge() -> str:
+    """Changed in a way that matters since someone acknowledged it (or never acknowledged)."""
+    return format_html('<span class="badge bg-warning text-dark">Needs attention</span>')
+
+
 def flag_badges(flags) -> str:
     """Each flag as a badge naming the location or device: red for isolation, orange for lost redundancy."""
     return format_html_join(
@@ -74,9 +87,9 @@ def flag_badges(flags) -> str:
         '<span class="badge bg-{}" title="{} – {} UTC">{}: {}</span>',
         (
             (
-                "danger" if flag.is_isolation else "warning",
-                f"{flag.start_time:%Y-%m-%d %H:%M}",
-                f"{flag.end_time:%Y-%m-%d %H:%M}",
+                flag.get_kind_class(),
+                f"{flag.start_time:{DATE_TIME}}",
+                f"{flag.end_time:{DATE_TIME}}",
                 flag.label,
                 flag.scope,
             )
@@ -106,10 +119,10 @@ class CircuitMaintenanceTable(BaseTable):
     provider = tables.Column(linkify=True)
     status = ChoiceFieldColumn()
     live_state = tables.Column(empty_values=(), orderable=False, verbose_name="Live state")
-    start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
-    end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
+    start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
+    end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
     circuit_count = LinkedCountColumn(
-        viewname=f"{URL_PREFIX}:circuitimpact_list",
+        viewname=f"{URL_NAMESPACE}:circuitimpact_list",
         url_params={"maintenance": "pk"},
         reverse_lookup="maintenance",
         lookup="circuit_impacts__circuit",
@@ -120,11 +133,15 @@ class CircuitMaintenanceTable(BaseTable):
     flags = tables.Column(empty_values=(), orderable=False, verbose_name="Flags")
     ack = AcknowledgementColumn()
     acknowledged_by = tables.Column(verbose_name="Acknowledged by")
-    acknowledged_at = tables.DateTimeColumn(verbose_name="Acknowledged at (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
-    tags = TagColumn(url_name=f"{URL_PREFIX}:circuitmaintenance_list")
+    acknowledged_at = tables.DateTimeColumn(
+        verbose_name="Acknowledged at (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
+    )
+    tags = TagColumn(url_name=f"{URL_NAMESPACE}:circuitmaintenance_list")
     actions = ButtonsColumn(CircuitMaintenance, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = CircuitMaintenance
         fields = (
             "pk",
@@ -162,12 +179,15 @@ class CircuitMaintenanceTable(BaseTable):
 
     # Both read prefetched rows (see `MAINTENANCE_LIST_PREFETCH`): no query per row.
     def render_locations(self, record: CircuitMaintenance) -> str:
+        """The locations where the impacted circuits terminate."""
         return locations_html(impact.circuit for impact in record.circuit_impacts.all())
 
     def render_flags(self, record: CircuitMaintenance) -> str:
+        """The worst flag of each location or device the maintenance takes part in, as badges."""
         return flag_badges(worst_per_scope(record.flags.all())) or "—"
 
     def render_live_state(self, record: CircuitMaintenance) -> str:
+        """The live state as a badge."""
         return live_state_badge(record)
 
 
@@ -181,18 +201,22 @@ class CircuitImpactTable(BaseTable):
     impact = ChoiceFieldColumn()
     maintenance_status = tables.Column(accessor="maintenance__status", verbose_name="Status")
     start_time = tables.DateTimeColumn(
-        accessor="maintenance__start_time", verbose_name="Start (UTC)", format="Y-m-d H:i", attrs=NOWRAP
+        accessor="maintenance__start_time", verbose_name="Start (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
     )
     end_time = tables.DateTimeColumn(
-        accessor="maintenance__end_time", verbose_name="End (UTC)", format="Y-m-d H:i", attrs=NOWRAP
+        accessor="maintenance__end_time", verbose_name="End (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
     )
-    end_time = tables.DateTimeColumn(accessor="maintenance__end_time", verbose_name="End (UTC)", format="Y-m-d H:i")
+    end_time = tables.DateTimeColumn(
+        accessor="maintenance__end_time", verbose_name="End (UTC)", format=DATE_TIME_LETTERS
+    )
     locations = tables.Column(empty_values=(), orderable=False, verbose_name="Locations (A/Z)")
     interfaces = tables.Column(empty_values=(), orderable=False, verbose_name="Device › interface")
     tenant = tables.Column(accessor="circuit__tenant", linkify=True, verbose_name="Tenant")
     actions = ButtonsColumn(CircuitImpact, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = CircuitImpact
         fields = (
             "pk",
@@ -212,12 +236,15 @@ class CircuitImpactTable(BaseTable):
 
     # Read the prefetch of `reach.termination_prefetch()` when the queryset has it.
     def render_locations(self, record: CircuitImpact) -> str:
+        """The locations where the circuit terminates."""
         return locations_html([record.circuit])
 
     def render_interfaces(self, record: CircuitImpact) -> str:
+        """The interfaces the circuit's terminations reach."""
         return interfaces_html([record.circuit])
 
     def render_maintenance_status(self, record: CircuitImpact) -> str:
+        """The maintenance's status as a badge."""
         maintenance = record.maintenance
         return format_html(
             '<span class="badge bg-{}">{}</span>', maintenance.get_status_class(), maintenance.get_status_display()
@@ -232,10 +259,12 @@ class MaintenanceNoteTable(BaseTable):
     maintenance = tables.Column(linkify=True, attrs=WRAP)
     level = tables.Column()
     comment = tables.Column(attrs=WRAP)
-    created = tables.DateTimeColumn(format="Y-m-d H:i", attrs=NOWRAP)
+    created = tables.DateTimeColumn(format=DATE_TIME_LETTERS, attrs=NOWRAP)
     actions = ButtonsColumn(MaintenanceNote, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = MaintenanceNote
         fields = ("pk", "title", "maintenance", "level", "comment", "created", "actions")
         default_columns = ("pk", "title", "maintenance", "level", "comment", "created", "actions")
@@ -249,9 +278,9 @@ class NotificationSourceTable(BaseTable):
     source_type = tables.Column(verbose_name="Type")
     attach_all_providers = BooleanColumn(verbose_name="All providers")
     providers = tables.ManyToManyColumn(linkify_item=True)
-    last_run = tables.DateTimeColumn(format="Y-m-d H:i")
+    last_run = tables.DateTimeColumn(format=DATE_TIME_LETTERS)
     raw_notification_count = LinkedCountColumn(
-        viewname=f"{URL_PREFIX}:rawnotification_list",
+        viewname=f"{URL_NAMESPACE}:rawnotification_list",
         url_params={"source": "pk"},
         reverse_lookup="source",
         verbose_name="Notifications",
@@ -259,6 +288,8 @@ class NotificationSourceTable(BaseTable):
     actions = ButtonsColumn(NotificationSource, buttons=("changelog", "edit"))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = NotificationSource
         fields = (
             "pk",
@@ -287,7 +318,7 @@ class RawNotificationTable(BaseTable):
     """Fetched messages and what became of them."""
 
     pk = ToggleColumn()
-    date = tables.DateTimeColumn(verbose_name="Date (UTC)", format="Y-m-d H:i", attrs=NOWRAP)
+    date = tables.DateTimeColumn(verbose_name="Date (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
     subject = tables.Column(linkify=True, attrs=WRAP)
     sender = tables.Column(attrs=WRAP)
     source = tables.Column(linkify=True)
@@ -297,15 +328,18 @@ class RawNotificationTable(BaseTable):
     error = tables.Column(attrs=WRAP)
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = RawNotification
         fields = ("pk", "date", "subject", "sender", "source", "provider", "outcome", "raw_size", "error")
         default_columns = ("date", "subject", "sender", "source", "provider", "outcome")
 
     def render_subject(self, value: str, record: RawNotification) -> str:
+        """The subject, else the message key."""
         return value or record.message_key
 
 
-class ParsedNotificationJSONTable(BaseTable):
+class ParsedNotificationJSONTable(BaseTable):  # pylint: disable=nb-sub-class-name  # a second table of ParsedNotification (the parser's JSON)
     """What the parser read out of one message: the maintenance it fed and the parser's JSON."""
 
     maintenance = tables.Column(linkify=True)
@@ -313,11 +347,14 @@ class ParsedNotificationJSONTable(BaseTable):
     json = tables.Column(verbose_name="Parsed data", orderable=False)
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = ParsedNotification
         fields = ("maintenance", "provider_maintenance_id", "json")
         default_columns = ("maintenance", "provider_maintenance_id", "json")
 
     def render_json(self, value: Any) -> str:
+        """The parser's output as indented JSON."""
         return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
 
@@ -326,32 +363,37 @@ class MaintenanceFlagTable(BaseTable):
 
     kind = tables.Column(empty_values=(), verbose_name="Flag", order_by=("kind",))
     scope = tables.Column(empty_values=(), orderable=False, verbose_name="Location or device")
-    start_time = tables.DateTimeColumn(verbose_name="From (UTC)", format="Y-m-d H:i")
-    end_time = tables.DateTimeColumn(verbose_name="Until (UTC)", format="Y-m-d H:i")
+    start_time = tables.DateTimeColumn(verbose_name="From (UTC)", format=DATE_TIME_LETTERS)
+    end_time = tables.DateTimeColumn(verbose_name="Until (UTC)", format=DATE_TIME_LETTERS)
     down = tables.Column(empty_values=(), orderable=False, verbose_name="Down")
     left = tables.Column(empty_values=(), orderable=False, verbose_name="Left")
     impaired = tables.Column(empty_values=(), orderable=False, verbose_name="Degraded meanwhile")
     maintenances = tables.ManyToManyColumn(linkify_item=True, verbose_name="Maintenances")
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = MaintenanceFlag
         fields = ("kind", "scope", "start_time", "end_time", "down", "left", "impaired", "maintenances")
         default_columns = fields
 
     def render_kind(self, record: MaintenanceFlag) -> str:
-        return format_html(
-            '<span class="badge bg-{}">{}</span>', "danger" if record.is_isolation else "warning", record.label
-        )
+        """The flag's kind as a badge."""
+        return flag_kind_badge(record)
 
     def render_scope(self, record: MaintenanceFlag) -> str:
+        """The flagged location or device, linked."""
         scope = record.scope
-        return format_html('<a href="{}">{}</a>', scope.get_absolute_url(), scope) if scope else "—"
+        return hyperlinked_object(scope, "name") if scope else "—"
 
     def render_down(self, record: MaintenanceFlag) -> str:
+        """How many are down of the total (circuits, or a device's interfaces), and which."""
         return f"{len(record.down)} of {record.total}: " + ", ".join(record.down)
 
     def render_left(self, record: MaintenanceFlag) -> str:
+        """The circuits (or a device's interfaces) left up, or "none"."""
         return ", ".join(record.left) or "none"
 
     def render_impaired(self, record: MaintenanceFlag) -> str:
+        """The circuits only degraded or on reduced redundancy meanwhile."""
         return ", ".join(record.impaired) or "—"

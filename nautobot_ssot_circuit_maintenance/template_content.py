@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
-from .compat import TableRowsPanelMixin
-from .models import CircuitMaintenance, MaintenanceFlag
-from .tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
+from nautobot_ssot_circuit_maintenance.compat.panels import TableRowsPanelMixin
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag
+from nautobot_ssot_circuit_maintenance.tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
 
-MAINTENANCE_LIST = "plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"
+MAINTENANCE_LIST = f"{URL_NAMESPACE}:circuitmaintenance_list"
 # What a maintenance row of CircuitMaintenanceTable reads (locations and flags columns), fetched once per table.
 MAINTENANCE_ROW_PREFETCH = (
     "circuit_impacts__circuit__circuit_terminations__location",
@@ -22,7 +23,6 @@ MAINTENANCE_ROW_PREFETCH = (
     "flags__device",
 )
 
-_PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 # (label, query string) of the maintenance list's quick filters.
 QUICK_FILTERS = (
     ("Ongoing now", "ongoing=true"),
@@ -36,10 +36,12 @@ class UpcomingMaintenancesPanel(ObjectsTablePanel):
     """Related maintenances that are not over: not ended, neither cancelled nor completed."""
 
     def __init__(self, *, maintenance_lookup: str = "", **kwargs: Any) -> None:
+        """Keep the lookup from the panel's rows to their maintenance ("": the rows are maintenances)."""
         self.maintenance_lookup = maintenance_lookup
         super().__init__(**kwargs)
 
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
+        """The panel's rows whose maintenance is not over."""
         lookup = f"{self.maintenance_lookup}__in" if self.maintenance_lookup else "pk__in"
         not_over = CircuitMaintenance.objects.not_over()
         return super().get_table_data_queryset(instance, request).filter(**{lookup: not_over})
@@ -97,10 +99,12 @@ class MaintenancesReachingPanel(TableRowsPanelMixin, ObjectsTablePanel):
     """
 
     def __init__(self, *, lookup: str, **kwargs: Any) -> None:
+        """Keep whether the page is a location's or a device's (`lookup`)."""
         self.lookup = lookup
         super().__init__(**kwargs)
 
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
+        """The maintenances not over whose circuits terminate at the location or reach the device."""
         maintenances = CircuitMaintenance.objects.not_over()
         if self.lookup == "location":
             return maintenances.terminating_at([instance])
@@ -111,14 +115,17 @@ class UpcomingFlagsPanel(TableRowsPanelMixin, ObjectsTablePanel):
     """Isolation / lost-redundancy flags of a location or a device that are not over."""
 
     def __init__(self, *, lookup: str, **kwargs: Any) -> None:
+        """Keep the flag field to filter on: location or device."""
         self.lookup = lookup
         super().__init__(**kwargs)
 
     def get_table_data_queryset(self, instance: Any, request: Any) -> QuerySet:
+        """The location's or device's flags that have not ended."""
         return MaintenanceFlag.objects.filter(**{self.lookup: instance}, end_time__gte=timezone.now())
 
 
 def maintenance_panels(lookup: str, scope: str) -> tuple[ObjectsTablePanel, ...]:
+    """The flags panel and the maintenances panel of a location's or device's page."""
     return (
         UpcomingFlagsPanel(
             lookup=lookup,
@@ -174,7 +181,8 @@ class MaintenanceListButtons(TemplateExtension):
     model = "nautobot_ssot_circuit_maintenance.circuitmaintenance"
 
     def list_buttons(self) -> str:
-        list_url = reverse(f"{_PREFIX}:circuitmaintenance_list")
+        """The quick-filter menu and the Overview, Calendar and Subscribe buttons."""
+        list_url = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
         quick = format_html_join(
             "",
             '<li><a class="dropdown-item" href="{}?{}">{}</a></li>',
@@ -191,11 +199,11 @@ class MaintenanceListButtons(TemplateExtension):
             f'<a class="btn btn-primary" id="cm-subscribe" href="{{}}">{icon} Subscribe</a>',
             "filter-variant",
             quick,
-            reverse(f"{_PREFIX}:overview"),
+            reverse(f"{URL_NAMESPACE}:overview"),
             "view-dashboard",
-            reverse(f"{_PREFIX}:calendar"),
+            reverse(f"{URL_NAMESPACE}:calendar"),
             "calendar-month",
-            reverse(f"{_PREFIX}:calendar_subscribe"),
+            reverse(f"{URL_NAMESPACE}:calendar_subscribe"),
             "calendar-sync",
         )
 
@@ -206,12 +214,13 @@ class UploadNotificationsButton(TemplateExtension):
     model = "nautobot_ssot_circuit_maintenance.rawnotification"
 
     def list_buttons(self) -> str:
+        """The "Upload .eml" button, for a user who may add pushed messages; nothing otherwise."""
         request = self.context["request"]
         if not request.user.has_perm("nautobot_ssot_circuit_maintenance.add_pushedmessage"):
             return ""
         return format_html(
             '<a href="{}" class="btn btn-primary"><span class="mdi mdi-upload"></span> Upload .eml</a>',
-            reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_upload"),
+            reverse(f"{URL_NAMESPACE}:rawnotification_upload"),
         )
 
 

@@ -3,10 +3,13 @@
 from django.urls import URLPattern, path, re_path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
-from . import views, views_calendar
-from .decisions import views as decisions
-from .triage import aliases, redirects
-from .triage import views as triage
+from nautobot_ssot_circuit_maintenance import views
+from nautobot_ssot_circuit_maintenance.decisions import views as decisions
+from nautobot_ssot_circuit_maintenance.older_app import redirects
+from nautobot_ssot_circuit_maintenance.triage import aliases
+from nautobot_ssot_circuit_maintenance.triage import views as triage
+from nautobot_ssot_circuit_maintenance.views import calendar as views_calendar
+from nautobot_ssot_circuit_maintenance.views import overview as views_overview
 
 app_name = "nautobot_ssot_circuit_maintenance"
 
@@ -47,7 +50,7 @@ urlpatterns: list[URLPattern] = [
     path("rawnotification/<uuid:pk>/confirm/", decisions.ConfirmView.as_view(), name="rawnotification_confirm"),
     path("maintenance/<uuid:pk>/override/", decisions.OverrideView.as_view(), name="circuitmaintenance_override"),
     # The older app's overview address; before the router, whose maintenance/<pk>/ would not match it anyway.
-    path("maintenance/overview/", views_calendar.OverviewView.as_view(), name="overview"),
+    path("maintenance/overview/", views_overview.OverviewView.as_view(), name="overview"),
     path("calendar/", views_calendar.CalendarView.as_view(), name="calendar"),
     path("calendar/subscribe/", views_calendar.FeedSubscribeView.as_view(), name="calendar_subscribe"),
     # The feed with its token in an Authorization: Bearer header or a ?token= parameter, out of the path.
@@ -58,7 +61,7 @@ urlpatterns: list[URLPattern] = [
         views_calendar.CalendarFeedView.as_view(),
         name="calendar_feed",
     ),
-    # .eml files through the push path (push.py); before the router so "upload" is not read as a pk.
+    # .eml files through the push path (watch/push.py); before the router so "upload" is not read as a pk.
     path("rawnotification/upload/", views.NotificationUploadView.as_view(), name="rawnotification_upload"),
     *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),
 ]

@@ -25,6 +25,12 @@ WINDOW_KEYS = {"start", "end"}
 MAX_CIRCUIT_IDS = 10000
 MAX_CIRCUIT_ID_LENGTH = 255
 
+
+def normalize_cid(cid: str) -> str:
+    """How circuit IDs compare: case-insensitive, runs of whitespace as one space, trimmed."""
+    return " ".join(cid.split()).upper()
+
+
 # Detail URLs take a primary key (a UUID) only: `source/add/` or `maintenance/x/` is a 404, not a lookup of "add".
 PK_URL_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
@@ -112,12 +118,15 @@ class RawValueSelect(forms.Select):
     """
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        """The select of blank, Yes and No."""
         super().__init__(attrs, choices=(("", "---------"), ("True", "Yes"), ("False", "No")))
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        """The submitted text as is, never mapped to "unknown"."""
         return data.get(name)
 
     def format_value(self, value: Any) -> list[str]:
+        """Show True and False as their choices' values."""
         if value in (True, False):
             return [str(value)]
         return super().format_value(value)
@@ -129,6 +138,7 @@ class StrictNullBooleanField(forms.NullBooleanField):
     widget = RawValueSelect
 
     def to_python(self, value: Any) -> bool | None:
+        """True, False or None (blank); ValidationError for any other text."""
         if isinstance(value, list):  # a repeated parameter: the last one counts, as for other single-value filters
             value = value[-1] if value else None
         if value in (None, "") or isinstance(value, bool):
@@ -143,6 +153,7 @@ class StrictNullBooleanField(forms.NullBooleanField):
         )
 
     def validate(self, value: Any) -> None:
+        """Nothing to check beyond `to_python`: blank means no filter."""
         pass
 
 
@@ -170,6 +181,7 @@ class NoNulMixin:
     """Refuses a value holding NUL before the field (a model choice field queries the database) sees it."""
 
     def clean(self, value: Any) -> Any:
+        """Refuse a value holding NUL, then clean it as the field does."""
         if contains_nul(value):
             raise ValidationError("NUL characters are not allowed.", code="invalid")
         return super().clean(value)
@@ -179,6 +191,7 @@ class RegexMixin(NoNulMixin):
     """A regex lookup: every value must compile."""
 
     def clean(self, value: Any) -> Any:
+        """Clean the value as the field does, then refuse a pattern PostgreSQL cannot compile."""
         value = super().clean(value)
         for item in value if isinstance(value, (list, tuple)) else [value]:
             if item:

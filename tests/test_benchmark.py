@@ -15,8 +15,8 @@ from nautobot.apps.testing import TransactionTestCase
 
 from development import measure
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification, RawNotification
-from tests.job_helpers import JobTestMixin, plugin_config
-from tests.sample_data import corpus_messages, create_providers_and_circuits
+from tests.fixtures.job_helpers import JobTestMixin, plugin_config
+from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
 
 
 class SmallBenchmarkTest(JobTestMixin, TransactionTestCase):

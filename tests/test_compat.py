@@ -26,27 +26,30 @@ from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.context_managers import web_request_context
 from nautobot.extras.management import populate_status_choices
 from nautobot.extras.models import Job, JobResult, ObjectChange
-from nautobot_ssot.models import Sync
+from nautobot_ssot.jobs.base import DataSource
+from nautobot_ssot.models import Sync, SyncLogEntry
 
-from nautobot_ssot_circuit_maintenance.compat import (
+from nautobot_ssot_circuit_maintenance.compat.changelog import log_bulk_creations
+from nautobot_ssot_circuit_maintenance.compat.jobs import job_failure_text, run_job_here
+from nautobot_ssot_circuit_maintenance.compat.panels import has_table_queryset_hook
+from nautobot_ssot_circuit_maintenance.compat.parser import (
     PARSER_LOGGER,
+    quiet_parser_logging,
+    use_fast_charset_detection,
+)
+from nautobot_ssot_circuit_maintenance.compat.releases import (
     cable_paths_lookup,
     collapsed_panel_options,
     data_compliance_view_mixin,
     generic_prefetch,
-    has_table_queryset_hook,
-    job_failure_text,
     job_inputs,
-    log_bulk_creations,
-    quiet_parser_logging,
-    run_job_here,
-    use_fast_charset_detection,
     validated_object,
 )
+from nautobot_ssot_circuit_maintenance.compat.ssot import TIMING_FIELDS, ChunkedDataSource
+from nautobot_ssot_circuit_maintenance.intake.parse import parse_maintenances
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
-from nautobot_ssot_circuit_maintenance.pipeline.parse import parse_maintenances
-from tests.job_helpers import JobTestMixin
-from tests.sample_data import corpus_messages, expected_maintenances
+from tests.fixtures.job_helpers import JobTestMixin
+from tests.fixtures.sample_data import corpus_messages, expected_maintenances
 
 
 def parse_corpus() -> dict[str, object]:
@@ -316,3 +319,21 @@ class RunJobHereTestCase(JobTestMixin, TransactionTestCase):
         self.assertIn("the task could not start", job_result.traceback)
         self.assertFalse(JobResult.objects.exclude(status__in=JobResultStatusChoices.READY_STATES).exists())
         self.assertEqual(job_failure_text(None), "")
+
+
+class ChunkedDataSourceTestCase(unittest.TestCase):
+    """compat/ssot.py re-enters nautobot-ssot's `DataSource.sync_data` per chunk and fills SyncLogEntry itself."""
+
+    def test_sync_data_still_loads_diffs_syncs_and_times_each_pass(self):
+        source = inspect.getsource(DataSource.sync_data)
+        for step in ("load_source_adapter()", "load_target_adapter()", "calculate_diff()", "execute_sync()"):
+            self.assertIn(step, source)
+        for name in TIMING_FIELDS:
+            self.assertIn(f"self.sync.{name}", source)
+
+    def test_sync_log_takes_what_the_buffer_stores(self):
+        ours = inspect.signature(ChunkedDataSource.sync_log).parameters
+        theirs = inspect.signature(DataSource.sync_log).parameters
+        self.assertEqual(list(ours), list(theirs))
+        fields = {field.name for field in SyncLogEntry._meta.get_fields()}
+        self.assertLessEqual({"sync", "action", "status", "message", "diff", "synced_object", "object_repr"}, fields)

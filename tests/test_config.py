@@ -8,8 +8,8 @@ from nautobot.circuits.models import Provider
 
 from nautobot_ssot_circuit_maintenance import CircuitMaintenanceConfig
 from nautobot_ssot_circuit_maintenance.config import ConfigurationError, validate_config
+from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fields
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD, SenderDirectory
-from nautobot_ssot_circuit_maintenance.provision import ensure_custom_fields
 
 GOOD = {
     "raw_notification_initial_days_since": 30,
@@ -121,8 +121,8 @@ class SourcesFromConfigTestCase(TestCase):
         from django.test import override_settings
 
         from nautobot_ssot_circuit_maintenance.config import APP_NAME
+        from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
         from nautobot_ssot_circuit_maintenance.models import NotificationSource
-        from nautobot_ssot_circuit_maintenance.provision import sync_sources_from_config
 
         sources = [
             {"name": "Gmail IMAP", "url": "imap://imap.gmail.com:993", "account": "a", "secret": "pw"},

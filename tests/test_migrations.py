@@ -7,9 +7,11 @@ from datetime import datetime, timezone
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from nautobot.apps.testing import TransactionTestCase
+from nautobot.extras.models import Job, ScheduledJob
 
-from nautobot_ssot_circuit_maintenance.mail import pack
+from nautobot_ssot_circuit_maintenance.mail.packing import pack
 from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.sync.jobs import CircuitMaintenanceDataSource
 
 APP = "nautobot_ssot_circuit_maintenance"
 
@@ -60,3 +62,39 @@ class PushedMessagesKeptWholeTestCase(TransactionTestCase):
         self.migrate(self.AFTER)
         kept = dict(RawNotification.objects.values_list("message_key", "message_kept"))
         self.assertEqual(kept, {"small push": "whole", "cut push": "head", "mailbox head": "head"})
+
+
+class JobsInTheirPackagesTestCase(TransactionTestCase):
+    """0015: the Job records of the app's jobs follow their classes to the feature packages, schedules too."""
+
+    BEFORE = [(APP, "0014_pushed_messages_kept_whole")]
+    AFTER = [(APP, "0015_jobs_in_their_packages")]
+
+    def migrate(self, target: list) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(target)
+
+    def test_the_job_record_and_its_schedule_follow_the_class(self):
+        self.addCleanup(migrate_to_latest)
+        job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
+        self.assertEqual(job.module_name, f"{APP}.sync.jobs")
+        # Only this app's migrations go back: Nautobot's tables stay as they are, and so do its models.
+        self.migrate(self.BEFORE)  # backwards: the record goes back to where the class was before 0015
+        old = Job.objects.get(pk=job.pk)
+        self.assertEqual(old.module_name, f"{APP}.jobs")
+        Job.objects.filter(pk=job.pk).update(enabled=True)
+        ScheduledJob.objects.create(
+            name="Every hour",
+            task=f"{APP}.jobs.CircuitMaintenanceDataSource",
+            job_model=old,
+            interval="hourly",
+            start_time=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        )
+        self.migrate(self.AFTER)
+        moved = Job.objects.get(pk=job.pk)
+        self.assertEqual((moved.module_name, moved.enabled), (f"{APP}.sync.jobs", True))
+        self.assertEqual(moved.class_path, CircuitMaintenanceDataSource.class_path)
+        schedule = ScheduledJob.objects.get(name="Every hour")
+        self.assertEqual(schedule.task, CircuitMaintenanceDataSource.class_path)
+        self.assertEqual(Job.objects.filter(job_class_name="CircuitMaintenanceDataSource").count(), 1)

@@ -1,6 +1,6 @@
 """redaction.py with drawn secrets and payloads: whatever surrounds a known secret, it does not survive.
 
-tests/test_secrets.py checks chosen spellings and the sources' entry points; these draw the secret and
+tests/intake/sources/test_secrets.py checks chosen spellings and the sources' entry points; these draw the secret and
 its surroundings with hypothesis and check the property itself (decoding what is left, for base64), in
 text and in the HTML of the app's pages that show a source's error. The feed token's log filter too.
 """
@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 from nautobot.users.models import ObjectPermission
 
+from nautobot_ssot_circuit_maintenance.config import SourceSettings
+from nautobot_ssot_circuit_maintenance.intake.sources import MailboxSource, SourceError
 from nautobot_ssot_circuit_maintenance.models import NotificationSource
 from nautobot_ssot_circuit_maintenance.redaction import (
     FEED_PATH_LOGGERS,
@@ -41,7 +43,6 @@ from nautobot_ssot_circuit_maintenance.redaction import (
     mask_url_credentials,
     scrub,
 )
-from nautobot_ssot_circuit_maintenance.sources import MailboxSource, SourceError, SourceSettings
 
 # Secrets as providers issue them: printable, no whitespace, long enough to be told from prose.
 SECRETS = st.text(alphabet=string.ascii_letters + string.digits + "-._~+/=!$%&()@:;?", min_size=8, max_size=60)

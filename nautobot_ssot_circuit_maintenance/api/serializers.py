@@ -7,8 +7,8 @@ from typing import Any
 from nautobot.apps.api import BaseModelSerializer, NautobotModelSerializer, TaggedModelSerializerMixin
 from rest_framework import serializers
 
-from ..decisions.actions import held_values, hold_person_edits
-from ..models import (
+from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
+from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
@@ -17,8 +17,8 @@ from ..models import (
     ParsedNotification,
     RawNotification,
 )
-from ..reach import circuit_interfaces, circuit_locations
-from ..validation import validate_circuit_ids, validate_windows
+from nautobot_ssot_circuit_maintenance.models.reach import circuit_interfaces, circuit_locations
+from nautobot_ssot_circuit_maintenance.validation import validate_circuit_ids, validate_windows
 
 
 def _location(location: Any, side: str) -> dict[str, Any]:
@@ -61,6 +61,7 @@ class TopLevelOnlyFieldsMixin:
     top_level_only: tuple[str, ...] = ()
 
     def get_fields(self) -> dict[str, Any]:
+        """Drop the `top_level_only` fields when this serializer is nested."""
         fields = super().get_fields()
         if getattr(self.Meta, "is_nested", False):
             for name in self.top_level_only:
@@ -80,6 +81,8 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
     top_level_only = ("circuit_locations", "flags")
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitMaintenance
         fields = "__all__"
         # Set by the server when `ack` becomes true (the request's user, now), cleared with it.
@@ -88,11 +91,13 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
         extra_kwargs = {"windows": {"validators": []}, "unresolved_circuit_ids": {"validators": []}}
 
     def validate_windows(self, value: Any) -> Any:
+        """Check the windows once a CSV import's blank items are dropped."""
         value = _drop_blank_items(value)
         validate_windows(value)
         return value
 
     def validate(self, data: Any) -> Any:
+        """Remember the held fields' values before Nautobot's validation sets the new ones on the instance."""
         # Taken first: Nautobot's validation sets the new values on the instance to run the model's clean().
         if self.instance is not None and not isinstance(self.instance, (list, tuple)):
             self.held_before = held_values(self.instance)
@@ -107,11 +112,13 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
         return instance
 
     def validate_unresolved_circuit_ids(self, value: Any) -> Any:
+        """Check the unresolved circuit IDs once a CSV import's blank items are dropped."""
         value = _drop_blank_items(value)
         validate_circuit_ids(value)
         return value
 
     def get_circuit_locations(self, obj: CircuitMaintenance) -> list[dict[str, Any]]:
+        """The A/Z termination locations of each impacted circuit, with its circuit ID."""
         return [
             {"circuit": impact.circuit.cid, **_location(location, side)}
             for impact in obj.circuit_impacts.all()
@@ -119,6 +126,7 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
         ]
 
     def get_flags(self, obj: CircuitMaintenance) -> list[dict[str, Any]]:
+        """The isolation and lost-redundancy flags the maintenance raises."""
         return [_flag(flag) for flag in obj.flags.all()]
 
 
@@ -131,16 +139,21 @@ class CircuitImpactSerializer(TopLevelOnlyFieldsMixin, NautobotModelSerializer):
     top_level_only = ("termination_locations", "interfaces", "tenant")
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitImpact
         fields = "__all__"
 
     def get_termination_locations(self, obj: CircuitImpact) -> list[dict[str, Any]]:
+        """The A/Z termination locations of the impacted circuit."""
         return [_location(location, side) for side, location in circuit_locations(obj.circuit)]
 
     def get_interfaces(self, obj: CircuitImpact) -> list[dict[str, Any]]:
+        """The interfaces the impacted circuit's terminations reach, each with its device."""
         return [_interface(interface) for interface in circuit_interfaces(obj.circuit)]
 
     def get_tenant(self, obj: CircuitImpact) -> dict[str, Any] | None:
+        """The impacted circuit's tenant, or None when it has none."""
         tenant = obj.circuit.tenant
         if tenant is None:
             return None
@@ -151,6 +164,8 @@ class MaintenanceNoteSerializer(NautobotModelSerializer):
     """A remark on a maintenance."""
 
     class Meta:
+        """Meta attributes."""
+
         model = MaintenanceNote
         fields = "__all__"
 
@@ -159,22 +174,30 @@ class NotificationSourceSerializer(NautobotModelSerializer):
     """A configured source. Everything but `providers` comes from the configuration and is read-only."""
 
     class Meta:
+        """Meta attributes."""
+
         model = NotificationSource
         fields = "__all__"
         read_only_fields = ["name", "source_type", "attach_all_providers", "cursor", "last_run", "last_error"]
 
 
 class RawNotificationSerializer(BaseModelSerializer):
-    """A fetched message (read-only). `raw` is its head (at most `raw_notification_size` bytes) as text
-    (UTF-8, undecodable bytes replaced); the whole message is downloaded from its page (`eml/`)."""
+    """A fetched message (read-only).
+
+    `raw` is its head (at most `raw_notification_size` bytes) as text (UTF-8, undecodable bytes replaced); the
+    whole message is downloaded from its page (`eml/`).
+    """
 
     raw = serializers.SerializerMethodField()
 
     class Meta:
+        """Meta attributes."""
+
         model = RawNotification
         exclude = ["message"]
 
     def get_raw(self, obj: RawNotification) -> str:
+        """The stored head of the message as text."""
         return raw_as_text(obj.raw)
 
 
@@ -182,6 +205,8 @@ class ParsedNotificationSerializer(BaseModelSerializer):
     """One maintenance the parser read out of a raw notification (read-only)."""
 
     class Meta:
+        """Meta attributes."""
+
         model = ParsedNotification
         fields = "__all__"
 

@@ -3,7 +3,7 @@
 from django.urls import path
 from nautobot.apps.api import OrderedDefaultRouter
 
-from . import views
+from nautobot_ssot_circuit_maintenance.api import views
 
 router = OrderedDefaultRouter()
 router.register("maintenance", views.CircuitMaintenanceViewSet)
@@ -15,7 +15,7 @@ router.register("notificationsource", views.NotificationSourceViewSet)
 
 app_name = "nautobot_ssot_circuit_maintenance-api"
 urlpatterns = [
-    # One raw RFC 822 message in (see push.py and docs/push.md).
+    # One raw RFC 822 message in (see watch/push.py and docs/push.md).
     path("push/", views.PushView.as_view(), name="push"),
     *router.urls,
 ]

@@ -17,12 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import filters, push
-from ..decisions import actions as decisions
-from ..decisions.requests import BadDecision, override_of, reason_of
-from ..feed import calendar_feed_response_for_api
-from ..locking import SyncBusy
-from ..models import (
+from nautobot_ssot_circuit_maintenance import filters
+from nautobot_ssot_circuit_maintenance.api import serializers
+from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_feed_response_for_api
+from nautobot_ssot_circuit_maintenance.decisions import actions as decisions
+from nautobot_ssot_circuit_maintenance.decisions.requests import BadDecision, override_of, reason_of
+from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceNote,
@@ -30,17 +30,21 @@ from ..models import (
     ParsedNotification,
     RawNotification,
 )
-from ..reach import termination_prefetch
-from ..template_content import MAINTENANCE_ROW_PREFETCH
-from ..validation import PK_URL_PATTERN
-from . import serializers
+from nautobot_ssot_circuit_maintenance.models.reach import termination_prefetch
+from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy
+from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_ROW_PREFETCH
+from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
+from nautobot_ssot_circuit_maintenance.watch import push
 
 PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
 
 
 def _decided(view: Any, request: Request, permission: str, decide: Any) -> Response:
-    """Carry out a person's decision on the view's object: 403 without `permission` on it, 400 for a bad
-    request, 409 while a sync holds the lock; else what was recomputed."""
+    """Carry out a person's decision on the view's object.
+
+    403 without `permission` on it, 400 for a bad request, 409 while a sync holds the lock; else what was
+    recomputed.
+    """
     model = view.queryset.model
     # Looked up among what the user may view (the viewset would restrict a POST to what the user may add).
     instance = model.objects.restrict(request.user, "view").filter(pk=view.kwargs.get("pk")).first()
@@ -68,11 +72,14 @@ class CalendarRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        """Render an error as JSON: the iCalendar feed itself never passes through a renderer."""
         # Only errors get here; `finalize_response` labels them application/json.
         return json.dumps(data).encode("utf-8")
 
 
 class CircuitMaintenanceViewSet(NautobotModelViewSet):
+    """Maintenances, with their iCalendar feed and a person's override of what the notices say."""
+
     lookup_value_regex = PK_URL_PATTERN
     queryset = CircuitMaintenance.objects.select_related("provider").prefetch_related(*MAINTENANCE_ROW_PREFETCH)
     serializer_class = serializers.CircuitMaintenanceSerializer
@@ -89,8 +96,10 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post", "delete"], url_path="override", permission_classes=[IsAuthenticated])
     def override(self, request: Request, pk: Any = None) -> Response:
-        """POST {status, windows: [{start, end}], circuits: [{circuit, impact}], reason}: a person's status, windows
-        and/or circuits hold over any notice until released; DELETE releases them (the notices decide again at once).
+        """POST {status, windows: [{start, end}], circuits: [{circuit, impact}], reason}; DELETE releases it.
+
+        POST: a person's status, windows and/or circuits hold over any notice until released; DELETE releases them
+        (the notices decide again at once).
         """
         if request.method == "DELETE":
             return _decided(self, request, "change", decisions.release)
@@ -109,6 +118,7 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
         return _decided(self, request, "change", decide)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """Label an error from the calendar feed application/json, whatever the client asked for."""
         response = super().finalize_response(request, response, *args, **kwargs)
         if isinstance(response, Response) and isinstance(
             getattr(response, "accepted_renderer", None), CalendarRenderer
@@ -120,6 +130,8 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
 
 
 class CircuitImpactViewSet(NautobotModelViewSet):
+    """How maintenances affect circuits, with each circuit's terminations prefetched."""
+
     lookup_value_regex = PK_URL_PATTERN
     queryset = CircuitImpact.objects.select_related("maintenance", "circuit", "circuit__tenant").prefetch_related(
         termination_prefetch()
@@ -129,6 +141,8 @@ class CircuitImpactViewSet(NautobotModelViewSet):
 
 
 class MaintenanceNoteViewSet(NautobotModelViewSet):
+    """Remarks on maintenances."""
+
     lookup_value_regex = PK_URL_PATTERN
     queryset = MaintenanceNote.objects.select_related("maintenance")
     serializer_class = serializers.MaintenanceNoteSerializer
@@ -145,12 +159,15 @@ class NotificationSourceViewSet(NautobotModelViewSet):
     filterset_class = filters.NotificationSourceFilterSet
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Refuse: sources are defined in PLUGINS_CONFIG."""
         raise MethodNotAllowed(request.method, detail="Notification sources are defined in PLUGINS_CONFIG.")
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Refuse: a source is removed from PLUGINS_CONFIG, not deleted here."""
         raise MethodNotAllowed(request.method, detail="Notification sources are defined in PLUGINS_CONFIG.")
 
     def bulk_destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Refuse: a source is removed from PLUGINS_CONFIG, not deleted here."""
         raise MethodNotAllowed(request.method, detail="Notification sources are defined in PLUGINS_CONFIG.")
 
 
@@ -166,8 +183,10 @@ class RawNotificationViewSet(ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post"], url_path="exclude", permission_classes=[IsAuthenticated])
     def exclude(self, request: Request, pk: Any = None) -> Response:
-        """POST {reason}: leave the notification out of every fold as forged or mistaken; its maintenances are
-        recomputed at once (and deleted if no other notice says they exist)."""
+        """POST {reason}: leave the notification out of every fold as forged or mistaken.
+
+        Its maintenances are recomputed at once (and deleted if no other notice says they exist).
+        """
         return _decided(
             self, request, "change", lambda raw: decisions.exclude(raw, request.user, reason_of(request.data))
         )
@@ -201,6 +220,7 @@ class CanPush(BasePermission):
     message = "Pushing a message needs the permission nautobot_ssot_circuit_maintenance.add_pushedmessage."
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        """Whether the user is authenticated and may add pushed messages."""
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm(PUSH_PERMISSION))
 
@@ -216,6 +236,7 @@ class RawBodySessionAuthentication(SessionAuthentication):
     """
 
     def enforce_csrf(self, request: Request) -> None:
+        """Run Django's CSRF check on Django's own request, and say what to send when it fails."""
         try:
             super().enforce_csrf(request._request)
         except PermissionDenied as error:
@@ -258,6 +279,7 @@ class PushView(APIView):
         responses={200: dict, 201: dict, 202: dict},
     )
     def post(self, request: Request) -> Response:
+        """Store the pushed message, process it now if `?process=now`, and answer 200, 201, 202 or an error."""
         process = request.query_params.get("process", "later")
         if process not in ("now", "later"):
             return Response({"detail": "process must be 'now' or 'later'"}, status=400)

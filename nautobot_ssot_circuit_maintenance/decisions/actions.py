@@ -9,21 +9,29 @@ from django.db import transaction
 from django.utils import timezone
 from nautobot.circuits.models import Circuit
 
-from ..choices import OutcomeChoices
-from ..flags import refresh_flags
-from ..live_events import publish_due_transitions
-from ..models import CircuitImpact, CircuitMaintenance, DeletedMaintenance, MaintenanceOverride, RawNotification
-from ..pipeline.history import MaintenanceKey
-from ..validation import is_uuid
-from .refold import Refolded
-from .refold import refold as refold_records
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.decisions.refold import Refolded
+from nautobot_ssot_circuit_maintenance.decisions.refold import refold as refold_records
+from nautobot_ssot_circuit_maintenance.events.live import publish_due_transitions
+from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
+from nautobot_ssot_circuit_maintenance.intake.history import MaintenanceKey
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    DeletedMaintenance,
+    MaintenanceOverride,
+    RawNotification,
+)
+from nautobot_ssot_circuit_maintenance.validation import is_uuid
 
 REASON_LENGTH = 500  # RawNotification.exclusion_reason, MaintenanceOverride.reason
 
 
 def refold(keys: set[MaintenanceKey]) -> Refolded:
-    """Recompute the maintenances now, then what follows them as after a sync: their isolation and redundancy
-    flags, and the live-state events of those that moved into a new state."""
+    """Recompute the maintenances now, then what follows them as after a sync.
+
+    That is their isolation and redundancy flags, and the live-state events of those that moved into a new state.
+    """
     refolded = refold_records(keys)
     if refolded.changed_pks or refolded.deleted:
         changed = CircuitMaintenance.objects.filter(pk__in=refolded.changed_pks)
@@ -70,8 +78,11 @@ def confirm(raw: RawNotification, user: Any) -> Refolded:
 
 
 def override_circuits(maintenance: CircuitMaintenance, circuits: list[tuple[Any, str]]) -> dict[str, str]:
-    """{circuit pk: impact} for (circuit, impact) pairs, each circuit a Circuit, its pk or its ID, of the
-    maintenance's provider; ValueError naming the first that is not."""
+    """{circuit pk: impact} for (circuit, impact) pairs.
+
+    Each circuit is a Circuit, its pk or its ID, of the maintenance's provider; ValueError names the first that
+    is not.
+    """
     provider_circuits = Circuit.objects.filter(provider_id=maintenance.provider_id)
     chosen: dict[str, str] = {}
     for circuit, impact in circuits:

@@ -7,19 +7,20 @@ from typing import Any
 
 from nautobot.apps.ui import Button, ButtonColorChoices
 
-from ..choices import OutcomeChoices
-
-PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 
 
 class DecisionButton(Button):
     """A link to a decision's form page, rendered when `applies(object)` holds."""
 
     def __init__(self, *, applies: Callable[[Any], bool], **kwargs: Any) -> None:
+        """Keep the `applies(object)` test that decides whether the button is shown."""
         super().__init__(**kwargs)
         self.applies = applies
 
     def should_render(self, context: Any) -> bool:
+        """Render only on a page whose object the decision applies to."""
         obj = context.get("object")
         return obj is not None and self.applies(obj) and super().should_render(context)
 
@@ -30,7 +31,7 @@ NOTIFICATION_BUTTONS = (
         label="Confirm",
         icon="mdi-check-decagram",
         color=ButtonColorChoices.GREEN,
-        link_name=f"{PREFIX}:rawnotification_confirm",
+        link_name=f"{URL_NAMESPACE}:rawnotification_confirm",
         required_permissions=["nautobot_ssot_circuit_maintenance.change_rawnotification"],
         applies=lambda raw: raw.outcome == OutcomeChoices.AWAITING_CONFIRMATION and not raw.is_excluded,
     ),
@@ -39,7 +40,7 @@ NOTIFICATION_BUTTONS = (
         label="Exclude",
         icon="mdi-cancel",
         color=ButtonColorChoices.RED,
-        link_name=f"{PREFIX}:rawnotification_exclude",
+        link_name=f"{URL_NAMESPACE}:rawnotification_exclude",
         required_permissions=["nautobot_ssot_circuit_maintenance.change_rawnotification"],
         applies=lambda raw: not raw.is_excluded and raw.parsed_notifications.exists(),
     ),
@@ -48,7 +49,7 @@ NOTIFICATION_BUTTONS = (
         label="Include again",
         icon="mdi-undo",
         color=ButtonColorChoices.YELLOW,
-        link_name=f"{PREFIX}:rawnotification_include",
+        link_name=f"{URL_NAMESPACE}:rawnotification_include",
         required_permissions=["nautobot_ssot_circuit_maintenance.change_rawnotification"],
         applies=lambda raw: raw.is_excluded,
     ),
@@ -59,7 +60,7 @@ OVERRIDE_BUTTON = DecisionButton(
     label="Override",
     icon="mdi-account-lock",
     color=ButtonColorChoices.YELLOW,
-    link_name=f"{PREFIX}:circuitmaintenance_override",
+    link_name=f"{URL_NAMESPACE}:circuitmaintenance_override",
     required_permissions=["nautobot_ssot_circuit_maintenance.change_circuitmaintenance"],
     applies=lambda maintenance: True,
 )

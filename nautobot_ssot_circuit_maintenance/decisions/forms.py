@@ -9,11 +9,28 @@ from django import forms
 from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
 from nautobot.circuits.models import Circuit
 
-from ..choices import ImpactChoices, MaintenanceStatusChoices
-from ..triage.forms import DismissForm
+from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices
+from nautobot_ssot_circuit_maintenance.validation import contains_nul
 
 
-class ExcludeForm(DismissForm):
+class ReasonForm(BootstrapMixin, forms.Form):
+    """A reason, kept with the decision, with your name and the time."""
+
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why no action is needed (kept with the notification, with your name and the time).",
+    )
+
+    def clean_reason(self) -> str:
+        """The reason with its whitespace collapsed; refused when empty or holding a NUL."""
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason or contains_nul(reason):
+            raise forms.ValidationError("Give a reason (text, without NUL characters).")
+        return reason
+
+
+class ExcludeForm(ReasonForm):
     """Why the notice is forged or mistaken (kept with it, with your name and the time)."""
 
 
@@ -22,6 +39,8 @@ class ConfirmForm(BootstrapMixin, forms.Form):
 
 
 class OverrideForm(BootstrapMixin, forms.Form):
+    """A person's override of a maintenance's status, window and/or circuits, with the reason."""
+
     status = forms.ChoiceField(
         choices=[("", "— keep what the notices say —"), *MaintenanceStatusChoices.CHOICES],
         required=False,
@@ -39,12 +58,14 @@ class OverrideForm(BootstrapMixin, forms.Form):
     )
 
     def __init__(self, *args: Any, maintenance: Any = None, **kwargs: Any) -> None:
+        """Offer only the circuits of the maintenance's provider."""
         super().__init__(*args, **kwargs)
         if maintenance is not None:
             self.fields["circuits"].queryset = Circuit.objects.filter(provider_id=maintenance.provider_id)
             self.fields["circuits"].widget.add_query_param("provider", str(maintenance.provider_id))
 
     def clean(self) -> dict[str, Any]:
+        """Add `windows` and `circuit_impacts` as the override takes them; refuse an override that sets nothing."""
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if (start is None) != (end is None):

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from nautobot.circuits.models import Provider
 
-from ..diffsync.adapters.mailbox import MailboxAdapter
-from ..diffsync.adapters.nautobot import NautobotAdapter
-from ..locking import sync_lock
-from ..pipeline.commit import stored_maintenance_pks
-from ..pipeline.history import READABLE_KEYS, MaintenanceKey, fold_with_history
-from ..pipeline.intake import Chunk
-from ..pipeline.overrides import apply_overrides
-from ..pipeline.resolve import resolve_circuits
+from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
+from nautobot_ssot_circuit_maintenance.intake.commit import stored_maintenance_pks
+from nautobot_ssot_circuit_maintenance.intake.history import READABLE_KEYS, MaintenanceKey, fold_with_history
+from nautobot_ssot_circuit_maintenance.intake.overrides import apply_overrides
+from nautobot_ssot_circuit_maintenance.intake.resolve import resolve_circuits
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification
+from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.mailbox import MailboxAdapter
+from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.nautobot import NautobotAdapter
+from nautobot_ssot_circuit_maintenance.sync.locking import sync_lock
 
 # How long a person's action waits for a running sync before it gives up with a message.
 REFOLD_WAIT_SECONDS = 30.0
@@ -38,8 +39,6 @@ class Refolded:
 
 def refold(keys: set[MaintenanceKey]) -> Refolded:
     """Fold these maintenances again and write the result; raises locking.SyncBusy if a sync holds the lock too long."""
-    from ..models import CircuitMaintenance, ParsedNotification
-
     outcome = Refolded()
     if not keys:
         return outcome

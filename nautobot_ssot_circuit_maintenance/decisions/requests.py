@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from ..choices import ImpactChoices, MaintenanceStatusChoices
-from .actions import REASON_LENGTH
+from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices
+from nautobot_ssot_circuit_maintenance.decisions.actions import REASON_LENGTH
 
 
 class BadDecision(ValueError):

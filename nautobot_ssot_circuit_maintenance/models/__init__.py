@@ -7,24 +7,24 @@ and what hangs on it) and `notifications.py` (sources and what they delivered); 
 importable from here, as Nautobot's own apps (`dcim.models`) do it.
 """
 
-from .decisions import DeletedMaintenance, MaintenanceOverride
-from .maintenance import (
+from nautobot_ssot_circuit_maintenance.models.calendar import CalendarFeedToken
+from nautobot_ssot_circuit_maintenance.models.decisions import DeletedMaintenance, MaintenanceOverride
+from nautobot_ssot_circuit_maintenance.models.maintenance import (
     PAGE_TITLE_LENGTH,
-    CalendarFeedToken,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
     MaintenanceNote,
 )
-from .notifications import (
+from nautobot_ssot_circuit_maintenance.models.notifications import (
     NotificationSource,
     ParsedNotification,
     PushedMessage,
     RawNotification,
     SourceOAuthToken,
 )
-from .querysets import (
+from nautobot_ssot_circuit_maintenance.models.querysets import (
     FINISHED_STATUSES,
     TRIAGE_OUTCOMES,
     CircuitMaintenanceQuerySet,

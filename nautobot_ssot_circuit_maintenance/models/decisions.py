@@ -1,5 +1,7 @@
-"""What a person decided about a maintenance, which no notice overrules: an override of what the notices say,
-and the deletion of a maintenance (its notices so far never bring it back)."""
+"""What a person decided about a maintenance, which no notice overrules.
+
+An override of what the notices say, and the deletion of a maintenance (its notices so far never bring it back).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from django.conf import settings
 from django.db import models
 from nautobot.apps.models import BaseModel
 
-from ..choices import MaintenanceStatusChoices
-from ..validation import validate_windows
-from .maintenance import CircuitMaintenance
+from nautobot_ssot_circuit_maintenance.choices import MaintenanceStatusChoices
+from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
+from nautobot_ssot_circuit_maintenance.validation import validate_windows
 
 
 class MaintenanceOverride(BaseModel):
@@ -38,13 +40,17 @@ class MaintenanceOverride(BaseModel):
     is_saved_view_model = False
 
     class Meta:
+        """Meta attributes."""
+
         verbose_name = "maintenance override"
 
     def __str__(self):
+        """Which maintenance the override holds."""
         return f"Override of {self.maintenance}"
 
     @property
     def window_times(self) -> list[tuple[datetime, datetime]]:
+        """The override's windows as (start, end) datetimes."""
         return [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in self.windows]
 
     def describe(self) -> str:
@@ -73,8 +79,11 @@ class DeletedMaintenance(BaseModel):
     is_saved_view_model = False
 
     class Meta:
+        """Meta attributes."""
+
         unique_together = (("provider", "maintenance_id"),)
         verbose_name = "deleted maintenance"
 
     def __str__(self):
+        """The deleted maintenance's ID, marked as deleted."""
         return f"{self.maintenance_id} (deleted)"

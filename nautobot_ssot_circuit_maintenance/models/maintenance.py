@@ -1,10 +1,11 @@
-"""A maintenance and what hangs on it: the circuits it impacts, its notes, the flags it raises, the aliases
-that map a provider's circuit IDs, and the calendar feed tokens that publish it."""
+"""A maintenance and what hangs on it.
+
+The circuits it impacts, its notes, the flags it raises, the aliases that map a provider's circuit IDs, and the
+calendar feed tokens that publish it.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,19 +22,26 @@ from nautobot.apps.models import (
     extras_features,
 )
 
-from ..choices import (
+from nautobot_ssot_circuit_maintenance.choices import (
     FlagKindChoices,
     ImpactChoices,
     LiveStateChoices,
     MaintenanceStatusChoices,
     NoteLevelChoices,
 )
-from ..fold import normalize_cid
-from ..validation import validate_circuit_ids, validate_windows
-from .querysets import FINISHED_STATUSES, CircuitMaintenanceQuerySet, starting_soon_hours
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME
+from nautobot_ssot_circuit_maintenance.models.querysets import (
+    FINISHED_STATUSES,
+    CircuitMaintenanceQuerySet,
+    starting_soon_hours,
+)
+from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate_circuit_ids, validate_windows
 
 # Longest page heading of a maintenance (the full name is in its panel).
 PAGE_TITLE_LENGTH = 32
+NOTE_TITLE_LENGTH = 200
 
 
 @extras_features(
@@ -48,7 +56,7 @@ class CircuitMaintenance(PrimaryModel):
     """One planned work of a provider, as its notifications describe it today.
 
     Identity is (provider, maintenance_id); everything else comes from folding the
-    notifications in order (see `fold.py`), except `ack`, which belongs to the operator.
+    notifications in order (see `intake/fold.py`), except `ack`, which belongs to the operator.
     """
 
     provider = models.ForeignKey("circuits.Provider", on_delete=models.PROTECT, related_name="circuit_maintenances")
@@ -73,7 +81,7 @@ class CircuitMaintenance(PrimaryModel):
     # Named apart from the older app's CircuitMaintenance.tags (`Tag.circuitmaintenance_set`), so that both
     # apps can be installed side by side while its records are imported (docs/migrating.md).
     tags = TagsField(related_name="ssot_circuit_maintenances")
-    # Live-state transitions already published as events ({"starting-soon": iso time, ...}); see live_events.py.
+    # Live-state transitions already published as events ({"starting-soon": iso time, ...}); see events/live.py.
     # Written with queryset.update(): bookkeeping, not a change of the maintenance.
     live_events = models.JSONField(default=dict, blank=True, editable=False)
 
@@ -82,11 +90,14 @@ class CircuitMaintenance(PrimaryModel):
     natural_key_field_names = ["provider", "maintenance_id"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("-start_time", "maintenance_id")
         unique_together = (("provider", "maintenance_id"),)
         verbose_name = "circuit maintenance"
 
     def __str__(self):
+        """The maintenance's name."""
         return self.name
 
     @property
@@ -95,11 +106,12 @@ class CircuitMaintenance(PrimaryModel):
         return self.name if len(self.name) <= PAGE_TITLE_LENGTH else self.name[: PAGE_TITLE_LENGTH - 1] + "…"
 
     def get_absolute_url(self, api: bool = False) -> str:
+        """The maintenance's UI page, or its REST API endpoint with `api`."""
         if api:
             return reverse(
                 "plugins-api:nautobot_ssot_circuit_maintenance-api:circuitmaintenance-detail", args=[self.pk]
             )
-        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance", args=[self.pk])
+        return reverse(f"{URL_NAMESPACE}:circuitmaintenance", args=[self.pk])
 
     @property
     def window_times(self) -> list[tuple[datetime, datetime]]:
@@ -110,6 +122,7 @@ class CircuitMaintenance(PrimaryModel):
 
     @property
     def is_finished(self) -> bool:
+        """Whether the provider said it is COMPLETED or CANCELLED."""
         return self.status in FINISHED_STATUSES
 
     def needs_attention(self, now: datetime | None = None) -> bool:
@@ -135,11 +148,13 @@ class CircuitMaintenance(PrimaryModel):
 
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any) -> CircuitMaintenance:
+        """Remember whether the row was loaded acknowledged, so `save` stamps only a new acknowledgement."""
         instance = super().from_db(db, field_names, values)
         instance._ack_as_loaded = instance.__dict__.get("ack", False)
         return instance
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Clear who and when with `ack`; stamp them from the change context when `ack` is newly set."""
         # Edit forms, bulk edit and the REST API set `ack` alone: record who and when from the change context.
         if not self.ack:
             self.acknowledged_by = None
@@ -185,32 +200,20 @@ class CircuitMaintenance(PrimaryModel):
         return LiveStateChoices.UPCOMING
 
     def get_live_state_display(self, now: datetime | None = None) -> str:
+        """The live state at `now` as a person reads it."""
         return LiveStateChoices.as_dict()[self.live_state(now)]
 
     def get_live_state_class(self, now: datetime | None = None) -> str:
+        """The badge class of the live state at `now`."""
         return LiveStateChoices.CSS_CLASSES[self.live_state(now)]
 
     def get_live_state_style(self, now: datetime | None = None) -> str:
+        """The inline style of the live state at `now`, if any (the stripes of overrunning)."""
         return LiveStateChoices.CSS_STYLES.get(self.live_state(now), "")
 
     def get_status_class(self) -> str:
-        return {
-            MaintenanceStatusChoices.CONFIRMED: "warning",
-            MaintenanceStatusChoices.TENTATIVE: "info",
-            MaintenanceStatusChoices.RE_SCHEDULED: "info",
-            MaintenanceStatusChoices.IN_PROCESS: "danger",
-            MaintenanceStatusChoices.COMPLETED: "success",
-            MaintenanceStatusChoices.CANCELLED: "secondary",
-        }.get(self.status, "secondary")
-
-
-def change_context_user() -> Any:
-    """The user of the current web request or job, if any."""
-    from nautobot.extras.context_managers import change_context_state
-
-    context = change_context_state.get()
-    user = context.get_user() if context is not None else None
-    return user if getattr(user, "is_authenticated", False) else None
+        """The badge class of the provider's status."""
+        return MaintenanceStatusChoices.CSS_CLASSES.get(self.status, "secondary")
 
 
 @extras_features("custom_links", "custom_validators", "export_templates", "graphql", "webhooks")
@@ -224,13 +227,17 @@ class CircuitImpact(OrganizationalModel):
     natural_key_field_names = ["maintenance", "circuit"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("maintenance", "circuit")
         unique_together = (("maintenance", "circuit"),)
 
     def __str__(self):
+        """The maintenance, the circuit and the impact."""
         return f"{self.maintenance}: {self.circuit} ({self.impact})"
 
     def get_impact_class(self) -> str:
+        """The badge class of the impact."""
         return ImpactChoices.CSS_CLASSES.get(self.impact, "secondary")
 
 
@@ -243,15 +250,18 @@ class MaintenanceNote(OrganizationalModel):
     """
 
     maintenance = models.ForeignKey(CircuitMaintenance, on_delete=models.CASCADE, related_name="maintenance_notes")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=NOTE_TITLE_LENGTH)
     level = models.CharField(max_length=20, choices=NoteLevelChoices, default=NoteLevelChoices.INFO)
     comment = models.TextField(blank=True)
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("maintenance", "created")
         verbose_name = "maintenance note"
 
     def __str__(self):
+        """The note's title."""
         return self.title
 
 
@@ -278,22 +288,28 @@ class CircuitAlias(BaseModel):
     natural_key_field_names = ["provider", "normalized"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("provider", "normalized")
         unique_together = (("provider", "normalized"),)
         verbose_name = "circuit alias"
         verbose_name_plural = "circuit aliases"
 
     def __str__(self):
+        """The alias and the circuit it means."""
         return f"{self.alias} → {self.circuit}"
 
     def get_absolute_url(self, api: bool = False) -> str:
-        return reverse("plugins:nautobot_ssot_circuit_maintenance:circuitalias", args=[self.pk])
+        """The alias's UI page (there is no REST endpoint for aliases)."""
+        return reverse(f"{URL_NAMESPACE}:circuitalias", args=[self.pk])
 
     def clean(self) -> None:
+        """Set `normalized` from the alias, so uniqueness is checked on the form the sync compares."""
         super().clean()
         self.normalized = normalize_cid(self.alias)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Store the alias with its normalized form."""
         self.normalized = normalize_cid(self.alias)
         super().save(*args, **kwargs)
 
@@ -302,7 +318,7 @@ class CircuitAlias(BaseModel):
 class MaintenanceFlag(BaseModel):
     """A location isolated or down to its last circuit (or a device cut off) while maintenances overlap.
 
-    Derived data: rebuilt by `flags.py` after every sync (and by the flag job), never edited, not
+    Derived data: rebuilt by `flags/store.py` after every sync (and by the flag job), never edited, not
     change-logged. Exactly one of `location` and `device` is set.
     """
 
@@ -331,10 +347,13 @@ class MaintenanceFlag(BaseModel):
     is_saved_view_model = False
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("start_time", "kind")
 
     def __str__(self):
-        return f"{self.label}: {self.scope} {self.start_time:%Y-%m-%d %H:%M}"
+        """The flag's name, what it flags and when it starts."""
+        return f"{self.label}: {self.scope} {self.start_time:{DATE_TIME}}"
 
     @property
     def scope(self) -> Any:
@@ -343,64 +362,16 @@ class MaintenanceFlag(BaseModel):
 
     @property
     def is_isolation(self) -> bool:
+        """Whether the flag is an isolation, not a lost redundancy."""
         return self.kind == FlagKindChoices.ISOLATION
+
+    def get_kind_class(self) -> str:
+        """The badge class of the flag's kind."""
+        return FlagKindChoices.CSS_CLASSES[self.kind]
 
     @property
     def label(self) -> str:
-        """ "Isolation" / "Lost redundancy"; a device that is isolated is "Cut off"."""
+        """The flag's name as shown: "Isolation" / "Lost redundancy"; a device that is isolated is "Cut off"."""
         if self.is_isolation and self.device_id:
             return "Cut off"
         return self.get_kind_display()
-
-
-class CalendarFeedToken(BaseModel):
-    """A user's secret for the subscribable calendar feed: good for that feed only, stored as its SHA-256 digest.
-
-    Calendar applications cannot send an Authorization header, so the key may stand in the feed's URL
-    path; clients that can send a header (or a query parameter) use those instead. The feed it opens is
-    what its user may view (object permissions apply). The key itself is never stored: `issue` returns
-    it once, to be shown once, and `lookup` finds a token by the digest of what a client presents.
-    Issuing again replaces it (the old address stops working).
-    """
-
-    user = models.OneToOneField("users.User", on_delete=models.CASCADE, related_name="circuit_maintenance_feed_token")
-    digest = models.CharField(max_length=64, unique=True, editable=False)
-    # The key's last characters, so a person can tell which address a calendar holds; too few to guess from.
-    hint = models.CharField(max_length=8, blank=True, default="", editable=False)
-    created = models.DateTimeField(auto_now=True)
-
-    is_metadata_associable_model = False
-    is_contact_associable_model = False
-    is_dynamic_group_associable_model = False
-    is_saved_view_model = False
-
-    HINT_LENGTH = 4
-
-    def __str__(self):
-        return f"Calendar feed token of {self.user}"
-
-    @staticmethod
-    def new_key() -> str:
-        """43 URL-safe characters (256 random bits): fits the feed URL's path pattern."""
-        return secrets.token_urlsafe(32)
-
-    @staticmethod
-    def digest_of(key: str) -> str:
-        """The stored form of a key: SHA-256, hex (a random 256-bit key needs no salt or slow hash)."""
-        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-    @classmethod
-    def issue(cls, user: Any) -> str:
-        """Make the user's token, or replace it; the clear key is returned here and nowhere else."""
-        key = cls.new_key()
-        cls.objects.update_or_create(
-            user=user, defaults={"digest": cls.digest_of(key), "hint": key[-cls.HINT_LENGTH :]}
-        )
-        return key
-
-    @classmethod
-    def lookup(cls, key: str) -> CalendarFeedToken | None:
-        """The token whose key this is, with its user; None for an unknown or rotated key."""
-        if not key:
-            return None
-        return cls.objects.select_related("user").filter(digest=cls.digest_of(key)).first()

@@ -1,5 +1,8 @@
-"""Where notifications come from and what became of them: the sources, the OAuth grant of a Gmail source,
-the fetched messages, the maintenances the parser read out of them, and the messages pushed to the app."""
+"""Where notifications come from and what became of them.
+
+The sources, the OAuth grant of a Gmail source, the fetched messages, the maintenances the parser read out of
+them, and the messages pushed to the app.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,14 @@ from django.db import models
 from django.urls import reverse
 from nautobot.apps.models import BaseManager, BaseModel, OrganizationalModel, extras_features
 
-from .. import mail
-from ..choices import MessageKeptChoices, OutcomeChoices
-from ..pipeline.bounds import MessageBounds
-from ..providers import sender_address
-from .maintenance import CircuitMaintenance
-from .querysets import RawNotificationQuerySet
+from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings
+from nautobot_ssot_circuit_maintenance.mail import readable as readable_mail
+from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds
+from nautobot_ssot_circuit_maintenance.mail.packing import unpack
+from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
+from nautobot_ssot_circuit_maintenance.models.querysets import RawNotificationQuerySet
+from nautobot_ssot_circuit_maintenance.providers import sender_address
 
 
 @extras_features("graphql")
@@ -35,9 +40,12 @@ class NotificationSource(OrganizationalModel):
     natural_key_field_names = ["name"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("name",)
 
     def __str__(self):
+        """The source's configured name."""
         return self.name
 
 
@@ -55,6 +63,7 @@ class SourceOAuthToken(BaseModel):
     granted = models.DateTimeField(auto_now=True)
 
     def __str__(self):
+        """Which source the grant is for."""
         return f"OAuth grant for {self.source}"
 
 
@@ -78,7 +87,7 @@ class RawNotification(BaseModel):
     raw_truncated = models.BooleanField(default=False)
     # The message's size in bytes.
     raw_size = models.PositiveIntegerField(default=0)
-    # The message compressed (`mail.pack`): whole, or what could be kept of it (see `message_kept`).
+    # The message compressed (`mail/packing.py`): whole, or what could be kept of it (see `message_kept`).
     message = models.BinaryField(default=b"", blank=True, editable=False)
     message_kept = models.CharField(max_length=20, choices=MessageKeptChoices, blank=True)
     # circuit-maintenance-parser's version at the last parse of this message ("" when it was never parsed).
@@ -94,12 +103,12 @@ class RawNotification(BaseModel):
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismiss_reason = models.CharField(max_length=500, blank=True)
     # When our side received it (IMAP INTERNALDATE, Gmail internalDate, Graph receivedDateTime, file mtime, the
-    # push's arrival), never later than `created`: what the fold holds the message's own dates to (fold.py).
+    # push's arrival), never later than `created`: what the fold holds the message's own dates to (intake/fold.py).
     received = models.DateTimeField(null=True, blank=True)
     # The last time the same message (same key) reached a mailbox again, after it was stored: a provider sending a
-    # notice again re-asserts it over doubted notices that arrived in between (fold.py).
+    # notice again re-asserts it over doubted notices that arrived in between (intake/fold.py).
     last_seen = models.DateTimeField(null=True, blank=True)
-    # Whether the sender proved who it is (pipeline/authenticate.py); None when the source did not ask.
+    # Whether the sender proved who it is (intake/authenticate.py); None when the source did not ask.
     sender_authenticated = models.BooleanField(null=True, blank=True)
     # Left out of every fold by a person, as forged or mistaken, with a reason (the maintenance is recomputed).
     excluded_by = models.ForeignKey(
@@ -122,15 +131,19 @@ class RawNotification(BaseModel):
     natural_key_field_names = ["message_key"]
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("-date",)
 
     def __str__(self):
+        """The message's subject, else its key."""
         return self.subject or self.message_key
 
     def get_absolute_url(self, api: bool = False) -> str:
+        """The notification's UI page, or its REST API endpoint with `api`."""
         if api:
             return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:rawnotification-detail", args=[self.pk])
-        return reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification", args=[self.pk])
+        return reverse(f"{URL_NAMESPACE}:rawnotification", args=[self.pk])
 
     @property
     def kept(self) -> str:
@@ -147,18 +160,19 @@ class RawNotification(BaseModel):
     def message_bytes(self) -> bytes:
         """The message as stored: the whole message when `is_whole`, else the part that was kept."""
         if self.message:
-            return mail.unpack(self.message, max(self.raw_size, len(self.raw or b"")))
+            return unpack(self.message, max(self.raw_size, len(self.raw or b"")))
         return bytes(self.raw or b"")
 
-    def readable(self) -> mail.ReadableMail:
+    def readable(self) -> readable_mail.ReadableMail:
         """The message as a person reads it: decoded headers, text, sanitized HTML, attachments."""
-        return mail.read_mail(self.message_bytes(), _bounds())
+        return readable_mail.read_mail(self.message_bytes(), _bounds())
 
-    def attachment(self, index: int) -> tuple[mail.Attachment, bytes] | None:
+    def attachment(self, index: int) -> tuple[readable_mail.Attachment, bytes] | None:
         """One attachment of the message (as `readable().attachments` lists them) with its bytes."""
-        return mail.attachment(self.message_bytes(), index, _bounds())
+        return readable_mail.attachment(self.message_bytes(), index, _bounds())
 
     def get_outcome_class(self) -> str:
+        """The badge class of the outcome."""
         return OutcomeChoices.CSS_CLASSES.get(self.outcome, "secondary")
 
     @property
@@ -175,16 +189,16 @@ class RawNotification(BaseModel):
 
     @property
     def is_excluded(self) -> bool:
+        """Whether a person left the notice out of every fold."""
         return self.excluded_at is not None
 
     @property
     def needs_triage(self) -> bool:
+        """Whether the notification is in the triage queue (one query: `RawNotificationQuerySet.needs_triage`)."""
         return RawNotification.objects.filter(pk=self.pk).needs_triage().exists()
 
 
 def _bounds() -> MessageBounds:
-    from ..config import app_settings
-
     return MessageBounds.from_settings(app_settings())
 
 
@@ -211,34 +225,40 @@ class ParsedNotification(BaseModel):
     is_saved_view_model = False
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("raw_notification", "created")
         indexes = [models.Index(fields=["provider", "provider_maintenance_id"])]
 
     def __str__(self):
+        """The maintenance ID and the status the notice gave it."""
         return f"{self.provider_maintenance_id} ({self.json.get('status', '?')})"
 
 
 class PushedMessage(models.Model):
     """A message posted to the push endpoint or uploaded in the UI, waiting for the sync to read it.
 
-    The built-in "pushed" source (sources/push.py) reads these in `sequence` order; its cursor is the
+    The built-in "pushed" source (intake/pushed.py) reads these in `sequence` order; its cursor is the
     last sequence committed, so nothing is read twice and nothing is skipped. A row the cursor has
-    passed is stored as a RawNotification and is deleted by the next push (see push.py).
+    passed is stored as a RawNotification and is deleted by the next push (see watch/push.py).
     Its `add` permission is the push permission.
     """
 
     sequence = models.BigAutoField(primary_key=True)
-    # Same key as the RawNotification it becomes (pipeline/parse.py `message_key`): duplicates answer with it.
+    # Same key as the RawNotification it becomes (intake/parse.py `message_key`): duplicates answer with it.
     message_key = models.CharField(max_length=255, unique=True)
     raw = models.BinaryField()
     received = models.DateTimeField(auto_now_add=True)
     pushed_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
+        """Meta attributes."""
+
         ordering = ("sequence",)
         verbose_name = "pushed message"
 
     def __str__(self):
+        """The message's place in the push sequence."""
         return f"pushed #{self.sequence}"
 
     @property

@@ -1,5 +1,8 @@
-"""The questions asked of the records, each answered once: what "finished", "active", "upcoming" and
-"needs attention" mean for a maintenance, and what "needs triage" means for a notification."""
+"""The questions asked of the records, each answered once.
+
+What "finished", "active", "upcoming" and "needs attention" mean for a maintenance, and what "needs triage" means
+for a notification.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from nautobot.apps.models import RestrictedQuerySet
 
-from ..choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths_lookup
+from nautobot_ssot_circuit_maintenance.config import app_settings
 
 # A maintenance in one of these states is over, whatever its windows say.
 FINISHED_STATUSES = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
@@ -58,16 +63,17 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         from nautobot.dcim.models import Interface
 
         interfaces = Interface.objects.filter(device__in=list(devices)).values("pk")
-        from ..compat import cable_paths_lookup
 
         reaching = f"circuit_impacts__circuit__circuit_terminations__{cable_paths_lookup()}__destination_id__in"
         return self.filter(pk__in=self.model.objects.filter(**{reaching: interfaces}).values("pk"))
 
     def needs_attention(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
-        """Not acknowledged, and still someone's concern: unfinished and not ended, or overrunning (the provider
-        said IN-PROCESS and never COMPLETED). The one meaning of "unacknowledged" for the list badge, the
-        `unacknowledged` filter, the overview panel and its per-provider counts; `CircuitMaintenance.needs_attention`
-        is its row-level twin."""
+        """Not acknowledged, and still someone's concern: unfinished and not ended, or overrunning.
+
+        Overrunning: the provider said IN-PROCESS and never COMPLETED. The one meaning of "unacknowledged" for the
+        list badge, the `unacknowledged` filter, the overview panel and its per-provider counts;
+        `CircuitMaintenance.needs_attention` is its row-level twin.
+        """
         now = now or timezone.now()
         return (
             self.unfinished()
@@ -118,8 +124,6 @@ _OPEN_STATUSES_BUT_IN_PROCESS = [
 
 def starting_soon_hours() -> float:
     """The `starting_soon_hours` app setting."""
-    from ..config import app_settings
-
     return float(app_settings()["starting_soon_hours"])
 
 
@@ -140,16 +144,17 @@ TRIAGE_OUTCOMES = (
 
 
 class RawNotificationQuerySet(RestrictedQuerySet):
+    """Notifications, with the one meaning of "needs triage"."""
+
     def needs_triage(self) -> RawNotificationQuerySet:
         """Not dismissed, with an outcome a person must resolve.
 
         An unknown-cids notification leaves the queue once no maintenance it fed still has an unknown
         circuit ID (the circuit was created, or an alias maps it, and the sync linked it).
         """
-        from .notifications import ParsedNotification  # the model module imports this one
-
+        parsed_model = self.model._meta.get_field("parsed_notifications").related_model  # defined below this module
         still_unknown = Exists(
-            ParsedNotification.objects.filter(raw_notification=OuterRef("pk")).filter(
+            parsed_model.objects.filter(raw_notification=OuterRef("pk")).filter(
                 Q(maintenance__isnull=True) | ~Q(maintenance__unresolved_circuit_ids=[])
             )
         )

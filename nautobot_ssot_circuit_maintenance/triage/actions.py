@@ -7,12 +7,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..config import source_settings
-from ..models import CircuitAlias, RawNotification
-from ..pipeline.parse import message_sender
-from ..pipeline.reprocess import cannot_reprocess
-from ..providers import EMAILS_FIELD, split_addresses
-from ..trigger import start_reprocess_run, sync_job
+from nautobot_ssot_circuit_maintenance.config import source_settings
+from nautobot_ssot_circuit_maintenance.intake.reprocess import cannot_reprocess
+from nautobot_ssot_circuit_maintenance.mail.headers import message_sender
+from nautobot_ssot_circuit_maintenance.models import CircuitAlias, RawNotification
+from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, split_addresses
+from nautobot_ssot_circuit_maintenance.sync.trigger import start_reprocess_run, sync_job
 
 __all__ = [
     "assign_sender",
@@ -32,8 +32,11 @@ def triage_count(user: Any) -> int:
 
 
 def sender_address(raw: RawNotification) -> str:
-    """The notification's sender address as classification reads it: from the stored message's header (the
-    source's `source_header`, else From), never from a display name; "" when it names no single address."""
+    """The notification's sender address as classification reads it; "" when it names no single address.
+
+    It is read from the stored message's header (the source's `source_header`, else From), never from a display
+    name.
+    """
     configured = {entry.name: entry.source_header for entry in source_settings()}
     header = configured.get(raw.source.name, "From") if raw.source is not None else "From"
     return message_sender(raw.message_bytes(), header)
@@ -54,9 +57,9 @@ def assign_sender(raw: RawNotification, provider: Any, *, whole_domain: bool) ->
     Saved through the model, so the change log shows who did it. Returns the entry added.
     """
     entry = sender_entry(raw, whole_domain=whole_domain)
-    current = provider._custom_field_data.get(EMAILS_FIELD) or ""
+    current = provider.cf.get(EMAILS_FIELD) or ""
     if entry not in split_addresses(current):
-        provider._custom_field_data[EMAILS_FIELD] = ", ".join([*split_addresses(current), entry])
+        provider.cf[EMAILS_FIELD] = ", ".join([*split_addresses(current), entry])
         provider.validated_save()
     if raw.source is not None and not raw.source.providers.filter(pk=provider.pk).exists():
         raw.source.providers.add(provider)
@@ -71,6 +74,7 @@ def map_circuit_id(provider: Any, circuit_id: str, circuit: Any, user: Any) -> C
 
 
 def dismiss(raw: RawNotification, user: Any, reason: str) -> None:
+    """Take the notification out of the triage queue, with who, when and why."""
     raw.dismissed_by = user
     raw.dismissed_at = timezone.now()
     raw.dismiss_reason = reason

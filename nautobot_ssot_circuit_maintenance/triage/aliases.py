@@ -17,40 +17,51 @@ from nautobot.apps.views import (
 from nautobot.circuits.models import Provider
 from rest_framework import serializers
 
-from ..models import CircuitAlias
-from ..validation import PK_URL_PATTERN
-from ..views_common import CsrfFailurePage
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
+from nautobot_ssot_circuit_maintenance.models import CircuitAlias
+from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage
+from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 
 
 class CircuitAliasFilterSet(BaseFilterSet):
+    """Filter aliases by search text (alias or circuit ID) and provider."""
+
     q = SearchFilter(filter_predicates={"alias": "icontains", "circuit__cid": "icontains"})
     provider = NaturalKeyOrPKMultipleChoiceFilter(
         queryset=Provider.objects.all(), to_field_name="name", label="Provider (name or ID)"
     )
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitAlias
         fields = ["id", "alias", "normalized"]
 
 
 class CircuitAliasFilterForm(BootstrapMixin, forms.Form):
+    """The alias list's filter form: search text and provider."""
+
     model = CircuitAlias
     q = forms.CharField(required=False, label="Search")
     provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
 
 
 class CircuitAliasTable(BaseTable):
+    """The alias list: each alias, its provider and circuit, who mapped it and when."""
+
     pk = ToggleColumn()
     alias = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
     provider = tables.Column(linkify=True)
     circuit = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
     created_by = tables.Column(verbose_name="Mapped by")
     created = tables.DateTimeColumn(
-        verbose_name="Mapped (UTC)", format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}}
+        verbose_name="Mapped (UTC)", format=DATE_TIME_LETTERS, attrs={"td": {"class": "text-nowrap"}}
     )
     actions = ButtonsColumn(CircuitAlias, buttons=("delete",))
 
     class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
         model = CircuitAlias
         fields = ("pk", "alias", "provider", "circuit", "created_by", "created", "actions")
         default_columns = fields
@@ -60,6 +71,8 @@ class CircuitAliasSerializer(serializers.ModelSerializer):
     """For the list's export only (aliases have no REST endpoint)."""
 
     class Meta:
+        """Meta attributes."""
+
         model = CircuitAlias
         fields = ["id", "provider", "alias", "normalized", "circuit", "created_by", "created"]
 
@@ -67,6 +80,8 @@ class CircuitAliasSerializer(serializers.ModelSerializer):
 class CircuitAliasUIViewSet(
     CsrfFailurePage, ObjectListViewMixin, ObjectDetailViewMixin, ObjectDestroyViewMixin, ObjectBulkDestroyViewMixin
 ):
+    """Circuit aliases: list, detail and delete; they are made in the triage queue."""
+
     lookup_value_regex = PK_URL_PATTERN
     action_buttons = ()
     filterset_class = CircuitAliasFilterSet

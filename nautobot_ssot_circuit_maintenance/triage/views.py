@@ -5,26 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views import View
+from nautobot.apps.ui import Titles
 from nautobot.apps.views import ObjectListViewMixin
 from nautobot.circuits.models import Circuit, Provider
-from nautobot.core.ui.titles import Titles
-from nautobot.core.views.mixins import ObjectPermissionRequiredMixin
 
-from .. import filters, forms
-from ..api.serializers import RawNotificationSerializer
-from ..models import RawNotification
-from ..views_common import CsrfFailurePage
-from . import actions
-from .forms import AssignSenderForm, DismissForm, MapCircuitForm, ReprocessConfirmForm
-from .tables import TriageTable
-
-PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
-ACTION_TEMPLATE = "nautobot_ssot_circuit_maintenance/triage_action.html"
+from nautobot_ssot_circuit_maintenance import filters, forms
+from nautobot_ssot_circuit_maintenance.api.serializers import RawNotificationSerializer
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.triage import actions
+from nautobot_ssot_circuit_maintenance.triage.forms import (
+    AssignSenderForm,
+    DismissForm,
+    MapCircuitForm,
+    ReprocessConfirmForm,
+)
+from nautobot_ssot_circuit_maintenance.triage.tables import TriageTable
+from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, NotificationActionView
 
 
 class TriageQueueUIViewSet(CsrfFailurePage, ObjectListViewMixin):
@@ -39,52 +40,31 @@ class TriageQueueUIViewSet(CsrfFailurePage, ObjectListViewMixin):
     view_titles = Titles(titles={"list": "Triage queue ({{ triage_count }})"})
 
     def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
+        """Add the queue's size for the page title."""
         context = super().get_extra_context(request, instance)
         context["triage_count"] = actions.triage_count(request.user)
         return context
 
 
-class TriageActionView(ObjectPermissionRequiredMixin, View):
-    """One action on one notification still in the queue: GET shows its form, POST performs it."""
+class TriageActionView(NotificationActionView):
+    """One action on one notification still in the queue; a form with `reprocess` ticked reprocesses it after."""
 
     queryset = RawNotification.objects.needs_triage().select_related("source", "provider")
-    permission = "nautobot_ssot_circuit_maintenance.change_rawnotification"
-    title = ""
-    form_class: Any = None
 
-    def get_required_permission(self) -> str:
-        return self.permission
-
-    def get_form(self, raw: RawNotification, data: Any = None) -> Any:
-        return self.form_class(data)
-
-    def describe(self, raw: RawNotification) -> str:
-        return ""
-
-    def get(self, request: Any, pk: Any) -> Any:
-        raw = get_object_or_404(self.queryset, pk=pk)
-        return self.show(request, raw, self.get_form(raw))
-
-    def post(self, request: Any, pk: Any) -> Any:
-        raw = get_object_or_404(self.queryset, pk=pk)
-        form = self.get_form(raw, request.POST)
-        if not form.is_valid():
-            return self.show(request, raw, form, status=400)
-        try:
-            with transaction.atomic():
-                text = self.perform(request, raw, form.cleaned_data)
-        except (ValidationError, IntegrityError, ValueError) as error:
-            form.add_error(None, _message(error))
-            return self.show(request, raw, form, status=400)
-        messages.success(request, text)
-        if form.cleaned_data.get("reprocess"):
+    def done(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> Any:
+        """Reprocess the notification when the form asks, else back to the queue."""
+        if data.get("reprocess"):
             return self.reprocess(request, raw)
-        return redirect(reverse(f"{PREFIX}:triage_list"))
+        return super().done(request, raw, data)
 
-    def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
-        raise NotImplementedError
+    def error_text(self, error: Exception) -> str:
+        """Name a circuit ID that already has an alias, else as for any action."""
+        if isinstance(error, IntegrityError):
+            return "That circuit ID already has an alias for this provider."
+        return super().error_text(error)
 
     def reprocess(self, request: Any, raw: RawNotification) -> Any:
+        """Start the sync job over the notification, or say why not and go back to the queue."""
         raw.refresh_from_db()
         reason = actions.cannot_reprocess(raw)
         job = actions.sync_job()
@@ -97,18 +77,7 @@ class TriageActionView(ObjectPermissionRequiredMixin, View):
         else:
             result = actions.start_reprocess([raw], request.user)
             return redirect(result.get_absolute_url())
-        return redirect(reverse(f"{PREFIX}:triage_list"))
-
-    def show(self, request: Any, raw: RawNotification, form: Any, status: int = 200) -> Any:
-        context = {
-            "object": raw,
-            "form": form,
-            "title": f"{self.title}: {raw}",
-            "action_title": self.title,
-            "description": self.describe(raw),
-            "return_url": reverse(f"{PREFIX}:triage_list"),
-        }
-        return render(request, ACTION_TEMPLATE, context, status=status)
+        return redirect(reverse(f"{URL_NAMESPACE}:triage_list"))
 
 
 class AssignSenderView(TriageActionView):
@@ -121,15 +90,18 @@ class AssignSenderView(TriageActionView):
     ]
 
     def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        """The form, offering only the providers the user may change."""
         return AssignSenderForm(data, providers=Provider.objects.restrict(self.request.user, "change"))
 
     def describe(self, raw: RawNotification) -> str:
+        """The sender and what assigning it does."""
         return (
             f"Sender {actions.sender_address(raw) or '(none)'} — the provider's “Emails for Circuit Maintenance” "
             f"gets this address (or its domain), and the provider is attached to source {raw.source or '(none)'}."
         )
 
     def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        """Add the sender to the provider and attach it to the source; refused unless the user may change the source."""
         if raw.source is None:
             raise ValueError("the notification's source no longer exists")
         if not raw.source.__class__.objects.restrict(request.user, "change").filter(pk=raw.source.pk).exists():
@@ -145,14 +117,17 @@ class MapCircuitView(TriageActionView):
     additional_permissions = ["nautobot_ssot_circuit_maintenance.add_circuitalias"]
 
     def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        """The form, offering the notice's unknown circuit IDs and the circuits the user may view."""
         circuits = Circuit.objects.restrict(self.request.user, "view")
         return MapCircuitForm(data, circuit_ids=actions.unknown_circuit_ids(raw), circuits=circuits)
 
     def describe(self, raw: RawNotification) -> str:
+        """The provider and the circuit IDs Nautobot does not know."""
         ids = ", ".join(actions.unknown_circuit_ids(raw)) or "none left"
         return f"Provider {raw.provider or '(none)'} names circuit IDs Nautobot does not know: {ids}."
 
     def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        """Map the circuit ID to the circuit as an alias of the notice's provider."""
         if raw.provider is None:
             raise ValueError("the notification has no provider")
         alias = actions.map_circuit_id(raw.provider, data["circuit_id"], data["circuit"], request.user)
@@ -166,6 +141,7 @@ class DismissView(TriageActionView):
     form_class = DismissForm
 
     def perform(self, request: Any, raw: RawNotification, data: dict[str, Any]) -> str:
+        """Dismiss the notification with the given reason."""
         actions.dismiss(raw, request.user, data["reason"])
         return f"Dismissed: {raw}."
 
@@ -177,9 +153,11 @@ class ReprocessView(TriageActionView):
     additional_permissions = ["extras.run_job"]
 
     def get_form(self, raw: RawNotification, data: Any = None) -> Any:
+        """The confirmation form, with no input."""
         return ReprocessConfirmForm(data)
 
     def describe(self, raw: RawNotification) -> str:
+        """What reprocessing does, or why this notification cannot be reprocessed."""
         reason = actions.cannot_reprocess(raw)
         if reason:
             return f"This notification cannot be reprocessed: {reason}."
@@ -189,6 +167,7 @@ class ReprocessView(TriageActionView):
         )
 
     def post(self, request: Any, pk: Any) -> Any:
+        """Start the reprocess; on a notification that cannot be, the form again with 400."""
         raw = get_object_or_404(self.queryset, pk=pk)
         reason = actions.cannot_reprocess(raw)
         if reason:
@@ -197,11 +176,3 @@ class ReprocessView(TriageActionView):
             form.add_error(None, f"Cannot reprocess: {reason}.")
             return self.show(request, raw, form, status=400)
         return self.reprocess(request, raw)
-
-
-def _message(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(error.messages)
-    if isinstance(error, IntegrityError):
-        return "That circuit ID already has an alias for this provider."
-    return str(error)

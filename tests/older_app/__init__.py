@@ -1,7 +1,7 @@
 """The import from nautobot-circuit-maintenance: helpers shared by both phases.
 
 `test_installed.py` runs only with `development/nautobot_config_older_app.py` (the older app in
-PLUGINS, `./run tests` runs it as a second phase); `tests/test_import_job.py` runs in the main
+PLUGINS, `./run tests` runs it as a second phase); `tests/older_app/test_import_job.py` runs in the main
 suite, with the older app's tables created from `schema.sql` as if it had been removed from PLUGINS.
 """
 
@@ -14,7 +14,6 @@ from pathlib import Path
 
 from django.db import connection
 
-from nautobot_ssot_circuit_maintenance.diffsync.import_models import IMPORTED_LOCATION_PREFIX
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceNote,
@@ -22,7 +21,8 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.older_app import TABLE_PREFIX
+from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import IMPORTED_LOCATION_PREFIX
+from nautobot_ssot_circuit_maintenance.older_app.reader import TABLE_PREFIX
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 TABLES = (

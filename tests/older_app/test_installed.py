@@ -21,15 +21,16 @@ from nautobot.extras.models import Job, JobLogEntry
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.compat import job_inputs
-from nautobot_ssot_circuit_maintenance.diffsync.import_models import PROVENANCE_TITLE
+from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
+from nautobot_ssot_circuit_maintenance.mail.storable import storable_text
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.older_app import (
+from nautobot_ssot_circuit_maintenance.older_app.diffsync.models import PROVENANCE_TITLE
+from nautobot_ssot_circuit_maintenance.older_app.reader import (
     OLDER_APP_LABEL,
     TABLE_PREFIX,
     ModelReader,
@@ -37,9 +38,8 @@ from nautobot_ssot_circuit_maintenance.older_app import (
     open_reader,
     parsed_json,
 )
-from nautobot_ssot_circuit_maintenance.pipeline.parse import storable_text
+from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
 from tests.older_app import SCHEMA, imported_state
-from tests.sample_data import corpus_messages, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer
 
 ACCOUNT = "noc@example.net"

@@ -1,4 +1,4 @@
-"""`nautobot-server watch_mailboxes`: new mail starts the sync for its source within seconds (watch.py)."""
+"""`nautobot-server watch_mailboxes`: new mail starts the sync for its source within seconds (watch/watcher.py)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,21 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from ...watch import watch
+from nautobot_ssot_circuit_maintenance.watch.watcher import watch
 
 LOGGER_NAME = "nautobot_ssot_circuit_maintenance"
 
 
 class Command(BaseCommand):
+    """The `watch_mailboxes` command: start the sync as soon as IMAP IDLE reports new mail."""
+
     help = (
         "Hold each IMAP notification source in IDLE and start the circuit-maintenance sync job (through the "
         "Celery worker) as soon as new mail arrives. Runs until SIGTERM or Ctrl-C."
     )
 
     def add_arguments(self, parser: Any) -> None:
+        """Add --user, --poll-seconds and --retry-seconds."""
         parser.add_argument(
             "--user",
             default="",
@@ -43,6 +46,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Watch the sources as the chosen user until SIGTERM or SIGINT."""
         user = self._user(options["user"])
         self._log_to_stderr(options["verbosity"])
         stop = threading.Event()

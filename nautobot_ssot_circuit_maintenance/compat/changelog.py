@@ -1,0 +1,107 @@
+"""Nautobot: change logging for records written in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# -- Nautobot: change logging for records written in bulk --------------------------------------------
+# `bulk_create` sends no `post_save`, so Nautobot records no ObjectChange for it. Here the
+# ObjectChanges are built the way Nautobot's change-logging signal handler builds them and written in
+# one statement, inside the active change context, so the changelog, webhooks, job hooks and events
+# see the same as for a save(). It reads two Nautobot internals: `change_context_state` (the active
+# change context) and `_prefetched_objects_cache` (Django's, to say a new record has no tags and no
+# related rows yet). The
+# tests in tests/test_compat.py compare the result with what a save() records.
+
+
+def as_new_record(instance) -> None:
+    """Mark a just-created record's many-valued relations as known and empty.
+
+    That is its tags, and every row that could point at it (none can yet), so serializing it for the changelog
+    reads nothing per record.
+    """
+    cache = dict(getattr(instance, "_prefetched_objects_cache", {}))
+    for field in instance._meta.many_to_many:
+        cache[field.name] = _evaluated_empty(field.related_model)
+    for relation in instance._meta.related_objects:
+        if relation.one_to_many or relation.many_to_many:
+            cache[relation.get_accessor_name()] = _evaluated_empty(relation.related_model)
+    instance._prefetched_objects_cache = cache
+
+
+def _evaluated_empty(model):
+    """An empty queryset already evaluated: iterating it compiles no SQL (a bare `.none()` still does)."""
+    empty = model.objects.none()
+    empty._result_cache = []
+    return empty
+
+
+def _create_changes(instances: Sequence) -> list:
+    """Each instance's create ObjectChange, as `to_objectchange` makes it, with the API serializer built once.
+
+    `to_objectchange` builds a fresh serializer per record (its fields are constructed anew each time:
+    most of the cost of logging a record). A model that overrides `to_objectchange` keeps its own.
+    """
+    from nautobot.core.api.exceptions import SerializerNotFound
+    from nautobot.core.api.utils import get_serializer_for_model
+    from nautobot.core.models.utils import serialize_object
+    from nautobot.extras.choices import ObjectChangeActionChoices
+    from nautobot.extras.constants import CHANGELOG_MAX_OBJECT_REPR
+    from nautobot.extras.models import ChangeLoggedModel, ObjectChange
+
+    model = type(instances[0])
+    uniform = all(type(instance) is model for instance in instances)
+    try:
+        serializer_class = get_serializer_for_model(model)
+    except SerializerNotFound:
+        serializer_class = None
+    if not uniform or serializer_class is None or model.to_objectchange is not ChangeLoggedModel.to_objectchange:
+        return [instance.to_objectchange(ObjectChangeActionChoices.ACTION_CREATE) for instance in instances]
+    context = {"request": None, "depth": 1, "exclude_m2m": False}
+    data_v2 = serializer_class(list(instances), many=True, context=context).data
+    return [
+        ObjectChange(
+            changed_object=instance,
+            object_repr=str(instance)[:CHANGELOG_MAX_OBJECT_REPR],
+            action=ObjectChangeActionChoices.ACTION_CREATE,
+            object_data=serialize_object(instance),
+            object_data_v2=data,
+        )
+        for instance, data in zip(instances, data_v2, strict=True)
+    ]
+
+
+def log_bulk_creations(instances: Sequence) -> int:
+    """Record one create ObjectChange per instance in the current change context; return how many."""
+    from nautobot.extras.constants import CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL
+    from nautobot.extras.context_managers import change_context_state
+    from nautobot.extras.models import ObjectChange
+
+    change_context = change_context_state.get()
+    if change_context is None or not instances:
+        return 0
+    for instance in instances:
+        as_new_record(instance)
+    changes = []
+    for instance, change in zip(instances, _create_changes(instances), strict=True):
+        if change is None:
+            continue
+        user = change_context.get_user(instance)
+        change.user = user
+        change.user_name = user.username if user is not None else "Undefined"
+        change.request_id = change_context.change_id
+        change.change_context = change_context.context
+        change.change_context_detail = change_context.context_detail[:CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL]
+        changes.append(change)
+    ObjectChange.objects.bulk_create(changes, batch_size=500)
+    return len(changes)
+
+
+def change_context_user() -> Any:
+    """The user of the current web request or job, if any (read from Nautobot's active change context)."""
+    from nautobot.extras.context_managers import change_context_state
+
+    context = change_context_state.get()
+    user = context.get_user() if context is not None else None
+    return user if getattr(user, "is_authenticated", False) else None

@@ -1,0 +1,106 @@
+"""Commit: a chunk's notifications stored and linked to their maintenances, then its cursors moved.
+
+Runs inside the sync's transaction, after the target adapter has written the maintenances, so a
+run stopped before the end stores nothing and moves no cursor: the next run reads the same mail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
+from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
+from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitMaintenance,
+    MaintenanceNote,
+    ParsedNotification,
+    RawNotification,
+)
+
+STORE_BATCH = 500
+
+
+def stored_maintenance_pks(chunk: Chunk) -> dict[tuple[Any, str], Any]:
+    """(provider pk, maintenance id) → pk of the CircuitMaintenance, for those of the chunk that exist."""
+    if not chunk.maintenances:
+        return {}
+    return {
+        (provider_id, maintenance_id): pk
+        for pk, provider_id, maintenance_id in CircuitMaintenance.objects.filter(
+            provider_id__in={pk for pk, _ in chunk.maintenances},
+            maintenance_id__in={mid for _, mid in chunk.maintenances},
+        ).values_list("pk", "provider_id", "maintenance_id")
+    }
+
+
+def parsed_notifications(raw: Any, message: ParsedMessage, maintenance_pks: dict) -> list[Any]:
+    """The ParsedNotification rows of one stored message, linked to their maintenances where they exist."""
+    return [
+        ParsedNotification(
+            raw_notification=raw,
+            maintenance_id=maintenance_pks.get((message.provider.pk, maintenance["maintenance_id"])),
+            provider_id=message.provider.pk,
+            provider_maintenance_id=maintenance["maintenance_id"],
+            json=maintenance,
+        )
+        for maintenance in message.maintenances
+    ]
+
+
+def held_back_notes(chunk: Chunk, maintenance_pks: dict) -> list[Any]:
+    """A note on each overridden maintenance whose new notices said otherwise: what they would have changed."""
+    notes = []
+    for key, resolved in chunk.maintenances.items():
+        if resolved.held_back and key in maintenance_pks:
+            notes.append(
+                MaintenanceNote(
+                    maintenance_id=maintenance_pks[key],
+                    title=("A notice would have changed " + "; ".join(resolved.held_back))[:200],
+                    level=NoteLevelChoices.WARNING,
+                    comment="A person's override holds until a person releases it; the notice is stored and "
+                    "counts from then on.",
+                )
+            )
+    return notes
+
+
+def commit_chunk(chunk: Chunk) -> None:
+    """Store every new message of the chunk with its outcome and parsed notices; move each source's cursor."""
+    maintenance_pks = stored_maintenance_pks(chunk)
+
+    with transaction.atomic():
+        for run in chunk.runs:
+            raws = []
+            parsed_rows = []
+            for message in run.messages:
+                raw = RawNotification(
+                    source=run.source,
+                    message_key=message.message_key,
+                    provider_id=message.provider.pk if message.provider else None,
+                    sender=message.sender,
+                    subject=message.subject,
+                    date=message.date,
+                    outcome=message.outcome,
+                    error=message.error,
+                    location=message.location,
+                    **message.stored_fields(),
+                )
+                raws.append(raw)
+                parsed_rows.extend(parsed_notifications(raw, message, maintenance_pks))
+            RawNotification.objects.bulk_create(raws, batch_size=STORE_BATCH)
+            for message_key, when in run.seen_again.items():
+                RawNotification.objects.filter(message_key=message_key).filter(
+                    Q(last_seen__isnull=True) | Q(last_seen__lt=when)
+                ).update(last_seen=when)
+            ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
+            if run.cursor is not None:
+                run.source.cursor = run.cursor
+            run.source.last_run = datetime.now(timezone.utc)
+            run.source.last_error = run.error
+            run.source.save(update_fields=["cursor", "last_run", "last_error"])
+        MaintenanceNote.objects.bulk_create(held_back_notes(chunk, maintenance_pks), batch_size=STORE_BATCH)

@@ -1,0 +1,128 @@
+"""Where a circuit terminates, and the device interfaces its terminations are cabled to.
+
+The pages read a circuit's terminations through prefetches; the calendar and the feed ask for the
+locations of many maintenances at once (`maintenance_locations`, one query whatever their number).
+
+A circuit termination's cable path (Nautobot's `CablePath`, origin = the termination) ends at the
+device interface on our side of the circuit, through any patch panels; the interface's device is
+what loses that link when the circuit goes down.
+
+Read through prefetches (`termination_prefetch`), so a table of N impacts costs a constant number
+of queries, not N (on Nautobot 3.0's Django 4.2, plus one per interface's device: see compat.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Prefetch, Q
+from django.utils.html import format_html_join
+from nautobot.apps.templatetags import hyperlinked_object, placeholder
+from nautobot.circuits.models import CircuitTermination
+from nautobot.dcim.models import CablePath, Interface, Location
+
+from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths, cable_paths_lookup, generic_prefetch
+
+
+def termination_prefetch(path: str = "circuit__circuit_terminations") -> Prefetch:
+    """Prefetch a circuit's terminations with their location and the interfaces their cable paths reach."""
+    return Prefetch(
+        path,
+        queryset=CircuitTermination.objects.select_related("location").prefetch_related(
+            Prefetch(
+                cable_paths_lookup(),
+                queryset=CablePath.objects.prefetch_related(
+                    generic_prefetch("destination", [Interface.objects.select_related("device")])
+                ),
+            )
+        ),
+    )
+
+
+def terminations(circuit: Any) -> list[Any]:
+    """The circuit's terminations, A before Z (reads the prefetch when there is one)."""
+    return sorted(circuit.circuit_terminations.all(), key=lambda t: t.term_side)
+
+
+def termination_interfaces(termination: Any) -> list[Interface]:
+    """The device interfaces a termination's cable paths end at."""
+    return [
+        path.destination
+        for path in cable_paths(termination)
+        if path.destination is not None and isinstance(path.destination, Interface)
+    ]
+
+
+def circuit_locations(circuit: Any) -> list[tuple[str, Any]]:
+    """(side, location) for each termination of the circuit that sits at a location."""
+    return [(t.term_side, t.location) for t in terminations(circuit) if t.location is not None]
+
+
+def circuit_interfaces(circuit: Any) -> list[Interface]:
+    """Every device interface that loses its link when the circuit goes down."""
+    return [interface for t in terminations(circuit) for interface in termination_interfaces(t)]
+
+
+def locations_html(circuits: Iterable[Any]) -> str:
+    """The A/Z locations of circuits, each linked, e.g. `A: Paris-1 · Z: London-2`."""
+    seen = []
+    for circuit in circuits:
+        for side, location in circuit_locations(circuit):
+            if (side, location) not in seen:
+                seen.append((side, location))
+    if not seen:
+        return placeholder(None)
+    return format_html_join(" · ", "{}: {}", ((side, hyperlinked_object(loc, "name")) for side, loc in seen))
+
+
+def interfaces_html(circuits: Iterable[Any]) -> str:
+    """The device interfaces of circuits, each `device › interface` linked."""
+    found = []
+    for circuit in circuits:
+        for interface in circuit_interfaces(circuit):
+            if interface not in found:
+                found.append(interface)
+    if not found:
+        return placeholder(None)
+    return format_html_join(
+        ", ", "{} › {}", ((hyperlinked_object(i.device), hyperlinked_object(i, "name")) for i in found)
+    )
+
+
+def locations_by_circuit(circuit_pks: Iterable[UUID]) -> dict[UUID, list[Location]]:
+    """Each circuit's termination locations, A side before Z side (circuits with none are left out)."""
+    found: dict[UUID, list[Location]] = defaultdict(list)
+    terminations = (
+        CircuitTermination.objects.filter(circuit__in=list(circuit_pks), location__isnull=False)
+        .select_related("location")
+        .order_by("circuit", "term_side")
+    )
+    for termination in terminations:
+        if termination.location not in found[termination.circuit_id]:
+            found[termination.circuit_id].append(termination.location)
+    return dict(found)
+
+
+def maintenance_locations(maintenances: Iterable[Any]) -> dict[UUID, list[Location]]:
+    """For each maintenance (with `circuit_impacts` prefetched), the locations its circuits terminate at."""
+    maintenances = list(maintenances)
+    circuits = {impact.circuit_id for m in maintenances for impact in m.circuit_impacts.all()}
+    by_circuit = locations_by_circuit(circuits)
+    result = {}
+    for maintenance in maintenances:
+        seen: list[Location] = []
+        for impact in sorted(maintenance.circuit_impacts.all(), key=lambda i: i.circuit_id):
+            seen.extend(loc for loc in by_circuit.get(impact.circuit_id, []) if loc not in seen)
+        result[maintenance.pk] = sorted(seen, key=lambda loc: loc.name)
+    return result
+
+
+def at_locations_q(locations: Iterable[Location], prefix: str = "") -> Q:
+    """Maintenances of circuits terminating at these locations or any location below them in the tree."""
+    pks = set()
+    for location in locations:
+        pks.update(location.descendants(include_self=True).values_list("pk", flat=True))
+    return Q(**{f"{prefix}circuit_impacts__circuit__circuit_terminations__location__in": pks})

@@ -1,0 +1,1 @@
+"""The sync's DiffSync models, adapters, log sentences and the run's merged diff."""

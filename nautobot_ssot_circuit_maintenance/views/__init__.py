@@ -1,0 +1,24 @@
+"""UI views, one module per page family; the view sets and views that `urls.py` routes are named here."""
+
+from nautobot_ssot_circuit_maintenance.views.mail import (
+    NotificationUploadView,
+    RawNotificationAttachmentView,
+    RawNotificationUIViewSet,
+)
+from nautobot_ssot_circuit_maintenance.views.maintenances import (
+    CircuitImpactUIViewSet,
+    CircuitMaintenanceUIViewSet,
+    MaintenanceNoteUIViewSet,
+)
+from nautobot_ssot_circuit_maintenance.views.sources import GoogleOAuthCallbackView, NotificationSourceUIViewSet
+
+__all__ = [
+    "CircuitImpactUIViewSet",
+    "CircuitMaintenanceUIViewSet",
+    "GoogleOAuthCallbackView",
+    "MaintenanceNoteUIViewSet",
+    "NotificationSourceUIViewSet",
+    "NotificationUploadView",
+    "RawNotificationAttachmentView",
+    "RawNotificationUIViewSet",
+]

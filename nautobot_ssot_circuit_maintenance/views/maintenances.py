@@ -1,0 +1,366 @@
+"""UI views, built with Nautobot's UI component framework: maintenances and what hangs on them are here.
+
+The mail pages (raw notifications, attachments, upload) are in `views/mail.py`, the sources and their
+OAuth consent in `views/sources.py`, the calendar and overview in `views/calendar.py`. Every model's
+`<Model>UIViewSet` is importable from here: Nautobot finds a model's view set in the app's `views`
+module (`nautobot.core.utils.lookup.get_view_for_model`, used by its page titles and view tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone as dj_timezone
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from nautobot.apps.templatetags import placeholder
+from nautobot.apps.ui import (
+    BaseTextPanel,
+    Button,
+    ButtonColorChoices,
+    DataTablePanel,
+    ObjectDetailContent,
+    ObjectFieldsPanel,
+    ObjectsTablePanel,
+    ObjectTextPanel,
+    Panel,
+    SectionChoices,
+)
+from nautobot.apps.views import (
+    NautobotUIViewSet,
+)
+from rest_framework.decorators import action
+
+from nautobot_ssot_circuit_maintenance import filters, forms, tables
+from nautobot_ssot_circuit_maintenance.api import serializers
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.decisions.buttons import OVERRIDE_BUTTON
+from nautobot_ssot_circuit_maintenance.display import format_utc
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitImpact,
+    CircuitMaintenance,
+    MaintenanceNote,
+    MaintenanceOverride,
+)
+from nautobot_ssot_circuit_maintenance.models.reach import termination_prefetch
+from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_ROW_PREFETCH
+from nautobot_ssot_circuit_maintenance.ui import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
+from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN, is_uuid
+from nautobot_ssot_circuit_maintenance.views.timeline import timeline_rows
+
+
+def maintenance_windows(maintenance: CircuitMaintenance) -> list[dict[str, str]]:
+    """Every window of a maintenance as display rows; the overall span when no windows are recorded."""
+    rows = []
+    for start, end in maintenance.window_times:
+        minutes = int((end - start).total_seconds() // 60)
+        duration = f"{minutes // 60}h {minutes % 60:02d}m"
+        rows.append({"start": format_utc(start), "end": format_utc(end), "duration": duration})
+    return rows
+
+
+def status_badge(maintenance: CircuitMaintenance) -> str:
+    """The maintenance status as a coloured badge."""
+    return format_html(
+        '<span class="badge bg-{}">{}</span>', maintenance.get_status_class(), maintenance.get_status_display()
+    )
+
+
+def acknowledgement_text(maintenance: CircuitMaintenance) -> str:
+    """As shown: "Acknowledged by alice, 2026-11-27 08:30 UTC", "Needs attention" or "Not acknowledged"."""
+    if maintenance.ack:
+        who = maintenance.acknowledged_by.username if maintenance.acknowledged_by else "someone"
+        when = format_utc(maintenance.acknowledged_at)
+        return format_html(
+            '<span class="mdi mdi-check-bold text-success" aria-hidden="true"></span> Acknowledged by {}{}',
+            who,
+            f", {when}" if when else "",
+        )
+    if maintenance.needs_attention():
+        return tables.needs_attention_badge()
+    return "Not acknowledged"
+
+
+class AcknowledgeButton(Button):
+    """One click (a POST): acknowledged by you, now. Shown while the maintenance is not acknowledged."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Render with the app's POST button template (Nautobot 3.0 has no PostButton)."""
+        super().__init__(template_path=POST_BUTTON_TEMPLATE, **kwargs)
+
+    def should_render(self, context: Any) -> bool:
+        """Render only while the page's maintenance is not acknowledged."""
+        obj = context.get("object")
+        return obj is not None and not obj.ack and super().should_render(context)
+
+
+def _return_url(request: Any, default: str) -> str:
+    url = request.POST.get("return_url") or ""
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else default
+
+
+#
+# Circuit Maintenance
+#
+
+
+class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
+    """Maintenance fields, with the status and the live state as badges and times in UTC."""
+
+    def get_data(self, context: Any) -> dict[str, Any]:
+        """Add the live state right after the status, and the override, to the maintenance's fields."""
+        data = super().get_data(context)
+        if context.get("object") is not None:
+            # Right after the provider's status.
+            items = list(data.items())
+            at = next((i + 1 for i, (key, _) in enumerate(items) if key == "status"), len(items))
+            data = dict([*items[:at], ("live_state", None), *items[at:]])
+            data["override"] = MaintenanceOverride.objects.filter(maintenance=context["object"]).first()
+        return data
+
+    def render_key(self, key: str, value: Any, context: Any) -> str:
+        """Label the added live-state and override rows."""
+        if key == "live_state":
+            return "Live state"
+        if key == "override":
+            return "Override"
+        return super().render_key(key, value, context)
+
+    def render_value(self, key: str, value: Any, context: Any) -> str:
+        """Show the status and live state as badges, the override in words, times in UTC, long IDs broken."""
+        obj = context["object"]
+        if key == "live_state":
+            return tables.live_state_badge(obj)
+        if key == "override":
+            if value is None:
+                return "None: the notices decide"
+            return format_html(
+                '<span class="badge bg-warning text-dark">{}</span> by {}, {}: {}',
+                value.describe(),
+                value.created_by or "someone",
+                format_utc(value.created),
+                value.reason,
+            )
+        if key == "status":
+            return status_badge(obj)
+        if key in ("start_time", "end_time"):
+            return format_html('<span class="text-nowrap">{}</span>', format_utc(value))
+        if key in ("maintenance_id", "name"):
+            return format_html('<span class="text-break">{}</span>', value)
+        if key == "unresolved_circuit_ids":
+            return ", ".join(str(cid) for cid in value) if value else placeholder(None)
+        if key == "ack":
+            return acknowledgement_text(obj)
+        return super().render_value(key, value, context)
+
+
+class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUIViewSet):
+    """Maintenances: list, detail, edit (manual corrections and acknowledgement), bulk edit, delete."""
+
+    lookup_value_regex = PK_URL_PATTERN
+
+    action_buttons = ("export",)
+    bulk_update_form_class = forms.CircuitMaintenanceBulkEditForm
+    filterset_class = filters.CircuitMaintenanceFilterSet
+    filterset_form_class = forms.CircuitMaintenanceFilterForm
+    form_class = forms.CircuitMaintenanceForm
+    queryset = CircuitMaintenance.objects.select_related("provider", "acknowledged_by").prefetch_related(
+        *MAINTENANCE_ROW_PREFETCH
+    )
+    serializer_class = serializers.CircuitMaintenanceSerializer
+    table_class = tables.CircuitMaintenanceTable
+
+    object_detail_content = ObjectDetailContent(
+        extra_buttons=(
+            AcknowledgeButton(
+                weight=100,
+                label="Acknowledge",
+                icon="mdi-check-bold",
+                color=ButtonColorChoices.GREEN,
+                link_name=f"{URL_NAMESPACE}:circuitmaintenance_acknowledge",
+                required_permissions=["nautobot_ssot_circuit_maintenance.change_circuitmaintenance"],
+            ),
+            OVERRIDE_BUTTON,
+        ),
+        panels=(
+            CircuitMaintenanceFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=[
+                    "name",
+                    "provider",
+                    "maintenance_id",
+                    "status",
+                    "start_time",
+                    "end_time",
+                    "ack",
+                    "unresolved_circuit_ids",
+                    "description",
+                ],
+                key_transforms={"start_time": "Start (UTC)", "end_time": "End (UTC)", "ack": "Acknowledged"},
+            ),
+            DataTablePanel(
+                label="Windows",
+                section=SectionChoices.RIGHT_HALF,
+                weight=100,
+                context_data_key="maintenance_windows",
+                columns=["start", "end", "duration"],
+                column_headers=["Start (UTC)", "End (UTC)", "Duration"],
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.FULL_WIDTH,
+                weight=100,
+                table_class=tables.CircuitImpactTable,
+                table_filter="maintenance",
+                table_title="Circuits, where they end and what hangs on them",
+                select_related_fields=["circuit", "circuit__provider", "circuit__tenant", "maintenance"],
+                prefetch_related_fields=[termination_prefetch()],
+                exclude_columns=["maintenance", "start_time", "end_time"],
+                include_columns=["provider", "locations", "interfaces", "tenant"],
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.FULL_WIDTH,
+                weight=150,
+                table_class=tables.MaintenanceFlagTable,
+                table_filter="maintenances",
+                table_title="Isolation and lost redundancy",
+                select_related_fields=["location", "device"],
+                prefetch_related_fields=["maintenances"],
+                add_button_route=None,
+                enable_related_link=False,
+                show_table_config_button=False,
+            ),
+            ObjectsTablePanel(
+                section=SectionChoices.FULL_WIDTH,
+                weight=200,
+                table_class=tables.MaintenanceNoteTable,
+                table_filter="maintenance",
+                table_title="Maintenance notes",
+                exclude_columns=["maintenance"],
+            ),
+            Panel(
+                label="Timeline",
+                section=SectionChoices.FULL_WIDTH,
+                weight=300,
+                body_content_template_path="nautobot_ssot_circuit_maintenance/inc/maintenance_timeline.html",
+                body_wrapper_template_path="components/panel/body_wrapper_table.html",
+            ),
+        ),
+    )
+
+    def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
+        """On the maintenance's page, add its windows and its notices' timeline."""
+        context = super().get_extra_context(request, instance)
+        if self.action == "retrieve" and instance is not None:
+            context["maintenance_windows"] = maintenance_windows(instance)
+            context["timeline_rows"] = timeline_rows(instance)
+        return context
+
+    @action(
+        detail=True, methods=["post"], url_path="acknowledge", url_name="acknowledge", custom_view_base_action="change"
+    )
+    def acknowledge(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """One click: acknowledged by the user, now (a POST needing the change permission)."""
+        maintenance = self.get_object()
+        maintenance.acknowledge(request.user)
+        maintenance.save()
+        messages.success(request, f"Acknowledged {maintenance}.")
+        return redirect(_return_url(request, maintenance.get_absolute_url()))
+
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="acknowledge",
+        url_name="acknowledge_selected",
+        custom_view_base_action="change",
+    )
+    def acknowledge_selected(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """The list's "Acknowledge selected": each selected maintenance the user may change, by them, now."""
+        pks = request.POST.getlist("pk")
+        if not all(is_uuid(pk) for pk in pks):
+            return HttpResponseBadRequest("pk: every value must be a maintenance's UUID.")
+        list_url = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
+        if not pks:
+            messages.warning(request, "No maintenance selected.")
+            return redirect(_return_url(request, list_url))
+        now = dj_timezone.now()
+        done = 0
+        for maintenance in self.get_queryset().filter(pk__in=pks, ack=False):
+            maintenance.acknowledge(request.user, now)
+            maintenance.save()
+            done += 1
+        messages.success(request, f"Acknowledged {done} maintenance{'s' if done != 1 else ''}.")
+        return redirect(_return_url(request, list_url))
+
+
+#
+# Circuit Impact
+#
+
+
+class CircuitImpactUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUIViewSet):
+    """Circuit impacts: normally written by the sync; editable for manual corrections."""
+
+    lookup_value_regex = PK_URL_PATTERN
+
+    action_buttons = ("add", "export")
+    bulk_update_form_class = forms.CircuitImpactBulkEditForm
+    filterset_class = filters.CircuitImpactFilterSet
+    filterset_form_class = forms.CircuitImpactFilterForm
+    form_class = forms.CircuitImpactForm
+    queryset = CircuitImpact.objects.select_related(
+        "maintenance", "circuit", "circuit__provider", "circuit__tenant"
+    ).prefetch_related(termination_prefetch())
+    serializer_class = serializers.CircuitImpactSerializer
+    table_class = tables.CircuitImpactTable
+
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=["maintenance", "circuit", "impact"],
+            ),
+        ),
+    )
+
+
+#
+# MaintenanceNote
+#
+
+
+class MaintenanceNoteUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUIViewSet):
+    """Maintenance notes."""
+
+    lookup_value_regex = PK_URL_PATTERN
+
+    action_buttons = ("add", "export")
+    bulk_update_form_class = forms.MaintenanceNoteBulkEditForm
+    filterset_class = filters.MaintenanceNoteFilterSet
+    filterset_form_class = forms.MaintenanceNoteFilterForm
+    form_class = forms.MaintenanceNoteForm
+    queryset = MaintenanceNote.objects.select_related("maintenance")
+    serializer_class = serializers.MaintenanceNoteSerializer
+    table_class = tables.MaintenanceNoteTable
+
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=["title", "maintenance", "level"],
+            ),
+            ObjectTextPanel(
+                label="Comment",
+                section=SectionChoices.LEFT_HALF,
+                weight=200,
+                object_field="comment",
+                render_as=BaseTextPanel.RenderOptions.PLAINTEXT,
+            ),
+        ),
+    )
