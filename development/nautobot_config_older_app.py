@@ -1,6 +1,6 @@
 """Settings for the import's second test phase: the normal settings plus the older app, nautobot-circuit-maintenance.
 
-Only `tests.older_app` runs with these (`./run tests` runs it after the main suite, on its own test
+Only `tests.older_app.test_installed` runs with these (`./run tests` runs it after the main suite, on its own test
 database `<test database>_older_app`); every other test keeps the normal settings.
 """
 
