@@ -29,13 +29,10 @@ from nautobot_ssot_circuit_maintenance.mail.headers import shown_sender
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, SenderDirectory, sender_address
 from nautobot_ssot_circuit_maintenance.triage import actions
-from tests.fixtures.job_helpers import JobTestMixin
+from tests.fixtures.imap import ACCOUNT, DovecotTestMixin
 from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
-from tests.servers.dovecot import DovecotServer
 
 MESSAGES = corpus_by_name()
-ACCOUNT = "noc@example.net"
-PASSWORD = "s3nder-Imap-Passw0rd"
 WHOLE = {"raw_notification_size": 1_000_000}
 
 # Zayo claims one address and one sub-domain; nobody claims anything else.
@@ -237,20 +234,8 @@ def forged(raw: bytes, header_lines: bytes, index: int, replaced: bytes = b"from
     return (b"\n".join([*extra, *lines]) + b"\n\n" + body).replace(b"\n", b"\r\n")
 
 
-class DisplayNameThroughImapTestCase(JobTestMixin, TransactionTestCase):
+class DisplayNameThroughImapTestCase(DovecotTestMixin, TransactionTestCase):
     """Forged display names in a real Dovecot mailbox, through the real sync, re-parse and triage."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.dovecot = DovecotServer()
-        cls.dovecot.add_user(ACCOUNT, PASSWORD)
-        cls.dovecot.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dovecot.stop()
-        super().tearDownClass()
 
     def setUp(self):
         super().setUp()
@@ -258,18 +243,6 @@ class DisplayNameThroughImapTestCase(JobTestMixin, TransactionTestCase):
         Job.objects.filter(job_class_name__in=("CircuitMaintenanceDataSource", "ReparseDataSource")).update(
             enabled=True
         )
-
-    def imap_source(self, folder: str, **extra) -> dict:
-        return {
-            "name": f"IMAP {folder}",
-            "url": f"imaps://{self.dovecot.host}:{self.dovecot.imaps_port}",
-            "account": ACCOUNT,
-            "secret": PASSWORD,
-            "folder": folder,
-            "attach_all_providers": True,
-            "ca_file": self.dovecot.ca_file,
-            **extra,
-        }
 
     def sync(self, source: dict) -> None:
         with self.configured([source], **WHOLE):
@@ -286,7 +259,7 @@ class DisplayNameThroughImapTestCase(JobTestMixin, TransactionTestCase):
     def test_a_display_name_is_never_the_sender(self):
         folder = "DisplayNames"
         self.dovecot.append(ACCOUNT, MESSAGES["zayo4"], folder=folder)
-        source = self.imap_source(folder)
+        source = self.imap_source(name=f"IMAP {folder}", folder=folder)
         self.sync(source)
         alone = self.zayo_state()
         self.assertEqual(len(alone), 1)
@@ -344,7 +317,7 @@ class DisplayNameThroughImapTestCase(JobTestMixin, TransactionTestCase):
 
     def test_the_source_header_is_read_as_written(self):
         folder = "Relayed"
-        source = self.imap_source(folder, source_header="X-Original-Sender")
+        source = self.imap_source(name=f"IMAP {folder}", folder=folder, source_header="X-Original-Sender")
         self.dovecot.append(ACCOUNT, MESSAGES["zayo4"], folder=folder)
         header = b"X-Original-Sender: =?utf-8?q?mr=40zayo=2Ecom?= <attacker@evil.example>"
         self.dovecot.append(ACCOUNT, forged(MESSAGES["zayo4"], header, 0, b"x-original-sender:"), folder=folder)
