@@ -92,21 +92,25 @@ class SourceSync:
 
 
 def last_syncs(user: Any) -> list[SourceSync]:
-    """Each source's last run and the outcomes of the messages the latest real sync stored from it."""
-    latest = (
-        Sync.objects.filter(dry_run=False, job_result__job_model__job_class_name=JOB_CLASS)
-        .exclude(start_time=None)
-        .order_by("-start_time")
-        .first()
+    """Each source's last run, the outcomes of the messages that run stored, and the sync it was part of.
+
+    A run is told by the source's own stamps (`last_run_started` .. `last_run`), not by the latest sync: a later
+    sync that did not read this source (a reprocess, a run over other sources, one that found the lock taken) must
+    not make the source's last run look empty.
+    """
+    real_syncs = Sync.objects.filter(dry_run=False, job_result__job_model__job_class_name=JOB_CLASS).exclude(
+        start_time=None
     )
     rows = []
     for source in NotificationSource.objects.restrict(user, "view"):
         outcomes: dict[str, int] = {}
         sync = None
-        if latest and source.last_run and source.last_run >= latest.start_time:
-            sync = latest
+        if source.last_run_started and source.last_run:
+            sync = real_syncs.filter(start_time__lte=source.last_run_started).order_by("-start_time").first()
             counted = (
-                RawNotification.objects.filter(source=source, created__gte=latest.start_time)
+                RawNotification.objects.filter(
+                    source=source, created__gte=source.last_run_started, created__lte=source.last_run
+                )
                 .values_list("outcome")
                 .annotate(n=Count("pk"))
                 .order_by("outcome")

@@ -100,7 +100,8 @@ def commit_chunk(chunk: Chunk) -> None:
             ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
             if run.cursor is not None:
                 run.source.cursor = run.cursor
+            run.source.last_run_started = run.started
             run.source.last_run = datetime.now(timezone.utc)
             run.source.last_error = run.error
-            run.source.save(update_fields=["cursor", "last_run", "last_error"])
+            run.source.save(update_fields=["cursor", "last_run_started", "last_run", "last_error"])
         MaintenanceNote.objects.bulk_create(held_back_notes(chunk, maintenance_pks), batch_size=STORE_BATCH)

@@ -41,6 +41,8 @@ class SourceRun:
     duplicates: int = 0
     error: str = ""
     done: bool = False
+    # When this run of the source began: stored with its first commit, so the overview counts what the run stored.
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     mailbox: MailboxSource | None = field(default=None, repr=False)
     batches: Iterator[FetchBatch] | None = field(default=None, repr=False)
     directory: SenderDirectory | None = field(default=None, repr=False)

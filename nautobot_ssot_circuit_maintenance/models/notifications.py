@@ -34,6 +34,8 @@ class NotificationSource(OrganizationalModel):
     attach_all_providers = models.BooleanField(default=False)
     # Where the last committed run stopped, per the source kind (IMAP: uidvalidity + last_uid).
     cursor = models.JSONField(default=dict, blank=True)
+    # When the last run of this source began and ended: the messages it stored were created in between.
+    last_run_started = models.DateTimeField(null=True, blank=True)
     last_run = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 

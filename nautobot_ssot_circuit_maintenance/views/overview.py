@@ -51,6 +51,14 @@ MAINTENANCE_COLUMNS = {
 }
 
 
+def last_run_cell(row: overview.SourceSync) -> str:
+    """When the source last ran, linked to the sync (its diff and logs) that run was part of."""
+    if row.last_run is None:
+        return "never"
+    text = f"{row.last_run.astimezone(dt_timezone.utc):{DATE_TIME}}"
+    return format_html('<a href="{}">{}</a>', row.sync.get_absolute_url(), text) if row.sync else text
+
+
 class MaintenanceListPanel(DataTablePanel):
     """A list of maintenances with a footer link to the full list, filtered the same way."""
 
@@ -180,7 +188,7 @@ class OverviewView(GenericView):
         source_rows = [
             {
                 "source": hyperlinked_object(row.source, "name"),
-                "last_run": f"{row.last_run.astimezone(dt_timezone.utc):{DATE_TIME}}" if row.last_run else "never",
+                "last_run": last_run_cell(row),
                 "outcomes": format_html_join(
                     " ",
                     '<span class="badge bg-secondary">{}: {}</span>',

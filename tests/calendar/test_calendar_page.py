@@ -11,10 +11,15 @@ from nautobot.apps.testing import TestCase, TransactionTestCase
 from nautobot_ssot.models import Sync
 
 from development.demo_dates import NOTE_TITLE, move_to_today
-from nautobot_ssot_circuit_maintenance.calendar.overview import isolation_flags
+from nautobot_ssot_circuit_maintenance.calendar.overview import isolation_flags, last_syncs
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.config import APP_NAME, DEFAULT_SETTINGS
-from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceNote, ParsedNotification
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitMaintenance,
+    MaintenanceNote,
+    NotificationSource,
+    ParsedNotification,
+)
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
 from tests.fixtures.live_data import build_live_data
 from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits
@@ -204,6 +209,34 @@ class OverviewPageTestCase(TestCase):
 
 class OverviewSyncAndDemoDatesTestCase(JobTestMixin, TransactionTestCase):
     """The real sync over corpus mail: the overview's per-source outcomes, then the demo's move to today."""
+
+    def test_a_later_sync_of_another_source_leaves_each_sources_last_run(self):
+        """The overview's row of a source counts what that source's last run stored, whatever ran since."""
+        create_providers_and_circuits()
+        folder, other = MailFolder("Corpus folder"), MailFolder("Quiet folder")
+        self.addCleanup(folder.cleanup)
+        self.addCleanup(other.cleanup)
+        folder.add(corpus_messages()[0][1], "first")
+        self.add_permissions(
+            VIEW, "nautobot_ssot_circuit_maintenance.view_notificationsource", "circuits.view_provider"
+        )
+        self.client.force_login(self.user)
+        with self.configured([folder.source, other.source]):
+            result, first = self.run_sync()
+            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+            quiet = NotificationSource.objects.get(name="Quiet folder")
+            result, _ = self.run_sync(sources=[quiet.pk])  # a later sync that does not read the corpus folder
+            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+            rows = {row.source.name: row for row in last_syncs(self.user)}
+            body = self.client.get(reverse(f"{PREFIX}:overview")).content.decode()
+        self.assertEqual(sum(rows["Corpus folder"].outcomes.values()), 1)
+        self.assertEqual(rows["Corpus folder"].sync, first)
+        self.assertEqual(rows["Quiet folder"].outcomes, {})
+        sources = body[body.index('id="cm-overview-sources"') :]
+        corpus_row = sources[sources.index("Corpus folder") : sources.index("Quiet folder")]
+        self.assertNotIn("no new mail", corpus_row)
+        self.assertIn(first.get_absolute_url(), corpus_row)
+        self.assertIn("no new mail", sources[sources.index("Quiet folder") :])
 
     def test_sources_outcomes_then_demo_dates(self):
         create_providers_and_circuits()
