@@ -198,6 +198,13 @@ def pushed_source_settings() -> SourceSettings:
     )
 
 
+# What the push endpoint, the upload page and its button say while push is off: one wording everywhere.
+PUSH_DISABLED = (
+    'Push and upload are not enabled: set "push": {"enable": True} in '
+    'PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"] and restart Nautobot (docs/push.md)'
+)
+
+
 def push_enabled() -> bool:
     """Whether the built-in pushed source is on (`push.enable`)."""
     return bool((app_settings().get("push") or {}).get("enable", False))

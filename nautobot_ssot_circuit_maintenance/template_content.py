@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtension
 
 from nautobot_ssot_circuit_maintenance.compat.panels import TableRowsPanelMixin
-from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, push_enabled
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag
 from nautobot_ssot_circuit_maintenance.tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
 
@@ -214,9 +214,9 @@ class UploadNotificationsButton(TemplateExtension):
     model = "nautobot_ssot_circuit_maintenance.rawnotification"
 
     def list_buttons(self) -> str:
-        """The "Upload .eml" button, for a user who may add pushed messages; nothing otherwise."""
+        """The "Upload .eml" button, while push is on, for a user who may add pushed messages; nothing otherwise."""
         request = self.context["request"]
-        if not request.user.has_perm("nautobot_ssot_circuit_maintenance.add_pushedmessage"):
+        if not push_enabled() or not request.user.has_perm("nautobot_ssot_circuit_maintenance.add_pushedmessage"):
             return ""
         return format_html(
             '<a href="{}" class="btn btn-primary"><span class="mdi mdi-upload"></span> Upload .eml</a>',

@@ -34,7 +34,7 @@ from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices
 from nautobot_ssot_circuit_maintenance.compat.releases import collapsed_panel_options
-from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, push_enabled
+from nautobot_ssot_circuit_maintenance.config import PUSH_DISABLED, URL_NAMESPACE, push_enabled
 from nautobot_ssot_circuit_maintenance.decisions.buttons import NOTIFICATION_BUTTONS
 from nautobot_ssot_circuit_maintenance.mail.readable import html_document
 from nautobot_ssot_circuit_maintenance.models import RawNotification
@@ -232,23 +232,29 @@ class NotificationUploadView(LoginRequiredMixin, View):
 
     template_name = "nautobot_ssot_circuit_maintenance/notification_upload.html"
 
+    def disabled(self, request: Any) -> Any:
+        """The page without its form, saying how to turn push on; nothing read from the request."""
+        return render(request, self.template_name, {"disabled": PUSH_DISABLED}, status=404)
+
     def _check(self, request: Any) -> None:
         if not request.user.has_perm(PUSH_PERMISSION):
             raise PermissionDenied("Uploading messages needs the permission to add pushed messages.")
 
     def get(self, request: Any) -> Any:
-        """The upload form."""
+        """The upload form; while push is off, only what to set (404: there is nothing to upload to)."""
         self._check(request)
-        return render(
-            request, self.template_name, {"form": forms.NotificationUploadForm(), "push_enabled": push_enabled()}
-        )
+        if not push_enabled():
+            return self.disabled(request)
+        return render(request, self.template_name, {"form": forms.NotificationUploadForm()})
 
     def post(self, request: Any) -> Any:
         """Push each uploaded file and report each outcome, then go to the notification list."""
         self._check(request)
+        if not push_enabled():
+            return self.disabled(request)
         form = forms.NotificationUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, self.template_name, {"form": form, "push_enabled": push_enabled()}, status=400)
+            return render(request, self.template_name, {"form": form}, status=400)
         for upload in form.cleaned_data["files"]:
             ok, text = _upload_one(upload, request.user, form.cleaned_data["process_now"])
             (messages.success if ok else messages.error)(request, text)

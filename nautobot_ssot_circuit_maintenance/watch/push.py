@@ -20,7 +20,7 @@ from nautobot.apps.choices import JobResultStatusChoices
 from nautobot.apps.utils import sanitize
 
 from nautobot_ssot_circuit_maintenance.compat.jobs import job_failure_text, run_job_here
-from nautobot_ssot_circuit_maintenance.config import PUSHED_SOURCE_NAME, app_settings, push_enabled
+from nautobot_ssot_circuit_maintenance.config import PUSH_DISABLED, PUSHED_SOURCE_NAME, app_settings, push_enabled
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds
 from nautobot_ssot_circuit_maintenance.mail.headers import header_bytes, message_key, raw_key
@@ -131,7 +131,7 @@ def _forget_processed() -> None:
 def accept(raw: bytes, user: Any) -> PushResult:
     """Store one message for the pushed source, or answer with the one already stored under its key."""
     if not push_enabled():
-        raise PushRefused("Push is not enabled: set PLUGINS_CONFIG['nautobot_ssot_circuit_maintenance']['push']", 404)
+        raise PushRefused(PUSH_DISABLED, 404)
     if not raw.strip():
         raise PushRefused("The request body is empty: send one RFC 822 message")
     limit = max_push_bytes()

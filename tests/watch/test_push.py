@@ -6,6 +6,7 @@ permissions, the real sync job (processing now, or the next scheduled run), Post
 
 from __future__ import annotations
 
+import html
 import unittest
 
 from django.contrib.contenttypes.models import ContentType
@@ -23,6 +24,7 @@ from nautobot.users.models import ObjectPermission, Token, User
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.jobs import job_failure_text
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
+from nautobot_ssot_circuit_maintenance.config import PUSH_DISABLED
 from nautobot_ssot_circuit_maintenance.intake.reprocess import cannot_reprocess
 from nautobot_ssot_circuit_maintenance.intake.workers import close_parse_pools
 from nautobot_ssot_circuit_maintenance.models import (
@@ -143,6 +145,25 @@ class PushTestCase(JobTestMixin, TransactionTestCase):
             response = self.push(MESSAGES["zayo4"])
         self.assertEqual(response.status_code, 404)
         self.assertIn("not enabled", response.json()["detail"])
+
+    def test_upload_while_push_is_off_offers_nothing_and_says_one_thing(self):
+        client = Client()
+        client.force_login(self.pusher)
+        permit(self.pusher, "view", model=RawNotification)
+        url = reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_upload")
+        upload = SimpleUploadedFile("zayo4.eml", MESSAGES["zayo4"], content_type="message/rfc822")
+        with override_settings(PLUGINS_CONFIG=plugin_config([])):
+            listing = client.get(reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_list"))
+            page = client.get(url)
+            posted = client.post(url, {"files": [upload], "process_now": "on"})
+            pushed = self.push(MESSAGES["zayo4"])
+        self.assertNotContains(listing, url)
+        for response in (page, posted):
+            self.assertEqual(response.status_code, 404)
+            self.assertContains(response, html.escape(PUSH_DISABLED), status_code=404)
+            self.assertNotContains(response, 'type="file"', status_code=404)
+        self.assertEqual(pushed.json()["detail"], PUSH_DISABLED)
+        self.assertFalse(PushedMessage.objects.exists())
 
     def test_over_the_size_limit_is_413(self):
         with override_settings(
