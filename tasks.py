@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from invoke import Exit, UnexpectedExit, task
+from invoke import Exit, task
 
 ROOT = Path(__file__).resolve().parent
 CONFIG = ROOT / "development" / "nautobot_config.py"
@@ -231,13 +231,14 @@ def celery_services(beat=True):
                 raise Exit(f"Celery {process.args[2]} stopped at once; see {STATE}/celery-{process.args[2]}.log")
         yield processes
     finally:
-        # A second Ctrl-C must not leave them running: ignore it while they stop.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # A second Ctrl-C or SIGTERM must not leave them running: ignore both while they stop.
+        previous = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
         try:
             for process in processes:
                 stop_background(process)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
         print("==> Celery worker and beat stopped", flush=True)
 
 
@@ -266,28 +267,73 @@ def watch(c, user="", poll_seconds=0):
     c.run(command, pty=sys.stdout.isatty())
 
 
+def run_in_foreground(arguments):
+    """Run a command to its end, stopped with us: when this task ends however it ends (SIGTERM included), so does it.
+
+    Not `c.run`: a backgrounded `./run demo` ignores SIGINT (the shell's rule for background jobs), so the interrupt
+    invoke would forward never reaches the child; the kernel's parent-death signal always does.
+    """
+    process = subprocess.Popen(arguments, preexec_fn=_die_with_parent)  # noqa: S603,PLW1509 - our own commands
+    try:
+        return process.wait()
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def stopped_by_sigterm():
+    """SIGTERM ends the block as Ctrl-C does (KeyboardInterrupt), so every `finally` stops what it started."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @task(help={"serve": "serve the UI afterwards (default); --no-serve for scripts"})
 def demo(c, serve=True, port=8080):
     """Demo: database, providers and circuits, sample mailbox, a worker and beat, the sync for real, the UI.
 
     The sync runs the way production runs it: queued by Nautobot and executed by the Celery worker, which
     keeps running beside the web server (with beat, which starts the demo's scheduled sync every 15
-    minutes) until the server stops.
+    minutes) until the server stops. Ctrl-C or SIGTERM stops the server, the worker and beat.
     """
     check_services()
     ensure_database(os.getenv("NAUTOBOT_DB_NAME", "nautobot_cm"))
-    print("==> Migrating the database (the first time takes a few minutes)")
+    print("==> Migrating the database (the first time takes a few minutes)", flush=True)
     nautobot_server(c, "migrate --no-input", hide="both")
     if serve:
         nautobot_server(c, "collectstatic --no-input", hide="out")
-    with celery_services(beat=serve):
-        c.run(f"{PYTHON} {ROOT / 'development' / 'demo.py'}", pty=False)
-        if serve:
-            print(f"==> Serving http://127.0.0.1:{port}/  (Ctrl-C stops the server, the worker and beat)")
-            try:
-                runserver(c, port=port, reload=False)
-            except (KeyboardInterrupt, UnexpectedExit):
-                pass  # Ctrl-C: the server stopped; the worker and beat stop next
+    with stopped_by_sigterm():
+        try:
+            with celery_services(beat=serve):
+                if run_in_foreground([PYTHON, str(ROOT / "development" / "demo.py")]) != 0:
+                    raise Exit("The demo's sync did not succeed; see the output above.", code=1)
+                if serve:
+                    print(
+                        f"==> Serving http://127.0.0.1:{port}/  (Ctrl-C stops the server, the worker and beat)",
+                        flush=True,
+                    )
+                    server = [
+                        str(BIN / "nautobot-server"),
+                        "runserver",
+                        f"127.0.0.1:{port}",
+                        "--insecure",
+                        "--noreload",
+                    ]
+                    run_in_foreground(server)
+        except KeyboardInterrupt:
+            print("==> Stopped", flush=True)
 
 
 # Debian package → the command it provides: Dovecot for the IMAP tests, Chromium for the browser tests.

@@ -141,9 +141,9 @@ def main() -> int:
         provider = raw.provider.name if raw.provider else "-"
         print(f"  {raw.location:<28} {raw.outcome:<17} {provider:<21} {raw.subject[:60]}")
     print(f"Maintenances: {created} created, {updated} updated ({CircuitMaintenance.objects.count()} in Nautobot)")
-    moves = move_to_today()
+    moves = move_to_today(user)
     if moves:
-        print(f"Moved {len(moves)} maintenances to dates around today (each has a note saying so)")
+        print(f"Moved {len(moves)} maintenances to dates around today (each an override by admin, saying so)")
     if not new.exists() and created == 0 and updated == 0:
         print("Nothing changed: every message in the mailbox was already synced.")
     flags = refresh_flags()  # after any change of dates: the flags follow the maintenances

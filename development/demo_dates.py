@@ -1,27 +1,34 @@
 """The demo's maintenances moved to dates around today, so every page has something to show at first sight.
 
 The sample mailbox is real provider mail from years ago; the sync job reads it unchanged (the corpus
-tests use the same mail). After the demo's sync, each maintenance is moved in time as a whole — its
-windows, its span and the parsed notifications behind it, so a later fold agrees — to a slot around
-now: some running, one overrunning, several in the next days, cancelled ones ahead, some ended.
-Each moved maintenance gets a note saying so, which is also what makes a second run leave it alone.
+tests use the same mail). After the demo's sync, each maintenance is moved in time as a whole to a slot
+around now: some running, one overrunning, several in the next days, cancelled ones ahead, some ended.
+The maintenances that cut off a demo site come first, so the isolation and lost-redundancy flags are
+current. A move is a person's override of the windows (decisions/), as an operator would make one: it
+holds over the mail, so a reprocess or a re-sync of the same notices keeps the demo's dates, and the
+maintenance's page says what the provider's mail says. An override also makes a second run leave the
+maintenance alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from nautobot_ssot_circuit_maintenance.choices import MaintenanceStatusChoices, NoteLevelChoices
-from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceNote, ParsedNotification
+from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices
+from nautobot_ssot_circuit_maintenance.decisions.actions import override
+from nautobot_ssot_circuit_maintenance.display import format_utc
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceOverride
 
-NOTE_TITLE = "Demo: dates moved to around today"
+REASON = "Demo: dates moved to around today"
 RUNNING = "running"
 OVERRUNNING = "overrunning"
 # Where each kind of maintenance lands, as hours from now for its first window's start (in turn, then again).
+# The open maintenances that cut off a demo site take the first slots: one running now, one starting soon.
 OPEN_SLOTS = [RUNNING, 5, 26, RUNNING, 50, 75, -30, 122, 170, -80, 240, 320, -200, 500, 700]
 IN_PROCESS_SLOTS = [OVERRUNNING, RUNNING]
 CANCELLED_SLOTS = [30, 98, 150]
@@ -45,8 +52,15 @@ def _target(maintenance: CircuitMaintenance, slot: object, now: datetime) -> dat
     return now + timedelta(hours=slot)
 
 
+def cuts_off_a_site(maintenance: CircuitMaintenance) -> bool:
+    """Whether the maintenance takes down a circuit that terminates at one of our locations (a flag's cause)."""
+    return maintenance.circuit_impacts.filter(
+        impact=ImpactChoices.OUTAGE, circuit__circuit_terminations__location__isnull=False
+    ).exists()
+
+
 def plan(maintenances: list[CircuitMaintenance], now: datetime) -> list[Move]:
-    """A move for each maintenance, by kind, in the order of their original start."""
+    """A move for each maintenance, by kind: those that cut off a site first, then in the order of their start."""
     slots = {
         MaintenanceStatusChoices.IN_PROCESS: IN_PROCESS_SLOTS,
         MaintenanceStatusChoices.CANCELLED: CANCELLED_SLOTS,
@@ -54,7 +68,8 @@ def plan(maintenances: list[CircuitMaintenance], now: datetime) -> list[Move]:
     }
     used: dict[str, int] = {}
     moves = []
-    for maintenance in sorted(maintenances, key=lambda m: (m.start_time, m.maintenance_id)):
+    ordered = sorted(maintenances, key=lambda m: (not cuts_off_a_site(m), m.start_time, m.maintenance_id))
+    for maintenance in ordered:
         kind = maintenance.status if maintenance.status in slots else "open"
         choices = slots.get(kind, OPEN_SLOTS)
         slot = choices[used.get(kind, 0) % len(choices)]
@@ -63,45 +78,19 @@ def plan(maintenances: list[CircuitMaintenance], now: datetime) -> list[Move]:
     return moves
 
 
-def _shift_json(data: dict, shift: timedelta) -> dict:
-    seconds = int(shift.total_seconds())
-    return {**data, **{key: data[key] + seconds for key in ("start", "end") if isinstance(data.get(key), int)}}
-
-
 @transaction.atomic
-def move_to_today(now: datetime | None = None) -> list[Move]:
-    """Move every maintenance not moved yet; return the moves."""
+def move_to_today(user: Any = None, now: datetime | None = None) -> list[Move]:
+    """Move every maintenance not moved yet (one without an override), as `user`'s override; return the moves."""
     now = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
-    moved = MaintenanceNote.objects.filter(title=NOTE_TITLE).values_list("maintenance", flat=True)
-    pending = list(CircuitMaintenance.objects.exclude(pk__in=moved))
-    moves = plan(pending, now)
+    held = MaintenanceOverride.objects.values_list("maintenance", flat=True)
+    moves = plan(list(CircuitMaintenance.objects.exclude(pk__in=held)), now)
     for move in moves:
         maintenance, shift = move.maintenance, move.shift
-        windows = (
-            [
-                {"start": (start + shift).isoformat(), "end": (end + shift).isoformat()}
-                for start, end in maintenance.window_times
-            ]
-            if maintenance.windows
-            else []
-        )
-        CircuitMaintenance.objects.filter(pk=maintenance.pk).update(
-            start_time=maintenance.start_time + shift, end_time=maintenance.end_time + shift, windows=windows
-        )
-        parsed = ParsedNotification.objects.filter(
-            provider=maintenance.provider_id, provider_maintenance_id=maintenance.maintenance_id
-        )
-        for notification in parsed:
-            notification.json = _shift_json(notification.json, shift)
-        ParsedNotification.objects.bulk_update(parsed, ["json"])
-        MaintenanceNote.objects.create(
-            maintenance=maintenance,
-            title=NOTE_TITLE,
-            level=NoteLevelChoices.INFO,
-            comment=(
-                f"The demo moved this maintenance by {shift.days} days and {shift.seconds // 3600} hours so that it "
-                "shows on the calendar and the overview; the provider's mail says "
-                f"{maintenance.start_time:%Y-%m-%d %H:%M} UTC."
-            ),
+        said = ", ".join(f"{format_utc(start)} – {format_utc(end)}" for start, end in maintenance.window_times)
+        override(
+            maintenance,
+            user,
+            f"{REASON}, so that it shows on the calendar and the overview; the provider's mail says {said}",
+            windows=[(start + shift, end + shift) for start, end in maintenance.window_times],
         )
     return moves

@@ -10,15 +10,15 @@ from django.urls import reverse
 from nautobot.apps.testing import TestCase, TransactionTestCase
 from nautobot_ssot.models import Sync
 
-from development.demo_dates import NOTE_TITLE, move_to_today
+from development.demo_dates import REASON, move_to_today
 from nautobot_ssot_circuit_maintenance.calendar.overview import isolation_flags, last_syncs
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.config import APP_NAME, DEFAULT_SETTINGS
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
-    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
+    RawNotification,
 )
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
 from tests.fixtures.live_data import build_live_data
@@ -258,26 +258,24 @@ class OverviewSyncAndDemoDatesTestCase(JobTestMixin, TransactionTestCase):
         self.assertIn("Parsed: ", sources)
         self.assertEqual(Sync.objects.filter(dry_run=False).count(), 1)
 
-        # The demo moves every maintenance to around today, each whole, once.
+        # The demo moves every maintenance to around today, each whole, once, as a person's override.
         before = {m.pk: m for m in CircuitMaintenance.objects.all()}
         parsed_before = {p.pk: p.json for p in ParsedNotification.objects.all()}
         self.assertGreaterEqual(len(before), 5)
         now = datetime.now(timezone.utc)
-        moves = move_to_today(now)
+        moves = move_to_today(self.user, now)
         self.assertEqual(len(moves), len(before))
-        self.assertEqual(move_to_today(now), [])  # a second run moves nothing
+        self.assertEqual(move_to_today(self.user, now), [])  # a second run moves nothing
         after = {m.pk: m for m in CircuitMaintenance.objects.all()}
         for pk, old in before.items():
             new, shift = after[pk], next(m.shift for m in moves if m.maintenance.pk == pk)
             self.assertEqual(new.start_time - old.start_time, shift)
             self.assertEqual(new.end_time - old.end_time, shift)
             self.assertEqual([(s - shift, e - shift) for s, e in new.window_times], old.window_times)
-            for parsed in ParsedNotification.objects.filter(maintenance=new):
-                original = parsed_before[parsed.pk]
-                self.assertEqual(parsed.json["start"] - original["start"], int(shift.total_seconds()))
-                self.assertEqual(parsed.json["end"] - original["end"], int(shift.total_seconds()))
-                self.assertEqual(parsed.json["stamp"], original["stamp"])
-            self.assertTrue(MaintenanceNote.objects.filter(maintenance=new, title=NOTE_TITLE).exists())
+            self.assertTrue(new.override.reason.startswith(REASON), new.override.reason)
+            self.assertEqual(new.override.created_by, self.user)
+        # The mail is left as it is: the notices say what the provider said.
+        self.assertEqual({p.pk: p.json for p in ParsedNotification.objects.all()}, parsed_before)
         states = {m.live_state(now) for m in after.values()}
         self.assertIn(LiveStateChoices.IN_PROGRESS, states)
         self.assertTrue({LiveStateChoices.STARTING_SOON, LiveStateChoices.UPCOMING} & states)
@@ -285,6 +283,15 @@ class OverviewSyncAndDemoDatesTestCase(JobTestMixin, TransactionTestCase):
         # A second sync over the same mail changes nothing (the folded notices were moved with the records).
         with self.configured([folder.source]):
             result, sync = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        self.assertEqual(
+            {m.pk: (m.start_time, m.end_time) for m in CircuitMaintenance.objects.all()},
+            {pk: (m.start_time, m.end_time) for pk, m in after.items()},
+        )
+        # Reprocessing the notices (the run triage's "Reprocess now" starts) keeps the demo's dates: the override holds.
+        raws = list(RawNotification.objects.filter(parsed_notifications__isnull=False).distinct())
+        with self.configured([folder.source]):
+            result, _ = self.run_sync(notifications=[raw.pk for raw in raws])
         self.assertEqual(result.status, "SUCCESS", self.job_log(result))
         self.assertEqual(
             {m.pk: (m.start_time, m.end_time) for m in CircuitMaintenance.objects.all()},
