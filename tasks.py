@@ -178,7 +178,8 @@ def runserver(c, port=8080, reload=True):
     nautobot_server(c, f"runserver 127.0.0.1:{port} --insecure{options}", pty=sys.stdout.isatty())
 
 
-STATE = ROOT / "development" / ".state"
+# The demo's files and its processes' logs (CM_DEMO_STATE: a test's own directory).
+STATE = Path(os.getenv("CM_DEMO_STATE", str(ROOT / "development" / ".state")))
 
 
 def _die_with_parent():
@@ -300,6 +301,10 @@ def stopped_by_sigterm():
         signal.signal(signal.SIGTERM, previous)
 
 
+# The settings (development/nautobot_config.py) the demo turns on unless the environment says otherwise.
+DEMO_FEATURES = ("NAUTOBOT_CM_METRICS", "NAUTOBOT_CM_PUSH")
+
+
 @task(help={"serve": "serve the UI afterwards (default); --no-serve for scripts"})
 def demo(c, serve=True, port=8080):
     """Demo: database, providers and circuits, sample mailbox, a worker and beat, the sync for real, the UI.
@@ -309,6 +314,10 @@ def demo(c, serve=True, port=8080):
     minutes) until the server stops. Ctrl-C or SIGTERM stops the server, the worker and beat.
     """
     check_services()
+    # Every feature on, for the processes started below: metrics (docs/metrics.md), push and upload (docs/push.md).
+    for name in DEMO_FEATURES:
+        os.environ.setdefault(name, "true")
+    os.environ["CM_DEMO_PORT"] = str(port)  # for the addresses the summary prints
     ensure_database(os.getenv("NAUTOBOT_DB_NAME", "nautobot_cm"))
     print("==> Migrating the database (the first time takes a few minutes)", flush=True)
     nautobot_server(c, "migrate --no-input", hide="both")

@@ -22,10 +22,12 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from nautobot.extras.choices import JobExecutionType, JobResultStatusChoices  # noqa: E402
 from nautobot.extras.models import Job, JobResult, ScheduledJob  # noqa: E402
+from nautobot.users.models import Token  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
 from development.demo_dates import move_to_today  # noqa: E402
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs  # noqa: E402
+from nautobot_ssot_circuit_maintenance.config import app_settings, push_enabled  # noqa: E402
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags  # noqa: E402
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
@@ -36,7 +38,12 @@ from tests.fixtures.site_data import create_demo_sites  # noqa: E402
 
 # One circuit stays unknown to Nautobot, to show how the app reports it.
 MISSING_CIRCUIT = "dxlag-00000003"
-ADMIN_FILE = ROOT / "development" / ".state" / "admin-password"
+# The demo's own files (its passwords and logs); a test runs the demo with a directory of its own.
+STATE = Path(os.getenv("CM_DEMO_STATE", str(ROOT / "development" / ".state")))
+ADMIN_FILE = STATE / "admin-password"
+# The API token of the demo's Prometheus user (no permissions, read-only token), as docs/metrics.md describes.
+METRICS_TOKEN_FILE = STATE / "metrics-token"
+METRICS_PATH = "/api/plugins/capacity-metrics/app-metrics"
 SCHEDULE_NAME = "Circuit maintenance sync, every 15 minutes"
 SCHEDULE_CRONTAB = "*/15 * * * *"
 # How long the demo waits for the Celery worker to run the sync.
@@ -66,6 +73,16 @@ def admin_user():
     user.set_password(password)
     user.save()
     return user, password
+
+
+def metrics_reader() -> Path:
+    """The Prometheus user of docs/metrics.md: no permissions, a read-only token, kept in METRICS_TOKEN_FILE."""
+    user, _ = get_user_model().objects.get_or_create(username="prometheus")
+    token = Token.objects.filter(user=user).first() or Token.objects.create(user=user, write_enabled=False)
+    METRICS_TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    METRICS_TOKEN_FILE.write_text(token.key)
+    METRICS_TOKEN_FILE.chmod(0o600)
+    return METRICS_TOKEN_FILE
 
 
 SYNC_KWARGS = {
@@ -148,6 +165,12 @@ def main() -> int:
         print("Nothing changed: every message in the mailbox was already synced.")
     flags = refresh_flags()  # after any change of dates: the flags follow the maintenances
     print(f"Isolation and lost-redundancy flags: {flags.flags} (see the pages of {', '.join(map(str, sites))})")
+    if (app_settings().get("metrics") or {}).get("enable"):
+        token_file = metrics_reader()
+        port = os.getenv("CM_DEMO_PORT", "8080")
+        print(f'Metrics: curl -H "Authorization: Token $(cat {token_file})" http://127.0.0.1:{port}{METRICS_PATH}')
+    if push_enabled():
+        print("Push and upload: Notifications → Upload .eml, or POST raw mail to the push endpoint (docs/push.md)")
     print(f"Providers: {len(providers)}.  UI login: admin / {password}")
     return 0 if result.status == "SUCCESS" else 1
 

@@ -77,6 +77,8 @@ PLUGINS_CONFIG = {
             }
         ],
         "metrics": {"enable": is_truthy(os.getenv("NAUTOBOT_CM_METRICS", "false"))},
+        # `./run demo` turns push and upload on (docs/push.md), and metrics (docs/metrics.md).
+        "push": {"enable": is_truthy(os.getenv("NAUTOBOT_CM_PUSH", "false"))},
     },
 }
 

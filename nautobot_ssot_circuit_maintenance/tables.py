@@ -190,6 +190,10 @@ class CircuitMaintenanceTable(BaseTable):
         """The live state as a badge."""
         return live_state_badge(record)
 
+    def render_name(self, record: CircuitMaintenance) -> str:
+        """The label, linked to the maintenance; the whole name on hover."""
+        return format_html('<a href="{}" title="{}">{}</a>', record.get_absolute_url(), record.name, record.label)
+
 
 class CircuitImpactTable(BaseTable):
     """Circuits touched by maintenances."""

@@ -52,9 +52,9 @@ class Entry:
 
     @property
     def label(self) -> str:
-        """The maintenance's name, with "(n/count)" when it has more than one window."""
+        """The maintenance's label, with "(n/count)" when it has more than one window."""
         suffix = f" ({self.number}/{self.count})" if self.count > 1 else ""
-        return f"{self.maintenance.name}{suffix}"
+        return f"{self.maintenance.label}{suffix}"
 
 
 @dataclass

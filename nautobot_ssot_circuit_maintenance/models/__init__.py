@@ -10,7 +10,6 @@ importable from here, as Nautobot's own apps (`dcim.models`) do it.
 from nautobot_ssot_circuit_maintenance.models.calendar import CalendarFeedToken
 from nautobot_ssot_circuit_maintenance.models.decisions import DeletedMaintenance, MaintenanceOverride
 from nautobot_ssot_circuit_maintenance.models.maintenance import (
-    PAGE_TITLE_LENGTH,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
@@ -34,7 +33,6 @@ from nautobot_ssot_circuit_maintenance.models.querysets import (
 
 __all__ = [
     "FINISHED_STATUSES",
-    "PAGE_TITLE_LENGTH",
     "TRIAGE_OUTCOMES",
     "CalendarFeedToken",
     "CircuitAlias",

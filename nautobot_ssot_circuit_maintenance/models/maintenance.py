@@ -7,6 +7,7 @@ calendar feed tokens that publish it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.conf import settings
@@ -39,8 +40,8 @@ from nautobot_ssot_circuit_maintenance.models.querysets import (
 )
 from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate_circuit_ids, validate_windows
 
-# Longest page heading of a maintenance (the full name is in its panel).
-PAGE_TITLE_LENGTH = 32
+# A name longer than this without a space is an identifier, not a name a person reads (see `label`).
+OPAQUE_NAME_LENGTH = 24
 NOTE_TITLE_LENGTH = 200
 
 
@@ -97,13 +98,19 @@ class CircuitMaintenance(PrimaryModel):
         verbose_name = "circuit maintenance"
 
     def __str__(self):
-        """The maintenance's name."""
-        return self.name
+        """The maintenance as a person reads it (`label`)."""
+        return self.label
 
     @property
-    def page_title(self) -> str:
-        """The page heading: a 64-character hash id would run under the search box, so long names are cut."""
-        return self.name if len(self.name) <= PAGE_TITLE_LENGTH else self.name[: PAGE_TITLE_LENGTH - 1] + "…"
+    def label(self) -> str:
+        """The name a person reads: the provider's name for it, unless that is an opaque identifier.
+
+        For an identifier (AWS writes a 64-hex-digit hash): the provider, the day it starts (UTC) and the
+        identifier's first characters. The whole identifier stays on the maintenance's page, one click away.
+        """
+        if len(self.name) <= OPAQUE_NAME_LENGTH or any(character.isspace() for character in self.name):
+            return self.name
+        return f"{self.provider.name} {self.start_time.astimezone(dt_timezone.utc):%Y-%m-%d} ({self.name[:8]}…)"
 
     def get_absolute_url(self, api: bool = False) -> str:
         """The maintenance's UI page, or its REST API endpoint with `api`."""

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, When
 from django.utils import timezone
 from nautobot.apps.models import RestrictedQuerySet
 
@@ -48,6 +48,20 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
     def not_over(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
         """Unfinished and not ended yet: what is active or still to come."""
         return self.unfinished().ended_within(0, now=now)
+
+    def open_first(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
+        """In the order an operator reads a list: what is still a concern first, soonest first, then what is over.
+
+        Still a concern: unfinished, and not ended or overrunning (as `needs_attention`, acknowledged or not), by
+        start; over (ended, cancelled, completed): the latest first.
+        """
+        now = now or timezone.now()
+        concern = ~Q(status__in=FINISHED_STATUSES) & (
+            Q(end_time__gte=now) | Q(status=MaintenanceStatusChoices.IN_PROCESS)
+        )
+        return self.annotate(
+            concern_start=Case(When(concern, then=F("start_time")), default=None, output_field=DateTimeField())
+        ).order_by(F("concern_start").asc(nulls_last=True), "-start_time", "maintenance_id")
 
     def terminating_at(self, locations: Iterable[Any]) -> CircuitMaintenanceQuerySet:
         """Those impacting a circuit with a termination at one of `locations` or at a location under them."""

@@ -174,6 +174,13 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
     serializer_class = serializers.CircuitMaintenanceSerializer
     table_class = tables.CircuitMaintenanceTable
 
+    def get_queryset(self) -> Any:
+        """The list, unless sorted by a column: what is still a concern first, soonest first, then what is over."""
+        queryset = super().get_queryset()
+        if self.action == "list" and not self.request.GET.get("sort"):
+            return queryset.open_first()
+        return queryset
+
     object_detail_content = ObjectDetailContent(
         extra_buttons=(
             AcknowledgeButton(

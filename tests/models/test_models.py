@@ -89,3 +89,35 @@ class MaintenanceVocabularyTestCase(TestCase):
             self.names(CircuitMaintenance.objects.restrict(self.user, "view").upcoming(14, now=NOW)),
             {"running", "between", "in-process"},
         )
+
+    def test_open_first_puts_what_is_still_a_concern_first_soonest_first(self):
+        overrunning = CircuitMaintenance.objects.create(
+            provider=self.running.provider,
+            maintenance_id="overrunning",
+            name="overrunning",
+            status=Status.IN_PROCESS,
+            start_time=NOW - 5 * HOUR,
+            end_time=NOW - 2 * HOUR,
+        )
+        ordered = list(CircuitMaintenance.objects.open_first(now=NOW).values_list("maintenance_id", flat=True))
+        self.assertEqual(
+            ordered,
+            # Still a concern, by start (the overrunning one among them) ...
+            ["between", overrunning.maintenance_id, "running", "in-process", "next-month"]
+            # ... then what is over, the latest first (cancelled and completed whatever their windows say).
+            + ["cancelled", "completed", "last-week"],
+        )
+
+
+class MaintenanceLabelTestCase(TestCase):
+    """A maintenance as a person reads it, in lists, the calendar, panels and page titles."""
+
+    def test_a_name_is_kept_and_an_opaque_identifier_becomes_provider_day_and_prefix(self):
+        provider = Provider.objects.create(name="Amazon Web Services")
+        start = datetime(2026, 12, 8, 23, 30, tzinfo=timezone.utc)
+        digest = "a1b2c3d4" + "e" * 56
+        hashed = CircuitMaintenance(provider=provider, maintenance_id=digest, name=digest, start_time=start)
+        self.assertEqual(hashed.label, "Amazon Web Services 2026-12-08 (a1b2c3d4…)")
+        self.assertEqual(str(hashed), hashed.label)
+        for name in ("TTN-0002345678", "Planned work on the Frankfurt ring, phase two of three"):
+            self.assertEqual(CircuitMaintenance(provider=provider, name=name, start_time=start).label, name)
