@@ -3,11 +3,14 @@
 Run by `./run demo` after migrations. Safe to run again: the second run says nothing changed.
 """
 
+import logging
 import os
 import secrets
 import sys
 import time
 from pathlib import Path
+
+import structlog
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,11 +53,46 @@ SCHEDULE_CRONTAB = "*/15 * * * *"
 WORKER_TIMEOUT_SECONDS = 600
 
 
+def rewritten(raw: bytes, name: str, *, head: dict[bytes, bytes], body: dict[bytes, bytes] | None = None) -> bytes:
+    """A copy of a sample with replacements in its header block and body, under a Message-ID of its own."""
+    top, separator, rest = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
+    for old, new in {**head, b"Message-ID: <": f"Message-ID: <demo-{name}.".encode()}.items():
+        top = top.replace(old, new)
+    for old, new in (body or {}).items():
+        rest = rest.replace(old, new)
+    return top + separator + rest
+
+
+def triage_examples(corpus: dict[str, bytes]) -> dict[str, bytes]:
+    """Mail a person must act on, one per triage action the demo shows (docs/triage.md).
+
+    AT&T writing from an address no provider has yet ("Assign sender", then it parses), and a Zayo notice whose
+    dates are "to be announced", which the parser cannot read ("Dismiss", or "Reprocess" once it can). The
+    unknown circuit ID ("Map circuit ID") comes from AWS's own mail: MISSING_CIRCUIT is left out of Nautobot.
+    """
+    to_be_announced = b"to be announced"
+    return {
+        "triage-att-new-address": rewritten(
+            corpus["att1"], "att-new-address", head={b"g31654@att.com": b"network-notices@att-mail.example"}
+        ),
+        "triage-zayo-no-dates": rewritten(
+            corpus["zayo4"],
+            "zayo-no-dates",
+            head={b"Subject: ": b"Subject: [Dates to follow] "},
+            body={
+                b"11-Nov-2021 05:01 to 11-Nov-2021 11:00 ( GMT )": to_be_announced,
+                b"12-Nov-2021 05:01 to 12-Nov-2021 11:00 ( GMT )": to_be_announced,
+            },
+        ),
+    }
+
+
 def fill_mailbox() -> Path:
     source = settings.PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"]["notification_sources"][0]
     mailbox = Path(source["url"].removeprefix("file://"))
     mailbox.mkdir(parents=True, exist_ok=True)
-    for name, raw, _ in corpus_messages():
+    corpus = {name: raw for name, raw, _ in corpus_messages()}
+    for name, raw in {**corpus, **triage_examples(corpus)}.items():
         target = mailbox / f"{name}.eml"
         if not target.exists():
             target.write_bytes(raw)
@@ -158,6 +196,7 @@ def main() -> int:
         provider = raw.provider.name if raw.provider else "-"
         print(f"  {raw.location:<28} {raw.outcome:<17} {provider:<21} {raw.subject[:60]}")
     print(f"Maintenances: {created} created, {updated} updated ({CircuitMaintenance.objects.count()} in Nautobot)")
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no diffsync chatter
     moves = move_to_today(user)
     if moves:
         print(f"Moved {len(moves)} maintenances to dates around today (each an override by admin, saying so)")

@@ -28,8 +28,8 @@ REASON = "Demo: dates moved to around today"
 RUNNING = "running"
 OVERRUNNING = "overrunning"
 # Where each kind of maintenance lands, as hours from now for its first window's start (in turn, then again).
-# The open maintenances that cut off a demo site take the first slots: one running now, one starting soon.
-OPEN_SLOTS = [RUNNING, 5, 26, RUNNING, 50, 75, -30, 122, 170, -80, 240, 320, -200, 500, 700]
+# The open maintenances that cut off a demo site take the first slots: both running now.
+OPEN_SLOTS = [RUNNING, RUNNING, 5, 26, 50, 75, -30, 122, 170, -80, 240, 320, -200, 500, 700]
 IN_PROCESS_SLOTS = [OVERRUNNING, RUNNING]
 CANCELLED_SLOTS = [30, 98, 150]
 COMPLETED_SLOTS = [-50, -130, -300]

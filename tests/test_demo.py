@@ -167,7 +167,9 @@ class DemoTestCase(TransactionTestCase):
         self.assertTrue(MaintenanceFlag.objects.filter(kind=FlagKindChoices.LOST_REDUNDANCY, end_time__gt=now))
         # Every triage action has a notice to act on.
         waiting = set(RawNotification.objects.needs_triage().values_list("outcome", flat=True))
-        self.assertLessEqual({OutcomeChoices.UNKNOWN_PROVIDER, OutcomeChoices.UNKNOWN_CIDS}, waiting)
+        self.assertLessEqual(
+            {OutcomeChoices.UNKNOWN_PROVIDER, OutcomeChoices.UNKNOWN_CIDS, OutcomeChoices.PARSING_FAILED}, waiting
+        )
 
         # The UI is served, upload is on, and metrics answer the token the summary points at.
         session = self.login()
