@@ -35,6 +35,8 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, Mainten
 ROOT = Path(__file__).resolve().parents[1]
 # Migrations (already applied), static files, the sync through the worker: a few minutes at most.
 SERVING_TIMEOUT_SECONDS = 900
+# The web server listens a moment after the demo says it serves.
+SERVER_START_SECONDS = 60
 # Beat checks its schedule every few seconds; a crontab of every minute fires within one.
 BEAT_TIMEOUT_SECONDS = 150
 STOP_TIMEOUT_SECONDS = 120
@@ -46,6 +48,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def processes_with(marker: str) -> list[int]:
@@ -172,6 +186,7 @@ class DemoTestCase(TransactionTestCase):
         )
 
         # The UI is served, upload is on, and metrics answer the token the summary points at.
+        wait_for_port(self.port, SERVER_START_SECONDS)
         session = self.login()
         upload = session.get(f"{self.base}/plugins/circuit-maintenance/rawnotification/upload/", timeout=60)
         self.assertEqual(upload.status_code, 200)
