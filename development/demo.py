@@ -29,6 +29,7 @@ from nautobot.users.models import Token  # noqa: E402
 from nautobot_ssot.models import Sync  # noqa: E402
 
 from development.demo_dates import move_to_today  # noqa: E402
+from development.demo_mail import demo_messages  # noqa: E402
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs  # noqa: E402
 from nautobot_ssot_circuit_maintenance.config import app_settings, push_enabled  # noqa: E402
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags  # noqa: E402
@@ -36,7 +37,7 @@ from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
 from nautobot_ssot_circuit_maintenance.sync import trigger  # noqa: E402
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions  # noqa: E402
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits  # noqa: E402
+from tests.fixtures.sample_data import create_providers_and_circuits  # noqa: E402
 from tests.fixtures.site_data import create_demo_sites  # noqa: E402
 
 # One circuit stays unknown to Nautobot, to show how the app reports it.
@@ -53,46 +54,11 @@ SCHEDULE_CRONTAB = "*/15 * * * *"
 WORKER_TIMEOUT_SECONDS = 600
 
 
-def rewritten(raw: bytes, name: str, *, head: dict[bytes, bytes], body: dict[bytes, bytes] | None = None) -> bytes:
-    """A copy of a sample with replacements in its header block and body, under a Message-ID of its own."""
-    top, separator, rest = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
-    for old, new in {**head, b"Message-ID: <": f"Message-ID: <demo-{name}.".encode()}.items():
-        top = top.replace(old, new)
-    for old, new in (body or {}).items():
-        rest = rest.replace(old, new)
-    return top + separator + rest
-
-
-def triage_examples(corpus: dict[str, bytes]) -> dict[str, bytes]:
-    """Mail a person must act on, one per triage action the demo shows (docs/triage.md).
-
-    AT&T writing from an address no provider has yet ("Assign sender", then it parses), and a Zayo notice whose
-    dates are "to be announced", which the parser cannot read ("Dismiss", or "Reprocess" once it can). The
-    unknown circuit ID ("Map circuit ID") comes from AWS's own mail: MISSING_CIRCUIT is left out of Nautobot.
-    """
-    to_be_announced = b"to be announced"
-    return {
-        "triage-att-new-address": rewritten(
-            corpus["att1"], "att-new-address", head={b"g31654@att.com": b"network-notices@att-mail.example"}
-        ),
-        "triage-zayo-no-dates": rewritten(
-            corpus["zayo4"],
-            "zayo-no-dates",
-            head={b"Subject: ": b"Subject: [Dates to follow] "},
-            body={
-                b"11-Nov-2021 05:01 to 11-Nov-2021 11:00 ( GMT )": to_be_announced,
-                b"12-Nov-2021 05:01 to 12-Nov-2021 11:00 ( GMT )": to_be_announced,
-            },
-        ),
-    }
-
-
 def fill_mailbox() -> Path:
     source = settings.PLUGINS_CONFIG["nautobot_ssot_circuit_maintenance"]["notification_sources"][0]
     mailbox = Path(source["url"].removeprefix("file://"))
     mailbox.mkdir(parents=True, exist_ok=True)
-    corpus = {name: raw for name, raw, _ in corpus_messages()}
-    for name, raw in {**corpus, **triage_examples(corpus)}.items():
+    for name, raw in demo_messages().items():
         target = mailbox / f"{name}.eml"
         if not target.exists():
             target.write_bytes(raw)

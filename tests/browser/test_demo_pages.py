@@ -1,0 +1,176 @@
+"""Every page a user meets, on the demo's data, in a 1400 px wide Chromium; the screenshots of docs/ are taken here.
+
+The demo's data is loaded as `./run demo` loads it (its providers, sites, mailbox and dates), synced by the real job.
+On each page the elements are measured, not the pixels: the page must not scroll sideways, no table or card may
+scroll sideways or clip what it holds, no cell may be cut or wrapped into a column of fragments, no badge may be
+cut off, no calendar title may be cut.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.test import override_settings
+from django.urls import reverse
+from nautobot.dcim.models import Device, Location
+from nautobot.extras.models import Job
+
+from development.demo import MISSING_CIRCUIT
+from development.demo_dates import move_to_today
+from development.demo_mail import demo_messages
+from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitMaintenance,
+    NotificationSource,
+    ParsedNotification,
+    RawNotification,
+)
+from tests.fixtures.browser import BrowserTestCase
+from tests.fixtures.job_helpers import JobTestMixin, MailFolder, plugin_config
+from tests.fixtures.sample_data import create_providers_and_circuits
+from tests.fixtures.site_data import create_demo_sites
+
+PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+# A cell wrapped onto more lines than this, with fewer characters per line than FRAGMENT_CHARACTERS, is a column of
+# fragments (a name cut every few characters), not a paragraph.
+FRAGMENT_LINES = 2
+FRAGMENT_CHARACTERS = 14
+
+# What is wrong with the page's layout, as a list of sentences (empty: nothing).
+LAYOUT_PROBLEMS = """
+const problems = [];
+const classes = (el) => (typeof el.className === 'string' && el.className.trim()
+    ? '.' + el.className.trim().split(/\\s+/).slice(0, 3).join('.') : '');
+const name = (el) => (el.id ? '#' + el.id : el.tagName.toLowerCase() + classes(el))
+    + ' "' + el.innerText.trim().slice(0, 60) + '"';
+// How many lines the cell's text takes: the distinct tops of its text's boxes (the row's height says nothing).
+const lineCount = (cell) => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top / 4))).size;
+};
+const shown = (el) => el.offsetParent !== null && el.getClientRects().length > 0;
+const root = document.documentElement;
+if (root.scrollWidth > window.innerWidth) {
+    problems.push(`the page scrolls sideways (${root.scrollWidth} > ${window.innerWidth} px)`);
+}
+for (const box of document.querySelectorAll('.table-responsive, .card, .card-body, .tab-content, table')) {
+    if (shown(box) && box.scrollWidth > box.clientWidth + 1) {
+        problems.push(`${name(box)} scrolls sideways or clips (${box.scrollWidth} > ${box.clientWidth} px)`);
+    }
+}
+for (const cell of document.querySelectorAll('td, th')) {
+    if (!shown(cell) || !cell.innerText.trim()) continue;
+    if (cell.scrollWidth > cell.clientWidth + 1) {
+        problems.push(`cell ${name(cell)} is cut (${cell.scrollWidth} > ${cell.clientWidth} px)`);
+        continue;
+    }
+    const lines = lineCount(cell);
+    const text = cell.innerText.replace(/\\s+/g, ' ').trim();
+    if (lines > arguments[0] && text.length / lines < arguments[1]) {
+        const each = Math.round(text.length / lines);
+        problems.push(`cell ${name(cell)} is wrapped into ${lines} lines of ${each} characters`);
+    }
+}
+for (const badge of document.querySelectorAll('.badge, .cm-event')) {
+    if (!shown(badge)) continue;
+    if (badge.scrollWidth > badge.clientWidth + 1) problems.push(`${name(badge)} is cut`);
+    const box = badge.getBoundingClientRect();
+    for (let up = badge.parentElement; up && up !== document.body; up = up.parentElement) {
+        const overflow = getComputedStyle(up).overflowX;
+        if (overflow === 'visible') continue;
+        const outer = up.getBoundingClientRect();
+        if (box.right > outer.right + 1 || box.left < outer.left - 1) {
+            problems.push(`${name(badge)} sticks out of ${name(up)}`);
+        }
+        break;
+    }
+}
+return problems;
+"""
+
+
+def screenshot(browser, name: str) -> None:
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(IMAGES / name))
+
+
+class DemoPagesBrowserTest(JobTestMixin, BrowserTestCase):
+    """The demo's data, synced by the real job; every page visited as an operator meets it."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        providers = create_providers_and_circuits(skip_cids=frozenset({MISSING_CIRCUIT}))
+        self.sites = create_demo_sites(providers)
+        folder = MailFolder("Demo mailbox")
+        self.addCleanup(folder.cleanup)
+        for name, raw in demo_messages().items():
+            folder.add(raw, name)
+        settings = {"push": {"enable": True}, "metrics": {"enable": True}}
+        override = override_settings(PLUGINS_CONFIG=plugin_config([folder.source], **settings))
+        override.enable()
+        self.addCleanup(override.disable)
+        with self.configured([folder.source], **settings):
+            result, self.sync = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        move_to_today(self.user)
+        refresh_flags()
+        job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
+        job.enabled = True
+        job.save()
+        self.login()
+
+    def check_page(self, path: str, wait_for: str, image: str | None = None) -> None:
+        """Visit `path`, wait for `wait_for`, measure the layout, and take the screenshot `image`."""
+        with self.subTest(page=path):
+            self.visit(path)
+            self.wait_for_text(wait_for)
+            self.browser.execute_script("return document.fonts.ready")
+            problems = self.browser.execute_script(LAYOUT_PROBLEMS, FRAGMENT_LINES, FRAGMENT_CHARACTERS)
+            self.assertEqual(problems, [], f"{path} at 1400 px")
+            if image:
+                screenshot(self.browser, image)
+
+    def test_every_page_at_1400_px(self):
+        aws = CircuitMaintenance.objects.filter(provider__name="AWS", circuit_impacts__isnull=False).first()
+        chicago = Location.objects.get(name="Chicago DC1")
+        raw = RawNotification.objects.filter(parsed_notifications__maintenance=aws).first()
+        parsed = ParsedNotification.objects.filter(maintenance=aws).first()
+        unknown_sender = RawNotification.objects.get(outcome=OutcomeChoices.UNKNOWN_PROVIDER)
+        unknown_circuit = RawNotification.objects.get(outcome=OutcomeChoices.UNKNOWN_CIDS)
+        source = NotificationSource.objects.get(name="Demo mailbox")
+        pages = [
+            (reverse(f"{PREFIX}:overview"), "Demo mailbox", "overview.png"),
+            (reverse(f"{PREFIX}:circuitmaintenance_list"), "Chicago DC1", "maintenance-list.png"),
+            (aws.get_absolute_url(), aws.maintenance_id, "maintenance-detail.png"),
+            (reverse(f"{PREFIX}:calendar") + "?view=month", "Subscribe", "calendar-month.png"),
+            (reverse(f"{PREFIX}:calendar") + "?view=week", "Subscribe", "calendar-week.png"),
+            (reverse(f"{PREFIX}:calendar") + "?view=list", "Subscribe", "calendar-list.png"),
+            (reverse(f"{PREFIX}:calendar_subscribe"), "feed", "calendar-subscribe.png"),
+            (chicago.get_absolute_url(), "Isolation", "location-panel.png"),
+            (Device.objects.get(name="chi-edge-01").get_absolute_url(), "Isolation", "device-panel.png"),
+            (reverse(f"{PREFIX}:triage_list"), "Unknown provider", "triage-queue.png"),
+            (
+                reverse(f"{PREFIX}:triage_assign_sender", args=[unknown_sender.pk]),
+                "network-notices@att-mail.example",
+                "triage-assign-sender.png",
+            ),
+            (
+                reverse(f"{PREFIX}:triage_map_circuit", args=[unknown_circuit.pk]),
+                MISSING_CIRCUIT,
+                "triage-map-circuit.png",
+            ),
+            (reverse(f"{PREFIX}:rawnotification_list"), "Upload .eml", "notifications.png"),
+            (raw.get_absolute_url(), raw.subject[:30], "raw-notification.png"),
+            (reverse(f"{PREFIX}:rawnotification_upload"), "raw message", "upload.png"),
+            (reverse(f"{PREFIX}:notificationsource_list"), "Demo mailbox", "sources.png"),
+            (source.get_absolute_url(), "Validate", "source-detail.png"),
+            (reverse("plugins:nautobot_ssot:dashboard"), "Circuit Maintenance", "ssot-dashboard.png"),
+            (self.sync.get_absolute_url(), "Diff", "ssot-sync-diff.png"),
+        ]
+        if parsed is not None:
+            pages.append((parsed.raw_notification.get_absolute_url(), "Parsed", None))
+        for path, wait_for, image in pages:
+            self.check_page(path, wait_for, image)
