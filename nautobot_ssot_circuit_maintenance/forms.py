@@ -164,6 +164,27 @@ class CircuitMaintenanceForm(NautobotModelForm):
         return instance
 
 
+# Longest acknowledgement comment (kept as a maintenance note's comment).
+ACK_COMMENT_LENGTH = 1000
+
+
+class AcknowledgementForm(BootstrapMixin, forms.Form):
+    """The optional comment of an acknowledgement, or of taking one back (on the page and for selected rows)."""
+
+    comment = forms.CharField(
+        required=False,
+        max_length=ACK_COMMENT_LENGTH,
+        help_text="Kept as a note on the maintenance, with your name and the time.",
+    )
+
+    def clean_comment(self) -> str:
+        """The comment, refused when it holds a NUL."""
+        comment = self.cleaned_data["comment"]
+        if contains_nul(comment):
+            raise forms.ValidationError("The comment cannot hold NUL characters.")
+        return comment
+
+
 class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
     """Acknowledge (or un-acknowledge) many maintenances at once."""
 

@@ -117,9 +117,11 @@ class MapCircuitView(TriageActionView):
     additional_permissions = ["nautobot_ssot_circuit_maintenance.add_circuitalias"]
 
     def get_form(self, raw: RawNotification, data: Any = None) -> Any:
-        """The form, offering the notice's unknown circuit IDs and the circuits the user may view."""
+        """The form, offering the notice's unknown circuit IDs and its provider's circuits the user may view."""
         circuits = Circuit.objects.restrict(self.request.user, "view")
-        return MapCircuitForm(data, circuit_ids=actions.unknown_circuit_ids(raw), circuits=circuits)
+        return MapCircuitForm(
+            data, circuit_ids=actions.unknown_circuit_ids(raw), provider=raw.provider, circuits=circuits
+        )
 
     def describe(self, raw: RawNotification) -> str:
         """The provider and the circuit IDs Nautobot does not know."""

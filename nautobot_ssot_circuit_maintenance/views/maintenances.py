@@ -37,6 +37,7 @@ from rest_framework.decorators import action
 
 from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
+from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.decisions.buttons import OVERRIDE_BUTTON
 from nautobot_ssot_circuit_maintenance.display import format_utc
@@ -48,9 +49,12 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.models.reach import termination_prefetch
 from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_ROW_PREFETCH
-from nautobot_ssot_circuit_maintenance.ui import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
+from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN, is_uuid
 from nautobot_ssot_circuit_maintenance.views.timeline import timeline_rows
+
+# The maintenance page's Acknowledge and Unacknowledge: a POST with an optional comment.
+ACK_BUTTON_TEMPLATE = "nautobot_ssot_circuit_maintenance/inc/acknowledge_button.html"
 
 
 def maintenance_windows(maintenance: CircuitMaintenance) -> list[dict[str, str]]:
@@ -85,17 +89,58 @@ def acknowledgement_text(maintenance: CircuitMaintenance) -> str:
     return "Not acknowledged"
 
 
-class AcknowledgeButton(Button):
-    """One click (a POST): acknowledged by you, now. Shown while the maintenance is not acknowledged."""
+# The note an acknowledgement's (or its withdrawal's) comment is kept in, by acknowledged or not.
+ACK_NOTE_TITLES = {True: "Acknowledged by {user}", False: "Unacknowledged by {user}"}
 
-    def __init__(self, **kwargs: Any) -> None:
-        """Render with the app's POST button template (Nautobot 3.0 has no PostButton)."""
-        super().__init__(template_path=POST_BUTTON_TEMPLATE, **kwargs)
+
+def set_acknowledgement(
+    maintenance: CircuitMaintenance, user: Any, acknowledged: bool, comment: str = "", now: Any = None
+) -> None:
+    """Acknowledge the maintenance (or take the acknowledgement back) as `user`, saved and change-logged.
+
+    A comment is kept as a MaintenanceNote titled "Acknowledged by alice" (or "Unacknowledged by alice"), not in a
+    field of the maintenance: the sync clears an acknowledgement when the maintenance materially changes and a
+    person may acknowledge it again, and each comment stays in the notes, with who and when (the note's change
+    log), on the maintenance's page, in the REST API and in exports.
+    """
+    if acknowledged:
+        maintenance.acknowledge(user, now)
+    else:
+        maintenance.clear_acknowledgement()
+    maintenance.save()
+    if comment:
+        MaintenanceNote(
+            maintenance=maintenance,
+            title=ACK_NOTE_TITLES[acknowledged].format(user=user.get_username()),
+            level=NoteLevelChoices.INFO,
+            comment=comment,
+        ).validated_save()
+
+
+def acknowledgement_comment(request: Any) -> tuple[str, str]:
+    """The POSTed optional comment, and the error to answer 400 with ("" when it is fine)."""
+    form = forms.AcknowledgementForm(request.POST)
+    if not form.is_valid():
+        return "", "comment: " + " ".join(form.errors["comment"])
+    return form.cleaned_data["comment"], ""
+
+
+class AcknowledgeButton(Button):
+    """A POST with an optional comment: acknowledged by you, now; or, with `acknowledged`, taken back."""
+
+    def __init__(self, *, acknowledged: bool = False, **kwargs: Any) -> None:
+        """Shown while the maintenance's `ack` is `acknowledged`: Acknowledge while not, Unacknowledge while it is."""
+        super().__init__(template_path=ACK_BUTTON_TEMPLATE, **kwargs)
+        self.acknowledged = acknowledged
 
     def should_render(self, context: Any) -> bool:
-        """Render only while the page's maintenance is not acknowledged."""
+        """Render only while the page's maintenance is (or is not) acknowledged, as the button acts on."""
         obj = context.get("object")
-        return obj is not None and not obj.ack and super().should_render(context)
+        return obj is not None and obj.ack == self.acknowledged and super().should_render(context)
+
+    def get_extra_context(self, context: Any) -> dict[str, Any]:
+        """Add the comment's length limit."""
+        return {**super().get_extra_context(context), "comment_length": forms.ACK_COMMENT_LENGTH}
 
 
 def _return_url(request: Any, default: str) -> str:
@@ -191,6 +236,15 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
                 link_name=f"{URL_NAMESPACE}:circuitmaintenance_acknowledge",
                 required_permissions=["nautobot_ssot_circuit_maintenance.change_circuitmaintenance"],
             ),
+            AcknowledgeButton(
+                acknowledged=True,
+                weight=100,
+                label="Unacknowledge",
+                icon="mdi-undo-variant",
+                color=ButtonColorChoices.GREY,
+                link_name=f"{URL_NAMESPACE}:circuitmaintenance_unacknowledge",
+                required_permissions=["nautobot_ssot_circuit_maintenance.change_circuitmaintenance"],
+            ),
             OVERRIDE_BUTTON,
         ),
         panels=(
@@ -260,22 +314,46 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
     )
 
     def get_extra_context(self, request: Any, instance: Any = None) -> dict[str, Any]:
-        """On the maintenance's page, add its windows and its notices' timeline."""
+        """On the maintenance's page, add its windows and its notices' timeline; on the list, the comment's limit."""
         context = super().get_extra_context(request, instance)
         if self.action == "retrieve" and instance is not None:
             context["maintenance_windows"] = maintenance_windows(instance)
             context["timeline_rows"] = timeline_rows(instance)
+        if self.action == "list":
+            context["ack_comment_length"] = forms.ACK_COMMENT_LENGTH
         return context
+
+    def get_return_url(self, request: Any, obj: Any = None, default_return_url: Any = None) -> str:
+        """On the list, the list as filtered, so that its bulk buttons (acknowledge, edit, delete) come back to it."""
+        if getattr(self, "action", None) == "list" and obj is None and not request.GET.get("return_url"):
+            return request.get_full_path()
+        return super().get_return_url(request, obj, default_return_url)
 
     @action(
         detail=True, methods=["post"], url_path="acknowledge", url_name="acknowledge", custom_view_base_action="change"
     )
     def acknowledge(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        """One click: acknowledged by the user, now (a POST needing the change permission)."""
+        """One click: acknowledged by the user, now, with an optional comment (a POST needing the change permission)."""
+        return self._acknowledge_one(request, acknowledged=True)
+
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="unacknowledge",
+        url_name="unacknowledge",
+        custom_view_base_action="change",
+    )
+    def unacknowledge(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """One click: the acknowledgement taken back, with an optional comment (a POST, change permission)."""
+        return self._acknowledge_one(request, acknowledged=False)
+
+    def _acknowledge_one(self, request: Any, *, acknowledged: bool) -> Any:
         maintenance = self.get_object()
-        maintenance.acknowledge(request.user)
-        maintenance.save()
-        messages.success(request, f"Acknowledged {maintenance}.")
+        comment, error = acknowledgement_comment(request)
+        if error:
+            return HttpResponseBadRequest(error)
+        set_acknowledgement(maintenance, request.user, acknowledged, comment)
+        messages.success(request, f"{'Acknowledged' if acknowledged else 'Unacknowledged'} {maintenance}.")
         return redirect(_return_url(request, maintenance.get_absolute_url()))
 
     @action(
@@ -287,21 +365,39 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
     )
     def acknowledge_selected(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """The list's "Acknowledge selected": each selected maintenance the user may change, by them, now."""
+        return self._acknowledge_selected(request, acknowledged=True)
+
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="unacknowledge",
+        url_name="unacknowledge_selected",
+        custom_view_base_action="change",
+    )
+    def unacknowledge_selected(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """The list's "Unacknowledge selected": each selected maintenance the user may change, taken back."""
+        return self._acknowledge_selected(request, acknowledged=False)
+
+    def _acknowledge_selected(self, request: Any, *, acknowledged: bool) -> Any:
         pks = request.POST.getlist("pk")
         if not all(is_uuid(pk) for pk in pks):
             return HttpResponseBadRequest("pk: every value must be a maintenance's UUID.")
-        list_url = reverse(f"{URL_NAMESPACE}:circuitmaintenance_list")
+        comment, error = acknowledgement_comment(request)
+        if error:
+            return HttpResponseBadRequest(error)
+        list_url = _return_url(request, reverse(f"{URL_NAMESPACE}:circuitmaintenance_list"))
         if not pks:
             messages.warning(request, "No maintenance selected.")
-            return redirect(_return_url(request, list_url))
+            return redirect(list_url)
         now = dj_timezone.now()
         done = 0
-        for maintenance in self.get_queryset().filter(pk__in=pks, ack=False):
-            maintenance.acknowledge(request.user, now)
-            maintenance.save()
+        # Only those whose acknowledgement changes: the others keep who and when.
+        for maintenance in self.get_queryset().filter(pk__in=pks, ack=not acknowledged):
+            set_acknowledgement(maintenance, request.user, acknowledged, comment, now)
             done += 1
-        messages.success(request, f"Acknowledged {done} maintenance{'s' if done != 1 else ''}.")
-        return redirect(_return_url(request, list_url))
+        verb = "Acknowledged" if acknowledged else "Unacknowledged"
+        messages.success(request, f"{verb} {done} maintenance{'s' if done != 1 else ''}.")
+        return redirect(list_url)
 
 
 #

@@ -4,20 +4,37 @@ The fold is pure, so the timeline replays it: what a notice changed is the diffe
 of the notices that had arrived before it and the fold with it added. When notices arrive in order,
 that is the fold replayed one notice at a time; a notice that arrived late (out of sequence) is shown
 at its place in the provider's order with what it really changed on arrival — usually nothing.
+
+A circuit ID the notices named before Nautobot knew it is linked later, when a person maps it to a
+circuit (an alias, in the triage queue) or creates the circuit: that is a row of its own, at its time,
+saying who linked which ID to which circuit and the circuit impact the next sync added.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
+from nautobot.circuits.models import Circuit
+from nautobot.extras.choices import ObjectChangeActionChoices
+from nautobot.extras.models import ObjectChange
 from nautobot_ssot.models import Sync, SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME, format_windows
 from nautobot_ssot_circuit_maintenance.intake.fold import MaintenanceState, Notice, believed, fold
 from nautobot_ssot_circuit_maintenance.intake.history import stored_notices
-from nautobot_ssot_circuit_maintenance.models import DeletedMaintenance, ParsedNotification, RawNotification
+from nautobot_ssot_circuit_maintenance.intake.resolve import matching_circuits
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitAlias,
+    CircuitImpact,
+    DeletedMaintenance,
+    ParsedNotification,
+    RawNotification,
+)
+from nautobot_ssot_circuit_maintenance.sync.diffsync.log_messages import describe_impact
 from nautobot_ssot_circuit_maintenance.sync.jobs import CircuitMaintenanceDataSource
 
 # The data source name of the sync job, as its Sync rows hold it.
@@ -102,16 +119,24 @@ def changes(before: MaintenanceState | None, after: MaintenanceState) -> list[st
 
 @dataclass
 class TimelineRow:
-    """One notice of a maintenance, as the timeline shows it."""
+    """One notice of a maintenance, or one circuit ID linked after the notices named it, as the timeline shows it."""
 
-    notice: Notice
+    notice: Notice | None
     raw: Any  # RawNotification
     status: str
     changes: list[str] = field(default_factory=list)
     # Why it changed nothing ("" when it changed something).
     reason: str = ""
-    # The SyncLogEntry the run that stored it wrote for this maintenance, if any.
+    # The SyncLogEntry the run that stored it wrote for this maintenance (or, for a linked circuit ID, for its impact).
     log_entry: Any = None
+    # A row that is no notice: when it happened and what (e.g. "X mapped to circuit Y by alice").
+    when: datetime | None = None
+    event: str = ""
+
+    @property
+    def date(self) -> datetime | None:
+        """When: the notice's date, else the time of the event."""
+        return self.notice.date if self.notice is not None else self.when
 
 
 def why_nothing(raw: Any) -> str:
@@ -191,7 +216,8 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
         for notice in notices
     }
     rows = []
-    for notice, before, after in replay(notices, arrival):
+    steps = replay(notices, arrival)
+    for notice, before, after in steps:
         raw = raws.get(notice.message_key)
         statuses = sorted({str(m.get("status") or "") for m in notice.maintenances})
         row = TimelineRow(notice=notice, raw=raw, status=", ".join(statuses))
@@ -207,7 +233,83 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
                 SyncLogEntry.objects.filter(sync=sync, synced_object_id=maintenance.pk).order_by("timestamp").first()
             )
         rows.append(row)
+    rows = placed(rows, arrival, linked_rows(maintenance, steps, arrival))
     return rows + uncounted_rows(maintenance, {notice.message_key for notice in notices})
+
+
+def linked_rows(
+    maintenance: Any, steps: list[tuple[Notice, Any, MaintenanceState | None]], arrival: dict[str, Any]
+) -> list[TimelineRow]:
+    """A row for each circuit ID the notices named before Nautobot knew it, linked since by an alias or a new circuit.
+
+    Matched as the sync matches (`resolve.matching_circuits`): the row says who mapped the ID to which circuit
+    (or who created the circuit), when, and the circuit impact the next sync added.
+    """
+    first_named: dict[str, tuple[Any, str]] = {}  # normalised ID → (first arrival, the ID as the notice wrote it)
+    for notice, _, after in steps:
+        for ncid, (written, _) in (after.circuits if after is not None else {}).items():
+            when = arrival.get(notice.message_key, notice.date)
+            if ncid not in first_named or when < first_named[ncid][0]:
+                first_named[ncid] = (when, written)
+    matches = matching_circuits({maintenance.provider_id}, set(first_named))
+    if not matches:
+        return []
+    still_named = steps[-1][2].circuits if steps and steps[-1][2] is not None else {}
+    aliases = {
+        alias.normalized: alias
+        for alias in CircuitAlias.objects.filter(
+            provider_id=maintenance.provider_id, normalized__in=[ncid for _, ncid in matches]
+        ).select_related("created_by")
+    }
+    circuits = Circuit.objects.in_bulk([pk for pk, _ in matches.values()])
+    impacts = {impact.circuit_id: impact for impact in CircuitImpact.objects.filter(maintenance=maintenance)}
+    rows = []
+    for (_, ncid), (circuit_pk, cid) in sorted(matches.items(), key=lambda item: item[1][1]):
+        named_at, written = first_named[ncid]
+        alias = aliases.get(ncid)
+        if alias is not None and alias.circuit_id == circuit_pk:
+            when, event = alias.created, f"{alias.alias} mapped to circuit {cid} by {alias.created_by or 'someone'}"
+        else:
+            when = circuits[circuit_pk].created
+            event = f"circuit {cid} created in Nautobot by {circuit_creator(circuit_pk)} (named {written})"
+        if when <= named_at:
+            continue  # known before the notice named it: matched at once, nothing to tell apart
+        row = TimelineRow(notice=None, raw=None, status="", when=when, event=event)
+        impact = impacts.get(circuit_pk)
+        if impact is not None:
+            row.changes = [describe_impact(cid, None, impact.impact)]
+            row.log_entry = (
+                SyncLogEntry.objects.filter(synced_object_id=impact.pk, timestamp__gte=when)
+                .order_by("timestamp")
+                .first()
+            )
+        elif ncid in still_named:
+            row.reason = "the next sync links it"
+        else:
+            row.reason = "no impact: a later notice no longer names it"
+        rows.append(row)
+    return rows
+
+
+def circuit_creator(circuit_pk: Any) -> str:
+    """Who created the circuit, as its change log says ("someone" when it does not)."""
+    change = ObjectChange.objects.filter(
+        changed_object_type=ContentType.objects.get_for_model(Circuit),
+        changed_object_id=circuit_pk,
+        action=ObjectChangeActionChoices.ACTION_CREATE,
+    ).first()
+    return (change.user_name if change is not None else "") or "someone"
+
+
+def placed(rows: list[TimelineRow], arrival: dict[str, Any], events: list[TimelineRow]) -> list[TimelineRow]:
+    """The notice rows (in fold order) with each event row after the last notice that had arrived before it."""
+    placed_rows = list(rows)
+    times = [arrival.get(row.notice.message_key, row.notice.date) for row in rows]
+    for event in sorted(events, key=lambda row: row.when):
+        at = max((index + 1 for index, when in enumerate(times) if when <= event.when), default=0)
+        placed_rows.insert(at, event)
+        times.insert(at, event.when)
+    return placed_rows
 
 
 def run_of(raw: Any) -> Any:

@@ -143,11 +143,18 @@ class AcknowledgeBrowserTest(BrowserTestCase):
         maintenance = self.data.maintenances[0]
         self.visit(maintenance.get_absolute_url())
         self.wait_for_text("Needs attention")
-        self.browser.find_element(By.XPATH, "//form[@method='post']//button[contains(., 'Acknowledge')]").click()
+        form = self.browser.find_element(By.XPATH, "//form[@method='post'][.//button[contains(., 'Acknowledge')]]")
+        form.find_element(By.NAME, "comment").send_keys("Agreed with the NOC")
+        form.find_element(By.TAG_NAME, "button").click()
         self.wait_for_text(f"Acknowledged by {self.user.username}")
+        self.wait_for_text("Agreed with the NOC")  # the comment, kept as a note
         maintenance.refresh_from_db()
         self.assertEqual(maintenance.acknowledged_by, self.user)
         screenshot(self.browser, "maintenance-acknowledged.png")
+        self.browser.find_element(By.XPATH, "//form[@method='post']//button[contains(., 'Unacknowledge')]").click()
+        self.wait_for_text("Unacknowledged")
+        maintenance.refresh_from_db()
+        self.assertFalse(maintenance.ack)
 
     def test_acknowledge_selected_on_the_list(self):
         CircuitMaintenance.objects.filter(pk=self.data.maintenances[1].pk).update(name=HASH_ID, maintenance_id=HASH_ID)

@@ -23,6 +23,7 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
+from nautobot_ssot_circuit_maintenance.views.timeline import timeline_rows
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
 from tests.fixtures.sample_data import (
     corpus_by_name,
@@ -252,6 +253,14 @@ class SyncJobTestCase(JobTestMixin, TransactionTestCase):
         self.assertEqual(record.unresolved_circuit_ids, [])
         self.assertEqual(list(record.circuit_impacts.values_list("circuit__cid", flat=True)), ["1098765-12345678"])
         self.assertEqual(count_maintenance_actions(sync.diff)["update"], 1)
+        # The note about the unknown ID is gone; the log and the timeline say how it became known.
+        self.assertFalse(MaintenanceNote.objects.filter(maintenance=record, title__contains="1098765").exists())
+        entry = SyncLogEntry.objects.get(sync=sync, synced_object_id=record.pk)
+        self.assertIn("circuit IDs now known 1098765-12345678", entry.message)
+        linked = [row for row in timeline_rows(record) if row.notice is None]
+        self.assertEqual(len(linked), 1)
+        self.assertIn("circuit 1098765-12345678 created in Nautobot", linked[0].event)
+        self.assertEqual(linked[0].changes, ["circuit 1098765-12345678 added (OUTAGE)"])
 
     def test_circuit_ids_match_exactly_not_by_substring(self):
         zayo = self.providers["zayo"]

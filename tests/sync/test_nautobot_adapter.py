@@ -100,3 +100,25 @@ class WriteCreatedTestCase(TestCase):
         self.assertEqual(counts[1], counts[2])
         self.assertLessEqual(counts[2], 5)
         self.assertEqual(CircuitMaintenance.objects.count(), 40)
+
+    def test_the_unknown_circuit_note_names_only_the_ids_still_unknown(self):
+        attrs = {**self.attrs(1), "unresolved_circuit_ids": ["GHOST-1", "GHOST-2"]}
+        adapter = self.adapter()
+        ids = {"provider": self.provider.name, "maintenance_id": "M-1"}
+        adapter.maintenance.create(adapter, ids, attrs)
+        adapter.sync_complete(source=None, diff=None)
+        record = CircuitMaintenance.objects.get()
+        MaintenanceNote.objects.create(maintenance=record, title="Unknown circuit? Called the NOC", level="INFO")
+
+        def resolve(still_unknown: list[str]) -> list[str]:
+            """A later sync in which the other IDs became circuits (or aliases): the notes after it."""
+            adapter = self.adapter()
+            adapter.keys = {(self.provider.pk, "M-1")}
+            adapter.load()
+            model = adapter.get("maintenance", ids)
+            model.update({"unresolved_circuit_ids": still_unknown})
+            adapter.sync_complete(source=None, diff=None)
+            return sorted(MaintenanceNote.objects.filter(maintenance=record).values_list("title", flat=True))
+
+        self.assertEqual(resolve(["GHOST-2"]), ["Unknown circuit ID GHOST-2", "Unknown circuit? Called the NOC"])
+        self.assertEqual(resolve([]), ["Unknown circuit? Called the NOC"], "a person's note stays")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from nautobot.apps.testing import TransactionTestCase
@@ -175,6 +177,64 @@ class TriageTestCase(FolderSyncMixin, TransactionTestCase):
             reverse(f"{PREFIX}:triage_map_circuit", args=[raw.pk]), {"circuit_id": AWS_LAG, "circuit": str(lag.pk)}
         )
         self.assertEqual(response.status_code, 404, "no longer in the queue")
+
+    def test_map_circuit_offers_and_accepts_only_the_notice_providers_circuits(self):
+        self.sync("aws3")
+        raw = RawNotification.objects.get()
+        aws = self.providers["aws"]
+        elsewhere = Circuit.objects.exclude(provider=aws).first()
+        self.grant_all()
+        url = reverse(f"{PREFIX}:triage_map_circuit", args=[raw.pk])
+        page = self.client.get(url).content.decode()
+        # The dropdown asks the REST API for the provider's circuits only.
+        widget = re.search(r'<select[^>]*name="circuit"[^>]*>', page).group(0)
+        self.assertIn(f'data-query-param-provider="[&quot;{aws.pk}&quot;]"', widget)
+        self.assertNotIn("$provider", widget)
+        # Another provider's circuit, posted by hand, is refused with a message.
+        response = self.client.post(url, {"circuit_id": AWS_LAG, "circuit": str(elsewhere.pk)})
+        self.assertContains(response, f"Choose a circuit of provider {aws}", status_code=400)
+        self.assertFalse(CircuitAlias.objects.exists())
+
+    def test_a_mapped_circuit_id_leaves_no_stale_note_and_shows_on_the_timeline(self):
+        self.sync("aws3")
+        raw = RawNotification.objects.get()
+        maintenance = CircuitMaintenance.objects.get()
+        self.assertTrue(maintenance.maintenance_notes.filter(title__contains=AWS_LAG).exists())
+        aws = self.providers["aws"]
+        lag = Circuit.objects.create(
+            cid="AWS-LAG-3",
+            provider=aws,
+            circuit_type=Circuit.objects.first().circuit_type,
+            status=Circuit.objects.first().status,
+        )
+        self.grant_all()
+        self.add_permissions(
+            "nautobot_ssot_circuit_maintenance.view_circuitmaintenance",
+            "nautobot_ssot_circuit_maintenance.view_circuitimpact",
+            "nautobot_ssot_circuit_maintenance.view_maintenancenote",
+        )
+        self.client.post(
+            reverse(f"{PREFIX}:triage_map_circuit", args=[raw.pk]),
+            {"circuit_id": AWS_LAG, "circuit": str(lag.pk), "reprocess": "on"},
+        )
+        maintenance.refresh_from_db()
+        self.assertEqual(maintenance.unresolved_circuit_ids, [])
+        self.assertFalse(
+            maintenance.maintenance_notes.filter(title__icontains="unknown circuit").exists(),
+            "the note about the unknown circuit ID is gone once it is known",
+        )
+        page = self.client.get(maintenance.get_absolute_url()).content.decode()
+        rows = [
+            " ".join(re.sub(r"<[^>]+>", " ", row).split())
+            for row in re.findall(r'<tr class="cm-timeline-row[^"]*">(.*?)</tr>', page, re.S)
+        ]
+        mapped = [row for row in rows if "mapped" in row]
+        self.assertEqual(len(mapped), 1, rows)
+        self.assertIn(f"{AWS_LAG} mapped to circuit AWS-LAG-3 by {self.user.username}", mapped[0])
+        self.assertIn("circuit AWS-LAG-3 added (OUTAGE)", mapped[0])
+        alias = CircuitAlias.objects.get()
+        self.assertIn(f"{alias.created:%Y-%m-%d %H:%M}", mapped[0])
+        self.assertIs(rows[-1], mapped[0], "after the notice it resolves")
 
     # -- dismiss ---------------------------------------------------------------------------------------------
     def test_dismiss_records_who_when_and_why(self):

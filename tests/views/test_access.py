@@ -54,7 +54,8 @@ VIEW_ACTIONS = {
     *("eml", "attachment"),  # a raw notification's downloads
     *("overview", "calendar_subscribe"),
 }
-POST_ACTIONS = {"validate", "acknowledge", "acknowledge_selected"}
+ACKNOWLEDGE_ACTIONS = {"acknowledge", "acknowledge_selected", "unacknowledge", "unacknowledge_selected"}
+POST_ACTIONS = {"validate", *ACKNOWLEDGE_ACTIONS}
 # A person's decisions (decisions/): a form page each in the UI (only `change` may act; include and confirm only
 # where the notification is excluded / awaits confirmation, which the test data's is not), POST-only in the API,
 # where a bare (form-encoded) POST is refused for its media type or as a bad request (no reason), or does what it
@@ -163,7 +164,7 @@ class AccessMatrixTest(TestCase):
         if action in TRIAGE_FORMS:
             # Only `change` may act, and only where no permission outside the app's models is needed.
             return {200} if user == "change" and not TRIAGE_FORMS[action] else {403}
-        if action in ("acknowledge", "acknowledge_selected") and user == "change":
+        if action in ACKNOWLEDGE_ACTIONS and user == "change":
             return {302}  # back to the page (or list) with a message
         if action in ("changelog", "notes") and user in ("view", "change"):
             return {403}  # Nautobot also asks for extras.view_objectchange / extras.view_note, not given here

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 from django.urls import reverse
@@ -10,7 +12,7 @@ from nautobot.apps.testing import TestCase
 from nautobot.extras.models import ObjectChange
 
 from nautobot_ssot_circuit_maintenance.choices import MaintenanceStatusChoices
-from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceNote, NotificationSource
 from tests.fixtures.ui_data import build_ui_data
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
@@ -81,6 +83,92 @@ class AcknowledgementTestCase(TestCase):
         self.assertIn(b"UUID", bad.content)
         response = self.client.post(url, {"pk": [self.data.maintenances[3].pk], "return_url": "https://evil.example/"})
         self.assertRedirects(response, list_url, fetch_redirect_response=False)
+
+    def grant_change(self) -> None:
+        self.add_permissions(
+            "nautobot_ssot_circuit_maintenance.view_circuitmaintenance",
+            "nautobot_ssot_circuit_maintenance.change_circuitmaintenance",
+            "nautobot_ssot_circuit_maintenance.view_maintenancenote",
+        )
+
+    def test_acknowledge_selected_comes_back_to_the_filtered_list(self):
+        self.grant_change()
+        list_url = reverse(f"{PREFIX}:circuitmaintenance_list")
+        page = self.client.get(list_url + "?status=CONFIRMED&per_page=50").content.decode()
+        return_url = html.unescape(re.search(r'name="return_url" value="([^"]*)"', page).group(1))
+        self.assertEqual(return_url, list_url + "?status=CONFIRMED&per_page=50")
+        for name in ("acknowledge_selected", "unacknowledge_selected"):
+            response = self.client.post(
+                reverse(f"{PREFIX}:circuitmaintenance_{name}"), {"pk": [self.maintenance.pk], "return_url": return_url}
+            )
+            self.assertRedirects(response, return_url, fetch_redirect_response=False)
+
+    def test_an_acknowledgement_comment_is_kept_with_who_and_shown(self):
+        self.grant_change()
+        url = reverse(f"{PREFIX}:circuitmaintenance_acknowledge", args=[self.maintenance.pk])
+        self.assertContains(self.client.get(self.maintenance.get_absolute_url()), 'name="comment"')
+        self.client.post(url, {"comment": "  Agreed with the NOC:\nno traffic moved  "})
+        self.maintenance.refresh_from_db()
+        self.assertTrue(self.maintenance.ack)
+        note = MaintenanceNote.objects.get(maintenance=self.maintenance, title__startswith="Acknowledged")
+        self.assertEqual(note.title, f"Acknowledged by {self.user.username}")
+        self.assertEqual(note.comment, "Agreed with the NOC:\nno traffic moved")
+        self.assertTrue(ObjectChange.objects.filter(changed_object_id=note.pk, user=self.user).exists())
+        self.assertContains(self.client.get(self.maintenance.get_absolute_url()), "no traffic moved")
+        # Selected rows get one each; no comment, no note; a NUL is refused with a message.
+        chosen = [self.data.maintenances[1].pk, self.data.maintenances[3].pk]
+        self.client.post(
+            reverse(f"{PREFIX}:circuitmaintenance_acknowledge_selected"), {"pk": chosen, "comment": "Weekly review"}
+        )
+        self.assertEqual(MaintenanceNote.objects.filter(maintenance__in=chosen, comment="Weekly review").count(), 2)
+        self.client.post(reverse(f"{PREFIX}:circuitmaintenance_unacknowledge", args=[self.maintenance.pk]))
+        self.client.post(url)
+        self.assertEqual(
+            MaintenanceNote.objects.filter(maintenance=self.maintenance, title__startswith="Acknowledged").count(), 1
+        )
+        bad = self.client.post(url, {"comment": "bad\x00"})
+        self.assertContains(bad, "comment", status_code=400)
+
+    def test_unacknowledge_on_the_page_and_for_selected_rows(self):
+        self.grant_change()
+        self.client.post(reverse(f"{PREFIX}:circuitmaintenance_acknowledge", args=[self.maintenance.pk]))
+        url = reverse(f"{PREFIX}:circuitmaintenance_unacknowledge", args=[self.maintenance.pk])
+        page = self.client.get(self.maintenance.get_absolute_url())
+        self.assertContains(page, url)
+        self.assertEqual(self.client.get(url).status_code, 405, "a link or an <img> cannot unacknowledge")
+        response = self.client.post(url)
+        self.assertRedirects(response, self.maintenance.get_absolute_url(), fetch_redirect_response=False)
+        self.maintenance.refresh_from_db()
+        self.assertEqual(
+            (self.maintenance.ack, self.maintenance.acknowledged_by, self.maintenance.acknowledged_at),
+            (False, None, None),
+        )
+        change = ObjectChange.objects.filter(changed_object_id=self.maintenance.pk).order_by("time").last()
+        self.assertEqual((change.user, change.object_data["ack"]), (self.user, False))
+        page = self.client.get(self.maintenance.get_absolute_url())
+        self.assertNotContains(page, url, msg_prefix="no Unacknowledge button once unacknowledged")
+        # Selected rows: only those the user may change.
+        list_url = reverse(f"{PREFIX}:circuitmaintenance_list")
+        selected_url = reverse(f"{PREFIX}:circuitmaintenance_unacknowledge_selected")
+        self.assertContains(self.client.get(list_url), selected_url)
+        acknowledged = self.data.maintenances[2]  # completed and acknowledged
+        self.assertTrue(acknowledged.ack)
+        response = self.client.post(selected_url, {"pk": [acknowledged.pk, self.maintenance.pk]})
+        self.assertRedirects(response, list_url, fetch_redirect_response=False)
+        acknowledged.refresh_from_db()
+        self.assertFalse(acknowledged.ack)
+        self.assertEqual(self.client.post(selected_url, {"pk": ["not-a-uuid"]}).status_code, 400)
+
+    def test_unacknowledge_needs_the_change_permission(self):
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_circuitmaintenance")
+        acknowledged = self.data.maintenances[2]
+        url = reverse(f"{PREFIX}:circuitmaintenance_unacknowledge", args=[acknowledged.pk])
+        self.assertNotContains(self.client.get(acknowledged.get_absolute_url()), url)
+        self.assertEqual(self.client.post(url).status_code, 403)
+        selected_url = reverse(f"{PREFIX}:circuitmaintenance_unacknowledge_selected")
+        self.assertEqual(self.client.post(selected_url, {"pk": [acknowledged.pk]}).status_code, 403)
+        acknowledged.refresh_from_db()
+        self.assertTrue(acknowledged.ack)
 
     def test_needs_attention_only_on_active_or_upcoming_unacknowledged(self):
         now = timezone.now()

@@ -38,6 +38,9 @@ def describe_update(old: dict[str, Any], new: dict[str, Any]) -> str:
         added = sorted(set(new["unresolved_circuit_ids"]) - set(old["unresolved_circuit_ids"]))
         if added:
             parts.append("unknown circuit IDs " + ", ".join(added))
+        known = sorted(set(old["unresolved_circuit_ids"]) - set(new["unresolved_circuit_ids"]))
+        if known:
+            parts.append("circuit IDs now known " + ", ".join(known))
     if "description" in new and new["description"] != old["description"]:
         parts.append("description updated")
     if "name" in new and new["name"] != old["name"]:

@@ -8,6 +8,7 @@ saved at once (updates are few: reschedules, status changes).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from diffsync import Adapter
@@ -15,6 +16,7 @@ from diffsync.enum import DiffSyncStatus
 from diffsync.exceptions import ObjectNotCreated, ObjectNotUpdated
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import Q, QuerySet
 from nautobot.circuits.models import Provider
 
 from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
@@ -34,20 +36,34 @@ from nautobot_ssot_circuit_maintenance.sync.diffsync.models import ImpactModel, 
 BULK_BATCH = 500
 
 
+# The titles of the note the sync keeps about a maintenance's unknown circuit IDs: "Unknown circuit ID X",
+# "Unknown circuit IDs X, Y", or, when the list is too long for a title, "1,234 unknown circuit IDs".
+UNKNOWN_CIDS_TITLE_START = "Unknown circuit ID"
+UNKNOWN_CIDS_TITLE_END = " unknown circuit IDs"
+
+
 def unknown_cids_note(maintenance: CircuitMaintenance, cids: list[str], provider_name: str) -> MaintenanceNote:
     """One note for the circuit IDs a sync could not match, however many a notice names."""
     listed = ", ".join(cids)
-    title = f"Unknown circuit ID{'s' if len(cids) > 1 else ''} {listed}"
+    title = f"{UNKNOWN_CIDS_TITLE_START}{'s' if len(cids) > 1 else ''} {listed}"
     if len(title) > NOTE_TITLE_LENGTH:
-        title = f"{len(cids):,} unknown circuit IDs"
+        title = f"{len(cids):,}{UNKNOWN_CIDS_TITLE_END}"
     return MaintenanceNote(
         maintenance=maintenance,
         title=title,
         level=NoteLevelChoices.WARNING,
         comment=(
             f"The notifications name circuit IDs that are not circuits of provider {provider_name} in "
-            f"Nautobot: {listed}. Create the circuits and the next sync links them."
+            f"Nautobot: {listed}. Create the circuits (or map the IDs in the triage queue) and the next sync "
+            "links them."
         ),
+    )
+
+
+def unknown_cids_notes(maintenance_pks: Iterable[Any]) -> QuerySet:
+    """The notes `unknown_cids_note` wrote on these maintenances (a person's own notes are not among them)."""
+    return MaintenanceNote.objects.filter(maintenance_id__in=maintenance_pks, level=NoteLevelChoices.WARNING).filter(
+        Q(title__startswith=UNKNOWN_CIDS_TITLE_START) | Q(title__endswith=UNKNOWN_CIDS_TITLE_END)
     )
 
 
@@ -79,7 +95,11 @@ class NautobotMaintenance(MaintenanceModel):
         return model
 
     def update(self, attrs: dict):
-        """Save the changed fields now, clearing the acknowledgement on a material change; note new unknown IDs."""
+        """Save the changed fields now, clearing the acknowledgement on a material change.
+
+        When the unknown circuit IDs change (new ones named, or known now through a new circuit or an alias),
+        the note about them is renewed to name the ones still unknown (none: no note).
+        """
         record: CircuitMaintenance = self.adapter.records[self.get_unique_id()]
         old = self.get_attrs()
         message = describe_update(old, attrs)
@@ -95,11 +115,8 @@ class NautobotMaintenance(MaintenanceModel):
                 record.save()
         except (ValidationError, DatabaseError) as error:
             raise ObjectNotUpdated(f"{self.provider} {self.maintenance_id}: {error}") from error
-        newly_unknown = sorted(
-            set(attrs.get("unresolved_circuit_ids", [])) - set(old.get("unresolved_circuit_ids") or [])
-        )
-        if newly_unknown:
-            self.adapter.queued_notes.append(unknown_cids_note(record, newly_unknown, self.provider))
+        if "unresolved_circuit_ids" in attrs:
+            self.adapter.renew_unknown_cids_note(record, self.provider)
         super().update(attrs)
         self.set_status(DiffSyncStatus.SUCCESS, message)
         return self
@@ -206,6 +223,8 @@ class NautobotAdapter(Adapter):
         self.queued_maintenances: list[CircuitMaintenance] = []
         self.queued_impacts: list[CircuitImpact] = []
         self.queued_notes: list[MaintenanceNote] = []
+        # Maintenances whose unknown-circuit-ID note is superseded (deleted before the queued notes are written).
+        self.renewed_notes: list[Any] = []
         self.changed_impacts: list[CircuitImpact] = []
         self.removed_impacts: list[Any] = []
         self._circuits_changed: set[str] = set()
@@ -268,6 +287,12 @@ class NautobotAdapter(Adapter):
         if record.unresolved_circuit_ids:
             self.queued_notes.append(unknown_cids_note(record, record.unresolved_circuit_ids, record.provider.name))
 
+    def renew_unknown_cids_note(self, record: CircuitMaintenance, provider_name: str) -> None:
+        """Queue the replacement of the maintenance's unknown-circuit-ID note by one naming its IDs still unknown."""
+        self.renewed_notes.append(record.pk)
+        if record.unresolved_circuit_ids:
+            self.queued_notes.append(unknown_cids_note(record, record.unresolved_circuit_ids, provider_name))
+
     def changed_circuits(self, maintenance_unique_id: str) -> None:
         """An impact of this maintenance was added, changed or removed: a material change."""
         self._circuits_changed.add(maintenance_unique_id)
@@ -282,6 +307,8 @@ class NautobotAdapter(Adapter):
             CircuitImpact.objects.bulk_update(self.changed_impacts, ["impact"], batch_size=BULK_BATCH)
         if self.removed_impacts:
             CircuitImpact.objects.filter(pk__in=self.removed_impacts).delete()
+        if self.renewed_notes:
+            unknown_cids_notes(self.renewed_notes).delete()
         MaintenanceNote.objects.bulk_create(self.queued_notes, batch_size=BULK_BATCH)
         new = {id(record) for record in created}
         for unique_id in sorted(self._circuits_changed):
