@@ -54,6 +54,7 @@ VIEW_ACTIONS = {
     *("eml", "attachment"),  # a raw notification's downloads
     *("overview", "calendar_subscribe"),
 }
+DOCS = {"docs", "docs_page", "docs_image"}
 POST_ACTIONS = {"validate", "acknowledge", "acknowledge_selected"}
 # A person's decisions (decisions/): a form page each in the UI (only `change` may act; include and confirm only
 # where the notification is excluded / awaits confirmation, which the test data's is not), POST-only in the API,
@@ -87,6 +88,7 @@ def fill(route: str, pk: Any) -> str:
     path = re.sub(r"<(uuid:)?pk>", str(pk), path)
     path = path.replace("<int:index>", "0")
     path = re.sub(r"\(\?P<key>[^)]*\)", "not-a-feed-token", path)
+    path = path.replace("<str:page>", "triage").replace("<path:name>", "triage-queue.png")  # the documentation's
     return "/" + path.replace("^", "").replace("$", "").replace("\\", "")
 
 
@@ -145,6 +147,8 @@ class AccessMatrixTest(TestCase):
             return {403} if api else {302}  # UI: to the login page
         if action == "api-root":
             return {200}  # the list of the app's endpoints, as for every Nautobot app
+        if action in DOCS:
+            return {200}  # the user documentation: any user logged in may read it
         if action == "push":
             # POST only, with add_pushedmessage (the "change" user has it): a GET is 405 for it, 403 for others.
             return {405} if user == "change" else {403}
