@@ -34,6 +34,8 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     min_version = "3.0.0"
     max_version = "3.2.99"
     home_view_name = f"{URL_NAMESPACE}:circuitmaintenance_list"
+    # The user documentation, shipped in the package and shown in Nautobot (views/docs.py).
+    docs_view_name = f"{URL_NAMESPACE}:docs"
     searchable_models = ["circuitmaintenance"]
     # Nautobot looks for the metrics in `<app>.metrics` unless told: they live with the live-state events.
     metrics = "events.metrics.metrics"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timezone as dt_timezone
 from typing import Any
 
 import django_tables2 as tables
@@ -35,14 +36,20 @@ from nautobot_ssot_circuit_maintenance.models.reach import interfaces_html, loca
 # Cells of long, unbroken values (64-character maintenance ids, subjects, addresses) wrap; dates never do.
 WRAP = {"td": {"class": "text-break"}}
 NOWRAP = {"td": {"class": "text-nowrap"}}
+# A name wraps at its spaces, never into a column of a few characters per line.
+NAME = {"td": {"class": "text-break", "style": "min-width: 10rem"}}
+# A long unbroken value (a 64-character hash) breaks anywhere, so it never widens its table past its card.
+BREAK_ANYWHERE = "overflow-wrap: anywhere"
+# A badge whose text may wrap at its spaces, so a narrow column holds it whole (at 1400 px, beside the menu).
+WRAPPING_BADGE = "badge text-wrap text-start"
 
 
 class AcknowledgementColumn(tables.Column):
     """✓ (with who and when) when acknowledged; "Needs attention" only on active or upcoming maintenances."""
 
     def __init__(self, **kwargs):
-        """The `ack` column, headed "Ack", never wrapped."""
-        super().__init__(accessor="ack", verbose_name="Ack", attrs=NOWRAP, **kwargs)
+        """The `ack` column, headed "Ack"."""
+        super().__init__(accessor="ack", verbose_name="Ack", **kwargs)
 
     def render(self, record: CircuitMaintenance) -> str:
         """A check mark naming who acknowledged it and when, else the needs-attention badge, else a dash."""
@@ -77,16 +84,17 @@ def flag_kind_badge(flag: MaintenanceFlag) -> str:
 
 def needs_attention_badge() -> str:
     """Changed in a way that matters since someone acknowledged it (or never acknowledged)."""
-    return format_html('<span class="badge bg-warning text-dark">Needs attention</span>')
+    return format_html('<span class="{} bg-warning text-dark">Needs attention</span>', WRAPPING_BADGE)
 
 
 def flag_badges(flags) -> str:
     """Each flag as a badge naming the location or device: red for isolation, orange for lost redundancy."""
     return format_html_join(
         " ",
-        '<span class="badge bg-{}" title="{} – {} UTC">{}: {}</span>',
+        '<span class="{} bg-{}" title="{} – {} UTC">{}: {}</span>',
         (
             (
+                WRAPPING_BADGE,
                 flag.get_kind_class(),
                 f"{flag.start_time:{DATE_TIME}}",
                 f"{flag.end_time:{DATE_TIME}}",
@@ -114,11 +122,12 @@ class CircuitMaintenanceTable(BaseTable):
     """Maintenances, newest first."""
 
     pk = ToggleColumn()
-    name = tables.Column(linkify=True, attrs=WRAP)
+    name = tables.Column(linkify=True, attrs=NAME)
     maintenance_id = tables.Column(linkify=True, verbose_name="Maintenance ID", attrs=WRAP)
     provider = tables.Column(linkify=True)
     status = ChoiceFieldColumn()
     live_state = tables.Column(empty_values=(), orderable=False, verbose_name="Live state")
+    window = tables.Column(empty_values=(), order_by=("start_time", "end_time"), verbose_name="Window (UTC)")
     start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
     end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
     circuit_count = LinkedCountColumn(
@@ -150,6 +159,7 @@ class CircuitMaintenanceTable(BaseTable):
             "provider",
             "status",
             "live_state",
+            "window",
             "start_time",
             "end_time",
             "circuit_count",
@@ -162,19 +172,17 @@ class CircuitMaintenanceTable(BaseTable):
             "tags",
             "actions",
         )
+        # Fits 1400 px beside Nautobot's menu: the provider's status is shown under the live state.
         default_columns = (
             "pk",
             "name",
             "provider",
-            "status",
             "live_state",
-            "start_time",
-            "end_time",
+            "window",
             "circuit_count",
             "locations",
             "flags",
             "ack",
-            "actions",
         )
 
     # Both read prefetched rows (see `MAINTENANCE_LIST_PREFETCH`): no query per row.
@@ -187,8 +195,22 @@ class CircuitMaintenanceTable(BaseTable):
         return flag_badges(worst_per_scope(record.flags.all())) or "—"
 
     def render_live_state(self, record: CircuitMaintenance) -> str:
-        """The live state as a badge."""
-        return live_state_badge(record)
+        """The live state as a badge, the provider's status under it (unless the status column is shown)."""
+        if "status" in self.columns.names() and self.columns["status"].visible:
+            return live_state_badge(record)
+        return format_html(
+            '{}<br><small class="text-secondary">{}</small>', live_state_badge(record), record.get_status_display()
+        )
+
+    def render_window(self, record: CircuitMaintenance) -> str:
+        """Start → end in UTC, the end's date only when it is another day; it may wrap before the arrow."""
+        start, end = (value.astimezone(dt_timezone.utc) for value in (record.start_time, record.end_time))
+        end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:{DATE_TIME}}"
+        return format_html(
+            '<span class="text-nowrap">{}</span> <span class="text-nowrap">→ {}</span>',
+            f"{start:{DATE_TIME}}",
+            end_text,
+        )
 
     def render_name(self, record: CircuitMaintenance) -> str:
         """The label, linked to the maintenance; the whole name on hover."""

@@ -12,6 +12,7 @@ from django.db import models
 from nautobot.apps.models import BaseModel
 
 from nautobot_ssot_circuit_maintenance.choices import MaintenanceStatusChoices
+from nautobot_ssot_circuit_maintenance.display import format_windows
 from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.validation import validate_windows
 
@@ -59,7 +60,7 @@ class MaintenanceOverride(BaseModel):
         if self.status:
             parts.append(f"status {self.status}")
         if self.windows:
-            parts.append("windows " + ", ".join(f"{w['start']}–{w['end']}" for w in self.windows))
+            parts.append(f"windows {format_windows(self.window_times)} UTC")
         if self.circuits is not None:
             parts.append(f"{len(self.circuits)} circuit{'s' if len(self.circuits) != 1 else ''}")
         return ", ".join(parts) or "nothing"

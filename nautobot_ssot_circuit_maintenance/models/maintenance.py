@@ -40,6 +40,8 @@ from nautobot_ssot_circuit_maintenance.models.querysets import (
 )
 from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate_circuit_ids, validate_windows
 
+# Longest page heading of a maintenance: Nautobot's detail title reads `page_title` (the full name is in its panel).
+PAGE_TITLE_LENGTH = 32
 # A name longer than this without a space is an identifier, not a name a person reads (see `label`).
 OPAQUE_NAME_LENGTH = 24
 NOTE_TITLE_LENGTH = 200
@@ -111,6 +113,12 @@ class CircuitMaintenance(PrimaryModel):
         if len(self.name) <= OPAQUE_NAME_LENGTH or any(character.isspace() for character in self.name):
             return self.name
         return f"{self.provider.name} {self.start_time.astimezone(dt_timezone.utc):%Y-%m-%d} ({self.name[:8]}…)"
+
+    @property
+    def page_title(self) -> str:
+        """The page heading (Nautobot's `Titles` read it): the label, cut where it would run under the search box."""
+        label = self.label
+        return label if len(label) <= PAGE_TITLE_LENGTH else label[: PAGE_TITLE_LENGTH - 1] + "…"
 
     def get_absolute_url(self, api: bool = False) -> str:
         """The maintenance's UI page, or its REST API endpoint with `api`."""

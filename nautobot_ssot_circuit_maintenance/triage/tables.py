@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
+from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from nautobot.apps.tables import BaseTable, ChoiceFieldColumn
 
+from nautobot_ssot_circuit_maintenance import userdocs
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
@@ -27,6 +31,15 @@ ALWAYS = (
     ("triage_reprocess", "Reprocess", "mdi-refresh"),
     ("triage_dismiss", "Dismiss", "mdi-close-circle-outline"),
 )
+# The table's text when it has no row, by why it has none.
+EMPTY_QUEUE = (
+    "The triage queue lists the notifications that need a person: an unknown sender, an unknown circuit ID, "
+    "a message that failed to parse or was too large, a notice awaiting confirmation. Nothing needs a person now. "
+    'Every fetched notification is under <a href="{}">Raw Notifications</a>; what each case means and how it is '
+    'resolved: <a href="{}">Triage queue</a> in the documentation.'
+)
+NO_MATCH = "No notification in the triage queue matches these filters."
+LOADING = "Loading the triage queue…"
 
 
 class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue's table of RawNotification, beside the list's
@@ -51,6 +64,44 @@ class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue'
         model = RawNotification
         fields = ("date", "subject", "sender", "source", "provider", "outcome", "error", "resolve")
         default_columns = ("date", "subject", "sender", "provider", "outcome", "error", "resolve")
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any):
+        """The table, remembering whose queue it shows for its text when it has no row."""
+        self._queue_user = user
+        self._empty_text = None
+        self._constructing = True  # Nautobot's BaseTable reads `empty_text` in __init__: no query for that
+        super().__init__(*args, user=user, **kwargs)
+        self._constructing = False
+
+    @property
+    def empty_text(self) -> str | None:
+        """Why there is no row: the queue is empty (what it is for, where to look), filtered out, or loading.
+
+        Read only when the table has no row, so the queue is counted only then. Nautobot renders a list page's
+        table empty first (`queryset.none()`) and fills it through HTMX: that first table says it is loading.
+        """
+        if self._empty_text is not None:
+            return self._empty_text
+        if self._constructing:
+            return ""
+        rows = self.data.data
+        if isinstance(rows, QuerySet) and rows.query.is_empty():
+            return LOADING
+        queue = RawNotification.objects.all()
+        if self._queue_user is not None:
+            queue = queue.restrict(self._queue_user, "view")
+        if queue.needs_triage().exists():
+            return NO_MATCH
+        return format_html(
+            EMPTY_QUEUE,
+            reverse(f"{URL_NAMESPACE}:rawnotification_list"),
+            userdocs.page_url(userdocs.TRIAGE_PAGE),
+        )
+
+    @empty_text.setter
+    def empty_text(self, value: str | None) -> None:
+        """A text given by the caller (django-tables2's `empty_text` argument) wins over the computed one."""
+        self._empty_text = value
 
     def render_subject(self, value: str, record: RawNotification) -> str:
         """The subject, else the message key."""

@@ -184,7 +184,8 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
             if value is None:
                 return "None: the notices decide"
             return format_html(
-                '<span class="badge bg-warning text-dark">{}</span> by {}, {}: {}',
+                '<span class="{} bg-warning text-dark">{}</span> by {}, {}: {}',
+                tables.WRAPPING_BADGE,
                 value.describe(),
                 value.created_by or "someone",
                 format_utc(value.created),
@@ -195,7 +196,7 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         if key in ("start_time", "end_time"):
             return format_html('<span class="text-nowrap">{}</span>', format_utc(value))
         if key in ("maintenance_id", "name"):
-            return format_html('<span class="text-break">{}</span>', value)
+            return format_html('<span style="{}">{}</span>', tables.BREAK_ANYWHERE, value)
         if key == "unresolved_circuit_ids":
             return ", ".join(str(cid) for cid in value) if value else placeholder(None)
         if key == "ack":

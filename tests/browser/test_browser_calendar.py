@@ -76,6 +76,6 @@ class CalendarBrowserTest(BrowserTestCase):
         self.screenshot("overview.png")
         self.browser.find_element(By.LINK_TEXT, "Subscribe").click()
         self.wait_for_text("Subscribe to this address")
-        url = self.browser.find_element(By.ID, "cm-feed-url").get_attribute("value")
+        url = self.browser.find_element(By.ID, "cm-feed-url").text
         self.assertRegex(url, r"/calendar/feed/[A-Za-z0-9_-]{40,}\.ics$")
         self.screenshot("calendar-subscribe.png")

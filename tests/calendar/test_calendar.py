@@ -239,6 +239,22 @@ class SubscribableFeedTestCase(TestCase):
         self.assertEqual(self.fetch(reverse(FEED, kwargs={"key": new})).status_code, 200)
         self.assertEqual(CalendarFeedToken.objects.count(), 1)
 
+    def test_the_whole_address_is_shown_with_a_copy_button(self):
+        """The address is not cut by a one-line field, and Nautobot's clipboard button copies that element."""
+        self.add_permissions(VIEW)
+        response = self.client.get(reverse(SUBSCRIBE))  # the first visit: the new address, shown once
+        body, key = response.content.decode(), self.shown_key(response)
+        url = response.wsgi_request.build_absolute_uri(reverse(FEED, kwargs={"key": key}))
+        shown = re.search(r'<(\w+)\b([^>]*)\bid="cm-feed-url"([^>]*)>([^<]*)</\1>', body)
+        self.assertIsNotNone(shown, "no element with the feed address")
+        self.assertEqual(shown.group(4).strip(), url)  # the whole address, as the element's text
+        self.assertNotEqual(shown.group(1), "input")  # a one-line field would cut it off
+        self.assertIn("text-break", shown.group(2) + shown.group(3))  # wraps instead
+        self.assertRegex(body, r'<button[^>]*data-clipboard-target="#cm-feed-url"')
+        self.assertRegex(body, r'<button[^>]*data-clipboard-target="#cm-feed-token"')
+        token = re.search(r'id="cm-feed-token"[^>]*>([^<]*)<', body)
+        self.assertEqual(token.group(1).strip(), key)
+
     def test_only_the_digest_of_the_token_is_stored(self):
         self.add_permissions(VIEW)
         key = self.shown_key(self.client.get(reverse(SUBSCRIBE)))

@@ -55,6 +55,7 @@ VIEW_ACTIONS = {
     *("overview", "calendar_subscribe"),
 }
 ACKNOWLEDGE_ACTIONS = {"acknowledge", "acknowledge_selected", "unacknowledge", "unacknowledge_selected"}
+DOCS = {"docs", "docs_page", "docs_image"}
 POST_ACTIONS = {"validate", *ACKNOWLEDGE_ACTIONS}
 # A person's decisions (decisions/): a form page each in the UI (only `change` may act; include and confirm only
 # where the notification is excluded / awaits confirmation, which the test data's is not), POST-only in the API,
@@ -88,6 +89,7 @@ def fill(route: str, pk: Any) -> str:
     path = re.sub(r"<(uuid:)?pk>", str(pk), path)
     path = path.replace("<int:index>", "0")
     path = re.sub(r"\(\?P<key>[^)]*\)", "not-a-feed-token", path)
+    path = path.replace("<str:page>", "triage").replace("<path:name>", "triage-queue.png")  # the documentation's
     return "/" + path.replace("^", "").replace("$", "").replace("\\", "")
 
 
@@ -146,6 +148,8 @@ class AccessMatrixTest(TestCase):
             return {403} if api else {302}  # UI: to the login page
         if action == "api-root":
             return {200}  # the list of the app's endpoints, as for every Nautobot app
+        if action in DOCS:
+            return {200}  # the user documentation: any user logged in may read it
         if action == "push":
             # POST only, with add_pushedmessage (the "change" user has it): a GET is 405 for it, 403 for others.
             return {405} if user == "change" else {403}
@@ -172,6 +176,8 @@ class AccessMatrixTest(TestCase):
             return {403}  # bulk pages answer a POST of selected rows; a bare GET is refused
         if action == "attachment" and user in ("view", "change"):
             return {404}  # the raw notification of the test data has no attachment 0
+        if action == "upload" and user == "change":
+            return {404}  # push is off in the tests' settings: the page only says how to turn it on
         if action == "bulk_rename" and user == "change":
             return {302}  # nothing selected: back to the list
         reads = method == "GET" and (action in VIEW_ACTIONS or api)
