@@ -35,6 +35,8 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     max_version = "3.2.99"
     home_view_name = f"{URL_NAMESPACE}:circuitmaintenance_list"
     searchable_models = ["circuitmaintenance"]
+    # Types with fields Nautobot cannot generate (live state, who acknowledged, raw and parsed notifications).
+    graphql_types = "graphql.types.graphql_types"
     # Nautobot looks for the metrics in `<app>.metrics` unless told: they live with the live-state events.
     metrics = "events.metrics.metrics"
 
