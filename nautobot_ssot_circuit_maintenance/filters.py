@@ -11,6 +11,7 @@ from django_filters import NumberFilter
 from nautobot.apps.filters import (
     BaseFilterSet,
     MultiValueDateTimeFilter,
+    MultiValueNumberFilter,
     NaturalKeyOrPKMultipleChoiceFilter,
     NautobotFilterSet,
     RelatedMembershipBooleanFilter,
@@ -40,6 +41,9 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, strict_field_class
+
+# More circuits at one location (or circuit-facing interfaces on one device) than any network has.
+MAX_FLAG_TOTAL = 100_000
 
 __all__ = (
     "CircuitAliasFilterSet",
@@ -351,6 +355,8 @@ class MaintenanceFlagFilterSet(StrictValuesMixin, BaseFilterSet):
         label="Maintenance (maintenance ID or ID)",
     )
     end_time__gte = MultiValueDateTimeFilter(field_name="end_time", lookup_expr="gte", label="Ends after")
+    # Bounded (with its lookups, `total__gte`, ...): a value no flag can have is refused, never sent to the database.
+    total = MultiValueNumberFilter(min_value=0, max_value=MAX_FLAG_TOTAL, label="Circuits (or interfaces) counted")
     active_at = django_filters.IsoDateTimeFilter(method="filter_active_at", label="Active at (ISO 8601 date-time)")
 
     class Meta:

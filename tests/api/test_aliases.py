@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase, APIViewTestCases
 from nautobot.circuits.models import Circuit
@@ -9,6 +10,7 @@ from nautobot.extras.choices import ObjectChangeActionChoices
 from nautobot.extras.models import ObjectChange
 
 from nautobot_ssot_circuit_maintenance.models import CircuitAlias
+from nautobot_ssot_circuit_maintenance.triage.actions import map_circuit_id
 from tests.fixtures.records import content_type
 from tests.fixtures.ui_data import build_ui_data
 
@@ -180,3 +182,20 @@ class CircuitAliasRulesTest(APITestCase):
                 response = self.client.get(self.list_url, params, **self.header)
                 self.assertHttpStatus(response, 400)
                 self.assertIn(next(iter(params)), response.data)
+
+
+class OneRuleForEveryWriterTest(APITestCase):
+    """The triage queue's action goes through the same rules as the REST API: they live in the model."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+
+    def test_triage_refuses_another_providers_circuit_and_a_duplicate(self) -> None:
+        provider_a, circuit_a, circuit_b = self.data.providers[0], self.data.circuits[0], self.data.circuits[1]
+        with self.assertRaisesMessage(ValidationError, "is not a circuit of the alias's provider"):
+            map_circuit_id(provider_a, "DXLAG-9", circuit_b, self.user)
+        alias = map_circuit_id(provider_a, " dxlag  9 ", circuit_a, self.user)
+        self.assertEqual((alias.alias, alias.normalized), ("dxlag 9", "DXLAG 9"))
+        with self.assertRaisesMessage(ValidationError, "already has an alias for this provider"):
+            map_circuit_id(provider_a, "DXLAG 9", circuit_a, self.user)
