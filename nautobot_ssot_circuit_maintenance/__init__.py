@@ -37,6 +37,8 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     # The user documentation, shipped in the package and shown in Nautobot (views/docs.py).
     docs_view_name = f"{URL_NAMESPACE}:docs"
     searchable_models = ["circuitmaintenance"]
+    # Types with fields Nautobot cannot generate (live state, who acknowledged, raw and parsed notifications).
+    graphql_types = "graphql.types.graphql_types"
     # Nautobot looks for the metrics in `<app>.metrics` unless told: they live with the live-state events.
     metrics = "events.metrics.metrics"
 

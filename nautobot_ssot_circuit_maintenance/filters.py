@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 
 import django_filters
 from django.db.models import QuerySet
@@ -10,6 +11,7 @@ from django_filters import NumberFilter
 from nautobot.apps.filters import (
     BaseFilterSet,
     MultiValueDateTimeFilter,
+    MultiValueNumberFilter,
     NaturalKeyOrPKMultipleChoiceFilter,
     NautobotFilterSet,
     RelatedMembershipBooleanFilter,
@@ -29,6 +31,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
     OutcomeChoices,
 )
 from nautobot_ssot_circuit_maintenance.models import (
+    CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
@@ -39,7 +42,11 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, strict_field_class
 
+# More circuits at one location (or circuit-facing interfaces on one device) than any network has.
+MAX_FLAG_TOTAL = 100_000
+
 __all__ = (
+    "CircuitAliasFilterSet",
     "CircuitImpactFilterSet",
     "CircuitMaintenanceFilterSet",
     "MaintenanceFlagFilterSet",
@@ -348,9 +355,36 @@ class MaintenanceFlagFilterSet(StrictValuesMixin, BaseFilterSet):
         label="Maintenance (maintenance ID or ID)",
     )
     end_time__gte = MultiValueDateTimeFilter(field_name="end_time", lookup_expr="gte", label="Ends after")
+    # Bounded (with its lookups, `total__gte`, ...): a value no flag can have is refused, never sent to the database.
+    total = MultiValueNumberFilter(min_value=0, max_value=MAX_FLAG_TOTAL, label="Circuits (or interfaces) counted")
+    active_at = django_filters.IsoDateTimeFilter(method="filter_active_at", label="Active at (ISO 8601 date-time)")
 
     class Meta:
         """Meta attributes."""
 
         model = MaintenanceFlag
         fields = ["id", "start_time", "end_time", "total"]
+
+    def filter_active_at(self, queryset: QuerySet, name: str, value: datetime | None) -> QuerySet:
+        """Those whose span (start to end, both included) holds the instant; all when no value is given."""
+        if value is None:
+            return queryset
+        return queryset.filter(start_time__lte=value, end_time__gte=value)
+
+
+class CircuitAliasFilterSet(StrictValuesMixin, BaseFilterSet):
+    """Filter circuit aliases by search text (alias or circuit ID), provider, circuit, alias and normalized form."""
+
+    q = SearchFilter(filter_predicates={"alias": "icontains", "circuit__cid": "icontains"})
+    provider = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Provider.objects.all(), to_field_name="name", label="Provider (name or ID)"
+    )
+    circuit = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Circuit.objects.all(), to_field_name="cid", label="Circuit (circuit ID or ID)"
+    )
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CircuitAlias
+        fields = ["id", "alias", "normalized"]

@@ -87,6 +87,17 @@ def validate_windows(value: Any) -> None:
             raise ValidationError(f"Window {number}: start is after end.")
 
 
+def circuit_id_problem(cid: Any) -> str | None:
+    """What is wrong with one circuit ID (a non-blank string without control characters, bounded), or None."""
+    if not isinstance(cid, str) or not cid.strip():
+        return "must be a non-blank string"
+    if len(cid) > MAX_CIRCUIT_ID_LENGTH:
+        return f"longer than {MAX_CIRCUIT_ID_LENGTH} characters"
+    if any(ord(char) < 32 for char in cid):
+        return "contains a control character"
+    return None
+
+
 def validate_circuit_ids(value: Any) -> None:
     """`CircuitMaintenance.unresolved_circuit_ids`: a bounded list of non-blank strings without control characters."""
     if not isinstance(value, list):
@@ -94,12 +105,9 @@ def validate_circuit_ids(value: Any) -> None:
     if len(value) > MAX_CIRCUIT_IDS:
         raise ValidationError(f"At most {MAX_CIRCUIT_IDS} unresolved circuit IDs.")
     for number, cid in enumerate(value, start=1):
-        if not isinstance(cid, str) or not cid.strip():
-            raise ValidationError(f"Circuit ID {number}: must be a non-blank string.")
-        if len(cid) > MAX_CIRCUIT_ID_LENGTH:
-            raise ValidationError(f"Circuit ID {number}: longer than {MAX_CIRCUIT_ID_LENGTH} characters.")
-        if any(ord(char) < 32 for char in cid):
-            raise ValidationError(f"Circuit ID {number}: contains a control character.")
+        problem = circuit_id_problem(cid)
+        if problem:
+            raise ValidationError(f"Circuit ID {number}: {problem}.")
 
 
 #

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from nautobot.apps.api import BaseModelSerializer, NautobotModelSerializer, TaggedModelSerializerMixin
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from nautobot.apps.api import (
+    BaseModelSerializer,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
+    ValidatedModelSerializer,
+)
 from rest_framework import serializers
 
+from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
 from nautobot_ssot_circuit_maintenance.models import (
+    CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
@@ -20,9 +29,23 @@ from nautobot_ssot_circuit_maintenance.models import (
 from nautobot_ssot_circuit_maintenance.models.reach import circuit_interfaces, circuit_locations
 from nautobot_ssot_circuit_maintenance.validation import validate_circuit_ids, validate_windows
 
+# The live state, a plain choice value like `status`.
+LIVE_STATE_SCHEMA = {"type": "string", "enum": [value for value, _ in LiveStateChoices.CHOICES]}
+
 
 def _location(location: Any, side: str) -> dict[str, Any]:
     return {"side": side, "id": str(location.pk), "name": location.name, "url": location.get_absolute_url(api=True)}
+
+
+def _maintenance(maintenance: CircuitMaintenance) -> dict[str, Any]:
+    return {
+        "id": str(maintenance.pk),
+        "object_type": f"{maintenance._meta.app_label}.{maintenance._meta.model_name}",
+        "url": maintenance.get_absolute_url(api=True),
+        "maintenance_id": maintenance.maintenance_id,
+        "name": maintenance.name,
+        "status": maintenance.status,
+    }
 
 
 def _interface(interface: Any) -> dict[str, Any]:
@@ -38,6 +61,8 @@ def _interface(interface: Any) -> dict[str, Any]:
 def _flag(flag: MaintenanceFlag) -> dict[str, Any]:
     scope = flag.scope
     return {
+        "id": str(flag.pk),
+        "url": flag.get_absolute_url(api=True),
         "kind": flag.kind,
         "label": flag.label,
         "location": str(flag.location_id) if flag.location_id else None,
@@ -72,12 +97,14 @@ class TopLevelOnlyFieldsMixin:
 class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
     """A maintenance; `windows` and `unresolved_circuit_ids` are JSON lists, checked by `validation.py`.
 
-    `circuit_locations` (each impacted circuit's A/Z termination locations) and `flags` (isolation and
-    lost redundancy it takes part in) are read-only.
+    `circuit_locations` (each impacted circuit's A/Z termination locations), `flags` (isolation and
+    lost redundancy it takes part in) and `live_state` (where it stands now, from its windows and the clock)
+    are read-only, as are `acknowledged_by` and `acknowledged_at`.
     """
 
     circuit_locations = serializers.SerializerMethodField(read_only=True)
     flags = serializers.SerializerMethodField(read_only=True)
+    live_state = serializers.SerializerMethodField(read_only=True)
     top_level_only = ("circuit_locations", "flags")
 
     class Meta:
@@ -128,6 +155,11 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
     def get_flags(self, obj: CircuitMaintenance) -> list[dict[str, Any]]:
         """The isolation and lost-redundancy flags the maintenance raises."""
         return [_flag(flag) for flag in obj.flags.all()]
+
+    @extend_schema_field(LIVE_STATE_SCHEMA)
+    def get_live_state(self, obj: CircuitMaintenance) -> str:
+        """The live state now (a `LiveStateChoices` value), judged at one instant for every row of the answer."""
+        return obj.live_state(self.context.setdefault("live_state_now", timezone.now()))
 
 
 class CircuitImpactSerializer(TopLevelOnlyFieldsMixin, NautobotModelSerializer):
@@ -209,6 +241,48 @@ class ParsedNotificationSerializer(BaseModelSerializer):
 
         model = ParsedNotification
         fields = "__all__"
+
+
+class CircuitAliasSerializer(ValidatedModelSerializer):
+    """A provider's circuit ID mapped to a circuit; `normalized` (as the sync compares it) and `created_by` read-only.
+
+    The model's `clean` refuses a circuit of another provider and a second alias of the same normalized ID (a 400).
+    """
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CircuitAlias
+        fields = "__all__"
+        read_only_fields = ["normalized", "created_by"]
+
+    def create(self, validated_data: dict[str, Any]) -> CircuitAlias:
+        """Saved, with the request's user as the one who mapped it."""
+        user = getattr(self.context.get("request"), "user", None)
+        if user is not None and user.is_authenticated:
+            validated_data["created_by"] = user
+        return super().create(validated_data)
+
+
+class MaintenanceFlagSerializer(BaseModelSerializer):
+    """An isolation or lost redundancy (read-only, derived by the flag computation).
+
+    `maintenances` lists the overlapping maintenances that cause it (those the user may view), `label` names it
+    as the UI does ("Isolation", "Lost redundancy", "Cut off" for a device).
+    """
+
+    label = serializers.CharField(read_only=True)
+    maintenances = serializers.SerializerMethodField(read_only=True)
+
+    class Meta:
+        """Meta attributes."""
+
+        model = MaintenanceFlag
+        fields = "__all__"
+
+    def get_maintenances(self, obj: MaintenanceFlag) -> list[dict[str, Any]]:
+        """The maintenances that overlap to raise the flag."""
+        return [_maintenance(maintenance) for maintenance in obj.maintenances.all()]
 
 
 def _drop_blank_items(value: Any) -> Any:

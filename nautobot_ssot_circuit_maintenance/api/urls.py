@@ -12,6 +12,8 @@ router.register("note", views.MaintenanceNoteViewSet)
 router.register("rawnotification", views.RawNotificationViewSet)
 router.register("parsednotification", views.ParsedNotificationViewSet)
 router.register("notificationsource", views.NotificationSourceViewSet)
+router.register("circuitalias", views.CircuitAliasViewSet)
+router.register("flag", views.MaintenanceFlagViewSet)
 
 app_name = "nautobot_ssot_circuit_maintenance-api"
 urlpatterns = [

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import IntegrityError
+from django.db.models import Prefetch, QuerySet
 from django.http.request import RawPostDataException
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
+from nautobot.apps.api import ModelViewSet, NautobotModelViewSet, ReadOnlyModelViewSet
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied, ValidationError
@@ -23,13 +27,16 @@ from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_feed_respon
 from nautobot_ssot_circuit_maintenance.decisions import actions as decisions
 from nautobot_ssot_circuit_maintenance.decisions.requests import BadDecision, override_of, reason_of
 from nautobot_ssot_circuit_maintenance.models import (
+    CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
+    MaintenanceFlag,
     MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
+from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.models.reach import termination_prefetch
 from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy
 from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_ROW_PREFETCH
@@ -147,6 +154,48 @@ class MaintenanceNoteViewSet(NautobotModelViewSet):
     queryset = MaintenanceNote.objects.select_related("maintenance")
     serializer_class = serializers.MaintenanceNoteSerializer
     filterset_class = filters.MaintenanceNoteFilterSet
+
+
+@contextmanager
+def _duplicate_alias_is_bad_request() -> Iterator[None]:
+    """An IntegrityError on saving an alias (its provider and normalized ID are unique) becomes a 400 that says so."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise ValidationError({"non_field_errors": [f"{DUPLICATE_ALIAS}."]}) from error
+
+
+class CircuitAliasViewSet(ModelViewSet):
+    """Circuit aliases: a provider's circuit ID mapped to a circuit (as the triage queue maps them), change-logged."""
+
+    lookup_value_regex = PK_URL_PATTERN
+    queryset = CircuitAlias.objects.select_related("provider", "circuit", "created_by")
+    serializer_class = serializers.CircuitAliasSerializer
+    filterset_class = filters.CircuitAliasFilterSet
+
+    def perform_create(self, serializer: Any) -> None:
+        """Saved; a duplicate saved by someone else meanwhile is a 400, as one found by validation."""
+        with _duplicate_alias_is_bad_request():
+            super().perform_create(serializer)
+
+    def perform_update(self, serializer: Any) -> None:
+        """Saved; a duplicate saved by someone else meanwhile is a 400, as one found by validation."""
+        with _duplicate_alias_is_bad_request():
+            super().perform_update(serializer)
+
+
+class MaintenanceFlagViewSet(ReadOnlyModelViewSet):
+    """Isolation and lost-redundancy flags: derived records, read-only; each lists the maintenances that raise it."""
+
+    lookup_value_regex = PK_URL_PATTERN
+    queryset = MaintenanceFlag.objects.select_related("location", "device")
+    serializer_class = serializers.MaintenanceFlagSerializer
+    filterset_class = filters.MaintenanceFlagFilterSet
+
+    def get_queryset(self) -> QuerySet:
+        """The flags, each with the maintenances the user may view prefetched."""
+        maintenances = CircuitMaintenance.objects.restrict(self.request.user, "view")
+        return super().get_queryset().prefetch_related(Prefetch("maintenances", queryset=maintenances))
 
 
 class NotificationSourceViewSet(NautobotModelViewSet):

@@ -11,12 +11,14 @@ from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from nautobot.apps.models import (
     BaseManager,
     BaseModel,
+    ChangeLoggedModel,
     OrganizationalModel,
     PrimaryModel,
     TagsField,
@@ -38,20 +40,27 @@ from nautobot_ssot_circuit_maintenance.models.querysets import (
     CircuitMaintenanceQuerySet,
     starting_soon_hours,
 )
-from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate_circuit_ids, validate_windows
+from nautobot_ssot_circuit_maintenance.validation import (
+    circuit_id_problem,
+    normalize_cid,
+    validate_circuit_ids,
+    validate_windows,
+)
 
 # Longest page heading of a maintenance: Nautobot's detail title reads `page_title` (the full name is in its panel).
 PAGE_TITLE_LENGTH = 32
 # A name longer than this without a space is an identifier, not a name a person reads (see `label`).
 OPAQUE_NAME_LENGTH = 24
 NOTE_TITLE_LENGTH = 200
+# A second alias of a provider that compares equal to one it has (the UI, the REST API and a race at save time).
+DUPLICATE_ALIAS = "That circuit ID already has an alias for this provider"
 
 
+# In GraphQL through `graphql/types.py` (its live state and who acknowledged it), not a generated type.
 @extras_features(
     "custom_links",
     "custom_validators",
     "export_templates",
-    "graphql",
     "relationships",
     "webhooks",
 )
@@ -280,10 +289,12 @@ class MaintenanceNote(OrganizationalModel):
         return self.title
 
 
-class CircuitAlias(BaseModel):
+class CircuitAlias(BaseModel, ChangeLoggedModel):
     """A circuit ID as a provider writes it, mapped by a person to a Nautobot circuit; future notices match it.
 
-    Change-logged through the views that write it (triage), like the circuits it points at.
+    Change-logged wherever it is written (the triage queue, the alias pages, the REST API). `clean` holds the rules
+    every writer goes through: a readable circuit ID, a circuit of the alias's own provider, one alias per
+    provider and normalized form.
     """
 
     provider = models.ForeignKey("circuits.Provider", on_delete=models.CASCADE, related_name="circuit_aliases")
@@ -294,6 +305,7 @@ class CircuitAlias(BaseModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Kept from before the alias was change-logged (ChangeLoggedModel's own `created` may be null).
     created = models.DateTimeField(auto_now_add=True)
 
     is_metadata_associable_model = False
@@ -315,17 +327,41 @@ class CircuitAlias(BaseModel):
         return f"{self.alias} → {self.circuit}"
 
     def get_absolute_url(self, api: bool = False) -> str:
-        """The alias's UI page (there is no REST endpoint for aliases)."""
+        """The alias's UI page, or its REST API endpoint with `api`."""
+        if api:
+            return reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:circuitalias-detail", args=[self.pk])
         return reverse(f"{URL_NAMESPACE}:circuitalias", args=[self.pk])
 
     def clean(self) -> None:
-        """Set `normalized` from the alias, so uniqueness is checked on the form the sync compares."""
+        """Refuse an unreadable alias or another provider's circuit; tidy the alias.
+
+        `normalized` is set here, so uniqueness is then checked on the form the sync compares.
+        """
         super().clean()
+        problem = circuit_id_problem(self.alias)
+        if problem:
+            raise ValidationError({"alias": f"The circuit ID {problem}."})
+        self.tidy()
+        if self.provider_id and self.circuit_id:
+            circuits = self._meta.get_field("circuit").related_model.objects
+            circuit = circuits.filter(pk=self.circuit_id).only("cid", "provider_id").first()
+            if circuit is not None and circuit.provider_id != self.provider_id:
+                raise ValidationError({"circuit": f"Circuit {circuit.cid} is not a circuit of the alias's provider."})
+
+    def unique_error_message(self, model_class: Any, unique_check: Any) -> ValidationError:
+        """Say what a duplicate is in the words of the triage queue, not Django's "Provider and Normalized"."""
+        if tuple(unique_check) == ("provider", "normalized"):
+            return ValidationError(f"{DUPLICATE_ALIAS} (compared as {self.normalized!r}).", code="unique_together")
+        return super().unique_error_message(model_class, unique_check)
+
+    def tidy(self) -> None:
+        """Runs of whitespace in the alias as one space, and `normalized` as the sync compares it."""
+        self.alias = " ".join(self.alias.split())
         self.normalized = normalize_cid(self.alias)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Store the alias with its normalized form."""
-        self.normalized = normalize_cid(self.alias)
+        """Store the alias tidied, with its normalized form (the REST API validates a copy: tidied again here)."""
+        self.tidy()
         super().save(*args, **kwargs)
 
 

@@ -67,8 +67,11 @@ def assign_sender(raw: RawNotification, provider: Any, *, whole_domain: bool) ->
 
 
 def map_circuit_id(provider: Any, circuit_id: str, circuit: Any, user: Any) -> CircuitAlias:
-    """Keep `circuit_id` (as the provider writes it) as an alias of `circuit`; future notices match it."""
-    alias = CircuitAlias(provider=provider, alias=" ".join(circuit_id.split()), circuit=circuit, created_by=user)
+    """Keep `circuit_id` (as the provider writes it) as an alias of `circuit`; future notices match it.
+
+    The model's `clean` tidies the ID and refuses another provider's circuit or a second alias of the same ID.
+    """
+    alias = CircuitAlias(provider=provider, alias=circuit_id, circuit=circuit, created_by=user)
     alias.validated_save()
     return alias
 

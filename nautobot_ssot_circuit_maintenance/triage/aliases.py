@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django import forms
-from nautobot.apps.filters import BaseFilterSet, NaturalKeyOrPKMultipleChoiceFilter, SearchFilter
 from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
 from nautobot.apps.tables import BaseTable, ButtonsColumn, ToggleColumn
 from nautobot.apps.ui import ObjectDetailContent, ObjectFieldsPanel, SectionChoices
@@ -15,27 +14,13 @@ from nautobot.apps.views import (
     ObjectListViewMixin,
 )
 from nautobot.circuits.models import Provider
-from rest_framework import serializers
 
+from nautobot_ssot_circuit_maintenance.api.serializers import CircuitAliasSerializer
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
+from nautobot_ssot_circuit_maintenance.filters import CircuitAliasFilterSet
 from nautobot_ssot_circuit_maintenance.models import CircuitAlias
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
-
-
-class CircuitAliasFilterSet(BaseFilterSet):
-    """Filter aliases by search text (alias or circuit ID) and provider."""
-
-    q = SearchFilter(filter_predicates={"alias": "icontains", "circuit__cid": "icontains"})
-    provider = NaturalKeyOrPKMultipleChoiceFilter(
-        queryset=Provider.objects.all(), to_field_name="name", label="Provider (name or ID)"
-    )
-
-    class Meta:
-        """Meta attributes."""
-
-        model = CircuitAlias
-        fields = ["id", "alias", "normalized"]
 
 
 class CircuitAliasFilterForm(BootstrapMixin, forms.Form):
@@ -65,16 +50,6 @@ class CircuitAliasTable(BaseTable):
         model = CircuitAlias
         fields = ("pk", "alias", "provider", "circuit", "created_by", "created", "actions")
         default_columns = fields
-
-
-class CircuitAliasSerializer(serializers.ModelSerializer):
-    """For the list's export only (aliases have no REST endpoint)."""
-
-    class Meta:
-        """Meta attributes."""
-
-        model = CircuitAlias
-        fields = ["id", "provider", "alias", "normalized", "circuit", "created_by", "created"]
 
 
 class CircuitAliasUIViewSet(

@@ -17,6 +17,7 @@ from nautobot_ssot_circuit_maintenance import filters, forms
 from nautobot_ssot_circuit_maintenance.api.serializers import RawNotificationSerializer
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.triage import actions
 from nautobot_ssot_circuit_maintenance.triage.forms import (
     AssignSenderForm,
@@ -60,7 +61,7 @@ class TriageActionView(NotificationActionView):
     def error_text(self, error: Exception) -> str:
         """Name a circuit ID that already has an alias, else as for any action."""
         if isinstance(error, IntegrityError):
-            return "That circuit ID already has an alias for this provider."
+            return f"{DUPLICATE_ALIAS}."
         return super().error_text(error)
 
     def reprocess(self, request: Any, raw: RawNotification) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase, APIViewTestCases
@@ -125,6 +125,8 @@ class AppAPITest(APITestCase):
             ("rawnotification", "rawnotification"),
             ("parsednotification", "parsednotification"),
             ("notificationsource", "notificationsource"),
+            ("circuitalias", "circuitalias"),
+            ("maintenanceflag", "flag"),
         ):
             self.assertEqual(reverse(f"{API}:{name}-list"), f"/api/plugins/circuit-maintenance/{path}/")
 
@@ -287,3 +289,68 @@ class MaintenanceJSONFieldsTest(APITestCase):
             self.client.get(reverse(f"{API}:circuitmaintenance-calendar"), {"ended_within_days": 36500}, **self.header),
             200,
         )
+
+
+class MaintenanceLiveStateTest(APITestCase):
+    """`live_state` (read-only, from the windows and the clock) and who acknowledged, in the payload; its filter."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_circuitmaintenance")
+        self.url = reverse(f"{API}:circuitmaintenance-list")
+
+    def test_live_state_in_the_payload(self) -> None:
+        response = self.client.get(self.url, **self.header)
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(
+            {row["maintenance_id"]: row["live_state"] for row in response.data["results"]},
+            {"CM-MAINT-0": "upcoming", "CM-MAINT-1": "upcoming", "CM-MAINT-2": "ended", "CM-MAINT-3": "cancelled"},
+        )
+        # A maintenance whose window holds the present is in progress.
+        now = datetime.now(timezone.utc)
+        maintenance = self.data.maintenances[1]
+        window = {"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(hours=1)).isoformat()}
+        CircuitMaintenance.objects.filter(pk=maintenance.pk).update(
+            windows=[window], start_time=now - timedelta(hours=1), end_time=now + timedelta(hours=1)
+        )
+        response = self.client.get(maintenance.get_absolute_url(api=True), **self.header)
+        self.assertEqual(response.data["live_state"], "in-progress")
+
+    def test_live_state_is_read_only(self) -> None:
+        self.add_permissions("nautobot_ssot_circuit_maintenance.change_circuitmaintenance", "circuits.view_provider")
+        maintenance = self.data.maintenances[0]
+        response = self.client.patch(
+            maintenance.get_absolute_url(api=True), {"live_state": "ended"}, format="json", **self.header
+        )
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(response.data["live_state"], "upcoming")
+
+    def test_acknowledged_by_and_at(self) -> None:
+        maintenance = self.data.maintenances[0]
+        maintenance.acknowledge(self.user)
+        maintenance.save()
+        response = self.client.get(maintenance.get_absolute_url(api=True), **self.header)
+        self.assertEqual(response.data["acknowledged_by"]["id"], self.user.pk)
+        self.assertIsNotNone(response.data["acknowledged_at"])
+
+    def test_live_state_filter(self) -> None:
+        for states, expected in (
+            (["upcoming"], {"CM-MAINT-0", "CM-MAINT-1"}),
+            (["ended", "cancelled"], {"CM-MAINT-2", "CM-MAINT-3"}),
+            (["in-progress"], set()),
+        ):
+            with self.subTest(states=states):
+                response = self.client.get(self.url, {"live_state": states}, **self.header)
+                self.assertHttpStatus(response, 200)
+                self.assertEqual({row["maintenance_id"] for row in response.data["results"]}, expected)
+
+    def test_bad_live_state_is_a_400(self) -> None:
+        for value in ("soon", "IN-PROGRESS", "upcoming\x00"):
+            with self.subTest(value=repr(value)):
+                response = self.client.get(self.url, {"live_state": value}, **self.header)
+                self.assertHttpStatus(response, 400)
+                self.assertIn("live_state", response.data)

@@ -26,17 +26,20 @@ from rest_framework.request import Request
 
 from nautobot_ssot_circuit_maintenance import urls as ui_urls
 from nautobot_ssot_circuit_maintenance.api import urls as api_urls
+from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices
 from nautobot_ssot_circuit_maintenance.compat.responses import csrf_failure_reason
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
+    MaintenanceFlag,
     MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     PushedMessage,
     RawNotification,
 )
+from tests.fixtures.site_data import basics, location
 from tests.fixtures.ui_data import build_ui_data
 
 MODELS = (
@@ -47,6 +50,7 @@ MODELS = (
     RawNotification,
     ParsedNotification,
     CircuitAlias,
+    MaintenanceFlag,
     PushedMessage,
 )
 VIEW_ACTIONS = {
@@ -121,6 +125,15 @@ class AccessMatrixTest(TestCase):
         cls.alias = CircuitAlias.objects.create(
             provider=cls.data.providers[0], alias="ghost-1", circuit=cls.data.circuits[0]
         )
+        maintenance = cls.data.maintenances[0]
+        cls.flag = MaintenanceFlag.objects.create(
+            kind=FlagKindChoices.ISOLATION,
+            location=location(basics(), "CM Access"),
+            start_time=maintenance.start_time,
+            end_time=maintenance.end_time,
+            total=1,
+        )
+        cls.flag.maintenances.add(maintenance)
         user_model = get_user_model()
         cls.users = {
             "no permission": user_model.objects.create_user(username="cm-nobody"),
@@ -196,6 +209,7 @@ class AccessMatrixTest(TestCase):
             RawNotification: self.data.raw_notifications[0].pk,
             ParsedNotification: self.data.parsed_notifications[0].pk,
             CircuitAlias: self.alias.pk,
+            MaintenanceFlag: self.flag.pk,
         }
         urls = [(False, name, route) for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/")]
         urls += [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nautobot_ssot_circuit_maintenance', '0015_jobs_in_their_packages'),
+        ('nautobot_ssot_circuit_maintenance', '0016_circuit_alias_change_logged'),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""GraphQL types of the app, beyond those Nautobot generates from `@extras_features("graphql")`."""
