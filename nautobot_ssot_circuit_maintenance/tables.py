@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
 
@@ -21,7 +22,7 @@ from nautobot.apps.templatetags import hyperlinked_object
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME, DATE_TIME_LETTERS
+from nautobot_ssot_circuit_maintenance.display import DATE_TIME, DATE_TIME_LETTERS, format_utc
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -40,6 +41,13 @@ NOWRAP = {"td": {"class": "text-nowrap"}}
 NAME = {"td": {"class": "text-break", "style": "min-width: 10rem"}}
 # A long unbroken value (a 64-character hash) breaks anywhere, so it never widens its table past its card.
 BREAK_ANYWHERE = "overflow-wrap: anywhere"
+
+
+def breaking_anywhere(value: Any) -> str:
+    """The value in a span that may break anywhere (a detail panel's long Message-ID, address or subject)."""
+    return format_html('<span style="{}">{}</span>', BREAK_ANYWHERE, value) if value else value
+
+
 # A badge whose text may wrap at its spaces, so a narrow column holds it whole (at 1400 px, beside the menu).
 WRAPPING_BADGE = "badge text-wrap text-start"
 
@@ -365,23 +373,38 @@ class RawNotificationTable(BaseTable):
         return value or record.message_key
 
 
+# The parser's fields that hold Unix times (circuit-maintenance-parser's Maintenance: start, end, stamp).
+PARSED_TIMES = frozenset({"start", "end", "stamp"})
+
+
 class ParsedNotificationJSONTable(BaseTable):  # pylint: disable=nb-sub-class-name  # a second table of ParsedNotification (the parser's JSON)
     """What the parser read out of one message: the maintenance it fed and the parser's JSON."""
 
-    maintenance = tables.Column(linkify=True)
-    provider_maintenance_id = tables.Column(verbose_name="Maintenance ID")
-    json = tables.Column(verbose_name="Parsed data", orderable=False)
+    maintenance = tables.Column(linkify=True, attrs=NAME)
+    provider_maintenance_id = tables.Column(verbose_name="Maintenance ID", attrs={"td": {"style": BREAK_ANYWHERE}})
+    json = tables.Column(verbose_name="Parsed data (times in UTC)", orderable=False)
 
     class Meta(BaseTable.Meta):
         """Meta attributes."""
 
         model = ParsedNotification
         fields = ("maintenance", "provider_maintenance_id", "json")
-        default_columns = ("maintenance", "provider_maintenance_id", "json")
+        # The maintenance's ID is in the parsed data and one click away: a 64-character one would fill the card.
+        default_columns = ("maintenance", "json")
 
     def render_json(self, value: Any) -> str:
-        """The parser's output as indented JSON."""
-        return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+        """The parser's output as indented JSON, its Unix times written as dates, long lines wrapped."""
+        readable = {
+            key: format_utc(datetime.fromtimestamp(item, dt_timezone.utc))
+            if key in PARSED_TIMES and isinstance(item, int) and not isinstance(item, bool)
+            else item
+            for key, item in value.items()
+        }
+        return format_html(
+            '<pre style="white-space: pre-wrap; {}">{}</pre>',
+            BREAK_ANYWHERE,
+            json.dumps(readable, indent=2, sort_keys=True, ensure_ascii=False),
+        )
 
 
 class MaintenanceFlagTable(BaseTable):

@@ -15,6 +15,7 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
 from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.tables import BREAK_ANYWHERE
 
 # Outcome → the actions offered, besides Reprocess and Dismiss (always offered).
 RESOLVING_ACTIONS = {
@@ -31,6 +32,8 @@ ALWAYS = (
     ("triage_reprocess", "Reprocess", "mdi-refresh"),
     ("triage_dismiss", "Dismiss", "mdi-close-circle-outline"),
 )
+# How much of the reason the queue shows (a parser's error can run to pages; the notification's page has it whole).
+ERROR_SHOWN = 200
 # The table's text when it has no row, by why it has none.
 EMPTY_QUEUE = (
     "The triage queue lists the notifications that need a person: an unknown sender, an unknown circuit ID, "
@@ -48,15 +51,14 @@ class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue'
     date = tables.DateTimeColumn(
         verbose_name="Date (UTC)", format=DATE_TIME_LETTERS, attrs={"td": {"class": "text-nowrap"}}
     )
-    subject = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
-    sender = tables.Column(attrs={"td": {"class": "text-break"}})
+    # Widths that fit the queue at 1400 px beside Nautobot's menu, the Resolve buttons included.
+    subject = tables.Column(linkify=True, attrs={"td": {"style": f"min-width: 12rem; {BREAK_ANYWHERE}"}})
+    sender = tables.Column(attrs={"td": {"style": f"min-width: 11rem; {BREAK_ANYWHERE}"}})
     source = tables.Column(linkify=True)
     provider = tables.Column(linkify=True)
     outcome = ChoiceFieldColumn()
-    error = tables.Column(verbose_name="Why", attrs={"td": {"class": "text-break"}})
-    resolve = tables.Column(
-        empty_values=(), orderable=False, verbose_name="Resolve", attrs={"td": {"class": "text-nowrap"}}
-    )
+    error = tables.Column(verbose_name="Why", attrs={"td": {"style": f"min-width: 12rem; {BREAK_ANYWHERE}"}})
+    resolve = tables.Column(empty_values=(), orderable=False, verbose_name="Resolve")
 
     class Meta(BaseTable.Meta):
         """Meta attributes."""
@@ -103,6 +105,12 @@ class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue'
         """A text given by the caller (django-tables2's `empty_text` argument) wins over the computed one."""
         self._empty_text = value
 
+    def render_error(self, value: str) -> str:
+        """Why it needs a person: the first ERROR_SHOWN characters (the whole text on hover and on its page)."""
+        if len(value) <= ERROR_SHOWN:
+            return value
+        return format_html('<span title="{}">{}…</span>', value, value[:ERROR_SHOWN].rstrip())
+
     def render_subject(self, value: str, record: RawNotification) -> str:
         """The subject, else the message key."""
         return value or record.message_key
@@ -111,8 +119,8 @@ class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue'
         """A button for each action that resolves the outcome, then Reprocess and Dismiss."""
         entries = [*RESOLVING_ACTIONS.get(record.outcome, ()), *ALWAYS]
         return format_html_join(
-            " ",
-            '<a class="btn btn-sm btn-outline-primary" href="{}">'
+            "",
+            '<a class="btn btn-sm btn-outline-primary d-block text-start text-nowrap mb-1" href="{}">'
             '<span class="mdi {}" aria-hidden="true"></span> {}</a>',
             ((reverse(f"{URL_NAMESPACE}:{name}", args=[record.pk]), icon, label) for name, label, icon in entries),
         )

@@ -55,7 +55,7 @@ const root = document.documentElement;
 if (root.scrollWidth > window.innerWidth) {
     problems.push(`the page scrolls sideways (${root.scrollWidth} > ${window.innerWidth} px)`);
 }
-for (const box of document.querySelectorAll('.table-responsive, .card, .card-body, .tab-content, table')) {
+for (const box of document.querySelectorAll('.table-responsive, .card, .card-body, table')) {
     if (shown(box) && box.scrollWidth > box.clientWidth + 1) {
         problems.push(`${name(box)} scrolls sideways or clips (${box.scrollWidth} > ${box.clientWidth} px)`);
     }
@@ -66,10 +66,11 @@ for (const cell of document.querySelectorAll('td, th')) {
         problems.push(`cell ${name(cell)} is cut (${cell.scrollWidth} > ${cell.clientWidth} px)`);
         continue;
     }
-    // Each run of text: a word broken over lines (a long unbroken one may take a line per 20 characters).
+    // Each run of text: a word broken over lines. Words part at spaces, hyphens, slashes and @ (where a browser
+    // breaks anyway); a long unbroken one may take a line per LONG_WORD characters.
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        const words = node.textContent.split(/\\s+/).filter((word) => word);
+        const words = node.textContent.split(/[\\s\\-\\/@]+/).filter((word) => word);
         if (!words.length) continue;
         const allowed = words.reduce((sum, word) => sum + 1 + Math.floor(word.length / arguments[0]), 0);
         const lines = lineCount(node);
