@@ -45,7 +45,7 @@ def overview_rows(user: Any, now: datetime | None = None, *, days: float | None 
                 "kind": flag_kind_badge(flag),
                 "interval": f"{flag.start_time:{DATE_TIME}} – {flag.end_time:{DATE_TIME}}",
                 "maintenances": format_html_join(
-                    ", ", "{}", ((hyperlinked_object(m, "name"),) for m in flag.maintenances.all())
+                    ", ", "{}", ((hyperlinked_object(m, "label"),) for m in flag.maintenances.all())
                 ),
             }
         )

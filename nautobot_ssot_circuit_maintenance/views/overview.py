@@ -29,7 +29,7 @@ from nautobot_ssot_circuit_maintenance.views.calendar import (
 def maintenance_row(maintenance: CircuitMaintenance) -> dict[str, Any]:
     """One maintenance as a row of the overview's lists: linked name, live state, UTC times, circuits, ack."""
     return {
-        "name": hyperlinked_object(maintenance, "name"),
+        "name": hyperlinked_object(maintenance, "label"),
         "provider": maintenance.provider.name,
         "live_state": live_state_badge(maintenance),
         "start": f"{maintenance.start_time.astimezone(dt_timezone.utc):{DATE_TIME}}",

@@ -1,9 +1,8 @@
-"""The calendar, the overview and the subscribe page in headless Chromium; screenshots for docs/calendar.md."""
+"""The calendar, the overview and the subscribe page in headless Chromium (docs' screenshots: test_demo_pages)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 from django.urls import reverse
 from selenium.webdriver.common.by import By
@@ -12,7 +11,6 @@ from tests.fixtures.browser import BrowserTestCase
 from tests.fixtures.live_data import build_live_data
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 class CalendarBrowserTest(BrowserTestCase):
@@ -21,10 +19,6 @@ class CalendarBrowserTest(BrowserTestCase):
         self.now = datetime.now(timezone.utc)
         self.data = build_live_data(self.now)
         self.login()
-
-    def screenshot(self, name: str) -> None:
-        IMAGES.mkdir(parents=True, exist_ok=True)
-        self.assertTrue(self.browser.save_screenshot(str(IMAGES / name)))
 
     def test_month_week_list_and_click_through(self):
         self.visit(reverse(f"{PREFIX}:calendar"))
@@ -36,21 +30,18 @@ class CalendarBrowserTest(BrowserTestCase):
         colour = running[0].value_of_css_property("background-color")
         red, green, blue = (int(float(x)) for x in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
         self.assertGreater(red, green + 60, colour)
-        self.screenshot("calendar-month.png")
 
         self.browser.find_element(By.LINK_TEXT, "Week").click()
         self.wait_for_text("Week", "#cm-calendar-title")
         cancelled_or_not = self.browser.find_elements(By.CSS_SELECTOR, "a.cm-event.cm-cancelled")
         for element in cancelled_or_not:
             self.assertIn("line-through", element.value_of_css_property("text-decoration"))
-        self.screenshot("calendar-week.png")
 
         self.browser.find_element(By.LINK_TEXT, "List").click()
         self.wait_for_text("Live state", "#cm-calendar-list")
         struck = self.browser.find_elements(By.CSS_SELECTOR, "#cm-calendar-list tr.cm-cancelled td")
         if struck:
             self.assertIn("line-through", struck[0].value_of_css_property("text-decoration"))
-        self.screenshot("calendar-list.png")
 
         # Click through to the record.
         self.visit(reverse(f"{PREFIX}:calendar") + "?view=week")
@@ -73,9 +64,7 @@ class CalendarBrowserTest(BrowserTestCase):
         self.wait_for_text("in-progress", "#cm-overview-active")
         self.assertIn("overrunning", self.text_of("#cm-overview-active"))
         self.assertIn("starting-soon", self.text_of("#cm-overview-upcoming"))
-        self.screenshot("overview.png")
         self.browser.find_element(By.LINK_TEXT, "Subscribe").click()
         self.wait_for_text("Subscribe to this address")
         url = self.browser.find_element(By.ID, "cm-feed-url").text
         self.assertRegex(url, r"/calendar/feed/[A-Za-z0-9_-]{40,}\.ics$")
-        self.screenshot("calendar-subscribe.png")

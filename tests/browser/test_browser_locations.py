@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 
@@ -11,7 +9,6 @@ from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
 from tests.fixtures.browser import BrowserTestCase
 from tests.fixtures.location_data import build_site_data
 
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 CARD = "contains(concat(' ', normalize-space(@class), ' '), ' card ')"
 PANEL = "//div[" + CARD + "][.//*[contains(translate(normalize-space(.), '{upper}', '{lower}'), '{text}')]]"
 
@@ -46,8 +43,6 @@ class LocationPanelBrowserTest(BrowserTestCase):
         self.browser.set_window_size(1400, 1200)
         self.browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", flags)
         self.browser.execute_script("window.scrollBy(0, -80);")
-        IMAGES.mkdir(parents=True, exist_ok=True)
-        self.browser.save_screenshot(str(IMAGES / "location-panel.png"))
 
         # History: the panel's link opens the maintenance list filtered by the location.
         link = maintenances.find_element(By.XPATH, f".//a[contains(@href, '?location={d.par.pk}')]")
@@ -67,7 +62,6 @@ class LocationPanelBrowserTest(BrowserTestCase):
         self.browser.set_window_size(1400, 1400)
         self.browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", circuits)
         self.browser.execute_script("window.scrollBy(0, -80);")
-        self.browser.save_screenshot(str(IMAGES / "maintenance-reach.png"))
         self.assertIn("Cut off", self.text_of())
         self.assert_no_alert()
         self.visit(reverse("plugins:nautobot_ssot_circuit_maintenance:circuitmaintenance_list"))

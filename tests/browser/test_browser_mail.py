@@ -1,6 +1,6 @@
 """In a real browser: the readable mail (inert, decoded, downloadable) and a maintenance's timeline.
 
-The screenshots in docs/images/ are taken here.
+The screenshots in docs/images/ are taken by test_demo_pages, from the demo's data.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import hashlib
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from django.urls import reverse
 from selenium.webdriver.common.by import By
@@ -24,7 +23,6 @@ from tests.fixtures.sample_data import create_providers_and_circuits
 from tests.views.test_mail_views import store
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 class RecordingServer:
@@ -59,10 +57,6 @@ class MailBrowserTest(JobTestMixin, BrowserTestCase):
         super().setUp()
         self.login()
 
-    def screenshot(self, name: str, css: str = "body") -> None:
-        IMAGES.mkdir(parents=True, exist_ok=True)
-        self.browser.find_element(By.CSS_SELECTOR, css).screenshot(str(IMAGES / name))
-
     def fetch_sha256(self, url: str) -> str:
         """The SHA-256 of what the browser downloads from `url` with the user's session."""
         return self.browser.execute_async_script(
@@ -93,7 +87,6 @@ class MailBrowserTest(JobTestMixin, BrowserTestCase):
         self.browser.execute_script("arguments[0].scrollIntoView()", frame)
         time.sleep(2)  # time for anything that would load or run
         self.assert_no_alert()
-        self.screenshot("raw-notification.png")
         self.browser.switch_to.frame(frame)
         try:
             self.assertIn("Planned work café", self.text_of("h1"))
@@ -149,7 +142,6 @@ class MailBrowserTest(JobTestMixin, BrowserTestCase):
         self.assertEqual(len(self.browser.find_elements(By.CSS_SELECTOR, "tr.cm-timeline-row a[href*='?id=']")), 2)
         table = self.browser.find_element(By.CSS_SELECTOR, "table.cm-timeline")
         self.browser.execute_script("arguments[0].scrollIntoView()", table)
-        self.screenshot("maintenance-timeline.png", "table.cm-timeline")
         self.browser.find_elements(By.CSS_SELECTOR, "tr.cm-timeline-row a")[-2].click()
         self.wait_for_text("CANCELLED NOTIFICATION")
         self.assert_no_alert()

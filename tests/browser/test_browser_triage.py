@@ -1,9 +1,8 @@
-"""Triage, acknowledgement and layout in a real browser; the screenshots of docs/triage.md are taken here."""
+"""Triage, acknowledgement and layout in a real browser (the docs' screenshots: test_demo_pages)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from django.test import override_settings
 from django.urls import reverse
@@ -21,16 +20,10 @@ from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circ
 from tests.fixtures.ui_data import build_ui_data
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 MESSAGES = corpus_by_name()
 AWS_LAG = "dxlag-00000003"
 HASH_ID = "387c99e743b96cf135b8e97d56c2dbbc02a0acda4eaf9637bcfeb23a7ebc96e2"
 WHOLE = {"raw_notification_size": 1_000_000}
-
-
-def screenshot(browser, name: str) -> None:
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(IMAGES / name))
 
 
 def choose(browser, select_id: str, value: str, label: str) -> None:
@@ -80,13 +73,11 @@ class TriageBrowserTest(JobTestMixin, BrowserTestCase):
         self.visit(reverse(f"{PREFIX}:triage_list"))
         self.wait_for_text("Unknown provider", LIST_TABLE)
         self.assertIn("Triage queue (2)", self.browser.title)
-        screenshot(self.browser, "triage-queue.png")
 
         self.open_action(raw, "Assign sender")
         self.assertIn("g31654@att.com", self.text_of())
         att = self.providers["att"]
         choose(self.browser, "id_provider", str(att.pk), att.name)
-        screenshot(self.browser, "triage-assign-sender.png")
         self.browser.find_element(By.CSS_SELECTOR, ".nb-form-sticky-footer button[type=submit]").click()
 
         # The sync job ran over the stored message: its result page, then the notification, parsed.
@@ -105,7 +96,6 @@ class TriageBrowserTest(JobTestMixin, BrowserTestCase):
         self.open_action(raw, "Map circuit ID")
         Select(self.browser.find_element(By.ID, "id_circuit_id")).select_by_value(AWS_LAG)
         choose(self.browser, "id_circuit", str(lag.pk), lag.cid)
-        screenshot(self.browser, "triage-map-circuit.png")
         self.browser.find_element(By.CSS_SELECTOR, ".nb-form-sticky-footer button[type=submit]").click()
         self.wait_for_text("Circuit Maintenance notifications")
 
@@ -120,7 +110,6 @@ class TriageBrowserTest(JobTestMixin, BrowserTestCase):
             self.browser.execute_script("return document.documentElement.scrollWidth"),
             self.browser.execute_script("return window.innerWidth"),
         )
-        screenshot(self.browser, "maintenance-long-id.png")
 
     def test_dismiss_with_a_reason(self):
         raw = RawNotification.objects.get(outcome=OutcomeChoices.UNKNOWN_CIDS)
@@ -150,7 +139,6 @@ class AcknowledgeBrowserTest(BrowserTestCase):
         self.wait_for_text("Agreed with the NOC")  # the comment, kept as a note
         maintenance.refresh_from_db()
         self.assertEqual(maintenance.acknowledged_by, self.user)
-        screenshot(self.browser, "maintenance-acknowledged.png")
         self.browser.find_element(By.XPATH, "//form[@method='post']//button[contains(., 'Unacknowledge')]").click()
         self.wait_for_text("Unacknowledged")
         maintenance.refresh_from_db()
@@ -167,17 +155,16 @@ class AcknowledgeBrowserTest(BrowserTestCase):
             self.browser.execute_script("return window.innerWidth"),
         )
         date_cells = self.browser.find_elements(
-            By.CSS_SELECTOR, ", ".join(f"{table} td.text-nowrap" for table in LIST_TABLE.split(", "))
+            By.CSS_SELECTOR, ", ".join(f"{table} td span.text-nowrap" for table in LIST_TABLE.split(", "))
         )
         self.assertTrue(date_cells)
         lines = "const r = document.createRange(); r.selectNodeContents(arguments[0]); return r.getClientRects().length"
         dates = [cell for cell in date_cells if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", cell.text)]
-        self.assertGreaterEqual(len(dates), 8)
+        self.assertGreaterEqual(len(dates), 4)  # each window's start (its end, on another day, too)
         for cell in dates:
             self.assertEqual(self.browser.execute_script(lines, cell), 1, f"{cell.text!r} is on one line")
         for maintenance in self.data.maintenances[:2]:
             self.browser.find_element(By.CSS_SELECTOR, f"input[name=pk][value='{maintenance.pk}']").click()
-        screenshot(self.browser, "maintenances-acknowledge-selected.png")
         self.browser.find_element(By.ID, "acknowledge-selected").click()
         self.wait_for_text("Acknowledged 2 maintenances")
         self.wait_for_text("Planned work 0", LIST_TABLE)

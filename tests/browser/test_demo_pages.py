@@ -14,6 +14,7 @@ from django.test import override_settings
 from django.urls import reverse
 from nautobot.dcim.models import Device, Location
 from nautobot.extras.models import Job
+from selenium.webdriver.common.by import By
 
 from development.demo import MISSING_CIRCUIT
 from development.demo_dates import move_to_today
@@ -98,6 +99,15 @@ return problems;
 """
 
 
+# The innermost card whose text holds `text` (lower case; Nautobot title-cases headings).
+CARD_WITH = (
+    "//div[contains(concat(' ', normalize-space(@class), ' '), ' card ')]"
+    "[.//*[contains(translate(normalize-space(.), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),"
+    " '{text}')]]"
+    "[not(.//div[contains(concat(' ', normalize-space(@class), ' '), ' card ')])]"
+)
+
+
 def screenshot(browser, name: str) -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(IMAGES / name))
@@ -174,9 +184,40 @@ class DemoPagesBrowserTest(JobTestMixin, BrowserTestCase):
             (reverse(f"{PREFIX}:notificationsource_list"), "Demo mailbox", "sources.png"),
             (source.get_absolute_url(), "Validate", "source-detail.png"),
             (reverse("plugins:nautobot_ssot:dashboard"), "Circuit Maintenance", "ssot-dashboard.png"),
-            (self.sync.get_absolute_url(), "Diff", "ssot-sync-diff.png"),
+            (self.sync.get_absolute_url(), "Diff", "ssot-sync.png"),
         ]
         if parsed is not None:
             pages.append((parsed.raw_notification.get_absolute_url(), "Parsed", None))
         for path, wait_for, image in pages:
             self.check_page(path, wait_for, image)
+
+        # What hangs on the maintenance that isolates Chicago DC1, and its timeline.
+        windstream = CircuitMaintenance.objects.get(provider__name="Windstream", maintenance_id="123456")
+        self.check_page(windstream.get_absolute_url(), "chi-edge-01")
+        self.screenshot_of(CARD_WITH.format(text="what hangs on them"), "maintenance-reach.png")
+        self.screenshot_of("//table[contains(@class, 'cm-timeline')]", "maintenance-timeline.png")
+        # The sync's diff in the SSoT dashboard, and its job result as the Run button leaves it.
+        self.visit(self.sync.get_absolute_url())
+        self.wait_for_text("Diff")
+        self.browser.find_element(By.XPATH, "//a[normalize-space(.)='Diff']").click()
+        self.wait_for_text("123456")
+        screenshot(self.browser, "ssot-sync-diff.png")
+        self.check_page(self.sync.job_result.get_absolute_url(), "Completed", "sync-job-result.png")
+        # Acknowledged on its page, with a comment; then several at once on the list.
+        self.visit(windstream.get_absolute_url())
+        self.wait_for_text("Needs attention")
+        form = self.browser.find_element(By.XPATH, "//form[@method='post'][.//button[contains(., 'Acknowledge')]]")
+        form.find_element(By.NAME, "comment").send_keys("Chicago DC1 fails over to the backup site")
+        form.find_element(By.TAG_NAME, "button").click()
+        self.wait_for_text(f"Acknowledged by {self.user.username}")
+        self.check_page(windstream.get_absolute_url(), "Chicago DC1 fails over", "maintenance-acknowledged.png")
+        self.check_page(reverse(f"{PREFIX}:circuitmaintenance_list"), "Chicago DC1")
+        for maintenance in CircuitMaintenance.objects.needs_attention().order_by("start_time")[:2]:
+            self.browser.find_element(By.CSS_SELECTOR, f"input[name=pk][value='{maintenance.pk}']").click()
+        screenshot(self.browser, "maintenances-acknowledge-selected.png")
+
+    def screenshot_of(self, xpath: str, image: str) -> None:
+        """Scroll the element at `xpath` to the top of the window and take the page as `image`."""
+        found = self.browser.find_element(By.XPATH, xpath)
+        self.browser.execute_script("arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -80);", found)
+        screenshot(self.browser, image)

@@ -25,7 +25,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.browser.test_browser_triage import screenshot
 from tests.fixtures.browser import BrowserTestCase
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +102,6 @@ class WorkerRunsJobsFromTheUI(BrowserTestCase):
         self.wait_for_text("Notification mailboxes")
         self.visit(result.get_absolute_url())
         self.wait_for_text("Completed")
-        screenshot(self.browser, "job-run-by-worker.png")
 
 
 def job_model() -> Job:
