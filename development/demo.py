@@ -60,7 +60,7 @@ def fill_mailbox() -> Path:
     mailbox.mkdir(parents=True, exist_ok=True)
     for name, raw in demo_messages().items():
         target = mailbox / f"{name}.eml"
-        if not target.exists():
+        if not target.exists() or target.read_bytes() != raw:
             target.write_bytes(raw)
     return mailbox
 
@@ -160,7 +160,7 @@ def main() -> int:
     print(f"Messages read: {new.count()} new")
     for raw in new:
         provider = raw.provider.name if raw.provider else "-"
-        print(f"  {raw.location:<28} {raw.outcome:<17} {provider:<21} {raw.subject[:60]}")
+        print(f"  {raw.location:<32} {raw.outcome:<22} {provider:<21} {raw.subject[:50]}")
     print(f"Maintenances: {created} created, {updated} updated ({CircuitMaintenance.objects.count()} in Nautobot)")
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no diffsync chatter
     moves = move_to_today(user)
@@ -175,7 +175,10 @@ def main() -> int:
         port = os.getenv("CM_DEMO_PORT", "8080")
         print(f'Metrics: curl -H "Authorization: Token $(cat {token_file})" http://127.0.0.1:{port}{METRICS_PATH}')
     if push_enabled():
-        print("Push and upload: Notifications → Upload .eml, or POST raw mail to the push endpoint (docs/push.md)")
+        print(
+            "Push and upload: Circuits → Circuit Maintenance → Raw Notifications → Upload .eml, "
+            "or POST raw mail to the push endpoint (docs/push.md)"
+        )
     print(f"Providers: {len(providers)}.  UI login: admin / {password}")
     return 0 if result.status == "SUCCESS" else 1
 

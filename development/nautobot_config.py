@@ -59,6 +59,10 @@ METRICS_AUTHENTICATED = is_truthy(os.getenv("NAUTOBOT_METRICS_AUTHENTICATED", "t
 if METRICS_AUTHENTICATED:
     MIDDLEWARE = [*MIDDLEWARE, "nautobot_ssot_circuit_maintenance.events.metrics_auth.MetricsAuthenticationMiddleware"]  # noqa: F405
 
+# The demo's mailbox trusts its mail server's verdicts (development/demo_mail.py stamps them), checks no DKIM itself
+# (no DNS here), and holds what an unauthenticated notice would take away for a person (docs/authentication.md).
+DEMO_MAILBOX_AUTHENTICATION = {"trusted_authserv_ids": ["mx.demo.example"], "unauthenticated": "confirm", "dkim": False}
+
 # The demo points this at its sample mailbox; operators set their own in their nautobot_config.py.
 _DEMO_MAILBOX = os.getenv("NAUTOBOT_CM_DEMO_MAILBOX", str(DEV_DIR / ".state" / "demo-mailbox"))
 
@@ -74,6 +78,7 @@ PLUGINS_CONFIG = {
                 "name": "Demo mailbox",
                 "url": f"file://{_DEMO_MAILBOX}",
                 "attach_all_providers": True,
+                "authentication": DEMO_MAILBOX_AUTHENTICATION,
             }
         ],
         "metrics": {"enable": is_truthy(os.getenv("NAUTOBOT_CM_METRICS", "false"))},

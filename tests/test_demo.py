@@ -28,7 +28,7 @@ from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.models import JobResult, ScheduledJob
 
 from development.demo import METRICS_PATH, SCHEDULE_NAME
-from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices, LiveStateChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import PUSH_DISABLED
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag, RawNotification
 
@@ -182,8 +182,17 @@ class DemoTestCase(TransactionTestCase):
         # Every triage action has a notice to act on.
         waiting = set(RawNotification.objects.needs_triage().values_list("outcome", flat=True))
         self.assertLessEqual(
-            {OutcomeChoices.UNKNOWN_PROVIDER, OutcomeChoices.UNKNOWN_CIDS, OutcomeChoices.PARSING_FAILED}, waiting
+            {
+                OutcomeChoices.UNKNOWN_PROVIDER,
+                OutcomeChoices.UNKNOWN_CIDS,
+                OutcomeChoices.PARSING_FAILED,
+                OutcomeChoices.AWAITING_CONFIRMATION,
+            },
+            waiting,
         )
+        # A maintenance in every live state, at first sight.
+        states = {maintenance.live_state(now) for maintenance in CircuitMaintenance.objects.all()}
+        self.assertEqual(states, set(LiveStateChoices.values()))
 
         # The UI is served, upload is on, and metrics answer the token the summary points at.
         wait_for_port(self.port, SERVER_START_SECONDS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 from nautobot.dcim.models import Device, Location
@@ -124,11 +125,13 @@ class DemoPagesBrowserTest(JobTestMixin, BrowserTestCase):
         self.addCleanup(folder.cleanup)
         for name, raw in demo_messages().items():
             folder.add(raw, name)
-        settings = {"push": {"enable": True}, "metrics": {"enable": True}}
-        override = override_settings(PLUGINS_CONFIG=plugin_config([folder.source], **settings))
+        # The demo's source and features (development/nautobot_config.py and `./run demo`).
+        source = {**folder.source, "authentication": settings.DEMO_MAILBOX_AUTHENTICATION}
+        features = {"push": {"enable": True}, "metrics": {"enable": True}}
+        override = override_settings(PLUGINS_CONFIG=plugin_config([source], **features))
         override.enable()
         self.addCleanup(override.disable)
-        with self.configured([folder.source], **settings):
+        with self.configured([source], **features):
             result, self.sync = self.run_sync()
         self.assertEqual(result.status, "SUCCESS", self.job_log(result))
         move_to_today(self.user)

@@ -223,13 +223,18 @@ class LayoutTestCase(TestCase):
         maintenance = self.data.maintenances[0]
         CircuitMaintenance.objects.filter(pk=maintenance.pk).update(maintenance_id=HASH_ID, name=HASH_ID)
         page = self.client.get(maintenance.get_absolute_url()).content.decode()
-        self.assertIn(f'<span class="text-break">{HASH_ID}</span>', page)
-        self.assertIn(f"<title>{HASH_ID[:31]}… - ", page, "the heading is cut, the panel holds the whole id")
+        self.assertIn(f'<span style="overflow-wrap: anywhere">{HASH_ID}</span>', page)
+        maintenance.refresh_from_db()
+        label = f"{maintenance.provider.name} {maintenance.start_time:%Y-%m-%d} ({HASH_ID[:8]}…)"
+        self.assertEqual(maintenance.label, label)
+        self.assertIn(f"<title>{maintenance.page_title} - ", page, "the heading is the label; the panel holds the id")
+        self.assertNotIn(f"<title>{HASH_ID[:20]}", page)
         self.assertIn('<span class="text-nowrap">2030-01-10 22:00 UTC</span>', page)
         rows = self.client.get(
             reverse(f"{PREFIX}:circuitmaintenance_list") + "?per_page=50", HTTP_HX_REQUEST="true"
         ).content.decode()
-        self.assertRegex(rows, r'<td class="text-nowrap"[^>]*>\s*2030-01-10 22:00')
+        self.assertIn('<span class="text-nowrap">2030-01-10 22:00</span>', rows)
+        self.assertIn(f'title="{HASH_ID}">{label}</a>', rows)
 
     def test_impact_and_outcome_badges_are_coloured(self):
         rows = self.client.get(reverse(f"{PREFIX}:circuitimpact_list"), HTTP_HX_REQUEST="true").content.decode()
