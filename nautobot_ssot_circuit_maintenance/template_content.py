@@ -86,6 +86,7 @@ class ProviderMaintenances(TemplateExtension):
             exclude_columns=["provider", "actions"],
             add_button_route=None,
             related_field_name="provider",
+            select_related_fields=["provider"],  # each row's label names its provider
             prefetch_related_fields=MAINTENANCE_ROW_PREFETCH,
             show_table_config_button=False,
         ),
@@ -135,7 +136,7 @@ def maintenance_panels(lookup: str, scope: str) -> tuple[ObjectsTablePanel, ...]
             table_filter=lookup,
             related_field_name=lookup,
             table_title=f"Circuit maintenances: {scope}",
-            prefetch_related_fields=["maintenances"],
+            prefetch_related_fields=["maintenances__provider"],
             select_related_fields=["location", "device"],
             exclude_columns=["scope"],
             add_button_route=None,

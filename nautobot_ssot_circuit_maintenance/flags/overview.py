@@ -29,7 +29,7 @@ def upcoming_flags(user: Any, *, days: float | None = None, now: datetime | None
         flags = flags.filter(start_time__lte=now + timedelta(days=days))
     return (
         flags.select_related("location", "device")
-        .prefetch_related("maintenances")
+        .prefetch_related("maintenances__provider")
         .order_by("start_time", "kind", "location__name", "device__name")
     )
 
