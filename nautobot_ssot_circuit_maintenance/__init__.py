@@ -34,7 +34,7 @@ class CircuitMaintenanceConfig(NautobotAppConfig):
     min_version = "3.0.0"
     max_version = "3.2.99"
     home_view_name = f"{URL_NAMESPACE}:circuitmaintenance_list"
-    # The user documentation, shipped in the package and shown in Nautobot (views/docs.py).
+    # The user documentation, shipped in the package and shown in Nautobot (userdocs/).
     docs_view_name = f"{URL_NAMESPACE}:docs"
     searchable_models = ["circuitmaintenance"]
     # Types with fields Nautobot cannot generate (live state, who acknowledged, raw and parsed notifications).

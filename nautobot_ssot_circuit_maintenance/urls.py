@@ -8,8 +8,8 @@ from nautobot_ssot_circuit_maintenance.decisions import views as decisions
 from nautobot_ssot_circuit_maintenance.older_app import redirects
 from nautobot_ssot_circuit_maintenance.triage import aliases
 from nautobot_ssot_circuit_maintenance.triage import views as triage
+from nautobot_ssot_circuit_maintenance.userdocs import views as userdocs
 from nautobot_ssot_circuit_maintenance.views import calendar as views_calendar
-from nautobot_ssot_circuit_maintenance.views import docs as views_docs
 from nautobot_ssot_circuit_maintenance.views import overview as views_overview
 
 app_name = "nautobot_ssot_circuit_maintenance"
@@ -63,9 +63,9 @@ urlpatterns: list[URLPattern] = [
         name="calendar_feed",
     ),
     # The user documentation shipped in the package (Apps → Installed Apps → App Documentation).
-    path("docs/", views_docs.DocsPageView.as_view(), name="docs"),
-    path("docs/images/<path:name>", views_docs.DocsImageView.as_view(), name="docs_image"),
-    path("docs/<str:page>/", views_docs.DocsPageView.as_view(), name="docs_page"),
+    path("docs/", userdocs.DocsPageView.as_view(), name="docs"),
+    path("docs/images/<path:name>", userdocs.DocsImageView.as_view(), name="docs_image"),
+    path("docs/<str:page>/", userdocs.DocsPageView.as_view(), name="docs_page"),
     # .eml files through the push path (watch/push.py); before the router so "upload" is not read as a pk.
     path("rawnotification/upload/", views.NotificationUploadView.as_view(), name="rawnotification_upload"),
     *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),

@@ -10,12 +10,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from nautobot.apps.tables import BaseTable, ChoiceFieldColumn
 
-from nautobot_ssot_circuit_maintenance import userdocs
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.tables import BREAK_ANYWHERE
+from nautobot_ssot_circuit_maintenance.userdocs import pages
 
 # Outcome → the actions offered, besides Reprocess and Dismiss (always offered).
 RESOLVING_ACTIONS = {
@@ -97,7 +97,7 @@ class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue'
         return format_html(
             EMPTY_QUEUE,
             reverse(f"{URL_NAMESPACE}:rawnotification_list"),
-            userdocs.page_url(userdocs.TRIAGE_PAGE),
+            pages.page_url(pages.TRIAGE_PAGE),
         )
 
     @empty_text.setter

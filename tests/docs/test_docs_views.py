@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from nautobot.apps.testing import TestCase
 
-from nautobot_ssot_circuit_maintenance import userdocs
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
+from nautobot_ssot_circuit_maintenance.userdocs import pages
 
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 DOCS = reverse(f"{PREFIX}:docs")
@@ -46,7 +46,7 @@ class DocsPagesTestCase(TestCase):
         self.assertIn('id="cm-docs-nav"', body)
         nav = body[body.index('id="cm-docs-nav"') : body.index('id="cm-docs-page"')]
         # Every title of mkdocs.yml's nav, in its order, each linked to its page.
-        titles = [entry.title for entry in userdocs.navigation()]
+        titles = [entry.title for entry in pages.navigation()]
         self.assertIn("Triage queue", titles)
         positions = [nav.index(f">{title}</a>") for title in titles]
         self.assertEqual(positions, sorted(positions))
@@ -77,7 +77,7 @@ class DocsPagesTestCase(TestCase):
         self.assertEqual(steps.count("<ol>"), 1)
 
     def test_html_is_sanitized(self):
-        cleaned = userdocs.sanitize('<p onclick="x()">a<script>alert(1)</script><a href="javascript:x()">b</a></p>')
+        cleaned = pages.sanitize('<p onclick="x()">a<script>alert(1)</script><a href="javascript:x()">b</a></p>')
         self.assertNotIn("script", cleaned)
         self.assertNotIn("onclick", cleaned)
         self.assertNotIn("javascript:", cleaned)

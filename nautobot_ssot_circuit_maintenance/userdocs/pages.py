@@ -30,7 +30,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the package: its docs/ and mkdocs.yml
 DOCS_DIR = PACKAGE_DIR / "docs"
 IMAGES_DIR = DOCS_DIR / "images"
 MKDOCS_FILE = PACKAGE_DIR / "mkdocs.yml"
