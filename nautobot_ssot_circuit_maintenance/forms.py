@@ -35,6 +35,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
 )
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
+from nautobot_ssot_circuit_maintenance.display import zone_help_text
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -82,6 +83,22 @@ class DateTimeFilterField(forms.DateTimeField):
             super().run_validators(item)
 
 
+class ZonedTimesMixin:
+    """Each date-time field of the form says, in its help text, which zone a typed time is read in.
+
+    Django reads a typed date-time in the active time zone (the user's, else settings.TIME_ZONE), so
+    the help text names that zone, as of the request that builds the form.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Add the zone to every date-time field's help text."""
+        super().__init__(*args, **kwargs)
+        zone = zone_help_text()
+        for field in self.fields.values():
+            if isinstance(field, forms.DateTimeField):
+                field.help_text = f"{field.help_text} {zone}" if field.help_text else zone
+
+
 class NulFreeFilterFormMixin:
     """A filter form drops query values holding NUL before it renders them.
 
@@ -111,7 +128,7 @@ def boolean_filter_field(label: str) -> StrictNullBooleanField:
 #
 
 
-class CircuitMaintenanceForm(NautobotModelForm):
+class CircuitMaintenanceForm(ZonedTimesMixin, NautobotModelForm):
     """A maintenance entered by hand, or manual corrections of one.
 
     Provider and maintenance ID are its identity: set on creation, not editable afterwards.
@@ -197,7 +214,7 @@ class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm
         nullable_fields = []
 
 
-class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
+class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, NautobotFilterForm):
     """Filters of the maintenance list."""
 
     model = CircuitMaintenance
@@ -358,7 +375,7 @@ class NotificationSourceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
 #
 
 
-class RawNotificationFilterForm(NulFreeFilterFormMixin, BootstrapMixin, forms.Form):
+class RawNotificationFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, BootstrapMixin, forms.Form):
     """Filters of the raw-notification list (a plain model: no custom fields or relationships)."""
 
     model = RawNotification
