@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone as dj_timezone
 from nautobot.apps.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.apps.forms import (
     BootstrapMixin,
@@ -84,19 +85,26 @@ class DateTimeFilterField(forms.DateTimeField):
 
 
 class ZonedTimesMixin:
-    """Each date-time field of the form says, in its help text, which zone a typed time is read in.
+    """Each date-time field of the form says which zone a typed time is read in.
 
     Django reads a typed date-time in the active time zone (the user's, else settings.TIME_ZONE), so
-    the help text names that zone, as of the request that builds the form.
+    the field names that zone, as of the request that builds the form: in its help text, or, with
+    `zone_in_label` (Nautobot's filter drawer shows no help text), in its label.
     """
 
+    zone_in_label = False
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Add the zone to every date-time field's help text."""
+        """Add the zone to every date-time field's help text (or label)."""
         super().__init__(*args, **kwargs)
-        zone = zone_help_text()
+        help_text, name = zone_help_text(), dj_timezone.get_current_timezone_name()
         for field in self.fields.values():
-            if isinstance(field, forms.DateTimeField):
-                field.help_text = f"{field.help_text} {zone}" if field.help_text else zone
+            if not isinstance(field, forms.DateTimeField):
+                continue
+            if self.zone_in_label:
+                field.label = f"{field.label} ({name})"
+            else:
+                field.help_text = f"{field.help_text} {help_text}" if field.help_text else help_text
 
 
 class NulFreeFilterFormMixin:
@@ -216,6 +224,8 @@ class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm
 
 class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, NautobotFilterForm):
     """Filters of the maintenance list."""
+
+    zone_in_label = True
 
     model = CircuitMaintenance
     field_order = [
@@ -377,6 +387,8 @@ class NotificationSourceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
 
 class RawNotificationFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, BootstrapMixin, forms.Form):
     """Filters of the raw-notification list (a plain model: no custom fields or relationships)."""
+
+    zone_in_label = True
 
     model = RawNotification
     field_order = ["q", "source", "provider", "outcome", "date__gte", "date__lte"]
