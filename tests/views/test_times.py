@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.test import SimpleTestCase
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
@@ -71,6 +72,11 @@ class WritersTest(SimpleTestCase):
             self.assertEqual(display.format_utc("2030-07-01T22:30:00+00:00"), "2030-07-01 22:30 UTC")
             self.assertEqual(display.format_utc_window(*SUMMER), "2030-07-01 22:30–2030-07-02 01:00 UTC")
             self.assertEqual(display.format_utc(None), "")
+
+    def test_nautobots_own_fields_are_set_to_the_same_shape(self):
+        # development/nautobot_config.py, as docs/install.md recommends.
+        self.assertEqual(settings.DATETIME_FORMAT, display.DATE_TIME_LETTERS)
+        self.assertEqual(settings.SHORT_DATETIME_FORMAT, display.DATE_TIME_LETTERS)
 
     def test_the_help_text_names_the_active_zone(self):
         self.assertEqual(display.zone_help_text(), "In UTC.")
