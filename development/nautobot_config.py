@@ -46,6 +46,11 @@ STATIC_ROOT = os.getenv("NAUTOBOT_STATIC_ROOT", str(DEV_DIR / ".state" / "static
 JOBS_ROOT = os.getenv("NAUTOBOT_JOBS_ROOT", str(DEV_DIR / ".state" / "jobs"))
 GIT_ROOT = os.getenv("NAUTOBOT_GIT_ROOT", str(DEV_DIR / ".state" / "git"))
 
+# Nautobot's own times (created, last updated, job results) in the app's shape with the zone, `2026-12-06 04:00 CET`,
+# in the reader's time zone like the app's (display.DATE_TIME_LETTERS; docs/install.md, "Dates and times").
+DATETIME_FORMAT = "Y-m-d H:i T"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i T"
+
 INSTALLED_APPS_EXTRA = []
 PLUGINS = ["nautobot_ssot", "nautobot_ssot_circuit_maintenance"]
 # Prometheus metrics: Nautobot's /metrics/ and nautobot-capacity-metrics' app-metrics endpoint.

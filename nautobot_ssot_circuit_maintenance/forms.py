@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone as dj_timezone
 from nautobot.apps.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.apps.forms import (
     BootstrapMixin,
@@ -35,6 +36,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
 )
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
+from nautobot_ssot_circuit_maintenance.display import zone_help_text
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -82,6 +84,29 @@ class DateTimeFilterField(forms.DateTimeField):
             super().run_validators(item)
 
 
+class ZonedTimesMixin:
+    """Each date-time field of the form says which zone a typed time is read in.
+
+    Django reads a typed date-time in the active time zone (the user's, else settings.TIME_ZONE), so
+    the field names that zone, as of the request that builds the form: in its help text, or, with
+    `zone_in_label` (Nautobot's filter drawer shows no help text), in its label.
+    """
+
+    zone_in_label = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Add the zone to every date-time field's help text (or label)."""
+        super().__init__(*args, **kwargs)
+        help_text, name = zone_help_text(), dj_timezone.get_current_timezone_name()
+        for field in self.fields.values():
+            if not isinstance(field, forms.DateTimeField):
+                continue
+            if self.zone_in_label:
+                field.label = f"{field.label} ({name})"
+            else:
+                field.help_text = f"{field.help_text} {help_text}" if field.help_text else help_text
+
+
 class NulFreeFilterFormMixin:
     """A filter form drops query values holding NUL before it renders them.
 
@@ -111,7 +136,7 @@ def boolean_filter_field(label: str) -> StrictNullBooleanField:
 #
 
 
-class CircuitMaintenanceForm(NautobotModelForm):
+class CircuitMaintenanceForm(ZonedTimesMixin, NautobotModelForm):
     """A maintenance entered by hand, or manual corrections of one.
 
     Provider and maintenance ID are its identity: set on creation, not editable afterwards.
@@ -197,8 +222,10 @@ class CircuitMaintenanceBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm
         nullable_fields = []
 
 
-class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
+class CircuitMaintenanceFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, NautobotFilterForm):
     """Filters of the maintenance list."""
+
+    zone_in_label = True
 
     model = CircuitMaintenance
     field_order = [
@@ -358,8 +385,10 @@ class NotificationSourceFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
 #
 
 
-class RawNotificationFilterForm(NulFreeFilterFormMixin, BootstrapMixin, forms.Form):
+class RawNotificationFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, BootstrapMixin, forms.Form):
     """Filters of the raw-notification list (a plain model: no custom fields or relationships)."""
+
+    zone_in_label = True
 
     model = RawNotification
     field_order = ["q", "source", "provider", "outcome", "date__gte", "date__lte"]

@@ -22,7 +22,7 @@ from nautobot.apps.templatetags import hyperlinked_object
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME, DATE_TIME_LETTERS, format_utc
+from nautobot_ssot_circuit_maintenance.display import format_local, format_local_window, window_parts
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -48,6 +48,22 @@ def breaking_anywhere(value: Any) -> str:
     return format_html('<span style="{}">{}</span>', BREAK_ANYWHERE, value) if value else value
 
 
+class TimeColumn(tables.Column):
+    """A date and time as the app writes it for the reader: `2026-12-06 04:00 CET`, in the reader's time zone.
+
+    Headers name no zone: each value does. Never wraps.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """A column of datetimes, its cells kept on one line."""
+        kwargs.setdefault("attrs", NOWRAP)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: datetime) -> str:
+        """The time in the reader's zone, with the zone."""
+        return format_local(value)
+
+
 # A badge whose text may wrap at its spaces, so a narrow column holds it whole (at 1400 px, beside the menu).
 WRAPPING_BADGE = "badge text-wrap text-start"
 
@@ -63,7 +79,7 @@ class AcknowledgementColumn(tables.Column):
         """A check mark naming who acknowledged it and when, else the needs-attention badge, else a dash."""
         if record.ack:
             who = record.acknowledged_by.username if record.acknowledged_by_id else "someone"
-            when = f" {record.acknowledged_at:{DATE_TIME}} UTC" if record.acknowledged_at else ""
+            when = f" {format_local(record.acknowledged_at)}" if record.acknowledged_at else ""
             return format_html(
                 '<span class="mdi mdi-check-bold text-success" title="Acknowledged by {}{}"></span>'
                 '<span class="visually-hidden">Acknowledged by {}{}</span>',
@@ -99,13 +115,12 @@ def flag_badges(flags) -> str:
     """Each flag as a badge naming the location or device: red for isolation, orange for lost redundancy."""
     return format_html_join(
         " ",
-        '<span class="{} bg-{}" title="{} – {} UTC">{}: {}</span>',
+        '<span class="{} bg-{}" title="{}">{}: {}</span>',
         (
             (
                 WRAPPING_BADGE,
                 flag.get_kind_class(),
-                f"{flag.start_time:{DATE_TIME}}",
-                f"{flag.end_time:{DATE_TIME}}",
+                format_local_window(flag.start_time, flag.end_time),
                 flag.label,
                 flag.scope,
             )
@@ -135,9 +150,9 @@ class CircuitMaintenanceTable(BaseTable):
     provider = tables.Column(linkify=True)
     status = ChoiceFieldColumn()
     live_state = tables.Column(empty_values=(), orderable=False, verbose_name="Live state")
-    window = tables.Column(empty_values=(), order_by=("start_time", "end_time"), verbose_name="Window (UTC)")
-    start_time = tables.DateTimeColumn(verbose_name="Start (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
-    end_time = tables.DateTimeColumn(verbose_name="End (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
+    window = tables.Column(empty_values=(), order_by=("start_time", "end_time"), verbose_name="Window")
+    start_time = TimeColumn(verbose_name="Start")
+    end_time = TimeColumn(verbose_name="End")
     circuit_count = LinkedCountColumn(
         viewname=f"{URL_NAMESPACE}:circuitimpact_list",
         url_params={"maintenance": "pk"},
@@ -150,9 +165,7 @@ class CircuitMaintenanceTable(BaseTable):
     flags = tables.Column(empty_values=(), orderable=False, verbose_name="Flags")
     ack = AcknowledgementColumn()
     acknowledged_by = tables.Column(verbose_name="Acknowledged by")
-    acknowledged_at = tables.DateTimeColumn(
-        verbose_name="Acknowledged at (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
-    )
+    acknowledged_at = TimeColumn(verbose_name="Acknowledged at")
     tags = TagColumn(url_name=f"{URL_NAMESPACE}:circuitmaintenance_list")
     actions = ButtonsColumn(CircuitMaintenance, buttons=("changelog", "edit", "delete"))
 
@@ -211,13 +224,10 @@ class CircuitMaintenanceTable(BaseTable):
         )
 
     def render_window(self, record: CircuitMaintenance) -> str:
-        """Start → end in UTC, the end's date only when it is another day; it may wrap before the arrow."""
-        start, end = (value.astimezone(dt_timezone.utc) for value in (record.start_time, record.end_time))
-        end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:{DATE_TIME}}"
+        """Start → end in the reader's zone, the end's date only when another day; it may wrap before the arrow."""
+        start_text, end_text = window_parts(record.start_time, record.end_time)
         return format_html(
-            '<span class="text-nowrap">{}</span> <span class="text-nowrap">→ {}</span>',
-            f"{start:{DATE_TIME}}",
-            end_text,
+            '<span class="text-nowrap">{}</span> <span class="text-nowrap">→ {}</span>', start_text, end_text
         )
 
     def render_name(self, record: CircuitMaintenance) -> str:
@@ -234,15 +244,8 @@ class CircuitImpactTable(BaseTable):
     provider = tables.Column(accessor="circuit__provider", linkify=True, verbose_name="Provider")
     impact = ChoiceFieldColumn()
     maintenance_status = tables.Column(accessor="maintenance__status", verbose_name="Status")
-    start_time = tables.DateTimeColumn(
-        accessor="maintenance__start_time", verbose_name="Start (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
-    )
-    end_time = tables.DateTimeColumn(
-        accessor="maintenance__end_time", verbose_name="End (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP
-    )
-    end_time = tables.DateTimeColumn(
-        accessor="maintenance__end_time", verbose_name="End (UTC)", format=DATE_TIME_LETTERS
-    )
+    start_time = TimeColumn(accessor="maintenance__start_time", verbose_name="Start")
+    end_time = TimeColumn(accessor="maintenance__end_time", verbose_name="End")
     locations = tables.Column(empty_values=(), orderable=False, verbose_name="Locations (A/Z)")
     interfaces = tables.Column(empty_values=(), orderable=False, verbose_name="Device › interface")
     tenant = tables.Column(accessor="circuit__tenant", linkify=True, verbose_name="Tenant")
@@ -293,7 +296,7 @@ class MaintenanceNoteTable(BaseTable):
     maintenance = tables.Column(linkify=True, attrs=WRAP)
     level = tables.Column()
     comment = tables.Column(attrs=WRAP)
-    created = tables.DateTimeColumn(format=DATE_TIME_LETTERS, attrs=NOWRAP)
+    created = TimeColumn()
     actions = ButtonsColumn(MaintenanceNote, buttons=("changelog", "edit", "delete"))
 
     class Meta(BaseTable.Meta):
@@ -312,7 +315,7 @@ class NotificationSourceTable(BaseTable):
     source_type = tables.Column(verbose_name="Type")
     attach_all_providers = BooleanColumn(verbose_name="All providers")
     providers = tables.ManyToManyColumn(linkify_item=True)
-    last_run = tables.DateTimeColumn(format=DATE_TIME_LETTERS)
+    last_run = TimeColumn()
     raw_notification_count = LinkedCountColumn(
         viewname=f"{URL_NAMESPACE}:rawnotification_list",
         url_params={"source": "pk"},
@@ -352,7 +355,7 @@ class RawNotificationTable(BaseTable):
     """Fetched messages and what became of them."""
 
     pk = ToggleColumn()
-    date = tables.DateTimeColumn(verbose_name="Date (UTC)", format=DATE_TIME_LETTERS, attrs=NOWRAP)
+    date = TimeColumn(verbose_name="Date")
     subject = tables.Column(linkify=True, attrs=WRAP)
     sender = tables.Column(attrs=WRAP)
     source = tables.Column(linkify=True)
@@ -382,7 +385,7 @@ class ParsedNotificationJSONTable(BaseTable):  # pylint: disable=nb-sub-class-na
 
     maintenance = tables.Column(linkify=True, attrs=NAME)
     provider_maintenance_id = tables.Column(verbose_name="Maintenance ID", attrs={"td": {"style": BREAK_ANYWHERE}})
-    json = tables.Column(verbose_name="Parsed data (times in UTC)", orderable=False)
+    json = tables.Column(verbose_name="Parsed data", orderable=False)
 
     class Meta(BaseTable.Meta):
         """Meta attributes."""
@@ -395,7 +398,7 @@ class ParsedNotificationJSONTable(BaseTable):  # pylint: disable=nb-sub-class-na
     def render_json(self, value: Any) -> str:
         """The parser's output as indented JSON, its Unix times written as dates, long lines wrapped."""
         readable = {
-            key: format_utc(datetime.fromtimestamp(item, dt_timezone.utc))
+            key: format_local(datetime.fromtimestamp(item, dt_timezone.utc))
             if key in PARSED_TIMES and isinstance(item, int) and not isinstance(item, bool)
             else item
             for key, item in value.items()
@@ -412,8 +415,8 @@ class MaintenanceFlagTable(BaseTable):
 
     kind = tables.Column(empty_values=(), verbose_name="Flag", order_by=("kind",))
     scope = tables.Column(empty_values=(), orderable=False, verbose_name="Location or device")
-    start_time = tables.DateTimeColumn(verbose_name="From (UTC)", format=DATE_TIME_LETTERS)
-    end_time = tables.DateTimeColumn(verbose_name="Until (UTC)", format=DATE_TIME_LETTERS)
+    start_time = TimeColumn(verbose_name="From")
+    end_time = TimeColumn(verbose_name="Until")
     down = tables.Column(empty_values=(), orderable=False, verbose_name="Down")
     left = tables.Column(empty_values=(), orderable=False, verbose_name="Left")
     impaired = tables.Column(empty_values=(), orderable=False, verbose_name="Degraded meanwhile")

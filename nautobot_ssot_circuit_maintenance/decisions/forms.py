@@ -10,6 +10,7 @@ from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
 from nautobot.circuits.models import Circuit
 
 from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices
+from nautobot_ssot_circuit_maintenance.forms import ZonedTimesMixin
 from nautobot_ssot_circuit_maintenance.validation import contains_nul
 
 
@@ -38,7 +39,7 @@ class ConfirmForm(BootstrapMixin, forms.Form):
     """No input: the button is the confirmation."""
 
 
-class OverrideForm(BootstrapMixin, forms.Form):
+class OverrideForm(ZonedTimesMixin, BootstrapMixin, forms.Form):
     """A person's override of a maintenance's status, window and/or circuits, with the reason."""
 
     status = forms.ChoiceField(
@@ -46,8 +47,8 @@ class OverrideForm(BootstrapMixin, forms.Form):
         required=False,
         help_text="The status that holds, whatever later notices say.",
     )
-    start = forms.DateTimeField(required=False, label="Start (UTC)", help_text="With End: the one window that holds.")
-    end = forms.DateTimeField(required=False, label="End (UTC)")
+    start = forms.DateTimeField(required=False, label="Start", help_text="With End: the one window that holds.")
+    end = forms.DateTimeField(required=False, label="End")
     set_circuits = forms.BooleanField(
         required=False, label="Override the circuits", help_text="The circuits below (none: no circuit) hold."
     )
@@ -71,7 +72,8 @@ class OverrideForm(BootstrapMixin, forms.Form):
         if (start is None) != (end is None):
             raise forms.ValidationError("Give both the start and the end of the window, or neither.")
         if start is not None:
-            start, end = start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc)
+            # Django read them in the active zone (the help text names it): the same instants, in UTC.
+            start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
             if end < start:
                 raise forms.ValidationError("The window ends before it starts.")
             data["windows"] = [(start, end)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from nautobot.apps.jobs import BooleanVar, Job
 
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME
+from nautobot_ssot_circuit_maintenance.display import format_utc_window
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
 from nautobot_ssot_circuit_maintenance.models import MaintenanceFlag
 
@@ -38,7 +38,7 @@ class MaintenanceFlagsReport(Job):
         for flag in flags.order_by("start_time", "kind"):
             maintenances = ", ".join(sorted(f"{m.name} ({m.maintenance_id})" for m in flag.maintenances.all()))
             text = (
-                f"{flag.label}: {flag.scope}, {flag.start_time:{DATE_TIME}} – {flag.end_time:{DATE_TIME}} UTC; "
+                f"{flag.label}: {flag.scope}, {format_utc_window(flag.start_time, flag.end_time)}; "
                 f"down {len(flag.down)} of {flag.total} ({', '.join(flag.down)}); maintenances: {maintenances}"
             )
             lines.append(text)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from nautobot.apps.templatetags import hyperlinked_object
 
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME
+from nautobot_ssot_circuit_maintenance.display import format_local_window
 from nautobot_ssot_circuit_maintenance.models import MaintenanceFlag
 from nautobot_ssot_circuit_maintenance.tables import flag_kind_badge
 
@@ -43,7 +43,7 @@ def overview_rows(user: Any, now: datetime | None = None, *, days: float | None 
             {
                 "location": hyperlinked_object(scope, "name"),
                 "kind": flag_kind_badge(flag),
-                "interval": f"{flag.start_time:{DATE_TIME}} – {flag.end_time:{DATE_TIME}}",
+                "interval": format_local_window(flag.start_time, flag.end_time),
                 "maintenances": format_html_join(
                     ", ", "{}", ((hyperlinked_object(m, "label"),) for m in flag.maintenances.all())
                 ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from nautobot_ssot_circuit_maintenance.display import format_windows
+from nautobot_ssot_circuit_maintenance.display import format_utc_windows
 from nautobot_ssot_circuit_maintenance.intake.history import MaintenanceKey
 from nautobot_ssot_circuit_maintenance.intake.resolve import ResolvedMaintenance
 from nautobot_ssot_circuit_maintenance.models import MaintenanceOverride
@@ -28,7 +28,8 @@ def apply_override(
 ) -> list[str]:
     """Put the override's status, windows and circuits (where set) in `resolved`; what the notices said instead.
 
-    The latter is in words. `circuits` maps a circuit ID as Nautobot writes it to (circuit pk, impact).
+    The latter is in words, for a stored note (times in UTC).
+    `circuits` maps a circuit ID as Nautobot writes it to (circuit pk, impact).
     """
     state = resolved.state
     held = []
@@ -36,7 +37,7 @@ def apply_override(
         held.append(f"status {status} → {state.status}")
         state.status = status
     if windows and state.windows != windows:
-        held.append(f"windows {format_windows(windows)} → {format_windows(state.windows)}")
+        held.append(f"windows {format_utc_windows(windows)} → {format_utc_windows(state.windows)}")
         state.windows = list(windows)
     if circuits is not None:
         wanted = {cid: impact for cid, (_, impact) in circuits.items()}

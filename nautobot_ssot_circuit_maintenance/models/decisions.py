@@ -12,7 +12,7 @@ from django.db import models
 from nautobot.apps.models import BaseModel
 
 from nautobot_ssot_circuit_maintenance.choices import MaintenanceStatusChoices
-from nautobot_ssot_circuit_maintenance.display import format_windows
+from nautobot_ssot_circuit_maintenance.display import format_local_windows
 from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.validation import validate_windows
 
@@ -55,12 +55,12 @@ class MaintenanceOverride(BaseModel):
         return [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in self.windows]
 
     def describe(self) -> str:
-        """What it holds, in words: "status CANCELLED, windows …"."""
+        """What it holds, in words, for the person reading (times in their zone): "status CANCELLED, windows …"."""
         parts = []
         if self.status:
             parts.append(f"status {self.status}")
         if self.windows:
-            parts.append(f"windows {format_windows(self.window_times)} UTC")
+            parts.append(f"windows {format_local_windows(self.window_times)}")
         if self.circuits is not None:
             parts.append(f"{len(self.circuits)} circuit{'s' if len(self.circuits) != 1 else ''}")
         return ", ".join(parts) or "nothing"

@@ -34,7 +34,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
 )
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME
+from nautobot_ssot_circuit_maintenance.display import format_utc
 from nautobot_ssot_circuit_maintenance.models.querysets import (
     FINISHED_STATUSES,
     CircuitMaintenanceQuerySet,
@@ -403,8 +403,8 @@ class MaintenanceFlag(BaseModel):
         ordering = ("start_time", "kind")
 
     def __str__(self):
-        """The flag's name, what it flags and when it starts."""
-        return f"{self.label}: {self.scope} {self.start_time:{DATE_TIME}}"
+        """The flag's name, what it flags and when it starts (in UTC: the change log stores it)."""
+        return f"{self.label}: {self.scope} {format_utc(self.start_time)}"
 
     @property
     def scope(self) -> Any:

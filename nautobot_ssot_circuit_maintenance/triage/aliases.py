@@ -16,9 +16,10 @@ from nautobot.apps.views import (
 from nautobot.circuits.models import Provider
 
 from nautobot_ssot_circuit_maintenance.api.serializers import CircuitAliasSerializer
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
+from nautobot_ssot_circuit_maintenance.display import format_local
 from nautobot_ssot_circuit_maintenance.filters import CircuitAliasFilterSet
 from nautobot_ssot_circuit_maintenance.models import CircuitAlias
+from nautobot_ssot_circuit_maintenance.tables import TimeColumn
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 
@@ -39,9 +40,7 @@ class CircuitAliasTable(BaseTable):
     provider = tables.Column(linkify=True)
     circuit = tables.Column(linkify=True, attrs={"td": {"class": "text-break"}})
     created_by = tables.Column(verbose_name="Mapped by")
-    created = tables.DateTimeColumn(
-        verbose_name="Mapped (UTC)", format=DATE_TIME_LETTERS, attrs={"td": {"class": "text-nowrap"}}
-    )
+    created = TimeColumn(verbose_name="Mapped")
     actions = ButtonsColumn(CircuitAlias, buttons=("delete",))
 
     class Meta(BaseTable.Meta):
@@ -71,6 +70,7 @@ class CircuitAliasUIViewSet(
                 weight=100,
                 fields=["alias", "normalized", "provider", "circuit", "created_by", "created"],
                 key_transforms={"normalized": "Compared as", "created_by": "Mapped by", "created": "Mapped"},
+                value_transforms={"created": [format_local]},
             ),
         ),
     )

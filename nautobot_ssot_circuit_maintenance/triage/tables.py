@@ -12,9 +12,8 @@ from nautobot.apps.tables import BaseTable, ChoiceFieldColumn
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME_LETTERS
 from nautobot_ssot_circuit_maintenance.models import RawNotification
-from nautobot_ssot_circuit_maintenance.tables import BREAK_ANYWHERE
+from nautobot_ssot_circuit_maintenance.tables import BREAK_ANYWHERE, TimeColumn
 from nautobot_ssot_circuit_maintenance.userdocs import pages
 
 # Outcome → the actions offered, besides Reprocess and Dismiss (always offered).
@@ -48,9 +47,7 @@ LOADING = "Loading the triage queue…"
 class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue's table of RawNotification, beside the list's
     """The triage queue: each notification, what went wrong, and the actions that resolve it."""
 
-    date = tables.DateTimeColumn(
-        verbose_name="Date (UTC)", format=DATE_TIME_LETTERS, attrs={"td": {"class": "text-nowrap"}}
-    )
+    date = TimeColumn(verbose_name="Date")
     # Widths that fit the queue at 1400 px beside Nautobot's menu, the Resolve buttons included.
     subject = tables.Column(linkify=True, attrs={"td": {"style": f"min-width: 11rem; {BREAK_ANYWHERE}"}})
     sender = tables.Column(attrs={"td": {"style": f"min-width: 11rem; {BREAK_ANYWHERE}"}})

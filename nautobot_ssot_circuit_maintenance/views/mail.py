@@ -36,7 +36,7 @@ from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices
 from nautobot_ssot_circuit_maintenance.compat.releases import collapsed_panel_options
 from nautobot_ssot_circuit_maintenance.config import PUSH_DISABLED, URL_NAMESPACE, push_enabled
 from nautobot_ssot_circuit_maintenance.decisions.buttons import NOTIFICATION_BUTTONS
-from nautobot_ssot_circuit_maintenance.display import format_utc
+from nautobot_ssot_circuit_maintenance.display import format_local
 from nautobot_ssot_circuit_maintenance.mail.readable import html_document
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, RoutedMethodsOnly
@@ -136,14 +136,11 @@ class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailV
                     "raw_size": "Size (bytes)",
                     "message_kept": "Stored",
                     "parser_version": "Parser",
-                    "date": "Date (UTC)",
-                    "received": "Received (UTC)",
-                    "excluded_at": "Excluded at (UTC)",
                 },
-                # A person's decisions only where one was taken; times in the one format; long values wrap.
+                # A person's decisions only where one was taken; times in the reader's zone; long values wrap.
                 hide_if_unset=["excluded_by", "excluded_at", "exclusion_reason", "confirmed_by"],
                 value_transforms={
-                    **dict.fromkeys(("date", "received", "excluded_at"), [format_utc]),
+                    **dict.fromkeys(("date", "received", "excluded_at"), [format_local]),
                     **dict.fromkeys(("subject", "sender", "location", "message_key"), [tables.breaking_anywhere]),
                 },
             ),

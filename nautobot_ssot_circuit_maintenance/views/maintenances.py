@@ -40,7 +40,7 @@ from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.decisions.buttons import OVERRIDE_BUTTON
-from nautobot_ssot_circuit_maintenance.display import format_utc
+from nautobot_ssot_circuit_maintenance.display import format_local
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -58,12 +58,12 @@ ACK_BUTTON_TEMPLATE = "nautobot_ssot_circuit_maintenance/inc/acknowledge_button.
 
 
 def maintenance_windows(maintenance: CircuitMaintenance) -> list[dict[str, str]]:
-    """Every window of a maintenance as display rows; the overall span when no windows are recorded."""
+    """Every window of a maintenance as display rows, in the reader's zone; the overall span when none is recorded."""
     rows = []
     for start, end in maintenance.window_times:
         minutes = int((end - start).total_seconds() // 60)
         duration = f"{minutes // 60}h {minutes % 60:02d}m"
-        rows.append({"start": format_utc(start), "end": format_utc(end), "duration": duration})
+        rows.append({"start": format_local(start), "end": format_local(end), "duration": duration})
     return rows
 
 
@@ -75,10 +75,13 @@ def status_badge(maintenance: CircuitMaintenance) -> str:
 
 
 def acknowledgement_text(maintenance: CircuitMaintenance) -> str:
-    """As shown: "Acknowledged by alice, 2026-11-27 08:30 UTC", "Needs attention" or "Not acknowledged"."""
+    """As shown: "Acknowledged by alice, 2026-11-27 09:30 CET", "Needs attention" or "Not acknowledged".
+
+    The time is in the reader's zone.
+    """
     if maintenance.ack:
         who = maintenance.acknowledged_by.username if maintenance.acknowledged_by else "someone"
-        when = format_utc(maintenance.acknowledged_at)
+        when = format_local(maintenance.acknowledged_at)
         return format_html(
             '<span class="mdi mdi-check-bold text-success" aria-hidden="true"></span> Acknowledged by {}{}',
             who,
@@ -154,7 +157,7 @@ def _return_url(request: Any, default: str) -> str:
 
 
 class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
-    """Maintenance fields, with the status and the live state as badges and times in UTC."""
+    """Maintenance fields, with the status and the live state as badges and times in the reader's zone."""
 
     def get_data(self, context: Any) -> dict[str, Any]:
         """Add the live state right after the status, and the override, to the maintenance's fields."""
@@ -176,7 +179,7 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         return super().render_key(key, value, context)
 
     def render_value(self, key: str, value: Any, context: Any) -> str:
-        """Show the status and live state as badges, the override in words, times in UTC, long IDs broken."""
+        """Show the status and live state as badges, the override in words, times in the reader's zone, IDs broken."""
         obj = context["object"]
         if key == "live_state":
             return tables.live_state_badge(obj)
@@ -188,13 +191,13 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
                 tables.WRAPPING_BADGE,
                 value.describe(),
                 value.created_by or "someone",
-                format_utc(value.created),
+                format_local(value.created),
                 value.reason,
             )
         if key == "status":
             return status_badge(obj)
         if key in ("start_time", "end_time"):
-            return format_html('<span class="text-nowrap">{}</span>', format_utc(value))
+            return format_html('<span class="text-nowrap">{}</span>', format_local(value))
         if key in ("maintenance_id", "name"):
             return format_html('<span style="{}">{}</span>', tables.BREAK_ANYWHERE, value)
         if key == "unresolved_circuit_ids":
@@ -263,7 +266,7 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
                     "unresolved_circuit_ids",
                     "description",
                 ],
-                key_transforms={"start_time": "Start (UTC)", "end_time": "End (UTC)", "ack": "Acknowledged"},
+                key_transforms={"start_time": "Start", "end_time": "End", "ack": "Acknowledged"},
             ),
             DataTablePanel(
                 label="Windows",
@@ -271,7 +274,7 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
                 weight=100,
                 context_data_key="maintenance_windows",
                 columns=["start", "end", "duration"],
-                column_headers=["Start (UTC)", "End (UTC)", "Duration"],
+                column_headers=["Start", "End", "Duration"],
             ),
             ObjectsTablePanel(
                 section=SectionChoices.FULL_WIDTH,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +15,7 @@ from nautobot.apps.views import GenericView
 
 from nautobot_ssot_circuit_maintenance.calendar import overview
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME
+from nautobot_ssot_circuit_maintenance.display import format_local
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.tables import live_state_badge
 from nautobot_ssot_circuit_maintenance.views.calendar import (
@@ -27,13 +26,13 @@ from nautobot_ssot_circuit_maintenance.views.calendar import (
 
 
 def maintenance_row(maintenance: CircuitMaintenance) -> dict[str, Any]:
-    """One maintenance as a row of the overview's lists: linked name, live state, UTC times, circuits, ack."""
+    """One maintenance as a row of the overview's lists: linked name, live state, times, circuits, ack."""
     return {
         "name": hyperlinked_object(maintenance, "label"),
         "provider": maintenance.provider.name,
         "live_state": live_state_badge(maintenance),
-        "start": f"{maintenance.start_time.astimezone(dt_timezone.utc):{DATE_TIME}}",
-        "end": f"{maintenance.end_time.astimezone(dt_timezone.utc):{DATE_TIME}}",
+        "start": format_local(maintenance.start_time),
+        "end": format_local(maintenance.end_time),
         "circuits": getattr(maintenance, "circuit_count", ""),
         "ack": "yes" if maintenance.ack else format_html('<span class="badge bg-warning">no</span>'),
     }
@@ -44,8 +43,8 @@ MAINTENANCE_COLUMNS = {
     "name": "Maintenance",
     "provider": "Provider",
     "live_state": "Live state",
-    "start": "Start (UTC)",
-    "end": "End (UTC)",
+    "start": "Start",
+    "end": "End",
     "circuits": "Circuits",
     "ack": "Ack",
 }
@@ -55,7 +54,7 @@ def last_run_cell(row: overview.SourceSync) -> str:
     """When the source last ran, linked to the sync (its diff and logs) that run was part of."""
     if row.last_run is None:
         return "never"
-    text = f"{row.last_run.astimezone(dt_timezone.utc):{DATE_TIME}}"
+    text = format_local(row.last_run)
     return format_html('<a href="{}">{}</a>', row.sync.get_absolute_url(), text) if row.sync else text
 
 
@@ -78,10 +77,10 @@ class MaintenanceListPanel(DataTablePanel):
 
 
 # The other overview tables' columns (data key → header); the per-provider one names the days, so it is built per page.
-FLAG_COLUMNS = {"location": "Location", "kind": "Flag", "interval": "When (UTC)", "maintenances": "Maintenances"}
+FLAG_COLUMNS = {"location": "Location", "kind": "Flag", "interval": "When", "maintenances": "Maintenances"}
 SOURCE_COLUMNS = {
     "source": "Source",
-    "last_run": "Last run (UTC)",
+    "last_run": "Last run",
     "outcomes": "Outcomes of the last sync",
     "last_error": "Last error",
 }

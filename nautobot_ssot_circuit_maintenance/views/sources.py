@@ -38,6 +38,7 @@ from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.compat.releases import data_compliance_view_mixin
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import format_local
 from nautobot_ssot_circuit_maintenance.intake import oauth
 from nautobot_ssot_circuit_maintenance.models import NotificationSource
 from nautobot_ssot_circuit_maintenance.ui import POST_BUTTON_TEMPLATE, CsrfFailurePage, RoutedMethodsOnly
@@ -62,10 +63,12 @@ class NotificationSourceFieldsPanel(ObjectFieldsPanel):
         return super().render_key(key, value, context)
 
     def render_value(self, key: str, value: Any, context: Any) -> str:
-        """Link the count to the source's notifications; show the last error as text and the cursor folded away."""
+        """Link the count to its notifications; the last run in the reader's zone; last error as text, cursor folded."""
         if key == "raw_notifications":
             url = reverse(f"{URL_NAMESPACE}:rawnotification_list")
             return format_html('<a href="{}?source={}">{}</a>', url, context["object"].pk, value)
+        if key == "last_run":
+            return format_local(value) or placeholder(None)
         if key == "last_error":
             return format_html("<pre>{}</pre>", value) if value else placeholder(None)
         if key == "cursor":

@@ -23,7 +23,7 @@ from nautobot.extras.models import ObjectChange
 from nautobot_ssot.models import Sync, SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
-from nautobot_ssot_circuit_maintenance.display import DATE_TIME, format_windows
+from nautobot_ssot_circuit_maintenance.display import format_local, format_local_windows
 from nautobot_ssot_circuit_maintenance.intake.fold import MaintenanceState, Notice, believed, fold
 from nautobot_ssot_circuit_maintenance.intake.history import stored_notices
 from nautobot_ssot_circuit_maintenance.intake.resolve import matching_circuits
@@ -94,14 +94,14 @@ def changes(before: MaintenanceState | None, after: MaintenanceState) -> list[st
     if before is None:
         return [
             f"status {after.status}",
-            f"window {format_windows(after.windows)}",
+            f"window {format_local_windows(after.windows)}",
             "circuits " + (", ".join(circuits_after.values()) or "none"),
         ]
     found = []
     if before.status != after.status:
         found.append(f"status {before.status} → {after.status}")
     if before.windows != after.windows:
-        found.append(f"window moved {format_windows(before.windows)} → {format_windows(after.windows)}")
+        found.append(f"window moved {format_local_windows(before.windows)} → {format_local_windows(after.windows)}")
     old, new = before.circuits, after.circuits
     moved = [f"+{new[key][0]} ({new[key][1]})" for key in sorted(new.keys() - old.keys())]
     moved += [f"−{old[key][0]}" for key in sorted(old.keys() - new.keys())]
@@ -150,7 +150,7 @@ def why_not_counted(raw: Any, deleted: Any) -> str:
     """Why a stored notice of the maintenance does not count: a person's decision, with who, when and why."""
     if raw.excluded_at is not None:
         return (
-            f"excluded by {raw.excluded_by or 'someone'} on {raw.excluded_at:{DATE_TIME}} UTC: "
+            f"excluded by {raw.excluded_by or 'someone'} on {format_local(raw.excluded_at)}: "
             f"{raw.exclusion_reason}; it counts for nothing"
         )
     if raw.outcome == OutcomeChoices.AWAITING_CONFIRMATION:
@@ -158,7 +158,7 @@ def why_not_counted(raw: Any, deleted: Any) -> str:
     if deleted is not None:
         return (
             f"stored before {deleted.deleted_by or 'someone'} deleted the maintenance on "
-            f"{deleted.deleted_at:{DATE_TIME}} UTC; it counts for nothing"
+            f"{format_local(deleted.deleted_at)}; it counts for nothing"
         )
     return ""
 

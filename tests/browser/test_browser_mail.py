@@ -135,7 +135,9 @@ class MailBrowserTest(JobTestMixin, BrowserTestCase):
         # The reschedule received twice: one created the maintenance, the other changed nothing and says why.
         created = [row for row in rows[:2] if "status RE-SCHEDULED" in row]
         self.assertEqual(len(created), 1, rows)
-        self.assertIn("window 2022-01-06 05:01–11:00, 2022-01-07 05:01–11:00, 2022-01-08 05:01–11:00", created[0])
+        self.assertIn(
+            "window 2022-01-06 05:01–11:00 UTC, 2022-01-07 05:01–11:00 UTC, 2022-01-08 05:01–11:00 UTC", created[0]
+        )
         self.assertRegex(next(row for row in rows[:2] if row is not created[0]), r"out of sequence|no change")
         self.assertIn("status RE-SCHEDULED → CANCELLED", rows[2])
         # Each row links to its mail; the rows that changed something to their run's log entry.

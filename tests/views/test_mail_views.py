@@ -218,7 +218,9 @@ class TimelineTest(JobTestMixin, TransactionTestCase):
         created = [row for row in rows[:2] if "status RE-SCHEDULED" in row]
         self.assertEqual(len(created), 1, rows)
         self.assertIn("RESCHEDULE NOTIFICATION", created[0])
-        self.assertIn("window 2022-01-06 05:01–11:00, 2022-01-07 05:01–11:00, 2022-01-08 05:01–11:00", created[0])
+        self.assertIn(
+            "window 2022-01-06 05:01–11:00 UTC, 2022-01-07 05:01–11:00 UTC, 2022-01-08 05:01–11:00 UTC", created[0]
+        )
         self.assertIn("circuits /OQYX/234567/ /ZYO / (OUTAGE)", created[0])
         repeated = next(row for row in rows[:2] if row is not created[0])
         self.assertRegex(repeated, r"out of sequence: it arrived after a newer notice|no change: it repeats")

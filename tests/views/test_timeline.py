@@ -46,13 +46,13 @@ class ReplayTest(SimpleTestCase):
         self.assertEqual([step[0].message_key for step in steps], ["a", "b", "c"])
         first, second, third = self.described(steps)
         self.assertEqual(
-            first, ["status CONFIRMED", "window 2030-02-01 22:00–2030-02-02 02:00", "circuits C-1 (OUTAGE)"]
+            first, ["status CONFIRMED", "window 2030-02-01 22:00–2030-02-02 02:00 UTC", "circuits C-1 (OUTAGE)"]
         )
         self.assertEqual(
             second,
             [
                 "status CONFIRMED → RE-SCHEDULED",
-                "window moved 2030-02-01 22:00–2030-02-02 02:00 → 2030-02-02 22:00–2030-02-03 02:00",
+                "window moved 2030-02-01 22:00–2030-02-02 02:00 UTC → 2030-02-02 22:00–2030-02-03 02:00 UTC",
                 "circuits +C-2 (DEGRADED), C-1 impact OUTAGE → DEGRADED",
                 "description updated",
             ],

@@ -490,7 +490,9 @@ class HomePageTest(TestCase):
         for absent in ("Home CANCELLED", "Home LATER", "Home OVER"):
             self.assertNotIn(absent, body)
         soon = body[body.index("Home SOON") :]
-        self.assertIn(f"{self.soon.start_time:%Y-%m-%d %H:%M} – {self.soon.end_time:%Y-%m-%d %H:%M} UTC", soon)
+        start, end = self.soon.start_time, self.soon.end_time
+        end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+        self.assertIn(f"{start:%Y-%m-%d %H:%M}–{end_text} UTC", soon)
         self.assertIn("1 circuit", soon)
         running = body[body.index("Home RUNNING") : body.index("Home SOON")]
         self.assertIn("not acknowledged", running)

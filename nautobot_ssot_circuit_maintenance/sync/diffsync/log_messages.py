@@ -13,8 +13,8 @@ ACK_CLEARED = "acknowledgement cleared"
 
 
 def format_windows(entries: list[str]) -> str:
-    """Window entries (`start/end`, ISO) as a person reads them."""
-    return display.format_windows(
+    """Window entries (`start/end`, ISO) as a person reads them, in UTC (the log is stored)."""
+    return display.format_utc_windows(
         [tuple(datetime.fromisoformat(text) for text in entry.partition("/")[::2]) for entry in entries]
     )
 
