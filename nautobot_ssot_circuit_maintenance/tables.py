@@ -38,7 +38,7 @@ from nautobot_ssot_circuit_maintenance.models.reach import interfaces_html, loca
 WRAP = {"td": {"class": "text-break"}}
 NOWRAP = {"td": {"class": "text-nowrap"}}
 # A name wraps at its spaces, never into a column of a few characters per line.
-NAME = {"td": {"class": "text-break", "style": "min-width: 10rem"}}
+NAME = {"td": {"class": "text-break", "style": "min-width: 9rem"}}
 # A long unbroken value (a 64-character hash) breaks anywhere, so it never widens its table past its card.
 BREAK_ANYWHERE = "overflow-wrap: anywhere"
 
