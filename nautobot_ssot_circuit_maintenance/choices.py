@@ -147,7 +147,10 @@ class MessageKeptChoices(ChoiceSet):
 
 
 class LiveStateChoices(ChoiceSet):
-    """Where a maintenance stands now, computed from its windows and the clock (beside the provider's status)."""
+    """Where a maintenance stands now, computed from its windows and the clock (beside the provider's status).
+
+    `CircuitMaintenance.current_live_state` computes it; its `live_state` field records it at each transition.
+    """
 
     UPCOMING = "upcoming"
     STARTING_SOON = "starting-soon"
@@ -182,8 +185,9 @@ class LiveStateChoices(ChoiceSet):
         ),
     }
 
-    # The states whose start is published as an event (see events/live.py), in the order they come.
-    TRANSITIONS = (STARTING_SOON, IN_PROGRESS, OVERRUNNING, ENDED)
+    # The states whose start is published as an event of its own (see events/live.py), in the order they come.
+    # Every recorded change of the state, upcoming included, is also a change-logged save of the maintenance.
+    TRANSITIONS = (STARTING_SOON, IN_PROGRESS, OVERRUNNING, ENDED, CANCELLED)
 
 
 class SourcePolicyChoices(ChoiceSet):

@@ -131,7 +131,7 @@ def flag_badges(flags) -> str:
 
 def live_state_badge(maintenance: CircuitMaintenance) -> str:
     """The live state (from the windows and now) as a coloured badge."""
-    state = maintenance.live_state()
+    state = maintenance.current_live_state()
     return format_html(
         '<span class="badge text-bg-{} cm-live-state" style="{}" data-live-state="{}">{}</span>',
         LiveStateChoices.CSS_CLASSES[state],

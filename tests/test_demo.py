@@ -191,7 +191,7 @@ class DemoTestCase(TransactionTestCase):
             waiting,
         )
         # A maintenance in every live state, at first sight.
-        states = {maintenance.live_state(now) for maintenance in CircuitMaintenance.objects.all()}
+        states = {maintenance.current_live_state(now) for maintenance in CircuitMaintenance.objects.all()}
         self.assertEqual(states, set(LiveStateChoices.values()))
 
         # The UI is served, upload is on, and metrics answer the token the summary points at.

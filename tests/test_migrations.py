@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -10,7 +10,7 @@ from nautobot.apps.testing import TransactionTestCase
 from nautobot.extras.models import Job, ScheduledJob
 
 from nautobot_ssot_circuit_maintenance.mail.packing import pack
-from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from nautobot_ssot_circuit_maintenance.sync.jobs import CircuitMaintenanceDataSource
 
 APP = "nautobot_ssot_circuit_maintenance"
@@ -98,3 +98,46 @@ class JobsInTheirPackagesTestCase(TransactionTestCase):
         schedule = ScheduledJob.objects.get(name="Every hour")
         self.assertEqual(schedule.task, CircuitMaintenanceDataSource.class_path)
         self.assertEqual(Job.objects.filter(job_class_name="CircuitMaintenanceDataSource").count(), 1)
+
+
+class LiveStateRecordedTestCase(TransactionTestCase):
+    """0018: every maintenance stored before it gets its live state as of the migration, as the model computes it."""
+
+    BEFORE = [(APP, "0017_source_last_run_started")]
+    AFTER = [(APP, "0018_live_state_recorded")]
+
+    def migrate(self, target: list) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(target)
+
+    def test_existing_rows_get_their_live_state(self):
+        self.addCleanup(migrate_to_latest)
+        self.migrate(self.BEFORE)
+        apps = MigrationExecutor(connection).loader.project_state(self.BEFORE).apps
+        provider = apps.get_model("circuits", "Provider").objects.create(name="Migrated Provider")
+        maintenance_model = apps.get_model(APP, "CircuitMaintenance")
+        now = datetime.now(timezone.utc)
+        hour = timedelta(hours=1)
+        rows = {
+            "in-progress": ("CONFIRMED", now - hour, now + hour),
+            "starting-soon": ("CONFIRMED", now + 2 * hour, now + 3 * hour),
+            "upcoming": ("TENTATIVE", now + 100 * hour, now + 101 * hour),
+            "ended": ("CONFIRMED", now - 3 * hour, now - 2 * hour),
+            "overrunning": ("IN-PROCESS", now - 3 * hour, now - 2 * hour),
+            "cancelled": ("CANCELLED", now + 2 * hour, now + 3 * hour),
+        }
+        for name, (status, start, end) in rows.items():
+            maintenance_model.objects.create(
+                provider=provider,
+                maintenance_id=name,
+                name=name,
+                status=status,
+                start_time=start,
+                end_time=end,
+                windows=[{"start": start.isoformat(), "end": end.isoformat()}],
+            )
+        self.migrate(self.AFTER)
+        recorded = dict(CircuitMaintenance.objects.values_list("name", "live_state"))
+        self.assertEqual(recorded, {name: name for name in rows})
+        self.assertEqual({m.name: m.current_live_state() for m in CircuitMaintenance.objects.all()}, recorded)

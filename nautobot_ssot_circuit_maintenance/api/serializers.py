@@ -26,15 +26,36 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
-from nautobot_ssot_circuit_maintenance.models.reach import circuit_interfaces, circuit_locations
+from nautobot_ssot_circuit_maintenance.models.reach import (
+    brief,
+    circuit_interfaces,
+    circuit_locations,
+    interface_data,
+    maintenance_reach,
+)
 from nautobot_ssot_circuit_maintenance.validation import validate_circuit_ids, validate_windows
 
 # The live state, a plain choice value like `status`.
 LIVE_STATE_SCHEMA = {"type": "string", "enum": [value for value, _ in LiveStateChoices.CHOICES]}
+_BRIEF = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "url": {"type": "string"}},
+}
+# `Reach.as_data()`: what a maintenance affects.
+REACH_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "circuits": {"type": "array", "items": {"type": "object"}},
+        "locations": {"type": "array", "items": _BRIEF},
+        "interfaces": {"type": "array", "items": {"type": "object"}},
+        "devices": {"type": "array", "items": _BRIEF},
+        "tenants": {"type": "array", "items": _BRIEF},
+    },
+}
 
 
 def _location(location: Any, side: str) -> dict[str, Any]:
-    return {"side": side, "id": str(location.pk), "name": location.name, "url": location.get_absolute_url(api=True)}
+    return {"side": side, **brief(location)}
 
 
 def _maintenance(maintenance: CircuitMaintenance) -> dict[str, Any]:
@@ -45,16 +66,6 @@ def _maintenance(maintenance: CircuitMaintenance) -> dict[str, Any]:
         "maintenance_id": maintenance.maintenance_id,
         "name": maintenance.name,
         "status": maintenance.status,
-    }
-
-
-def _interface(interface: Any) -> dict[str, Any]:
-    device = interface.device
-    return {
-        "id": str(interface.pk),
-        "name": interface.name,
-        "url": interface.get_absolute_url(api=True),
-        "device": {"id": str(device.pk), "name": device.name, "url": device.get_absolute_url(api=True)},
     }
 
 
@@ -98,14 +109,20 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
     """A maintenance; `windows` and `unresolved_circuit_ids` are JSON lists, checked by `validation.py`.
 
     `circuit_locations` (each impacted circuit's A/Z termination locations), `flags` (isolation and
-    lost redundancy it takes part in) and `live_state` (where it stands now, from its windows and the clock)
-    are read-only, as are `acknowledged_by` and `acknowledged_at`.
+    lost redundancy it takes part in), `reach` (what it affects: circuits, locations, interfaces, devices,
+    tenants) and `live_state` are read-only, as are `acknowledged_by` and `acknowledged_at`.
+
+    `live_state` answers a reader (a REST request) with the state now, from the windows and the clock, as the
+    pages and the `live_state` filter do. Serialized for the change log (no request: Nautobot's ObjectChange,
+    hence Webhooks, Job Hooks and change events) it is the state as recorded, so that the change's diff shows
+    exactly the recorded transitions; at a transition the two are the same.
     """
 
     circuit_locations = serializers.SerializerMethodField(read_only=True)
     flags = serializers.SerializerMethodField(read_only=True)
+    reach = serializers.SerializerMethodField(read_only=True)
     live_state = serializers.SerializerMethodField(read_only=True)
-    top_level_only = ("circuit_locations", "flags")
+    top_level_only = ("circuit_locations", "flags", "reach")
 
     class Meta:
         """Meta attributes."""
@@ -156,10 +173,17 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
         """The isolation and lost-redundancy flags the maintenance raises."""
         return [_flag(flag) for flag in obj.flags.all()]
 
+    @extend_schema_field(REACH_SCHEMA)
+    def get_reach(self, obj: CircuitMaintenance) -> dict[str, list[dict[str, Any]]]:
+        """What the maintenance affects: circuits (with impact and tenant), locations, interfaces, devices, tenants."""
+        return maintenance_reach(obj).as_data()
+
     @extend_schema_field(LIVE_STATE_SCHEMA)
     def get_live_state(self, obj: CircuitMaintenance) -> str:
-        """The live state now (a `LiveStateChoices` value), judged at one instant for every row of the answer."""
-        return obj.live_state(self.context.setdefault("live_state_now", timezone.now()))
+        """The live state now (judged at one instant for every row of the answer); for the change log, as recorded."""
+        if self.context.get("request") is None:
+            return obj.live_state
+        return obj.current_live_state(self.context.setdefault("live_state_now", timezone.now()))
 
 
 class CircuitImpactSerializer(TopLevelOnlyFieldsMixin, NautobotModelSerializer):
@@ -182,14 +206,14 @@ class CircuitImpactSerializer(TopLevelOnlyFieldsMixin, NautobotModelSerializer):
 
     def get_interfaces(self, obj: CircuitImpact) -> list[dict[str, Any]]:
         """The interfaces the impacted circuit's terminations reach, each with its device."""
-        return [_interface(interface) for interface in circuit_interfaces(obj.circuit)]
+        return [interface_data(interface) for interface in circuit_interfaces(obj.circuit)]
 
     def get_tenant(self, obj: CircuitImpact) -> dict[str, Any] | None:
         """The impacted circuit's tenant, or None when it has none."""
         tenant = obj.circuit.tenant
         if tenant is None:
             return None
-        return {"id": str(tenant.pk), "name": tenant.name, "url": tenant.get_absolute_url(api=True)}
+        return brief(tenant)
 
 
 class MaintenanceNoteSerializer(NautobotModelSerializer):

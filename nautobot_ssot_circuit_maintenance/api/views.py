@@ -37,9 +37,9 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
-from nautobot_ssot_circuit_maintenance.models.reach import termination_prefetch
+from nautobot_ssot_circuit_maintenance.models.reach import REACH_PREFETCH, termination_prefetch
 from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy
-from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_ROW_PREFETCH
+from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_FLAGS_PREFETCH
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 from nautobot_ssot_circuit_maintenance.watch import push
 
@@ -88,7 +88,9 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
     """Maintenances, with their iCalendar feed and a person's override of what the notices say."""
 
     lookup_value_regex = PK_URL_PATTERN
-    queryset = CircuitMaintenance.objects.select_related("provider").prefetch_related(*MAINTENANCE_ROW_PREFETCH)
+    queryset = CircuitMaintenance.objects.select_related("provider").prefetch_related(
+        *REACH_PREFETCH, *MAINTENANCE_FLAGS_PREFETCH
+    )
     serializer_class = serializers.CircuitMaintenanceSerializer
     filterset_class = filters.CircuitMaintenanceFilterSet
 

@@ -116,7 +116,7 @@ def entries_of(maintenances: list[CircuitMaintenance], start: datetime, end: dat
     """Every window that overlaps [start, end), soonest first."""
     found = []
     for maintenance in maintenances:
-        state = maintenance.live_state(now)
+        state = maintenance.current_live_state(now)
         windows = maintenance.window_times
         for number, (window_start, window_end) in enumerate(windows, start=1):
             if window_start < end and window_end >= start:

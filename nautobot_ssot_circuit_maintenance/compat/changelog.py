@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 # -- Nautobot: change logging for records written in bulk --------------------------------------------
@@ -105,3 +106,35 @@ def change_context_user() -> Any:
     context = change_context_state.get()
     user = context.get_user() if context is not None else None
     return user if getattr(user, "is_authenticated", False) else None
+
+
+# The account the app's own change-logged saves are made as when no job or request is changing things (a shell):
+# inactive, with no usable password, so nobody can log in as it.
+SYSTEM_USERNAME = "circuit-maintenance-system"
+
+
+def system_user() -> Any:
+    """The app's own account for change logging outside a job or request (created, inactive, on first use)."""
+    from django.contrib.auth import get_user_model
+
+    user, created = get_user_model().objects.get_or_create(username=SYSTEM_USERNAME, defaults={"is_active": False})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@contextmanager
+def change_logged(context_detail: str) -> Iterator[None]:
+    """Change-log the saves inside: in the active change context (a job's, a request's), else in one of our own.
+
+    Our own is Nautobot's ORM change context as the app's `system_user`, named `context_detail`; at its end
+    Nautobot dispatches the Webhooks, Job Hooks and change events of what was saved, as at the end of a job.
+    """
+    from nautobot.extras.context_managers import change_context_state, web_request_context
+
+    if change_context_state.get() is not None:
+        yield
+        return
+    with web_request_context(system_user(), context_detail=context_detail):
+        yield

@@ -12,7 +12,7 @@ from nautobot.circuits.models import Circuit
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.decisions.refold import Refolded
 from nautobot_ssot_circuit_maintenance.decisions.refold import refold as refold_records
-from nautobot_ssot_circuit_maintenance.events.live import publish_due_transitions
+from nautobot_ssot_circuit_maintenance.events.live import record_due_transitions
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
 from nautobot_ssot_circuit_maintenance.intake.history import MaintenanceKey
 from nautobot_ssot_circuit_maintenance.models import (
@@ -30,13 +30,13 @@ REASON_LENGTH = 500  # RawNotification.exclusion_reason, MaintenanceOverride.rea
 def refold(keys: set[MaintenanceKey]) -> Refolded:
     """Recompute the maintenances now, then what follows them as after a sync.
 
-    That is their isolation and redundancy flags, and the live-state events of those that moved into a new state.
+    That is their isolation and redundancy flags, and the live-state transitions of those that moved into a new state.
     """
     refolded = refold_records(keys)
     if refolded.changed_pks or refolded.deleted:
         changed = CircuitMaintenance.objects.filter(pk__in=refolded.changed_pks)
         transaction.on_commit(lambda: refresh_flags(changed))
-        transaction.on_commit(lambda: publish_due_transitions(queryset=changed))
+        transaction.on_commit(lambda: record_due_transitions(queryset=changed))
     return refolded
 
 

@@ -1,4 +1,4 @@
-"""The "Publish live-state events" job: run it on a schedule (every few minutes) so transitions are timely."""
+"""The "Record live-state transitions" job: run it on a schedule (every few minutes) so transitions are timely."""
 
 from __future__ import annotations
 
@@ -7,33 +7,39 @@ from typing import Any
 
 from nautobot.apps.jobs import Job
 
-from nautobot_ssot_circuit_maintenance.events.live import publish_due_transitions
+from nautobot_ssot_circuit_maintenance.events.live import Transition, record_due_transitions
 
 name = "Circuit Maintenance"  # Job grouping in the UI
 
 
-def publish_live_events(logger: logging.Logger | Any) -> int:
-    """Publish the transitions due now and log each; what the sync job calls after it writes."""
-    published = publish_due_transitions()
-    for event in published:
-        logger.info("Published %s for %s (%s)", event.topic, event.maintenance, event.maintenance.provider.name)
-    return len(published)
+def record_live_transitions(logger: logging.Logger | Any) -> list[Transition]:
+    """Record (and publish) the transitions due now and log each; what the sync job calls after it writes."""
+    transitions = record_due_transitions()
+    for transition in transitions:
+        maintenance = transition.maintenance
+        if transition.published:
+            logger.info("Published %s for %s (%s)", transition.topic, maintenance, maintenance.provider.name)
+        else:
+            logger.info("Recorded live state %s for %s (%s)", transition.state, maintenance, maintenance.provider.name)
+    return transitions
 
 
 class PublishLiveStateEvents(Job):
-    """Publish each maintenance's starting soon / in progress / overrunning / ended as a Nautobot event, once."""
+    """Record each maintenance's live-state transitions on it (change-logged) and publish them as events, once."""
 
     class Meta:
         """Meta attributes."""
 
-        name = "Publish live-state events"
+        name = "Record live-state transitions"
         description = (
-            "Publish the live-state transitions of circuit maintenances (starting soon, in progress, overrunning, "
-            "ended) to Nautobot's event brokers, each once. Schedule it every few minutes."
+            "Record the live-state transitions of circuit maintenances (starting soon, in progress, overrunning, "
+            "ended, cancelled) on them with a change-logged save, so Webhooks and Job Hooks on a maintenance's "
+            "update fire, and publish them to Nautobot's event brokers, each once. Schedule it every few minutes."
         )
         has_sensitive_variables = False
 
     def run(self) -> None:
-        """Publish the transitions now due and log how many."""
-        count = publish_live_events(self.logger)
-        self.logger.info("%d live-state event(s) published", count)
+        """Record the transitions now due and log how many."""
+        transitions = record_live_transitions(self.logger)
+        published = sum(1 for transition in transitions if transition.published)
+        self.logger.info("%d live-state transition(s) recorded, %d published", len(transitions), published)

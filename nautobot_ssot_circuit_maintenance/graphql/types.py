@@ -23,7 +23,7 @@ from nautobot_ssot_circuit_maintenance.filters import (
 )
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification, RawNotification
 
-# What `CircuitMaintenance.live_state` reads: loaded even when the query asks for no other field.
+# What `CircuitMaintenance.current_live_state` reads: loaded even when the query asks for no other field.
 LIVE_STATE_FIELDS = ("status", "start_time", "end_time", "windows")
 
 
@@ -69,7 +69,7 @@ class CircuitMaintenanceType(OptimizedNautobotObjectType):
     @gql_optimizer.resolver_hints(only=LIVE_STATE_FIELDS)
     def resolve_live_state(maintenance: CircuitMaintenance, info: Any) -> str:
         """The live state at the request's instant."""
-        return maintenance.live_state(_request_now(info))
+        return maintenance.current_live_state(_request_now(info))
 
 
 class RawNotificationType(OptimizedNautobotObjectType):

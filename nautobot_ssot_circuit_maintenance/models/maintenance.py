@@ -93,7 +93,13 @@ class CircuitMaintenance(PrimaryModel):
     # Named apart from the older app's CircuitMaintenance.tags (`Tag.circuitmaintenance_set`), so that both
     # apps can be installed side by side while its records are imported (docs/migrating.md).
     tags = TagsField(related_name="ssot_circuit_maintenances")
-    # Live-state transitions already published as events ({"starting-soon": iso time, ...}); see events/live.py.
+    # The live state as last recorded (`current_live_state` is what it is now): changed only by a change-logged
+    # save at each transition (events/live.py), so Webhooks, Job Hooks and event brokers see it; null until recorded.
+    live_state = models.CharField(
+        max_length=20, choices=LiveStateChoices, null=True, blank=True, default=None, db_index=True, editable=False
+    )
+    # When each live state was last entered and announced to the event brokers ({"starting-soon": iso time, ...};
+    # "skipped (stale)" when noticed too late to announce); see events/live.py.
     # Written with queryset.update(): bookkeeping, not a change of the maintenance.
     live_events = models.JSONField(default=dict, blank=True, editable=False)
 
@@ -198,8 +204,11 @@ class CircuitMaintenance(PrimaryModel):
         now = now or timezone.now()
         return any(start <= now <= end for start, end in self.window_times)
 
-    def live_state(self, now: datetime | None = None, *, soon_hours: float | None = None) -> str:
+    def current_live_state(self, now: datetime | None = None, *, soon_hours: float | None = None) -> str:
         """Where the maintenance stands at `now` (a `LiveStateChoices` value), beside the provider's status.
+
+        The one definition of the live state; the `live_state` field is what was last recorded of it (at the
+        transitions, by events/live.py), and may lag it until the next run of the live-state job or the sync.
 
         Cancelled stays cancelled and COMPLETED is ended. Otherwise: in progress while `is_active` and not past
         the end; overrunning when the provider said IN-PROCESS and the end has passed with no COMPLETED; ended
@@ -224,16 +233,16 @@ class CircuitMaintenance(PrimaryModel):
         return LiveStateChoices.UPCOMING
 
     def get_live_state_display(self, now: datetime | None = None) -> str:
-        """The live state at `now` as a person reads it."""
-        return LiveStateChoices.as_dict()[self.live_state(now)]
+        """The live state at `now` (computed, not the recorded field) as a person reads it."""
+        return LiveStateChoices.as_dict()[self.current_live_state(now)]
 
     def get_live_state_class(self, now: datetime | None = None) -> str:
         """The badge class of the live state at `now`."""
-        return LiveStateChoices.CSS_CLASSES[self.live_state(now)]
+        return LiveStateChoices.CSS_CLASSES[self.current_live_state(now)]
 
     def get_live_state_style(self, now: datetime | None = None) -> str:
         """The inline style of the live state at `now`, if any (the stripes of overrunning)."""
-        return LiveStateChoices.CSS_STYLES.get(self.live_state(now), "")
+        return LiveStateChoices.CSS_STYLES.get(self.current_live_state(now), "")
 
     def get_status_class(self) -> str:
         """The badge class of the provider's status."""

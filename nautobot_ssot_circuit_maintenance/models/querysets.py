@@ -103,30 +103,61 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
     def in_live_state(
         self, states: list[str] | tuple[str, ...], *, now: datetime | None = None, soon_hours: float | None = None
     ) -> CircuitMaintenanceQuerySet:
-        """Those whose `live_state` is one of `states`: narrowed in SQL, decided by `live_state` on the few left."""
+        """Those whose `current_live_state` is one of `states`: narrowed in SQL, decided in Python on the few left.
+
+        Computed, not read from the recorded `live_state` field, which may lag the clock until the next run of the
+        live-state job: a filter must agree with the badge the pages show.
+        """
         now = now or timezone.now()
         hours = starting_soon_hours() if soon_hours is None else float(soon_hours)
         state, wanted = LiveStateChoices, set(states)
+        decided, undecided = _live_state_in_sql(now, hours)
         candidates = Q(pk__in=[])
-        if state.CANCELLED in wanted:
-            candidates |= Q(status=MaintenanceStatusChoices.CANCELLED)
-        if state.ENDED in wanted:
-            candidates |= Q(status=MaintenanceStatusChoices.COMPLETED)
-            candidates |= Q(end_time__lt=now, status__in=_OPEN_STATUSES_BUT_IN_PROCESS)
-        if state.OVERRUNNING in wanted:
-            candidates |= Q(status=MaintenanceStatusChoices.IN_PROCESS, end_time__lt=now)
-        not_ended = Q(end_time__gte=now) & ~Q(status__in=FINISHED_STATUSES)
-        # Starts after the soon horizon and the provider has not said it began: surely upcoming.
-        surely_upcoming = (
-            not_ended & Q(start_time__gt=now + timedelta(hours=hours)) & ~Q(status=MaintenanceStatusChoices.IN_PROCESS)
-        )
-        if state.UPCOMING in wanted:
-            candidates |= surely_upcoming
+        for value in wanted & set(decided):
+            candidates |= decided[value]
         if {state.IN_PROGRESS, state.STARTING_SOON, state.UPCOMING} & wanted:
             # The rest of the not-ended ones (started, or starting within the horizon: few) depend on the windows.
-            undecided = self.filter(not_ended).exclude(surely_upcoming)
-            candidates |= Q(pk__in=[m.pk for m in undecided if m.live_state(now, soon_hours=hours) in wanted])
+            rest = self.filter(undecided)
+            candidates |= Q(pk__in=[m.pk for m in rest if m.current_live_state(now, soon_hours=hours) in wanted])
         return self.filter(candidates)
+
+    def live_state_unrecorded(
+        self, *, now: datetime | None = None, soon_hours: float | None = None
+    ) -> CircuitMaintenanceQuerySet:
+        """Those whose recorded `live_state` may differ from `current_live_state` at `now`: a transition may be due.
+
+        In SQL: every row whose state SQL decides but whose record says otherwise, and the few whose state depends on
+        their windows (started, or starting within the soon horizon). Bounded by what moved, never the whole history.
+        """
+        now = now or timezone.now()
+        hours = starting_soon_hours() if soon_hours is None else float(soon_hours)
+        decided, undecided = _live_state_in_sql(now, hours)
+        differs = undecided
+        for value, condition in decided.items():
+            differs |= condition & ~Q(live_state=value)
+        return self.filter(differs)
+
+
+def _live_state_in_sql(now: datetime, hours: float) -> tuple[dict[str, Q], Q]:
+    """The live states SQL alone decides at `now`, each as a condition; and the condition of the rest.
+
+    The rest (not ended, and started or starting within `hours`, or said IN-PROCESS) depend on the windows:
+    `CircuitMaintenance.current_live_state` decides them. The conditions do not overlap.
+    """
+    state = LiveStateChoices
+    not_ended = Q(end_time__gte=now) & ~Q(status__in=FINISHED_STATUSES)
+    # Starts after the soon horizon and the provider has not said it began: surely upcoming.
+    surely_upcoming = (
+        not_ended & Q(start_time__gt=now + timedelta(hours=hours)) & ~Q(status=MaintenanceStatusChoices.IN_PROCESS)
+    )
+    decided = {
+        state.CANCELLED: Q(status=MaintenanceStatusChoices.CANCELLED),
+        state.ENDED: Q(status=MaintenanceStatusChoices.COMPLETED)
+        | Q(end_time__lt=now, status__in=_OPEN_STATUSES_BUT_IN_PROCESS),
+        state.OVERRUNNING: Q(status=MaintenanceStatusChoices.IN_PROCESS, end_time__lt=now),
+        state.UPCOMING: surely_upcoming,
+    }
+    return decided, not_ended & ~surely_upcoming
 
 
 _OPEN_STATUSES_BUT_IN_PROCESS = [

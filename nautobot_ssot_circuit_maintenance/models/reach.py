@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,8 @@ from django.db.models import Prefetch, Q
 from django.utils.html import format_html_join
 from nautobot.apps.templatetags import hyperlinked_object, placeholder
 from nautobot.circuits.models import CircuitTermination
-from nautobot.dcim.models import CablePath, Interface, Location
+from nautobot.dcim.models import CablePath, Device, Interface, Location
+from nautobot.tenancy.models import Tenant
 
 from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths, cable_paths_lookup, generic_prefetch
 
@@ -35,7 +37,7 @@ def termination_prefetch(path: str = "circuit__circuit_terminations") -> Prefetc
             Prefetch(
                 cable_paths_lookup(),
                 queryset=CablePath.objects.prefetch_related(
-                    generic_prefetch("destination", [Interface.objects.select_related("device")])
+                    generic_prefetch("destination", [Interface.objects.select_related("device", "device__tenant")])
                 ),
             )
         ),
@@ -126,3 +128,86 @@ def at_locations_q(locations: Iterable[Location], prefix: str = "") -> Q:
     for location in locations:
         pks.update(location.descendants(include_self=True).values_list("pk", flat=True))
     return Q(**{f"{prefix}circuit_impacts__circuit__circuit_terminations__location__in": pks})
+
+
+# What `maintenance_reach` reads of a maintenance, prefetched once for any number of them.
+REACH_PREFETCH = (
+    "circuit_impacts__circuit__tenant",
+    termination_prefetch("circuit_impacts__circuit__circuit_terminations"),
+)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a maintenance affects.
+
+    That is its circuits (as impacts), where they terminate, the device interfaces cabled to them and their devices,
+    and the tenants of those circuits and devices. Each list is sorted and without repeats.
+    """
+
+    impacts: tuple[Any, ...]
+    locations: tuple[Location, ...]
+    interfaces: tuple[Interface, ...]
+    devices: tuple[Device, ...]
+    tenants: tuple[Tenant, ...]
+
+    def as_data(self) -> dict[str, list[dict[str, Any]]]:
+        """As JSON: each object with its id, name and REST API URL (what event and webhook payloads carry)."""
+        return {
+            "circuits": [
+                {
+                    **brief(impact.circuit, "cid"),
+                    "impact": impact.impact,
+                    "tenant": _brief_or_none(impact.circuit.tenant),
+                }
+                for impact in self.impacts
+            ],
+            "locations": [brief(location) for location in self.locations],
+            "interfaces": [interface_data(interface) for interface in self.interfaces],
+            "devices": [brief(device) for device in self.devices],
+            "tenants": [brief(tenant) for tenant in self.tenants],
+        }
+
+
+def brief(instance: Any, name_field: str = "name") -> dict[str, Any]:
+    """An object as a payload names it: its id, its name (`name_field`) and its REST API URL."""
+    return {
+        "id": str(instance.pk),
+        name_field: getattr(instance, name_field),
+        "url": instance.get_absolute_url(api=True),
+    }
+
+
+def _brief_or_none(instance: Any) -> dict[str, Any] | None:
+    return brief(instance) if instance is not None else None
+
+
+def interface_data(interface: Interface) -> dict[str, Any]:
+    """An interface as a payload names it, with its device."""
+    return {**brief(interface), "device": brief(interface.device)}
+
+
+def _unique(items: Iterable[Any], key: Any) -> tuple[Any, ...]:
+    return tuple(sorted({item.pk: item for item in items}.values(), key=key))
+
+
+def maintenance_reach(maintenance: Any) -> Reach:
+    """What the maintenance affects (reads `REACH_PREFETCH` when the maintenance was fetched with it)."""
+    impacts = sorted(maintenance.circuit_impacts.all(), key=lambda impact: impact.circuit.cid)
+    circuits = [impact.circuit for impact in impacts]
+    interfaces = _unique(
+        (interface for circuit in circuits for interface in circuit_interfaces(circuit)),
+        key=lambda interface: (interface.device.name or "", interface.name),
+    )
+    devices = _unique((interface.device for interface in interfaces), key=lambda device: device.name or "")
+    tenants = [circuit.tenant for circuit in circuits] + [device.tenant for device in devices]
+    return Reach(
+        impacts=tuple(impacts),
+        locations=_unique(
+            (location for circuit in circuits for _, location in circuit_locations(circuit)),
+            key=lambda location: location.name,
+        ),
+        interfaces=interfaces,
+        devices=devices,
+        tenants=_unique((tenant for tenant in tenants if tenant is not None), key=lambda tenant: tenant.name),
+    )

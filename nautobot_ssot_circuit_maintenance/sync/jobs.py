@@ -16,7 +16,7 @@ from nautobot_ssot.jobs.base import DataMapping
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.ssot import ChunkedDataSource
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings, source_settings
-from nautobot_ssot_circuit_maintenance.events.jobs import publish_live_events
+from nautobot_ssot_circuit_maintenance.events.jobs import record_live_transitions
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags_after_sync
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.intake.chunks import Intake
@@ -108,7 +108,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         return info
 
     def run(self, *args, **kwargs):
-        """Run the sync (a real one under the sync lock, then live-state events), record a failure, report."""
+        """Run the sync (a real one under the sync lock, then the live-state transitions), record a failure, report."""
         self.selected_sources = kwargs.get("sources")
         self.selected_notifications = kwargs.get("notifications")
         try:
@@ -117,7 +117,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
             else:
                 with sync_lock():
                     super().run(*args, **kwargs)
-                    publish_live_events(self.logger)
+                    record_live_transitions(self.logger)
         except Exception as error:
             if not kwargs.get("dryrun", True):
                 self._record_failure(error)

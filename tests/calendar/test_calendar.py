@@ -549,5 +549,8 @@ class FeedTokenMigrationTestCase(TransactionTestCase):
             self.assertEqual(token.user.username, name)
             self.assertEqual(token.digest, hashlib.sha256(key.encode()).hexdigest())
             self.assertEqual(token.hint, key[-4:])
-            # The address a calendar subscribed with before the upgrade still gives the feed.
+        # The address a calendar subscribed with before the upgrade still gives the feed (once the upgrade is
+        # complete: the feed reads the maintenances as the later migrations leave them).
+        migrate_to_latest()
+        for key in keys.values():
             self.assertEqual(Client().get(reverse(FEED, kwargs={"key": key})).status_code, 200)

@@ -276,7 +276,7 @@ class OverviewSyncAndDemoDatesTestCase(JobTestMixin, TransactionTestCase):
             self.assertEqual(new.override.created_by, self.user)
         # The mail is left as it is: the notices say what the provider said.
         self.assertEqual({p.pk: p.json for p in ParsedNotification.objects.all()}, parsed_before)
-        states = {m.live_state(now) for m in after.values()}
+        states = {m.current_live_state(now) for m in after.values()}
         self.assertIn(LiveStateChoices.IN_PROGRESS, states)
         self.assertTrue({LiveStateChoices.STARTING_SOON, LiveStateChoices.UPCOMING} & states)
         self.assertTrue(CircuitMaintenance.objects.upcoming(14, now=now).filter(start_time__gt=now).exists())

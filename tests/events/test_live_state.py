@@ -9,15 +9,14 @@ from datetime import datetime, timedelta, timezone
 
 from django.test import override_settings
 from django.urls import reverse
-from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase
+from nautobot.apps.testing import APITestCase, TestCase
 from nautobot.core.events import EventBroker, deregister_event_broker, register_event_broker
-from nautobot.extras.models import Job
+from nautobot.extras.models import ObjectChange
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices
 from nautobot_ssot_circuit_maintenance.config import APP_NAME, DEFAULT_SETTINGS
 from nautobot_ssot_circuit_maintenance.events import live as live_events
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
-from tests.fixtures.job_helpers import JobTestMixin, MailFolder
 from tests.fixtures.live_data import D, H, build_live_data, make
 
 NOW = datetime(2031, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -50,18 +49,18 @@ class LiveStateTestCase(TestCase):
     def test_each_state(self):
         for name, expected in EXPECTED.items():
             with self.subTest(name):
-                self.assertEqual(self.data.by_name[name].live_state(NOW), expected)
+                self.assertEqual(self.data.by_name[name].current_live_state(NOW), expected)
 
     def test_starting_soon_hours_setting(self):
         starting = self.data.by_name["starting-soon"]  # next window in 5 hours
         with settings_with(starting_soon_hours=4):
-            self.assertEqual(starting.live_state(NOW), LiveStateChoices.UPCOMING)
+            self.assertEqual(starting.current_live_state(NOW), LiveStateChoices.UPCOMING)
         with settings_with(starting_soon_hours=96):
-            self.assertEqual(self.data.by_name["upcoming"].live_state(NOW), LiveStateChoices.STARTING_SOON)
+            self.assertEqual(self.data.by_name["upcoming"].current_live_state(NOW), LiveStateChoices.STARTING_SOON)
 
     def test_state_follows_the_clock(self):
         m = self.data.by_name["between-nights"]
-        states = [m.live_state(NOW + offset) for offset in (-40 * H, -13 * H, -H, 11 * H, 15 * H)]
+        states = [m.current_live_state(NOW + offset) for offset in (-40 * H, -13 * H, -H, 11 * H, 15 * H)]
         self.assertEqual(
             states,
             [
@@ -91,7 +90,7 @@ class LiveStateTestCase(TestCase):
                 for _ in range(6):
                     states = rng.sample(list(LiveStateChoices.values()), size)
                     with self.subTest(moment=moment, states=states):
-                        expected = {m.pk for m in everything if m.live_state(moment) in states}
+                        expected = {m.pk for m in everything if m.current_live_state(moment) in states}
                         got = set(
                             CircuitMaintenance.objects.in_live_state(states, now=moment).values_list("pk", flat=True)
                         )
@@ -184,10 +183,10 @@ class LiveStateFiltersTestCase(APITestCase):
 
 
 class RecordingBroker(EventBroker):
-    """An event broker of the test's own: keeps what it is given."""
+    """An event broker of the test's own: keeps what it is given (the app's topics unless told otherwise)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(include_topics=["nautobot_ssot_circuit_maintenance.*"], **kwargs)
+    def __init__(self, include_topics=("nautobot_ssot_circuit_maintenance.*",), **kwargs):
+        super().__init__(include_topics=list(include_topics), **kwargs)
         self.events: list[tuple[str, dict]] = []
 
     def publish(self, *, topic, payload):
@@ -212,13 +211,14 @@ class LiveEventsTestCase(BrokerMixin, TestCase):
 
     def test_each_transition_once_across_repeated_runs(self):
         for _ in range(3):
-            live_events.publish_due_transitions(now=NOW)
+            live_events.record_due_transitions(now=NOW)
         # Once each, whatever the number of runs. Ended 26 hours ago (more than MAX_AGE): not announced a day
         # late; long past, cancelled and upcoming: nothing.
         self.assertEqual(
             sorted(self.topics()),
             [
                 ("between-nights", "starting_soon"),
+                ("cancelled", "cancelled"),
                 ("completed", "ended"),
                 ("in-progress", "in_progress"),
                 ("overrunning", "overrunning"),
@@ -228,26 +228,28 @@ class LiveEventsTestCase(BrokerMixin, TestCase):
         # The clock moves: each maintenance publishes its next transition, once.
         self.broker.events.clear()
         for _ in range(2):
-            live_events.publish_due_transitions(now=NOW + 6 * H)
+            live_events.record_due_transitions(now=NOW + 6 * H)
         later = sorted(self.topics())
         self.assertEqual(later, [("in-progress", "ended"), ("starting-soon", "in_progress")])
         self.broker.events.clear()
         for _ in range(2):
-            live_events.publish_due_transitions(now=NOW + 10 * H)
+            live_events.record_due_transitions(now=NOW + 10 * H)
         self.assertEqual(sorted(self.topics()), [("between-nights", "in_progress"), ("starting-soon", "ended")])
         record = CircuitMaintenance.objects.get(name="starting-soon").live_events
         self.assertEqual(set(record), {"starting-soon", "in-progress", "ended"})
 
     def test_payload(self):
-        live_events.publish_due_transitions(now=NOW)
+        live_events.record_due_transitions(now=NOW)
         topic, payload = next(e for e in self.broker.events if e[1]["name"] == "in-progress")
         self.assertEqual(topic, "nautobot_ssot_circuit_maintenance.maintenance.in_progress")
         self.assertEqual(payload["provider"], "Live Provider B")
         self.assertEqual(payload["live_state"], "in-progress")
+        self.assertIsNone(payload["previous_live_state"])
         self.assertEqual(
-            payload["circuits"],
-            [{"cid": "LIVE-CID-0", "impact": "OUTAGE"}, {"cid": "LIVE-CID-2", "impact": "DEGRADED"}],
+            [(c["cid"], c["impact"]) for c in payload["circuits"]],
+            [("LIVE-CID-0", "OUTAGE"), ("LIVE-CID-2", "DEGRADED")],
         )
+        self.assertEqual([loc["name"] for loc in payload["locations"]], ["Live Site 1", "Live Site 2"])
 
     def test_a_broker_failure_publishes_nothing_and_records_nothing(self):
         class Failing(EventBroker):
@@ -258,68 +260,11 @@ class LiveEventsTestCase(BrokerMixin, TestCase):
         register_event_broker(failing)
         try:
             with self.assertRaises(ConnectionError):
-                live_events.publish_due_transitions(now=NOW)
+                live_events.record_due_transitions(now=NOW)
         finally:
             deregister_event_broker(failing)
-        live_events.publish_due_transitions(now=NOW)  # the broker is back: nothing was lost
+        # The record is undone with the event: not stored, no ObjectChange.
+        self.assertEqual(CircuitMaintenance.objects.get(name="in-progress").live_state, None)
+        self.assertFalse(ObjectChange.objects.filter(changed_object_id=self.data.by_name["in-progress"].pk).exists())
+        live_events.record_due_transitions(now=NOW)  # the broker is back: nothing was lost
         self.assertIn(("in-progress", "in_progress"), self.topics())
-
-
-class LiveEventsJobsTestCase(BrokerMixin, JobTestMixin, TransactionTestCase):
-    """The scheduled job and the sync job publish through the same bookkeeping: once, whichever runs."""
-
-    def test_scheduled_job_twice(self):
-        build_live_data(datetime.now(timezone.utc))
-        from nautobot.apps.testing import run_job_for_testing
-
-        from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
-
-        job = Job.objects.get(job_class_name="PublishLiveStateEvents")
-        job.enabled = True
-        job.save()
-        for _ in range(2):
-            result = run_job_for_testing(job, **job_inputs(run_job_for_testing, {}))
-            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-        topics = self.topics()
-        self.assertEqual(len(topics), len(set(topics)))
-        self.assertIn(("in-progress", "in_progress"), topics)
-        self.assertIn(("overrunning", "overrunning"), topics)
-
-    def test_sync_job_publishes_what_it_wrote_once(self):
-        from nautobot.circuits.models import Circuit, CircuitType, Provider
-        from nautobot.extras.models import Status
-
-        from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fields
-        from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
-        from tests.calendar.test_calendar import bcop_mail
-
-        ensure_custom_fields()
-        provider = Provider.objects.create(name="BCOP Networks")
-        provider.cf[EMAILS_FIELD] = "noc@bcop.example"
-        provider.cf[PARSER_FIELD] = "genericprovider"
-        provider.save()
-        from django.apps import apps
-        from nautobot.extras import management
-
-        management.populate_status_choices(apps, None)
-        Circuit.objects.create(
-            cid="BCOP-1",
-            provider=provider,
-            circuit_type=CircuitType.objects.create(name="BCOP"),
-            status=Status.objects.get(name="Active"),
-        )
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        folder = MailFolder()
-        self.addCleanup(folder.cleanup)
-        folder.add(bcop_mail("noc@bcop.example", "BCOP-MAINT-1", "BCOP-1", now - H, now + 2 * H), "bcop")
-        with self.configured([folder.source]):
-            results = [self.run_sync()[0] for _ in range(2)]
-        for result in results:
-            self.assertEqual(result.status, "SUCCESS", self.job_log(result))
-        self.assertEqual(CircuitMaintenance.objects.get().live_state(), LiveStateChoices.IN_PROGRESS)
-        self.assertEqual(
-            [(p["maintenance_id"], t.rsplit(".", 1)[1]) for t, p in self.broker.events],
-            [("BCOP-MAINT-1", "in_progress")],
-        )
-        self.assertIn("Published nautobot_ssot_circuit_maintenance.maintenance.in_progress", self.job_log(results[0]))
-        self.assertNotIn("Published", self.job_log(results[1]))
