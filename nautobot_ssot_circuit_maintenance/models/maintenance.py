@@ -95,7 +95,8 @@ class CircuitMaintenance(PrimaryModel):
     tags = TagsField(related_name="ssot_circuit_maintenances")
     # The live state as last recorded (`current_live_state` is what it is now): changed only by a change-logged
     # save at each transition (events/live.py), so Webhooks, Job Hooks and event brokers see it; null until recorded.
-    live_state = models.CharField(
+    # Null and blank: None is "not recorded yet" (full_clean must pass it); no state is ever "".
+    live_state = models.CharField(  # pylint: disable=nb-string-field-blank-null
         max_length=20, choices=LiveStateChoices, null=True, blank=True, default=None, db_index=True, editable=False
     )
     # When each live state was last entered and announced to the event brokers ({"starting-soon": iso time, ...};
