@@ -14,6 +14,9 @@ from typing import Any
 # change context) and `_prefetched_objects_cache` (Django's, to say a new record has no tags and no
 # related rows yet). The
 # tests in tests/test_compat.py compare the result with what a save() records.
+#
+# Nautobot's and Django's model modules are imported inside the functions: models/ imports this module while
+# Django is still loading the app registry, before `nautobot.extras.models` or the user model can be imported.
 
 
 def as_new_record(instance) -> None:
@@ -115,7 +118,7 @@ SYSTEM_USERNAME = "circuit-maintenance-system"
 
 def system_user() -> Any:
     """The app's own account for change logging outside a job or request (created, inactive, on first use)."""
-    from django.contrib.auth import get_user_model
+    from django.contrib.auth import get_user_model  # at call time: see the note at the top
 
     user, created = get_user_model().objects.get_or_create(username=SYSTEM_USERNAME, defaults={"is_active": False})
     if created:
@@ -131,7 +134,7 @@ def change_logged(context_detail: str) -> Iterator[None]:
     Our own is Nautobot's ORM change context as the app's `system_user`, named `context_detail`; at its end
     Nautobot dispatches the Webhooks, Job Hooks and change events of what was saved, as at the end of a job.
     """
-    from nautobot.extras.context_managers import change_context_state, web_request_context
+    from nautobot.extras.context_managers import change_context_state, web_request_context  # see the top
 
     if change_context_state.get() is not None:
         yield
