@@ -345,13 +345,19 @@ def demo(c, serve=True, port=8080):
             print("==> Stopped", flush=True)
 
 
-# Debian package → the command it provides: Dovecot for the IMAP tests, Chromium for the browser tests.
-SYSTEM_PACKAGES = {"dovecot-imapd": "dovecot", "chromium": "chromium", "chromium-driver": "chromedriver"}
+# Debian package → the command it provides: Dovecot for the IMAP tests, Alertmanager for the silence tests,
+# Chromium for the browser tests.
+SYSTEM_PACKAGES = {
+    "dovecot-imapd": "dovecot",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+    "chromium": "chromium",
+    "chromium-driver": "chromedriver",
+}
 
 
 @task
 def install_system_deps(c):
-    """Debian packages the tests need (Dovecot, Chromium and its driver); a no-op when present."""
+    """Debian packages the tests need (Dovecot, Alertmanager, Chromium and its driver); a no-op when present."""
     missing = [pkg for pkg, command in SYSTEM_PACKAGES.items() if not shutil.which(command)]
     if not missing:
         return

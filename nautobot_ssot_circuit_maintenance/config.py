@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.meta
 import jsonschema
 
 from nautobot_ssot_circuit_maintenance.redaction import Scrubber
@@ -42,6 +44,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "dashboard_n_days": 30,
     # The built-in "pushed" source (push endpoint, upload form); see docs/push.md.
     "push": {},
+    # Alertmanager silences kept for what maintenances affect (actions/silences.py, docs/actions.md); off without a url.
+    "alertmanager": {},
 }
 
 # The built-in source holding pushed and uploaded messages (intake/pushed.py); no configured source may take its name.
@@ -67,7 +71,7 @@ class SourceSettings:
 
 
 # Keys whose values must never be echoed back in an error message.
-SECRET_KEYS = {"secret", "credentials_file", "client_secret", "certificate_file"}
+SECRET_KEYS = {"secret", "credentials_file", "client_secret", "certificate_file", "token"}
 
 
 class DeprecatedSettingsKey(FutureWarning):
@@ -103,6 +107,10 @@ def _describe(error: jsonschema.ValidationError, config: dict[str, Any]) -> str:
         return f"{where}: unknown key {extra[0]!r}" + (f" under {key!r}" if key else "")
     if path and str(path[-1]) in SECRET_KEYS:
         return f"{where}: key {key!r} is invalid ({error.validator} check failed)"
+    if path == ["alertmanager"] and error.validator == "not":
+        return f"{where}: key 'alertmanager' takes 'token' or 'secrets_group', not both"
+    if path == ["alertmanager", "url"]:
+        return f"{where}: key 'alertmanager.url' must look like http(s)://host[:port][/path]"
     if path and str(path[-1]) == "url":
         # Never echo a URL: it may carry credentials (imap://user:password@host).
         return (
@@ -120,6 +128,9 @@ def _config_secrets(config: Any) -> list[str]:
     for source in sources if isinstance(sources, list) else []:
         if isinstance(source, dict):
             found.extend(str(source[key]) for key in SECRET_KEYS if source.get(key) not in (None, ""))
+    alertmanager = config.get("alertmanager") if isinstance(config, dict) else None
+    if isinstance(alertmanager, dict) and alertmanager.get("token") not in (None, ""):
+        found.append(str(alertmanager["token"]))
     return found
 
 
@@ -135,6 +146,11 @@ def validate_config(config: dict[str, Any]) -> None:
         ):
             error = error.context[0]
         raise ConfigurationError(Scrubber(_config_secrets(config))(_describe(error, config)))
+    template_problem = matcher_template_problem((config.get("alertmanager") or {}).get("matchers", []))
+    if template_problem:
+        raise ConfigurationError(
+            f"PLUGINS_CONFIG['nautobot_ssot_circuit_maintenance']: key 'alertmanager.matchers': {template_problem}"
+        )
     names = [source["name"] for source in config.get("notification_sources", [])]
     if PUSHED_SOURCE_NAME in names:
         raise ConfigurationError(
@@ -147,6 +163,36 @@ def validate_config(config: dict[str, Any]) -> None:
             f"PLUGINS_CONFIG['nautobot_ssot_circuit_maintenance']: notification source name {duplicates[0]!r} "
             "is used more than once"
         )
+
+
+# What an Alertmanager matcher template may be rendered over, one object at a time (actions/silences.py).
+MATCHER_KINDS = ("device", "interface", "circuit", "location")
+
+
+def matcher_kind(template: str) -> str | None:
+    """Which of `MATCHER_KINDS` the matcher template names (it is rendered once per such object), None for none.
+
+    Raises ValueError for a template that is not Jinja2 or names more than one kind.
+    """
+    environment = jinja2.Environment(autoescape=False)  # noqa: S701 - parsed only, never rendered here
+    try:
+        names = jinja2.meta.find_undeclared_variables(environment.parse(template))
+    except jinja2.TemplateSyntaxError as error:
+        raise ValueError(f"template {template!r} is not valid Jinja2: {error.message}") from None
+    kinds = [kind for kind in MATCHER_KINDS if kind in names]
+    if len(kinds) > 1:
+        raise ValueError(f"template {template!r} names {' and '.join(kinds)}: a matcher is rendered over one kind")
+    return kinds[0] if kinds else None
+
+
+def matcher_template_problem(matchers: Any) -> str | None:
+    """What is wrong with the configured matcher templates (after the schema check), None when nothing."""
+    for matcher in matchers if isinstance(matchers, list) else []:
+        try:
+            matcher_kind(matcher["value"])
+        except ValueError as error:
+            return str(error)
+    return None
 
 
 def adopt_legacy_settings(user_config: dict[str, Any], plugins_config: dict[str, Any]) -> bool:

@@ -2,6 +2,7 @@
 
 from nautobot.apps.jobs import register_jobs
 
+from nautobot_ssot_circuit_maintenance.actions.jobs import SyncAlertmanagerSilences, SyncAlertmanagerSilencesOnChange
 from nautobot_ssot_circuit_maintenance.events.jobs import PublishLiveStateEvents
 from nautobot_ssot_circuit_maintenance.flags.jobs import MaintenanceFlagsReport
 from nautobot_ssot_circuit_maintenance.older_app.jobs import OlderAppImportDataSource
@@ -13,5 +14,7 @@ jobs = [
     OlderAppImportDataSource,
     MaintenanceFlagsReport,
     PublishLiveStateEvents,
+    SyncAlertmanagerSilences,
+    SyncAlertmanagerSilencesOnChange,
 ]
 register_jobs(*jobs)
