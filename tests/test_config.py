@@ -59,6 +59,43 @@ class ConfigValidationTestCase(unittest.TestCase):
         message = self.assertFails(config, "'NOC'", "secret")
         self.assertNotIn("12345678", message)
 
+    def test_alertmanager_settings(self):
+        validate_config(
+            {
+                "alertmanager": {
+                    "url": "https://am.example.net:9093",
+                    "secrets_group": "AM",
+                    "margin_minutes": {"before": 0, "after": 60},
+                    "matchers": [
+                        {"name": "device", "value": "{{ device.name }}"},
+                        {"name": "ifName", "value": "{{ interface.name }}", "isRegex": False},
+                        {"name": "job", "value": "snmp"},
+                    ],
+                    "created_by": "noc",
+                }
+            }
+        )
+        token = "am-t0ken-never-shown"  # noqa: S105 - a test value
+        message = self.assertFails(
+            {"alertmanager": {"url": "http://am", "token": token, "secrets_group": "AM"}}, "not both"
+        )
+        self.assertNotIn(token, message)
+        message = self.assertFails(
+            {"alertmanager": {"url": f"http://u:{token}@am", "token": token}}, "alertmanager.url"
+        )
+        self.assertNotIn(token, message)
+        self.assertFails({"alertmanager": {"url": "http://am", "margin_minutes": {"before": -1}}}, "margin_minutes")
+        self.assertFails({"alertmanager": {"url": "http://am", "matchers": [{"name": "a b", "value": "x"}]}}, "name")
+        self.assertFails(
+            {"alertmanager": {"url": "http://am", "matchers": [{"name": "d", "value": "{{ device.name "}]}},
+            "alertmanager.matchers",
+            "not valid Jinja2",
+        )
+        self.assertFails(
+            {"alertmanager": {"url": "http://am", "matchers": [{"name": "d", "value": "{{ device }}{{ circuit }}"}]}},
+            "names device and circuit",
+        )
+
     def test_site_isolation_settings(self):
         validate_config(
             {"site_isolation": {"circuit_types": ["Internet"], "circuit_statuses": [], "skip_locations": ["Lab"]}}
