@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 from nautobot.apps.jobs import Job
@@ -15,12 +16,15 @@ name = "Circuit Maintenance"  # Job grouping in the UI
 def record_live_transitions(logger: logging.Logger | Any) -> list[Transition]:
     """Record (and publish) the transitions due now and log each; what the sync job calls after it writes."""
     transitions = record_due_transitions()
+    quiet = Counter(transition.state for transition in transitions if not transition.logged)
     for transition in transitions:
         maintenance = transition.maintenance
         if transition.published:
             logger.info("Published %s for %s (%s)", transition.topic, maintenance, maintenance.provider.name)
-        else:
+        elif transition.logged:
             logger.info("Recorded live state %s for %s (%s)", transition.state, maintenance, maintenance.provider.name)
+    for state, count in sorted(quiet.items()):
+        logger.info("Recorded live state %s for %d maintenances long past that moment (not announced)", state, count)
     return transitions
 
 

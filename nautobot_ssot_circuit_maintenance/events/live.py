@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Func, JSONField, Value
 from django.utils import timezone
 from nautobot.apps.events import publish_event
 
@@ -46,6 +47,8 @@ class Transition:
     previous: str | None  # None when nothing was recorded before
     state: str
     topic: str | None
+    # Recorded by a change-logged save; False: noticed long after it happened, written quietly.
+    logged: bool = True
 
     @property
     def published(self) -> bool:
@@ -108,7 +111,9 @@ def record_due_transitions(*, now: datetime | None = None, queryset: Any = None)
 
     Only the state the maintenance is in at `now` is recorded (a state skipped between two runs is not sent late).
     A transition noticed more than `MAX_AGE` after it happened is still recorded, for the record must say where
-    the maintenance stands, but not published (`live_events` says "skipped (stale)").
+    the maintenance stands, but quietly: in one statement per state, with no ObjectChange and nothing published
+    (`live_events` says "skipped (stale)"). No hook should act on a moment long past, and a backlog's first sync
+    finds hundreds of maintenances that ended years ago.
 
     Each maintenance is read under a row lock and compared with what is recorded, so two callers at once record
     and publish each transition once. `queryset` narrows the maintenances looked at (default: all); only those
@@ -117,14 +122,54 @@ def record_due_transitions(*, now: datetime | None = None, queryset: Any = None)
     now = now or timezone.now()
     soon_hours = starting_soon_hours()
     queryset = queryset if queryset is not None else CircuitMaintenance.objects.all()
-    pks = list(queryset.live_state_unrecorded(now=now, soon_hours=soon_hours).values_list("pk", flat=True))
+    candidates = queryset.live_state_unrecorded(now=now, soon_hours=soon_hours).only(
+        "pk", "status", "start_time", "end_time", "windows", "live_state"
+    )
+    fresh: list[Any] = []
+    stale: dict[str, list[CircuitMaintenance]] = {}
+    for maintenance in candidates:
+        state = maintenance.current_live_state(now, soon_hours=soon_hours)
+        if state == maintenance.live_state:
+            continue
+        if (
+            state in LiveStateChoices.TRANSITIONS
+            and now - transition_time(maintenance, state, now, soon_hours) > MAX_AGE
+        ):
+            stale.setdefault(state, []).append(maintenance)
+        else:
+            fresh.append(maintenance.pk)
     transitions = []
+    for state, maintenances in stale.items():
+        written = _record_quietly(state, [maintenance.pk for maintenance in maintenances])
+        transitions += [Transition(m, m.live_state, state, None, logged=False) for m in maintenances if m.pk in written]
     with change_logged(CHANGE_CONTEXT_DETAIL):
-        for pk in pks:
+        for pk in fresh:
             transition = _record(pk, now, soon_hours)
             if transition is not None:
                 transitions.append(transition)
     return transitions
+
+
+def _record_quietly(state: str, pks: list[Any]) -> set[Any]:
+    """Write `state` on those of these maintenances that do not hold it yet, with no change record; return them.
+
+    Under row locks: of two callers at once, the second finds nothing left to write.
+    """
+    merged = Func(
+        F("live_events"),
+        Value({state: STALE}, output_field=JSONField()),
+        arg_joiner=" || ",
+        template="(%(expressions)s)",
+    )
+    with transaction.atomic():
+        due = set(
+            CircuitMaintenance.objects.select_for_update()
+            .filter(pk__in=pks)
+            .exclude(live_state=state)
+            .values_list("pk", flat=True)
+        )
+        CircuitMaintenance.objects.filter(pk__in=due).update(live_state=state, live_events=merged)
+    return due
 
 
 def _record(pk: Any, now: datetime, soon_hours: float) -> Transition | None:
