@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -12,9 +13,11 @@ from nautobot.apps.api import (
     TaggedModelSerializerMixin,
     ValidatedModelSerializer,
 )
+from nautobot.apps.utils import is_url, is_uuid
 from rest_framework import serializers
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
@@ -26,6 +29,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
+from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.models.reach import (
     brief,
     circuit_interfaces,
@@ -33,7 +37,7 @@ from nautobot_ssot_circuit_maintenance.models.reach import (
     interface_data,
     maintenance_reach,
 )
-from nautobot_ssot_circuit_maintenance.validation import validate_circuit_ids, validate_windows
+from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate_circuit_ids, validate_windows
 
 # The live state, a plain choice value like `status`.
 LIVE_STATE_SCHEMA = {"type": "string", "enum": [value for value, _ in LiveStateChoices.CHOICES]}
@@ -267,9 +271,58 @@ class ParsedNotificationSerializer(BaseModelSerializer):
         fields = "__all__"
 
 
+def _is_plain_text(value: Any) -> bool:
+    """A related object written as text a person reads (a name, a circuit ID), not a pk, URL or nested object."""
+    return isinstance(value, str) and bool(value) and not is_uuid(value) and not is_url(value)
+
+
+def _alias_references(data: Mapping) -> dict[str, Any]:
+    """An alias's `provider` given by name and its `circuit` by circuit ID (within that provider), as lookups.
+
+    A CSV row reads `provider,alias,circuit` as `Zayo,DXLAG-7,/OGYX/123456/ /ZYO /`; pks, URLs and nested objects
+    are left as they are.
+    """
+    data = dict(data)
+    provider = data.get("provider")
+    provider_lookup = None
+    if _is_plain_text(provider):
+        provider_lookup = data["provider"] = {"name": provider}
+    elif isinstance(provider, str) and is_uuid(provider):
+        provider_lookup = {"id": provider}
+    elif isinstance(provider, Mapping) and "id" in provider:
+        provider_lookup = {"id": provider["id"]}
+    if _is_plain_text(data.get("circuit")) and provider_lookup is not None:
+        data["circuit"] = {"cid": data["circuit"], "provider": provider_lookup}
+    return data
+
+
+class CircuitAliasListSerializer(serializers.ListSerializer):
+    """Aliases created in bulk (a list body, a CSV import): each row checked alone, then no two rows the same alias.
+
+    Errors come back as a list in the body's order, one entry per row (empty for a row without error); nothing is
+    created unless every row is valid.
+    """
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        """Every row validated, then a second alias of the same provider and ID refused at its row."""
+        rows = super().to_internal_value(data)
+        first_row: dict[tuple[Any, str], int] = {}
+        errors: list[dict[str, list[str]]] = [{} for _ in rows]
+        for number, row in enumerate(rows, start=1):
+            key = (row["provider"].pk, normalize_cid(row["alias"]))
+            if key in first_row:
+                errors[number - 1] = {"alias": [f"Row {number} repeats row {first_row[key]}: {DUPLICATE_ALIAS}."]}
+            else:
+                first_row[key] = number
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return rows
+
+
 class CircuitAliasSerializer(ValidatedModelSerializer):
     """A provider's circuit ID mapped to a circuit; `normalized` (as the sync compares it) and `created_by` read-only.
 
+    `provider` may be given by name and `circuit` by its circuit ID (of that provider), as a CSV import writes them.
     The model's `clean` refuses a circuit of another provider and a second alias of the same normalized ID (a 400).
     """
 
@@ -279,10 +332,17 @@ class CircuitAliasSerializer(ValidatedModelSerializer):
         model = CircuitAlias
         fields = "__all__"
         read_only_fields = ["normalized", "created_by"]
+        list_serializer_class = CircuitAliasListSerializer
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Read a provider name and a circuit ID as the objects they name."""
+        return super().to_internal_value(_alias_references(data) if isinstance(data, Mapping) else data)
 
     def create(self, validated_data: dict[str, Any]) -> CircuitAlias:
-        """Saved, with the request's user as the one who mapped it."""
+        """Saved, with the user of the request (or of the import job) as the one who mapped it."""
         user = getattr(self.context.get("request"), "user", None)
+        if user is None or not user.is_authenticated:
+            user = change_context_user()
         if user is not None and user.is_authenticated:
             validated_data["created_by"] = user
         return super().create(validated_data)

@@ -29,6 +29,7 @@ from nautobot_ssot_circuit_maintenance.intake.overrides import apply_overrides
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReader, SourceRun, look_back_start
 from nautobot_ssot_circuit_maintenance.intake.resolve import (
+    ambiguity_reason,
     keys_with_newly_known_circuits,
     resolve_circuits,
 )
@@ -130,7 +131,10 @@ class Intake:
             for message, _ in notices.get(key, []):
                 if message.outcome == OutcomeChoices.PARSED:
                     message.outcome = OutcomeChoices.UNKNOWN_CIDS
-                    message.error = "unknown circuit IDs: " + ", ".join(resolved.unresolved)
+                    message.error = "unknown circuit IDs: " + ", ".join(
+                        f"{cid} ({ambiguity_reason(resolved.ambiguous[cid])})" if cid in resolved.ambiguous else cid
+                        for cid in resolved.unresolved
+                    )
 
     def commit(self, chunk: Chunk) -> None:
         """Store the chunk's notifications and move its cursors (inside the sync's transaction)."""

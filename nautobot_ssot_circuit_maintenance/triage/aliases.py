@@ -8,6 +8,7 @@ from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
 from nautobot.apps.tables import BaseTable, ButtonsColumn, ToggleColumn
 from nautobot.apps.ui import ObjectDetailContent, ObjectFieldsPanel, SectionChoices
 from nautobot.apps.views import (
+    ObjectBulkCreateViewMixin,
     ObjectBulkDestroyViewMixin,
     ObjectDestroyViewMixin,
     ObjectDetailViewMixin,
@@ -52,12 +53,21 @@ class CircuitAliasTable(BaseTable):
 
 
 class CircuitAliasUIViewSet(
-    CsrfFailurePage, ObjectListViewMixin, ObjectDetailViewMixin, ObjectDestroyViewMixin, ObjectBulkDestroyViewMixin
+    CsrfFailurePage,
+    ObjectListViewMixin,
+    ObjectDetailViewMixin,
+    ObjectDestroyViewMixin,
+    ObjectBulkDestroyViewMixin,
+    ObjectBulkCreateViewMixin,
 ):
-    """Circuit aliases: list, detail and delete; they are made in the triage queue."""
+    """Circuit aliases: list, detail and delete; made in the triage queue, or imported from CSV.
+
+    The list's Import runs Nautobot's import job with the REST serializer (`provider,alias,circuit` columns);
+    Nautobot shows the Import button only for a view with the import action (`ObjectBulkCreateViewMixin`).
+    """
 
     lookup_value_regex = PK_URL_PATTERN
-    action_buttons = ()
+    action_buttons = ("import",)
     filterset_class = CircuitAliasFilterSet
     filterset_form_class = CircuitAliasFilterForm
     queryset = CircuitAlias.objects.select_related("provider", "circuit", "created_by")

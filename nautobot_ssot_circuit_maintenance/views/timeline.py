@@ -26,7 +26,7 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.display import format_local, format_local_windows
 from nautobot_ssot_circuit_maintenance.intake.fold import MaintenanceState, Notice, believed, fold
 from nautobot_ssot_circuit_maintenance.intake.history import stored_notices
-from nautobot_ssot_circuit_maintenance.intake.resolve import matching_circuits
+from nautobot_ssot_circuit_maintenance.intake.resolve import MATCHED_BY_XCONNECT, match_circuits
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
@@ -242,7 +242,7 @@ def linked_rows(
 ) -> list[TimelineRow]:
     """A row for each circuit ID the notices named before Nautobot knew it, linked since by an alias or a new circuit.
 
-    Matched as the sync matches (`resolve.matching_circuits`): the row says who mapped the ID to which circuit
+    Matched as the sync matches (`resolve.match_circuits`): the row says who mapped the ID to which circuit
     (or who created the circuit), when, and the circuit impact the next sync added.
     """
     first_named: dict[str, tuple[Any, str]] = {}  # normalised ID → (first arrival, the ID as the notice wrote it)
@@ -251,7 +251,7 @@ def linked_rows(
             when = arrival.get(notice.message_key, notice.date)
             if ncid not in first_named or when < first_named[ncid][0]:
                 first_named[ncid] = (when, written)
-    matches = matching_circuits({maintenance.provider_id}, set(first_named))
+    matches = match_circuits({maintenance.provider_id}, set(first_named)).found
     if not matches:
         return []
     still_named = steps[-1][2].circuits if steps and steps[-1][2] is not None else {}
@@ -261,14 +261,23 @@ def linked_rows(
             provider_id=maintenance.provider_id, normalized__in=[ncid for _, ncid in matches]
         ).select_related("created_by")
     }
-    circuits = Circuit.objects.in_bulk([pk for pk, _ in matches.values()])
+    circuits = Circuit.objects.prefetch_related("circuit_terminations").in_bulk(
+        [match.circuit_pk for match in matches.values()]
+    )
     impacts = {impact.circuit_id: impact for impact in CircuitImpact.objects.filter(maintenance=maintenance)}
     rows = []
-    for (_, ncid), (circuit_pk, cid) in sorted(matches.items(), key=lambda item: item[1][1]):
+    for (_, ncid), (circuit_pk, cid, via) in sorted(matches.items(), key=lambda item: item[1].cid):
         named_at, written = first_named[ncid]
         alias = aliases.get(ncid)
         if alias is not None and alias.circuit_id == circuit_pk:
             when, event = alias.created, f"{alias.alias} mapped to circuit {cid} by {alias.created_by or 'someone'}"
+        elif via == MATCHED_BY_XCONNECT:
+            # When a termination of the circuit last changed: the cross-connect id was set then at the latest.
+            when = max(
+                (t.last_updated for t in circuits[circuit_pk].circuit_terminations.all() if t.last_updated),
+                default=circuits[circuit_pk].created,
+            )
+            event = f"{written} found as the {MATCHED_BY_XCONNECT} of circuit {cid}"
         else:
             when = circuits[circuit_pk].created
             event = f"circuit {cid} created in Nautobot by {circuit_creator(circuit_pk)} (named {written})"

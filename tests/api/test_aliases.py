@@ -199,3 +199,73 @@ class OneRuleForEveryWriterTest(APITestCase):
         self.assertEqual((alias.alias, alias.normalized), ("dxlag 9", "DXLAG 9"))
         with self.assertRaisesMessage(ValidationError, "already has an alias for this provider"):
             map_circuit_id(provider_a, "DXLAG 9", circuit_a, self.user)
+
+
+class CircuitAliasBulkCreateTest(APITestCase):
+    """Aliases created in bulk with a list body: providers by name, circuits by circuit ID; all or nothing."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+        cls.provider_a, cls.provider_b = cls.data.providers[0], cls.data.providers[1]
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.list_url = reverse(f"{API}:circuitalias-list")
+        self.add_permissions(
+            "nautobot_ssot_circuit_maintenance.add_circuitalias",
+            "nautobot_ssot_circuit_maintenance.view_circuitalias",
+            "circuits.view_provider",
+            "circuits.view_circuit",
+        )
+
+    def post(self, rows: list[dict]):
+        return self.client.post(self.list_url, rows, format="json", **self.header)
+
+    def test_a_list_creates_them_all_by_provider_name_and_circuit_id(self) -> None:
+        rows = [
+            {"provider": self.provider_a.name, "alias": "XC  100", "circuit": "CM-CID-0"},
+            {"provider": self.provider_a.name, "alias": "XC-101", "circuit": "CM-CID-3"},
+            {"provider": str(self.provider_b.pk), "alias": "XC-102", "circuit": "CM-CID-4"},
+        ]
+        response = self.post(rows)
+        self.assertHttpStatus(response, 201)
+        self.assertEqual(len(response.data), 3)
+        created = CircuitAlias.objects.order_by("alias")
+        self.assertEqual(
+            [(alias.provider, alias.alias, alias.circuit.cid, alias.created_by) for alias in created],
+            [
+                (self.provider_a, "XC 100", "CM-CID-0", self.user),
+                (self.provider_a, "XC-101", "CM-CID-3", self.user),
+                (self.provider_b, "XC-102", "CM-CID-4", self.user),
+            ],
+        )
+
+    def test_a_bad_row_is_a_400_at_its_row_and_nothing_is_created(self) -> None:
+        good = {"provider": self.provider_a.name, "alias": "XC-1", "circuit": "CM-CID-0"}
+        for bad, field, message in (
+            # CM-CID-1 is provider B's: by pk it is another provider's circuit, by circuit ID not one of A's.
+            ({**good, "alias": "XC-2", "circuit": str(self.data.circuits[1].pk)}, "circuit", "is not a circuit of"),
+            ({**good, "alias": "XC-2", "circuit": "CM-CID-1"}, "circuit", "Related object not found"),
+            ({**good, "alias": " xc-1 "}, "alias", "Row 3 repeats row 1: That circuit ID already has an alias"),
+            ({**good, "provider": "No such provider"}, "provider", "Related object not found"),
+        ):
+            with self.subTest(bad=bad):
+                response = self.post([good, {**good, "alias": "XC-3"}, bad])
+                self.assertHttpStatus(response, 400)
+                self.assertEqual(len(response.data), 3)
+                self.assertEqual(response.data[:2], [{}, {}])
+                self.assertIn(message, str(response.data[2][field]))
+                self.assertFalse(CircuitAlias.objects.exists())
+
+    def test_an_alias_already_stored_is_refused_at_its_row(self) -> None:
+        CircuitAlias.objects.create(provider=self.provider_a, alias="XC-7", circuit=self.data.circuits[0])
+        response = self.post(
+            [
+                {"provider": self.provider_a.name, "alias": "XC-8", "circuit": "CM-CID-3"},
+                {"provider": self.provider_a.name, "alias": "xc-7", "circuit": "CM-CID-3"},
+            ]
+        )
+        self.assertHttpStatus(response, 400)
+        self.assertIn("already has an alias for this provider", str(response.data[1]))
+        self.assertEqual(list(CircuitAlias.objects.values_list("alias", flat=True)), ["XC-7"])

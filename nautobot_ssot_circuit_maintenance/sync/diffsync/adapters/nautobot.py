@@ -22,6 +22,7 @@ from nautobot.circuits.models import Provider
 from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.compat.changelog import log_bulk_creations
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
+from nautobot_ssot_circuit_maintenance.intake.resolve import MATCHED_BY_XCONNECT, ambiguity_reason
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceNote
 from nautobot_ssot_circuit_maintenance.models.maintenance import NOTE_TITLE_LENGTH
 from nautobot_ssot_circuit_maintenance.sync.diffsync.log_messages import (
@@ -42,22 +43,32 @@ UNKNOWN_CIDS_TITLE_START = "Unknown circuit ID"
 UNKNOWN_CIDS_TITLE_END = " unknown circuit IDs"
 
 
-def unknown_cids_note(maintenance: CircuitMaintenance, cids: list[str], provider_name: str) -> MaintenanceNote:
-    """One note for the circuit IDs a sync could not match, however many a notice names."""
+def unknown_cids_note(
+    maintenance: CircuitMaintenance,
+    cids: list[str],
+    provider_name: str,
+    ambiguous: dict[str, list[str]] | None = None,
+) -> MaintenanceNote:
+    """One note for the circuit IDs a sync could not match, however many a notice names.
+
+    `ambiguous` (an ID → the circuits that share it as their cross-connect id) says why such an ID stays unknown.
+    """
     listed = ", ".join(cids)
     title = f"{UNKNOWN_CIDS_TITLE_START}{'s' if len(cids) > 1 else ''} {listed}"
     if len(title) > NOTE_TITLE_LENGTH:
         title = f"{len(cids):,}{UNKNOWN_CIDS_TITLE_END}"
-    return MaintenanceNote(
-        maintenance=maintenance,
-        title=title,
-        level=NoteLevelChoices.WARNING,
-        comment=(
-            f"The notifications name circuit IDs that are not circuits of provider {provider_name} in "
-            f"Nautobot: {listed}. Create the circuits (or map the IDs in the triage queue) and the next sync "
-            "links them."
-        ),
+    comment = (
+        f"The notifications name circuit IDs that are not circuits of provider {provider_name} in "
+        f"Nautobot: {listed}. Create the circuits (or map the IDs in the triage queue) and the next sync "
+        "links them."
     )
+    shared = {cid: circuits for cid, circuits in (ambiguous or {}).items() if cid in cids}
+    if shared:
+        comment += " Not matched because several circuits share it as their cross-connect id: " + "; ".join(
+            f"{cid} is {ambiguity_reason(circuits)}" for cid, circuits in sorted(shared.items())
+        )
+        comment += " (an alias says which circuit it means)."
+    return MaintenanceNote(maintenance=maintenance, title=title, level=NoteLevelChoices.WARNING, comment=comment)
 
 
 def unknown_cids_notes(maintenance_pks: Iterable[Any]) -> QuerySet:
@@ -138,7 +149,11 @@ class NautobotImpact(ImpactModel):
         model = super().create(adapter=adapter, ids=ids, attrs=attrs)
         adapter.impact_records[model.get_unique_id()] = impact
         adapter.queued_impacts.append(impact)
-        model.set_status(DiffSyncStatus.SUCCESS, describe_impact(ids["circuit"], None, attrs["impact"]))
+        message = describe_impact(ids["circuit"], None, attrs["impact"])
+        xconnect_id = adapter.by_xconnect.get((record.provider_id, ids["maintenance_id"], ids["circuit"]))
+        if xconnect_id is not None:
+            message += f", matched by {MATCHED_BY_XCONNECT} {xconnect_id}"
+        model.set_status(DiffSyncStatus.SUCCESS, message)
         adapter.changed_circuits(parent)
         return model
 
@@ -191,12 +206,20 @@ class NautobotAdapter(Adapter):
         provider_names: dict[Any, str],
         circuit_pks: dict[tuple[Any, str], Any],
         job=None,
+        by_xconnect: dict[tuple[Any, str, str], str] | None = None,
+        ambiguous: dict[tuple[Any, str], dict[str, list[str]]] | None = None,
         **kwargs,
     ):
-        """Hold the chunk's maintenance keys, provider names and circuit pks; nothing loaded or queued yet."""
+        """Hold the chunk's maintenance keys, provider names and circuit pks; nothing loaded or queued yet.
+
+        `by_xconnect`: (provider pk, maintenance id, circuit ID) → the cross-connect id it was matched by, for the log;
+        `ambiguous`: maintenance key → its IDs several circuits share as cross-connect id, for the note.
+        """
         super().__init__(*args, **kwargs)
         self.job = job
         self.keys = keys
+        self.by_xconnect = by_xconnect or {}
+        self.ambiguous = ambiguous or {}
         self.provider_pks = {name: pk for pk, name in provider_names.items()}
         self._providers: dict[str, Provider] | None = None
         self.circuit_pks = circuit_pks
@@ -217,6 +240,12 @@ class NautobotAdapter(Adapter):
                 for cid, pk in resolved.circuit_pks.items()
             },
             job=job,
+            by_xconnect={
+                (provider_pk, maintenance_id, cid): xconnect_id
+                for (provider_pk, maintenance_id), resolved in chunk.maintenances.items()
+                for cid, xconnect_id in resolved.by_xconnect.items()
+            },
+            ambiguous={key: resolved.ambiguous for key, resolved in chunk.maintenances.items() if resolved.ambiguous},
         )
 
     def _reset_queues(self) -> None:
@@ -285,13 +314,22 @@ class NautobotAdapter(Adapter):
         self.records[unique_id] = record
         self.queued_maintenances.append(record)
         if record.unresolved_circuit_ids:
-            self.queued_notes.append(unknown_cids_note(record, record.unresolved_circuit_ids, record.provider.name))
+            self.queued_notes.append(
+                unknown_cids_note(
+                    record, record.unresolved_circuit_ids, record.provider.name, self._ambiguous_of(record)
+                )
+            )
 
     def renew_unknown_cids_note(self, record: CircuitMaintenance, provider_name: str) -> None:
         """Queue the replacement of the maintenance's unknown-circuit-ID note by one naming its IDs still unknown."""
         self.renewed_notes.append(record.pk)
         if record.unresolved_circuit_ids:
-            self.queued_notes.append(unknown_cids_note(record, record.unresolved_circuit_ids, provider_name))
+            self.queued_notes.append(
+                unknown_cids_note(record, record.unresolved_circuit_ids, provider_name, self._ambiguous_of(record))
+            )
+
+    def _ambiguous_of(self, record: CircuitMaintenance) -> dict[str, list[str]]:
+        return self.ambiguous.get((record.provider_id, record.maintenance_id), {})
 
     def changed_circuits(self, maintenance_unique_id: str) -> None:
         """An impact of this maintenance was added, changed or removed: a material change."""
