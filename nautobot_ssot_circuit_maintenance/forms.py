@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone as dj_timezone
 from nautobot.apps.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.apps.forms import (
     BootstrapMixin,
@@ -36,7 +35,6 @@ from nautobot_ssot_circuit_maintenance.choices import (
 )
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
-from nautobot_ssot_circuit_maintenance.display import zone_help_text
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
@@ -44,6 +42,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     NotificationSource,
     RawNotification,
 )
+from nautobot_ssot_circuit_maintenance.ui import ZonedTimesMixin
 from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, StrictNullBooleanField, contains_nul
 
 #
@@ -82,29 +81,6 @@ class DateTimeFilterField(forms.DateTimeField):
         """Run the validators on each date-time of the list."""
         for item in value if isinstance(value, list) else [value]:
             super().run_validators(item)
-
-
-class ZonedTimesMixin:
-    """Each date-time field of the form says which zone a typed time is read in.
-
-    Django reads a typed date-time in the active time zone (the user's, else settings.TIME_ZONE), so
-    the field names that zone, as of the request that builds the form: in its help text, or, with
-    `zone_in_label` (Nautobot's filter drawer shows no help text), in its label.
-    """
-
-    zone_in_label = False
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Add the zone to every date-time field's help text (or label)."""
-        super().__init__(*args, **kwargs)
-        help_text, name = zone_help_text(), dj_timezone.get_current_timezone_name()
-        for field in self.fields.values():
-            if not isinstance(field, forms.DateTimeField):
-                continue
-            if self.zone_in_label:
-                field.label = f"{field.label} ({name})"
-            else:
-                field.help_text = f"{field.help_text} {help_text}" if field.help_text else help_text
 
 
 class NulFreeFilterFormMixin:

@@ -1,21 +1,24 @@
-"""What the app's pages share (views, triage, decisions): the POST button, 405 for unrouted methods, the CSRF page."""
+"""What the app's pages share: the POST button, 405 for unrouted methods, the CSRF page, fields naming their zone."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import get_callable, reverse
+from django.utils import timezone as dj_timezone
 from django.views import View
 from nautobot.apps.views import ObjectPermissionRequiredMixin
 from rest_framework.exceptions import MethodNotAllowed
 
 from nautobot_ssot_circuit_maintenance.compat.responses import csrf_failure_reason
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.display import zone_help_text
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 
 # A Button that submits a POST: ours, as Nautobot 3.0 has no PostButton.
@@ -128,3 +131,26 @@ class NotificationActionView(ObjectPermissionRequiredMixin, View):
             "return_url": reverse(f"{URL_NAMESPACE}:triage_list"),
         }
         return render(request, self.template_name, context, status=status)
+
+
+class ZonedTimesMixin:
+    """Each date-time field of the form says which zone a typed time is read in.
+
+    Django reads a typed date-time in the active time zone (the user's, else settings.TIME_ZONE), so
+    the field names that zone, as of the request that builds the form: in its help text, or, with
+    `zone_in_label` (Nautobot's filter drawer shows no help text), in its label.
+    """
+
+    zone_in_label = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Add the zone to every date-time field's help text (or label)."""
+        super().__init__(*args, **kwargs)
+        help_text, name = zone_help_text(), dj_timezone.get_current_timezone_name()
+        for field in self.fields.values():
+            if not isinstance(field, forms.DateTimeField):
+                continue
+            if self.zone_in_label:
+                field.label = f"{field.label} ({name})"
+            else:
+                field.help_text = f"{field.help_text} {help_text}" if field.help_text else help_text

@@ -10,7 +10,7 @@ from nautobot.apps.forms import BootstrapMixin, DynamicModelMultipleChoiceField
 from nautobot.circuits.models import Circuit
 
 from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices
-from nautobot_ssot_circuit_maintenance.forms import ZonedTimesMixin
+from nautobot_ssot_circuit_maintenance.ui import ZonedTimesMixin
 from nautobot_ssot_circuit_maintenance.validation import contains_nul
 
 
