@@ -31,6 +31,7 @@ from development.demo import METRICS_PATH, SCHEDULE_NAME
 from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices, LiveStateChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import PUSH_DISABLED
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag, RawNotification
+from tests.servers.ports import LOOPBACK, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 # Migrations (already applied), static files, the sync through the worker: a few minutes at most.
@@ -42,24 +43,6 @@ BEAT_TIMEOUT_SECONDS = 150
 STOP_TIMEOUT_SECONDS = 120
 # Redis databases of their own (the streams use 8/9, a local CI clone 10/11).
 BROKER_DB, CACHE_DB = "12", "13"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def processes_with(marker: str) -> list[int]:
@@ -231,7 +214,7 @@ class DemoTestCase(TransactionTestCase):
         self.demo._reader.join(timeout=10)
         self.assertIn("Celery worker and beat stopped", self.demo.output)
         with self.assertRaises(OSError):
-            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+            socket.create_connection((LOOPBACK, self.port), timeout=5).close()
         deadline = time.monotonic() + 30
         while processes_with(self.marker) and time.monotonic() < deadline:
             time.sleep(0.5)

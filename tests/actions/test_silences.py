@@ -35,7 +35,7 @@ from tests.fixtures.job_helpers import JobTestMixin, plugin_config
 from tests.fixtures.location_data import build_site_data
 from tests.fixtures.records import window
 from tests.servers.alertmanager import AlertmanagerServer, alertmanager_binary
-from tests.servers.dovecot import LOOPBACK, free_port
+from tests.servers.ports import LOOPBACK, free_port
 
 H = timedelta(hours=1)
 MARGINS = {"before": 15, "after": 30}

@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from tests.servers.dovecot import LOOPBACK, free_port
+from tests.servers.ports import LOOPBACK, free_port
 
 BINARY = "prometheus-alertmanager"
 # A route to a receiver that sends nothing: the tests only silence.

@@ -20,7 +20,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-LOOPBACK = "127.0.0.1"
+from tests.servers.ports import LOOPBACK, free_port, wait_for_port
 
 
 class DovecotUnavailable(RuntimeError):
@@ -63,25 +62,6 @@ def ensure_dovecot_installed() -> str:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise DovecotUnavailable(f"dovecot is missing and `apt-get install dovecot-imapd` failed: {' | '.join(tail)}")
     return binary
-
-
-def free_port() -> int:
-    """A TCP port on loopback that is free right now."""
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((LOOPBACK, port), timeout=1):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
@@ -254,8 +234,8 @@ class DovecotServer:
             start_new_session=True,
         )
         try:
-            _wait_for_port(self.imap_port)
-            _wait_for_port(self.imaps_port)
+            wait_for_port(self.imap_port)
+            wait_for_port(self.imaps_port)
         except OSError:
             err = self._process.stderr.read().decode(errors="replace") if self._process.poll() is not None else ""
             log = self.log()

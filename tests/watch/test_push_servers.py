@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD
 from tests.fixtures.celery_worker import ServerProcess, settings_with_sources
 from tests.fixtures.job_helpers import JobTestMixin, plugin_config
 from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
+from tests.servers.ports import free_port
 
 MESSAGES = corpus_by_name()
 PUSH_URL = "/api/plugins/circuit-maintenance/push/"
@@ -47,12 +47,6 @@ RELAYED_ZAYO = (
     .replace(b"Message-ID: <", b"Message-ID: <relayed-")
 )
 TINY = b"From: a@example.org\r\nMessage-ID: <tiny@example.org>\r\nSubject: t\r\n\r\nhi\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def csrf_token(html: str) -> str:

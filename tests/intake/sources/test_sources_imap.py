@@ -10,8 +10,9 @@ from itertools import count
 from nautobot_ssot_circuit_maintenance.config import SourceSettings
 from nautobot_ssot_circuit_maintenance.intake.sources import ImapSource, SourceError, get_source
 from tests.fixtures.corpus import load_corpus
-from tests.servers.dovecot import DovecotServer, free_port
+from tests.servers.dovecot import DovecotServer
 from tests.servers.fault_proxy import Fault, FaultProxy
+from tests.servers.ports import free_port
 
 PASSWORD = "S3cret-Pa55word!"
 NOW = datetime.now(timezone.utc)
