@@ -7,13 +7,11 @@ worker, and a run against an Alertmanager that does not answer fails, records no
 
 from __future__ import annotations
 
-import threading
 import unittest
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from nautobot.apps.testing import TestCase, TransactionTestCase, run_job_for_testing
@@ -31,6 +29,7 @@ from nautobot_ssot_circuit_maintenance.choices import MaintenanceStatusChoices
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceSilence
 from nautobot_ssot_circuit_maintenance.models.reach import maintenance_reach
+from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.job_helpers import JobTestMixin, plugin_config
 from tests.fixtures.location_data import build_site_data
 from tests.fixtures.records import window
@@ -309,23 +308,7 @@ class TwoWorkersTestCase(AlertmanagerMixin, TransactionTestCase):
         m1 = data.maintenances["M1"]
         settings = silence_settings()
         client = alertmanager_client(settings)
-        barrier = threading.Barrier(2)
-        errors = []
-
-        def worker():
-            try:
-                barrier.wait(timeout=10)
-                sync_maintenance_silences(m1.pk, settings, client)
-            except Exception as error:  # noqa: BLE001 - reported by the assertion below
-                errors.append(error)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=worker) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        _, errors = run_at_once(lambda: sync_maintenance_silences(m1.pk, settings, client))
         self.assertEqual(errors, [])
         self.assertEqual(len(self.silences_of(m1)), 1)
         self.assertEqual(MaintenanceSilence.objects.filter(maintenance=m1).count(), 1)

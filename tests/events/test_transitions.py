@@ -6,13 +6,11 @@ and one event of the app's topic; repeated runs and two callers at once add noth
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timezone
 from unittest import mock
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase, run_job_for_testing
 from nautobot.core.events import deregister_event_broker, register_event_broker
@@ -24,6 +22,7 @@ from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.events import live as live_events
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from tests.events.test_live_state import EXPECTED, NOW, BrokerMixin, RecordingBroker
+from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
 from tests.fixtures.live_data import D, H, build_live_data
 from tests.fixtures.location_data import build_site_data
@@ -242,23 +241,8 @@ class TransitionJobsTestCase(BrokerMixin, JobTestMixin, TransactionTestCase):
         slow = SlowBroker()  # holds the first caller inside its row lock while the second arrives
         register_event_broker(slow)
         self.addCleanup(deregister_event_broker, slow)
-        start = threading.Barrier(2)
-        recorded, errors = [], []
-
-        def worker():
-            try:
-                start.wait(timeout=10)
-                recorded.extend(live_events.record_due_transitions(now=NOW))
-            except Exception as error:  # noqa: BLE001  # reported by the test below
-                errors.append(error)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=worker) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        results, errors = run_at_once(lambda: live_events.record_due_transitions(now=NOW))
+        recorded = [transition for transitions in results for transition in transitions]
         self.assertEqual(errors, [])
         self.assertEqual(len(recorded), len(data.by_name))
         for name, maintenance in data.by_name.items():
