@@ -199,7 +199,7 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
         if key in ("start_time", "end_time"):
             return format_html('<span class="text-nowrap">{}</span>', format_local(value))
         if key in ("maintenance_id", "name"):
-            return format_html('<span style="{}">{}</span>', tables.BREAK_ANYWHERE, value)
+            return tables.breaking_anywhere(value)
         if key == "unresolved_circuit_ids":
             return ", ".join(str(cid) for cid in value) if value else placeholder(None)
         if key == "ack":
