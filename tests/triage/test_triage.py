@@ -53,6 +53,13 @@ class TriageTestCase(FolderSyncMixin, TransactionTestCase):
     def sync(self, *names: str) -> None:
         super().sync(*((name, MESSAGES[name]) for name in names))
 
+    def create_lag_circuit(self) -> Circuit:
+        """The circuit AWS's notice aws3 names as AWS_LAG, created in Nautobot under another ID, AWS-LAG-3."""
+        some = Circuit.objects.first()
+        return Circuit.objects.create(
+            cid="AWS-LAG-3", provider=self.providers["aws"], circuit_type=some.circuit_type, status=some.status
+        )
+
     def grant_all(self) -> None:
         self.add_permissions(
             "nautobot_ssot_circuit_maintenance.view_rawnotification",
@@ -128,12 +135,7 @@ class TriageTestCase(FolderSyncMixin, TransactionTestCase):
         maintenance = CircuitMaintenance.objects.get()
         self.assertEqual(maintenance.unresolved_circuit_ids, [AWS_LAG])
         aws = self.providers["aws"]
-        lag = Circuit.objects.create(
-            cid="AWS-LAG-3",
-            provider=aws,
-            circuit_type=Circuit.objects.first().circuit_type,
-            status=Circuit.objects.first().status,
-        )
+        lag = self.create_lag_circuit()
         self.grant_all()
         self.assertIn(raw, RawNotification.objects.needs_triage())
 
@@ -156,13 +158,7 @@ class TriageTestCase(FolderSyncMixin, TransactionTestCase):
     def test_an_alias_alone_is_matched_by_the_next_sync(self):
         self.sync("aws3")
         raw = RawNotification.objects.get()
-        aws = self.providers["aws"]
-        lag = Circuit.objects.create(
-            cid="AWS-LAG-3",
-            provider=aws,
-            circuit_type=Circuit.objects.first().circuit_type,
-            status=Circuit.objects.first().status,
-        )
+        lag = self.create_lag_circuit()
         self.grant_all()
         self.client.post(
             reverse(f"{PREFIX}:triage_map_circuit", args=[raw.pk]), {"circuit_id": AWS_LAG, "circuit": str(lag.pk)}
@@ -200,13 +196,7 @@ class TriageTestCase(FolderSyncMixin, TransactionTestCase):
         raw = RawNotification.objects.get()
         maintenance = CircuitMaintenance.objects.get()
         self.assertTrue(maintenance.maintenance_notes.filter(title__contains=AWS_LAG).exists())
-        aws = self.providers["aws"]
-        lag = Circuit.objects.create(
-            cid="AWS-LAG-3",
-            provider=aws,
-            circuit_type=Circuit.objects.first().circuit_type,
-            status=Circuit.objects.first().status,
-        )
+        lag = self.create_lag_circuit()
         self.grant_all()
         self.add_permissions(
             "nautobot_ssot_circuit_maintenance.view_circuitmaintenance",

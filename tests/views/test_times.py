@@ -113,7 +113,21 @@ class StoredTextTest(TestCase):
             self.assertTrue(str(flag).endswith("2030-07-01 22:30 UTC"), str(flag))
 
 
-class PagesInTheReadersZoneTest(TestCase):
+class SuperuserInAZoneMixin:
+    """A superuser's requests; the zone a request activated is dropped after each test."""
+
+    def setUp(self):
+        super().setUp()
+        self.user.is_superuser = True
+        self.user.save()
+
+    def tearDown(self):
+        # The middleware activates the user's zone in this thread and leaves it there.
+        dj_timezone.deactivate()
+        super().tearDown()
+
+
+class PagesInTheReadersZoneTest(SuperuserInAZoneMixin, TestCase):
     """The app's pages write every time in the user's time zone when they set one, else in UTC; always with the zone."""
 
     @classmethod
@@ -134,16 +148,6 @@ class PagesInTheReadersZoneTest(TestCase):
             raw_size=34,
             outcome=OutcomeChoices.UNKNOWN_PROVIDER,
         )
-
-    def setUp(self):
-        super().setUp()
-        self.user.is_superuser = True
-        self.user.save()
-
-    def tearDown(self):
-        # The middleware activates the user's zone in this thread and leaves it there.
-        dj_timezone.deactivate()
-        super().tearDown()
 
     def in_paris(self):
         self.user.set_config("timezone", PARIS, commit=True)
@@ -214,7 +218,7 @@ class PagesInTheReadersZoneTest(TestCase):
         self.assertIn("2030-07-01 12:00 UTC", rows)
 
 
-class FormsInTheReadersZoneTest(TestCase):
+class FormsInTheReadersZoneTest(SuperuserInAZoneMixin, TestCase):
     """A typed time is read in the active zone, and the form says which."""
 
     @classmethod
@@ -223,15 +227,6 @@ class FormsInTheReadersZoneTest(TestCase):
         cls.maintenance = create_maintenance(
             provider, "TZ-FORM", "Typed by hand", MaintenanceStatusChoices.CONFIRMED, [WINTER]
         )
-
-    def setUp(self):
-        super().setUp()
-        self.user.is_superuser = True
-        self.user.save()
-
-    def tearDown(self):
-        dj_timezone.deactivate()
-        super().tearDown()
 
     def test_edit_form_names_the_zone_and_reads_the_time_in_it(self):
         self.user.set_config("timezone", PARIS, commit=True)
