@@ -30,6 +30,7 @@ from nautobot.apps.testing import TransactionTestCase
 from nautobot.extras.models import JobResult
 from nautobot_ssot.models import Sync, SyncLogEntry
 
+from nautobot_ssot_circuit_maintenance.intake import locking
 from nautobot_ssot_circuit_maintenance.intake.sources.imap import ImapSource
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
@@ -40,7 +41,6 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.sync import jobs
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
-from nautobot_ssot_circuit_maintenance.sync.locking import LOCK_ID
 from tests.fixtures.job_helpers import JobTestMixin
 from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 from tests.servers.dovecot import DovecotServer
@@ -230,9 +230,16 @@ _ADVISORY_LOCK_PIDS = (
 )
 
 
+# The holders of source locks (intake/locking.py: the two-key form, classid the SOURCE namespace).
+_SOURCE_LOCK_PIDS = (
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = (%s::int)::oid AND objsubid = 2 "
+    "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
 def sync_lock_holder(cursor) -> int | None:
-    """The backend pid holding the app's sync lock (an advisory lock on LOCK_ID), if any."""
-    cursor.execute(_ADVISORY_LOCK_PIDS, [LOCK_ID, True])
+    """The backend pid holding a source's lock (the sync job's session reading it), if any."""
+    cursor.execute(_SOURCE_LOCK_PIDS, [locking.SOURCE])
     row = cursor.fetchone()
     return row[0] if row else None
 
