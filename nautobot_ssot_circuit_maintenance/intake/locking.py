@@ -54,6 +54,18 @@ def maintenance_lock_key(key: tuple[Any, str]) -> tuple[int, int]:
     return lock_key(MAINTENANCE, f"{provider_pk}\x00{maintenance_id}")
 
 
+# A lock function applied to each key of one kind, in ascending order, in one statement.
+_EACH_KEY = "SELECT count({function}(%s, key)) FROM (SELECT unnest(%s::int[]) AS key ORDER BY key) AS keys"
+
+
+def _by_kind(keys: Iterable[tuple[int, int]]) -> list[tuple[int, list[int]]]:
+    """The keys grouped by kind, each group's values ascending, the kinds ascending; a key held twice stays twice."""
+    grouped: dict[int, list[int]] = {}
+    for kind, value in keys:
+        grouped.setdefault(kind, []).append(value)
+    return [(kind, sorted(grouped[kind])) for kind in sorted(grouped)]
+
+
 class SyncBusy(RuntimeError):
     """Another run still holds a lock this one needs after the wait."""
 
@@ -70,13 +82,17 @@ class SessionLocks:
 
         What was held before is kept; a lock this connection holds already is taken again (they nest).
         """
-        deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+        keys = sorted(set(keys))
         with connection.cursor() as cursor:
-            for key in sorted(set(keys)):
-                if deadline is None:
-                    cursor.execute("SELECT pg_advisory_lock(%s, %s)", list(key))
-                else:
-                    self._try_until(cursor, key, deadline, wait_seconds, busy)
+            if wait_seconds is None:
+                # One statement per kind however many keys (a chunk folds hundreds of maintenances).
+                for kind, values in _by_kind(keys):
+                    cursor.execute(_EACH_KEY.format(function="pg_advisory_lock"), [kind, values])
+                self.held.extend(keys)
+                return
+            deadline = time.monotonic() + wait_seconds
+            for key in keys:
+                self._try_until(cursor, key, deadline, wait_seconds, busy)
                 self.held.append(key)
 
     @staticmethod
@@ -93,8 +109,8 @@ class SessionLocks:
         """Release every lock held through this object (never raises: a dead connection released them already)."""
         held, self.held = self.held, []
         with contextlib.suppress(Exception), connection.cursor() as cursor:
-            for key in reversed(held):
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", list(key))
+            for kind, values in _by_kind(held):
+                cursor.execute(_EACH_KEY.format(function="pg_advisory_unlock"), [kind, values])
 
 
 @contextlib.contextmanager
@@ -136,10 +152,7 @@ def lock_for_transaction(kind: int, values: Iterable[Any] = ("",)) -> None:
     if not keys:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(%s, key)) FROM (SELECT unnest(%s::int[]) AS key ORDER BY key) keys",
-            [kind, keys],
-        )
+        cursor.execute(_EACH_KEY.format(function="pg_advisory_xact_lock"), [kind, keys])
 
 
 def lock_message_keys(message_keys: Iterable[str]) -> None:

@@ -5,6 +5,7 @@ import threading
 from collections.abc import Callable
 
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.intake.locking import (
@@ -96,6 +97,21 @@ class MaintenanceLockTestCase(TransactionTestCase):
             locks.release()
         self.assertEqual(
             in_other_session(briefly(lambda: maintenance_locks([("provider-1", "M2")], wait_seconds=0.2))), "acquired"
+        )
+
+    def test_a_chunks_hundreds_of_maintenances_cost_one_statement_to_lock_and_one_to_release(self):
+        keys = [maintenance_lock_key(("provider-1", f"M{index}")) for index in range(300)]
+        locks = SessionLocks()
+        with CaptureQueriesContext(connection) as taken:
+            locks.hold(keys)
+        self.assertEqual(len(taken), 1)
+        busy = in_other_session(briefly(lambda: maintenance_locks([("provider-1", "M299")], wait_seconds=0.2)))
+        self.assertIn("still writing", busy)
+        with CaptureQueriesContext(connection) as released:
+            locks.release()
+        self.assertEqual(len(released), 1)
+        self.assertEqual(
+            in_other_session(briefly(lambda: maintenance_locks([("provider-1", "M0")], wait_seconds=0.2))), "acquired"
         )
 
     def test_kinds_do_not_meet(self):
