@@ -26,6 +26,7 @@ from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_feed_response_for_api
 from nautobot_ssot_circuit_maintenance.decisions import actions as decisions
 from nautobot_ssot_circuit_maintenance.decisions.requests import BadDecision, override_of, reason_of
+from nautobot_ssot_circuit_maintenance.intake.locking import SyncBusy
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
@@ -38,7 +39,6 @@ from nautobot_ssot_circuit_maintenance.models import (
 )
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.models.reach import REACH_PREFETCH, termination_prefetch
-from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy
 from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_FLAGS_PREFETCH
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 from nautobot_ssot_circuit_maintenance.watch import push

@@ -102,11 +102,14 @@ def last_syncs(user: Any) -> list[SourceSync]:
         start_time=None
     )
     rows = []
-    for source in NotificationSource.objects.restrict(user, "view"):
+    for source in NotificationSource.objects.restrict(user, "view").select_related("last_sync"):
         outcomes: dict[str, int] = {}
         sync = None
         if source.last_run_started and source.last_run:
-            sync = real_syncs.filter(start_time__lte=source.last_run_started).order_by("-start_time").first()
+            # Recorded by the run; a time tells it only for runs from before, which took turns.
+            sync = source.last_sync or (
+                real_syncs.filter(start_time__lte=source.last_run_started).order_by("-start_time").first()
+            )
             counted = (
                 RawNotification.objects.filter(
                     source=source, created__gte=source.last_run_started, created__lte=source.last_run

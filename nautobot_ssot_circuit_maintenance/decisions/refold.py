@@ -2,8 +2,9 @@
 
 What a person decides (a notice excluded or confirmed, an override set or released) takes effect at
 once: the maintenances it touches are folded again from the notices that count, written through the
-sync's own adapters (so the change log shows the change), under the sync lock. A maintenance none of
-whose notices counts any more is deleted: nothing that is believed says it exists.
+sync's own adapters (so the change log shows the change), holding the locks of those maintenances
+(intake/locking.py). A maintenance none of whose notices counts any more is deleted: nothing that is believed
+says it exists.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from nautobot.circuits.models import Provider
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.intake.commit import stored_maintenance_pks
 from nautobot_ssot_circuit_maintenance.intake.history import READABLE_KEYS, MaintenanceKey, fold_with_history
+from nautobot_ssot_circuit_maintenance.intake.locking import maintenance_locks
 from nautobot_ssot_circuit_maintenance.intake.overrides import apply_overrides
 from nautobot_ssot_circuit_maintenance.intake.resolve import resolve_circuits
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification
 from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.mailbox import MailboxAdapter
 from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.nautobot import NautobotAdapter
-from nautobot_ssot_circuit_maintenance.sync.locking import sync_lock
 
 # How long a person's action waits for a running sync before it gives up with a message.
 REFOLD_WAIT_SECONDS = 30.0
@@ -38,11 +39,11 @@ class Refolded:
 
 
 def refold(keys: set[MaintenanceKey]) -> Refolded:
-    """Fold these maintenances again and write the result; raises locking.SyncBusy if a sync holds the lock too long."""
+    """Fold these maintenances again and write the result; locking.SyncBusy if a sync writes them for too long."""
     outcome = Refolded()
     if not keys:
         return outcome
-    with sync_lock(wait_seconds=REFOLD_WAIT_SECONDS), transaction.atomic():
+    with maintenance_locks(keys, wait_seconds=REFOLD_WAIT_SECONDS), transaction.atomic():
         states = fold_with_history({}, also=keys)
         names = dict(Provider.objects.filter(pk__in={pk for pk, _ in keys}).values_list("pk", "name"))
         chunk = Chunk(runs=[], maintenances=resolve_circuits(states, names))

@@ -13,8 +13,8 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.decisions import actions
 from nautobot_ssot_circuit_maintenance.decisions.forms import ConfirmForm, ExcludeForm, OverrideForm
 from nautobot_ssot_circuit_maintenance.decisions.refold import Refolded
+from nautobot_ssot_circuit_maintenance.intake.locking import SyncBusy
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
-from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy
 from nautobot_ssot_circuit_maintenance.ui import NotificationActionView
 
 OVERRIDE_TEMPLATE = "nautobot_ssot_circuit_maintenance/maintenance_override.html"

@@ -25,6 +25,7 @@ from nautobot.dcim.models import CablePath, Interface
 from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices, ImpactChoices, MaintenanceStatusChoices
 from nautobot_ssot_circuit_maintenance.config import app_settings
 from nautobot_ssot_circuit_maintenance.flags.isolation import Window, analyse
+from nautobot_ssot_circuit_maintenance.intake.locking import FLAGS, lock_for_transaction
 from nautobot_ssot_circuit_maintenance.models import CircuitImpact, CircuitMaintenance, MaintenanceFlag
 
 
@@ -192,7 +193,17 @@ def _touched(maintenances: QuerySet) -> tuple[set, set]:
 
 
 def refresh_flags(maintenances: QuerySet | None = None) -> RefreshResult:
-    """Recompute the flags of the groups `maintenances` touch, in the time they can change; of everything when None."""
+    """Recompute the flags of the groups `maintenances` touch, in the time they can change; of everything when None.
+
+    One refresh at a time (runs of several sources finish at once on several workers): each reads what the
+    others wrote before it, so none writes flags computed from an older state over newer ones.
+    """
+    with transaction.atomic():
+        lock_for_transaction(FLAGS)
+        return _refresh_flags(maintenances)
+
+
+def _refresh_flags(maintenances: QuerySet | None) -> RefreshResult:
     if maintenances is None:
         location_ids = device_ids = span = None
         stale = MaintenanceFlag.objects.all()

@@ -25,6 +25,7 @@ from nautobot_ssot_circuit_maintenance.intake.history import (
     keys_seen_again,
     new_notices,
 )
+from nautobot_ssot_circuit_maintenance.intake.locking import SessionLocks, maintenance_lock_key
 from nautobot_ssot_circuit_maintenance.intake.overrides import apply_overrides
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReader, SourceRun, look_back_start
@@ -45,8 +46,23 @@ class Intake:
     (a dry run, which cannot commit) the whole backlog is one chunk.
     """
 
-    def __init__(self, sources: Iterable[Any], *, now: datetime | None = None, chunk_size: int | None = None):
-        """Open the reader over `sources` with the app's message limits, parse pool and look-back start."""
+    def __init__(
+        self,
+        sources: Iterable[Any],
+        *,
+        now: datetime | None = None,
+        chunk_size: int | None = None,
+        locks: SessionLocks | None = None,
+        stored_by: Any = None,
+    ):
+        """Open the reader over `sources` with the app's message limits, parse pool and look-back start.
+
+        With `locks` (a real run), each chunk holds the locks of the maintenances it folds from before it reads
+        their history until `release_locks()`, called once its writes are committed (intake/locking.py).
+        `stored_by` is the run's Sync, recorded on what it stores.
+        """
+        self.locks = locks
+        self.stored_by = stored_by
         settings = app_settings()
         limits = settings.get("message_limits") or {}
         bounds = MessageBounds.from_settings(settings)
@@ -98,9 +114,13 @@ class Intake:
 
     def chunk_of(self, messages: list[ParsedMessage]) -> Chunk:
         """The chunk's messages folded with the stored history into the states of their maintenances."""
-        notices = new_notices(message for message in messages if message.maintenances and not message.excluded)
         newly_known = {} if self._started else keys_with_newly_known_circuits()
         self._started = True
+        if self.locks is not None:
+            self.release_locks()
+            self.locks.hold(map(maintenance_lock_key, {*newly_known, *self._keys_of(messages)}))
+            messages = self.reader.drop_stored_meanwhile()
+        notices = new_notices(message for message in messages if message.maintenances and not message.excluded)
         excluded = {
             (message.provider.pk, maintenance["maintenance_id"])
             for message in messages
@@ -123,6 +143,22 @@ class Intake:
         self.outcomes.update(message.outcome for message in messages)
         return chunk
 
+    def _keys_of(self, messages: list[ParsedMessage]) -> set[tuple[Any, str]]:
+        """Every maintenance the chunk may fold: those its messages speak of, and those of messages seen again."""
+        keys = {
+            (message.provider.pk, maintenance["maintenance_id"])
+            for message in messages
+            if message.provider is not None
+            for maintenance in message.maintenances
+        }
+        seen_again = [key for run in self.runs for key in run.seen_again]
+        return keys | keys_seen_again(seen_again)
+
+    def release_locks(self) -> None:
+        """Release the current chunk's maintenance locks (once its writes are committed, or when the run ends)."""
+        if self.locks is not None:
+            self.locks.release()
+
     @staticmethod
     def _mark_unknown_circuits(chunk: Chunk, notices: dict) -> None:
         for key, resolved in chunk.maintenances.items():
@@ -138,7 +174,7 @@ class Intake:
 
     def commit(self, chunk: Chunk) -> None:
         """Store the chunk's notifications and move its cursors (inside the sync's transaction)."""
-        commit_chunk(chunk)
+        commit_chunk(chunk, stored_by=self.stored_by)
 
     def label_in_mailboxes(self) -> list[str]:
         """Tag the chunk's messages with their outcome where the mailbox supports it (after the commit)."""
@@ -149,5 +185,6 @@ class Intake:
         return dict(sorted(self.outcomes.items()))
 
     def close(self) -> None:
-        """Close every source and its mailbox connection."""
+        """Close every source and its mailbox connection; release the locks still held."""
+        self.release_locks()
         self.reader.close()

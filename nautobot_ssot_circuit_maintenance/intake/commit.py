@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
+from nautobot_ssot_circuit_maintenance.intake.locking import lock_message_keys
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
@@ -69,17 +70,37 @@ def held_back_notes(chunk: Chunk, maintenance_pks: dict) -> list[Any]:
     return notes
 
 
-def commit_chunk(chunk: Chunk) -> None:
-    """Store every new message of the chunk with its outcome and parsed notices; move each source's cursor."""
+def stored_meanwhile(chunk: Chunk) -> set[str]:
+    """The chunk's messages another run has stored since this one read them (the same notice in two mailboxes).
+
+    Their maintenances' locks kept the notices out of the way (intake/locking.py); this takes the lock of each
+    message, so of two runs storing one message at once, the second waits for the first and finds it.
+    """
+    keys = [message.message_key for run in chunk.runs for message in run.messages]
+    if not keys:
+        return set()
+    lock_message_keys(keys)
+    return set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
+
+
+def commit_chunk(chunk: Chunk, stored_by: Any = None) -> None:
+    """Store every new message of the chunk with its outcome and parsed notices; move each source's cursor.
+
+    `stored_by` is the run's Sync: each stored message and each source's last run name it.
+    """
     maintenance_pks = stored_maintenance_pks(chunk)
 
     with transaction.atomic():
+        stored = stored_meanwhile(chunk)
         for run in chunk.runs:
             raws = []
             parsed_rows = []
             for message in run.messages:
+                if message.message_key in stored:
+                    continue
                 raw = RawNotification(
                     source=run.source,
+                    sync=stored_by,
                     message_key=message.message_key,
                     provider_id=message.provider.pk if message.provider else None,
                     sender=message.sender,
@@ -102,6 +123,7 @@ def commit_chunk(chunk: Chunk) -> None:
                 run.source.cursor = run.cursor
             run.source.last_run_started = run.started
             run.source.last_run = datetime.now(timezone.utc)
+            run.source.last_sync = stored_by
             run.source.last_error = run.error
-            run.source.save(update_fields=["cursor", "last_run_started", "last_run", "last_error"])
+            run.source.save(update_fields=["cursor", "last_run_started", "last_run", "last_sync", "last_error"])
         MaintenanceNote.objects.bulk_create(held_back_notes(chunk, maintenance_pks), batch_size=STORE_BATCH)

@@ -6,8 +6,10 @@ Idempotent; run after migrations and before each sync.
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 
 from nautobot_ssot_circuit_maintenance.config import source_settings
+from nautobot_ssot_circuit_maintenance.intake.locking import PROVISIONING, lock_for_transaction
 from nautobot_ssot_circuit_maintenance.intake.sources import source_kind
 from nautobot_ssot_circuit_maintenance.models import NotificationSource
 from nautobot_ssot_circuit_maintenance.providers import CUSTOM_FIELDS
@@ -35,7 +37,17 @@ def ensure_custom_fields() -> None:
 
 
 def sync_sources_from_config() -> list:
-    """One NotificationSource per configured source; providers attached per `attach_all_providers`."""
+    """One NotificationSource per configured source; providers attached per `attach_all_providers`.
+
+    Runs starting at once on several workers provision one after the other (PROVISIONING), not into each other's
+    inserts.
+    """
+    with transaction.atomic():
+        lock_for_transaction(PROVISIONING)
+        return _sources_from_config()
+
+
+def _sources_from_config() -> list:
     from nautobot.circuits.models import Provider
 
     sources = []

@@ -217,6 +217,32 @@ class MailReader:
         run.fetched += len(batch.messages)
         run.cursor = batch.cursor
 
+    def drop_stored_meanwhile(self) -> list[ParsedMessage]:
+        """The chunk's messages less those another run stored since they were read; those count as sightings.
+
+        The same notice in two mailboxes read by two runs at once: the run that locked its maintenances second
+        finds it stored (intake/locking.py), and takes it as a message stored before, not as a new one.
+        """
+        keys = {message.message_key for run in self.runs for message in run.messages}
+        stored = set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
+        if stored:
+            now = datetime.now(timezone.utc)
+            for run in self.runs:
+                kept = []
+                for message in run.messages:
+                    if message.message_key not in stored:
+                        kept.append(message)
+                        continue
+                    run.new -= 1
+                    run.duplicates += 1
+                    if message.received is not None:
+                        again = min(message.received, now)
+                        run.seen_again[message.message_key] = max(
+                            filter(None, (run.seen_again.get(message.message_key), again))
+                        )
+                run.messages = kept
+        return [message for run in self.runs for message in run.messages]
+
     def label_in_mailboxes(self) -> list[str]:
         """Tag the current chunk's messages with their outcome where the mailbox supports it (after commit)."""
         problems = []

@@ -109,6 +109,10 @@ class StoredReader(MailReader):
         run.fetched += len(batch.messages)
         run.new += len(parsed)
 
+    def drop_stored_meanwhile(self) -> list[ParsedMessage]:
+        """Every message of the chunk: they are stored rows read again, on purpose."""
+        return [message for run in self.runs for message in run.messages]
+
     def label_in_mailboxes(self) -> list[str]:
         """Label nothing: the stored messages are not read from a mailbox."""
         return []

@@ -37,6 +37,10 @@ class NotificationSource(OrganizationalModel):
     # When the last run of this source began and ended: the messages it stored were created in between.
     last_run_started = models.DateTimeField(null=True, blank=True)
     last_run = models.DateTimeField(null=True, blank=True)
+    # The sync that run was part of: runs over different sources go on at once, so a time cannot tell it.
+    last_sync = models.ForeignKey(
+        "nautobot_ssot.Sync", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     last_error = models.TextField(blank=True)
 
     natural_key_field_names = ["name"]
@@ -77,6 +81,8 @@ class RawNotification(BaseModel):
     )
     # Message-ID when the message has one, else a hash of its content: the same mail is stored once.
     message_key = models.CharField(max_length=255, unique=True)
+    # The real sync run that stored it (null: stored otherwise, before this was recorded, or the run was deleted).
+    sync = models.ForeignKey("nautobot_ssot.Sync", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     provider = models.ForeignKey(
         "circuits.Provider", on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_notifications"
     )

@@ -20,6 +20,7 @@ from nautobot_ssot_circuit_maintenance.events.jobs import record_live_transition
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags_after_sync
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.intake.chunks import Intake
+from nautobot_ssot_circuit_maintenance.intake.locking import SessionLocks, source_locks
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.intake.reprocess import StoredIntake, stored_for_reparse
 from nautobot_ssot_circuit_maintenance.intake.sources import source_kind
@@ -27,7 +28,6 @@ from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, Notific
 from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.mailbox import MailboxAdapter
 from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.nautobot import NautobotAdapter
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
-from nautobot_ssot_circuit_maintenance.sync.locking import sync_lock
 
 name = "Circuit Maintenance"  # Job grouping in the UI
 
@@ -108,16 +108,21 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         return info
 
     def run(self, *args, **kwargs):
-        """Run the sync (a real one under the sync lock, then the live-state transitions), record a failure, report."""
+        """Run the sync (a real one holding its sources' locks), then the live-state transitions; report.
+
+        A failure is recorded on the sources. A real run holds the lock of each source it reads, so runs over
+        other sources go on at once on other workers; each chunk holds the locks of the maintenances it folds
+        (intake/locking.py).
+        """
         self.selected_sources = kwargs.get("sources")
         self.selected_notifications = kwargs.get("notifications")
         try:
             if kwargs.get("dryrun", True):
                 super().run(*args, **kwargs)
             else:
-                with sync_lock():
+                with source_locks(self.sources_read()):
                     super().run(*args, **kwargs)
-                    record_live_transitions(self.logger)
+                record_live_transitions(self.logger)
         except Exception as error:
             if not kwargs.get("dryrun", True):
                 self._record_failure(error)
@@ -141,9 +146,14 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         except DatabaseError:
             self.logger.warning("Could not record the failure on the sources: the database is unavailable")
 
+    def sources_read(self) -> list[NotificationSource]:
+        """The sources a real run reads (none when it reprocesses stored notifications), provisioned first."""
+        if self.selected_notifications:
+            return []
+        sync_sources_from_config()
+        return self._sources()
+
     def _sources(self) -> list[NotificationSource]:
-        if not self.dryrun:
-            sync_sources_from_config()
         configured = {source.name for source in source_settings()}
         chosen = list(self.selected_sources) if self.selected_sources else NotificationSource.objects.all()
         return [source for source in chosen if source.name in configured]
@@ -157,11 +167,15 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         """Where this run's mail comes from: the mailboxes, or the stored notifications picked in triage."""
         if self.selected_notifications:
             return self.stored_intake(self.selected_notifications.select_related("source"))
-        return Intake(self._sources(), chunk_size=self.chunk_size)
+        return Intake(self._sources(), chunk_size=self.chunk_size, locks=self.maintenance_locks(), stored_by=self.sync)
+
+    def maintenance_locks(self) -> SessionLocks | None:
+        """What each chunk of a real run holds while it folds and writes; a dry run writes nothing and holds none."""
+        return None if self.dryrun else SessionLocks()
 
     def stored_intake(self, notifications) -> StoredIntake:
         """The intake over stored notifications, logging those that cannot be reprocessed and why."""
-        intake = StoredIntake(notifications, chunk_size=self.chunk_size)
+        intake = StoredIntake(notifications, chunk_size=self.chunk_size, locks=self.maintenance_locks())
         for shown, (pk, reason) in enumerate(intake.skipped.items()):
             if shown == SKIPPED_SHOWN:
                 self.logger.warning("%d more notifications cannot be reprocessed", len(intake.skipped) - shown)
@@ -214,6 +228,8 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
                 self.source_adapter.sync_to(self.target_adapter, flags=self.diffsync_flags, diff=self.diff)
             self.write_sync_log()
             self.intake.commit(self.chunk)
+        # Committed: another run may now fold these maintenances from what this one stored.
+        self.intake.release_locks()
         # Stored first: a label that fails to apply loses nothing.
         for problem in self.intake.label_in_mailboxes():
             self.logger.warning("Labels not applied: %s", problem)
@@ -328,6 +344,10 @@ class ReparseDataSource(CircuitMaintenanceDataSource):
         self.criteria = {name: kwargs.get(name) or () for name in ("sources", "providers", "outcomes")}
         self.criteria.update(since=since, until=until)
         super().run(*args, **{**kwargs, "sources": None, "notifications": None})
+
+    def sources_read(self) -> list[NotificationSource]:
+        """None: it reads stored mail, no mailbox (each chunk still holds its maintenances' locks)."""
+        return []
 
     def make_intake(self) -> Intake:
         """The intake over the stored notifications the criteria select."""

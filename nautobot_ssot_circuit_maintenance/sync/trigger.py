@@ -3,7 +3,7 @@
 The mailbox watcher (watch/watcher.py), a push that found the sync busy (watch/push.py) and the triage queue's
 Reprocess all start the sync job here. A run is queued with `JobResult.enqueue_job`, so it is
 logged, shown in the SSoT dashboard and run by a Celery worker like any other, and it takes the
-sync lock (sync/locking.py) like any other.
+locks (intake/locking.py) like any other.
 
 Debounce: a source that already has a run queued and not yet started gets no second one — that run
 reads everything that arrived before it starts. A source whose run has started gets one follow-up

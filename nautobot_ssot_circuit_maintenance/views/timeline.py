@@ -201,10 +201,8 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
     """
     key = (maintenance.provider_id, maintenance.maintenance_id)
     notices = stored_notices({key}).get(key, [])
-    raws = {
-        raw.message_key: raw
-        for raw in RawNotification.objects.filter(message_key__in=[notice.message_key for notice in notices])
-    }
+    keys = [notice.message_key for notice in notices]
+    raws = {raw.message_key: raw for raw in RawNotification.objects.select_related("sync").filter(message_key__in=keys)}
     runs = {message_key: run_of(raw) for message_key, raw in raws.items()}
     # Notices stored by one run arrived together: the run's start orders them, then the fold.
     arrival = {
@@ -324,9 +322,11 @@ def placed(rows: list[TimelineRow], arrival: dict[str, Any], events: list[Timeli
 def run_of(raw: Any) -> Any:
     """The real sync run that stored `raw` (None for notifications stored otherwise).
 
-    A run stores its notifications in the transaction that writes its log, and real runs take turns
-    (sync/locking.py), so it is the latest real sync started before the notification was stored.
+    Recorded on the notification (`sync`). Mail stored before that was recorded, when real runs still took turns,
+    was stored by the latest real sync started before it.
     """
+    if raw.sync_id is not None:
+        return raw.sync
     return (
         Sync.objects.filter(dry_run=False, start_time__lte=raw.created, source=DATA_SOURCE)
         .order_by("-start_time")

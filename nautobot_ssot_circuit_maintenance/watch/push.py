@@ -3,7 +3,7 @@
 The REST endpoint (api/views.py `PushView`) and the upload form (views/maintenances.py) both come here. A message
 is stored as a `PushedMessage`; the sync reads it like any mailbox's mail (intake/pushed.py). Asked to
 process it now, the sync job runs at once for the pushed source only, in this process (in the request's
-own thread, whatever the web server) and under the sync lock: the same per-message path and the same
+own thread, whatever the web server) and holding the source's lock: the same per-message path and the same
 writes as a scheduled run.
 """
 
@@ -21,11 +21,11 @@ from nautobot.apps.utils import sanitize
 
 from nautobot_ssot_circuit_maintenance.compat.jobs import job_failure_text, run_job_here
 from nautobot_ssot_circuit_maintenance.config import PUSH_DISABLED, PUSHED_SOURCE_NAME, app_settings, push_enabled
+from nautobot_ssot_circuit_maintenance.intake.locking import SyncBusy, source_locks
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds
 from nautobot_ssot_circuit_maintenance.mail.headers import header_bytes, message_key, raw_key
 from nautobot_ssot_circuit_maintenance.models import NotificationSource, PushedMessage, RawNotification
-from nautobot_ssot_circuit_maintenance.sync.locking import SyncBusy, sync_lock
 from nautobot_ssot_circuit_maintenance.sync.trigger import SyncUnavailable, enabled_sync_job, start_sync, sync_kwargs
 
 logger = logging.getLogger(__name__)
@@ -154,10 +154,10 @@ def accept(raw: bytes, user: Any) -> PushResult:
 
 
 def process_now(result: PushResult, user: Any) -> PushResult:
-    """Run the sync for the pushed source now (under the sync lock), then read the message's outcome.
+    """Run the sync for the pushed source now (holding its source lock), then read the message's outcome.
 
     The run happens in this process and this thread (compat.run_job_here: any thread of any web server).
-    When another sync holds the lock, a run is queued for the pushed source (sync/trigger.py, as the mailbox
+    When another sync holds that lock, a run is queued for the pushed source (sync/trigger.py, as the mailbox
     watcher does), so the message is read as soon as the lock is free rather than at the next schedule.
     Never raises for a failed run: the answer says `failed` and why; the message stays stored.
     """
@@ -165,10 +165,10 @@ def process_now(result: PushResult, user: Any) -> PushResult:
         return result
     job_result = None
     try:
+        sync_sources_from_config()
+        source = NotificationSource.objects.get(name=PUSHED_SOURCE_NAME)
         # Session-level advisory locks nest: the job takes the same lock again on this connection.
-        with sync_lock(wait_seconds=PROCESS_NOW_WAIT_SECONDS):
-            sync_sources_from_config()
-            source = NotificationSource.objects.get(name=PUSHED_SOURCE_NAME)
+        with source_locks([source], wait_seconds=PROCESS_NOW_WAIT_SECONDS):
             job_result = run_job_here(enabled_sync_job(), user, sync_kwargs(sources=[source]))
     except SyncUnavailable as error:
         return _failed(result, f"{error}; the message is stored and the next enabled run reads it")
@@ -197,7 +197,7 @@ def _failed(result: PushResult, why: str, job_result: Any = None) -> PushResult:
 
 
 def _queue_behind_running_sync(result: PushResult, user: Any) -> PushResult:
-    """Another sync holds the lock: queue a run for the pushed source (or join the one already queued)."""
+    """Another sync is reading the pushed source: queue a run for the pushed source (or join the one already queued)."""
     source = NotificationSource.objects.filter(name=PUSHED_SOURCE_NAME).first()
     if source is None:  # the first push ever, while a sync runs
         source = next(s for s in sync_sources_from_config() if s.name == PUSHED_SOURCE_NAME)

@@ -9,8 +9,8 @@ job queue (sync/trigger.py: queued, at most one waiting run per source) and foll
   one follow-up run (sync/trigger.py's debounce);
 - a (re)connection: a run when the folder holds mail beyond the source's cursor (mail that came
   while nobody watched);
-- a run that failed — among others one that waited 5 minutes for the sync lock and gave up
-  (sync/locking.py) — is started again after a back-off (30 s doubling up to 10 minutes), so mail is
+- a run that failed — among others one that waited 5 minutes for its source's lock and gave up
+  (intake/locking.py) — is started again after a back-off (30 s doubling up to 10 minutes), so mail is
   never left to the next schedule; the cursor did not move, so nothing is lost or read twice.
 
 Sources IDLE cannot watch (local folder, Gmail, Microsoft 365) are synced every `poll_seconds` when

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timezone
 
 from nautobot.apps.testing import TransactionTestCase
 
-from nautobot_ssot_circuit_maintenance.intake.fold import STATUS_PROGRESS
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     NotificationSource,
@@ -16,6 +14,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions
+from tests.fixtures.corpus_records import assert_corpus_records
 from tests.fixtures.imap import ACCOUNT, DovecotTestMixin
 from tests.fixtures.job_helpers import MailFolder
 from tests.fixtures.sample_data import (
@@ -25,10 +24,6 @@ from tests.fixtures.sample_data import (
     expected_maintenances,
 )
 from tests.servers.fault_proxy import Fault, FaultProxy
-
-
-def utc(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
 
 
 class CorpusThroughImapTestCase(DovecotTestMixin, TransactionTestCase):
@@ -58,39 +53,7 @@ class CorpusThroughImapTestCase(DovecotTestMixin, TransactionTestCase):
             self.assertEqual(len(expected), entry["maintenances"])
 
         # Every maintenance: the newest notice decides id, status, windows, circuits and impacts.
-        notices = defaultdict(list)
-        for name, _, entry in messages:
-            for maintenance in expected_maintenances(name):
-                notices[(entry["provider_parser"], maintenance["maintenance_id"])].append((name, maintenance))
-        self.assertEqual(CircuitMaintenance.objects.count(), len(notices))
-        for (_, maintenance_id), items in notices.items():
-            record = CircuitMaintenance.objects.get(maintenance_id=maintenance_id)
-
-            def order(item):
-                _, m = item
-                return (m["sequence"], m["stamp"], STATUS_PROGRESS.get(m["status"], 0))
-
-            newest_order = max(order(item) for item in items)
-            newest = [m for item in items if order(item) == newest_order for m in [item[1]]]
-            self.assertEqual(record.status, newest[0]["status"], maintenance_id)
-            self.assertEqual(
-                [(w["start"], w["end"]) for w in record.windows],
-                sorted({(utc(m["start"]), utc(m["end"])) for m in newest}),
-                maintenance_id,
-            )
-            with_circuits = [m for _, m in sorted(items, key=order) if m["circuits"]]
-            if with_circuits:
-                last_order = order(next(i for i in items if i[1] is with_circuits[-1]))
-                source = [m for item in items if order(item) == last_order for m in [item[1]]]
-                expected_impacts = {
-                    " ".join(c["circuit_id"].split()).upper(): c["impact"] for m in source for c in m["circuits"]
-                }
-                actual = {
-                    " ".join(cid.split()).upper(): impact
-                    for cid, impact in record.circuit_impacts.values_list("circuit__cid", "impact")
-                }
-                self.assertEqual(actual, expected_impacts, maintenance_id)
-            self.assertEqual(record.unresolved_circuit_ids, [])
+        notices = assert_corpus_records(self, messages)
         self.assertEqual(count_maintenance_actions(sync.diff)["create"], len(notices))
 
         # Read-only: nothing was flagged \Seen in the mailbox.

@@ -27,9 +27,10 @@ from nautobot.extras.models import Job, JobResult
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.config import PUSHED_SOURCE_NAME, SourceSettings
+from nautobot_ssot_circuit_maintenance.intake.locking import source_locks
+from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.intake.sources import ImapSource
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
-from nautobot_ssot_circuit_maintenance.sync.locking import sync_lock
 from nautobot_ssot_circuit_maintenance.sync.trigger import queued_run
 from nautobot_ssot_circuit_maintenance.watch import push
 from nautobot_ssot_circuit_maintenance.watch.idle import Connected, FolderIdler, MailArrived
@@ -283,7 +284,7 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
         self.addCleanup(configured.disable)
         outcome = []
 
-        def push_elsewhere():  # another database session: the sync lock is per session
+        def push_elsewhere():  # another database session: the source lock is per session
             try:
                 accepted = push.accept(self.notice, self.user)
                 with mock.patch.object(push, "PROCESS_NOW_WAIT_SECONDS", 0.2):
@@ -291,7 +292,8 @@ class WatcherTestCase(JobTestMixin, TransactionTestCase):
             finally:
                 connections.close_all()
 
-        with sync_lock():
+        sync_sources_from_config()
+        with source_locks([NotificationSource.objects.get(name=PUSHED_SOURCE_NAME)]):
             thread = threading.Thread(target=push_elsewhere)
             thread.start()
             thread.join(timeout=WAIT_SECONDS)
