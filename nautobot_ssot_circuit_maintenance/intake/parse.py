@@ -129,7 +129,9 @@ def parse_maintenances(message: Message, parser_name: str) -> list[dict]:
     return [json.loads(maintenance.to_json()) for maintenance in provider.get_maintenances(data)]
 
 
-def parse_with_template(message: Message, template: str, provider: ProviderEntry, sender: str, date: datetime) -> list[dict]:
+def parse_with_template(
+    message: Message, template: str, provider: ProviderEntry, sender: str, date: datetime
+) -> list[dict]:
     """Read the message with the provider's notice template (JSON text); TemplateError says what it missed."""
     maintenances = template_maintenances(
         json.loads(template), message, provider=provider.name, organizer=sender, stamp=int(date.timestamp())

@@ -93,7 +93,9 @@ class NoticeTemplate(BaseModel, ChangeLoggedModel):
         f"%Y-%m-%d %H:%M, or {ISO_8601}.",
     )
     time_zone = models.CharField(
-        max_length=64, default="UTC", help_text="The zone of a time written without its own offset (e.g. Europe/Berlin)."
+        max_length=64,
+        default="UTC",
+        help_text="The zone of a time written without its own offset (e.g. Europe/Berlin).",
     )
 
     is_metadata_associable_model = False
@@ -131,7 +133,10 @@ class NoticeTemplate(BaseModel, ChangeLoggedModel):
     @classmethod
     def specs_for(cls, provider_pks: Iterable[Any]) -> dict[Any, str]:
         """The templates of these providers as JSON text, by provider pk (what a SenderDirectory takes)."""
-        return {template.provider_id: json.dumps(template.spec()) for template in cls.objects.filter(provider__in=list(provider_pks))}
+        return {
+            template.provider_id: json.dumps(template.spec())
+            for template in cls.objects.filter(provider__in=list(provider_pks))
+        }
 
 
 def template_spec(values: Any) -> dict[str, Any]:

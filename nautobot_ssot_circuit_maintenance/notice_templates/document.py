@@ -10,6 +10,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from email.message import Message
+from itertools import islice
 
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
@@ -71,9 +72,7 @@ def html_tables(html: str) -> list[list[Row]]:
     for table in soup.find_all("table"):
         if table.find("table"):
             continue  # a layout table around the real one
-        grid = [
-            [cell.get_text(" ", strip=True) for cell in row.find_all(["th", "td"])] for row in table.find_all("tr")
-        ]
+        grid = [[cell.get_text(" ", strip=True) for cell in row.find_all(["th", "td"])] for row in table.find_all("tr")]
         if rows := _rows(grid):
             found.append(rows)
     return found
@@ -94,7 +93,7 @@ def csv_rows(data: bytes) -> list[Row]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    return _rows([row for _, row in zip(range(MAX_ROWS + 1), csv.reader(io.StringIO(text), dialect))])
+    return _rows(list(islice(csv.reader(io.StringIO(text), dialect), MAX_ROWS + 1)))
 
 
 def xlsx_rows(data: bytes) -> list[Row]:
@@ -102,7 +101,7 @@ def xlsx_rows(data: bytes) -> list[Row]:
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        grid = [[cell_text(value) for value in row] for _, row in zip(range(MAX_ROWS + 1), sheet.iter_rows(values_only=True))]
+        grid = [[cell_text(value) for value in row] for row in islice(sheet.iter_rows(values_only=True), MAX_ROWS + 1)]
     finally:
         workbook.close()
     return _rows(grid)

@@ -210,9 +210,7 @@ def template_maintenances(
                 stamp=stamp,
                 organizer=organizer or "unknown",
                 summary=reader.document.subject[:500],
-                _metadata=Metadata(
-                    provider=provider, processor=TEMPLATE_PROCESSOR, parsers=[TEMPLATE_PROCESSOR]
-                ),
+                _metadata=Metadata(provider=provider, processor=TEMPLATE_PROCESSOR, parsers=[TEMPLATE_PROCESSOR]),
             )
         ]
     except ValidationError as error:

@@ -132,9 +132,7 @@ def spec_problems(spec: Mapping[str, Any]) -> dict[str, str]:
                 problems[pattern_field(item)] = f"Not a regular expression: {error}."
             else:
                 if compiled.groups > 1 and "value" not in compiled.groupindex:
-                    problems[pattern_field(item)] = (
-                        "With more than one group, name the one to read (?P<value>...)."
-                    )
+                    problems[pattern_field(item)] = "With more than one group, name the one to read (?P<value>...)."
         if source in (TABLE, ATTACHMENT):
             if not column:
                 problems[column_field(item)] = "Name the column (its header) this is read from."
