@@ -84,6 +84,8 @@ class NoticeTemplateUIViewSet(
     """Notice templates: one per provider the parser library cannot read."""
 
     lookup_value_regex = PK_URL_PATTERN
+    # No CSV import: a template is imported as the JSON file its export gives (the list's "Import JSON").
+    action_buttons = ("add", "export")
     filterset_class = filters.NoticeTemplateFilterSet
     filterset_form_class = forms.NoticeTemplateFilterForm
     form_class = forms.NoticeTemplateForm

@@ -7,41 +7,17 @@ template its mail can only fail to parse.
 from __future__ import annotations
 
 from nautobot.apps.testing import TransactionTestCase, run_job_for_testing
-from nautobot.circuits.models import Circuit, CircuitType, Provider
-from nautobot.extras.models import Job, Status
+from nautobot.extras.models import Job
 from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
-from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fields
-from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NoticeTemplate, RawNotification
-from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from tests.fixtures import velox_mail
 from tests.fixtures.job_helpers import FolderSyncMixin
-from tests.fixtures.sample_data import content_type
+from tests.fixtures.velox_mail import save_template, velox_provider
 
 COMPARED = ("maintenance_id", "status", "start", "end", "circuits")
-
-
-def velox_provider() -> Provider:
-    """Velox Fibre with its sender address, and its circuits in Nautobot."""
-    ensure_custom_fields()
-    provider = Provider.objects.create(name=velox_mail.PROVIDER)
-    provider._custom_field_data[EMAILS_FIELD] = velox_mail.SENDER
-    provider.validated_save()
-    circuit_type, _ = CircuitType.objects.get_or_create(name="Transit")
-    active = Status.objects.get(name="Active")
-    active.content_types.add(content_type(Circuit))
-    cids = {c["circuit_id"] for name in velox_mail.NOTICES for c in velox_mail.truth(name)["circuits"]}
-    for cid in sorted(cids):
-        Circuit.objects.create(cid=cid, provider=provider, circuit_type=circuit_type, status=active)
-    return provider
-
-
-def save_template(provider: Provider, **changes) -> NoticeTemplate:
-    template = NoticeTemplate(provider=provider, **{**velox_mail.TEMPLATE, **changes})
-    template.validated_save()
-    return template
 
 
 class TemplateSyncTest(FolderSyncMixin, TransactionTestCase):
