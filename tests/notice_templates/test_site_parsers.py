@@ -13,6 +13,7 @@ import sys
 from email.message import EmailMessage
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from nautobot.apps.testing import TransactionTestCase
 from nautobot.circuits.models import Circuit, CircuitType, Provider
 from nautobot.extras.models import Status
@@ -22,7 +23,7 @@ from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fie
 from nautobot_ssot_circuit_maintenance.intake.workers import close_parse_pools
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
 from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import GROUP, site_parser, site_parser_names
-from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, parser_name_for
+from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD, parser_name_for
 from tests.fixtures.job_helpers import FolderSyncMixin
 from tests.fixtures.sample_data import content_type
 
@@ -90,6 +91,13 @@ class SiteParserTest(FolderSyncMixin, TransactionTestCase):
             self.assertEqual(type(site_parser("ExampleNet")).__name__, "ExampleNet")
             with self.assertRaisesRegex(LookupError, f"no parser is registered as 'nobody' in {GROUP}"):
                 site_parser("nobody")
+
+    def test_a_provider_may_name_a_site_parser_only_while_it_is_installed(self):
+        self.provider._custom_field_data[PARSER_FIELD] = "examplenet"
+        with self.assertRaisesRegex(ValidationError, "Unknown parser 'examplenet'"):
+            self.provider.validated_save()
+        with InstalledDistribution():
+            self.provider.validated_save()
 
     def test_the_site_parser_reads_its_providers_mail_through_the_sync(self):
         with InstalledDistribution():
