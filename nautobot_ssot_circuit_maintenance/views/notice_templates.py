@@ -156,6 +156,8 @@ class NoticeTemplateExportView(LoginRequiredMixin, View):
 
     def get(self, request: Any, pk: Any) -> HttpResponse:
         """The JSON download."""
+        if not request.user.has_perm(f"{_APP}.view_noticetemplate"):
+            raise PermissionDenied("Exporting a template needs the permission to view templates.")
         template = get_object_or_404(NoticeTemplate.objects.restrict(request.user, "view"), pk=pk)
         response = HttpResponse(json.dumps(transfer.exported(template), indent=2), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="{transfer.export_filename(template)}"'
