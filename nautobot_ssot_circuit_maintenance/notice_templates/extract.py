@@ -197,6 +197,9 @@ def template_maintenances(
     end = parse_time(reader.first("end"), formats, zone, "end")
     status = read_word(reader, "status", statuses)
     impact = read_word(reader, "impact", impacts)
+    found = circuits(reader, impact, impacts)
+    if not found and status not in (Status.CANCELLED.value, Status.COMPLETED.value):
+        raise TemplateError(f"no circuits found in {reader.where('circuits')}")
     try:
         return [
             Maintenance(
@@ -204,7 +207,7 @@ def template_maintenances(
                 account=provider,
                 maintenance_id=maintenance_id,
                 status=status,
-                circuits=circuits(reader, impact, impacts),
+                circuits=found,
                 start=start,
                 end=end,
                 stamp=stamp,
