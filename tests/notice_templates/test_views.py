@@ -7,9 +7,10 @@ import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from nautobot.apps.testing import TestCase, ViewTestCases
+from nautobot.apps.testing import FilterTestCases, TestCase, ViewTestCases
 from nautobot.circuits.models import Provider
 
+from nautobot_ssot_circuit_maintenance import filters
 from nautobot_ssot_circuit_maintenance.models import NoticeTemplate
 from nautobot_ssot_circuit_maintenance.notice_templates.spec import SPEC_FIELDS
 from tests.fixtures import velox_mail
@@ -120,3 +121,23 @@ class NoticeTemplatePagesTest(TestCase):
         self.assertIn("Not a regular expression", response.content.decode())
         self.assertIn("cm-try-invalid", response.content.decode())
         self.assertFalse(NoticeTemplate.objects.exists())
+
+
+class NoticeTemplateFilterSetTest(FilterTestCases.FilterTestCase):
+    queryset = NoticeTemplate.objects.all()
+    filterset = filters.NoticeTemplateFilterSet
+    generic_filter_tests = (
+        ["provider", "provider__id"],
+        ["provider", "provider__name"],
+        ["description"],
+    )
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        for number in range(3):
+            provider = Provider.objects.create(name=f"Filtered provider {number}")
+            velox_mail.save_template(provider, description=f"template number {number}")
+
+    def test_search(self) -> None:
+        self.assertEqual(self.filterset({"q": "provider 1"}, self.queryset).qs.get().description, "template number 1")
+        self.assertEqual(self.filterset({"q": "number 2"}, self.queryset).qs.get().description, "template number 2")
