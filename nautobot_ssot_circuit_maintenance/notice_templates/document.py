@@ -42,6 +42,8 @@ class Document:
     text: str = ""
     tables: list[list[Row]] = field(default_factory=list)
     attachments: list[list[Row]] = field(default_factory=list)
+    # The CSV or XLSX attachments that could not be read, with why (named when a template finds nothing).
+    unreadable: list[str] = field(default_factory=list)
 
 
 def _decoded(part: Message) -> str:
@@ -125,7 +127,11 @@ def read_document(message: Message) -> Document:
     for part in message.walk():
         if part.is_multipart():
             continue
-        rows = _attachment_rows(part)
+        try:
+            rows = _attachment_rows(part)
+        except Exception as error:  # noqa: BLE001 - a broken attachment is skipped, never the whole notice
+            document.unreadable.append(f"{part.get_filename() or part.get_content_type()}: {type(error).__name__}")
+            continue
         if rows is not None:
             document.attachments.append(rows)
         elif part.get_content_type() == "text/html":

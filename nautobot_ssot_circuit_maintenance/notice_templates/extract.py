@@ -96,8 +96,14 @@ class Reader:
         """The first value of `item`; TemplateError when there is none."""
         values = self.values(item)
         if not values:
-            raise TemplateError(f"no {item.replace('_', ' ')} found in {self.where(item)}")
+            unreadable = self.document.unreadable
+            why = f" (unreadable: {', '.join(unreadable)})" if unreadable and self.reads_attachment(item) else ""
+            raise TemplateError(f"no {item.replace('_', ' ')} found in {self.where(item)}{why}")
         return values[0]
+
+    def reads_attachment(self, item: str) -> bool:
+        """Whether `item` is read from an attachment."""
+        return self.spec.get(source_field(item)) == ATTACHMENT
 
 
 def parse_time(value: str, formats: list[str], zone: str, item: str) -> int:

@@ -129,3 +129,17 @@ class ReadsNothingTest(SimpleTestCase):
         for template, said in cases:
             with self.subTest(said), self.assertRaisesRegex(TemplateError, re.escape(said)):
                 read(template, message)
+
+
+class BrokenAttachmentTest(SimpleTestCase):
+    def test_a_broken_attachment_is_skipped_and_named_when_it_was_needed(self):
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        message = acme_mail(b"PK\x03\x04 not a workbook", "change.xlsx", kind, text="Ticket CHG-77 will take place.")
+        with self.assertRaisesRegex(TemplateError, r"no maintenance id found .*\(unreadable: change.xlsx: \w+"):
+            read(spec(), message)
+        # A template that reads the text only does not need it.
+        from_text = spec(
+            maintenance_id_source="text", maintenance_id_column="", maintenance_id_pattern=r"Ticket (CHG-\d+)"
+        )
+        with self.assertRaisesRegex(TemplateError, "no start found in column 'From' of an attachment"):
+            read(from_text, message)
