@@ -1,9 +1,13 @@
-"""Provider validation: a sender address belongs to one provider, a parser name is one the library knows."""
+"""Provider validation: a sender address belongs to one provider, a parser name is one that is installed.
+
+Installed parsers are the library's and the site parsers (notice_templates/site_parsers.py).
+"""
 
 from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 from nautobot.apps.models import CustomValidator
 
 from nautobot_ssot_circuit_maintenance.compat.releases import validated_object
+from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import site_parser_names
 from nautobot_ssot_circuit_maintenance.providers import CUSTOM_FIELD_DATA, EMAILS_FIELD, PARSER_FIELD, split_addresses
 
 
@@ -18,8 +22,9 @@ class ProviderCircuitMaintenanceValidator(CustomValidator):
         custom_fields = provider.cf or {}
 
         parser = (custom_fields.get(PARSER_FIELD) or "").strip().lower()
-        if parser and parser not in SUPPORTED_PROVIDER_NAMES:
-            known = ", ".join(SUPPORTED_PROVIDER_NAMES)
+        site_parsers = site_parser_names() if parser else set()
+        if parser and parser not in SUPPORTED_PROVIDER_NAMES and parser not in site_parsers:
+            known = ", ".join([*SUPPORTED_PROVIDER_NAMES, *sorted(site_parsers)])
             self.validation_error({f"cf_{PARSER_FIELD}": f"Unknown parser {parser!r}; known parsers: {known}"})
 
         addresses = split_addresses(custom_fields.get(EMAILS_FIELD))

@@ -36,6 +36,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceFlag,
     MaintenanceNote,
+    NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -48,6 +49,7 @@ MAX_FLAG_TOTAL = 100_000
 __all__ = (
     "CircuitAliasFilterSet",
     "CircuitImpactFilterSet",
+    "NoticeTemplateFilterSet",
     "CircuitMaintenanceFilterSet",
     "MaintenanceFlagFilterSet",
     "MaintenanceNoteFilterSet",
@@ -388,3 +390,18 @@ class CircuitAliasFilterSet(StrictValuesMixin, BaseFilterSet):
 
         model = CircuitAlias
         fields = ["id", "alias", "normalized"]
+
+
+class NoticeTemplateFilterSet(StrictValuesMixin, BaseFilterSet):
+    """Filter notice templates by search text (provider name, description) and provider."""
+
+    q = SearchFilter(filter_predicates={"provider__name": "icontains", "description": "icontains"})
+    provider = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Provider.objects.all(), to_field_name="name", label="Provider (name or ID)"
+    )
+
+    class Meta:
+        """Meta attributes."""
+
+        model = NoticeTemplate
+        fields = ["id", "description"]

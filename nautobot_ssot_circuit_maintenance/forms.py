@@ -39,9 +39,11 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceNote,
+    NoticeTemplate,
     NotificationSource,
     RawNotification,
 )
+from nautobot_ssot_circuit_maintenance.notice_templates.spec import SPEC_FIELDS as NOTICE_TEMPLATE_FIELDS
 from nautobot_ssot_circuit_maintenance.ui import ZonedTimesMixin
 from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, StrictNullBooleanField, contains_nul
 
@@ -409,3 +411,41 @@ class NotificationUploadForm(BootstrapMixin, forms.Form):
     process_now = forms.BooleanField(
         required=False, initial=True, label="Process now", help_text="Run the sync for them now, not at the next run."
     )
+
+
+class NoticeTemplateForm(BootstrapMixin, forms.ModelForm):
+    """A provider's notice template; `NoticeTemplate.clean` names what is wrong, field by field."""
+
+    provider = DynamicModelChoiceField(queryset=Provider.objects.all())
+
+    class Meta:
+        """Meta attributes."""
+
+        model = NoticeTemplate
+        fields = ("provider", "description", *NOTICE_TEMPLATE_FIELDS)
+        widgets = {
+            "date_formats": forms.Textarea(attrs={"rows": 3}),
+            "status_words": forms.Textarea(attrs={"rows": 4}),
+            "impact_words": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """A regular expression's spaces are part of it: its fields keep them."""
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name.endswith("_pattern"):
+                field.strip = False
+
+
+class NoticeTemplateFilterForm(NulFreeFilterFormMixin, BootstrapMixin, forms.Form):
+    """The template list's filter form: search text and provider."""
+
+    model = NoticeTemplate
+    q = forms.CharField(required=False, label="Search")
+    provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
+
+
+class NoticeTemplateImportForm(BootstrapMixin, forms.Form):
+    """A template's JSON file (as its Export downloads it) to save as its provider's template."""
+
+    file = forms.FileField(label="Template (.json)", help_text="A file a notice template's Export downloaded.")

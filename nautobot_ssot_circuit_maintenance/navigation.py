@@ -60,6 +60,12 @@ menu_items = (
                         permissions=[f"{_PERM}.view_circuitalias"],
                     ),
                     NavMenuItem(
+                        link=f"{URL_NAMESPACE}:noticetemplate_list",
+                        name="Notice Templates",
+                        weight=370,
+                        permissions=[f"{_PERM}.view_noticetemplate"],
+                    ),
+                    NavMenuItem(
                         link=f"{URL_NAMESPACE}:rawnotification_list",
                         name="Raw Notifications",
                         weight=400,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses
 
 from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
+
+from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import site_parser_names
 
 # Same keys as nautobot-circuit-maintenance, so existing provider data carries over.
 EMAILS_FIELD = "emails_circuit_maintenances"
@@ -25,7 +27,7 @@ CUSTOM_FIELDS = {
     },
     PARSER_FIELD: {
         "label": "Provider Parser for Circuit Maintenance",
-        "description": "circuit-maintenance-parser parser to read this provider's mail with, "
+        "description": "circuit-maintenance-parser parser (or site parser) to read this provider's mail with, "
         "when it differs from the provider's name.",
     },
 }
@@ -120,33 +122,49 @@ def claims(entries: Iterable[str], address: str) -> bool:
     return any(entry.lower() in wanted for entry in entries)
 
 
-def parser_name_for(name: str, override: str | None) -> str | None:
-    """The parser library's name for a provider: the override if set, else its name if the library knows it."""
+def parser_name_for(name: str, override: str | None, site_parsers: Iterable[str] | None = None) -> str | None:
+    """The parser for a provider: the override if set, else its name, if the library or a site parser knows it.
+
+    Site parsers are those installed distributions register (notice_templates/site_parsers.py); the library's
+    names come first. `site_parsers` defaults to the installed ones.
+    """
+    known = set(SUPPORTED_PROVIDER_NAMES) | set(site_parser_names() if site_parsers is None else site_parsers)
     if override:
         candidate = override.strip().lower()
-        return candidate if candidate in SUPPORTED_PROVIDER_NAMES else None
+        return candidate if candidate in known else None
     candidate = name.strip().lower().replace(" ", "").replace("-", "")
-    return candidate if candidate in SUPPORTED_PROVIDER_NAMES else None
+    return candidate if candidate in known else None
 
 
 @dataclass(frozen=True)
 class ProviderEntry:
-    """A provider as the sender directory holds it: its pk, name and parser (None when none fits)."""
+    """A provider as the sender directory holds it: its pk, name and parser (None when none fits).
+
+    `template` is the provider's notice template as JSON text (notice_templates/spec.py), "" when it has none:
+    plain data, so it reaches the parse workers as it is; a template outranks the parser.
+    """
 
     pk: object
     name: str
     parser: str | None
+    template: str = ""
 
 
 class SenderDirectory:
     """Maps sender addresses to the providers that claim them (exact address first, then `@domain`)."""
 
-    def __init__(self, providers: Iterable[tuple[object, str, dict]]):
-        """Index each provider by the addresses and `@domain`s it claims, the first claim winning."""
+    def __init__(self, providers: Iterable[tuple[object, str, dict]], templates: Mapping[object, str] | None = None):
+        """Index each provider by the addresses and `@domain`s it claims, the first claim winning.
+
+        `templates` holds the providers' notice templates (JSON text) by provider pk.
+        """
         self._by_address: dict[str, ProviderEntry] = {}
         self._by_domain: dict[str, ProviderEntry] = {}
+        templates = templates or {}
+        site_parsers = site_parser_names()
         for pk, name, custom_fields in providers:
-            entry = ProviderEntry(pk, name, parser_name_for(name, (custom_fields or {}).get(PARSER_FIELD)))
+            parser = parser_name_for(name, (custom_fields or {}).get(PARSER_FIELD), site_parsers)
+            entry = ProviderEntry(pk, name, parser, templates.get(pk, ""))
             for address in split_addresses((custom_fields or {}).get(EMAILS_FIELD)):
                 if address.startswith("@"):
                     self._by_domain.setdefault(address[1:], entry)

@@ -28,6 +28,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceFlag,
     MaintenanceNote,
+    NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -449,3 +450,32 @@ class MaintenanceFlagTable(BaseTable):
     def render_impaired(self, record: MaintenanceFlag) -> str:
         """The circuits only degraded or on reduced redundancy meanwhile."""
         return ", ".join(record.impaired) or "—"
+
+
+class NoticeTemplateTable(BaseTable):
+    """Notice templates: each provider's, where it reads the maintenance id and the circuits, when it last changed."""
+
+    pk = ToggleColumn()
+    provider = tables.Column(linkify=lambda record: record.get_absolute_url())
+    description = tables.Column(attrs=WRAP)
+    maintenance_id_source = tables.Column(verbose_name="Maintenance id from")
+    circuits_source = tables.Column(verbose_name="Circuits from")
+    time_zone = tables.Column()
+    last_updated = TimeColumn(verbose_name="Changed")
+    actions = ButtonsColumn(NoticeTemplate)
+
+    class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
+        model = NoticeTemplate
+        fields = (
+            "pk",
+            "provider",
+            "description",
+            "maintenance_id_source",
+            "circuits_source",
+            "time_zone",
+            "last_updated",
+            "actions",
+        )
+        default_columns = fields

@@ -22,6 +22,7 @@ router.register("rawnotification", views.RawNotificationUIViewSet)
 router.register("source", views.NotificationSourceUIViewSet)
 router.register("triage", triage.TriageQueueUIViewSet, basename="triage")
 router.register("circuitalias", aliases.CircuitAliasUIViewSet)
+router.register("noticetemplate", views.NoticeTemplateUIViewSet)
 
 # Notification sources come from PLUGINS_CONFIG: no "add" page.
 _NO_ROUTE = {"notificationsource_add"}
@@ -66,6 +67,11 @@ urlpatterns: list[URLPattern] = [
     path("docs/", userdocs.DocsPageView.as_view(), name="docs"),
     path("docs/images/<path:name>", userdocs.DocsImageView.as_view(), name="docs_image"),
     path("docs/<str:page>/", userdocs.DocsPageView.as_view(), name="docs_page"),
+    # Notice templates: tried unsaved on stored mail, exported and imported as JSON; before the router.
+    path("noticetemplate/try/", views.NoticeTemplateTryView.as_view(), name="noticetemplate_try_new"),
+    path("noticetemplate/<uuid:pk>/try/", views.NoticeTemplateTryView.as_view(), name="noticetemplate_try"),
+    path("noticetemplate/<uuid:pk>/export/", views.NoticeTemplateExportView.as_view(), name="noticetemplate_export"),
+    path("noticetemplate/import-json/", views.NoticeTemplateImportView.as_view(), name="noticetemplate_import_json"),
     # .eml files through the push path (watch/push.py); before the router so "upload" is not read as a pk.
     path("rawnotification/upload/", views.NotificationUploadView.as_view(), name="rawnotification_upload"),
     *(p for p in router.urls if getattr(p, "name", None) not in _NO_ROUTE),

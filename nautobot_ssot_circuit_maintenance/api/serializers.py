@@ -25,6 +25,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceFlag,
     MaintenanceNote,
+    NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -37,6 +38,7 @@ from nautobot_ssot_circuit_maintenance.models.reach import (
     interface_data,
     maintenance_reach,
 )
+from nautobot_ssot_circuit_maintenance.notice_templates.spec import ITEMS, pattern_field
 from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate_circuit_ids, validate_windows
 
 # The live state, a plain choice value like `status`.
@@ -381,3 +383,24 @@ def raw_as_text(raw: bytes | memoryview | None) -> str:
     if raw is None:
         return ""
     return bytes(raw).decode("utf-8", errors="replace")
+
+
+class NoticeTemplateSerializer(ValidatedModelSerializer):
+    """A provider's notice template; `provider` may be given by name.
+
+    A template that could read nothing is a 400 that names the field (`NoticeTemplate.clean`).
+    """
+
+    class Meta:
+        """Meta attributes."""
+
+        model = NoticeTemplate
+        fields = "__all__"
+        # A regular expression's spaces are part of it.
+        extra_kwargs = {pattern_field(item): {"trim_whitespace": False} for item in ITEMS}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Read a provider name as the provider it names."""
+        if isinstance(data, Mapping) and _is_plain_text(data.get("provider")):
+            data = {**data, "provider": {"name": data["provider"]}}
+        return super().to_internal_value(data)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import Prefetch, QuerySet
 from django.http.request import RawPostDataException
@@ -33,12 +34,14 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceFlag,
     MaintenanceNote,
+    NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.models.reach import REACH_PREFETCH, termination_prefetch
+from nautobot_ssot_circuit_maintenance.notice_templates import transfer
 from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_FLAGS_PREFETCH
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 from nautobot_ssot_circuit_maintenance.watch import push
@@ -347,3 +350,40 @@ class PushView(APIView):
         else:
             status = 201 if result.processing == "done" else 202
         return Response(result.as_dict(), status=status)
+
+
+class NoticeTemplateViewSet(ModelViewSet):
+    """Notice templates, change-logged; `export/` gives one as its JSON file, `import/` saves such a file."""
+
+    lookup_value_regex = PK_URL_PATTERN
+    queryset = NoticeTemplate.objects.select_related("provider")
+    serializer_class = serializers.NoticeTemplateSerializer
+    filterset_class = filters.NoticeTemplateFilterSet
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"], url_path="export")
+    def export(self, request: Request, pk: Any = None) -> Response:
+        """The template as the JSON document `import/` takes (the provider by name)."""
+        return Response(transfer.exported(self.get_object()))
+
+    @extend_schema(request=dict, responses={200: serializers.NoticeTemplateSerializer})
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_template(self, request: Request) -> Response:
+        """Save an exported template as its provider's (created, or replacing the one it has): 201 or 200."""
+        needed = "add_noticetemplate" if not _has_template(request.data) else "change_noticetemplate"
+        if not request.user.has_perm(f"nautobot_ssot_circuit_maintenance.{needed}"):
+            raise PermissionDenied(f"Importing this template needs the {needed} permission.")
+        try:
+            template, created = transfer.imported(request.data)
+        except DjangoValidationError as error:
+            raise ValidationError(
+                getattr(error, "message_dict", None) or {"non_field_errors": error.messages}
+            ) from None
+        body = serializers.NoticeTemplateSerializer(template, context={"request": request}).data
+        return Response(body, status=201 if created else 200)
+
+
+def _has_template(document: Any) -> bool:
+    """Whether the provider an import document names has a template already."""
+    name = document.get("provider") if hasattr(document, "get") else None
+    return isinstance(name, str) and NoticeTemplate.objects.filter(provider__name=name).exists()

@@ -34,6 +34,8 @@ from nautobot_ssot_circuit_maintenance.mail.headers import (
 )
 from nautobot_ssot_circuit_maintenance.mail.packing import pack, parser_version
 from nautobot_ssot_circuit_maintenance.mail.storable import storable_json, storable_text
+from nautobot_ssot_circuit_maintenance.notice_templates.extract import template_maintenances
+from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import site_parser
 from nautobot_ssot_circuit_maintenance.providers import ProviderEntry, SenderDirectory
 from nautobot_ssot_circuit_maintenance.validation import LATEST, MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
 
@@ -117,14 +119,24 @@ def _load_message(raw: bytes) -> Message:
 
 
 def parse_maintenances(message: Message, parser_name: str) -> list[dict]:
-    """Run one parser; raises whatever the library raises."""
+    """Run one parser, the library's or a site parser (notice_templates/site_parsers.py); raises what it raises."""
     from circuit_maintenance_parser import NotificationData, init_provider
 
-    provider = init_provider(parser_name)
+    provider = init_provider(parser_name) or site_parser(parser_name)
     data = NotificationData.init_from_emailmessage(message)
     if data is None:
         raise ValueError("the message has no readable parts")
     return [json.loads(maintenance.to_json()) for maintenance in provider.get_maintenances(data)]
+
+
+def parse_with_template(
+    message: Message, template: str, provider: ProviderEntry, sender: str, date: datetime
+) -> list[dict]:
+    """Read the message with the provider's notice template (JSON text); TemplateError says what it missed."""
+    maintenances = template_maintenances(
+        json.loads(template), message, provider=provider.name, organizer=sender, stamp=int(date.timestamp())
+    )
+    return [json.loads(maintenance.to_json()) for maintenance in maintenances]
 
 
 def check_maintenance_id(value: object) -> None:
@@ -276,7 +288,10 @@ def _process(
         message["Date"] = format_datetime(date)
     result.parser_version = parser_version()
     try:
-        maintenances = parse_maintenances(message, provider.parser or FALLBACK_PARSER)
+        if provider.template:
+            maintenances = parse_with_template(message, provider.template, provider, claimed_by, date)
+        else:
+            maintenances = parse_maintenances(message, provider.parser or FALLBACK_PARSER)
         for maintenance in maintenances:
             check_maintenance(maintenance)
     except (OverBound, MemoryError):

@@ -19,7 +19,7 @@ from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, MailboxSource, SourceError
 from nautobot_ssot_circuit_maintenance.intake.workers import ParsePool
 from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds
-from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.models import NoticeTemplate, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import PROVIDER_ROW, SenderDirectory
 
 BATCH_BYTES = 64 * MIB
@@ -149,7 +149,7 @@ class MailReader:
 
     def _open(self, run: SourceRun) -> None:
         providers = list(run.source.providers.values_list(*PROVIDER_ROW))
-        run.directory = SenderDirectory(providers)
+        run.directory = SenderDirectory(providers, NoticeTemplate.specs_for(pk for pk, _, _ in providers))
         for pk, name, _ in providers:
             self.provider_names[pk] = name
         run.mailbox = open_source(run.settings, run.source)

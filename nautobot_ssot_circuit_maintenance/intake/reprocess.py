@@ -26,7 +26,7 @@ from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReader, SourceRun
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.headers import message_sender
-from nautobot_ssot_circuit_maintenance.models import ParsedNotification, RawNotification
+from nautobot_ssot_circuit_maintenance.models import NoticeTemplate, ParsedNotification, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import PROVIDER_ROW, SenderDirectory
 
 
@@ -77,7 +77,7 @@ class StoredReader(MailReader):
 
     def _open(self, run: SourceRun) -> None:
         providers = list(run.source.providers.values_list(*PROVIDER_ROW))
-        run.directory = SenderDirectory(providers)
+        run.directory = SenderDirectory(providers, NoticeTemplate.specs_for(pk for pk, _, _ in providers))
         for pk, name, _ in providers:
             self.provider_names[pk] = name
         run.batches = self._batches(run, [raw.pk for raw in self.notifications if raw.source_id == run.source.pk])

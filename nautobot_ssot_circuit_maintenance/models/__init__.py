@@ -17,6 +17,7 @@ from nautobot_ssot_circuit_maintenance.models.maintenance import (
     MaintenanceFlag,
     MaintenanceNote,
 )
+from nautobot_ssot_circuit_maintenance.models.notice_templates import NoticeTemplate
 from nautobot_ssot_circuit_maintenance.models.notifications import (
     NotificationSource,
     ParsedNotification,
@@ -45,6 +46,7 @@ __all__ = [
     "MaintenanceNote",
     "MaintenanceOverride",
     "MaintenanceSilence",
+    "NoticeTemplate",
     "NotificationSource",
     "ParsedNotification",
     "PushedMessage",

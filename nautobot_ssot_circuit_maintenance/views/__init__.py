@@ -10,6 +10,12 @@ from nautobot_ssot_circuit_maintenance.views.maintenances import (
     CircuitMaintenanceUIViewSet,
     MaintenanceNoteUIViewSet,
 )
+from nautobot_ssot_circuit_maintenance.views.notice_templates import (
+    NoticeTemplateExportView,
+    NoticeTemplateImportView,
+    NoticeTemplateTryView,
+    NoticeTemplateUIViewSet,
+)
 from nautobot_ssot_circuit_maintenance.views.sources import GoogleOAuthCallbackView, NotificationSourceUIViewSet
 
 __all__ = [
@@ -17,6 +23,10 @@ __all__ = [
     "CircuitMaintenanceUIViewSet",
     "GoogleOAuthCallbackView",
     "MaintenanceNoteUIViewSet",
+    "NoticeTemplateExportView",
+    "NoticeTemplateImportView",
+    "NoticeTemplateTryView",
+    "NoticeTemplateUIViewSet",
     "NotificationSourceUIViewSet",
     "NotificationUploadView",
     "RawNotificationAttachmentView",

@@ -34,11 +34,13 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
     MaintenanceFlag,
     MaintenanceNote,
+    NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     PushedMessage,
     RawNotification,
 )
+from tests.fixtures import velox_mail
 from tests.fixtures.site_data import basics, location
 from tests.fixtures.ui_data import build_ui_data
 
@@ -52,12 +54,16 @@ MODELS = (
     CircuitAlias,
     MaintenanceFlag,
     PushedMessage,
+    NoticeTemplate,
 )
 VIEW_ACTIONS = {
     *("list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"),
     *("eml", "attachment"),  # a raw notification's downloads
     *("overview", "calendar_subscribe"),
+    "export",  # a notice template's JSON download
 }
+# POST-only: a notice template tried unsaved (UI), a template file imported (REST).
+POST_ONLY = {"try", "try_new", "import-template"}
 ACKNOWLEDGE_ACTIONS = {"acknowledge", "acknowledge_selected", "unacknowledge", "unacknowledge_selected"}
 DOCS = {"docs", "docs_page", "docs_image"}
 POST_ACTIONS = {"validate", *ACKNOWLEDGE_ACTIONS}
@@ -125,6 +131,7 @@ class AccessMatrixTest(TestCase):
         cls.alias = CircuitAlias.objects.create(
             provider=cls.data.providers[0], alias="ghost-1", circuit=cls.data.circuits[0]
         )
+        cls.template = velox_mail.save_template(cls.data.providers[0])
         maintenance = cls.data.maintenances[0]
         cls.flag = MaintenanceFlag.objects.create(
             kind=FlagKindChoices.ISOLATION,
@@ -176,6 +183,8 @@ class AccessMatrixTest(TestCase):
             if api:
                 return DECISIONS[action]
             return {200} if action in ("exclude", "override") else {404}
+        if action in POST_ONLY:
+            return {403, 404} if api and user == "no permission" else {405}
         if action == "triage_list":
             return {200} if user in ("view", "change") else {403}
         if action in TRIAGE_FORMS:
@@ -210,6 +219,7 @@ class AccessMatrixTest(TestCase):
             ParsedNotification: self.data.parsed_notifications[0].pk,
             CircuitAlias: self.alias.pk,
             MaintenanceFlag: self.flag.pk,
+            NoticeTemplate: self.template.pk,
         }
         urls = [(False, name, route) for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/")]
         urls += [
@@ -255,6 +265,7 @@ class CsrfRefusalTest(TestCase):
         cls.alias = CircuitAlias.objects.create(
             provider=cls.data.providers[0], alias="ghost-2", circuit=cls.data.circuits[0]
         )
+        cls.template = velox_mail.save_template(cls.data.providers[0])
         cls.admin = get_user_model().objects.create_user(
             username="cm-admin", password=cls.PASSWORD, is_superuser=True, is_staff=True
         )
@@ -273,6 +284,7 @@ class CsrfRefusalTest(TestCase):
             NotificationSource: self.data.sources[2].pk,
             RawNotification: self.data.raw_notifications[0].pk,
             CircuitAlias: self.alias.pk,
+            NoticeTemplate: self.template.pk,
         }
         paths = []
         for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/"):
