@@ -112,6 +112,10 @@ class RawNotification(BaseModel):
     last_seen = models.DateTimeField(null=True, blank=True)
     # Whether the sender proved who it is (intake/authenticate.py); None when the source did not ask.
     sender_authenticated = models.BooleanField(null=True, blank=True)
+    # A notice one of the source's forwarders forwarded (mail/forwards.py): who forwarded it, as shown, and the
+    # forward's date. The stored message is the forward; sender, subject and date are the notice's own.
+    forwarded_by = models.CharField(max_length=255, blank=True)
+    forwarded_at = models.DateTimeField(null=True, blank=True)
     # Left out of every fold by a person, as forged or mistaken, with a reason (the maintenance is recomputed).
     excluded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
