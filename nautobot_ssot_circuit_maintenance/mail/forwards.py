@@ -40,8 +40,8 @@ MAX_QUOTED_CHARS = 2000
 MAX_WALKED_PARTS = 1000
 
 # Gmail: "---------- Forwarded message ---------". Outlook: a rule of underscores, or "-----Original Message-----".
-GMAIL_LINE = re.compile(r"^[ \t]*-{5,}[ \t]*Forwarded message[ \t]*-{5,}[ \t]*$", re.MULTILINE | re.IGNORECASE)
-OUTLOOK_LINE = re.compile(r"^[ \t]*(?:_{10,}|-{3,}[ \t]*Original Message[ \t]*-{3,})[ \t]*$", re.MULTILINE | re.I)
+GMAIL_LINE = re.compile(r"^[ \t]*-{5,}[ \t]*Forwarded message[ \t]*-{5,}[ \t\r]*$", re.MULTILINE | re.IGNORECASE)
+OUTLOOK_LINE = re.compile(r"^[ \t]*(?:_{10,}|-{3,}[ \t]*Original Message[ \t]*-{3,})[ \t\r]*$", re.MULTILINE | re.I)
 QUOTED_HEADER = re.compile(r"^[ \t]*([A-Za-z][A-Za-z-]{0,30})[ \t]*:[ \t]*(.*)$")
 # The quoted header names, and the header of the notice each becomes (Outlook writes Sent for the date).
 QUOTED_NAMES = {"from": "From", "date": "Date", "sent": "Date", "subject": "Subject", "to": "To", "cc": "Cc"}
@@ -57,6 +57,7 @@ BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
 QUOTED_DATE_FORMATS = (
     "%a, %b %d, %Y at %I:%M %p",
     "%a, %b %d, %Y at %H:%M",
+    "%a, %d %b %Y at %H:%M",
     "%A, %B %d, %Y %I:%M %p",
     "%A, %B %d, %Y %H:%M",
     "%A, %d %B %Y %H:%M",
@@ -223,19 +224,26 @@ def _quoted_headers(lines: list[str]) -> dict[str, str] | str:
 def _quoted_in_text(text: str) -> tuple[str, dict[str, str] | str, str] | None:
     """(style, quoted headers or a problem, the original text after them) of a forward's text part, or None."""
     head = text[:SCAN_CHARS]
-    for style, pattern in ((GMAIL, GMAIL_LINE), (OUTLOOK, OUTLOOK_LINE)):
-        match = pattern.search(head)
-        if match is None:
-            continue
-        rest = text[match.end() :].lstrip("\r\n")
-        lines = rest[: MAX_QUOTED_LINES * (MAX_QUOTED_CHARS + 2)].splitlines()
-        quoted = _quoted_headers(lines)
-        if isinstance(quoted, str):
-            return style, quoted, ""
-        # The original text begins after the header block and the blank line(s) that end it.
-        offset = _after_block(rest)
-        return style, quoted, rest[offset:].lstrip("\r\n")
-    return None
+    found = _first(head, ((GMAIL, GMAIL_LINE), (OUTLOOK, OUTLOOK_LINE)))
+    if found is None:
+        return None
+    style, match = found
+    rest = text[match.end() :].lstrip("\r\n")
+    lines = rest[: MAX_QUOTED_LINES * (MAX_QUOTED_CHARS + 2)].splitlines()
+    quoted = _quoted_headers(lines)
+    if isinstance(quoted, str):
+        return style, quoted, ""
+    # The original text begins after the header block and the blank line(s) that end it.
+    return style, quoted, rest[_after_block(rest) :].lstrip("\r\n")
+
+
+def _first(head: str, patterns: tuple[tuple[str, re.Pattern], ...]) -> tuple[str, re.Match] | None:
+    """The style whose marker comes first in `head`, and its match: the forward's own, not one it quotes."""
+    matches = [(match.start(), style, match) for style, pattern in patterns if (match := pattern.search(head))]
+    if not matches:
+        return None
+    _, style, match = min(matches, key=lambda item: item[0])
+    return style, match
 
 
 def _after_block(text: str) -> int:
@@ -256,20 +264,18 @@ def _element_end(markup: str, start: int) -> int:
 
 def _quoted_in_html(markup: str) -> tuple[str, dict[str, str] | str, str] | None:
     """(style, quoted headers or a problem, the original HTML after them) of a forward's HTML part, or None."""
-    head = markup[:SCAN_CHARS]
-    for style, pattern in ((GMAIL, GMAIL_HTML), (OUTLOOK, OUTLOOK_HTML)):
-        match = pattern.search(head)
-        if match is None:
-            continue
-        end = _element_end(markup, match.start())
-        block = BREAK.sub("\n", markup[match.start() : end][: MAX_QUOTED_LINES * MAX_QUOTED_CHARS])
-        lines = [html.unescape(TAG.sub("", line)).replace("\xa0", " ") for line in block.splitlines()]
-        lines = [line for line in lines if not GMAIL_LINE.match(line)]
-        quoted = _quoted_headers([line for line in lines if line.strip()])
-        if isinstance(quoted, str):
-            return style, quoted, ""
-        return style, quoted, LEADING_BREAKS.sub("", markup[end:])
-    return None
+    found = _first(markup[:SCAN_CHARS], ((GMAIL, GMAIL_HTML), (OUTLOOK, OUTLOOK_HTML)))
+    if found is None:
+        return None
+    style, match = found
+    end = _element_end(markup, match.start())
+    block = BREAK.sub("\n", markup[match.start() : end][: MAX_QUOTED_LINES * MAX_QUOTED_CHARS])
+    lines = [html.unescape(TAG.sub("", line)).replace("\xa0", " ") for line in block.splitlines()]
+    lines = [line for line in lines if not GMAIL_LINE.match(line)]
+    quoted = _quoted_headers([line for line in lines if line.strip()])
+    if isinstance(quoted, str):
+        return style, quoted, ""
+    return style, quoted, LEADING_BREAKS.sub("", markup[end:])
 
 
 def _forward_date(quoted: str, message: Message) -> datetime | None:
