@@ -187,6 +187,11 @@ class RawNotification(BaseModel):
         return sender_address(self.sender)
 
     @property
+    def forwarded(self) -> tuple[str, Any] | None:
+        """(who forwarded the notice, the forward's date) when one of the source's forwarders did, else None."""
+        return (self.forwarded_by, self.forwarded_at) if self.forwarded_by else None
+
+    @property
     def witnessed(self) -> Any:
         """When our side received it: the mailbox's time when it is known and not after storing, else storing."""
         if self.received is not None and (self.created is None or self.received <= self.created):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import email
 from datetime import datetime, timezone
 
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
+from nautobot.apps.testing import TestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import ConfigurationError, _settings_of, validate_config
 from nautobot_ssot_circuit_maintenance.intake.parse import process_message
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.forwards import MAX_QUOTED_CHARS, unwrap
+from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
 from tests.fixtures.forwards import FORWARDER, STRANGER, forward_attached, forward_gmail, forward_outlook
 from tests.fixtures.sample_data import corpus_by_name, expected_maintenances
@@ -199,3 +201,35 @@ class ForwardersSettingTestCase(SimpleTestCase):
         self.assertEqual(settings.forwarders, ("@corp.example", "noc@example.net"))
         result = process(forward_attached(MESSAGES["zayo4"], "c", sender="Ops <OPS@CORP.example>"), settings.forwarders)
         self.assertEqual(result.outcome, OutcomeChoices.PARSED, result.error)
+
+
+@override_settings(EXEMPT_VIEW_PERMISSIONS=["*"])
+class ForwardedNotificationPageTest(TestCase):
+    def test_the_page_says_who_forwarded_it_and_when(self):
+        self.user.is_superuser = True
+        self.user.save()
+        self.client.force_login(self.user)
+        parsed = process(forward_attached(MESSAGES["zayo4"], "page"))
+        raw = RawNotification.objects.create(
+            sender=parsed.sender,
+            subject=parsed.subject,
+            date=parsed.date,
+            outcome=parsed.outcome,
+            message_key=parsed.message_key,
+            **parsed.stored_fields(),
+        )
+        body = self.client.get(raw.get_absolute_url()).content.decode()
+        self.assertIn("Forwarded by", body)
+        self.assertIn("Nora Colleague &lt;nora@example.net&gt; on ", body)
+        # The stored message is the forward, as it came.
+        self.assertEqual(raw.message_bytes(), forward_attached(MESSAGES["zayo4"], "page"))
+        direct = process(MESSAGES["zayo4"])
+        plain = RawNotification.objects.create(
+            sender=direct.sender,
+            subject=direct.subject,
+            date=direct.date,
+            outcome=direct.outcome,
+            message_key=direct.message_key,
+            **direct.stored_fields(),
+        )
+        self.assertNotIn("Forwarded by", self.client.get(plain.get_absolute_url()).content.decode())
