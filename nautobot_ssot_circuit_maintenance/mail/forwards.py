@@ -15,17 +15,18 @@ block is looked for only in the first `SCAN_CHARS` characters of a body, and it 
 from __future__ import annotations
 
 import base64
+import email
 import email.header
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 
-from nautobot_ssot_circuit_maintenance.mail.headers import believable, sender_of
-from nautobot_ssot_circuit_maintenance.providers import sender_address
+from nautobot_ssot_circuit_maintenance.mail.headers import believable, message_sender, sender_of
+from nautobot_ssot_circuit_maintenance.providers import claims, sender_address
 
 ATTACHED = "attached"
 GMAIL = "gmail"
@@ -91,6 +92,26 @@ def unwrap(message: Message, known: Callable[[str], bool] = lambda address: Fals
         return Forward(ATTACHED, problem="the forward is nested too deep to read")
     except Exception as error:  # noqa: BLE001 - a forward that cannot be read is this message's outcome only
         return Forward(ATTACHED, problem=f"the forward cannot be read ({type(error).__name__})")
+
+
+def notice_sender(raw: bytes, header: str, forwarders: Iterable[str]) -> str:
+    """The sender address classification reads from a whole message ("" when none; never raises).
+
+    For a forward from one of `forwarders`, the address of the notice it carries; else the address of `header`.
+    """
+    address = message_sender(raw, header)
+    if not address or not claims(forwarders, address):
+        return address
+    try:
+        message = email.message_from_string(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        message = email.message_from_bytes(raw)
+    except Exception:  # noqa: BLE001 - a message that cannot be read names no notice
+        return ""
+    forward = unwrap(message)
+    if forward is None:
+        return address
+    return sender_of(forward.notice, "From")[0] if forward.notice is not None else ""
 
 
 def _is_attachment(part: Message) -> bool:
