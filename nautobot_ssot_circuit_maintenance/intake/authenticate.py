@@ -23,6 +23,11 @@ take circuits off a maintenance, which then waits for a person (intake/history.p
 count. Under `confirm` and `apply` its sequence number is never believed above what was seen before it
 (intake/fold.py), and the verdict is stored (`RawNotification.sender_authenticated`).
 
+A notice forwarded by one of the source's `forwarders` (mail/forwards.py) is checked the same way, on the
+forward: its sender must be a forwarder the source lists, and the forward's own DKIM, trusted
+Authentication-Results or ARC must vouch for the forwarder's domain; the notice's own signatures, which
+forwarding breaks, are not asked for. An unauthenticated forward meets the same policy.
+
 The check runs in the parent process right after parsing, on the message as
 fetched (whole, not the stored prefix), because DKIM needs the whole body and a DNS lookup.
 """

@@ -3,7 +3,8 @@
 Pure: no database, no network, no clock. A forward carries the notice either attached whole (a
 `message/rfc822` part) or inline, as Gmail and Outlook write it: a line that says it is a forward, the
 quoted From, Date (Outlook: Sent), To and Subject, then the original body, in the text part and in the
-HTML part, with the original attachments attached again. `unwrap` gives the notice back as a Message
+HTML part (Gmail's `gmail_quote`/`gmail_attr` divs, new Outlook's `divRplyFwdMsg`, Outlook for Windows'
+top-bordered div), with the original attachments attached again. `unwrap` gives the notice back as a Message
 the parser reads like the provider's own mail; what it cannot read becomes a `problem`, never an
 exception. Whose mail is unwrapped at all (the source's `forwarders`) is decided by the caller.
 
@@ -49,6 +50,8 @@ QUOTED_NAMES = {"from": "From", "date": "Date", "sent": "Date", "subject": "Subj
 # Where the quoted header block sits in the HTML: Gmail's attribution div, new Outlook's reply header div.
 GMAIL_HTML = re.compile(r"""<div\b[^>]{0,500}?class\s*=\s*["'][^"']{0,200}?\bgmail_attr\b""", re.IGNORECASE)
 OUTLOOK_HTML = re.compile(r"""<div\b[^>]{0,500}?id\s*=\s*["']?divRplyFwdMsg\b""", re.IGNORECASE)
+# Outlook for Windows: the quoted lines in a div with a thin top border.
+OUTLOOK_DESKTOP_HTML = re.compile(r"<div\b[^>]{0,500}?border-top:\s*solid\s+#(?:E1E1E1|B5C4DF)", re.IGNORECASE)
 SAME_NAME = re.compile(r'^\s*"?([^"<>\s@]+@[^"<>\s@]+)"?\s*<([^<>\s@]+@[^<>\s@]+)>\s*$')
 DIV_TAG = re.compile(r"<(/?)div\b[^>]{0,2000}>", re.IGNORECASE)
 LEADING_BREAKS = re.compile(r"\A(?:\s|<br\s*/?>)+", re.IGNORECASE)
@@ -285,7 +288,7 @@ def _element_end(markup: str, start: int) -> int:
 
 def _quoted_in_html(markup: str) -> tuple[str, dict[str, str] | str, str] | None:
     """(style, quoted headers or a problem, the original HTML after them) of a forward's HTML part, or None."""
-    found = _first(markup[:SCAN_CHARS], ((GMAIL, GMAIL_HTML), (OUTLOOK, OUTLOOK_HTML)))
+    found = _first(markup[:SCAN_CHARS], ((GMAIL, GMAIL_HTML), (OUTLOOK, OUTLOOK_HTML), (OUTLOOK, OUTLOOK_DESKTOP_HTML)))
     if found is None:
         return None
     style, match = found

@@ -9,18 +9,27 @@ the quoted date is to the minute, so a stamp taken from the Date is that minute)
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 from nautobot.apps.testing import TransactionTestCase
+from nautobot.circuits.models import Provider
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.intake.fold import STATUS_PROGRESS
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification, RawNotification
-from tests.fixtures.forwards import FORWARD, STRANGER
+from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
+from tests.fixtures.forwards import FORWARD, STRANGER, forward_attached
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
-from tests.fixtures.sample_data import corpus_messages, create_providers_and_circuits, expected_maintenances
+from tests.fixtures.sample_data import (
+    corpus_messages,
+    create_providers_and_circuits,
+    expected_maintenances,
+    ical_notice,
+)
 
 
 def utc(epoch: int) -> str:
@@ -128,3 +137,33 @@ class ForwardedCorpusTestCase(JobTestMixin, TransactionTestCase):
     def test_inline_outlook(self):
         self.sync_forwarded("outlook")
         self.assert_as_direct("outlook")
+
+
+class ForwardedDateTestCase(JobTestMixin, TransactionTestCase):
+    def test_a_notice_dated_after_its_forward_arrived_ranks_as_when_it_arrived(self):
+        """The notice's date orders it, held to when the forward reached us: a later, honest one wins."""
+        create_providers_and_circuits()
+        carrier = Provider.objects.create(name="Forward Carrier")
+        carrier._custom_field_data.update({EMAILS_FIELD: "noc@carrier.example", PARSER_FIELD: "genericprovider"})
+        carrier.validated_save()
+        folder = MailFolder()
+        self.addCleanup(folder.cleanup)
+        now = datetime.now(timezone.utc)
+        claims = ical_notice("FWD-1", ["FWD-CID"], sender="noc@carrier.example", date="Thu, 01 Jan 2099 00:00:00 +0000")
+        honest = ical_notice(
+            "FWD-1",
+            ["FWD-CID"],
+            sender="noc@carrier.example",
+            date=format_datetime(now - timedelta(days=1)),
+            status="CANCELLED",
+        )
+        for name, notice, hours_ago in (("claims", claims, 2), ("honest", honest, 1)):
+            path = folder.add(forward_attached(notice, f"fwd-{name}"), name)
+            arrived = (now - timedelta(hours=hours_ago)).timestamp()
+            os.utime(path, (arrived, arrived))
+        with self.configured([{**folder.source, "forwarders": ["nora@example.net"]}]):
+            result, _ = self.run_sync()
+        self.assertEqual(result.status, "SUCCESS", self.job_log(result))
+        stored = RawNotification.objects.get(message_key__startswith="mid:<fwd-claims@example.net>")
+        self.assertEqual(stored.date.year, 2099, "the notice's own date is stored as it claims")
+        self.assertEqual(CircuitMaintenance.objects.get(maintenance_id="FWD-1").status, "CANCELLED")

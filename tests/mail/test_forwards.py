@@ -103,6 +103,28 @@ class UnwrapTestCase(SimpleTestCase):
             self.assertEqual(forward.notice["From"], "mr@zayo.com")
             self.assertEqual(forward.notice["Date"], "Tue, 03 Nov 2020 15:04:00 +0000")
 
+    def test_outlook_for_windows_html(self):
+        html_part = (
+            '<html><body><div class="WordSection1"><p class="MsoNormal">FYI</p><div style="border:none;'
+            'border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p class="MsoNormal"><b><span lang="EN-US">'
+            'From:</span></b><span lang="EN-US"> MR Zayo &lt;mr@zayo.com&gt; <br><b>Sent:</b> Tuesday, November 3, '
+            "2020 3:04 PM<br><b>To:</b> NOC &lt;noc@example.net&gt;<br><b>Subject:</b> Planned work<o:p></o:p></span>"
+            '</p></div><p class="MsoNormal"><o:p>&nbsp;</o:p></p><table><tr><td>TICKET-7</td></tr></table>'
+            "</div></body></html>"
+        )
+        raw = (
+            f"From: {FORWARDER}\r\nSubject: FW: Planned work\r\nDate: Tue, 03 Nov 2020 16:00:00 +0000\r\n"
+            f"Content-Type: text/html; charset=utf-8\r\n\r\n{html_part}"
+        ).encode()
+        forward = unwrap(read(raw))
+        self.assertEqual(forward.style, "outlook")
+        self.assertEqual(forward.notice["From"], "MR Zayo <mr@zayo.com>")
+        self.assertEqual(forward.notice["Subject"], "Planned work")
+        self.assertEqual(forward.notice["Date"], "Tue, 03 Nov 2020 15:04:00 +0000")
+        body = forward.notice.get_payload(decode=True).decode()
+        self.assertTrue(body.startswith('<p class="MsoNormal"><o:p>&nbsp;</o:p></p><table>'), body[:80])
+        self.assertNotIn("From:", body)
+
     def test_the_forwards_own_marker_not_one_it_quotes(self):
         """A notice that itself quotes a Gmail forward, forwarded from Outlook: Outlook's header block is read."""
         inner = "---------- Forwarded message ---------\r\nFrom: old@elsewhere.example\r\n\r\nold\r\n"
