@@ -114,7 +114,9 @@ def notice_sender(raw: bytes, header: str, forwarders: Iterable[str]) -> str:
     forward = unwrap(message)
     if forward is None:
         return address
-    return sender_of(forward.notice, "From")[0] if forward.notice is not None else ""
+    inner = sender_of(forward.notice, "From")[0] if forward.notice is not None else ""
+    # A forward is unwrapped once: a forwarder's address is never a notice's sender.
+    return "" if claims(forwarders, inner) else inner
 
 
 def _is_attachment(part: Message) -> bool:

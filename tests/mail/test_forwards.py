@@ -12,7 +12,7 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import ConfigurationError, _settings_of, validate_config
 from nautobot_ssot_circuit_maintenance.intake.parse import process_message
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
-from nautobot_ssot_circuit_maintenance.mail.forwards import MAX_QUOTED_CHARS, unwrap
+from nautobot_ssot_circuit_maintenance.mail.forwards import MAX_QUOTED_CHARS, notice_sender, unwrap
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
 from tests.fixtures.forwards import FORWARDER, STRANGER, forward_attached, forward_gmail, forward_outlook
@@ -192,6 +192,13 @@ class ProcessForwardTestCase(SimpleTestCase):
         self.assertEqual(result.outcome, OutcomeChoices.UNKNOWN_PROVIDER)
         self.assertIn("unwrapped once", result.error)
         self.assertIn("nora@example.net", result.forwarded_by)
+        # Triage finds no sender to assign: never the colleague's address.
+        self.assertEqual(notice_sender(nested, "From", FORWARDERS), "")
+        self.assertEqual(notice_sender(forward_attached(MESSAGES["zayo4"], "once"), "From", FORWARDERS), "mr@zayo.com")
+        self.assertEqual(
+            notice_sender(forward_attached(MESSAGES["zayo4"], "s", sender=STRANGER), "From", FORWARDERS),
+            "sam@elsewhere.example",
+        )
 
     def test_a_forward_with_nothing_readable_is_stored_as_unknown_provider(self):
         body = "---------- Forwarded message ---------\r\nSubject: no sender\r\n\r\nbody"
