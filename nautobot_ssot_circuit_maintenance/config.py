@@ -67,6 +67,8 @@ class SourceSettings:
     tls: bool = True
     ca_file: str | None = None
     attach_all_providers: bool = False
+    # Colleagues whose forwards of notices are read as the notices (addresses and `@domain`s, lower-case).
+    forwarders: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -107,6 +109,11 @@ def _describe(error: jsonschema.ValidationError, config: dict[str, Any]) -> str:
         return f"{where}: unknown key {extra[0]!r}" + (f" under {key!r}" if key else "")
     if path and str(path[-1]) in SECRET_KEYS:
         return f"{where}: key {key!r} is invalid ({error.validator} check failed)"
+    if len(path) == 2 and path[0] == "forwarders":
+        return (
+            f"{where}: key 'forwarders': {error.instance!r} is neither an address (noc@example.net) nor a "
+            "domain (@example.net)"
+        )
     if path == ["alertmanager"] and error.validator == "not":
         return f"{where}: key 'alertmanager' takes 'token' or 'secrets_group', not both"
     if path == ["alertmanager", "url"]:
@@ -228,6 +235,8 @@ def _settings_of(entry: dict[str, Any]) -> SourceSettings:
     known = set(SourceSettings.__dataclass_fields__) - {"extra"}
     values = {key: value for key, value in entry.items() if key in known}
     extra = {key: value for key, value in entry.items() if key not in known}
+    if "forwarders" in values:
+        values["forwarders"] = tuple(sorted({str(entry).strip().lower() for entry in values["forwarders"]}))
     return SourceSettings(**values, extra=extra)
 
 

@@ -23,6 +23,11 @@ take circuits off a maintenance, which then waits for a person (intake/history.p
 count. Under `confirm` and `apply` its sequence number is never believed above what was seen before it
 (intake/fold.py), and the verdict is stored (`RawNotification.sender_authenticated`).
 
+A notice forwarded by one of the source's `forwarders` (mail/forwards.py) is checked the same way, on the
+forward: its sender must be a forwarder the source lists, and the forward's own DKIM, trusted
+Authentication-Results or ARC must vouch for the forwarder's domain; the notice's own signatures, which
+forwarding breaks, are not asked for. An unauthenticated forward meets the same policy.
+
 The check runs in the parent process right after parsing, on the message as
 fetched (whole, not the stored prefix), because DKIM needs the whole body and a DNS lookup.
 """
@@ -81,6 +86,8 @@ class AuthPolicy:
     sender_header: str = "From"
     # The authserv-id of the mailbox service's own verdict (SERVICE_VERDICTS): only the topmost header counts.
     service_verdict: str = ""
+    # The source's `forwarders`: a forwarded notice is believed as far as its forwarder proves who it is.
+    forwarders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,7 @@ def policy_for(app_settings: dict[str, Any], source_settings: Any, provider_name
         trusted_arc_sealers=_domains([*app.get("trusted_arc_sealers", []), *source.get("trusted_arc_sealers", [])]),
         sender_header=getattr(source_settings, "source_header", None) or "From",
         service_verdict=service,
+        forwarders=tuple(getattr(source_settings, "forwarders", ()) or ()),
     )
 
 
@@ -356,7 +364,14 @@ def refuse_unauthenticated(
         rule = policy(message.provider)
         if not rule.required:
             continue
-        verdict = authenticate(source_message.raw, domains(message.provider), rule)
+        if message.forwarded_by:
+            # The forwarder's own mail is what reached us: its authentication (DKIM, Authentication-Results, ARC)
+            # is what is believed; the notice's signatures rarely survive forwarding and are not asked for.
+            verdict = authenticate(source_message.raw, set(rule.forwarders), rule)
+            if not verdict.authenticated:
+                verdict = Verdict(False, f"forward: {verdict.reason}"[:2000])
+        else:
+            verdict = authenticate(source_message.raw, domains(message.provider), rule)
         message.sender_authenticated = verdict.authenticated
         if verdict.authenticated:
             continue

@@ -21,6 +21,7 @@ from typing import Any
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.intake.sources.base import HEAD_BYTES, FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds, OverBound, check_size, check_structure
+from nautobot_ssot_circuit_maintenance.mail.forwards import unwrap
 from nautobot_ssot_circuit_maintenance.mail.headers import (
     believable,
     decoded_header,
@@ -36,7 +37,7 @@ from nautobot_ssot_circuit_maintenance.mail.packing import pack, parser_version
 from nautobot_ssot_circuit_maintenance.mail.storable import storable_json, storable_text
 from nautobot_ssot_circuit_maintenance.notice_templates.extract import template_maintenances
 from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import site_parser
-from nautobot_ssot_circuit_maintenance.providers import ProviderEntry, SenderDirectory
+from nautobot_ssot_circuit_maintenance.providers import ProviderEntry, SenderDirectory, claims
 from nautobot_ssot_circuit_maintenance.validation import LATEST, MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
 
 FALLBACK_PARSER = "genericprovider"
@@ -79,6 +80,10 @@ class ParsedMessage:
     stored_at: datetime | None = None
     # The last time another copy of this new message reached a mailbox in the same run (intake/fold.py: sent again).
     seen_again: datetime | None = None
+    # A notice one of the source's `forwarders` forwarded: who (as shown) and when (the forward's date); the
+    # sender, subject and date above are then the notice's own (mail/forwards.py).
+    forwarded_by: str = ""
+    forwarded_at: datetime | None = None
 
     def stored_fields(self) -> dict[str, Any]:
         """The RawNotification fields that hold the message itself."""
@@ -92,6 +97,8 @@ class ParsedMessage:
             "received": self.received,
             "last_seen": self.seen_again,
             "sender_authenticated": self.sender_authenticated,
+            "forwarded_by": self.forwarded_by,
+            "forwarded_at": self.forwarded_at,
         }
 
 
@@ -229,8 +236,12 @@ def process_message(
     source_header: str,
     raw_size_limit: int,
     bounds: MessageBounds | None = None,
+    forwarders: tuple[str, ...] = (),
 ) -> ParsedMessage:
-    """Classify by sender, parse with the provider's parser; every failure becomes an outcome, never an exception."""
+    """Classify by sender, parse with the provider's parser; every failure becomes an outcome, never an exception.
+
+    Mail from one of `forwarders` (addresses, `@domain`s) that carries a notice is read as that notice.
+    """
     bounds = bounds or MessageBounds()
     try:
         check_size(fetched.full_size, bounds)
@@ -239,7 +250,7 @@ def process_message(
         head = replace(fetched, raw=fetched.raw[:HEAD_BYTES], size=fetched.full_size)
         return headers_only(head, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error), source_header=source_header)
     try:
-        return _process(fetched, directory, source_header, raw_size_limit, bounds)
+        return _process(fetched, directory, source_header, raw_size_limit, bounds, forwarders)
     except OverBound as error:
         return headers_only(fetched, raw_size_limit, OutcomeChoices.TOO_LARGE, str(error), source_header=source_header)
     except MemoryError:
@@ -257,7 +268,12 @@ def process_message(
 
 
 def _process(
-    fetched: FetchedMessage, directory: SenderDirectory, source_header: str, raw_size_limit: int, bounds: MessageBounds
+    fetched: FetchedMessage,
+    directory: SenderDirectory,
+    source_header: str,
+    raw_size_limit: int,
+    bounds: MessageBounds,
+    forwarders: tuple[str, ...] = (),
 ) -> ParsedMessage:
     raw = fetched.raw
     message = _load_message(raw)
@@ -275,10 +291,32 @@ def _process(
         received=believable(fetched.received),
         **kept_message(fetched, raw_size_limit),
     )
+    if forwarders and claims(forwarders, claimed_by):
+        check_structure(message, bounds)
+        forward = unwrap(message, lambda address: directory.provider_of(address) is not None)
+        if forward is not None:
+            result.forwarded_by, result.forwarded_at = result.sender, date
+            if forward.notice is None:
+                result.error = storable_text(f"forwarded by {claimed_by}, but {forward.problem}", 2000)
+                return result
+            # From here on the notice is the message: its sender decides, its date orders it (held by the fold to
+            # when we received the forward, like any date a sender writes).
+            message = forward.notice
+            source_header = "From"
+            claimed_by = sender_of(message, source_header)[0]
+            result.sender = displayed_sender(message, source_header)[:255]
+            result.subject = decoded_header(message, "Subject")[:255]
+            date, dated = message_date(message, date)
+            result.date = date
+            if claims(forwarders, claimed_by):
+                why = f"forwarded by {result.forwarded_by}, the notice is itself from a forwarder ({claimed_by})"
+                result.error = storable_text(f"{why}: a forward is unwrapped once", 2000)
+                return result
     provider = directory.provider_of(claimed_by)
     if provider is None:
         why = f"{source_header}: {claimed_by}" if claimed_by else sender_problem(message, source_header)
-        result.error = storable_text(f"no provider attached to this source claims the sender ({why})", 2000)
+        forwarded = f" (forwarded by {result.forwarded_by})" if result.forwarded_by else ""
+        result.error = storable_text(f"no provider attached to this source claims the sender ({why}){forwarded}", 2000)
         return result
     result.provider = provider
     check_structure(message, bounds)

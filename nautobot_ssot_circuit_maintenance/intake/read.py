@@ -153,7 +153,8 @@ class MailReader:
         for pk, name, _ in providers:
             self.provider_names[pk] = name
         run.mailbox = open_source(run.settings, run.source)
-        run.mailbox.restrict_to_senders(run.directory.addresses())
+        # The forwarders' mail is read too: it may carry notices (mail/forwards.py).
+        run.mailbox.restrict_to_senders([*run.directory.addresses(), *run.settings.forwarders])
         run.mailbox.set_limits(max_message_bytes=self.bounds.max_message_bytes, batch_bytes=self.batch_bytes)
         run.batches = run.mailbox.fetch(run.source.cursor or None, self.since)
 
@@ -182,6 +183,7 @@ class MailReader:
             directory=run.directory,
             source_header=run.settings.source_header,
             raw_size_limit=self.raw_size_limit,
+            forwarders=run.settings.forwarders,
         )
         refuse_unauthenticated(
             batch.messages,

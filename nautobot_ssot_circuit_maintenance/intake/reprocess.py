@@ -25,7 +25,7 @@ from nautobot_ssot_circuit_maintenance.intake.commit import STORE_BATCH, parsed_
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReader, SourceRun
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, FetchedMessage
-from nautobot_ssot_circuit_maintenance.mail.headers import message_sender
+from nautobot_ssot_circuit_maintenance.mail.forwards import notice_sender
 from nautobot_ssot_circuit_maintenance.models import NoticeTemplate, ParsedNotification, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import PROVIDER_ROW, SenderDirectory
 
@@ -207,14 +207,16 @@ def _now_claimed(selected: QuerySet, directory: SenderDirectory) -> list[Any]:
     text holds none of the claimed addresses or `@domain`s cannot be claimed; the others are read.
     """
     entries = directory.addresses()
-    headers = {entry.name: entry.source_header for entry in source_settings()}
+    configured = {entry.name: entry for entry in source_settings()}
     unattributed = selected.filter(provider__isnull=True).values_list("pk", "sender")
     candidates = [pk for pk, sender in unattributed.iterator() if any(e in (sender or "").lower() for e in entries)]
     claimed = []
     for start in range(0, len(candidates), STORED_BATCH):
         rows = RawNotification.objects.filter(pk__in=candidates[start : start + STORED_BATCH]).select_related("source")
         for raw in rows:
-            header = headers.get(raw.source.name, "From") if raw.source is not None else "From"
-            if directory.provider_of(message_sender(raw.message_bytes(), header)) is not None:
+            entry = configured.get(raw.source.name) if raw.source is not None else None
+            header, forwarders = (entry.source_header, entry.forwarders) if entry is not None else ("From", ())
+            # A forward from one of the source's forwarders is claimed by the sender of the notice it carries.
+            if directory.provider_of(notice_sender(raw.message_bytes(), header, forwarders)) is not None:
                 claimed.append(raw.pk)
     return claimed

@@ -59,6 +59,7 @@ class ParseTask:
     source_header: str
     raw_size_limit: int
     bounds: MessageBounds
+    forwarders: tuple[str, ...] = ()
 
     def run(self) -> ParsedMessage:
         """Process the message in this worker process."""
@@ -68,6 +69,7 @@ class ParseTask:
             source_header=self.source_header,
             raw_size_limit=self.raw_size_limit,
             bounds=self.bounds,
+            forwarders=self.forwarders,
         )
 
     def failed(self, outcome: str, error: str) -> ParsedMessage:
@@ -269,9 +271,13 @@ class ParsePool:
         directory: SenderDirectory,
         source_header: str,
         raw_size_limit: int,
+        forwarders: tuple[str, ...] = (),
     ) -> list[ParsedMessage]:
         """The messages' results, in order. Raises PoolBroken only when no worker can start at all."""
-        tasks = [ParseTask(message, directory, source_header, raw_size_limit, self.bounds) for message in messages]
+        tasks = [
+            ParseTask(message, directory, source_header, raw_size_limit, self.bounds, tuple(forwarders))
+            for message in messages
+        ]
         if not tasks:
             return []
         with self._lock:

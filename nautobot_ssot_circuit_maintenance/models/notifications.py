@@ -118,6 +118,10 @@ class RawNotification(BaseModel):
     last_seen = models.DateTimeField(null=True, blank=True)
     # Whether the sender proved who it is (intake/authenticate.py); None when the source did not ask.
     sender_authenticated = models.BooleanField(null=True, blank=True)
+    # A notice one of the source's forwarders forwarded (mail/forwards.py): who forwarded it, as shown, and the
+    # forward's date. The stored message is the forward; sender, subject and date are the notice's own.
+    forwarded_by = models.CharField(max_length=255, blank=True)
+    forwarded_at = models.DateTimeField(null=True, blank=True)
     # Left out of every fold by a person, as forged or mistaken, with a reason (the maintenance is recomputed).
     excluded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -187,6 +191,11 @@ class RawNotification(BaseModel):
     def sender_address(self) -> str:
         """The one sender address the stored sender names, lower-cased ("" unless it names exactly one)."""
         return sender_address(self.sender)
+
+    @property
+    def forwarded(self) -> tuple[str, Any] | None:
+        """(who forwarded the notice, the forward's date) when one of the source's forwarders did, else None."""
+        return (self.forwarded_by, self.forwarded_at) if self.forwarded_by else None
 
     @property
     def witnessed(self) -> Any:

@@ -104,7 +104,8 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         for source in source_settings():
             kind = source_kind(source.url)
             where = f"account {source.account}" if kind in ("gmail", "graph") else f"folder {source.folder}"
-            info[f"Source {source.name}"] = f"{kind}, {where}, sender header {source.source_header}"
+            forwarders = f", forwards read from {', '.join(source.forwarders)}" if source.forwarders else ""
+            info[f"Source {source.name}"] = f"{kind}, {where}, sender header {source.source_header}{forwarders}"
         return info
 
     def run(self, *args, **kwargs):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from nautobot_ssot_circuit_maintenance.config import source_settings
 from nautobot_ssot_circuit_maintenance.intake.reprocess import cannot_reprocess
+from nautobot_ssot_circuit_maintenance.mail.forwards import notice_sender
 from nautobot_ssot_circuit_maintenance.mail.headers import message_sender
 from nautobot_ssot_circuit_maintenance.models import CircuitAlias, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, split_addresses
@@ -37,8 +38,12 @@ def sender_address(raw: RawNotification) -> str:
     It is read from the stored message's header (the source's `source_header`, else From), never from a display
     name.
     """
-    configured = {entry.name: entry.source_header for entry in source_settings()}
-    header = configured.get(raw.source.name, "From") if raw.source is not None else "From"
+    configured = {entry.name: entry for entry in source_settings()}
+    entry = configured.get(raw.source.name) if raw.source is not None else None
+    header = entry.source_header if entry is not None else "From"
+    if raw.forwarded_by and entry is not None:
+        # A forwarded notice: the notice's sender, never the colleague who forwarded it.
+        return notice_sender(raw.message_bytes(), header, entry.forwarders)
     return message_sender(raw.message_bytes(), header)
 
 

@@ -91,6 +91,14 @@ def safe_filename(name: str, fallback: str) -> str:
     return cleaned.strip(" .")[:150] or fallback
 
 
+def forwarded_text(forwarded: tuple[str, Any] | None) -> str:
+    """Who forwarded a notice and when: `Nora <nora@example.net> on 2026-12-06 04:00 CET`."""
+    if not forwarded:
+        return ""
+    by, at = forwarded
+    return f"{by} on {format_local(at)}" if at else by
+
+
 class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
     """Fetched messages: immutable facts, list and detail only.
 
@@ -116,6 +124,7 @@ class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailV
                 fields=[
                     "subject",
                     "sender",
+                    "forwarded",
                     "date",
                     "source",
                     "provider",
@@ -136,10 +145,12 @@ class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailV
                     "raw_size": "Size (bytes)",
                     "message_kept": "Stored",
                     "parser_version": "Parser",
+                    "forwarded": "Forwarded by",
                 },
                 # A person's decisions only where one was taken; times in the reader's zone; long values wrap.
-                hide_if_unset=["excluded_by", "excluded_at", "exclusion_reason", "confirmed_by"],
+                hide_if_unset=["forwarded", "excluded_by", "excluded_at", "exclusion_reason", "confirmed_by"],
                 value_transforms={
+                    "forwarded": [forwarded_text],
                     **dict.fromkeys(("date", "received", "excluded_at"), [format_local]),
                     **dict.fromkeys(("subject", "sender", "location", "message_key"), [tables.breaking_anywhere]),
                 },

@@ -17,7 +17,7 @@ Budget and seed, from the environment:
 - CM_FUZZ_SEED (default 20240601): hypothesis' seed, so CI draws the same messages every time;
 - CM_FUZZ_EXAMPLES (default 3; 0: the pinned list only) lists of CM_FUZZ_BATCH (default 20)
   messages, after the pinned list (`hostile_mail.pinned_batch`: one mail per case issue 6 reports,
-  with the outcome each must get), which every run checks whatever the seed: 18 + 60 = 78 hostile
+  with the outcome each must get), which every run checks whatever the seed: 27 + 60 = 87 hostile
   mails in CI;
 - CM_FUZZ_SHRINK=1 lets hypothesis shrink a failing list (one job run per step: slow);
 - CM_FUZZ_SAVE (default /tmp/cm-fuzz-failures): where a failing list's files are kept.
@@ -55,7 +55,15 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
-from tests.fixtures.hostile_mail import FUZZ_DOMAIN, GOOD_MAILS, HostileMail, good_mail, hostile_batches, pinned_batch
+from tests.fixtures.hostile_mail import (
+    FORWARDERS,
+    FUZZ_DOMAIN,
+    GOOD_MAILS,
+    HostileMail,
+    good_mail,
+    hostile_batches,
+    pinned_batch,
+)
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder
 from tests.fixtures.sample_data import create_providers_and_circuits
 
@@ -158,7 +166,8 @@ class HostileMailFuzzTest(JobTestMixin, TransactionTestCase):
         return folder
 
     def sync(self, folder: MailFolder):
-        with self.configured([folder.source], message_limits=MESSAGE_LIMITS):
+        # Forwards from the fuzz forwarder are unwrapped (hostile_mail.forward_mail).
+        with self.configured([{**folder.source, "forwarders": list(FORWARDERS)}], message_limits=MESSAGE_LIMITS):
             result, self.last_sync = self.run_sync()
         return result
 
