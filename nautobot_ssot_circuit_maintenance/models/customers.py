@@ -97,7 +97,8 @@ class TenantNoticeSettings(PrimaryModel):
         return _url("tenantnoticesettings", self.pk, api)
 
 
-@extras_features("custom_links", "export_templates", "graphql", "webhooks")
+# In GraphQL through `graphql/types.py` (who approved it, its recipients), not a generated type.
+@extras_features("custom_links", "export_templates", "webhooks")
 class CustomerNotice(ApprovableModelMixin, PrimaryModel):
     """What one tenant is told about the maintenances that hit it in overlapping windows: drafted, approved, sent.
 

@@ -1,5 +1,10 @@
 """UI views, one module per page family; the view sets and views that `urls.py` routes are named here."""
 
+from nautobot_ssot_circuit_maintenance.views.customers import (
+    CustomerNoticeTemplateUIViewSet,
+    CustomerNoticeUIViewSet,
+    TenantNoticeSettingsUIViewSet,
+)
 from nautobot_ssot_circuit_maintenance.views.mail import (
     NotificationUploadView,
     RawNotificationAttachmentView,
@@ -15,10 +20,13 @@ from nautobot_ssot_circuit_maintenance.views.sources import GoogleOAuthCallbackV
 __all__ = [
     "CircuitImpactUIViewSet",
     "CircuitMaintenanceUIViewSet",
+    "CustomerNoticeTemplateUIViewSet",
+    "CustomerNoticeUIViewSet",
     "GoogleOAuthCallbackView",
     "MaintenanceNoteUIViewSet",
     "NotificationSourceUIViewSet",
     "NotificationUploadView",
     "RawNotificationAttachmentView",
     "RawNotificationUIViewSet",
+    "TenantNoticeSettingsUIViewSet",
 ]
