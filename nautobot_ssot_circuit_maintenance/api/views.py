@@ -377,7 +377,9 @@ class CustomerNoticeViewSet(NotesViewSetMixin, ReadOnlyModelViewSet):
 
     def _act(self, permission: str, act: Any) -> Response:
         # Only the notices the user may view are found (else 404); acting needs the action's own permission.
-        notice = self.get_object()
+        notice = CustomerNotice.objects.restrict(self.request.user, "view").filter(pk=self.kwargs["pk"]).first()
+        if notice is None:
+            raise NotFound("No such customer notice.")
         if not self.request.user.has_perm(permission, notice):
             raise PermissionDenied(f"Needs the {permission.rpartition('.')[2]} permission.")
         try:

@@ -110,14 +110,20 @@ class SendCustomerNotices(Job):
             raise NoticesNotSent(f"{failures} notice(s) not sent; the next run retries what was not claimed")
 
 
-def queue_send_job(notice: CustomerNotice, user: Any) -> Any:
-    """Queue the send job for the notice on a worker; None when the job is not installed or enabled."""
+def send_job() -> Any:
+    """The send job's Job record if it is installed and enabled, else None."""
     from nautobot.extras.models import Job as JobModel  # models are not ready when jobs are imported at registry time
-    from nautobot.extras.models import JobResult
 
-    job = JobModel.objects.filter(
+    return JobModel.objects.filter(
         module_name=SendCustomerNotices.__module__, job_class_name=SendCustomerNotices.__name__, enabled=True
     ).first()
+
+
+def queue_send_job(notice: CustomerNotice, user: Any) -> Any:
+    """Queue the send job for the notice on a worker; None when the job is not installed or enabled."""
+    from nautobot.extras.models import JobResult  # models are not ready when jobs are imported at registry time
+
+    job = send_job()
     if job is None or user is None:
         return None
     return JobResult.enqueue_job(job, user, **job_inputs(JobResult.enqueue_job, {"notice": str(notice.pk)}))

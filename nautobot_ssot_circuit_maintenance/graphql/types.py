@@ -13,6 +13,7 @@ from typing import Any
 import graphene
 import graphene_django_optimizer as gql_optimizer
 from django.utils import timezone
+from graphene_django import DjangoObjectType
 from nautobot.apps.graphql import OptimizedNautobotObjectType
 
 from nautobot_ssot_circuit_maintenance.api.serializers import raw_as_text
@@ -113,8 +114,11 @@ class ParsedNotificationType(OptimizedNautobotObjectType):
         filterset_class = ParsedNotificationFilterSet
 
 
-class CustomerNoticeRecipientType(OptimizedNautobotObjectType):
-    """One recipient of a customer notice and what became of it (the server's answer when refused)."""
+class CustomerNoticeRecipientType(DjangoObjectType):
+    """One recipient of a customer notice and what became of it (the server's answer when refused).
+
+    Reached only through its notice (whose permissions apply), so a plain type, not a Nautobot object type.
+    """
 
     class Meta:
         """Meta attributes."""

@@ -39,6 +39,7 @@ from nautobot_ssot_circuit_maintenance.choices import NoticeStateChoices, Recipi
 from nautobot_ssot_circuit_maintenance.compat.approvals import has_workflow_definition
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.customers import approval
+from nautobot_ssot_circuit_maintenance.customers.jobs import send_job
 from nautobot_ssot_circuit_maintenance.customers.render import ATTACHMENT_NAME, ATTACHMENT_TYPE
 from nautobot_ssot_circuit_maintenance.customers.send import build_message
 from nautobot_ssot_circuit_maintenance.customers.settings import notice_settings
@@ -83,6 +84,13 @@ def recipient_rows(notice: CustomerNotice) -> list[dict[str, Any]]:
         }
         for recipient in notice.recipients.all()
     ]
+
+
+def _sending() -> str:
+    """What happens next, as the page says it: sent now by the job, or once the job is enabled."""
+    if send_job() is not None:
+        return "The Send customer notices job is sending it."
+    return "Enable the Send customer notices job (Jobs) to send it; nothing leaves until then."
 
 
 def _pre(value: str) -> str:
@@ -238,7 +246,7 @@ class CustomerNoticeUIViewSet(
     @action(detail=True, methods=["post"], url_path="approve", url_name="approve", custom_view_base_action="approve")
     def approve(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Approve the draft in the user's name; the send job is queued (needs `approve_customernotice`)."""
-        return self._act(request, lambda notice: approval.approve(notice, request.user), "Approved: sending.")
+        return self._act(request, lambda notice: approval.approve(notice, request.user), f"Approved. {_sending()}")
 
     @action(
         detail=True,
@@ -257,7 +265,7 @@ class CustomerNoticeUIViewSet(
         notice = self.get_object()
         waiting = notice.recipients.exclude(state=RecipientStateChoices.SENT).count()
         return self._act(
-            request, lambda notice: approval.resend(notice, request.user), f"Resending to {waiting} recipient(s)."
+            request, lambda notice: approval.resend(notice, request.user), f"Resending to {waiting}. {_sending()}"
         )
 
 
