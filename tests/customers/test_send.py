@@ -6,6 +6,7 @@ real relay does; each test reads back what it received, with the iCalendar attac
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import icalendar
@@ -33,6 +34,7 @@ from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.customer_data import build_customer_data
 from tests.fixtures.job_helpers import JobTestMixin, plugin_config
 from tests.fixtures.location_data import build_site_data
+from tests.intake.sources.test_secrets_group import SecretsGroupMixin
 from tests.servers.ports import LOOPBACK
 from tests.servers.smtp import SmtpServer
 
@@ -216,3 +218,66 @@ class TwoWorkersTests(SmtpMixin, JobTestMixin, TransactionTestCase):
         resend(self.y_notice, self.user, ["carol@y.example"])
         send_notice(self.y_notice.pk)
         self.assertEqual(len(self.smtp.delivered_to("carol@y.example")), 1)
+
+
+RELAY_USER = "relay-user"
+RELAY_PASSWORD = "Relay-Pa55/w+rd=&%" + secrets.token_hex(4)
+
+
+class RelayCredentialsTests(SecretsGroupMixin, JobTestMixin, TransactionTestCase):
+    """The relay's user and password from a Secrets Group, read when the send starts; the password never shown."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.smtp = SmtpServer(credentials=(RELAY_USER, RELAY_PASSWORD)).__enter__()
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.smtp.__exit__(None, None, None)
+
+    def setUp(self):
+        super().setUp()
+        data = build_site_data()
+        build_customer_data(data.tenants)
+        draft_notices()
+        self.notice = CustomerNotice.objects.get(tenant=data.tenants["X"])
+        approve(self.notice, get_user_model().objects.create(username="approver"))
+        self.job = Job.objects.get(job_class_name="SendCustomerNotices")
+        self.job.enabled = True
+        self.job.save()
+
+    def configure(self, password: str) -> None:
+        self.group(
+            "SMTP relay",
+            (self.env_secret("relay-user", RELAY_USER), "Generic", "username"),
+            (self.env_secret("relay-password", password), "Generic", "password"),
+        )
+        smtp = {"host": LOOPBACK, "port": self.smtp.port, "secrets_group": "SMTP relay"}
+        settings = override_settings(PLUGINS_CONFIG=plugin_config([], customer_notices={"smtp": smtp}))
+        settings.enable()
+        self.addCleanup(settings.disable)
+
+    def run_send(self):
+        return run_job_for_testing(self.job, **job_inputs(run_job_for_testing, {}))
+
+    def test_the_relay_login_comes_from_the_secrets_group(self):
+        self.configure(RELAY_PASSWORD)
+        result = self.run_send()
+        self.assertEqual(result.status, "SUCCESS", result.traceback)
+        self.assertEqual(self.smtp.logins, [RELAY_USER])
+        self.assertEqual([m.recipients for m in self.smtp.messages], [["alice@x.example"]])
+        log = self.job_log(result)
+        self.assertIn("@x.example: sent", log)  # Nautobot redacts the part before an @ in job logs
+        self.assertNotIn(RELAY_PASSWORD, log)
+
+    def test_a_wrong_password_sends_nothing_and_is_never_shown(self):
+        self.configure("not-" + RELAY_PASSWORD)
+        result = self.run_send()
+        self.assertEqual(result.status, "FAILURE")
+        log = self.job_log(result) + str(result.traceback) + str(result.result)
+        self.assertIn("SMTPAuthenticationError", log)
+        self.assertNotIn(RELAY_PASSWORD, log)
+        self.assertEqual(self.smtp.messages, [])
+        self.assertEqual(self.notice.recipients.get().state, RecipientStateChoices.PENDING)  # the next run retries
