@@ -37,6 +37,7 @@ from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.choices import NoticeStateChoices, RecipientStateChoices
 from nautobot_ssot_circuit_maintenance.compat.approvals import has_workflow_definition
+from nautobot_ssot_circuit_maintenance.compat.releases import data_compliance_view_mixin
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.customers import approval
 from nautobot_ssot_circuit_maintenance.customers.jobs import send_job
@@ -124,6 +125,7 @@ class CustomerNoticeUIViewSet(
     ObjectBulkDestroyViewMixin,
     ObjectChangeLogViewMixin,
     ObjectNotesViewMixin,
+    data_compliance_view_mixin(),
 ):
     """Customer notices: drafted by the app, approved by a person, sent by the send job; never edited by hand."""
 
@@ -194,8 +196,8 @@ class CustomerNoticeUIViewSet(
                 },
             ),
             ObjectsTablePanel(
-                section=SectionChoices.RIGHT_HALF,
-                weight=100,
+                section=SectionChoices.FULL_WIDTH,
+                weight=150,
                 table_class=tables.CircuitMaintenanceTable,
                 table_attribute="maintenances",
                 related_field_name="customer_notices",
