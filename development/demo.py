@@ -32,11 +32,13 @@ from development.demo_dates import move_to_today  # noqa: E402
 from development.demo_mail import demo_messages  # noqa: E402
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs  # noqa: E402
 from nautobot_ssot_circuit_maintenance.config import app_settings, push_enabled  # noqa: E402
+from nautobot_ssot_circuit_maintenance.customers.drafts import draft_notices  # noqa: E402
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags  # noqa: E402
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config  # noqa: E402
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification  # noqa: E402
 from nautobot_ssot_circuit_maintenance.sync import trigger  # noqa: E402
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions  # noqa: E402
+from tests.fixtures.customer_data import create_demo_customers  # noqa: E402
 from tests.fixtures.sample_data import create_providers_and_circuits  # noqa: E402
 from tests.fixtures.site_data import create_demo_sites  # noqa: E402
 
@@ -170,6 +172,12 @@ def main() -> int:
         print("Nothing changed: every message in the mailbox was already synced.")
     flags = refresh_flags()  # after any change of dates: the flags follow the maintenances
     print(f"Isolation and lost-redundancy flags: {flags.flags} (see the pages of {', '.join(map(str, sites))})")
+    customers = create_demo_customers()
+    drafts = draft_notices()  # after the flags: they say how badly a device's tenant is hit
+    print(
+        f"Customer notices: {len(drafts.changes)} drafted for {', '.join(map(str, customers))} "
+        "(Circuits → Customer Notices; approve one to send it)"
+    )
     if (app_settings().get("metrics") or {}).get("enable"):
         token_file = metrics_reader()
         port = os.getenv("CM_DEMO_PORT", "8080")

@@ -202,3 +202,65 @@ class SourcePolicyChoices(ChoiceSet):
         (CONFIRM, "Apply it, but a cancellation, completion, window move or circuit removal waits for a person"),
         (REFUSE, "Refuse it (it changes nothing)"),
     )
+
+
+class NoticeStateChoices(ChoiceSet):
+    """Where a customer notice stands: draft → (awaiting approval) → approved → sending → sent; or discarded."""
+
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting-approval"
+    APPROVED = "approved"
+    SENDING = "sending"
+    SENT = "sent"
+    DISCARDED = "discarded"
+
+    CHOICES = (
+        (DRAFT, "Draft"),
+        (AWAITING_APPROVAL, "Awaiting approval"),
+        (APPROVED, "Approved"),
+        (SENDING, "Sending"),
+        (SENT, "Sent"),
+        (DISCARDED, "Discarded"),
+    )
+    CSS_CLASSES = {
+        DRAFT: "secondary",
+        AWAITING_APPROVAL: "warning",
+        APPROVED: "info",
+        SENDING: "primary",
+        SENT: "success",
+        DISCARDED: "dark",
+    }
+    # A notice in these states may still be rewritten when its maintenances change (nothing has left yet).
+    REWRITABLE = (DRAFT, AWAITING_APPROVAL, APPROVED)
+
+
+class NoticeKindChoices(ChoiceSet):
+    """What a customer notice announces."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    CANCELLED = "cancelled"
+
+    CHOICES = ((NEW, "New maintenance"), (UPDATED, "Changed (rescheduled)"), (CANCELLED, "Cancelled"))
+    CSS_CLASSES = {NEW: "info", UPDATED: "warning", CANCELLED: "secondary"}
+
+
+class RecipientStateChoices(ChoiceSet):
+    """One recipient of a customer notice: pending → sending → sent or refused; unknown when a send was cut off."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    REFUSED = "refused"
+    # Claimed by a worker that never reported back (killed mid-send): it may or may not have left; only a person's
+    # resend sends it again, so nothing ever leaves twice by itself.
+    UNKNOWN = "unknown"
+
+    CHOICES = (
+        (PENDING, "Pending"),
+        (SENDING, "Sending"),
+        (SENT, "Sent"),
+        (REFUSED, "Refused"),
+        (UNKNOWN, "Unknown (send interrupted)"),
+    )
+    CSS_CLASSES = {PENDING: "secondary", SENDING: "primary", SENT: "success", REFUSED: "danger", UNKNOWN: "warning"}

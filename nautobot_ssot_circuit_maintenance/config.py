@@ -46,6 +46,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "push": {},
     # Alertmanager silences kept for what maintenances affect (actions/silences.py, docs/actions.md); off without a url.
     "alertmanager": {},
+    # Notices to the tenants a maintenance affects (customers/, docs/customers.md); drafts only with `auto_draft`.
+    "customer_notices": {},
 }
 
 # The built-in source holding pushed and uploaded messages (intake/pushed.py); no configured source may take its name.
@@ -73,7 +75,7 @@ class SourceSettings:
 
 
 # Keys whose values must never be echoed back in an error message.
-SECRET_KEYS = {"secret", "credentials_file", "client_secret", "certificate_file", "token"}
+SECRET_KEYS = {"secret", "credentials_file", "client_secret", "certificate_file", "token", "password"}
 
 
 class DeprecatedSettingsKey(FutureWarning):
@@ -116,6 +118,11 @@ def _describe(error: jsonschema.ValidationError, config: dict[str, Any]) -> str:
         )
     if path == ["alertmanager"] and error.validator == "not":
         return f"{where}: key 'alertmanager' takes 'token' or 'secrets_group', not both"
+    if path == ["customer_notices", "smtp"] and error.validator == "not":
+        return (
+            f"{where}: key 'customer_notices.smtp' takes 'password' or 'secrets_group', not both, "
+            "and 'starttls' or 'ssl', not both"
+        )
     if path == ["alertmanager", "url"]:
         return f"{where}: key 'alertmanager.url' must look like http(s)://host[:port][/path]"
     if path and str(path[-1]) == "url":
@@ -135,6 +142,9 @@ def _config_secrets(config: Any) -> list[str]:
     for source in sources if isinstance(sources, list) else []:
         if isinstance(source, dict):
             found.extend(str(source[key]) for key in SECRET_KEYS if source.get(key) not in (None, ""))
+    smtp = ((config.get("customer_notices") or {}) if isinstance(config, dict) else {}).get("smtp")
+    if isinstance(smtp, dict) and smtp.get("password") not in (None, ""):
+        found.append(str(smtp["password"]))
     alertmanager = config.get("alertmanager") if isinstance(config, dict) else None
     if isinstance(alertmanager, dict) and alertmanager.get("token") not in (None, ""):
         found.append(str(alertmanager["token"]))

@@ -28,18 +28,23 @@ from nautobot_ssot_circuit_maintenance.choices import (
     LiveStateChoices,
     MaintenanceStatusChoices,
     NoteLevelChoices,
+    NoticeKindChoices,
+    NoticeStateChoices,
     OutcomeChoices,
 )
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
+    CustomerNotice,
+    CustomerNoticeTemplate,
     MaintenanceFlag,
     MaintenanceNote,
     NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     RawNotification,
+    TenantNoticeSettings,
 )
 from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, strict_field_class
 
@@ -51,11 +56,14 @@ __all__ = (
     "CircuitImpactFilterSet",
     "NoticeTemplateFilterSet",
     "CircuitMaintenanceFilterSet",
+    "CustomerNoticeFilterSet",
+    "CustomerNoticeTemplateFilterSet",
     "MaintenanceFlagFilterSet",
     "MaintenanceNoteFilterSet",
     "NotificationSourceFilterSet",
     "ParsedNotificationFilterSet",
     "RawNotificationFilterSet",
+    "TenantNoticeSettingsFilterSet",
 )
 
 
@@ -405,3 +413,54 @@ class NoticeTemplateFilterSet(StrictValuesMixin, BaseFilterSet):
 
         model = NoticeTemplate
         fields = ["id", "description"]
+
+
+class CustomerNoticeFilterSet(StrictValuesMixin, NautobotFilterSet):
+    """Filter customer notices: by tenant, maintenance, state, kind and impact."""
+
+    q = SearchFilter(filter_predicates={"subject": "icontains", "body": "icontains", "tenant__name": "icontains"})
+    tenant = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Tenant.objects.all(), to_field_name="name", label="Tenant (name or ID)"
+    )
+    maintenance = NaturalKeyOrPKMultipleChoiceFilter(
+        field_name="maintenances",
+        queryset=CircuitMaintenance.objects.all(),
+        to_field_name="maintenance_id",
+        label="Maintenance (maintenance ID or ID)",
+    )
+    state = django_filters.MultipleChoiceFilter(choices=NoticeStateChoices, null_value=None)
+    kind = django_filters.MultipleChoiceFilter(choices=NoticeKindChoices, null_value=None)
+    impact = django_filters.MultipleChoiceFilter(choices=ImpactChoices, null_value=None)
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CustomerNotice
+        fields = ["id", "subject", "start_time", "end_time", "sent_at"]  # pylint: disable=nb-use-fields-all  # not the rendered body, calendar or basis
+
+
+class CustomerNoticeTemplateFilterSet(StrictValuesMixin, NautobotFilterSet):
+    """Filter customer notice templates."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "subject": "icontains"})
+    tenant = NaturalKeyOrPKMultipleChoiceFilter(queryset=Tenant.objects.all(), to_field_name="name")
+    provider = NaturalKeyOrPKMultipleChoiceFilter(queryset=Provider.objects.all(), to_field_name="name")
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CustomerNoticeTemplate
+        fields = ["id", "name", "subject"]  # pylint: disable=nb-use-fields-all  # not the template body
+
+
+class TenantNoticeSettingsFilterSet(StrictValuesMixin, NautobotFilterSet):
+    """Filter the tenants' notice settings."""
+
+    q = SearchFilter(filter_predicates={"tenant__name": "icontains"})
+    tenant = NaturalKeyOrPKMultipleChoiceFilter(queryset=Tenant.objects.all(), to_field_name="name")
+
+    class Meta:
+        """Meta attributes."""
+
+        model = TenantNoticeSettings
+        fields = ["id", "notify"]  # pylint: disable=nb-use-fields-all  # not the recipients list (JSON)

@@ -31,6 +31,8 @@ from nautobot_ssot_circuit_maintenance.choices import (
     LiveStateChoices,
     MaintenanceStatusChoices,
     NoteLevelChoices,
+    NoticeKindChoices,
+    NoticeStateChoices,
     OutcomeChoices,
 )
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
@@ -38,10 +40,13 @@ from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hol
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
+    CustomerNotice,
+    CustomerNoticeTemplate,
     MaintenanceNote,
     NoticeTemplate,
     NotificationSource,
     RawNotification,
+    TenantNoticeSettings,
 )
 from nautobot_ssot_circuit_maintenance.notice_templates.spec import SPEC_FIELDS as NOTICE_TEMPLATE_FIELDS
 from nautobot_ssot_circuit_maintenance.ui import ZonedTimesMixin
@@ -449,3 +454,82 @@ class NoticeTemplateImportForm(BootstrapMixin, forms.Form):
     """A template's JSON file (as its Export downloads it) to save as its provider's template."""
 
     file = forms.FileField(label="Template (.json)", help_text="A file a notice template's Export downloaded.")
+
+
+#
+# Customer notices
+#
+
+
+class CustomerNoticeFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
+    """Filters of the customer notice list."""
+
+    model = CustomerNotice
+    q = forms.CharField(required=False, label="Search")
+    tenant = DynamicModelMultipleChoiceField(queryset=Tenant.objects.all(), to_field_name="name", required=False)
+    maintenance = DynamicModelMultipleChoiceField(queryset=CircuitMaintenance.objects.all(), required=False)
+    state = forms.MultipleChoiceField(choices=NoticeStateChoices, required=False, widget=StaticSelect2Multiple())
+    kind = forms.MultipleChoiceField(choices=NoticeKindChoices, required=False, widget=StaticSelect2Multiple())
+    impact = forms.MultipleChoiceField(choices=ImpactChoices, required=False, widget=StaticSelect2Multiple())
+
+
+class CustomerNoticeTemplateForm(NautobotModelForm):
+    """Edit a customer notice template (Jinja2, rendered in Nautobot's sandbox)."""
+
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+    provider = DynamicModelChoiceField(queryset=Provider.objects.all(), required=False)
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CustomerNoticeTemplate
+        fields = ["name", "tenant", "provider", "subject", "body", "tags"]  # pylint: disable=nb-use-fields-all  # what a person edits
+        widgets = {"body": forms.Textarea(attrs={"rows": 20, "class": "font-monospace"})}
+
+
+class CustomerNoticeTemplateFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
+    """Filters of the template list."""
+
+    model = CustomerNoticeTemplate
+    q = forms.CharField(required=False, label="Search")
+    tenant = DynamicModelMultipleChoiceField(queryset=Tenant.objects.all(), to_field_name="name", required=False)
+    provider = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), to_field_name="name", required=False)
+
+
+class AddressListField(forms.CharField):
+    """E-mail addresses, one per line (or separated by commas), as a list; the model validates each one."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value: Any) -> Any:
+        """A stored list shown one address per line."""
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        """The addresses typed, without blanks."""
+        text = super().to_python(value) or ""
+        return [part for part in text.replace(",", "\n").split() if part]
+
+
+class TenantNoticeSettingsForm(NautobotModelForm):
+    """Edit how a tenant is told about maintenances."""
+
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all())
+    recipients = AddressListField(
+        required=False,
+        help_text="One address per line. When given, these receive the tenant's notices instead of its contacts.",
+    )
+
+    class Meta:
+        """Meta attributes."""
+
+        model = TenantNoticeSettings
+        fields = ["tenant", "notify", "recipients", "tags"]  # pylint: disable=nb-use-fields-all  # what a person edits
+
+
+class TenantNoticeSettingsFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
+    """Filters of the tenant notice settings list."""
+
+    model = TenantNoticeSettings
+    q = forms.CharField(required=False, label="Search")
+    tenant = DynamicModelMultipleChoiceField(queryset=Tenant.objects.all(), to_field_name="name", required=False)

@@ -3,6 +3,7 @@
 from nautobot.apps.jobs import register_jobs
 
 from nautobot_ssot_circuit_maintenance.actions.jobs import SyncAlertmanagerSilences, SyncAlertmanagerSilencesOnChange
+from nautobot_ssot_circuit_maintenance.customers.jobs import DraftCustomerNotices, SendCustomerNotices
 from nautobot_ssot_circuit_maintenance.events.jobs import PublishLiveStateEvents
 from nautobot_ssot_circuit_maintenance.flags.jobs import MaintenanceFlagsReport
 from nautobot_ssot_circuit_maintenance.older_app.jobs import OlderAppImportDataSource
@@ -16,5 +17,7 @@ jobs = [
     PublishLiveStateEvents,
     SyncAlertmanagerSilences,
     SyncAlertmanagerSilencesOnChange,
+    DraftCustomerNotices,
+    SendCustomerNotices,
 ]
 register_jobs(*jobs)

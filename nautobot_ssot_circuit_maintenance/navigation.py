@@ -66,6 +66,24 @@ menu_items = (
                         permissions=[f"{_PERM}.view_noticetemplate"],
                     ),
                     NavMenuItem(
+                        link=f"{URL_NAMESPACE}:customernotice_list",
+                        name="Customer Notices",
+                        weight=375,
+                        permissions=[f"{_PERM}.view_customernotice"],
+                    ),
+                    NavMenuItem(
+                        link=f"{URL_NAMESPACE}:customernoticetemplate_list",
+                        name="Customer Notice Templates",
+                        weight=380,
+                        permissions=[f"{_PERM}.view_customernoticetemplate"],
+                    ),
+                    NavMenuItem(
+                        link=f"{URL_NAMESPACE}:tenantnoticesettings_list",
+                        name="Tenant Notice Settings",
+                        weight=390,
+                        permissions=[f"{_PERM}.view_tenantnoticesettings"],
+                    ),
+                    NavMenuItem(
                         link=f"{URL_NAMESPACE}:rawnotification_list",
                         name="Raw Notifications",
                         weight=400,

@@ -26,12 +26,16 @@ from nautobot_ssot_circuit_maintenance.display import format_local, format_local
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
+    CustomerNotice,
+    CustomerNoticeRecipient,
+    CustomerNoticeTemplate,
     MaintenanceFlag,
     MaintenanceNote,
     NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     RawNotification,
+    TenantNoticeSettings,
 )
 from nautobot_ssot_circuit_maintenance.models.reach import interfaces_html, locations_html
 
@@ -479,3 +483,130 @@ class NoticeTemplateTable(BaseTable):
             "actions",
         )
         default_columns = fields
+
+
+#
+# Customer notices
+#
+
+
+def _badge(css_class: str, text: str) -> str:
+    return format_html('<span class="badge bg-{}">{}</span>', css_class, text)
+
+
+class CustomerNoticeTable(BaseTable):
+    """Customer notices: for whom, what, when, and where each stands."""
+
+    pk = ToggleColumn()
+    subject = tables.Column(linkify=True, attrs=WRAP)
+    tenant = tables.Column(linkify=True)
+    kind = tables.Column()
+    state = tables.Column()
+    impact = tables.Column()
+    start_time = TimeColumn(verbose_name="Starts")
+    end_time = TimeColumn(verbose_name="Ends")
+    recipient_count = tables.Column(verbose_name="Recipients", orderable=False, empty_values=())
+    sent_at = TimeColumn(verbose_name="Sent")
+    actions = ButtonsColumn(CustomerNotice, buttons=("changelog", "delete"))
+
+    class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
+        model = CustomerNotice
+        fields = (
+            "pk",
+            "subject",
+            "tenant",
+            "kind",
+            "state",
+            "impact",
+            "start_time",
+            "end_time",
+            "recipient_count",
+            "sent_at",
+            "actions",
+        )
+        default_columns = fields
+
+    def render_kind(self, record: CustomerNotice) -> str:
+        """The kind as a badge."""
+        return _badge(record.get_kind_class(), record.get_kind_display())
+
+    def render_state(self, record: CustomerNotice) -> str:
+        """The state as a badge."""
+        return _badge(record.get_state_class(), record.get_state_display())
+
+    def render_impact(self, record: CustomerNotice) -> str:
+        """The impact as a badge."""
+        return _badge(record.get_impact_class(), record.get_impact_display())
+
+    def render_recipient_count(self, record: CustomerNotice) -> int:
+        """How many addresses it goes to (reads the prefetched recipients)."""
+        return len(record.recipients.all())
+
+
+class CustomerNoticeRecipientTable(BaseTable):
+    """The recipients of a notice and what became of each."""
+
+    address = tables.Column()
+    name = tables.Column()
+    via = tables.Column(verbose_name="From")
+    state = tables.Column()
+    answer = tables.Column(verbose_name="Server's answer", attrs=WRAP)
+    attempts = tables.Column()
+    sent_at = TimeColumn(verbose_name="Sent")
+
+    class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
+        model = CustomerNoticeRecipient
+        fields = ("address", "name", "via", "state", "answer", "attempts", "sent_at")
+        default_columns = fields
+
+    def render_state(self, record: CustomerNoticeRecipient) -> str:
+        """The state as a badge."""
+        return _badge(record.get_state_class(), record.get_state_display())
+
+
+class CustomerNoticeTemplateTable(BaseTable):
+    """Customer notice templates and what each applies to."""
+
+    pk = ToggleColumn()
+    name = tables.Column(linkify=True)
+    tenant = tables.Column(linkify=True)
+    provider = tables.Column(linkify=True)
+    subject = tables.Column(attrs=WRAP)
+    actions = ButtonsColumn(CustomerNoticeTemplate, buttons=("changelog", "edit", "delete"))
+
+    class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
+        model = CustomerNoticeTemplate
+        fields = ("pk", "name", "tenant", "provider", "subject", "actions")
+        default_columns = fields
+
+
+class TenantNoticeSettingsTable(BaseTable):
+    """How each tenant is told."""
+
+    pk = ToggleColumn()
+    tenant = tables.Column(linkify=True)
+    settings = tables.Column(linkify=True, accessor="pk", verbose_name="Settings", orderable=False)
+    notify = BooleanColumn()
+    recipients = tables.Column(verbose_name="Recipients (instead of contacts)", orderable=False, attrs=WRAP)
+    actions = ButtonsColumn(TenantNoticeSettings, buttons=("changelog", "edit", "delete"))
+
+    class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
+        model = TenantNoticeSettings
+        fields = ("pk", "tenant", "settings", "notify", "recipients", "actions")
+        default_columns = fields
+
+    def render_settings(self, record: TenantNoticeSettings) -> str:
+        """A link to the settings' own page."""
+        return format_html('<a href="{}">View</a>', record.get_absolute_url())
+
+    def render_recipients(self, value: list[str]) -> str:
+        """The addresses, comma-separated."""
+        return ", ".join(value)

@@ -13,7 +13,12 @@ from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtensio
 from nautobot_ssot_circuit_maintenance.compat.panels import TableRowsPanelMixin
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, push_enabled
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag
-from nautobot_ssot_circuit_maintenance.tables import CircuitImpactTable, CircuitMaintenanceTable, MaintenanceFlagTable
+from nautobot_ssot_circuit_maintenance.tables import (
+    CircuitImpactTable,
+    CircuitMaintenanceTable,
+    CustomerNoticeTable,
+    MaintenanceFlagTable,
+)
 
 MAINTENANCE_LIST = f"{URL_NAMESPACE}:circuitmaintenance_list"
 # What a maintenance row of CircuitMaintenanceTable reads (locations and flags columns), fetched once per table.
@@ -222,6 +227,26 @@ class UploadNotificationsButton(TemplateExtension):
         )
 
 
+class TenantCustomerNotices(TemplateExtension):
+    """The maintenance notices of a tenant on its page: what it was told, or is about to be, and where each stands."""
+
+    model = "tenancy.tenant"
+    object_detail_panels = (
+        ObjectsTablePanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=500,
+            table_class=CustomerNoticeTable,
+            table_filter="tenant",
+            table_title="Maintenance notices",
+            related_field_name="tenant",
+            prefetch_related_fields=["recipients"],
+            exclude_columns=["pk", "tenant", "actions"],
+            add_button_route=None,
+            show_table_config_button=False,
+        ),
+    )
+
+
 template_extensions = [
     CircuitMaintenances,
     ProviderMaintenances,
@@ -229,4 +254,5 @@ template_extensions = [
     DeviceMaintenances,
     MaintenanceListButtons,
     UploadNotificationsButton,
+    TenantCustomerNotices,
 ]

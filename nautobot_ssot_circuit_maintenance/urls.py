@@ -10,6 +10,7 @@ from nautobot_ssot_circuit_maintenance.triage import aliases
 from nautobot_ssot_circuit_maintenance.triage import views as triage
 from nautobot_ssot_circuit_maintenance.userdocs import views as userdocs
 from nautobot_ssot_circuit_maintenance.views import calendar as views_calendar
+from nautobot_ssot_circuit_maintenance.views import customers as views_customers
 from nautobot_ssot_circuit_maintenance.views import overview as views_overview
 
 app_name = "nautobot_ssot_circuit_maintenance"
@@ -23,6 +24,9 @@ router.register("source", views.NotificationSourceUIViewSet)
 router.register("triage", triage.TriageQueueUIViewSet, basename="triage")
 router.register("circuitalias", aliases.CircuitAliasUIViewSet)
 router.register("noticetemplate", views.NoticeTemplateUIViewSet)
+router.register("customernotice", views_customers.CustomerNoticeUIViewSet)
+router.register("customernoticetemplate", views_customers.CustomerNoticeTemplateUIViewSet)
+router.register("tenantnoticesettings", views_customers.TenantNoticeSettingsUIViewSet)
 
 # Notification sources come from PLUGINS_CONFIG: no "add" page.
 _NO_ROUTE = {"notificationsource_add"}

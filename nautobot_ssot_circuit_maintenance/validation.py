@@ -219,3 +219,41 @@ def strict_field_class(field_class: type, lookup_expr: str, boolean: bool) -> ty
     if key not in _strict_classes:
         _strict_classes[key] = type(f"{mixin.__name__[:-5]}{field_class.__name__}", (mixin, field_class), {})
     return _strict_classes[key]
+
+
+MAX_RECIPIENTS = 200
+
+
+def validate_email_list(value: Any) -> None:
+    """A list of e-mail addresses (a tenant's recipients): each one valid, at most MAX_RECIPIENTS, no repeats."""
+    from django.core.validators import validate_email
+
+    if not isinstance(value, list):
+        raise ValidationError("Expected a list of e-mail addresses.")
+    if len(value) > MAX_RECIPIENTS:
+        raise ValidationError("At most %(limit)s recipients.", params={"limit": MAX_RECIPIENTS})
+    seen = set()
+    for address in value:
+        if not isinstance(address, str):
+            raise ValidationError("%(value)s is not an e-mail address.", params={"value": repr(address)[:40]})
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError("%(value)s is not an e-mail address.", params={"value": repr(address)[:80]}) from None
+        if address.lower() in seen:
+            raise ValidationError("%(value)s is listed twice.", params={"value": address[:80]})
+        seen.add(address.lower())
+
+
+def validate_jinja2(value: Any) -> None:
+    """A template Nautobot's sandboxed Jinja2 can parse (a customer notice's subject or body)."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        SandboxedEnvironment().parse(value or "")
+    except jinja2.TemplateSyntaxError as error:
+        raise ValidationError(
+            "Not a valid Jinja2 template (line %(line)s): %(message)s",
+            params={"line": error.lineno, "message": error.message},
+        ) from None

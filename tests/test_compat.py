@@ -337,3 +337,28 @@ class ChunkedDataSourceTestCase(unittest.TestCase):
         self.assertEqual(list(ours), list(theirs))
         fields = {field.name for field in SyncLogEntry._meta.get_fields()}
         self.assertLessEqual({"sync", "action", "status", "message", "diff", "synced_object", "object_repr"}, fields)
+
+
+class ApprovalWorkflowPinTestCase(unittest.TestCase):
+    """compat/approvals.py: the names of Nautobot's approval workflows that customer notices rely on (3.0 to 3.2)."""
+
+    def test_the_mixin_hooks_and_workflow_methods_it_calls(self):
+        from nautobot.apps.models import ApprovableModelMixin
+        from nautobot.extras.models import ApprovalWorkflow, ApprovalWorkflowStageResponse
+
+        from nautobot_ssot_circuit_maintenance.models import CustomerNotice
+
+        for name in (
+            "begin_approval_workflow",
+            "has_approval_workflow_definition",
+            "on_workflow_initiated",
+            "on_workflow_approved",
+            "on_workflow_denied",
+            "on_workflow_canceled",
+        ):
+            self.assertTrue(callable(getattr(ApprovableModelMixin, name)), name)
+        self.assertTrue(CustomerNotice.is_approval_workflow_model)
+        self.assertEqual(list(inspect.signature(ApprovalWorkflow.cancel).parameters)[:3], ["self", "user", "comments"])
+        self.assertIn("associated_approval_workflows", {f.name for f in CustomerNotice._meta.private_fields})
+        fields = {f.name for f in ApprovalWorkflowStageResponse._meta.get_fields()}
+        self.assertLessEqual({"approval_workflow_stage", "user", "state", "last_updated"}, fields)

@@ -106,6 +106,20 @@ class ConfigValidationTestCase(unittest.TestCase):
         self.assertFails({"site_isolation": {"circuit_types": "Internet"}}, "site_isolation.circuit_types")
         self.assertFails({"site_isolation": {"skip_locations": [""]}}, "site_isolation.skip_locations")
 
+    def test_customer_notice_settings(self):
+        smtp = {"host": "smtp.example.net", "port": 587, "starttls": True, "secrets_group": "SMTP relay"}
+        validate_config({"customer_notices": {"auto_draft": True, "from_address": "noc@example.net", "smtp": smtp}})
+        self.assertFails({"customer_notices": {"auto_draf": True}}, "unknown key 'auto_draf'", "customer_notices")
+        self.assertFails({"customer_notices": {"smtp": {**smtp, "port": 0}}}, "customer_notices.smtp.port")
+        password = "Relay-Secret-4321"  # noqa: S105 - a test value
+        message = self.assertFails(
+            {"customer_notices": {"smtp": {**smtp, "password": password}}}, "'password' or 'secrets_group', not both"
+        )
+        self.assertNotIn(password, message)
+        message = self.assertFails({"customer_notices": {"smtp": {"host": "h", "password": 12345678}}}, "password")
+        self.assertNotIn("12345678", message)
+        self.assertFails({"customer_notices": {"smtp": {"host": "h", "ssl": True, "starttls": True}}}, "not both")
+
     def test_duplicate_names(self):
         sources = [GOOD["notification_sources"][1], GOOD["notification_sources"][1]]
         self.assertFails({"notification_sources": sources}, "'Folder'", "more than once")

@@ -23,12 +23,16 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
+    CustomerNotice,
+    CustomerNoticeRecipient,
+    CustomerNoticeTemplate,
     MaintenanceFlag,
     MaintenanceNote,
     NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     RawNotification,
+    TenantNoticeSettings,
 )
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.models.reach import (
@@ -404,3 +408,70 @@ class NoticeTemplateSerializer(ValidatedModelSerializer):
         if isinstance(data, Mapping) and _is_plain_text(data.get("provider")):
             data = {**data, "provider": {"name": data["provider"]}}
         return super().to_internal_value(data)
+
+
+#
+# Customer notices
+#
+
+
+class CustomerNoticeRecipientSerializer(serializers.ModelSerializer):
+    """One recipient of a notice and what became of it (read-only: the send writes it)."""
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CustomerNoticeRecipient
+        fields = ["id", "address", "name", "via", "state", "answer", "attempts", "claimed_at", "sent_at", "message_id"]
+        read_only_fields = fields
+
+
+class CustomerNoticeSerializer(NautobotModelSerializer):
+    """A customer notice with its recipients. Read-only: drafts are made by the app, sent after approval."""
+
+    recipients = CustomerNoticeRecipientSerializer(many=True, read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CustomerNotice
+        fields = "__all__"
+        read_only_fields = [
+            "tenant",
+            "maintenances",
+            "state",
+            "kind",
+            "impact",
+            "start_time",
+            "end_time",
+            "subject",
+            "body",
+            "calendar",
+            "basis",
+            "fingerprint",
+            "follows",
+            "approved_by",
+            "approved_at",
+            "sent_at",
+        ]
+
+
+class CustomerNoticeTemplateSerializer(NautobotModelSerializer):
+    """A customer notice template."""
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CustomerNoticeTemplate
+        fields = "__all__"
+
+
+class TenantNoticeSettingsSerializer(NautobotModelSerializer):
+    """How one tenant is told about maintenances."""
+
+    class Meta:
+        """Meta attributes."""
+
+        model = TenantNoticeSettings
+        fields = "__all__"

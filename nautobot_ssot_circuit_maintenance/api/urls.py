@@ -15,6 +15,9 @@ router.register("notificationsource", views.NotificationSourceViewSet)
 router.register("circuitalias", views.CircuitAliasViewSet)
 router.register("flag", views.MaintenanceFlagViewSet)
 router.register("noticetemplate", views.NoticeTemplateViewSet)
+router.register("customernotice", views.CustomerNoticeViewSet)
+router.register("customernoticetemplate", views.CustomerNoticeTemplateViewSet)
+router.register("tenantnoticesettings", views.TenantNoticeSettingsViewSet)
 
 app_name = "nautobot_ssot_circuit_maintenance-api"
 urlpatterns = [

@@ -12,7 +12,7 @@ from django.db import IntegrityError
 from django.db.models import Prefetch, QuerySet
 from django.http.request import RawPostDataException
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from nautobot.apps.api import ModelViewSet, NautobotModelViewSet, ReadOnlyModelViewSet
+from nautobot.apps.api import ModelViewSet, NautobotModelViewSet, NotesViewSetMixin, ReadOnlyModelViewSet
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied, ValidationError
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from nautobot_ssot_circuit_maintenance import filters
 from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_feed_response_for_api
+from nautobot_ssot_circuit_maintenance.customers import approval
 from nautobot_ssot_circuit_maintenance.decisions import actions as decisions
 from nautobot_ssot_circuit_maintenance.decisions.requests import BadDecision, override_of, reason_of
 from nautobot_ssot_circuit_maintenance.intake.locking import SyncBusy
@@ -32,12 +33,15 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
+    CustomerNotice,
+    CustomerNoticeTemplate,
     MaintenanceFlag,
     MaintenanceNote,
     NoticeTemplate,
     NotificationSource,
     ParsedNotification,
     RawNotification,
+    TenantNoticeSettings,
 )
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.models.reach import REACH_PREFETCH, termination_prefetch
@@ -387,3 +391,76 @@ def _has_template(document: Any) -> bool:
     """Whether the provider an import document names has a template already."""
     name = document.get("provider") if hasattr(document, "get") else None
     return isinstance(name, str) and NoticeTemplate.objects.filter(provider__name=name).exists()
+
+
+#
+# Customer notices
+#
+
+APPROVE_PERMISSION = "nautobot_ssot_circuit_maintenance.approve_customernotice"
+SEND_PERMISSION = "nautobot_ssot_circuit_maintenance.send_customernotice"
+
+
+class CustomerNoticeViewSet(NotesViewSetMixin, ReadOnlyModelViewSet):
+    """Customer notices with their recipients; approve, request approval or resend with POST to their actions.
+
+    Read-only otherwise: the app drafts them. Approving needs `approve_customernotice`, resending
+    `send_customernotice`, each apart from `change_customernotice`.
+    """
+
+    lookup_value_regex = PK_URL_PATTERN
+    queryset = CustomerNotice.objects.select_related("tenant", "approved_by").prefetch_related(
+        "recipients", "maintenances", "tags"
+    )
+    serializer_class = serializers.CustomerNoticeSerializer
+    filterset_class = filters.CustomerNoticeFilterSet
+
+    def _act(self, permission: str, act: Any) -> Response:
+        # Only the notices the user may view are found (else 404); acting needs the action's own permission.
+        notice = CustomerNotice.objects.restrict(self.request.user, "view").filter(pk=self.kwargs["pk"]).first()
+        if notice is None:
+            raise NotFound("No such customer notice.")
+        if not self.request.user.has_perm(permission, notice):
+            raise PermissionDenied(f"Needs the {permission.rpartition('.')[2]} permission.")
+        try:
+            act(notice)
+        except approval.ApprovalRefused as error:
+            raise ValidationError({"detail": str(error)}) from None
+        notice.refresh_from_db()
+        return Response(self.get_serializer(notice).data)
+
+    @extend_schema(request=None, responses=serializers.CustomerNoticeSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def approve(self, request: Request, pk: Any = None) -> Response:
+        """Approve a draft for sending (where no approval workflow applies); the send job is queued."""
+        return self._act(APPROVE_PERMISSION, lambda notice: approval.approve(notice, request.user))
+
+    @extend_schema(request=None, responses=serializers.CustomerNoticeSerializer)
+    @action(detail=True, methods=["post"], url_path="request-approval", permission_classes=[IsAuthenticated])
+    def request_approval(self, request: Request, pk: Any = None) -> Response:
+        """Start the approval workflow that applies to the draft."""
+        return self._act("nautobot_ssot_circuit_maintenance.change_customernotice", approval.request_approval)
+
+    @extend_schema(request=None, responses=serializers.CustomerNoticeSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def resend(self, request: Request, pk: Any = None) -> Response:
+        """Send again to every recipient not sent (refused, or interrupted); the send job is queued."""
+        return self._act(SEND_PERMISSION, lambda notice: approval.resend(notice, request.user))
+
+
+class CustomerNoticeTemplateViewSet(NautobotModelViewSet):
+    """Customer notice templates."""
+
+    lookup_value_regex = PK_URL_PATTERN
+    queryset = CustomerNoticeTemplate.objects.select_related("tenant", "provider")
+    serializer_class = serializers.CustomerNoticeTemplateSerializer
+    filterset_class = filters.CustomerNoticeTemplateFilterSet
+
+
+class TenantNoticeSettingsViewSet(NautobotModelViewSet):
+    """How each tenant is told about maintenances."""
+
+    lookup_value_regex = PK_URL_PATTERN
+    queryset = TenantNoticeSettings.objects.select_related("tenant")
+    serializer_class = serializers.TenantNoticeSettingsSerializer
+    filterset_class = filters.TenantNoticeSettingsFilterSet

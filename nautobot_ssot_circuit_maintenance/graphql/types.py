@@ -13,15 +13,23 @@ from typing import Any
 import graphene
 import graphene_django_optimizer as gql_optimizer
 from django.utils import timezone
+from graphene_django import DjangoObjectType
 from nautobot.apps.graphql import OptimizedNautobotObjectType
 
 from nautobot_ssot_circuit_maintenance.api.serializers import raw_as_text
 from nautobot_ssot_circuit_maintenance.filters import (
     CircuitMaintenanceFilterSet,
+    CustomerNoticeFilterSet,
     ParsedNotificationFilterSet,
     RawNotificationFilterSet,
 )
-from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification, RawNotification
+from nautobot_ssot_circuit_maintenance.models import (
+    CircuitMaintenance,
+    CustomerNotice,
+    CustomerNoticeRecipient,
+    ParsedNotification,
+    RawNotification,
+)
 
 # What `CircuitMaintenance.current_live_state` reads: loaded even when the query asks for no other field.
 LIVE_STATE_FIELDS = ("status", "start_time", "end_time", "windows")
@@ -106,4 +114,42 @@ class ParsedNotificationType(OptimizedNautobotObjectType):
         filterset_class = ParsedNotificationFilterSet
 
 
-graphql_types = [CircuitMaintenanceType, RawNotificationType, ParsedNotificationType]
+class CustomerNoticeRecipientType(DjangoObjectType):
+    """One recipient of a customer notice and what became of it (the server's answer when refused).
+
+    Reached only through its notice (whose permissions apply), so a plain type, not a Nautobot object type.
+    """
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CustomerNoticeRecipient
+        fields = ["id", "address", "name", "via", "state", "answer", "attempts", "sent_at", "message_id"]
+
+
+class CustomerNoticeType(OptimizedNautobotObjectType):
+    """A customer notice, with who approved it and its recipients."""
+
+    approved_by, resolve_approved_by = username_field("approved_by", "The username of whoever approved it.")
+    recipients = graphene.List(CustomerNoticeRecipientType, description="Each recipient and what became of it.")
+
+    class Meta:
+        """Meta attributes."""
+
+        model = CustomerNotice
+        exclude = ["basis", "fingerprint"]
+        filterset_class = CustomerNoticeFilterSet
+
+    @staticmethod
+    @gql_optimizer.resolver_hints(prefetch_related=("recipients",))
+    def resolve_recipients(notice: CustomerNotice, info: Any) -> list[CustomerNoticeRecipient]:
+        """The notice's recipients by address."""
+        return sorted(notice.recipients.all(), key=lambda recipient: recipient.address)
+
+
+graphql_types = [
+    CircuitMaintenanceType,
+    RawNotificationType,
+    ParsedNotificationType,
+    CustomerNoticeType,
+]

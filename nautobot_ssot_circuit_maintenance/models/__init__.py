@@ -9,6 +9,12 @@ importable from here, as Nautobot's own apps (`dcim.models`) do it.
 
 from nautobot_ssot_circuit_maintenance.models.actions import MaintenanceSilence
 from nautobot_ssot_circuit_maintenance.models.calendar import CalendarFeedToken
+from nautobot_ssot_circuit_maintenance.models.customers import (
+    CustomerNotice,
+    CustomerNoticeRecipient,
+    CustomerNoticeTemplate,
+    TenantNoticeSettings,
+)
 from nautobot_ssot_circuit_maintenance.models.decisions import DeletedMaintenance, MaintenanceOverride
 from nautobot_ssot_circuit_maintenance.models.maintenance import (
     CircuitAlias,
@@ -41,6 +47,9 @@ __all__ = [
     "CircuitImpact",
     "CircuitMaintenance",
     "CircuitMaintenanceQuerySet",
+    "CustomerNotice",
+    "CustomerNoticeRecipient",
+    "CustomerNoticeTemplate",
     "DeletedMaintenance",
     "MaintenanceFlag",
     "MaintenanceNote",
@@ -53,5 +62,6 @@ __all__ = [
     "RawNotification",
     "RawNotificationQuerySet",
     "SourceOAuthToken",
+    "TenantNoticeSettings",
     "starting_soon_hours",
 ]

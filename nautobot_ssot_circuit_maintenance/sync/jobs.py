@@ -16,6 +16,7 @@ from nautobot_ssot.jobs.base import DataMapping
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.ssot import ChunkedDataSource
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings, source_settings
+from nautobot_ssot_circuit_maintenance.customers.jobs import draft_notices_after_sync
 from nautobot_ssot_circuit_maintenance.events.jobs import record_live_transitions
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags_after_sync
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
@@ -196,9 +197,10 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
             self.intake.close()
 
     def sync_data(self, memory_profiling):
-        """Sync every chunk, then refresh the isolation and redundancy flags of what the run changed."""
+        """Sync every chunk, refresh the flags of what the run changed, and (`auto_draft`) draft customer notices."""
         super().sync_data(memory_profiling)
         refresh_flags_after_sync(self)
+        draft_notices_after_sync(self)
 
     def calculate_diff(self):
         """Diff the chunk, and add it to the run's diff and summary."""

@@ -1,5 +1,10 @@
 """UI views, one module per page family; the view sets and views that `urls.py` routes are named here."""
 
+from nautobot_ssot_circuit_maintenance.views.customers import (
+    CustomerNoticeTemplateUIViewSet,
+    CustomerNoticeUIViewSet,
+    TenantNoticeSettingsUIViewSet,
+)
 from nautobot_ssot_circuit_maintenance.views.mail import (
     NotificationUploadView,
     RawNotificationAttachmentView,
@@ -21,6 +26,8 @@ from nautobot_ssot_circuit_maintenance.views.sources import GoogleOAuthCallbackV
 __all__ = [
     "CircuitImpactUIViewSet",
     "CircuitMaintenanceUIViewSet",
+    "CustomerNoticeTemplateUIViewSet",
+    "CustomerNoticeUIViewSet",
     "GoogleOAuthCallbackView",
     "MaintenanceNoteUIViewSet",
     "NoticeTemplateExportView",
@@ -31,4 +38,5 @@ __all__ = [
     "NotificationUploadView",
     "RawNotificationAttachmentView",
     "RawNotificationUIViewSet",
+    "TenantNoticeSettingsUIViewSet",
 ]

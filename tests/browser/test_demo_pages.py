@@ -21,14 +21,17 @@ from development.demo import MISSING_CIRCUIT
 from development.demo_dates import move_to_today
 from development.demo_mail import demo_messages
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.customers.drafts import draft_notices
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
 from nautobot_ssot_circuit_maintenance.models import (
     CircuitMaintenance,
+    CustomerNotice,
     NotificationSource,
     ParsedNotification,
     RawNotification,
 )
 from tests.fixtures.browser import BrowserTestCase
+from tests.fixtures.customer_data import create_demo_customers
 from tests.fixtures.job_helpers import JobTestMixin, MailFolder, plugin_config
 from tests.fixtures.sample_data import create_providers_and_circuits
 from tests.fixtures.site_data import create_demo_sites
@@ -136,6 +139,8 @@ class DemoPagesBrowserTest(JobTestMixin, BrowserTestCase):
         self.assertEqual(result.status, "SUCCESS", self.job_log(result))
         move_to_today(self.user)
         refresh_flags()
+        create_demo_customers()
+        draft_notices()
         job = Job.objects.get(job_class_name="CircuitMaintenanceDataSource")
         job.enabled = True
         job.save()
@@ -160,6 +165,7 @@ class DemoPagesBrowserTest(JobTestMixin, BrowserTestCase):
         unknown_sender = RawNotification.objects.get(outcome=OutcomeChoices.UNKNOWN_PROVIDER)
         unknown_circuit = RawNotification.objects.get(outcome=OutcomeChoices.UNKNOWN_CIDS)
         source = NotificationSource.objects.get(name="Demo mailbox")
+        notice = CustomerNotice.objects.filter(tenant__name="Acme Retail").order_by("start_time").first()
         pages = [
             (reverse(f"{PREFIX}:overview"), "Demo mailbox", "overview.png"),
             (reverse(f"{PREFIX}:circuitmaintenance_list"), "Chicago DC1", "maintenance-list.png"),
@@ -188,6 +194,15 @@ class DemoPagesBrowserTest(JobTestMixin, BrowserTestCase):
             (source.get_absolute_url(), "Validate", "source-detail.png"),
             (reverse("plugins:nautobot_ssot:dashboard"), "Circuit Maintenance", "ssot-dashboard.png"),
             (self.sync.get_absolute_url(), "Diff", "ssot-sync.png"),
+            (reverse(f"{PREFIX}:customernotice_list"), "Acme Retail", "customer-notices.png"),
+            (notice.get_absolute_url(), "Dear Acme Retail", "customer-notice.png"),
+            (
+                reverse(f"{PREFIX}:customernotice_changelog", args=[notice.pk]),
+                "Acme Retail",
+                "customer-notice-history.png",
+            ),
+            (notice.tenant.get_absolute_url(), "Acme Retail", "tenant-notices.png"),
+            (reverse(f"{PREFIX}:customernoticetemplate_add"), "Subject", None),
         ]
         if parsed is not None:
             pages.append((parsed.raw_notification.get_absolute_url(), "Parsed", None))

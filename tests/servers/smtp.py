@@ -3,7 +3,8 @@
 `with SmtpServer() as smtp:` listens on 127.0.0.1 (a free port); `smtp.port` goes into Django's
 EMAIL_PORT (or the app's SMTP settings), `smtp.messages` holds what was delivered, each with its envelope
 and the parsed message. `smtp.refuse(address, "550 5.1.1 No such user")` makes the server answer a RCPT
-for that address with that reply, as a real relay does for an unknown mailbox.
+for that address with that reply, as a real relay does for an unknown mailbox. `SmtpServer(credentials=(user,
+password))` requires AUTH with exactly those and keeps who logged in (`smtp.logins`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.servers.ports import LOOPBACK, free_port
 
@@ -45,7 +47,10 @@ class Delivered:
 class SmtpServer:
     """A real SMTP server on loopback for the tests of what the app sends."""
 
-    def __init__(self) -> None:
+    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+        """With `credentials` (user, password), the server requires AUTH (PLAIN or LOGIN) with exactly those."""
+        self.credentials = credentials
+        self.logins: list[str] = []
         self.messages: list[Delivered] = []
         self.refused: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -66,6 +71,15 @@ class SmtpServer:
         with self._lock:
             return [message for message in self.messages if address.lower() in map(str.lower, message.recipients)]
 
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        """Accept exactly the configured user and password; remember who logged in."""
+        if isinstance(auth_data, LoginPassword) and self.credentials is not None:
+            given = (auth_data.login.decode(), auth_data.password.decode())
+            if given == self.credentials:
+                self.logins.append(given[0])
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802  # aiosmtpd's hook name
         reply = self.refused.get(address.lower())
         if reply:
@@ -81,7 +95,11 @@ class SmtpServer:
 
     def __enter__(self) -> SmtpServer:
         self.port = free_port()
-        self._controller = Controller(self, hostname=LOOPBACK, port=self.port)
+        auth = {}
+        if self.credentials is not None:
+            # Loopback only: plaintext AUTH, as a relay inside a trusted network may take it.
+            auth = {"auth_required": True, "auth_require_tls": False, "authenticator": self.authenticate}
+        self._controller = Controller(self, hostname=LOOPBACK, port=self.port, **auth)
         self._controller.start()
         return self
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, reverse
 from nautobot.apps.testing import TestCase
+from nautobot.tenancy.models import Tenant
 from nautobot.users.models import ObjectPermission
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
@@ -32,6 +33,8 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
+    CustomerNotice,
+    CustomerNoticeTemplate,
     MaintenanceFlag,
     MaintenanceNote,
     NoticeTemplate,
@@ -39,6 +42,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     PushedMessage,
     RawNotification,
+    TenantNoticeSettings,
 )
 from tests.fixtures import velox_mail
 from tests.fixtures.site_data import basics, location
@@ -55,6 +59,9 @@ MODELS = (
     MaintenanceFlag,
     PushedMessage,
     NoticeTemplate,
+    CustomerNotice,
+    CustomerNoticeTemplate,
+    TenantNoticeSettings,
 )
 VIEW_ACTIONS = {
     *("list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"),
@@ -79,6 +86,9 @@ TRIAGE_FORMS = {
     "triage_map_circuit": (),
     "triage_reprocess": ("extras.run_job",),
 }
+# A customer notice's actions (POST only), each under a permission of its own that neither test user has, except
+# Request approval (change); in the API any logged-in user reaches the action, which then says 405 to a GET.
+NOTICE_ACTIONS = {"approve": "approve", "resend": "send", "request_approval": "change", "request-approval": "change"}
 PREFIX = "plugins:nautobot_ssot_circuit_maintenance"
 USERS = ("anonymous", "no permission", "view", "change")
 
@@ -122,6 +132,23 @@ def model_of(name: str, route: str) -> type | None:
     return None
 
 
+def customer_notice_records(maintenance: CircuitMaintenance) -> tuple[Any, Any, Any]:
+    """A draft notice about the maintenance (with one recipient), a template and a tenant's notice settings."""
+    tenant = Tenant.objects.create(name="CM Access tenant")
+    notice = CustomerNotice.objects.create(
+        tenant=tenant,
+        start_time=maintenance.start_time,
+        end_time=maintenance.end_time,
+        subject="Planned maintenance",
+        body="Dear customer",
+    )
+    notice.maintenances.add(maintenance)
+    notice.recipients.create(address="noc@access.example")
+    template = CustomerNoticeTemplate.objects.create(name="CM Access", subject="s", body="b")
+    settings = TenantNoticeSettings.objects.create(tenant=tenant, recipients=["noc@access.example"])
+    return notice, template, settings
+
+
 class AccessMatrixTest(TestCase):
     """Expected answers by user, for a page that only reads, a page that writes, and the Validate action."""
 
@@ -141,6 +168,7 @@ class AccessMatrixTest(TestCase):
             total=1,
         )
         cls.flag.maintenances.add(maintenance)
+        cls.notice, cls.notice_template, cls.notice_settings = customer_notice_records(maintenance)
         user_model = get_user_model()
         cls.users = {
             "no permission": user_model.objects.create_user(username="cm-nobody"),
@@ -168,6 +196,10 @@ class AccessMatrixTest(TestCase):
             return {403} if api else {302}  # UI: to the login page
         if action == "api-root":
             return {200}  # the list of the app's endpoints, as for every Nautobot app
+        if action in NOTICE_ACTIONS:
+            if api:
+                return {405}
+            return {405} if user == "change" and NOTICE_ACTIONS[action] == "change" else {403}
         if action in DOCS:
             return {200}  # the user documentation: any user logged in may read it
         if action == "push":
@@ -220,6 +252,9 @@ class AccessMatrixTest(TestCase):
             CircuitAlias: self.alias.pk,
             MaintenanceFlag: self.flag.pk,
             NoticeTemplate: self.template.pk,
+            CustomerNotice: self.notice.pk,
+            CustomerNoticeTemplate: self.notice_template.pk,
+            TenantNoticeSettings: self.notice_settings.pk,
         }
         urls = [(False, name, route) for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/")]
         urls += [
@@ -266,6 +301,7 @@ class CsrfRefusalTest(TestCase):
             provider=cls.data.providers[0], alias="ghost-2", circuit=cls.data.circuits[0]
         )
         cls.template = velox_mail.save_template(cls.data.providers[0])
+        cls.notice, cls.notice_template, cls.notice_settings = customer_notice_records(cls.data.maintenances[0])
         cls.admin = get_user_model().objects.create_user(
             username="cm-admin", password=cls.PASSWORD, is_superuser=True, is_staff=True
         )
@@ -285,6 +321,9 @@ class CsrfRefusalTest(TestCase):
             RawNotification: self.data.raw_notifications[0].pk,
             CircuitAlias: self.alias.pk,
             NoticeTemplate: self.template.pk,
+            CustomerNotice: self.notice.pk,
+            CustomerNoticeTemplate: self.notice_template.pk,
+            TenantNoticeSettings: self.notice_settings.pk,
         }
         paths = []
         for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/"):
