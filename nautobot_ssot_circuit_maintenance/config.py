@@ -46,6 +46,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "push": {},
     # Alertmanager silences kept for what maintenances affect (actions/silences.py, docs/actions.md); off without a url.
     "alertmanager": {},
+    # Who the "Send maintenance digest" job e-mails when its run names nobody (actions/digest.py, docs/actions.md).
+    "digest": {},
 }
 
 # The built-in source holding pushed and uploaded messages (intake/pushed.py); no configured source may take its name.

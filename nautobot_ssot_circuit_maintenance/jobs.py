@@ -2,7 +2,13 @@
 
 from nautobot.apps.jobs import register_jobs
 
-from nautobot_ssot_circuit_maintenance.actions.jobs import SyncAlertmanagerSilences, SyncAlertmanagerSilencesOnChange
+from nautobot_ssot_circuit_maintenance.actions.jobs import (
+    CheckMaintenanceReach,
+    RunMaintenanceActions,
+    SendMaintenanceDigest,
+    SyncAlertmanagerSilences,
+    SyncAlertmanagerSilencesOnChange,
+)
 from nautobot_ssot_circuit_maintenance.events.jobs import PublishLiveStateEvents
 from nautobot_ssot_circuit_maintenance.flags.jobs import MaintenanceFlagsReport
 from nautobot_ssot_circuit_maintenance.older_app.jobs import OlderAppImportDataSource
@@ -16,5 +22,8 @@ jobs = [
     PublishLiveStateEvents,
     SyncAlertmanagerSilences,
     SyncAlertmanagerSilencesOnChange,
+    RunMaintenanceActions,
+    SendMaintenanceDigest,
+    CheckMaintenanceReach,
 ]
 register_jobs(*jobs)

@@ -13,6 +13,7 @@ from nautobot.apps.jobs import MultiChoiceVar, MultiObjectVar, StringVar
 from nautobot.circuits.models import Provider
 from nautobot_ssot.jobs.base import DataMapping
 
+from nautobot_ssot_circuit_maintenance.actions.jobs import fire_actions
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.ssot import ChunkedDataSource
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings, source_settings
@@ -108,7 +109,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         return info
 
     def run(self, *args, **kwargs):
-        """Run the sync (a real one under the sync lock, then the live-state transitions), record a failure, report."""
+        """Run the sync (a real one under the sync lock, then the transitions and actions due); record a failure."""
         self.selected_sources = kwargs.get("sources")
         self.selected_notifications = kwargs.get("notifications")
         try:
@@ -118,6 +119,8 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
                 with sync_lock():
                     super().run(*args, **kwargs)
                     record_live_transitions(self.logger)
+                # Out of the lock: a slow destination must not hold up the next sync.
+                fire_actions(self.logger, self.user)
         except Exception as error:
             if not kwargs.get("dryrun", True):
                 self._record_failure(error)
