@@ -22,6 +22,7 @@ router.register("rawnotification", views.RawNotificationUIViewSet)
 router.register("source", views.NotificationSourceUIViewSet)
 router.register("triage", triage.TriageQueueUIViewSet, basename="triage")
 router.register("circuitalias", aliases.CircuitAliasUIViewSet)
+router.register("actionrule", views.ActionRuleUIViewSet)
 
 # Notification sources come from PLUGINS_CONFIG: no "add" page.
 _NO_ROUTE = {"notificationsource_add"}

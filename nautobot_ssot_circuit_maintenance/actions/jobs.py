@@ -135,7 +135,7 @@ class RunMaintenanceActions(Job):
         )
         has_sensitive_variables = False
 
-    def run(self, dryrun: bool = False) -> None:  # pylint: disable=arguments-differ
+    def run(self, dryrun: bool = False) -> None:
         """Record the transitions (unless a dry run), then run (or list) the actions due."""
         if not dryrun:
             record_live_transitions(self.logger)
@@ -184,7 +184,7 @@ class CheckMaintenanceReach(Job):
         )
         has_sensitive_variables = False
 
-    def run(self, maintenance: CircuitMaintenance) -> None:  # pylint: disable=arguments-differ
+    def run(self, maintenance: CircuitMaintenance) -> None:
         """Log each affected circuit, interface and device, linked to it."""
         reach = maintenance_reach(maintenance)
         self.logger.info("%s (%s): %s", maintenance, maintenance.provider.name, maintenance.get_status_display())
@@ -221,7 +221,7 @@ class SendMaintenanceDigest(Job):
         )
         has_sensitive_variables = False
 
-    def run(self, days: int = DEFAULT_DIGEST_DAYS, recipients: str = "") -> None:  # pylint: disable=arguments-differ
+    def run(self, days: int = DEFAULT_DIGEST_DAYS, recipients: str = "") -> None:
         """Build the digest and send it; fail when there is nobody to send it to or the server refuses it."""
         addresses = digest_recipients(recipients)
         if not addresses:

@@ -14,6 +14,7 @@ router.register("parsednotification", views.ParsedNotificationViewSet)
 router.register("notificationsource", views.NotificationSourceViewSet)
 router.register("circuitalias", views.CircuitAliasViewSet)
 router.register("flag", views.MaintenanceFlagViewSet)
+router.register("actionrule", views.ActionRuleViewSet)
 
 app_name = "nautobot_ssot_circuit_maintenance-api"
 urlpatterns = [

@@ -27,6 +27,7 @@ from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_feed_respon
 from nautobot_ssot_circuit_maintenance.decisions import actions as decisions
 from nautobot_ssot_circuit_maintenance.decisions.requests import BadDecision, override_of, reason_of
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
@@ -347,3 +348,14 @@ class PushView(APIView):
         else:
             status = 201 if result.processing == "done" else 202
         return Response(result.as_dict(), status=status)
+
+
+class ActionRuleViewSet(NautobotModelViewSet):
+    """Action rules: tell someone or run a job, for the maintenances they match, at their occasion."""
+
+    lookup_value_regex = PK_URL_PATTERN
+    queryset = ActionRule.objects.select_related("secrets_group", "job").prefetch_related(
+        "providers", "locations", "tenants", "tags"
+    )
+    serializer_class = serializers.ActionRuleSerializer
+    filterset_class = filters.ActionRuleFilterSet

@@ -178,3 +178,7 @@ class ActionRun(BaseModel):
     def __str__(self):
         """The rule and its occasion."""
         return f"{self.rule} ({self.occasion})"
+
+    def get_status_class(self) -> str:
+        """The Bootstrap colour of the status badge."""
+        return ActionRunStatusChoices.CSS_CLASSES.get(self.status, "secondary")

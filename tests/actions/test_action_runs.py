@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.actions import runs
@@ -91,6 +92,10 @@ class ActionRunTestCase(JobTestMixin, TransactionTestCase):
         (row,) = [row for row in timeline_rows(self.m1) if row.event.startswith("Tell the NOC")]
         self.assertIn("Not delivered", row.reason)
         self.assertEqual(row.status, "Retrying")
+        self.client.force_login(get_user_model().objects.create_user(username="noc", is_superuser=True))
+        page = self.client.get(self.m1.get_absolute_url()).content.decode()
+        self.assertIn("Tell the NOC (in-progress, attempt 1)", page)  # the timeline's row
+        self.assertIn("Retrying", page)
 
         run_job(self, "RunMaintenanceActions")  # not due yet: nothing sent, nothing changed
         self.assertEqual(len(self.receiver.received), 1)
