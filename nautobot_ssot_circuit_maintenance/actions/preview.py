@@ -13,7 +13,11 @@ from nautobot_ssot_circuit_maintenance.actions.rules import (
     matches,
     rule_facts,
 )
-from nautobot_ssot_circuit_maintenance.choices import ActionOccasionChoices, ActionRunStatusChoices
+from nautobot_ssot_circuit_maintenance.choices import (
+    ActionOccasionChoices,
+    ActionRunStatusChoices,
+    MaintenanceStatusChoices,
+)
 from nautobot_ssot_circuit_maintenance.models import ActionRule, ActionRun, starting_soon_hours
 from nautobot_ssot_circuit_maintenance.models.reach import maintenance_reach
 
@@ -63,6 +67,8 @@ def preview_rows(maintenance: Any) -> list[PreviewRow]:
             continue
         fired = runs.get(rule.pk, [])
         rows += [_run_row(run) for run in fired]
+        if maintenance.status == MaintenanceStatusChoices.CANCELLED:
+            continue  # nothing more will fire: its moments are dropped, and it entered cancelled already
         if rule.occasion == ActionOccasionChoices.TRANSITION:
             entered = {occasion.state for occasion in all_occasions(facts, maintenance)}
             for state, when in expected_transitions(facts, maintenance, starting_soon_hours()):
