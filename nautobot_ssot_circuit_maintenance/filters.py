@@ -414,4 +414,4 @@ class ActionRuleFilterSet(StrictValuesMixin, NautobotFilterSet):
         """Meta attributes."""
 
         model = ActionRule
-        fields = ["id", "name", "enabled", "offset_minutes", "acknowledged", "secrets_group", "job", "tags"]  # pylint: disable=nb-use-fields-all  # not the templates
+        fields = ["id", "name", "enabled", "acknowledged", "secrets_group", "job", "tags"]  # pylint: disable=nb-use-fields-all  # not the templates

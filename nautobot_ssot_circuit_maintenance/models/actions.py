@@ -8,6 +8,7 @@ job, at a live-state transition or a moment around the window) and each time a r
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
 from nautobot.apps.models import BaseModel, PrimaryModel
@@ -58,6 +59,10 @@ class MaintenanceSilence(BaseModel):
         return f"Silence {self.silence_id} (window {self.window + 1})"
 
 
+# A rule fires at most a week before the start or after the end.
+MAX_OFFSET_MINUTES = 7 * 24 * 60
+
+
 def _check_list(value: object, allowed: set[str], what: str) -> None:
     if not isinstance(value, list) or any(item not in allowed for item in value):
         raise ValidationError(f"a list of {what}: {', '.join(sorted(allowed))}")
@@ -87,7 +92,9 @@ class ActionRule(PrimaryModel):
     kind = models.CharField(max_length=20, choices=ActionKindChoices, default=ActionKindChoices.NOTIFY)
     occasion = models.CharField(max_length=20, choices=ActionOccasionChoices, default=ActionOccasionChoices.TRANSITION)
     transitions = models.JSONField(default=list, blank=True, validators=[validate_transitions])
-    offset_minutes = models.PositiveIntegerField(default=0, verbose_name="Offset (minutes)")
+    offset_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_OFFSET_MINUTES)], verbose_name="Offset (minutes)"
+    )
     providers = models.ManyToManyField("circuits.Provider", blank=True, related_name="+")
     locations = models.ManyToManyField("dcim.Location", blank=True, related_name="+")
     tenants = models.ManyToManyField("tenancy.Tenant", blank=True, related_name="+")

@@ -29,6 +29,7 @@ from nautobot_ssot_circuit_maintenance.api import urls as api_urls
 from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices
 from nautobot_ssot_circuit_maintenance.compat.responses import csrf_failure_reason
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
@@ -52,6 +53,7 @@ MODELS = (
     CircuitAlias,
     MaintenanceFlag,
     PushedMessage,
+    ActionRule,
 )
 VIEW_ACTIONS = {
     *("list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"),
@@ -125,6 +127,7 @@ class AccessMatrixTest(TestCase):
         cls.alias = CircuitAlias.objects.create(
             provider=cls.data.providers[0], alias="ghost-1", circuit=cls.data.circuits[0]
         )
+        cls.rule = ActionRule.objects.create(name="Access rule", kind="job")
         maintenance = cls.data.maintenances[0]
         cls.flag = MaintenanceFlag.objects.create(
             kind=FlagKindChoices.ISOLATION,
@@ -210,6 +213,7 @@ class AccessMatrixTest(TestCase):
             ParsedNotification: self.data.parsed_notifications[0].pk,
             CircuitAlias: self.alias.pk,
             MaintenanceFlag: self.flag.pk,
+            ActionRule: self.rule.pk,
         }
         urls = [(False, name, route) for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/")]
         urls += [
@@ -255,6 +259,7 @@ class CsrfRefusalTest(TestCase):
         cls.alias = CircuitAlias.objects.create(
             provider=cls.data.providers[0], alias="ghost-2", circuit=cls.data.circuits[0]
         )
+        cls.rule = ActionRule.objects.create(name="Access rule", kind="job")
         cls.admin = get_user_model().objects.create_user(
             username="cm-admin", password=cls.PASSWORD, is_superuser=True, is_staff=True
         )
@@ -273,6 +278,7 @@ class CsrfRefusalTest(TestCase):
             NotificationSource: self.data.sources[2].pk,
             RawNotification: self.data.raw_notifications[0].pk,
             CircuitAlias: self.alias.pk,
+            ActionRule: self.rule.pk,
         }
         paths = []
         for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/"):
