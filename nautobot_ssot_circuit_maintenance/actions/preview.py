@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from nautobot_ssot_circuit_maintenance.actions.rules import (
     STATE_NAMES,
     all_occasions,
@@ -22,6 +24,9 @@ from nautobot_ssot_circuit_maintenance.models import ActionRule, ActionRun, star
 from nautobot_ssot_circuit_maintenance.models.reach import maintenance_reach
 
 PLANNED = "planned"
+# A planned moment already past: the next run of the scheduled job fires it.
+DUE = "due"
+STATUS_NAMES = {**ActionRunStatusChoices.as_dict(), PLANNED: "Planned", DUE: "Due at the next run"}
 
 
 @dataclass(frozen=True)
@@ -37,24 +42,30 @@ class PreviewRow:
     @property
     def status_display(self) -> str:
         """The status as a person reads it."""
-        return ActionRunStatusChoices.as_dict().get(self.status, "Planned")
+        return STATUS_NAMES.get(self.status, self.status)
 
     @property
     def status_class(self) -> str:
         """The Bootstrap colour of its badge."""
-        return ActionRunStatusChoices.CSS_CLASSES.get(self.status, "secondary")
+        return ActionRunStatusChoices.CSS_CLASSES.get(self.status, "warning" if self.status == DUE else "secondary")
 
 
 def _run_row(run: ActionRun) -> PreviewRow:
     return PreviewRow(run.rule, run.occasion, run.last_attempt or run.due, run.status, run.result)
 
 
-def preview_rows(maintenance: Any) -> list[PreviewRow]:
+def _planned(rule: Any, occasion: str, when: datetime | None, now: datetime) -> PreviewRow:
+    return PreviewRow(rule, occasion, when, DUE if when is not None and when <= now else PLANNED)
+
+
+def preview_rows(maintenance: Any, now: datetime | None = None) -> list[PreviewRow]:
     """The enabled rules that apply to the maintenance, each with what it fired (and how) and what it will fire.
 
     A transition rule lists its runs, then each state it fires on that the maintenance has not entered yet, with
-    when it is expected; a moment rule its run, or the moment its current times give.
+    when it is expected; a moment rule its run, or the moment its current times give. A planned moment already
+    past is *due*: the next run of "Run maintenance actions" fires it.
     """
+    now = now or timezone.now()
     reach = maintenance_reach(maintenance)
     runs: dict[Any, list[ActionRun]] = {}
     for run in ActionRun.objects.filter(maintenance=maintenance).select_related("rule").order_by("due"):
@@ -73,11 +84,11 @@ def preview_rows(maintenance: Any) -> list[PreviewRow]:
             entered = {occasion.state for occasion in all_occasions(facts, maintenance)}
             for state, when in expected_transitions(facts, maintenance, starting_soon_hours()):
                 if state not in entered:
-                    rows.append(PreviewRow(rule, f"on entering {STATE_NAMES[state].lower()}", when, PLANNED))
+                    rows.append(_planned(rule, f"on entering {STATE_NAMES[state].lower()}", when, now))
         else:
             occasion = all_occasions(facts, maintenance)[0]
             if not any(run.occasion == occasion.key for run in fired):
-                rows.append(PreviewRow(rule, occasion.label, occasion.due, PLANNED))
+                rows.append(_planned(rule, occasion.label, occasion.due, now))
     return sorted(rows, key=lambda row: (row.when is None, row.when.timestamp() if row.when else 0.0))
 
 

@@ -140,17 +140,21 @@ def attempt(run: ActionRun, now: datetime, user: Any) -> RunReport:
     maintenance = (
         CircuitMaintenance.objects.select_related("provider")
         .prefetch_related(*REACH_PREFETCH)
-        .get(pk=run.maintenance_id)
+        .filter(pk=run.maintenance_id)
+        .first()
     )
-    rule = ActionRule.objects.select_related("secrets_group", "job").get(pk=run.rule_id)
+    rule = ActionRule.objects.select_related("secrets_group", "job").filter(pk=run.rule_id).first()
+    if maintenance is None or rule is None:  # deleted since it was claimed: its run went with it
+        return RunReport("gone", rule or run.rule_id, maintenance or run.maintenance_id, run.occasion)
     occasion = next((o for o in all_occasions(rule_facts(rule), maintenance) if o.key == run.occasion), None)
     label = occasion.label if occasion else run.occasion
     state = occasion.state if occasion else None
     try:
         result = perform(rule, maintenance, maintenance_reach(maintenance), label, state, user)
         run.status, run.next_attempt = ActionRunStatusChoices.SUCCEEDED, None
-    except ActionFailed as error:
-        result = str(error)
+    except Exception as error:  # noqa: BLE001 - any failure is the run's result and is retried
+        # Our own failures say why; another exception is only named: its text may hold the destination.
+        result = str(error) if isinstance(error, ActionFailed) else f"Failed: {type(error).__name__}"
         if run.attempts >= MAX_ATTEMPTS:
             run.status, run.next_attempt = ActionRunStatusChoices.FAILED, None
             result = f"{result} (attempt {run.attempts} of {MAX_ATTEMPTS}: given up)"

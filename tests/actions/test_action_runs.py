@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.actions import runs
-from nautobot_ssot_circuit_maintenance.actions.preview import PLANNED, preview_rows
+from nautobot_ssot_circuit_maintenance.actions.preview import DUE, PLANNED, preview_rows
 from nautobot_ssot_circuit_maintenance.choices import (
     ActionOccasionChoices,
     ActionRunStatusChoices,
@@ -156,6 +156,10 @@ class ActionRunTestCase(JobTestMixin, TransactionTestCase):
             [("on entering in progress", start, PLANNED), ("on entering cancelled", None, PLANNED)],
         )
         move(self.m1, now() - H, now() + 3 * H)
+        due = preview_rows(self.m1)[0]  # its moment has passed, not recorded yet: the next run fires it
+        self.assertEqual(
+            (due.occasion, due.status, due.status_display), ("on entering in progress", DUE, "Due at the next run")
+        )
         run_job(self, "RunMaintenanceActions")
         self.m1.refresh_from_db()
         first, cancelled = preview_rows(self.m1)

@@ -235,7 +235,7 @@ class DemoPagesBrowserTest(JobTestMixin, BrowserTestCase):
         windstream = CircuitMaintenance.objects.get(provider__name="Windstream", maintenance_id="123456")
         rule = demo_action_rules(windstream.provider)
         self.check_page(reverse(f"{PREFIX}:actionrule_list"), "Slack the NOC", "action-rules.png")
-        self.check_page(rule.get_absolute_url(), "Body template")
+        self.check_page(rule.get_absolute_url(), "Slack NOC")
         self.check_page(windstream.get_absolute_url(), "chi-edge-01")
         self.screenshot_of(CARD_WITH.format(text="what hangs on them"), "maintenance-reach.png")
         self.screenshot_of(CARD_WITH.format(text="what will fire, when"), "maintenance-actions.png")
