@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.actions import runs
@@ -78,6 +79,18 @@ class ActionRunTestCase(JobTestMixin, TransactionTestCase):
         self.assertEqual(len(self.bodies()), 1)
         self.assertEqual(sum(outcome.count("succeeded") for outcome in results), 1)
         self.assertEqual(ActionRun.objects.filter(maintenance=self.m1).count(), 1)
+
+    def test_a_run_claimed_by_another_worker_is_left_to_it(self):
+        move(self.m1, now() - H, now() + 3 * H)
+        record_due_transitions()
+        runs.record_due_runs(timezone.now())
+        (run,) = ActionRun.objects.all()
+        self.assertIsNotNone(runs.claim(run.pk, timezone.now()))  # a worker took it and is sending it
+        self.assertIsNone(runs.claim(run.pk, timezone.now()))
+        runs.run_due_actions()  # a second worker meanwhile
+        self.assertEqual(self.receiver.received, [])
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.attempts), (ActionRunStatusChoices.PENDING, 1))
 
     def test_a_failing_receiver_is_retried_with_backoff_and_shows_on_the_timeline(self):
         move(self.m1, now() - H, now() + 3 * H)
