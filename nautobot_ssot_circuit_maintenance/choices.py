@@ -264,3 +264,55 @@ class RecipientStateChoices(ChoiceSet):
         (UNKNOWN, "Unknown (send interrupted)"),
     )
     CSS_CLASSES = {PENDING: "secondary", SENDING: "primary", SENT: "success", REFUSED: "danger", UNKNOWN: "warning"}
+
+
+class ActionKindChoices(ChoiceSet):
+    """What an action rule does: send a message (through apprise) or run a Nautobot Job with the maintenance."""
+
+    NOTIFY = "notify"
+    JOB = "job"
+
+    CHOICES = (
+        (NOTIFY, "Send a message"),
+        (JOB, "Run a job"),
+    )
+
+
+class ActionOccasionChoices(ChoiceSet):
+    """When an action rule fires for a maintenance: at a live-state transition, or at a moment around its window."""
+
+    TRANSITION = "transition"
+    BEFORE_START = "before-start"
+    AFTER_END = "after-end"
+
+    CHOICES = (
+        (TRANSITION, "At a live-state transition"),
+        (BEFORE_START, "Minutes before the start"),
+        (AFTER_END, "Minutes after the end"),
+    )
+
+
+class ActionRunStatusChoices(ChoiceSet):
+    """Where one firing of an action rule stands; a failure is retried (retrying) up to a limit (then failed)."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+    CHOICES = (
+        (PENDING, "Pending"),
+        (SUCCEEDED, "Succeeded"),
+        (RETRYING, "Retrying"),
+        (FAILED, "Failed"),
+    )
+
+    CSS_CLASSES = {
+        PENDING: "info",
+        SUCCEEDED: "success",
+        RETRYING: "warning",
+        FAILED: "danger",
+    }
+
+    # The runs still to be attempted.
+    OPEN = (PENDING, RETRYING)

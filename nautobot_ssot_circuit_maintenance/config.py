@@ -48,6 +48,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "alertmanager": {},
     # Notices to the tenants a maintenance affects (customers/, docs/customers.md); drafts only with `auto_draft`.
     "customer_notices": {},
+    # Who the "Send maintenance digest" job e-mails when its run names nobody (actions/digest.py, docs/actions.md).
+    "digest": {},
 }
 
 # The built-in source holding pushed and uploaded messages (intake/pushed.py); no configured source may take its name.

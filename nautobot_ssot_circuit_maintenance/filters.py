@@ -23,6 +23,8 @@ from nautobot.dcim.models import Device, Location
 from nautobot.tenancy.models import Tenant
 
 from nautobot_ssot_circuit_maintenance.choices import (
+    ActionKindChoices,
+    ActionOccasionChoices,
     FlagKindChoices,
     ImpactChoices,
     LiveStateChoices,
@@ -33,6 +35,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
     OutcomeChoices,
 )
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
@@ -52,6 +55,7 @@ from nautobot_ssot_circuit_maintenance.validation import MAX_DAYS, strict_field_
 MAX_FLAG_TOTAL = 100_000
 
 __all__ = (
+    "ActionRuleFilterSet",
     "CircuitAliasFilterSet",
     "CircuitImpactFilterSet",
     "NoticeTemplateFilterSet",
@@ -464,3 +468,26 @@ class TenantNoticeSettingsFilterSet(StrictValuesMixin, NautobotFilterSet):
 
         model = TenantNoticeSettings
         fields = ["id", "notify"]  # pylint: disable=nb-use-fields-all  # not the recipients list (JSON)
+
+
+class ActionRuleFilterSet(StrictValuesMixin, NautobotFilterSet):
+    """Filter action rules."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "body_template": "icontains"})
+    kind = django_filters.MultipleChoiceFilter(choices=ActionKindChoices, null_value=None, distinct=False)
+    occasion = django_filters.MultipleChoiceFilter(choices=ActionOccasionChoices, null_value=None, distinct=False)
+    providers = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Provider.objects.all(), to_field_name="name", label="Provider (name or ID)"
+    )
+    locations = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Location.objects.all(), to_field_name="name", label="Location (name or ID)"
+    )
+    tenants = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Tenant.objects.all(), to_field_name="name", label="Tenant (name or ID)"
+    )
+
+    class Meta:
+        """Meta attributes."""
+
+        model = ActionRule
+        fields = ["id", "name", "enabled", "acknowledged", "secrets_group", "job", "tags"]  # pylint: disable=nb-use-fields-all  # not the templates

@@ -23,9 +23,12 @@ from nautobot.apps.forms import (
 )
 from nautobot.circuits.models import Circuit, Provider
 from nautobot.dcim.models import Device, Location
+from nautobot.extras.models import Job, SecretsGroup
 from nautobot.tenancy.models import Tenant
 
 from nautobot_ssot_circuit_maintenance.choices import (
+    ActionKindChoices,
+    ActionOccasionChoices,
     FlagKindChoices,
     ImpactChoices,
     LiveStateChoices,
@@ -38,6 +41,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
     CircuitImpact,
     CircuitMaintenance,
     CustomerNotice,
@@ -533,3 +537,87 @@ class TenantNoticeSettingsFilterForm(NulFreeFilterFormMixin, NautobotFilterForm)
     model = TenantNoticeSettings
     q = forms.CharField(required=False, label="Search")
     tenant = DynamicModelMultipleChoiceField(queryset=Tenant.objects.all(), to_field_name="name", required=False)
+
+
+#
+# Action rule
+#
+
+TRANSITION_CHOICES = [(state, LiveStateChoices.as_dict()[state]) for state in LiveStateChoices.TRANSITIONS]
+ACKNOWLEDGED_CHOICES = (("", "Either"), ("true", "Only acknowledged"), ("false", "Only not acknowledged"))
+
+
+class ActionRuleForm(NautobotModelForm):
+    """Edit an action rule: which maintenances, when, and what (a message to a destination, or a job)."""
+
+    transitions = forms.MultipleChoiceField(
+        choices=TRANSITION_CHOICES,
+        required=False,
+        widget=StaticSelect2Multiple(),
+        help_text="At a transition: the live states it fires on entering (none: every one)",
+    )
+    providers = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), required=False)
+    locations = DynamicModelMultipleChoiceField(
+        queryset=Location.objects.all(), required=False, help_text="A maintenance reaching one of them or a place in it"
+    )
+    tenants = DynamicModelMultipleChoiceField(queryset=Tenant.objects.all(), required=False)
+    impacts = forms.MultipleChoiceField(choices=ImpactChoices, required=False, widget=StaticSelect2Multiple())
+    acknowledged = forms.NullBooleanField(
+        required=False, widget=StaticSelect2(choices=ACKNOWLEDGED_CHOICES), label="Acknowledged"
+    )
+    secrets_group = DynamicModelChoiceField(
+        queryset=SecretsGroup.objects.all(),
+        required=False,
+        label="Destination",
+        help_text="A SecretsGroup whose URL-type secret is the apprise URL (slack://, workflows://, mailto://, json://)",
+    )
+    job = DynamicModelChoiceField(
+        queryset=Job.objects.all(), required=False, help_text="It receives the maintenance as its `maintenance` input"
+    )
+
+    class Meta:
+        """Meta attributes."""
+
+        model = ActionRule
+        fields = [  # pylint: disable=nb-use-fields-all  # in the order a person fills them
+            "name",
+            "enabled",
+            "kind",
+            "occasion",
+            "transitions",
+            "offset_minutes",
+            "providers",
+            "locations",
+            "tenants",
+            "impacts",
+            "acknowledged",
+            "secrets_group",
+            "subject_template",
+            "body_template",
+            "job",
+            "tags",
+        ]
+
+
+class ActionRuleBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Enable or disable many rules at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=ActionRule.objects.all(), widget=forms.MultipleHiddenInput)
+    enabled = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect())
+
+    class Meta:
+        """Meta attributes."""
+
+        nullable_fields = []
+
+
+class ActionRuleFilterForm(NulFreeFilterFormMixin, NautobotFilterForm):
+    """Filters of the rule list."""
+
+    model = ActionRule
+    q = forms.CharField(required=False, label="Search")
+    kind = forms.MultipleChoiceField(choices=ActionKindChoices, required=False, widget=StaticSelect2Multiple())
+    occasion = forms.MultipleChoiceField(choices=ActionOccasionChoices, required=False, widget=StaticSelect2Multiple())
+    enabled = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES))
+    providers = DynamicModelMultipleChoiceField(queryset=Provider.objects.all(), required=False, to_field_name="name")
+    tags = TagFilterField(model)

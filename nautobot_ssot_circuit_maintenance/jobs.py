@@ -2,7 +2,13 @@
 
 from nautobot.apps.jobs import register_jobs
 
-from nautobot_ssot_circuit_maintenance.actions.jobs import SyncAlertmanagerSilences, SyncAlertmanagerSilencesOnChange
+from nautobot_ssot_circuit_maintenance.actions.jobs import (
+    CheckMaintenanceReach,
+    RunMaintenanceActions,
+    SendMaintenanceDigest,
+    SyncAlertmanagerSilences,
+    SyncAlertmanagerSilencesOnChange,
+)
 from nautobot_ssot_circuit_maintenance.customers.jobs import DraftCustomerNotices, SendCustomerNotices
 from nautobot_ssot_circuit_maintenance.events.jobs import PublishLiveStateEvents
 from nautobot_ssot_circuit_maintenance.flags.jobs import MaintenanceFlagsReport
@@ -19,5 +25,8 @@ jobs = [
     SyncAlertmanagerSilencesOnChange,
     DraftCustomerNotices,
     SendCustomerNotices,
+    RunMaintenanceActions,
+    SendMaintenanceDigest,
+    CheckMaintenanceReach,
 ]
 register_jobs(*jobs)

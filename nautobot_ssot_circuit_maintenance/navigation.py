@@ -96,6 +96,12 @@ menu_items = (
                         permissions=[f"{_PERM}.view_notificationsource"],
                     ),
                     NavMenuItem(
+                        link=f"{URL_NAMESPACE}:actionrule_list",
+                        name="Action Rules",
+                        weight=550,
+                        permissions=[f"{_PERM}.view_actionrule"],
+                    ),
+                    NavMenuItem(
                         link="plugins:nautobot_ssot:dashboard",
                         name="SSoT Sync Dashboard",
                         weight=600,

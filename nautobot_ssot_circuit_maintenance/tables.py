@@ -20,10 +20,12 @@ from nautobot.apps.tables import (
 )
 from nautobot.apps.templatetags import hyperlinked_object
 
-from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
+from nautobot_ssot_circuit_maintenance.choices import ActionOccasionChoices, LiveStateChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.display import format_local, format_local_window, window_parts
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
+    ActionRun,
     CircuitImpact,
     CircuitMaintenance,
     CustomerNotice,
@@ -610,3 +612,74 @@ class TenantNoticeSettingsTable(BaseTable):
     def render_recipients(self, value: list[str]) -> str:
         """The addresses, comma-separated."""
         return ", ".join(value)
+
+
+def rule_moment(record: ActionRule) -> str:
+    """When a rule fires, as a person reads it: "entering in progress, ended", "30 min before the start"."""
+    if record.occasion == ActionOccasionChoices.TRANSITION:
+        names = LiveStateChoices.as_dict()
+        states = ", ".join(names[state].lower() for state in record.transitions) or "any transition"
+        return f"entering {states}" if record.transitions else states
+    where = "before the start" if record.occasion == ActionOccasionChoices.BEFORE_START else "after the end"
+    return f"{record.offset_minutes} min {where}"
+
+
+class ActionRuleTable(BaseTable):
+    """Action rules: what each does, when, for which maintenances."""
+
+    pk = ToggleColumn()
+    name = tables.Column(linkify=True, attrs=NAME)
+    enabled = BooleanColumn()
+    kind = tables.Column()
+    occasion = tables.Column(verbose_name="When", empty_values=())
+    providers = tables.ManyToManyColumn(linkify_item=True)
+    locations = tables.ManyToManyColumn(linkify_item=True)
+    tenants = tables.ManyToManyColumn(linkify_item=True)
+    secrets_group = tables.Column(linkify=True, verbose_name="Destination")
+    job = tables.Column(linkify=True)
+    tags = TagColumn(url_name=f"{URL_NAMESPACE}:actionrule_list")
+    actions = ButtonsColumn(ActionRule, buttons=("changelog", "edit", "delete"))
+
+    class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
+        model = ActionRule
+        fields = (
+            "pk",
+            "name",
+            "enabled",
+            "kind",
+            "occasion",
+            "providers",
+            "locations",
+            "tenants",
+            "secrets_group",
+            "job",
+            "tags",
+            "actions",
+        )
+        default_columns = ("pk", "name", "enabled", "kind", "occasion", "providers", "secrets_group", "job", "actions")
+
+    def render_occasion(self, record: ActionRule) -> str:
+        """When it fires."""
+        return rule_moment(record)
+
+
+class ActionRunTable(BaseTable):
+    """The times a rule fired: for which maintenance, at which occasion, and how it went."""
+
+    maintenance = tables.Column(linkify=True, attrs=NAME)
+    rule = tables.Column(linkify=True, attrs=NAME)
+    occasion = tables.Column(attrs=WRAP)
+    status = ChoiceFieldColumn()
+    attempts = tables.Column()
+    last_attempt = TimeColumn()
+    next_attempt = TimeColumn()
+    result = tables.Column(attrs=WRAP)
+
+    class Meta(BaseTable.Meta):
+        """Meta attributes."""
+
+        model = ActionRun
+        fields = ("maintenance", "rule", "occasion", "status", "attempts", "last_attempt", "next_attempt", "result")
+        default_columns = fields

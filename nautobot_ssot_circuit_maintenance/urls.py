@@ -27,6 +27,7 @@ router.register("noticetemplate", views.NoticeTemplateUIViewSet)
 router.register("customernotice", views_customers.CustomerNoticeUIViewSet)
 router.register("customernoticetemplate", views_customers.CustomerNoticeTemplateUIViewSet)
 router.register("tenantnoticesettings", views_customers.TenantNoticeSettingsUIViewSet)
+router.register("actionrule", views.ActionRuleUIViewSet)
 
 # Notification sources come from PLUGINS_CONFIG: no "add" page.
 _NO_ROUTE = {"notificationsource_add"}

@@ -20,6 +20,7 @@ from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.decisions.actions import held_values, hold_person_edits
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
@@ -474,4 +475,14 @@ class TenantNoticeSettingsSerializer(NautobotModelSerializer):
         """Meta attributes."""
 
         model = TenantNoticeSettings
+        fields = "__all__"
+
+
+class ActionRuleSerializer(NautobotModelSerializer):
+    """An action rule. Its destination is a SecretsGroup reference: the apprise URL never leaves the secret."""
+
+    class Meta:
+        """Meta attributes."""
+
+        model = ActionRule
         fields = "__all__"

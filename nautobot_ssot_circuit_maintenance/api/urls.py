@@ -18,6 +18,7 @@ router.register("noticetemplate", views.NoticeTemplateViewSet)
 router.register("customernotice", views.CustomerNoticeViewSet)
 router.register("customernoticetemplate", views.CustomerNoticeTemplateViewSet)
 router.register("tenantnoticesettings", views.TenantNoticeSettingsViewSet)
+router.register("actionrule", views.ActionRuleViewSet)
 
 app_name = "nautobot_ssot_circuit_maintenance-api"
 urlpatterns = [

@@ -30,6 +30,7 @@ from nautobot_ssot_circuit_maintenance.decisions import actions as decisions
 from nautobot_ssot_circuit_maintenance.decisions.requests import BadDecision, override_of, reason_of
 from nautobot_ssot_circuit_maintenance.intake.locking import SyncBusy
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
@@ -464,3 +465,14 @@ class TenantNoticeSettingsViewSet(NautobotModelViewSet):
     queryset = TenantNoticeSettings.objects.select_related("tenant")
     serializer_class = serializers.TenantNoticeSettingsSerializer
     filterset_class = filters.TenantNoticeSettingsFilterSet
+
+
+class ActionRuleViewSet(NautobotModelViewSet):
+    """Action rules: tell someone or run a job, for the maintenances they match, at their occasion."""
+
+    lookup_value_regex = PK_URL_PATTERN
+    queryset = ActionRule.objects.select_related("secrets_group", "job").prefetch_related(
+        "providers", "locations", "tenants", "tags"
+    )
+    serializer_class = serializers.ActionRuleSerializer
+    filterset_class = filters.ActionRuleFilterSet

@@ -7,7 +7,7 @@ and what hangs on it) and `notifications.py` (sources and what they delivered); 
 importable from here, as Nautobot's own apps (`dcim.models`) do it.
 """
 
-from nautobot_ssot_circuit_maintenance.models.actions import MaintenanceSilence
+from nautobot_ssot_circuit_maintenance.models.actions import ActionRule, ActionRun, MaintenanceSilence
 from nautobot_ssot_circuit_maintenance.models.calendar import CalendarFeedToken
 from nautobot_ssot_circuit_maintenance.models.customers import (
     CustomerNotice,
@@ -40,6 +40,8 @@ from nautobot_ssot_circuit_maintenance.models.querysets import (
 )
 
 __all__ = [
+    "ActionRule",
+    "ActionRun",
     "FINISHED_STATUSES",
     "TRIAGE_OUTCOMES",
     "CalendarFeedToken",

@@ -13,6 +13,7 @@ from nautobot.apps.jobs import MultiChoiceVar, MultiObjectVar, StringVar
 from nautobot.circuits.models import Provider
 from nautobot_ssot.jobs.base import DataMapping
 
+from nautobot_ssot_circuit_maintenance.actions.jobs import fire_actions
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.ssot import ChunkedDataSource
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, app_settings, source_settings
@@ -110,7 +111,7 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         return info
 
     def run(self, *args, **kwargs):
-        """Run the sync (a real one holding its sources' locks), then the live-state transitions; report.
+        """Run the sync (a real one holding its sources' locks), then the live-state transitions and actions due.
 
         A failure is recorded on the sources. A real run holds the lock of each source it reads, so runs over
         other sources go on at once on other workers; each chunk holds the locks of the maintenances it folds
@@ -125,6 +126,8 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
                 with source_locks(self.sources_read()):
                     super().run(*args, **kwargs)
                 record_live_transitions(self.logger)
+                # Out of the source locks: a slow destination must not hold up the next sync.
+                fire_actions(self.logger, self.user)
         except Exception as error:
             if not kwargs.get("dryrun", True):
                 self._record_failure(error)

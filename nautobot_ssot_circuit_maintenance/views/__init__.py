@@ -1,5 +1,6 @@
 """UI views, one module per page family; the view sets and views that `urls.py` routes are named here."""
 
+from nautobot_ssot_circuit_maintenance.views.actions import ActionRuleUIViewSet
 from nautobot_ssot_circuit_maintenance.views.customers import (
     CustomerNoticeTemplateUIViewSet,
     CustomerNoticeUIViewSet,
@@ -24,6 +25,7 @@ from nautobot_ssot_circuit_maintenance.views.notice_templates import (
 from nautobot_ssot_circuit_maintenance.views.sources import GoogleOAuthCallbackView, NotificationSourceUIViewSet
 
 __all__ = [
+    "ActionRuleUIViewSet",
     "CircuitImpactUIViewSet",
     "CircuitMaintenanceUIViewSet",
     "CustomerNoticeTemplateUIViewSet",

@@ -51,6 +51,7 @@ from nautobot_ssot_circuit_maintenance.models.reach import termination_prefetch
 from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_ROW_PREFETCH
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN, is_uuid
+from nautobot_ssot_circuit_maintenance.views.actions import action_preview
 from nautobot_ssot_circuit_maintenance.views.timeline import timeline_rows
 
 # The maintenance page's Acknowledge and Unacknowledge: a POST with an optional comment.
@@ -320,6 +321,14 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
                 table_title="Maintenance notes",
                 exclude_columns=["maintenance"],
             ),
+            DataTablePanel(
+                label="Actions: what will fire, when",
+                section=SectionChoices.FULL_WIDTH,
+                weight=250,
+                context_data_key="action_preview",
+                columns=["rule", "occasion", "when", "status", "result"],
+                column_headers=["Rule", "On", "When", "Status", "Result"],
+            ),
             Panel(
                 label="Timeline",
                 section=SectionChoices.FULL_WIDTH,
@@ -336,6 +345,7 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
         if self.action == "retrieve" and instance is not None:
             context["maintenance_windows"] = maintenance_windows(instance)
             context["timeline_rows"] = timeline_rows(instance)
+            context["action_preview"] = action_preview(instance)
         if self.action == "list":
             context["ack_comment_length"] = forms.ACK_COMMENT_LENGTH
         return context

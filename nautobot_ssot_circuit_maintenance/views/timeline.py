@@ -5,6 +5,8 @@ of the notices that had arrived before it and the fold with it added. When notic
 that is the fold replayed one notice at a time; a notice that arrived late (out of sequence) is shown
 at its place in the provider's order with what it really changed on arrival — usually nothing.
 
+Each action an action rule fired for the maintenance is a row too, at its last attempt, with its result.
+
 A circuit ID the notices named before Nautobot knew it is linked later, when a person maps it to a
 circuit (an alias, in the triage queue) or creates the circuit: that is a row of its own, at its time,
 saying who linked which ID to which circuit and the circuit impact the next sync added.
@@ -22,7 +24,8 @@ from nautobot.extras.choices import ObjectChangeActionChoices
 from nautobot.extras.models import ObjectChange
 from nautobot_ssot.models import Sync, SyncLogEntry
 
-from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.actions.preview import action_runs
+from nautobot_ssot_circuit_maintenance.choices import ActionRunStatusChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.display import format_local, format_local_windows
 from nautobot_ssot_circuit_maintenance.intake.fold import MaintenanceState, Notice, believed, fold
 from nautobot_ssot_circuit_maintenance.intake.history import stored_notices
@@ -132,6 +135,7 @@ class TimelineRow:
     # A row that is no notice: when it happened and what (e.g. "X mapped to circuit Y by alice").
     when: datetime | None = None
     event: str = ""
+    icon: str = "mdi-link-variant"
 
     @property
     def date(self) -> datetime | None:
@@ -231,7 +235,7 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
                 SyncLogEntry.objects.filter(sync=sync, synced_object_id=maintenance.pk).order_by("timestamp").first()
             )
         rows.append(row)
-    rows = placed(rows, arrival, linked_rows(maintenance, steps, arrival))
+    rows = placed(rows, arrival, linked_rows(maintenance, steps, arrival) + action_rows(maintenance))
     return rows + uncounted_rows(maintenance, {notice.message_key for notice in notices})
 
 
@@ -295,6 +299,26 @@ def linked_rows(
         else:
             row.reason = "no impact: a later notice no longer names it"
         rows.append(row)
+    return rows
+
+
+def action_rows(maintenance: Any) -> list[TimelineRow]:
+    """Each action a rule fired for the maintenance, at its last attempt, with its status and what came of it."""
+    rows = []
+    for run in action_runs(maintenance):
+        succeeded = run.status == ActionRunStatusChoices.SUCCEEDED
+        rows.append(
+            TimelineRow(
+                notice=None,
+                raw=None,
+                status=run.get_status_display(),
+                changes=[run.result] if succeeded and run.result else [],
+                reason="" if succeeded else run.result,
+                when=run.last_attempt,
+                event=f"{run.rule.name} ({run.occasion.split(' at ')[0]}, attempt {run.attempts})",
+                icon="mdi-bell-ring-outline",
+            )
+        )
     return rows
 
 

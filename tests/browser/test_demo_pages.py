@@ -8,22 +8,29 @@ cut off, no calendar title may be cut.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 from nautobot.dcim.models import Device, Location
-from nautobot.extras.models import Job
+from nautobot.extras.models import Job, Secret, SecretsGroup, SecretsGroupAssociation
 from selenium.webdriver.common.by import By
 
 from development.demo import MISSING_CIRCUIT
 from development.demo_dates import move_to_today
 from development.demo_mail import demo_messages
-from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.choices import (
+    ActionKindChoices,
+    ActionOccasionChoices,
+    LiveStateChoices,
+    OutcomeChoices,
+)
 from nautobot_ssot_circuit_maintenance.customers.drafts import draft_notices
 from nautobot_ssot_circuit_maintenance.flags.store import refresh_flags
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
     CircuitMaintenance,
     CustomerNotice,
     NotificationSource,
@@ -110,6 +117,36 @@ CARD_WITH = (
     " '{text}')]]"
     "[not(.//div[contains(concat(' ', normalize-space(@class), ' '), ' card ')])]"
 )
+
+
+def demo_action_rules(provider) -> ActionRule:
+    """Two rules for the provider's maintenances: post to Slack as they start and end, check their reach before."""
+    variable = "CM_DEMO_SLACK_URL"
+    os.environ[variable] = "slack://T000/B000/XXXXXXXX/#noc"
+    secret = Secret.objects.create(
+        name="Slack NOC webhook", provider="environment-variable", parameters={"variable": variable}
+    )
+    group = SecretsGroup.objects.create(name="Slack NOC")
+    SecretsGroupAssociation.objects.create(secrets_group=group, secret=secret, access_type="Generic", secret_type="url")
+    slack = ActionRule.objects.create(
+        name="Slack the NOC",
+        transitions=[LiveStateChoices.IN_PROGRESS, LiveStateChoices.ENDED],
+        secrets_group=group,
+        subject_template="{{ maintenance.label }} {{ occasion }}",
+        body_template="{% for i in reach.impacts %}{{ i.circuit.cid }} ({{ i.get_impact_display() }}) {% endfor %}",
+    )
+    slack.providers.set([provider])
+    check = Job.objects.get(job_class_name="CheckMaintenanceReach")
+    check.enabled = True
+    check.save()
+    ActionRule.objects.create(
+        name="Check reach before",
+        kind=ActionKindChoices.JOB,
+        occasion=ActionOccasionChoices.BEFORE_START,
+        offset_minutes=30,
+        job=check,
+    )
+    return slack
 
 
 def screenshot(browser, name: str) -> None:
@@ -209,10 +246,14 @@ class DemoPagesBrowserTest(JobTestMixin, BrowserTestCase):
         for path, wait_for, image in pages:
             self.check_page(path, wait_for, image)
 
-        # What hangs on the maintenance that isolates Chicago DC1, and its timeline.
+        # What hangs on the maintenance that isolates Chicago DC1, what its action rules will fire, and its timeline.
         windstream = CircuitMaintenance.objects.get(provider__name="Windstream", maintenance_id="123456")
+        rule = demo_action_rules(windstream.provider)
+        self.check_page(reverse(f"{PREFIX}:actionrule_list"), "Slack the NOC", "action-rules.png")
+        self.check_page(rule.get_absolute_url(), "Slack NOC")
         self.check_page(windstream.get_absolute_url(), "chi-edge-01")
         self.screenshot_of(CARD_WITH.format(text="what hangs on them"), "maintenance-reach.png")
+        self.screenshot_of(CARD_WITH.format(text="what will fire, when"), "maintenance-actions.png")
         self.screenshot_of("//table[contains(@class, 'cm-timeline')]", "maintenance-timeline.png")
         # The sync's diff in the SSoT dashboard, and its job result as the Run button leaves it.
         self.visit(self.sync.get_absolute_url())

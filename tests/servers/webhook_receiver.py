@@ -23,10 +23,14 @@ class Received:
 
 
 class WebhookReceiver:
-    """`with WebhookReceiver() as receiver:` listens on 127.0.0.1 (a free port) and answers 200 to anything."""
+    """`with WebhookReceiver() as receiver:` listens on 127.0.0.1 (a free port) and answers `status` (200) to anything.
+
+    Set `receiver.status = 500` to have it fail every request (it still keeps them), as a receiver that is down.
+    """
 
     def __init__(self) -> None:
         self.received: list[Received] = []
+        self.status = 200
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -38,7 +42,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
                     receiver.received.append(Received(self.command, self.path, dict(self.headers), body))
-                self.send_response(200)
+                self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

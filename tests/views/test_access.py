@@ -30,6 +30,7 @@ from nautobot_ssot_circuit_maintenance.api import urls as api_urls
 from nautobot_ssot_circuit_maintenance.choices import FlagKindChoices
 from nautobot_ssot_circuit_maintenance.compat.responses import csrf_failure_reason
 from nautobot_ssot_circuit_maintenance.models import (
+    ActionRule,
     CircuitAlias,
     CircuitImpact,
     CircuitMaintenance,
@@ -62,6 +63,7 @@ MODELS = (
     CustomerNotice,
     CustomerNoticeTemplate,
     TenantNoticeSettings,
+    ActionRule,
 )
 VIEW_ACTIONS = {
     *("list", "", "changelog", "notes", "data-compliance", "detail", "calendar", "api-root"),
@@ -159,6 +161,7 @@ class AccessMatrixTest(TestCase):
             provider=cls.data.providers[0], alias="ghost-1", circuit=cls.data.circuits[0]
         )
         cls.template = velox_mail.save_template(cls.data.providers[0])
+        cls.rule = ActionRule.objects.create(name="Access rule", kind="job")
         maintenance = cls.data.maintenances[0]
         cls.flag = MaintenanceFlag.objects.create(
             kind=FlagKindChoices.ISOLATION,
@@ -255,6 +258,7 @@ class AccessMatrixTest(TestCase):
             CustomerNotice: self.notice.pk,
             CustomerNoticeTemplate: self.notice_template.pk,
             TenantNoticeSettings: self.notice_settings.pk,
+            ActionRule: self.rule.pk,
         }
         urls = [(False, name, route) for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/")]
         urls += [
@@ -302,6 +306,7 @@ class CsrfRefusalTest(TestCase):
         )
         cls.template = velox_mail.save_template(cls.data.providers[0])
         cls.notice, cls.notice_template, cls.notice_settings = customer_notice_records(cls.data.maintenances[0])
+        cls.rule = ActionRule.objects.create(name="Access rule", kind="job")
         cls.admin = get_user_model().objects.create_user(
             username="cm-admin", password=cls.PASSWORD, is_superuser=True, is_staff=True
         )
@@ -324,6 +329,7 @@ class CsrfRefusalTest(TestCase):
             CustomerNotice: self.notice.pk,
             CustomerNoticeTemplate: self.notice_template.pk,
             TenantNoticeSettings: self.notice_settings.pk,
+            ActionRule: self.rule.pk,
         }
         paths = []
         for name, route in patterns(ui_urls.urlpatterns, "plugins/circuit-maintenance/"):
