@@ -300,12 +300,22 @@ class RawNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
     outcome = django_filters.MultipleChoiceFilter(choices=OutcomeChoices, null_value=None, distinct=False)
     date_after = MultiValueDateTimeFilter(field_name="date", lookup_expr="gte", label="Date after")
     date_before = MultiValueDateTimeFilter(field_name="date", lookup_expr="lte", label="Date before")
+    parser_outdated = django_filters.BooleanFilter(
+        method="filter_parser_outdated",
+        label="Parsed with a parser version other than the installed one",
+    )
 
     class Meta:
         """Meta attributes."""
 
         model = RawNotification
-        fields = ["id", "message_key", "sender", "subject", "date", "raw_truncated", "location"]
+        fields = ["id", "message_key", "sender", "subject", "date", "raw_truncated", "location", "parser_version"]
+
+    def filter_parser_outdated(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Last parsed by another circuit-maintenance-parser version (True) or by the installed one (False)."""
+        if value is None:
+            return queryset
+        return queryset.parsed_with_other_version(value)
 
 
 class ParsedNotificationFilterSet(StrictValuesMixin, BaseFilterSet):

@@ -367,7 +367,7 @@ class RawNotificationFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, Bootstr
     zone_in_label = True
 
     model = RawNotification
-    field_order = ["q", "source", "provider", "outcome", "date__gte", "date__lte"]
+    field_order = ["q", "source", "provider", "outcome", "date__gte", "date__lte", "parser_version", "parser_outdated"]
     q = forms.CharField(required=False, label="Search")
     source = DynamicModelMultipleChoiceField(
         queryset=NotificationSource.objects.all(), to_field_name="name", required=False
@@ -376,6 +376,16 @@ class RawNotificationFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, Bootstr
     outcome = forms.MultipleChoiceField(choices=OutcomeChoices, required=False, widget=StaticSelect2Multiple())
     date__gte = DateTimeFilterField(required=False, label="Received after")
     date__lte = DateTimeFilterField(required=False, label="Received before")
+    parser_version = forms.MultipleChoiceField(
+        required=False, label="Parser version", widget=StaticSelect2Multiple(), help_text="circuit-maintenance-parser"
+    )
+    parser_outdated = boolean_filter_field("Parsed with another parser version than the installed one")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Offer the parser versions the stored notifications were parsed with."""
+        super().__init__(*args, **kwargs)
+        versions = RawNotification.objects.exclude(parser_version="").values_list("parser_version", flat=True)
+        self.fields["parser_version"].choices = [(v, v) for v in sorted(set(versions.distinct()))]
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -171,18 +171,26 @@ def stored_for_reparse(
     outcomes: Iterable[str] = (),
     since: date | None = None,
     until: date | None = None,
+    parser_versions: Iterable[str] = (),
+    other_parser_version: bool = False,
 ) -> QuerySet:
     """The stored notifications a re-parse selects, oldest first, without their message bytes loaded.
 
     Each criterion narrows the selection; none selects every stored notification. A provider selects
     the mail attributed to it and the mail attributed to none whose sender it now claims (the mail
     that came before the provider's addresses were configured). Dates are the messages' own, inclusive.
+    `parser_versions` selects the mail last parsed by those circuit-maintenance-parser versions,
+    `other_parser_version` the mail last parsed by any version but the installed one.
     """
     selected = RawNotification.objects.select_related("source").defer("message", "raw")
     if sources := list(sources):
         selected = selected.filter(source__in=sources)
     if outcomes := list(outcomes):
         selected = selected.filter(outcome__in=outcomes)
+    if parser_versions := [version.strip() for version in parser_versions if version.strip()]:
+        selected = selected.filter(parser_version__in=parser_versions)
+    if other_parser_version:
+        selected = selected.parsed_with_other_version()
     if since:
         selected = selected.filter(date__date__gte=since)
     if until:

@@ -17,6 +17,7 @@ from nautobot.apps.models import RestrictedQuerySet
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths_lookup
 from nautobot_ssot_circuit_maintenance.config import app_settings
+from nautobot_ssot_circuit_maintenance.mail.packing import parser_version
 
 # A maintenance in one of these states is over, whatever its windows say.
 FINISHED_STATUSES = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
@@ -189,7 +190,17 @@ TRIAGE_OUTCOMES = (
 
 
 class RawNotificationQuerySet(RestrictedQuerySet):
-    """Notifications, with the one meaning of "needs triage"."""
+    """Notifications, with the one meaning of "needs triage" and of "parsed by another parser version"."""
+
+    def parsed_with_other_version(self, other: bool = True) -> RawNotificationQuerySet:
+        """Last parsed by a circuit-maintenance-parser version other than the installed one (`other=False`: by it).
+
+        A message the parser never read (no version recorded: over the size limit, say) is in neither.
+        """
+        installed = self.exclude(parser_version="")
+        if other:
+            return installed.exclude(parser_version=parser_version())
+        return installed.filter(parser_version=parser_version())
 
     def needs_triage(self) -> RawNotificationQuerySet:
         """Not dismissed, with an outcome a person must resolve.
