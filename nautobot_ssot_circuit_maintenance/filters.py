@@ -101,6 +101,14 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
         label="Circuit (circuit ID or ID)",
     )
     has_circuits = RelatedMembershipBooleanFilter(field_name="circuit_impacts", label="Has circuits")
+    replaces = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=CircuitMaintenance.objects.all(),
+        to_field_name="maintenance_id",
+        label="Replaces (maintenance ID or ID)",
+    )
+    superseded = django_filters.BooleanFilter(
+        method="filter_superseded", label="Superseded (a newer maintenance replaces it)"
+    )
     has_unresolved_circuit_ids = django_filters.BooleanFilter(
         method="filter_has_unresolved_circuit_ids",
         label="Has unresolved circuit IDs",
@@ -170,6 +178,13 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
             "end_time",
             "tags",
         ]
+
+    def filter_superseded(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Those a newer maintenance replaces (True) or none does (False)."""
+        if value is None:
+            return queryset
+        condition = queryset.superseded_condition()
+        return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_ended_within_days(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
         """Those not ended yet or ended at most `value` days ago; all when no value is given."""

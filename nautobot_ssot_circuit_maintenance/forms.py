@@ -121,6 +121,13 @@ class CircuitMaintenanceForm(ZonedTimesMixin, NautobotModelForm):
     """
 
     provider = DynamicModelChoiceField(queryset=Provider.objects.all())
+    replaces = DynamicModelChoiceField(
+        queryset=CircuitMaintenance.objects.all(),
+        required=False,
+        label="Replaces",
+        help_text="The provider's older maintenance this one replaces (a new ticket for the same work). Set or "
+        "cleared here, it is yours: notices never change it again.",
+    )
 
     class Meta:
         """Meta attributes."""
@@ -135,6 +142,7 @@ class CircuitMaintenanceForm(ZonedTimesMixin, NautobotModelForm):
             "status",
             "start_time",
             "end_time",
+            "replaces",
             "tags",
         ]
         widgets = {
@@ -156,9 +164,16 @@ class CircuitMaintenanceForm(ZonedTimesMixin, NautobotModelForm):
             del self.fields["provider"]
             del self.fields["maintenance_id"]
             self.held_before = held_values(self.instance)
+            # Only the same provider's other maintenances (the model's clean refuses the rest).
+            self.fields["replaces"].queryset = CircuitMaintenance.objects.filter(
+                provider=self.instance.provider_id
+            ).exclude(pk=self.instance.pk)
+            self.fields["replaces"].widget.add_query_param("provider", str(self.instance.provider_id))
 
     def save(self, commit: bool = True) -> CircuitMaintenance:
-        """Saved; a change of the status or times by a person holds over later notices (an override)."""
+        """Saved; a person's change of the status or times (an override) or of `replaces` holds over later notices."""
+        if "replaces" in self.changed_data:
+            self.instance.replaces_by_person = True
         instance = super().save(commit=commit)
         if commit and self.held_before is not None:
             hold_person_edits(instance, self.held_before, change_context_user())

@@ -21,7 +21,12 @@ from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices
 from nautobot_ssot_circuit_maintenance.config import SourceSettings, source_settings
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.intake.chunks import Intake
-from nautobot_ssot_circuit_maintenance.intake.commit import STORE_BATCH, parsed_notifications, stored_maintenance_pks
+from nautobot_ssot_circuit_maintenance.intake.commit import (
+    STORE_BATCH,
+    link_replaced,
+    parsed_notifications,
+    stored_maintenance_pks,
+)
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReader, SourceRun
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, FetchedMessage
@@ -162,6 +167,7 @@ class StoredIntake(Intake):
                 updated, ["outcome", "error", "provider", "parser_version", "sender_authenticated"]
             )
             ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
+            link_replaced(chunk)
 
 
 def stored_for_reparse(
