@@ -84,7 +84,7 @@ REGION_NAMES = {
 UTC_NAMES = ("UTC", "GMT")
 LONGEST_ZONE_NAME = 64  # CircuitMaintenance.provider_time_zone
 
-_TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?(?:\.\d+)?\s*(?P<half>[AaPp]\.?[Mm]\.?)?"
+_TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?(?:\.\d{1,6})?\s{0,3}(?P<half>[AaPp]\.?[Mm]\.?)?"
 _OFFSET_ZONE = r"(?:UTC|GMT)\s?[+-]\s?\d{1,2}(?::?\d{2})?"
 _ZONE_WORD = r"[A-Z]{2,5}|Eastern|Central|Mountain|Pacific"
 # A time, then (spaces, an opening parenthesis) a zone: "03:00 CET", "3:00 AM EST", "05:00 ( Mountain )".

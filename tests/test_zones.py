@@ -8,6 +8,7 @@ from django.test import SimpleTestCase
 
 from nautobot_ssot_circuit_maintenance.display import format_provider_window
 from nautobot_ssot_circuit_maintenance.intake.fold import APP_FACTS, Notice, fold
+from nautobot_ssot_circuit_maintenance.intake.notice_facts import replaced_ids
 from nautobot_ssot_circuit_maintenance.zones import provider_time_zone, zone_info
 
 
@@ -89,3 +90,16 @@ class FoldTimeZoneTest(SimpleTestCase):
         for ordering in (notices, notices[::-1], [notices[1], notices[2], notices[0]]):
             self.assertEqual(fold(ordering).time_zone, "Europe/Paris")
         self.assertEqual(fold([notice("c", 3)]).time_zone, "")
+
+
+class HostileTextTest(SimpleTestCase):
+    def test_long_runs_that_would_make_a_pattern_backtrack_find_nothing(self):
+        # Each used to be a catastrophic backtrack with unbounded gaps; now each is one pass over the text.
+        for text in (
+            "replaces" + " " * 200_000,
+            "replaces the " * 50_000,
+            "12:00" + " " * 200_000 + "x",
+            "DTSTART;" + ";" * 200_000,
+        ):
+            self.assertEqual(replaced_ids(text, "M-1"), [])
+            self.assertEqual(provider_time_zone(text, [WINDOW]), "")

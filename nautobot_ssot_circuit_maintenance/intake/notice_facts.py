@@ -15,11 +15,14 @@ from nautobot_ssot_circuit_maintenance.zones import provider_time_zone
 
 # "This maintenance replaces ticket XYZ", "supersedes maintenance XYZ", "rescheduled from XYZ", "replacing
 # notification #XYZ": a verb, then maybe what the provider calls a ticket, then the id (with a digit in it).
+# Every gap is bounded ({1,3} blanks, {0,4} words) so that no text makes the pattern backtrack for long.
 REPLACES = re.compile(
-    r"\b(?:replaces|replacing|supersedes|superseding|(?:is\s+)?rescheduled\s+from|(?:is\s+a\s+)?reschedule\s+of)"
-    r"(?:\s+(?:the|our|previous|previously|earlier|original|old|announced|scheduled|planned|sent))*"
-    r"(?:\s+(?:maintenance|ticket|notification|notice|work|case|change|event|reference|ref\.?|id|number|no\.?|#))*"
-    r"\s*[:#]?\s*(?P<id>[A-Za-z0-9][A-Za-z0-9_./-]{1,63}[A-Za-z0-9])",
+    r"\b(?:replaces|replacing|supersedes|superseding|(?:is\s{1,3})?rescheduled\s{1,3}from|"
+    r"(?:is\s{1,3}a\s{1,3})?reschedule\s{1,3}of)"
+    r"(?:\s{1,3}(?:the|our|previous|previously|earlier|original|old|announced|scheduled|planned|sent)){0,4}"
+    r"(?:\s{1,3}(?:maintenance|ticket|notification|notice|work|case|change|event|reference|ref\.?|id|number|no\.?|#))"
+    r"{0,3}"
+    r"\s{0,3}[:#]?\s{0,3}(?P<id>[A-Za-z0-9][A-Za-z0-9_./-]{1,63}[A-Za-z0-9])",
     re.IGNORECASE,
 )
 # At most this many older tickets are kept from one notice.
