@@ -120,6 +120,22 @@ def format_utc_windows(windows: list[tuple[datetime, datetime]]) -> str:
 
 
 #
+# Beside them: the zone the provider writes its times in (zones.py).
+#
+
+
+def format_provider_window(start: datetime, end: datetime, zone: tzinfo) -> str:
+    """A window in the provider's zone, then in UTC: `2026-12-08 03:00–05:00 CET (02:00–04:00 UTC)`.
+
+    The UTC start keeps its date only when it falls on another day than the provider's start.
+    """
+    utc_start, utc_end = window_parts(start, end, timezone.utc)
+    if _aware(start).astimezone(zone).date() == _aware(start).astimezone(timezone.utc).date():
+        utc_start = utc_start.partition(" ")[2]
+    return f"{_window(start, end, zone)} ({utc_start}–{utc_end})"
+
+
+#
 # Forms: which zone a typed time is read in.
 #
 

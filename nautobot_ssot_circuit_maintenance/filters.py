@@ -115,6 +115,14 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
         label="Circuit (circuit ID or ID)",
     )
     has_circuits = RelatedMembershipBooleanFilter(field_name="circuit_impacts", label="Has circuits")
+    replaces = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=CircuitMaintenance.objects.all(),
+        to_field_name="maintenance_id",
+        label="Replaces (maintenance ID or ID)",
+    )
+    superseded = django_filters.BooleanFilter(
+        method="filter_superseded", label="Superseded (a newer maintenance replaces it)"
+    )
     has_unresolved_circuit_ids = django_filters.BooleanFilter(
         method="filter_has_unresolved_circuit_ids",
         label="Has unresolved circuit IDs",
@@ -184,6 +192,13 @@ class CircuitMaintenanceFilterSet(StrictValuesMixin, NautobotFilterSet):
             "end_time",
             "tags",
         ]
+
+    def filter_superseded(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Those a newer maintenance replaces (True) or none does (False)."""
+        if value is None:
+            return queryset
+        condition = queryset.superseded_condition()
+        return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_ended_within_days(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
         """Those not ended yet or ended at most `value` days ago; all when no value is given."""
@@ -314,12 +329,22 @@ class RawNotificationFilterSet(StrictValuesMixin, BaseFilterSet):
     outcome = django_filters.MultipleChoiceFilter(choices=OutcomeChoices, null_value=None, distinct=False)
     date_after = MultiValueDateTimeFilter(field_name="date", lookup_expr="gte", label="Date after")
     date_before = MultiValueDateTimeFilter(field_name="date", lookup_expr="lte", label="Date before")
+    parser_outdated = django_filters.BooleanFilter(
+        method="filter_parser_outdated",
+        label="Parsed with a parser version other than the installed one",
+    )
 
     class Meta:
         """Meta attributes."""
 
         model = RawNotification
-        fields = ["id", "message_key", "sender", "subject", "date", "raw_truncated", "location"]
+        fields = ["id", "message_key", "sender", "subject", "date", "raw_truncated", "location", "parser_version"]
+
+    def filter_parser_outdated(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Last parsed by another circuit-maintenance-parser version (True) or by the installed one (False)."""
+        if value is None:
+            return queryset
+        return queryset.parsed_with_other_version(value)
 
 
 class ParsedNotificationFilterSet(StrictValuesMixin, BaseFilterSet):

@@ -132,6 +132,13 @@ class CircuitMaintenanceForm(ZonedTimesMixin, NautobotModelForm):
     """
 
     provider = DynamicModelChoiceField(queryset=Provider.objects.all())
+    replaces = DynamicModelChoiceField(
+        queryset=CircuitMaintenance.objects.all(),
+        required=False,
+        label="Replaces",
+        help_text="The provider's older maintenance this one replaces (a new ticket for the same work). Set or "
+        "cleared here, it is yours: notices never change it again.",
+    )
 
     class Meta:
         """Meta attributes."""
@@ -146,6 +153,7 @@ class CircuitMaintenanceForm(ZonedTimesMixin, NautobotModelForm):
             "status",
             "start_time",
             "end_time",
+            "replaces",
             "tags",
         ]
         widgets = {
@@ -167,9 +175,16 @@ class CircuitMaintenanceForm(ZonedTimesMixin, NautobotModelForm):
             del self.fields["provider"]
             del self.fields["maintenance_id"]
             self.held_before = held_values(self.instance)
+            # Only the same provider's other maintenances (the model's clean refuses the rest).
+            self.fields["replaces"].queryset = CircuitMaintenance.objects.filter(
+                provider=self.instance.provider_id
+            ).exclude(pk=self.instance.pk)
+            self.fields["replaces"].widget.add_query_param("provider", str(self.instance.provider_id))
 
     def save(self, commit: bool = True) -> CircuitMaintenance:
-        """Saved; a change of the status or times by a person holds over later notices (an override)."""
+        """Saved; a person's change of the status or times (an override) or of `replaces` holds over later notices."""
+        if "replaces" in self.changed_data:
+            self.instance.replaces_by_person = True
         instance = super().save(commit=commit)
         if commit and self.held_before is not None:
             hold_person_edits(instance, self.held_before, change_context_user())
@@ -378,7 +393,7 @@ class RawNotificationFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, Bootstr
     zone_in_label = True
 
     model = RawNotification
-    field_order = ["q", "source", "provider", "outcome", "date__gte", "date__lte"]
+    field_order = ["q", "source", "provider", "outcome", "date__gte", "date__lte", "parser_version", "parser_outdated"]
     q = forms.CharField(required=False, label="Search")
     source = DynamicModelMultipleChoiceField(
         queryset=NotificationSource.objects.all(), to_field_name="name", required=False
@@ -387,6 +402,16 @@ class RawNotificationFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, Bootstr
     outcome = forms.MultipleChoiceField(choices=OutcomeChoices, required=False, widget=StaticSelect2Multiple())
     date__gte = DateTimeFilterField(required=False, label="Received after")
     date__lte = DateTimeFilterField(required=False, label="Received before")
+    parser_version = forms.MultipleChoiceField(
+        required=False, label="Parser version", widget=StaticSelect2Multiple(), help_text="circuit-maintenance-parser"
+    )
+    parser_outdated = boolean_filter_field("Parsed with another parser version than the installed one")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Offer the parser versions the stored notifications were parsed with."""
+        super().__init__(*args, **kwargs)
+        versions = RawNotification.objects.exclude(parser_version="").values_list("parser_version", flat=True)
+        self.fields["parser_version"].choices = [(v, v) for v in sorted(set(versions.distinct()))]
 
 
 class MultipleFileInput(forms.ClearableFileInput):

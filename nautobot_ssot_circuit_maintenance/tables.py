@@ -370,13 +370,25 @@ class RawNotificationTable(BaseTable):
     outcome = ChoiceFieldColumn()
     raw_size = tables.Column(verbose_name="Size")
     error = tables.Column(attrs=WRAP)
+    parser_version = tables.Column(verbose_name="Parser")
 
     class Meta(BaseTable.Meta):
         """Meta attributes."""
 
         model = RawNotification
-        fields = ("pk", "date", "subject", "sender", "source", "provider", "outcome", "raw_size", "error")
-        default_columns = ("date", "subject", "sender", "source", "provider", "outcome")
+        fields = (
+            "pk",
+            "date",
+            "subject",
+            "sender",
+            "source",
+            "provider",
+            "outcome",
+            "raw_size",
+            "error",
+            "parser_version",
+        )
+        default_columns = ("date", "subject", "sender", "source", "provider", "outcome", "parser_version")
 
     def render_subject(self, value: str, record: RawNotification) -> str:
         """The subject, else the message key."""

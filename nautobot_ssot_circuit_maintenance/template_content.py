@@ -23,7 +23,11 @@ from nautobot_ssot_circuit_maintenance.tables import (
 MAINTENANCE_LIST = f"{URL_NAMESPACE}:circuitmaintenance_list"
 # What a maintenance row of CircuitMaintenanceTable reads (locations and flags columns), fetched once per table.
 MAINTENANCE_FLAGS_PREFETCH = ("flags__location", "flags__device")
-MAINTENANCE_ROW_PREFETCH = ("circuit_impacts__circuit__circuit_terminations__location", *MAINTENANCE_FLAGS_PREFETCH)
+MAINTENANCE_ROW_PREFETCH = (
+    "circuit_impacts__circuit__circuit_terminations__location",
+    "superseded_by",
+    *MAINTENANCE_FLAGS_PREFETCH,
+)
 
 # (label, query string) of the maintenance list's quick filters.
 QUICK_FILTERS = (

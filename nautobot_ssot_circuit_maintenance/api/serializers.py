@@ -45,6 +45,7 @@ from nautobot_ssot_circuit_maintenance.models.reach import (
 )
 from nautobot_ssot_circuit_maintenance.notice_templates.spec import ITEMS, pattern_field
 from nautobot_ssot_circuit_maintenance.validation import normalize_cid, validate_circuit_ids, validate_windows
+from nautobot_ssot_circuit_maintenance.zones import zone_info
 
 # The live state, a plain choice value like `status`.
 LIVE_STATE_SCHEMA = {"type": "string", "enum": [value for value, _ in LiveStateChoices.CHOICES]}
@@ -133,6 +134,8 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
     flags = serializers.SerializerMethodField(read_only=True)
     reach = serializers.SerializerMethodField(read_only=True)
     live_state = serializers.SerializerMethodField(read_only=True)
+    provider_windows = serializers.SerializerMethodField(read_only=True)
+    superseded_by = serializers.SerializerMethodField(read_only=True)
     top_level_only = ("circuit_locations", "flags", "reach")
 
     class Meta:
@@ -156,11 +159,22 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
         # Taken first: Nautobot's validation sets the new values on the instance to run the model's clean().
         if self.instance is not None and not isinstance(self.instance, (list, tuple)):
             self.held_before = held_values(self.instance)
+            self.replaces_before = self.instance.replaces_id
         return super().validate(data)
 
+    def create(self, validated_data: dict[str, Any]) -> CircuitMaintenance:
+        """Saved; a `replaces` given is a person's link (notices never change it)."""
+        if validated_data.get("replaces") is not None:
+            validated_data["replaces_by_person"] = True
+        return super().create(validated_data)
+
     def update(self, instance: CircuitMaintenance, validated_data: dict[str, Any]) -> CircuitMaintenance:
-        """Saved; a change of the status or times by a person holds over later notices (an override)."""
+        """Saved; a person's change of the status or times (an override) or of `replaces` holds over later notices."""
         before = getattr(self, "held_before", None) or held_values(instance)
+        if "replaces" in validated_data:
+            replaces_before = getattr(self, "replaces_before", instance.replaces_id)
+            if getattr(validated_data["replaces"], "pk", None) != replaces_before:
+                validated_data["replaces_by_person"] = True
         instance = super().update(instance, validated_data)
         request = self.context.get("request")
         hold_person_edits(instance, before, getattr(request, "user", None))
@@ -171,6 +185,35 @@ class CircuitMaintenanceSerializer(TopLevelOnlyFieldsMixin, NautobotModelSeriali
         value = _drop_blank_items(value)
         validate_circuit_ids(value)
         return value
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_superseded_by(self, obj: CircuitMaintenance) -> list[dict[str, str]]:
+        """The provider's newer maintenances that replace this one (it is then over, like a cancelled one)."""
+        request = self.context.get("request")
+        return [
+            {
+                "id": str(newer.pk),
+                "maintenance_id": newer.maintenance_id,
+                "url": request.build_absolute_uri(newer.get_absolute_url(api=True))
+                if request is not None
+                else newer.get_absolute_url(api=True),
+            }
+            for newer in obj.superseded_by.all()
+        ]
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_provider_windows(self, obj: CircuitMaintenance) -> list[dict[str, str]]:
+        """Each window in the provider's zone (`provider_time_zone`), as ISO times with their offset and as text.
+
+        Empty when no notice named the provider's zone.
+        """
+        zone = zone_info(obj.provider_time_zone)
+        if zone is None:
+            return []
+        return [
+            {"start": start.astimezone(zone).isoformat(), "end": end.astimezone(zone).isoformat(), "text": text}
+            for (start, end), text in zip(obj.window_times, obj.provider_windows(), strict=True)
+        ]
 
     def get_circuit_locations(self, obj: CircuitMaintenance) -> list[dict[str, Any]]:
         """The A/Z termination locations of each impacted circuit, with its circuit ID."""

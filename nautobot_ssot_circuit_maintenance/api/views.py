@@ -48,10 +48,12 @@ from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.models.reach import REACH_PREFETCH, termination_prefetch
 from nautobot_ssot_circuit_maintenance.notice_templates import transfer
 from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_FLAGS_PREFETCH
+from nautobot_ssot_circuit_maintenance.triage.export import BadExport, mail_export_response, selected_pks
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 from nautobot_ssot_circuit_maintenance.watch import push
 
 PUSH_PERMISSION = "nautobot_ssot_circuit_maintenance.add_pushedmessage"
+VIEW_RAW_PERMISSION = "nautobot_ssot_circuit_maintenance.view_rawnotification"
 
 
 def _decided(view: Any, request: Request, permission: str, decide: Any) -> Response:
@@ -231,13 +233,39 @@ class NotificationSourceViewSet(NautobotModelViewSet):
 
 
 class RawNotificationViewSet(ReadOnlyModelViewSet):
-    """Fetched messages: immutable facts, read-only."""
+    """Fetched messages: immutable facts, read-only; their mail exported in bulk as a zip."""
 
     lookup_value_regex = PK_URL_PATTERN
 
     queryset = RawNotification.objects.select_related("source", "provider")
     serializer_class = serializers.RawNotificationSerializer
     filterset_class = filters.RawNotificationFilterSet
+
+    @extend_schema(
+        request={"application/json": {"type": "object", "properties": {"ids": {"type": "array"}}}},
+        responses={(200, "application/zip"): {"type": "string", "format": "binary"}},
+    )
+    @action(detail=False, methods=["get", "post"], url_path="export", permission_classes=[IsAuthenticated])
+    def export(self, request: Request) -> Any:
+        """The stored `.eml` files and a `manifest.json`, as a zip: GET what the filters select, POST {ids: [...]}.
+
+        Reading, whatever the method: the view permission, and only the notifications the user may view; 400 for a
+        bad filter or an ID that is not a UUID.
+        """
+        if not request.user.has_perm(VIEW_RAW_PERMISSION):
+            raise PermissionDenied(f"Exporting mail needs the permission {VIEW_RAW_PERMISSION}.")
+        # A POST only reads: the queryset restricted to what the user may view (not "add", as for a POST).
+        visible = RawNotification.objects.restrict(request.user, "view")
+        if request.method == "POST":
+            ids = request.data.get("ids") if isinstance(request.data, dict) else None
+            if not isinstance(ids, list):
+                raise ValidationError({"ids": "A list of raw notification IDs is required."})
+            try:
+                pks = selected_pks(ids)
+            except BadExport as error:
+                raise ValidationError({"ids": str(error)}) from error
+            return mail_export_response(visible.filter(pk__in=pks))
+        return mail_export_response(self.filter_queryset(visible))
 
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post"], url_path="exclude", permission_classes=[IsAuthenticated])

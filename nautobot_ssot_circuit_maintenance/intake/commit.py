@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
+from nautobot_ssot_circuit_maintenance.intake.fold import APP_FACTS, app_facts
 from nautobot_ssot_circuit_maintenance.intake.locking import lock_message_keys
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.models import (
@@ -47,7 +48,8 @@ def parsed_notifications(raw: Any, message: ParsedMessage, maintenance_pks: dict
             maintenance_id=maintenance_pks.get((message.provider.pk, maintenance["maintenance_id"])),
             provider_id=message.provider.pk,
             provider_maintenance_id=maintenance["maintenance_id"],
-            json=maintenance,
+            json={key: value for key, value in maintenance.items() if key != APP_FACTS},
+            read_by_app=app_facts(maintenance),
         )
         for maintenance in message.maintenances
     ]
@@ -68,6 +70,37 @@ def held_back_notes(chunk: Chunk, maintenance_pks: dict) -> list[Any]:
                 )
             )
     return notes
+
+
+def link_replaced(chunk: Chunk) -> int:
+    """Link each maintenance of the chunk to the provider's older maintenance its notices say it replaces.
+
+    The first id named that is a stored maintenance of the same provider; a link a person set or cleared
+    (`replaces_by_person`) is never changed; a maintenance never replaces itself, nor one that replaces it.
+    Saved through the model (change-logged) and only when it changes. Returns how many links changed.
+    """
+    named = {key: resolved.state.replaces for key, resolved in chunk.maintenances.items() if resolved.state.replaces}
+    if not named:
+        return 0
+    stored = {
+        (record.provider_id, record.maintenance_id): record
+        for record in CircuitMaintenance.objects.filter(
+            provider_id__in={provider for provider, _ in named},
+            maintenance_id__in={mid for key, ids in named.items() for mid in (key[1], *ids)},
+        )
+    }
+    changed = 0
+    for (provider, maintenance_id), ids in named.items():
+        record = stored.get((provider, maintenance_id))
+        if record is None or record.replaces_by_person:
+            continue
+        older = next((stored[(provider, mid)] for mid in ids if (provider, mid) in stored), None)
+        if older is None or older.pk == record.pk or older.replaces_id == record.pk or record.replaces_id == older.pk:
+            continue
+        record.replaces = older
+        record.save()
+        changed += 1
+    return changed
 
 
 def stored_meanwhile(chunk: Chunk) -> set[str]:
@@ -127,3 +160,4 @@ def commit_chunk(chunk: Chunk, stored_by: Any = None) -> None:
             run.source.last_error = run.error
             run.source.save(update_fields=["cursor", "last_run_started", "last_run", "last_sync", "last_error"])
         MaintenanceNote.objects.bulk_create(held_back_notes(chunk, maintenance_pks), batch_size=STORE_BATCH)
+        link_replaced(chunk)

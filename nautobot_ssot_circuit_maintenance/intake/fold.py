@@ -33,6 +33,8 @@ from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, Maintenance
 from nautobot_ssot_circuit_maintenance.validation import normalize_cid
 
 NO_CHANGE = "NO-CHANGE"
+# The key of a parsed maintenance under which the app keeps what it read besides the parser (intake/notice_facts.py).
+APP_FACTS = "read_by_app"
 KNOWN_STATUSES = {value for value, _ in MaintenanceStatusChoices.CHOICES}
 # Breaks ties between notices with the same sequence, stamp and date: work moves forward, not back.
 STATUS_PROGRESS = {
@@ -199,6 +201,10 @@ class MaintenanceState:
     # normalised circuit ID → (circuit ID as the provider wrote it, impact)
     circuits: dict[str, tuple[str, str]] = field(default_factory=dict)
     decided_by: str = ""
+    # The zone the provider writes its times in, from the newest notice that names one (zones.py); "" when none.
+    time_zone: str = ""
+    # The provider's older maintenance ids the newest notice that names any says this one replaces.
+    replaces: tuple[str, ...] = ()
 
     @property
     def start_time(self) -> datetime:
@@ -228,11 +234,31 @@ def _circuits_of(notice: Notice) -> dict[str, tuple[str, str]]:
     return circuits
 
 
+def app_facts(maintenance: dict) -> dict:
+    """What the app read out of the notice for this maintenance besides the parser (empty when nothing)."""
+    facts = maintenance.get(APP_FACTS)
+    return facts if isinstance(facts, dict) else {}
+
+
+def _time_zone_of(notice: Notice) -> str:
+    zones = sorted({str(zone) for m in notice.maintenances if (zone := app_facts(m).get("time_zone"))})
+    return zones[0] if zones else ""
+
+
+def _replaced_by(notice: Notice) -> tuple[str, ...]:
+    named: list[str] = []
+    for maintenance in notice.maintenances:
+        for item in app_facts(maintenance).get("replaces") or ():
+            if isinstance(item, str) and item not in named:
+                named.append(item)
+    return tuple(named)
+
+
 def fold(notices: Iterable[Notice]) -> MaintenanceState:
     """The state of one maintenance.
 
     The newest notice decides, NO-CHANGE keeps the status, a notice without circuits keeps the circuits already
-    known.
+    known, a notice that names no time zone (or no ticket it replaces) keeps the one already known.
     """
     ordered = sorted(believed(notices), key=lambda notice: notice.order)
     if not ordered:
@@ -241,7 +267,11 @@ def fold(notices: Iterable[Notice]) -> MaintenanceState:
     description = ""
     circuits: dict[str, tuple[str, str]] = {}
     windows: list[tuple[datetime, datetime]] = []
+    time_zone = ""
+    replaces: tuple[str, ...] = ()
     for notice in ordered:
+        time_zone = _time_zone_of(notice) or time_zone
+        replaces = _replaced_by(notice) or replaces
         statuses = {m.get("status") for m in notice.maintenances}
         statuses.discard(NO_CHANGE)
         if statuses:
@@ -264,6 +294,8 @@ def fold(notices: Iterable[Notice]) -> MaintenanceState:
         windows=windows,
         circuits=circuits,
         decided_by=ordered[-1].message_key,
+        time_zone=time_zone,
+        replaces=replaces,
     )
 
 

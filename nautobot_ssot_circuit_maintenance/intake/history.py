@@ -16,6 +16,7 @@ from typing import Any
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.intake.fold import (
+    APP_FACTS,
     MaintenanceState,
     Notice,
     changes_that_matter,
@@ -70,16 +71,17 @@ def stored_notices(
             "raw_notification__sender_authenticated",
             "raw_notification__last_seen",
             "json",
+            "read_by_app",
         )
         .order_by()
     )
     per_message: dict[tuple, list[dict]] = defaultdict(list)
     facts: dict[str, tuple[datetime, datetime, bool, datetime | None]] = {}
-    for provider_id, maintenance_id, message_key, date, received, created, authenticated, last_seen, data in rows:
+    for provider_id, maintenance_id, message_key, date, received, created, authenticated, last_seen, data, read in rows:
         key = (provider_id, maintenance_id)
         if key not in keys or (key in deleted and created <= deleted[key]):
             continue
-        per_message[(provider_id, maintenance_id, message_key)].append(data)
+        per_message[(provider_id, maintenance_id, message_key)].append({**data, APP_FACTS: read} if read else data)
         witnessed = received if received is not None and received <= created else created
         again = max(filter(None, (last_seen, seen_again.get(message_key))), default=None)
         facts[message_key] = (date, witnessed, authenticated is not False, again)

@@ -19,6 +19,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices, OutcomeChoices
+from nautobot_ssot_circuit_maintenance.intake.notice_facts import add_notice_facts
 from nautobot_ssot_circuit_maintenance.intake.sources.base import HEAD_BYTES, FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds, OverBound, check_size, check_structure
 from nautobot_ssot_circuit_maintenance.mail.forwards import unwrap
@@ -34,6 +35,7 @@ from nautobot_ssot_circuit_maintenance.mail.headers import (
     written_headers,
 )
 from nautobot_ssot_circuit_maintenance.mail.packing import pack, parser_version
+from nautobot_ssot_circuit_maintenance.mail.readable import searchable_text
 from nautobot_ssot_circuit_maintenance.mail.storable import storable_json, storable_text
 from nautobot_ssot_circuit_maintenance.notice_templates.extract import template_maintenances
 from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import site_parser
@@ -339,5 +341,9 @@ def _process(
         result.error = error_text(error)
         return result
     result.maintenances = storable_json(maintenances)
+    try:
+        add_notice_facts(result.maintenances, searchable_text(message))
+    except Exception:  # noqa: BLE001, S110 - what the app could not read is not kept; the parser's reading stands
+        pass
     result.outcome = OutcomeChoices.PARSED if result.maintenances else OutcomeChoices.IGNORED
     return result

@@ -21,7 +21,12 @@ from nautobot_ssot_circuit_maintenance.choices import MessageKeptChoices
 from nautobot_ssot_circuit_maintenance.config import SourceSettings, source_settings
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.intake.chunks import Intake
-from nautobot_ssot_circuit_maintenance.intake.commit import STORE_BATCH, parsed_notifications, stored_maintenance_pks
+from nautobot_ssot_circuit_maintenance.intake.commit import (
+    STORE_BATCH,
+    link_replaced,
+    parsed_notifications,
+    stored_maintenance_pks,
+)
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReader, SourceRun
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, FetchedMessage
@@ -166,6 +171,7 @@ class StoredIntake(Intake):
                 updated, ["outcome", "error", "provider", "parser_version", "sender_authenticated"]
             )
             ParsedNotification.objects.bulk_create(parsed_rows, batch_size=STORE_BATCH)
+            link_replaced(chunk)
 
 
 def stored_for_reparse(
@@ -175,18 +181,26 @@ def stored_for_reparse(
     outcomes: Iterable[str] = (),
     since: date | None = None,
     until: date | None = None,
+    parser_versions: Iterable[str] = (),
+    other_parser_version: bool = False,
 ) -> QuerySet:
     """The stored notifications a re-parse selects, oldest first, without their message bytes loaded.
 
     Each criterion narrows the selection; none selects every stored notification. A provider selects
     the mail attributed to it and the mail attributed to none whose sender it now claims (the mail
     that came before the provider's addresses were configured). Dates are the messages' own, inclusive.
+    `parser_versions` selects the mail last parsed by those circuit-maintenance-parser versions,
+    `other_parser_version` the mail last parsed by any version but the installed one.
     """
     selected = RawNotification.objects.select_related("source").defer("message", "raw")
     if sources := list(sources):
         selected = selected.filter(source__in=sources)
     if outcomes := list(outcomes):
         selected = selected.filter(outcome__in=outcomes)
+    if parser_versions := [version.strip() for version in parser_versions if version.strip()]:
+        selected = selected.filter(parser_version__in=parser_versions)
+    if other_parser_version:
+        selected = selected.parsed_with_other_version()
     if since:
         selected = selected.filter(date__date__gte=since)
     if until:

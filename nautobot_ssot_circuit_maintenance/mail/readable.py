@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import email
 import email.policy
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
@@ -170,6 +172,29 @@ def _load(raw: bytes) -> Message:
     # compat32, as the parser reads mail: the default policy's header parser takes seconds on some real
     # provider headers (5 s on one Zayo mail of the corpus), and a page must not.
     return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+_TAG = re.compile(r"<[^>]{0,2000}>")
+SEARCHED_TYPES = ("text/plain", "text/html", "text/calendar")
+
+
+def searchable_text(message: Message, limit: int = TEXT_LIMIT) -> str:
+    """The subject and every text part (HTML without its tags, iCalendar as written), at most `limit` characters each.
+
+    What the app reads out of a notice besides the parser (intake/notice_facts.py) is looked for in it.
+
+    Only for a message whose structure was checked (`check_structure`); never raises for what a part holds.
+    """
+    texts = [_header(message, "Subject")]
+    for part in _leaves(message):
+        content_type = _content_type(part)
+        if content_type not in SEARCHED_TYPES:
+            continue
+        text = _as_text(part)[:limit]
+        if content_type == "text/html":
+            text = html.unescape(_TAG.sub(" ", text)).replace("\xa0", " ")
+        texts.append(text)
+    return "\n".join(texts)
 
 
 def read_mail(raw: bytes, bounds: MessageBounds | None = None) -> ReadableMail:

@@ -34,7 +34,7 @@ from nautobot_ssot_circuit_maintenance.choices import (
 )
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_context_user
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
-from nautobot_ssot_circuit_maintenance.display import format_utc
+from nautobot_ssot_circuit_maintenance.display import format_provider_window, format_utc
 from nautobot_ssot_circuit_maintenance.models.querysets import (
     FINISHED_STATUSES,
     CircuitMaintenanceQuerySet,
@@ -46,6 +46,7 @@ from nautobot_ssot_circuit_maintenance.validation import (
     validate_circuit_ids,
     validate_windows,
 )
+from nautobot_ssot_circuit_maintenance.zones import zone_info
 
 # Longest page heading of a maintenance: Nautobot's detail title reads `page_title` (the full name is in its panel).
 PAGE_TITLE_LENGTH = 32
@@ -103,6 +104,21 @@ class CircuitMaintenance(PrimaryModel):
     # "skipped (stale)" when noticed too late to announce); see events/live.py.
     # Written with queryset.update(): bookkeeping, not a change of the maintenance.
     live_events = models.JSONField(default=dict, blank=True, editable=False)
+    # The zone the provider writes its times in, from the newest notice that gives one and verified against its
+    # window (zones.py: `Europe/Paris`, `CET (UTC+01:00)`, `UTC+02:00`); "" when none is known. Set by the sync.
+    provider_time_zone = models.CharField(max_length=64, blank=True, editable=False)
+    # The provider's older maintenance this one replaces (a new ticket for the same work): set by the sync when a
+    # notice names the older ticket, or by a person; the older one is then superseded (models/querysets.py).
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        help_text="The provider's older maintenance this one replaces (a new ticket for the same work).",
+    )
+    # A person set (or cleared) `replaces`: the sync never changes it again.
+    replaces_by_person = models.BooleanField(default=False, editable=False)
 
     objects = BaseManager.from_queryset(CircuitMaintenanceQuerySet)()
 
@@ -151,10 +167,44 @@ class CircuitMaintenance(PrimaryModel):
             return [(self.start_time, self.end_time)]
         return [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in self.windows]
 
+    def provider_windows(self) -> list[str]:
+        """Each window in the provider's zone beside UTC ("2026-12-08 03:00–05:00 CET (02:00–04:00 UTC)").
+
+        Empty when the provider's zone is not known (zones.py names it or nothing is shown).
+        """
+        zone = zone_info(self.provider_time_zone)
+        if zone is None:
+            return []
+        return [format_provider_window(start, end, zone) for start, end in self.window_times]
+
+    def clean(self) -> None:
+        """Refuse a `replaces` that is this maintenance, another provider's, or one that replaces this one."""
+        super().clean()
+        if self.replaces_id is None:
+            return
+        older = self.replaces
+        if self.pk is not None and older.pk == self.pk:
+            raise ValidationError({"replaces": "A maintenance cannot replace itself."})
+        if self.provider_id and older.provider_id != self.provider_id:
+            raise ValidationError({"replaces": f"{older} is another provider's maintenance."})
+        if self.pk is not None and older.replaces_id == self.pk:
+            raise ValidationError({"replaces": f"{older} replaces this maintenance already."})
+
+    @property
+    def superseding(self) -> CircuitMaintenance | None:
+        """The newest maintenance that replaces this one (None when none does); uses a prefetch of `superseded_by`."""
+        newer = sorted(self.superseded_by.all(), key=lambda other: (other.start_time, str(other.pk)))
+        return newer[-1] if newer else None
+
+    @property
+    def is_superseded(self) -> bool:
+        """Whether a newer maintenance of the provider replaces this one (then it is over, like a cancelled one)."""
+        return self.pk is not None and self.superseded_by.exists()
+
     @property
     def is_finished(self) -> bool:
-        """Whether the provider said it is COMPLETED or CANCELLED."""
-        return self.status in FINISHED_STATUSES
+        """Whether the provider said it is COMPLETED or CANCELLED, or a newer maintenance replaces it."""
+        return self.status in FINISHED_STATUSES or self.is_superseded
 
     def needs_attention(self, now: datetime | None = None) -> bool:
         """Not acknowledged and active or still to come (the row-level twin of the queryset method)."""
@@ -217,7 +267,7 @@ class CircuitMaintenance(PrimaryModel):
         `starting_soon_hours` setting); upcoming before that. Between two windows it waits for the next one.
         """
         now = now or timezone.now()
-        if self.status == MaintenanceStatusChoices.CANCELLED:
+        if self.status == MaintenanceStatusChoices.CANCELLED or self.is_superseded:
             return LiveStateChoices.CANCELLED
         if self.status == MaintenanceStatusChoices.COMPLETED:
             return LiveStateChoices.ENDED

@@ -234,6 +234,9 @@ class ParsedNotification(BaseModel):
     provider = models.ForeignKey("circuits.Provider", on_delete=models.CASCADE, related_name="+")
     provider_maintenance_id = models.CharField(max_length=255, verbose_name="Maintenance ID")
     json = models.JSONField()
+    # What the app read out of the notice besides the parser for this maintenance (intake/notice_facts.py), e.g.
+    # {"time_zone": "CET (UTC+01:00)"}; kept apart so that `json` stays the parser's own output.
+    read_by_app = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     is_metadata_associable_model = False

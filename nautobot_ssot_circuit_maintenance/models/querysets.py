@@ -17,17 +17,30 @@ from nautobot.apps.models import RestrictedQuerySet
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.releases import cable_paths_lookup
 from nautobot_ssot_circuit_maintenance.config import app_settings
+from nautobot_ssot_circuit_maintenance.mail.packing import parser_version
 
 # A maintenance in one of these states is over, whatever its windows say.
 FINISHED_STATUSES = (MaintenanceStatusChoices.CANCELLED, MaintenanceStatusChoices.COMPLETED)
 
 
 class CircuitMaintenanceQuerySet(RestrictedQuerySet):
-    """The questions asked of maintenances, each answered in one place."""
+    """The questions asked of maintenances, each answered in one place.
+
+    A superseded maintenance (a newer one of the provider `replaces` it) is over like a cancelled one: the work
+    moved to the newer ticket. It is never upcoming, ongoing or in need of attention, and its live state is cancelled.
+    """
+
+    def superseded_condition(self) -> Q:
+        """The condition of a maintenance that a newer one replaces (a subquery: no row is repeated)."""
+        return Q(pk__in=self.model.objects.filter(replaces__isnull=False).values("replaces"))
+
+    def superseded(self) -> CircuitMaintenanceQuerySet:
+        """Those a newer maintenance of the provider replaces."""
+        return self.filter(self.superseded_condition())
 
     def unfinished(self) -> CircuitMaintenanceQuerySet:
-        """Neither cancelled nor completed."""
-        return self.exclude(status__in=FINISHED_STATUSES)
+        """Neither cancelled nor completed, nor superseded."""
+        return self.exclude(status__in=FINISHED_STATUSES).exclude(self.superseded_condition())
 
     def ended_within(self, days: float, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
         """Not ended yet, or ended at most `days` ago."""
@@ -56,8 +69,10 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         start; over (ended, cancelled, completed): the latest first.
         """
         now = now or timezone.now()
-        concern = ~Q(status__in=FINISHED_STATUSES) & (
-            Q(end_time__gte=now) | Q(status=MaintenanceStatusChoices.IN_PROCESS)
+        concern = (
+            ~Q(status__in=FINISHED_STATUSES)
+            & ~self.superseded_condition()
+            & (Q(end_time__gte=now) | Q(status=MaintenanceStatusChoices.IN_PROCESS))
         )
         return self.annotate(
             concern_start=Case(When(concern, then=F("start_time")), default=None, output_field=DateTimeField())
@@ -111,7 +126,7 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         now = now or timezone.now()
         hours = starting_soon_hours() if soon_hours is None else float(soon_hours)
         state, wanted = LiveStateChoices, set(states)
-        decided, undecided = _live_state_in_sql(now, hours)
+        decided, undecided = _live_state_in_sql(now, hours, self.superseded_condition())
         candidates = Q(pk__in=[])
         for value in wanted & set(decided):
             candidates |= decided[value]
@@ -131,30 +146,33 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         """
         now = now or timezone.now()
         hours = starting_soon_hours() if soon_hours is None else float(soon_hours)
-        decided, undecided = _live_state_in_sql(now, hours)
+        decided, undecided = _live_state_in_sql(now, hours, self.superseded_condition())
         differs = undecided
         for value, condition in decided.items():
             differs |= condition & ~Q(live_state=value)
         return self.filter(differs)
 
 
-def _live_state_in_sql(now: datetime, hours: float) -> tuple[dict[str, Q], Q]:
+def _live_state_in_sql(now: datetime, hours: float, superseded: Q) -> tuple[dict[str, Q], Q]:
     """The live states SQL alone decides at `now`, each as a condition; and the condition of the rest.
 
     The rest (not ended, and started or starting within `hours`, or said IN-PROCESS) depend on the windows:
-    `CircuitMaintenance.current_live_state` decides them. The conditions do not overlap.
+    `CircuitMaintenance.current_live_state` decides them. The conditions do not overlap. A `superseded`
+    maintenance is cancelled.
     """
     state = LiveStateChoices
-    not_ended = Q(end_time__gte=now) & ~Q(status__in=FINISHED_STATUSES)
+    not_ended = Q(end_time__gte=now) & ~Q(status__in=FINISHED_STATUSES) & ~superseded
     # Starts after the soon horizon and the provider has not said it began: surely upcoming.
     surely_upcoming = (
         not_ended & Q(start_time__gt=now + timedelta(hours=hours)) & ~Q(status=MaintenanceStatusChoices.IN_PROCESS)
     )
     decided = {
-        state.CANCELLED: Q(status=MaintenanceStatusChoices.CANCELLED),
-        state.ENDED: Q(status=MaintenanceStatusChoices.COMPLETED)
-        | Q(end_time__lt=now, status__in=_OPEN_STATUSES_BUT_IN_PROCESS),
-        state.OVERRUNNING: Q(status=MaintenanceStatusChoices.IN_PROCESS, end_time__lt=now),
+        state.CANCELLED: Q(status=MaintenanceStatusChoices.CANCELLED) | superseded,
+        state.ENDED: (
+            Q(status=MaintenanceStatusChoices.COMPLETED) | Q(end_time__lt=now, status__in=_OPEN_STATUSES_BUT_IN_PROCESS)
+        )
+        & ~superseded,
+        state.OVERRUNNING: Q(status=MaintenanceStatusChoices.IN_PROCESS, end_time__lt=now) & ~superseded,
         state.UPCOMING: surely_upcoming,
     }
     return decided, not_ended & ~surely_upcoming
@@ -189,7 +207,17 @@ TRIAGE_OUTCOMES = (
 
 
 class RawNotificationQuerySet(RestrictedQuerySet):
-    """Notifications, with the one meaning of "needs triage"."""
+    """Notifications, with the one meaning of "needs triage" and of "parsed by another parser version"."""
+
+    def parsed_with_other_version(self, other: bool = True) -> RawNotificationQuerySet:
+        """Last parsed by a circuit-maintenance-parser version other than the installed one (`other=False`: by it).
+
+        A message the parser never read (no version recorded: over the size limit, say) is in neither.
+        """
+        installed = self.exclude(parser_version="")
+        if other:
+            return installed.exclude(parser_version=parser_version())
+        return installed.filter(parser_version=parser_version())
 
     def needs_triage(self) -> RawNotificationQuerySet:
         """Not dismissed, with an outcome a person must resolve.

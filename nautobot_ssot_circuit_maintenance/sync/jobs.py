@@ -9,7 +9,7 @@ from datetime import date
 from diffsync.enum import DiffSyncFlags
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
-from nautobot.apps.jobs import MultiChoiceVar, MultiObjectVar, StringVar
+from nautobot.apps.jobs import BooleanVar, MultiChoiceVar, MultiObjectVar, StringVar
 from nautobot.circuits.models import Provider
 from nautobot_ssot.jobs.base import DataMapping
 
@@ -26,6 +26,7 @@ from nautobot_ssot_circuit_maintenance.intake.locking import SessionLocks, sourc
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
 from nautobot_ssot_circuit_maintenance.intake.reprocess import StoredIntake, stored_for_reparse
 from nautobot_ssot_circuit_maintenance.intake.sources import source_kind
+from nautobot_ssot_circuit_maintenance.mail.packing import parser_version as installed_parser_version
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
 from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.mailbox import MailboxAdapter
 from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.nautobot import NautobotAdapter
@@ -303,6 +304,20 @@ class ReparseDataSource(CircuitMaintenanceDataSource):
     until = StringVar(
         required=False, regex=DAY_PATTERN, description="Only mail dated on or before this day (YYYY-MM-DD)."
     )
+    parser_version = StringVar(
+        required=False,
+        max_length=50,
+        label="Parsed with version",
+        description="Only mail last parsed by this circuit-maintenance-parser version (e.g. 2.11.0).",
+    )
+    other_parser_version = BooleanVar(
+        default=False,
+        label="Parsed with another version",
+        description=(
+            "Only mail last parsed by a circuit-maintenance-parser version other than the installed one "
+            f"({installed_parser_version()})."
+        ),
+    )
 
     class Meta:
         """Meta attributes."""
@@ -349,6 +364,10 @@ class ReparseDataSource(CircuitMaintenanceDataSource):
         since, until = self.day_range(kwargs.get("since"), kwargs.get("until"))
         self.criteria = {name: kwargs.get(name) or () for name in ("sources", "providers", "outcomes")}
         self.criteria.update(since=since, until=until)
+        version = (kwargs.get("parser_version") or "").strip()
+        self.criteria.update(
+            parser_versions=[version] if version else [], other_parser_version=bool(kwargs.get("other_parser_version"))
+        )
         super().run(*args, **{**kwargs, "sources": None, "notifications": None})
 
     def sources_read(self) -> list[NotificationSource]:

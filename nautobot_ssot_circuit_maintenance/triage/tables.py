@@ -8,7 +8,7 @@ import django_tables2 as tables
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from nautobot.apps.tables import BaseTable, ChoiceFieldColumn
+from nautobot.apps.tables import BaseTable, ChoiceFieldColumn, ToggleColumn
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
@@ -47,6 +47,8 @@ LOADING = "Loading the triage queue…"
 class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue's table of RawNotification, beside the list's
     """The triage queue: each notification, what went wrong, and the actions that resolve it."""
 
+    # The rows whose mail "Export selected" puts in a zip.
+    pk = ToggleColumn()
     date = TimeColumn(verbose_name="Date")
     # Widths that fit the queue at 1400 px beside Nautobot's menu, the Resolve buttons included.
     subject = tables.Column(linkify=True, attrs={"td": {"style": f"min-width: 11rem; {BREAK_ANYWHERE}"}})
@@ -61,8 +63,8 @@ class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue'
         """Meta attributes."""
 
         model = RawNotification
-        fields = ("date", "subject", "sender", "source", "provider", "outcome", "error", "resolve")
-        default_columns = ("date", "subject", "sender", "provider", "outcome", "error", "resolve")
+        fields = ("pk", "date", "subject", "sender", "source", "provider", "outcome", "error", "resolve")
+        default_columns = ("pk", "date", "subject", "sender", "provider", "outcome", "error", "resolve")
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any):
         """The table, remembering whose queue it shows for its text when it has no row."""

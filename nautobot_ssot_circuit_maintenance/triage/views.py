@@ -19,6 +19,7 @@ from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.triage import actions
+from nautobot_ssot_circuit_maintenance.triage.export import MailExportActions
 from nautobot_ssot_circuit_maintenance.triage.forms import (
     AssignSenderForm,
     DismissForm,
@@ -29,8 +30,8 @@ from nautobot_ssot_circuit_maintenance.triage.tables import TriageTable
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, NotificationActionView
 
 
-class TriageQueueUIViewSet(CsrfFailurePage, ObjectListViewMixin):
-    """Notifications that need a person, newest first, each with the actions that resolve it."""
+class TriageQueueUIViewSet(CsrfFailurePage, MailExportActions, ObjectListViewMixin):
+    """Notifications that need a person, newest first, each with the actions that resolve it; their mail as a zip."""
 
     action_buttons = ()
     filterset_class = filters.RawNotificationFilterSet
@@ -44,6 +45,7 @@ class TriageQueueUIViewSet(CsrfFailurePage, ObjectListViewMixin):
         """Add the queue's size for the page title."""
         context = super().get_extra_context(request, instance)
         context["triage_count"] = actions.triage_count(request.user)
+        context["export_mail_url"] = reverse(f"{URL_NAMESPACE}:triage_export_mail")
         return context
 
 

@@ -39,6 +39,7 @@ from nautobot_ssot_circuit_maintenance.decisions.buttons import NOTIFICATION_BUT
 from nautobot_ssot_circuit_maintenance.display import format_local
 from nautobot_ssot_circuit_maintenance.mail.readable import html_document
 from nautobot_ssot_circuit_maintenance.models import RawNotification
+from nautobot_ssot_circuit_maintenance.triage.export import MailExportActions
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 from nautobot_ssot_circuit_maintenance.watch import push
@@ -99,8 +100,10 @@ def forwarded_text(forwarded: tuple[str, Any] | None) -> str:
     return f"{by} on {format_local(at)}" if at else by
 
 
-class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailViewMixin, ObjectListViewMixin):
-    """Fetched messages: immutable facts, list and detail only.
+class RawNotificationUIViewSet(
+    CsrfFailurePage, RoutedMethodsOnly, MailExportActions, ObjectDetailViewMixin, ObjectListViewMixin
+):
+    """Fetched messages: immutable facts, list and detail only (and the mail exported in bulk, as a zip).
 
     The page reads the mail for a person: headers decoded, the text part decoded, the HTML part
     sanitized (nh3) inside a sandboxed frame, attachments listed and downloadable only as files.
@@ -187,6 +190,8 @@ class RawNotificationUIViewSet(CsrfFailurePage, RoutedMethodsOnly, ObjectDetailV
         context = super().get_extra_context(request, instance)
         if self.action == "retrieve" and instance is not None:
             context.update(mail_context(instance))
+        if self.action == "list":
+            context["export_mail_url"] = reverse(f"{URL_NAMESPACE}:rawnotification_export_mail")
         return context
 
     @action(detail=True, methods=["get"], url_path="eml", custom_view_base_action="view")

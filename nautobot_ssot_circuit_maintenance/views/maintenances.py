@@ -15,7 +15,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from nautobot.apps.templatetags import placeholder
 from nautobot.apps.ui import (
@@ -66,6 +66,27 @@ def maintenance_windows(maintenance: CircuitMaintenance) -> list[dict[str, str]]
         duration = f"{minutes // 60}h {minutes % 60:02d}m"
         rows.append({"start": format_local(start), "end": format_local(end), "duration": duration})
     return rows
+
+
+# The badge beside a link between a provider's old and new ticket for the same work.
+REPLACEMENT_BADGES = {
+    "replaces": ("bg-info text-dark", "replaces"),
+    "superseded_by": ("bg-secondary", "superseded"),
+}
+
+
+def replacement_link(key: str, other: CircuitMaintenance, maintenance: CircuitMaintenance) -> str:
+    """The other maintenance of a replacement, linked, with its badge; who set the link when a person did."""
+    css, text = REPLACEMENT_BADGES[key]
+    by_person = maintenance.replaces_by_person if key == "replaces" else other.replaces_by_person
+    return format_html(
+        '<span class="badge {}">{}</span> <a href="{}">{}</a>{}',
+        css,
+        text,
+        other.get_absolute_url(),
+        other.label,
+        " (set by a person)" if by_person else " (named by the provider's notice)",
+    )
 
 
 def status_badge(maintenance: CircuitMaintenance) -> str:
@@ -169,6 +190,16 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
             at = next((i + 1 for i, (key, _) in enumerate(items) if key == "status"), len(items))
             data = dict([*items[:at], ("live_state", None), *items[at:]])
             data["override"] = MaintenanceOverride.objects.filter(maintenance=context["object"]).first()
+            # Only where a notice named the provider's zone, or this maintenance replaces an older one.
+            for key in ("provider_time_zone", "replaces"):
+                if not data.get(key):
+                    data.pop(key, None)
+            superseding = context["object"].superseding
+            if superseding is not None:
+                # Right after the status and live state: it is why the live state says cancelled.
+                items = list(data.items())
+                at = next((i + 1 for i, (key, _) in enumerate(items) if key == "live_state"), len(items))
+                data = dict([*items[:at], ("superseded_by", superseding), *items[at:]])
         return data
 
     def render_key(self, key: str, value: Any, context: Any) -> str:
@@ -177,6 +208,8 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
             return "Live state"
         if key == "override":
             return "Override"
+        if key == "superseded_by":
+            return "Superseded by"
         return super().render_key(key, value, context)
 
     def render_value(self, key: str, value: Any, context: Any) -> str:
@@ -197,6 +230,8 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
             )
         if key == "status":
             return status_badge(obj)
+        if key in ("replaces", "superseded_by"):
+            return replacement_link(key, value, obj) if value is not None else placeholder(None)
         if key in ("start_time", "end_time"):
             return format_html('<span class="text-nowrap">{}</span>', format_local(value))
         if key in ("maintenance_id", "name"):
@@ -205,6 +240,13 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
             return ", ".join(str(cid) for cid in value) if value else placeholder(None)
         if key == "ack":
             return acknowledgement_text(obj)
+        if key == "provider_time_zone":
+            windows = obj.provider_windows()
+            if not windows:  # a zone stored that this version cannot name: never guessed
+                return placeholder(None)
+            return format_html_join(
+                format_html("<br>"), '<span class="text-nowrap">{}</span>', ((text,) for text in windows)
+            )
         return super().render_value(key, value, context)
 
 
@@ -264,10 +306,17 @@ class CircuitMaintenanceUIViewSet(CsrfFailurePage, RoutedMethodsOnly, NautobotUI
                     "start_time",
                     "end_time",
                     "ack",
+                    "provider_time_zone",
+                    "replaces",
                     "unresolved_circuit_ids",
                     "description",
                 ],
-                key_transforms={"start_time": "Start", "end_time": "End", "ack": "Acknowledged"},
+                key_transforms={
+                    "start_time": "Start",
+                    "end_time": "End",
+                    "ack": "Acknowledged",
+                    "provider_time_zone": "Provider's time",
+                },
             ),
             DataTablePanel(
                 label="Windows",

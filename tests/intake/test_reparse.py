@@ -15,6 +15,7 @@ from nautobot_ssot.models import Sync
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.intake import reprocess
+from nautobot_ssot_circuit_maintenance.mail.packing import parser_version
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, ParsedNotification, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from nautobot_ssot_circuit_maintenance.sync import jobs
@@ -149,3 +150,71 @@ class ReparseJobTest(FolderSyncMixin, TransactionTestCase):
             self.assertEqual(response.status_code, 400, response.content)
             self.assertIn(message, response.content.decode())
         self.assertFalse(JobResult.objects.filter(job_model=job).exists(), "no run was started")
+
+
+class ReparseByParserVersionTest(FolderSyncMixin, TransactionTestCase):
+    """The version of circuit-maintenance-parser each notification was last parsed with selects a re-parse."""
+
+    settings = WHOLE
+    enabled_jobs = ("CircuitMaintenanceDataSource", "ReparseDataSource")
+    OLD = "2.0.0"
+    reparse = ReparseJobTest.reparse
+
+    def setUp(self):
+        super().setUp()
+        self.providers = create_providers_and_circuits()
+        self.sync(*((name, MESSAGES[name]) for name in ("att1", "aws3", "zayo4")))
+        # att1 as if parsed by an older parser before an upgrade.
+        self.old = RawNotification.objects.get(provider=self.providers["att"])
+        RawNotification.objects.filter(pk=self.old.pk).update(parser_version=self.OLD)
+
+    def test_the_job_selects_mail_parsed_with_another_version_or_a_given_one(self):
+        self.assertEqual(list(reprocess.stored_for_reparse(other_parser_version=True)), [self.old])
+        self.assertEqual(list(reprocess.stored_for_reparse(parser_versions=[self.OLD])), [self.old])
+        self.assertEqual(reprocess.stored_for_reparse(parser_versions=[parser_version()]).count(), 2)
+        # Never parsed (no version recorded): not "another version".
+        RawNotification.objects.exclude(pk=self.old.pk).update(parser_version="")
+        self.assertEqual(list(reprocess.stored_for_reparse(other_parser_version=True)), [self.old])
+
+        result, _ = self.reparse(parser_version=self.OLD)
+        self.assertIn("Re-parsing 1 stored notifications", self.job_log(result))
+        self.old.refresh_from_db()
+        self.assertEqual(self.old.parser_version, parser_version(), "re-parsed by the installed parser")
+        RawNotification.objects.filter(pk=self.old.pk).update(parser_version=self.OLD)
+        result, _ = self.reparse(other_parser_version=True)
+        self.assertIn("Re-parsing 1 stored notifications", self.job_log(result))
+        self.assertEqual(reprocess.stored_for_reparse(other_parser_version=True).count(), 0)
+
+    def test_the_list_filters_and_rest_expose_the_version(self):
+        self.add_permissions("nautobot_ssot_circuit_maintenance.view_rawnotification")
+        self.client.force_login(self.user)
+        api = reverse("plugins-api:nautobot_ssot_circuit_maintenance-api:rawnotification-list")
+        for query, expected in (
+            ({"parser_outdated": "true"}, {self.old.pk}),
+            ({"parser_version": self.OLD}, {self.old.pk}),
+            (
+                {"parser_version__n": self.OLD},
+                set(RawNotification.objects.exclude(pk=self.old.pk).values_list("pk", flat=True)),
+            ),
+            (
+                {"parser_outdated": "false"},
+                set(RawNotification.objects.exclude(pk=self.old.pk).values_list("pk", flat=True)),
+            ),
+        ):
+            response = self.client.get(api, query)
+            self.assertHttpStatus(response, 200, query)
+            found = {row["id"] for row in response.json()["results"]}
+            self.assertEqual(found, {str(pk) for pk in expected}, query)
+            self.assertIn("parser_version", response.json()["results"][0])
+        response = self.client.get(api, {"parser_outdated": "maybe"})
+        self.assertHttpStatus(response, 400)
+        self.assertIn("parser_outdated", response.json())
+
+        url = reverse("plugins:nautobot_ssot_circuit_maintenance:rawnotification_list")
+        table = self.client.get(url, {"parser_outdated": "true"}, HTTP_HX_REQUEST="true").content.decode()
+        self.assertIn(self.old.subject, table)
+        self.assertIn(f"<td>{self.OLD}</td>", table.replace(" ", "").replace("\n", "").replace("<td>", "<td>"))
+        self.assertNotIn(RawNotification.objects.get(provider=self.providers["zayo"]).subject, table)
+        page = self.client.get(url).content.decode()
+        self.assertIn('name="parser_outdated"', page)
+        self.assertIn(f'<option value="{self.OLD}"', page)

@@ -43,6 +43,8 @@ def describe_update(old: dict[str, Any], new: dict[str, Any]) -> str:
             parts.append("circuit IDs now known " + ", ".join(known))
     if "description" in new and new["description"] != old["description"]:
         parts.append("description updated")
+    if "provider_time_zone" in new and new["provider_time_zone"] != old["provider_time_zone"]:
+        parts.append(f"provider's time zone {new['provider_time_zone'] or 'unknown'}")
     if "name" in new and new["name"] != old["name"]:
         parts.append(f"renamed {old['name']} → {new['name']}")
     if ("start_time" in new or "end_time" in new) and "windows" not in new:

@@ -41,6 +41,7 @@ class MaintenanceModel(DiffSyncModel):
         "end_time",
         "windows",
         "unresolved_circuit_ids",
+        "provider_time_zone",
     )
     _children = {"impact": "impacts"}
 
@@ -53,4 +54,5 @@ class MaintenanceModel(DiffSyncModel):
     end_time: datetime
     windows: list[str] = []
     unresolved_circuit_ids: list[str] = []
+    provider_time_zone: str = ""
     impacts: list = []

@@ -35,6 +35,7 @@ class MailboxAdapter(Adapter):
                 end_time=state.end_time,
                 windows=[window_entry(start, end) for start, end in state.windows],
                 unresolved_circuit_ids=resolved.unresolved,
+                provider_time_zone=state.time_zone,
             )
             self.add(maintenance)
             for cid, impact in sorted(resolved.circuits.items()):

@@ -94,6 +94,7 @@ class NautobotMaintenance(MaintenanceModel):
             end_time=attrs["end_time"],
             windows=_windows_json(attrs["windows"]),
             unresolved_circuit_ids=attrs["unresolved_circuit_ids"],
+            provider_time_zone=attrs.get("provider_time_zone", ""),
         )
         try:
             # The provider was just read from the database; the unique pair is new by the diff.
@@ -116,7 +117,15 @@ class NautobotMaintenance(MaintenanceModel):
         message = describe_update(old, attrs)
         try:
             with transaction.atomic():
-                for field in ("name", "description", "status", "start_time", "end_time", "unresolved_circuit_ids"):
+                for field in (
+                    "name",
+                    "description",
+                    "status",
+                    "start_time",
+                    "end_time",
+                    "unresolved_circuit_ids",
+                    "provider_time_zone",
+                ):
                     if field in attrs:
                         setattr(record, field, attrs[field])
                 if "windows" in attrs:
@@ -285,6 +294,7 @@ class NautobotAdapter(Adapter):
                 end_time=record.end_time,
                 windows=[window_entry(start, end) for start, end in record.window_times] if record.windows else [],
                 unresolved_circuit_ids=sorted(record.unresolved_circuit_ids),
+                provider_time_zone=record.provider_time_zone,
             )
             self.add(model)
             self.records[model.get_unique_id()] = record
