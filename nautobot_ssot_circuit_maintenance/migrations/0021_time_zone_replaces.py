@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nautobot_ssot_circuit_maintenance', '0019_maintenance_silence'),
+        ('nautobot_ssot_circuit_maintenance', '0020_forwarded_notices'),
     ]
 
     operations = [

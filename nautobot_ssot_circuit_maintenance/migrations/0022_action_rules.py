@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         ('circuits', '0023_remove_circuittermination_cable_peer_fields'),
         ('dcim', '0097_virtualdevicecontext_controller_managed_device_group'),
         ('extras', '0145_objectmetadata_assigned_object_type_cascade'),
-        ('nautobot_ssot_circuit_maintenance', '0019_maintenance_silence'),
+        ('nautobot_ssot_circuit_maintenance', '0021_time_zone_replaces'),
         ('tenancy', '0009_update_all_charfields_max_length_to_255'),
     ]
 

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         # Nautobot 3.0.0's newest: the app supports 3.0+.
         ("circuits", "0022_circuittermination_cloud_network"),
         ("extras", "0132_approval_workflow_seed_data"),
-        ("nautobot_ssot_circuit_maintenance", "0019_maintenance_silence"),
+        ("nautobot_ssot_circuit_maintenance", "0022_action_rules"),
         ("tenancy", "0009_update_all_charfields_max_length_to_255"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('circuits', '0023_remove_circuittermination_cable_peer_fields'),
-        ('nautobot_ssot_circuit_maintenance', '0019_maintenance_silence'),
+        ('nautobot_ssot_circuit_maintenance', '0023_customer_notices'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('nautobot_ssot', '0001_initial'),
-        ('nautobot_ssot_circuit_maintenance', '0019_maintenance_silence'),
+        ('nautobot_ssot_circuit_maintenance', '0024_notice_templates'),
     ]
 
     operations = [
