@@ -1,14 +1,14 @@
 """Provider validation: a sender address belongs to one provider, a parser name is one that is installed.
 
-Installed parsers are the library's and the site parsers (notice_templates/site_parsers.py).
+Installed parsers are the library's and the site parsers (site_parsers.py).
 """
 
 from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 from nautobot.apps.models import CustomValidator
 
 from nautobot_ssot_circuit_maintenance.compat.releases import validated_object
-from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import site_parser_names
 from nautobot_ssot_circuit_maintenance.providers import CUSTOM_FIELD_DATA, EMAILS_FIELD, PARSER_FIELD, split_addresses
+from nautobot_ssot_circuit_maintenance.site_parsers import site_parser_names
 
 
 class ProviderCircuitMaintenanceValidator(CustomValidator):

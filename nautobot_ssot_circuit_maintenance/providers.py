@@ -9,7 +9,7 @@ from email.utils import getaddresses
 
 from circuit_maintenance_parser import SUPPORTED_PROVIDER_NAMES
 
-from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import site_parser_names
+from nautobot_ssot_circuit_maintenance.site_parsers import site_parser_names
 
 # Same keys as nautobot-circuit-maintenance, so existing provider data carries over.
 EMAILS_FIELD = "emails_circuit_maintenances"
@@ -125,7 +125,7 @@ def claims(entries: Iterable[str], address: str) -> bool:
 def parser_name_for(name: str, override: str | None, site_parsers: Iterable[str] | None = None) -> str | None:
     """The parser for a provider: the override if set, else its name, if the library or a site parser knows it.
 
-    Site parsers are those installed distributions register (notice_templates/site_parsers.py); the library's
+    Site parsers are those installed distributions register (site_parsers.py); the library's
     names come first. `site_parsers` defaults to the installed ones.
     """
     known = set(SUPPORTED_PROVIDER_NAMES) | set(site_parser_names() if site_parsers is None else site_parsers)

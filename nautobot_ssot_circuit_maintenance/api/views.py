@@ -28,6 +28,7 @@ from nautobot_ssot_circuit_maintenance.calendar.feed import calendar_feed_respon
 from nautobot_ssot_circuit_maintenance.customers import approval
 from nautobot_ssot_circuit_maintenance.decisions import actions as decisions
 from nautobot_ssot_circuit_maintenance.decisions.requests import BadDecision, override_of, reason_of
+from nautobot_ssot_circuit_maintenance.export.mail import BadExport, mail_export_response, selected_pks
 from nautobot_ssot_circuit_maintenance.intake.locking import SyncBusy
 from nautobot_ssot_circuit_maintenance.models import (
     ActionRule,
@@ -43,12 +44,11 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
     TenantNoticeSettings,
+    template_files,
 )
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.models.reach import REACH_PREFETCH, termination_prefetch
-from nautobot_ssot_circuit_maintenance.notice_templates import transfer
 from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_FLAGS_PREFETCH
-from nautobot_ssot_circuit_maintenance.triage.export import BadExport, mail_export_response, selected_pks
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 from nautobot_ssot_circuit_maintenance.watch import push
 
@@ -397,7 +397,7 @@ class NoticeTemplateViewSet(ModelViewSet):
     @action(detail=True, methods=["get"], url_path="export")
     def export(self, request: Request, pk: Any = None) -> Response:
         """The template as the JSON document `import/` takes (the provider by name)."""
-        return Response(transfer.exported(self.get_object()))
+        return Response(template_files.exported(self.get_object()))
 
     @extend_schema(request=dict, responses={200: serializers.NoticeTemplateSerializer})
     @action(detail=False, methods=["post"], url_path="import")
@@ -407,7 +407,7 @@ class NoticeTemplateViewSet(ModelViewSet):
         if not request.user.has_perm(f"nautobot_ssot_circuit_maintenance.{needed}"):
             raise PermissionDenied(f"Importing this template needs the {needed} permission.")
         try:
-            template, created = transfer.imported(request.data)
+            template, created = template_files.imported(request.data)
         except DjangoValidationError as error:
             raise ValidationError(
                 getattr(error, "message_dict", None) or {"non_field_errors": error.messages}

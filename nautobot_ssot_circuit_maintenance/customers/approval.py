@@ -16,15 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from nautobot_ssot_circuit_maintenance.choices import NoticeStateChoices, RecipientStateChoices
-from nautobot_ssot_circuit_maintenance.compat.approvals import (
-    cancel_workflow,
-    has_workflow_definition,
-    last_approver,
-    pending_workflows,
-    start_workflow,
-)
-from nautobot_ssot_circuit_maintenance.compat.changelog import change_logged, system_user
+from nautobot_ssot_circuit_maintenance.compat.approvals import has_workflow_definition, last_approver, start_workflow
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_logged
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
+from nautobot_ssot_circuit_maintenance.customers.jobs import queue_send_job
 from nautobot_ssot_circuit_maintenance.models import CustomerNotice
 
 CHANGE_CONTEXT_DETAIL = f"{APP_NAME}: customer notice approval"
@@ -82,18 +77,7 @@ def _mark_approved(notice: CustomerNotice, user: Any) -> None:
 
 def queue_send(notice: CustomerNotice, user: Any) -> None:
     """Queue the send job for the notice once the transaction commits (nothing when the job is not enabled)."""
-    from nautobot_ssot_circuit_maintenance.customers.jobs import queue_send_job  # jobs import this module
-
     transaction.on_commit(lambda: queue_send_job(notice, user))
-
-
-def withdraw(notice: CustomerNotice, reason: str) -> None:
-    """Take back the approval of a notice about to be rewritten (not saved): cancel a pending workflow, clear who."""
-    for workflow in pending_workflows(notice):
-        cancel_workflow(workflow, system_user(), reason)
-    notice.state = NoticeStateChoices.DRAFT
-    notice.approved_by = None
-    notice.approved_at = None
 
 
 def workflow_initiated(notice: CustomerNotice, workflow: Any) -> None:
@@ -144,3 +128,7 @@ def resend(notice: CustomerNotice, user: Any, addresses: list[str] | None = None
     if count:
         queue_send(notice, user)
     return count
+
+
+# What each event of a notice's approval workflow does (models.customers.workflow_decided, connected in signals.py).
+WORKFLOW_STEPS = {"initiated": workflow_initiated, "approved": workflow_approved, "ended": workflow_ended}

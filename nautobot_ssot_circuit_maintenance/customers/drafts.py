@@ -33,10 +33,10 @@ from nautobot_ssot_circuit_maintenance.choices import (
     NoticeKindChoices,
     NoticeStateChoices,
 )
-from nautobot_ssot_circuit_maintenance.compat.changelog import change_logged
+from nautobot_ssot_circuit_maintenance.compat.approvals import cancel_workflow, pending_workflows
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_logged, system_user
 from nautobot_ssot_circuit_maintenance.config import APP_NAME
 from nautobot_ssot_circuit_maintenance.customers.affected import AFFECTED_PREFETCH, TenantImpact, affected_tenants
-from nautobot_ssot_circuit_maintenance.customers.approval import withdraw
 from nautobot_ssot_circuit_maintenance.customers.recipients import Recipient, tenant_recipients, tenant_wants_notices
 from nautobot_ssot_circuit_maintenance.customers.render import Rendered, render_notice
 from nautobot_ssot_circuit_maintenance.customers.settings import notice_settings
@@ -265,3 +265,12 @@ def draft_notices(
                 continue
             _TenantDrafts(tenant, role, note).run(by_tenant.get(tenant_pk, []))
     return outcome
+
+
+def withdraw(notice: CustomerNotice, reason: str) -> None:
+    """Take back the approval of a notice about to be rewritten (not saved): cancel a pending workflow, clear who."""
+    for workflow in pending_workflows(notice):
+        cancel_workflow(workflow, system_user(), reason)
+    notice.state = NoticeStateChoices.DRAFT
+    notice.approved_by = None
+    notice.approved_at = None

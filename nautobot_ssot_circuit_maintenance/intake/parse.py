@@ -38,8 +38,8 @@ from nautobot_ssot_circuit_maintenance.mail.packing import pack, parser_version
 from nautobot_ssot_circuit_maintenance.mail.readable import searchable_text
 from nautobot_ssot_circuit_maintenance.mail.storable import storable_json, storable_text
 from nautobot_ssot_circuit_maintenance.notice_templates.extract import template_maintenances
-from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import site_parser
 from nautobot_ssot_circuit_maintenance.providers import ProviderEntry, SenderDirectory, claims
+from nautobot_ssot_circuit_maintenance.site_parsers import site_parser
 from nautobot_ssot_circuit_maintenance.validation import LATEST, MAX_CIRCUIT_ID_LENGTH, MAX_CIRCUIT_IDS
 
 FALLBACK_PARSER = "genericprovider"
@@ -128,7 +128,7 @@ def _load_message(raw: bytes) -> Message:
 
 
 def parse_maintenances(message: Message, parser_name: str) -> list[dict]:
-    """Run one parser, the library's or a site parser (notice_templates/site_parsers.py); raises what it raises."""
+    """Run one parser, the library's or a site parser (site_parsers.py); raises what it raises."""
     from circuit_maintenance_parser import NotificationData, init_provider
 
     provider = init_provider(parser_name) or site_parser(parser_name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.dispatch import Signal
 from django.urls import reverse
 from nautobot.apps.models import ApprovableModelMixin, BaseModel, PrimaryModel, extras_features
 
@@ -22,6 +23,10 @@ from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.display import format_utc
 from nautobot_ssot_circuit_maintenance.models.maintenance import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.validation import validate_email_list, validate_jinja2
+
+# A customer notice's approval workflow moved (keyword arguments: notice, workflow, event = "initiated", "approved"
+# or "ended"): sent by the notice's workflow hooks, answered by customers/approval.py (connected in signals.py).
+workflow_decided = Signal()
 
 SUBJECT_LENGTH = 255
 
@@ -161,30 +166,24 @@ class CustomerNotice(ApprovableModelMixin, PrimaryModel):
         """The badge class of the impact."""
         return ImpactChoices.CSS_CLASSES.get(self.impact, "secondary")
 
-    # Nautobot's approval workflow calls these (ApprovableModelMixin); customers/approval.py does the work.
+    # Nautobot's approval workflow calls these (ApprovableModelMixin). The feature that acts on them imports the
+    # models, so they announce the event (`workflow_decided`) and customers/approval.py, connected in signals.py,
+    # does the work.
     def on_workflow_initiated(self, approval_workflow: object) -> None:
         """A workflow started: the notice awaits its decision."""
-        from nautobot_ssot_circuit_maintenance.customers import approval  # the package imports the models
-
-        approval.workflow_initiated(self, approval_workflow)
+        workflow_decided.send(sender=CustomerNotice, notice=self, workflow=approval_workflow, event="initiated")
 
     def on_workflow_approved(self, approval_workflow: object) -> None:
         """The workflow approved the notice: it may be sent."""
-        from nautobot_ssot_circuit_maintenance.customers import approval  # the package imports the models
-
-        approval.workflow_approved(self, approval_workflow)
+        workflow_decided.send(sender=CustomerNotice, notice=self, workflow=approval_workflow, event="approved")
 
     def on_workflow_denied(self, approval_workflow: object) -> None:
         """The workflow denied it: back to draft."""
-        from nautobot_ssot_circuit_maintenance.customers import approval  # the package imports the models
-
-        approval.workflow_ended(self, approval_workflow)
+        workflow_decided.send(sender=CustomerNotice, notice=self, workflow=approval_workflow, event="ended")
 
     def on_workflow_canceled(self, approval_workflow: object) -> None:
         """The workflow was cancelled: back to draft."""
-        from nautobot_ssot_circuit_maintenance.customers import approval  # the package imports the models
-
-        approval.workflow_ended(self, approval_workflow)
+        workflow_decided.send(sender=CustomerNotice, notice=self, workflow=approval_workflow, event="ended")
 
 
 class CustomerNoticeRecipient(BaseModel):

@@ -16,10 +16,10 @@ from nautobot.circuits.models import Circuit, Provider
 from nautobot_ssot_circuit_maintenance import filters, forms
 from nautobot_ssot_circuit_maintenance.api.serializers import RawNotificationSerializer
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
+from nautobot_ssot_circuit_maintenance.export.mail import MailExportActions
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
 from nautobot_ssot_circuit_maintenance.triage import actions
-from nautobot_ssot_circuit_maintenance.triage.export import MailExportActions
 from nautobot_ssot_circuit_maintenance.triage.forms import (
     AssignSenderForm,
     DismissForm,

@@ -37,9 +37,9 @@ from nautobot_ssot_circuit_maintenance.compat.releases import collapsed_panel_op
 from nautobot_ssot_circuit_maintenance.config import PUSH_DISABLED, URL_NAMESPACE, push_enabled
 from nautobot_ssot_circuit_maintenance.decisions.buttons import NOTIFICATION_BUTTONS
 from nautobot_ssot_circuit_maintenance.display import format_local
+from nautobot_ssot_circuit_maintenance.export.mail import MailExportActions
 from nautobot_ssot_circuit_maintenance.mail.readable import html_document
 from nautobot_ssot_circuit_maintenance.models import RawNotification
-from nautobot_ssot_circuit_maintenance.triage.export import MailExportActions
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage, RoutedMethodsOnly
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 from nautobot_ssot_circuit_maintenance.watch import push

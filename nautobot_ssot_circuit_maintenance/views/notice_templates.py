@@ -37,10 +37,9 @@ from nautobot_ssot_circuit_maintenance import filters, forms, tables
 from nautobot_ssot_circuit_maintenance.api import serializers
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE
 from nautobot_ssot_circuit_maintenance.display import format_local
-from nautobot_ssot_circuit_maintenance.models import NoticeTemplate
+from nautobot_ssot_circuit_maintenance.intake.template_trial import PREVIEW_LIMIT, try_template
+from nautobot_ssot_circuit_maintenance.models import NoticeTemplate, template_files
 from nautobot_ssot_circuit_maintenance.models.notice_templates import template_spec
-from nautobot_ssot_circuit_maintenance.notice_templates import transfer
-from nautobot_ssot_circuit_maintenance.notice_templates.preview import PREVIEW_LIMIT, try_template
 from nautobot_ssot_circuit_maintenance.notice_templates.spec import ITEMS
 from nautobot_ssot_circuit_maintenance.ui import CsrfFailurePage
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
@@ -159,8 +158,10 @@ class NoticeTemplateExportView(LoginRequiredMixin, View):
         if not request.user.has_perm(f"{_APP}.view_noticetemplate"):
             raise PermissionDenied("Exporting a template needs the permission to view templates.")
         template = get_object_or_404(NoticeTemplate.objects.restrict(request.user, "view"), pk=pk)
-        response = HttpResponse(json.dumps(transfer.exported(template), indent=2), content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="{transfer.export_filename(template)}"'
+        response = HttpResponse(
+            json.dumps(template_files.exported(template), indent=2), content_type="application/json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{template_files.export_filename(template)}"'
         return response
 
 
@@ -183,15 +184,15 @@ class NoticeTemplateImportView(LoginRequiredMixin, View):
         self._check(request)
         form = forms.NoticeTemplateImportForm(request.POST, request.FILES)
         if form.is_valid():
-            data = form.cleaned_data["file"].read(transfer.MAX_FILE_BYTES + 1)
+            data = form.cleaned_data["file"].read(template_files.MAX_FILE_BYTES + 1)
             try:
-                if len(data) > transfer.MAX_FILE_BYTES:
-                    raise ValidationError(f"The file is larger than {transfer.MAX_FILE_BYTES:,} bytes.")
+                if len(data) > template_files.MAX_FILE_BYTES:
+                    raise ValidationError(f"The file is larger than {template_files.MAX_FILE_BYTES:,} bytes.")
                 try:
                     document = json.loads(data)
                 except (ValueError, RecursionError) as error:
                     raise ValidationError(f"Not JSON: {error}") from None
-                template, created = transfer.imported(document)
+                template, created = template_files.imported(document)
             except ValidationError as error:
                 if hasattr(error, "error_dict"):
                     texts = [f"{field}: {'; '.join(errs)}" for field, errs in error.message_dict.items()]

@@ -22,8 +22,8 @@ from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.intake.provision import ensure_custom_fields
 from nautobot_ssot_circuit_maintenance.intake.workers import close_parse_pools
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
-from nautobot_ssot_circuit_maintenance.notice_templates.site_parsers import GROUP, site_parser, site_parser_names
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD, parser_name_for
+from nautobot_ssot_circuit_maintenance.site_parsers import GROUP, site_parser, site_parser_names
 from tests.fixtures.job_helpers import FolderSyncMixin
 from tests.fixtures.sample_data import content_type
 

@@ -10,10 +10,10 @@ from django.urls import reverse
 from nautobot.apps.testing import TransactionTestCase
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from nautobot_ssot_circuit_maintenance.export import mail as export
 from nautobot_ssot_circuit_maintenance.mail.packing import parser_version
 from nautobot_ssot_circuit_maintenance.models import RawNotification
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
-from nautobot_ssot_circuit_maintenance.triage import export
 from tests.fixtures.job_helpers import FolderSyncMixin
 from tests.fixtures.sample_data import corpus_by_name, create_providers_and_circuits
 
