@@ -70,6 +70,7 @@ VIEW_ACTIONS = {
     *("eml", "attachment"),  # a raw notification's downloads
     *("overview", "calendar_subscribe"),
     "export",  # a notice template's JSON download
+    *("export_mail", "triage_export_mail"),  # stored mail as a zip (raw notifications, triage): view suffices
 }
 # POST-only: a notice template tried unsaved (UI), a template file imported (REST).
 POST_ONLY = {"try", "try_new", "import-template"}
