@@ -99,7 +99,7 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
 
     lookup_value_regex = PK_URL_PATTERN
     queryset = CircuitMaintenance.objects.select_related("provider").prefetch_related(
-        *REACH_PREFETCH, *MAINTENANCE_FLAGS_PREFETCH
+        *REACH_PREFETCH, *MAINTENANCE_FLAGS_PREFETCH, "superseded_by"
     )
     serializer_class = serializers.CircuitMaintenanceSerializer
     filterset_class = filters.CircuitMaintenanceFilterSet
@@ -153,7 +153,7 @@ class CircuitImpactViewSet(NautobotModelViewSet):
 
     lookup_value_regex = PK_URL_PATTERN
     queryset = CircuitImpact.objects.select_related("maintenance", "circuit", "circuit__tenant").prefetch_related(
-        termination_prefetch()
+        termination_prefetch(), "maintenance__superseded_by"
     )
     serializer_class = serializers.CircuitImpactSerializer
     filterset_class = filters.CircuitImpactFilterSet

@@ -51,12 +51,12 @@ class TriageTable(BaseTable):  # pylint: disable=nb-sub-class-name  # the queue'
     pk = ToggleColumn()
     date = TimeColumn(verbose_name="Date")
     # Widths that fit the queue at 1400 px beside Nautobot's menu, the Resolve buttons included.
-    subject = tables.Column(linkify=True, attrs={"td": {"style": f"min-width: 11rem; {BREAK_ANYWHERE}"}})
+    subject = tables.Column(linkify=True, attrs={"td": {"style": f"min-width: 10rem; {BREAK_ANYWHERE}"}})
     sender = tables.Column(attrs={"td": {"style": f"min-width: 10rem; {BREAK_ANYWHERE}"}})
     source = tables.Column(linkify=True)
     provider = tables.Column(linkify=True)
     outcome = ChoiceFieldColumn()
-    error = tables.Column(verbose_name="Why", attrs={"td": {"style": f"min-width: 11rem; {BREAK_ANYWHERE}"}})
+    error = tables.Column(verbose_name="Why", attrs={"td": {"style": f"min-width: 10rem; {BREAK_ANYWHERE}"}})
     resolve = tables.Column(empty_values=(), orderable=False, verbose_name="Resolve")
 
     class Meta(BaseTable.Meta):

@@ -75,6 +75,12 @@ REPLACEMENT_BADGES = {
 }
 
 
+def provider_and_utc(window: str) -> tuple[str, str]:
+    """A window in the provider's time split before its UTC part: ("… 03:00–05:00 CET", "(02:00–04:00 UTC)")."""
+    local, _, utc = window.partition(" (")
+    return (local, f"({utc}") if utc else (local, "")
+
+
 def replacement_link(key: str, other: CircuitMaintenance, maintenance: CircuitMaintenance) -> str:
     """The other maintenance of a replacement, linked, with its badge; who set the link when a person did."""
     css, text = REPLACEMENT_BADGES[key]
@@ -244,8 +250,11 @@ class CircuitMaintenanceFieldsPanel(ObjectFieldsPanel):
             windows = obj.provider_windows()
             if not windows:  # a zone stored that this version cannot name: never guessed
                 return placeholder(None)
+            # Each half unbroken; a narrow panel wraps between the provider's time and UTC.
             return format_html_join(
-                format_html("<br>"), '<span class="text-nowrap">{}</span>', ((text,) for text in windows)
+                format_html("<br>"),
+                '<span class="text-nowrap">{}</span> <span class="text-nowrap">{}</span>',
+                (provider_and_utc(text) for text in windows),
             )
         return super().render_value(key, value, context)
 
