@@ -122,8 +122,10 @@ def record_due_transitions(*, now: datetime | None = None, queryset: Any = None)
     now = now or timezone.now()
     soon_hours = starting_soon_hours()
     queryset = queryset if queryset is not None else CircuitMaintenance.objects.all()
-    candidates = queryset.live_state_unrecorded(now=now, soon_hours=soon_hours).only(
-        "pk", "status", "start_time", "end_time", "windows", "live_state"
+    candidates = (
+        queryset.live_state_unrecorded(now=now, soon_hours=soon_hours)
+        .only("pk", "status", "start_time", "end_time", "windows", "live_state")
+        .prefetch_related("superseded_by")  # a superseded maintenance is cancelled: one query for all
     )
     fresh: list[Any] = []
     stale: dict[str, list[CircuitMaintenance]] = {}

@@ -198,8 +198,17 @@ class CircuitMaintenance(PrimaryModel):
 
     @property
     def is_superseded(self) -> bool:
-        """Whether a newer maintenance of the provider replaces this one (then it is over, like a cancelled one)."""
-        return self.pk is not None and self.superseded_by.exists()
+        """Whether a newer maintenance of the provider replaces this one (then it is over, like a cancelled one).
+
+        An unsaved instance is replaced by nothing (the live state computed for a row, as migration 0018 does, asks
+        no question of a table that may not have the link yet); a prefetch of `superseded_by` is used when there.
+        """
+        if self._state.adding:
+            return False
+        prefetched = getattr(self, "_prefetched_objects_cache", {})
+        if "superseded_by" in prefetched:
+            return bool(prefetched["superseded_by"])
+        return self.superseded_by.exists()
 
     @property
     def is_finished(self) -> bool:
