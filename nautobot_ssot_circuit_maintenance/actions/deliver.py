@@ -24,9 +24,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import apprise
 import jinja2
 from nautobot.core.utils.data import render_jinja2
-from nautobot.extras.models import JobResult, SecretsGroupAssociation
+from nautobot.extras.models import JobResult
 from nautobot.extras.secrets.exceptions import SecretError
 
+from nautobot_ssot_circuit_maintenance.actions.secrets import preferred_secret
 from nautobot_ssot_circuit_maintenance.choices import ActionKindChoices
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.models.reach import Reach
@@ -46,15 +47,11 @@ def destination_url(secrets_group: Any) -> str:
     """The apprise URL held by the group's URL-type secret (read now); ActionFailed when there is none."""
     if secrets_group is None:
         raise ActionFailed("The rule has no destination (SecretsGroup)")
-    members = SecretsGroupAssociation.objects.filter(secrets_group=secrets_group, secret_type="url")  # noqa: S106 - a type
-    associations = sorted(
-        members.select_related("secret"),
-        key=lambda a: URL_ACCESS_TYPES.index(a.access_type) if a.access_type in URL_ACCESS_TYPES else 99,
-    )
-    if not associations:
+    secret = preferred_secret(secrets_group, "url", URL_ACCESS_TYPES)
+    if secret is None:
         raise ActionFailed(f"SecretsGroup {secrets_group.name!r} has no URL-type secret")
     try:
-        url = associations[0].secret.get_value() or ""
+        url = secret.get_value() or ""
     except SecretError as error:
         raise ActionFailed(
             f"SecretsGroup {secrets_group.name!r}: its URL secret cannot be read ({type(error).__name__})"

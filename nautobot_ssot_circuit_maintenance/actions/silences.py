@@ -51,6 +51,7 @@ from nautobot_ssot_circuit_maintenance.actions.alertmanager import (
     AlertmanagerUnreachable,
     silence_state,
 )
+from nautobot_ssot_circuit_maintenance.actions.secrets import preferred_secret
 from nautobot_ssot_circuit_maintenance.config import app_settings, matcher_kind
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceSilence
 from nautobot_ssot_circuit_maintenance.models.querysets import FINISHED_STATUSES
@@ -119,16 +120,11 @@ def silence_settings() -> SilenceSettings | None:
 
 def _group_secret(group: Any, secret_type: str) -> str:
     """The value of the group's secret of `secret_type` (by `ACCESS_PREFERENCE`), "" when it has none."""
-    from nautobot.extras.models import SecretsGroupAssociation
     from nautobot.extras.secrets.exceptions import SecretError
 
-    associations = sorted(
-        SecretsGroupAssociation.objects.filter(secrets_group=group, secret_type=secret_type).select_related("secret"),
-        key=lambda a: ACCESS_PREFERENCE.index(a.access_type) if a.access_type in ACCESS_PREFERENCE else 99,
-    )
-    if not associations:
+    secret = preferred_secret(group, secret_type, ACCESS_PREFERENCE)
+    if secret is None:
         return ""
-    secret = associations[0].secret
     try:
         return secret.get_value() or ""
     except SecretError as error:
