@@ -17,19 +17,27 @@ from circuit_maintenance_parser import provider
 from circuit_maintenance_parser.provider import GenericProvider
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from nautobot.apps.testing import TestCase, TransactionTestCase
 from nautobot.circuits.models import Provider
 from nautobot.core.models.utils import serialize_object_v2
+from nautobot.extras import jobs as nautobot_jobs
 from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.context_managers import web_request_context
 from nautobot.extras.management import populate_status_choices
-from nautobot.extras.models import Job, JobResult, ObjectChange
+from nautobot.extras.models import Job, JobHook, JobResult, ObjectChange
+from nautobot.extras.utils import change_logged_models_queryset
 from nautobot_ssot.jobs.base import DataSource
 from nautobot_ssot.models import Sync, SyncLogEntry
 
-from nautobot_ssot_circuit_maintenance.compat.changelog import log_bulk_creations
+from nautobot_ssot_circuit_maintenance.compat.changelog import (
+    change_logged_models_read_once,
+    log_bulk_creations,
+    log_bulk_updates,
+)
 from nautobot_ssot_circuit_maintenance.compat.jobs import job_failure_text, run_job_here
 from nautobot_ssot_circuit_maintenance.compat.panels import has_table_queryset_hook
 from nautobot_ssot_circuit_maintenance.compat.parser import (
@@ -143,6 +151,89 @@ class BulkChangeLoggingTestCase(TestCase):
                 {k: v for k, v in logged.items() if k != "last_updated"},
                 {k: v for k, v in alone.items() if k != "last_updated"},
             )
+
+    def test_a_bulk_updated_record_is_logged_as_a_saved_one(self):
+        populate_status_choices(apps, None)
+        provider = Provider.objects.create(name="Compat Carrier")
+        user = get_user_model().objects.create_user(username="compat-user", is_superuser=True)
+        start = datetime(2026, 12, 1, 2, tzinfo=timezone.utc)
+        older, saved, bulk = (
+            CircuitMaintenance.objects.create(
+                provider=provider,
+                maintenance_id=mid,
+                name=mid,
+                status="CONFIRMED",
+                start_time=start,
+                end_time=start + timedelta(hours=2),
+            )
+            for mid in ("OLDER", "SAVED", "BULK")
+        )
+        with web_request_context(user):
+            saved.replaces = older
+            saved.save()
+            bulk.replaces = older
+            CircuitMaintenance.objects.bulk_update([bulk], ["replaces"])
+            self.assertEqual(log_bulk_updates(list(CircuitMaintenance.objects.filter(pk=bulk.pk))), 1)
+        saved_change, bulk_change = (
+            ObjectChange.objects.get(changed_object_id=record.pk, action="update") for record in (saved, bulk)
+        )
+        for field in ("user", "user_name", "request_id", "change_context", "change_context_detail"):
+            self.assertEqual(getattr(bulk_change, field), getattr(saved_change, field), field)
+        self.assertEqual(bulk_change.object_data_v2["replaces"], saved_change.object_data_v2["replaces"])
+        self.assertEqual(bulk_change.object_data_v2["replaces"]["id"], str(older.pk))
+        alone = json.loads(json.dumps(serialize_object_v2(bulk), cls=DjangoJSONEncoder))
+        self.assertEqual(
+            {k: v for k, v in bulk_change.object_data_v2.items() if k != "last_updated"},
+            {k: v for k, v in alone.items() if k != "last_updated"},
+        )
+
+
+class ChangeLoggedModelsReadOnceTestCase(TestCase):
+    """compat/changelog.py answers Nautobot's per-change lookup of change-logged models once per job."""
+
+    def test_nautobot_looks_the_models_up_by_that_name_at_dispatch(self):
+        self.assertIn("change_logged_models_queryset", nautobot_jobs.enqueue_job_hooks.__code__.co_names)
+        self.assertIn("enqueue_job_hooks", inspect.getsource(web_request_context))
+        self.assertIs(nautobot_jobs.change_logged_models_queryset, change_logged_models_queryset)
+
+    def test_inside_one_lookup_answers_every_change_and_job_hooks_still_fire(self):
+        original = nautobot_jobs.change_logged_models_queryset
+        expected = set(original())
+        reads = []
+        real_get = cache.get
+
+        def counting_get(key, *args, **kwargs):
+            reads.append(key)
+            return real_get(key, *args, **kwargs)
+
+        with mock.patch.object(cache, "get", counting_get):
+            with change_logged_models_read_once():
+                with change_logged_models_read_once():  # nested: the outer one's lookup serves
+                    answers = [set(nautobot_jobs.change_logged_models_queryset()) for _ in range(5)]
+        self.assertEqual(answers, [expected] * 5)
+        self.assertEqual(len([key for key in reads if "change_logged_models_queryset" in str(key)]), 1)
+        self.assertIs(nautobot_jobs.change_logged_models_queryset, original)
+
+        # A Job Hook on maintenances still fires for a change dispatched inside.
+        populate_status_choices(apps, None)
+        job = Job.objects.get(job_class_name="SyncAlertmanagerSilencesOnChange")
+        job.enabled = True
+        job.save()
+        hook = JobHook.objects.create(name="Compat hook", job=job, type_create=True)
+        hook.content_types.set([ContentType.objects.get_for_model(CircuitMaintenance)])
+        user = get_user_model().objects.create_user(username="hook-user", is_superuser=True)
+        start = datetime(2026, 12, 1, 2, tzinfo=timezone.utc)
+        # Celery runs eagerly in tests: the hook's job runs as it is enqueued, and leaves its JobResult.
+        with change_logged_models_read_once(), web_request_context(user):
+            CircuitMaintenance.objects.create(
+                provider=Provider.objects.create(name="Hooked Carrier"),
+                maintenance_id="HOOKED",
+                name="HOOKED",
+                status="CONFIRMED",
+                start_time=start,
+                end_time=start + timedelta(hours=2),
+            )
+        self.assertEqual(JobResult.objects.filter(job_model=job).count(), 1)
 
 
 def nautobot_release() -> tuple[int, int]:

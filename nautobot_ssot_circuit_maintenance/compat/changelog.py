@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -41,8 +42,8 @@ def _evaluated_empty(model):
     return empty
 
 
-def _create_changes(instances: Sequence) -> list:
-    """Each instance's create ObjectChange, as `to_objectchange` makes it, with the API serializer built once.
+def _object_changes(instances: Sequence, action: str) -> list:
+    """Each instance's ObjectChange for `action`, as `to_objectchange` makes it, with the API serializer built once.
 
     `to_objectchange` builds a fresh serializer per record (its fields are constructed anew each time:
     most of the cost of logging a record). A model that overrides `to_objectchange` keeps its own.
@@ -50,7 +51,6 @@ def _create_changes(instances: Sequence) -> list:
     from nautobot.core.api.exceptions import SerializerNotFound
     from nautobot.core.api.utils import get_serializer_for_model
     from nautobot.core.models.utils import serialize_object
-    from nautobot.extras.choices import ObjectChangeActionChoices
     from nautobot.extras.constants import CHANGELOG_MAX_OBJECT_REPR
     from nautobot.extras.models import ChangeLoggedModel, ObjectChange
 
@@ -61,14 +61,14 @@ def _create_changes(instances: Sequence) -> list:
     except SerializerNotFound:
         serializer_class = None
     if not uniform or serializer_class is None or model.to_objectchange is not ChangeLoggedModel.to_objectchange:
-        return [instance.to_objectchange(ObjectChangeActionChoices.ACTION_CREATE) for instance in instances]
+        return [instance.to_objectchange(action) for instance in instances]
     context = {"request": None, "depth": 1, "exclude_m2m": False}
     data_v2 = serializer_class(list(instances), many=True, context=context).data
     return [
         ObjectChange(
             changed_object=instance,
             object_repr=str(instance)[:CHANGELOG_MAX_OBJECT_REPR],
-            action=ObjectChangeActionChoices.ACTION_CREATE,
+            action=action,
             object_data=serialize_object(instance),
             object_data_v2=data,
         )
@@ -76,8 +76,8 @@ def _create_changes(instances: Sequence) -> list:
     ]
 
 
-def log_bulk_creations(instances: Sequence) -> int:
-    """Record one create ObjectChange per instance in the current change context; return how many."""
+def _log_bulk(instances: Sequence, action: str) -> int:
+    """Record one ObjectChange per instance for `action` in the current change context; return how many."""
     from nautobot.extras.constants import CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL
     from nautobot.extras.context_managers import change_context_state
     from nautobot.extras.models import ObjectChange
@@ -85,10 +85,8 @@ def log_bulk_creations(instances: Sequence) -> int:
     change_context = change_context_state.get()
     if change_context is None or not instances:
         return 0
-    for instance in instances:
-        as_new_record(instance)
     changes = []
-    for instance, change in zip(instances, _create_changes(instances), strict=True):
+    for instance, change in zip(instances, _object_changes(instances, action), strict=True):
         if change is None:
             continue
         user = change_context.get_user(instance)
@@ -100,6 +98,53 @@ def log_bulk_creations(instances: Sequence) -> int:
         changes.append(change)
     ObjectChange.objects.bulk_create(changes, batch_size=500)
     return len(changes)
+
+
+def log_bulk_creations(instances: Sequence) -> int:
+    """Record one create ObjectChange per instance in the current change context; return how many."""
+    from nautobot.extras.choices import ObjectChangeActionChoices
+
+    for instance in instances:
+        as_new_record(instance)
+    return _log_bulk(instances, ObjectChangeActionChoices.ACTION_CREATE)
+
+
+def log_bulk_updates(instances: Sequence) -> int:
+    """Record one update ObjectChange per instance (as it is now) in the current change context; return how many.
+
+    For records updated with `bulk_update`, which sends no `post_save`. Pass them with their many-valued
+    relations prefetched (tags at least), or the serializer reads them record by record.
+    """
+    from nautobot.extras.choices import ObjectChangeActionChoices
+
+    return _log_bulk(instances, ObjectChangeActionChoices.ACTION_UPDATE)
+
+
+# -- Nautobot: which models are change-logged, read once per job --------------------------------------
+# When a job ends, Nautobot dispatches the Job Hooks of each ObjectChange it made (`web_request_context`
+# calls `nautobot.extras.jobs.enqueue_job_hooks` per change), and each call asks Redis for the
+# queryset of change-logged models and unpickles it: about 3 ms per change, seconds for a backlog that
+# creates thousands of maintenances. The answer changes only with migrations, so for the duration of our
+# jobs the name `change_logged_models_queryset` in `nautobot.extras.jobs` answers from one lookup.
+# tests/test_compat.py pins the name and that Job Hooks still fire.
+
+
+@contextmanager
+def change_logged_models_read_once() -> Iterator[None]:
+    """Inside, Nautobot's Job Hook dispatch reads the change-logged models once instead of once per change."""
+    from nautobot.extras import jobs as nautobot_jobs  # Nautobot's jobs module imports the app's models
+
+    current = nautobot_jobs.change_logged_models_queryset
+    if getattr(current, "read_once", False):
+        yield
+        return
+    once = functools.cache(current)
+    once.read_once = True
+    nautobot_jobs.change_logged_models_queryset = once
+    try:
+        yield
+    finally:
+        nautobot_jobs.change_logged_models_queryset = current
 
 
 def change_context_user() -> Any:

@@ -18,6 +18,8 @@ from typing import Any
 from nautobot_ssot.jobs.base import DataSource
 from nautobot_ssot.models import SyncLogEntry
 
+from nautobot_ssot_circuit_maintenance.compat.changelog import change_logged_models_read_once
+
 # The Sync fields `DataSource.sync_data` sets on each pass: here, summed over the chunks.
 TIMING_FIELDS = ("source_load_time", "target_load_time", "diff_time", "sync_time")
 
@@ -30,6 +32,11 @@ class ChunkedDataSource(DataSource):
         super().__init__()
         self.chunk: Any = None
         self._sync_log: list[SyncLogEntry] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the job (Nautobot's `Job.__call__`), its changes' Job Hooks dispatched with one lookup of the models."""
+        with change_logged_models_read_once():
+            return super().__call__(*args, **kwargs)
 
     def chunks(self) -> Iterator[Any]:
         """The run's chunks; `self.chunk` is each in turn while the adapters load and the diff is written."""

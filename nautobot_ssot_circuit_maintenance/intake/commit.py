@@ -11,8 +11,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone as dj_timezone
 
 from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
+from nautobot_ssot_circuit_maintenance.compat.changelog import log_bulk_updates
 from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
 from nautobot_ssot_circuit_maintenance.intake.fold import APP_FACTS, app_facts
 from nautobot_ssot_circuit_maintenance.intake.locking import lock_message_keys
@@ -77,7 +79,8 @@ def link_replaced(chunk: Chunk) -> int:
 
     The first id named that is a stored maintenance of the same provider; a link a person set or cleared
     (`replaces_by_person`) is never changed; a maintenance never replaces itself, nor one that replaces it.
-    Saved through the model (change-logged) and only when it changes. Returns how many links changed.
+    Written only where it changes, in one statement, each change logged as a save logs it. Returns how many
+    links changed.
     """
     named = {key: resolved.state.replaces for key, resolved in chunk.maintenances.items() if resolved.state.replaces}
     if not named:
@@ -87,9 +90,10 @@ def link_replaced(chunk: Chunk) -> int:
         for record in CircuitMaintenance.objects.filter(
             provider_id__in={provider for provider, _ in named},
             maintenance_id__in={mid for key, ids in named.items() for mid in (key[1], *ids)},
-        )
+        ).prefetch_related("tags")
     }
-    changed = 0
+    changed = []
+    now = dj_timezone.now()
     for (provider, maintenance_id), ids in named.items():
         record = stored.get((provider, maintenance_id))
         if record is None or record.replaces_by_person:
@@ -98,9 +102,12 @@ def link_replaced(chunk: Chunk) -> int:
         if older is None or older.pk == record.pk or older.replaces_id == record.pk or record.replaces_id == older.pk:
             continue
         record.replaces = older
-        record.save()
-        changed += 1
-    return changed
+        record.last_updated = now
+        changed.append(record)
+    if changed:
+        CircuitMaintenance.objects.bulk_update(changed, ["replaces", "last_updated"], batch_size=STORE_BATCH)
+        log_bulk_updates(changed)
+    return len(changed)
 
 
 def stored_meanwhile(chunk: Chunk) -> set[str]:
