@@ -556,12 +556,15 @@ def tests(c, keepdb=True, nautobot="", label="tests"):
         "count": "mails in the largest backlog (a 1,000-mail one is measured too)",
         "quick": "skip the 10,000-maintenance store, the Gmail and the latency measurements",
         "sql": "print the most frequent SQL statements of the largest first sync",
+        "profile": "profile the largest first sync once more: where its time goes, stage by stage",
     }
 )
-def benchmark(c, count=5000, quick=False, sql=False):
+def benchmark(c, count=5000, quick=False, sql=False, profile=False):
     """The real sync job against the parser alone, steady state, latency, memory: a table and JSON (demo database)."""
     check_services()
-    flags = [f"--count {count}"] + [flag for flag, on in (("--quick", quick), ("--sql", sql)) if on]
+    flags = [f"--count {count}"] + [
+        flag for flag, on in (("--quick", quick), ("--sql", sql), ("--profile", profile)) if on
+    ]
     c.run(f"{PYTHON} {ROOT / 'development' / 'benchmark.py'} {' '.join(flags)}")
 
 

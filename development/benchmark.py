@@ -2,6 +2,7 @@
 
     ./run benchmark                      # everything, 5,000-mail backlog
     ./run benchmark --count 1000 --quick # a smaller backlog, no 10k-maintenance store
+    ./run benchmark --profile            # and where the largest first sync's time goes (development/sync_profile.py)
 
 It runs against the demo database (`./run demo --no-serve` first) and removes its own records before
 each step (development/measure.py says how), so it can be run again. Measured:
@@ -37,7 +38,7 @@ import nautobot  # noqa: E402
 
 nautobot.setup()
 
-from development import measure  # noqa: E402
+from development import measure, sync_profile  # noqa: E402
 from nautobot_ssot_circuit_maintenance.intake.workers import close_parse_pools  # noqa: E402
 
 STORE_MAINTENANCES = 10_000
@@ -83,6 +84,27 @@ def first_syncs(counts: list[int], results: dict, show_sql: bool) -> None:
                 f"{run.stored} stored, {run.maintenances} maintenances",
                 flush=True,
             )
+
+
+def profile_first_sync(count: int, results: dict) -> None:
+    """The first sync of the `count` backlog once more, under cProfile: its stages and top functions.
+
+    Not the measured run (the profiler slows Python down, not the parse workers or PostgreSQL): the figures
+    say where the time goes, in proportion.
+    """
+    with tempfile.TemporaryDirectory(prefix="cm-bench-") as directory:
+        folder = Path(directory)
+        measure.use_benchmark_source(folder)
+        measure.clean_previous()
+        measure.build_backlog(count, folder)
+        close_parse_pools()
+        dump = ROOT / "benchmark-profile.pstats"
+        _, stats = sync_profile.profiled(measure.run_sync, dump=dump)
+    for stage, seconds in sync_profile.stage_seconds(stats).items():
+        results[f"profile_{count}_{stage.replace(' ', '_').replace(chr(39), '')}_s"] = round(seconds, 2)
+    print(f"\nfirst sync of {count} mails under cProfile (statistics in {dump}):", flush=True)
+    print(sync_profile.stage_table(stats), flush=True)
+    print(sync_profile.top_functions(stats, 20), flush=True)
 
 
 def steady_state(results: dict, store: bool) -> None:
@@ -165,12 +187,15 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=5000, help="the largest backlog (a 1,000 one is measured too)")
     parser.add_argument("--quick", action="store_true", help="no large store, no Gmail, no latency")
     parser.add_argument("--sql", action="store_true", help="print the most frequent SQL statements of the first sync")
+    parser.add_argument("--profile", action="store_true", help="profile the largest first sync once more: its stages")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmark-results.json", help="where the JSON goes")
     args = parser.parse_args()
 
     results: dict = {}
     counts = sorted({min(1000, args.count), args.count})
     first_syncs(counts, results, args.sql)
+    if args.profile:
+        profile_first_sync(args.count, results)
     steady_state(results, store=not args.quick)
     close_parse_pools()
     if not args.quick:

@@ -51,6 +51,7 @@ from nautobot_ssot_circuit_maintenance.compat.releases import (
     data_compliance_view_mixin,
     generic_prefetch,
     job_inputs,
+    request_cache,
     validated_object,
 )
 from nautobot_ssot_circuit_maintenance.compat.ssot import TIMING_FIELDS, ChunkedDataSource
@@ -288,6 +289,19 @@ class NautobotReleaseTestCase(unittest.TestCase):
             self.assertEqual(options, {})
             with self.assertRaises(TypeError):  # the keyword the fallback leaves out is still refused
                 Panel(weight=100, collapsed=True)
+
+    def test_the_request_cache_is_nautobots_where_nautobot_has_it(self):
+        from nautobot.core.utils import cache as nautobot_cache
+
+        if nautobot_release() < (3, 2):
+            self.assertFalse(hasattr(nautobot_cache, "request_cache"))  # once it has it, the fallback can go
+            with request_cache():
+                return
+        with request_cache():
+            self.assertIsInstance(nautobot_cache.get_request_cache(), dict)  # a real scope: lookups answered in process
+        self.assertIsNone(nautobot_cache.get_request_cache())
+        # The lookups the change log makes per record go through it.
+        self.assertIn("get_request_cache()", inspect.getsource(nautobot_cache.cache_get_or_set))
 
     def test_the_validated_object_is_found_under_the_releases_name(self):
         from nautobot.apps.models import CustomValidator

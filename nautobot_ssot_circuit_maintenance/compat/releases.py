@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 # -- Nautobot 3.0 to 3.2: what the supported releases (and the Django under them) do differently -------
@@ -94,3 +95,16 @@ def cable_paths(endpoint: Any) -> list[Any]:
     if cable_paths_lookup() == "cable_paths":
         return list(endpoint.cable_paths.all())
     return [endpoint._path] if endpoint._path_id else []
+
+
+def request_cache() -> AbstractContextManager:
+    """Nautobot's in-process cache of model-metadata lookups (custom fields, relationships) for one block.
+
+    Nautobot 3.2 wraps each web request in it; a job that serializes thousands of records for the change log
+    gains as much. A release without it answers every lookup from Redis, as before: nothing is cached here.
+    """
+    try:
+        from nautobot.core.utils.cache import request_cache as nautobot_request_cache
+    except ImportError:  # before Nautobot 3.2
+        return nullcontext()
+    return nautobot_request_cache()

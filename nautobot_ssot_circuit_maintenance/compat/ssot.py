@@ -19,6 +19,7 @@ from nautobot_ssot.jobs.base import DataSource
 from nautobot_ssot.models import SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_logged_models_read_once
+from nautobot_ssot_circuit_maintenance.compat.releases import request_cache
 
 # The Sync fields `DataSource.sync_data` sets on each pass: here, summed over the chunks.
 TIMING_FIELDS = ("source_load_time", "target_load_time", "diff_time", "sync_time")
@@ -34,8 +35,12 @@ class ChunkedDataSource(DataSource):
         self._sync_log: list[SyncLogEntry] = []
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the job (Nautobot's `Job.__call__`), its changes' Job Hooks dispatched with one lookup of the models."""
-        with change_logged_models_read_once():
+        """Run the job (Nautobot's `Job.__call__`) with Nautobot's model-metadata lookups read once, not per record.
+
+        That is the custom fields of each record serialized for the change log (Nautobot's `request_cache`, as a
+        web request has it) and the change-logged models asked for each change's Job Hooks when the job ends.
+        """
+        with change_logged_models_read_once(), request_cache():
             return super().__call__(*args, **kwargs)
 
     def chunks(self) -> Iterator[Any]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices
 from nautobot_ssot_circuit_maintenance.validation import normalize_cid
@@ -64,6 +65,27 @@ def as_utc(epoch: int | float) -> datetime:
     return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
 
 
+class derived:  # noqa: N801 - used as a decorator, like `property`
+    """A value computed once from a frozen notice's fields, then read as a plain attribute.
+
+    Like `functools.cached_property`, which on Python 3.11 takes a lock on every first read: the fold ranks
+    each maintenance's notices again for every new one, and these values are read millions of times.
+    """
+
+    def __init__(self, function: Any):
+        """Wrap `function(notice)`."""
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        """Compute the value and keep it in the instance's dict, which Python reads before this descriptor."""
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 @dataclass(frozen=True)
 class Notice:
     """What one notification says about one maintenance (one parser dict per window).
@@ -72,6 +94,7 @@ class Notice:
     `witnessed` is when our side received it (None where unknown: then claims are taken as written);
     `sequence_believed` is False for a sender whose sequence numbers are not to be believed.
     `ranked_sequence` is set by `believed`: the sequence the notice ranks with among its peers.
+    Frozen: what is derived from the fields alone is computed once per notice (`derived`).
     """
 
     message_key: str
@@ -85,50 +108,57 @@ class Notice:
     # The last time the same message reached us again (the provider sent it again), if it did.
     seen_again: datetime | None = None
 
-    @property
+    @derived
     def claimed_sequence(self) -> int:
         """The highest sequence number the notice's windows claim (0 when none)."""
         return max(int(m.get("sequence") or 0) for m in self.maintenances)
 
-    @property
+    @derived
     def latest_credible(self) -> datetime | None:
         """The latest date or stamp this notice may claim: when it arrived, plus clock skew."""
         return None if self.witnessed is None else self.witnessed + CLOCK_SKEW
 
-    @property
+    @derived
     def credible_date(self) -> datetime:
         """The notice's date, held to no later than it arrived plus clock skew."""
         limit = self.latest_credible
         return self.date if limit is None else min(self.date, limit)
 
-    @property
+    @derived
     def credible_stamp(self) -> int:
         """The notice's highest stamp, held to no later than it arrived plus clock skew."""
         stamp = self.claimed_stamp
         limit = self.latest_credible
         return stamp if limit is None else min(stamp, int(limit.timestamp()))
 
-    @property
+    @derived
     def claimed_stamp(self) -> int:
         """The highest stamp the notice's windows claim (0 when none)."""
         return max(int(m.get("stamp") or 0) for m in self.maintenances)
 
+    @derived
+    def progress(self) -> int:
+        """How far along the work its windows say it is (breaks ties: work moves forward, not back)."""
+        return max(STATUS_PROGRESS.get(m.get("status"), 0) for m in self.maintenances)
+
     @property
     def claims_order(self) -> tuple:
         """Its place by what it says, each claim held to what was witnessed: newest last."""
-        sequence = self.claimed_sequence if self.ranked_sequence is None else self.ranked_sequence
-        progress = max(STATUS_PROGRESS.get(m.get("status"), 0) for m in self.maintenances)
-        return (sequence, self.credible_stamp, self.credible_date, progress, self.message_key)
+        return self.claims_order_with(self.claimed_sequence if self.ranked_sequence is None else self.ranked_sequence)
+
+    def claims_order_with(self, sequence: int) -> tuple:
+        """`claims_order` with `sequence` as the sequence it ranks with."""
+        return (sequence, self.credible_stamp, self.credible_date, self.progress, self.message_key)
 
     @property
     def doubted(self) -> bool:
         """It claims a date or stamp after its arrival, or a sequence that jumped."""
+        return self.doubted_with(self.ranked_sequence)
+
+    def doubted_with(self, ranked_sequence: int | None) -> bool:
+        """`doubted` with `ranked_sequence` as the sequence it ranks with."""
         return (
-            (
-                self.sequence_believed
-                and self.ranked_sequence is not None
-                and self.ranked_sequence != self.claimed_sequence
-            )
+            (self.sequence_believed and ranked_sequence is not None and ranked_sequence != self.claimed_sequence)
             or self.credible_date != self.date
             or self.credible_stamp != self.claimed_stamp
         )
@@ -138,12 +168,12 @@ class Notice:
         """Where the notice ranks among its maintenance's notices (its `rank` once `believed` set it): newest last."""
         return self.rank if self.rank is not None else self.claims_order
 
-    @property
+    @derived
     def arrival(self) -> tuple:
         """When our side first received it (its credible date where that is unknown), for the sequence walk."""
         return (self.witnessed or self.credible_date, self.message_key)
 
-    @property
+    @derived
     def latest_arrival(self) -> tuple:
         """When our side last received it: a notice sent again arrives again."""
         first = self.witnessed or self.credible_date
@@ -158,9 +188,10 @@ def believed(notices: Iterable[Notice]) -> list[Notice]:
     doubted one ranks at most just below every notice that arrived after it: (their lowest claims
     order, -1, its own arrival).
     """
+    by_arrival = sorted(notices, key=lambda notice: notice.arrival)
     highest: int | None = None  # the highest sequence believed so far
-    by_arrival = []
-    for notice in sorted(notices, key=lambda notice: notice.arrival):
+    sequences = []
+    for notice in by_arrival:
         claimed = notice.claimed_sequence
         limit = (BASELINE_SEQUENCE if highest is None else highest) + MAX_SEQUENCE_STEP
         if notice.sequence_believed and claimed <= limit:
@@ -169,23 +200,32 @@ def believed(notices: Iterable[Notice]) -> list[Notice]:
         else:
             # Never above what was believed before it (nothing believed yet: never above 0).
             sequence = min(claimed, 0 if highest is None else highest)
-        by_arrival.append(replace(notice, ranked_sequence=sequence))
+        sequences.append(sequence)
     lowest_later: tuple | None = None  # the lowest rank of the notices that arrived after this one
-    ranked = []
-    for notice in sorted(by_arrival, key=lambda notice: notice.latest_arrival, reverse=True):
-        rank = (notice.claims_order, 0, notice.latest_arrival)
-        if notice.doubted and lowest_later is not None:
+    ranks: list[tuple] = [()] * len(by_arrival)
+    for index in sorted(range(len(by_arrival)), key=lambda index: by_arrival[index].latest_arrival, reverse=True):
+        notice, sequence = by_arrival[index], sequences[index]
+        rank = (notice.claims_order_with(sequence), 0, notice.latest_arrival)
+        if notice.doubted_with(sequence) and lowest_later is not None:
             rank = min(rank, (lowest_later[0], -1, notice.latest_arrival))
         lowest_later = rank if lowest_later is None else min(lowest_later, rank)
-        ranked.append(replace(notice, rank=rank))
-    return sorted(ranked, key=lambda notice: notice.arrival)
+        ranks[index] = rank
+    return [
+        replace(notice, ranked_sequence=sequence, rank=rank)
+        for notice, sequence, rank in zip(by_arrival, sequences, ranks, strict=True)
+    ]
 
 
 def sequence_jumps(notices: Iterable[Notice]) -> set[str]:
     """Message keys of the notices whose sequence jumped implausibly above what was seen before them."""
+    return jumped(believed(notices))
+
+
+def jumped(ranked: Iterable[Notice]) -> set[str]:
+    """`sequence_jumps` of notices `believed` has already ranked."""
     return {
         notice.message_key
-        for notice in believed(notices)
+        for notice in ranked
         if notice.sequence_believed and notice.ranked_sequence != notice.claimed_sequence
     }
 
@@ -260,7 +300,12 @@ def fold(notices: Iterable[Notice]) -> MaintenanceState:
     The newest notice decides, NO-CHANGE keeps the status, a notice without circuits keeps the circuits already
     known, a notice that names no time zone (or no ticket it replaces) keeps the one already known.
     """
-    ordered = sorted(believed(notices), key=lambda notice: notice.order)
+    return fold_ranked(believed(notices))
+
+
+def fold_ranked(ranked: Iterable[Notice]) -> MaintenanceState:
+    """`fold` of notices `believed` has already ranked (all of one maintenance's notices, ranked together)."""
+    ordered = sorted(ranked, key=lambda notice: notice.order)
     if not ordered:
         raise ValueError("a maintenance needs at least one notice")
     status = MaintenanceStatusChoices.UNKNOWN
@@ -301,9 +346,17 @@ def fold(notices: Iterable[Notice]) -> MaintenanceState:
 
 def is_out_of_sequence(notice: Notice, stored: Iterable[Notice]) -> bool:
     """True when a notice already stored is newer: this one arrived late and decides nothing."""
-    ranked = {other.message_key: other for other in believed([*stored, notice])}
-    mine = ranked[notice.message_key]
-    return any(other.order > mine.order for key, other in ranked.items() if key != notice.message_key)
+    return outranked(notice.message_key, believed([*stored, notice]))
+
+
+def outranked(message_key: str, ranked: Iterable[Notice]) -> bool:
+    """Whether another of the notices `believed` ranked ranks above the one with `message_key`.
+
+    With the stored notices and one new one ranked together, that is `is_out_of_sequence` of the new one.
+    """
+    ranked = list(ranked)
+    mine = next(notice for notice in ranked if notice.message_key == message_key)
+    return any(other.order > mine.order for other in ranked if other.message_key != message_key)
 
 
 # Statuses that end a maintenance: a notice that brings one changes what matters.

@@ -19,10 +19,13 @@ from nautobot_ssot_circuit_maintenance.intake.fold import (
     APP_FACTS,
     MaintenanceState,
     Notice,
+    believed,
     changes_that_matter,
     fold,
+    fold_ranked,
     is_out_of_sequence,
-    sequence_jumps,
+    jumped,
+    outranked,
 )
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.models import DeletedMaintenance, ParsedNotification
@@ -173,10 +176,13 @@ def fold_with_history(
         notices = [*known, *(notice for _, notice in counted)]
         if not notices:
             continue
-        states[key] = fold(notices)
-        jumps = sequence_jumps(notices)
+        ranked = believed(notices)
+        states[key] = fold_ranked(ranked)
+        jumps = jumped(ranked)
         for message, notice in counted:
-            if is_out_of_sequence(notice, known):
+            # One new notice: the ranking of all of them is that of the stored ones and it (no second ranking).
+            late = outranked(notice.message_key, ranked) if len(counted) == 1 else is_out_of_sequence(notice, known)
+            if late:
                 message.outcome = OutcomeChoices.OUT_OF_SEQUENCE
             elif notice.message_key in jumps:
                 message.outcome = OutcomeChoices.SEQUENCE_JUMP

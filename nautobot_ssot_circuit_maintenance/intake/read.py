@@ -3,6 +3,11 @@
 Each source is opened once per run and read batch by batch; each batch goes through the parse pool
 (the per-message boundary) and is deduplicated against what is stored and what this run has seen.
 A source failing in any way fails only itself.
+
+Reading runs one chunk ahead: once a chunk is read, the next chunk's batches are fetched and handed to
+the parse pool, which parses them in the background while the sync folds, diffs and writes the chunk
+just read. Only what a chunk takes in moves its sources' cursors, and everything that reads or writes
+the database stays in the calling thread.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from nautobot_ssot_circuit_maintenance.intake.authenticate import policy_for, re
 from nautobot_ssot_circuit_maintenance.intake.connect import open_source
 from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, MailboxSource, SourceError
-from nautobot_ssot_circuit_maintenance.intake.workers import ParsePool
+from nautobot_ssot_circuit_maintenance.intake.workers import ParsePool, PendingParse
 from nautobot_ssot_circuit_maintenance.mail.bounds import MIB, MessageBounds
 from nautobot_ssot_circuit_maintenance.models import NoticeTemplate, RawNotification
 from nautobot_ssot_circuit_maintenance.providers import PROVIDER_ROW, SenderDirectory
@@ -92,8 +97,17 @@ class ChunkBudget:
         )
 
 
+@dataclass
+class PendingBatch:
+    """A batch fetched from a source and handed to the parse pool, not yet taken into a chunk."""
+
+    run: SourceRun
+    batch: FetchBatch
+    parsing: PendingParse
+
+
 class MailReader:
-    """The run's sources, read in order into chunks of new, parsed messages."""
+    """The run's sources, read in order into chunks of new, parsed messages (the next chunk read ahead)."""
 
     def __init__(
         self,
@@ -118,18 +132,45 @@ class MailReader:
         # The current chunk's new messages by key: a second copy in the same chunk is a sighting of the first.
         self._chunk_messages: dict[str, ParsedMessage] = {}
         self.app_settings = app_settings()
+        # The next chunk's batches, fetched and being parsed while the current chunk is written.
+        self._ahead: list[PendingBatch] = []
 
     @property
     def exhausted(self) -> bool:
-        """Whether every source has been read to its end (or failed)."""
-        return all(run.done for run in self.runs)
+        """Whether every source has been read to its end (or failed), and every batch read taken into a chunk."""
+        return all(run.done for run in self.runs) and not self._ahead
 
     def read_chunk(self, budget: ChunkBudget) -> list[ParsedMessage]:
-        """The next chunk's new messages, source after source until the budget is spent."""
+        """The next chunk's new messages, source after source until the budget is spent; then the next one's are read.
+
+        Batches read ahead count against the chunk that takes them in, so a chunk is the same with or without
+        reading ahead.
+        """
         self._chunk_messages: dict[str, ParsedMessage] = {}
         for run in self.runs:
             run.messages = []
             run.seen_again = {}
+        pending, self._ahead = self._ahead, []
+        for waiting in pending:
+            budget.take(waiting.batch)
+        if not budget.spent:
+            pending.extend(self._fetch(budget))
+        taken = 0
+        try:
+            for waiting in pending:
+                taken += 1
+                self._take_batch(waiting.run, waiting.batch, self._parsed(waiting))
+        except BaseException:
+            for waiting in pending[taken:]:
+                waiting.parsing.cancel()
+            raise
+        if budget.spent:
+            self._ahead = self._fetch(ChunkBudget(budget.messages, budget.size))
+        return [message for run in self.runs for message in run.messages]
+
+    def _fetch(self, budget: ChunkBudget) -> list[PendingBatch]:
+        """Fetch whole batches, source after source, until the budget is spent; each goes to the parse pool at once."""
+        pending: list[PendingBatch] = []
         for run in self.runs:
             if run.done:
                 continue
@@ -137,13 +178,16 @@ class MailReader:
                 run.error = f"source {run.source.name!r} is not in PLUGINS_CONFIG any more"
                 run.done = True
                 continue
-            self._read_source(run, budget)
+            pending.extend(self._fetch_source(run, budget))
             if budget.spent:
                 break
-        return [message for run in self.runs for message in run.messages]
+        return pending
 
     def close(self) -> None:
-        """Close every source's mailbox."""
+        """Stop parsing what was read ahead; close every source's mailbox."""
+        for waiting in self._ahead:
+            waiting.parsing.cancel()
+        self._ahead = []
         for run in self.runs:
             run.close()
 
@@ -158,33 +202,40 @@ class MailReader:
         run.mailbox.set_limits(max_message_bytes=self.bounds.max_message_bytes, batch_bytes=self.batch_bytes)
         run.batches = run.mailbox.fetch(run.source.cursor or None, self.since)
 
-    def _read_source(self, run: SourceRun, budget: ChunkBudget) -> None:
-        """Read whole batches until the budget is spent or the source has no more.
+    def _fetch_source(self, run: SourceRun, budget: ChunkBudget) -> list[PendingBatch]:
+        """Fetch whole batches of one source until the budget is spent or the source has no more.
 
         Whatever the source raises ends this source's part of the run with its error; the others go on.
         """
+        pending: list[PendingBatch] = []
         try:
             if run.batches is None:
                 _from_source(run, lambda: self._open(run))
             while (batch := _from_source(run, lambda: next(run.batches, None))) is not None:
                 budget.take(batch)
-                self._take_batch(run, batch)
+                pending.append(PendingBatch(run, batch, self._submit(run, batch)))
                 if budget.spent:
-                    return
+                    return pending
         except SourceError as error:
             run.error = str(error)
         run.done = True
         run.close()
+        return pending
 
-    def parse(self, run: SourceRun, batch: FetchBatch) -> list[ParsedMessage]:
-        """The batch through the parse pool, then (here, in the parent, on the whole messages) sender authentication."""
-        parsed = self.pool.process(
+    def _submit(self, run: SourceRun, batch: FetchBatch) -> PendingParse:
+        """Hand the batch to the parse pool, which parses it in the background."""
+        return self.pool.submit(
             batch.messages,
             directory=run.directory,
             source_header=run.settings.source_header,
             raw_size_limit=self.raw_size_limit,
             forwarders=run.settings.forwarders,
         )
+
+    def _parsed(self, waiting: PendingBatch) -> list[ParsedMessage]:
+        """The batch's parse results, then (here, in the parent, on the whole messages) sender authentication."""
+        run, batch = waiting.run, waiting.batch
+        parsed = waiting.parsing.result()
         refuse_unauthenticated(
             batch.messages,
             parsed,
@@ -193,9 +244,8 @@ class MailReader:
         )
         return parsed
 
-    def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
-        """Parse a batch and keep the messages neither stored nor already seen in this run."""
-        parsed = self.parse(run, batch)
+    def _take_batch(self, run: SourceRun, batch: FetchBatch, parsed: list[ParsedMessage]) -> None:
+        """Keep the batch's parsed messages neither stored nor already seen in this run; move the source's cursor."""
         keys = {message.message_key for message in parsed}
         stored = set(RawNotification.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
         now = datetime.now(timezone.utc)

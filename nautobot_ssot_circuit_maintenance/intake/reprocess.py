@@ -74,6 +74,8 @@ class StoredReader(MailReader):
         self.notifications = notifications
         # Per source, the current chunk's stored rows in the order their messages went to the parser.
         self.rows: dict[Any, list[Any]] = {}
+        # Per source, the rows of batches fetched and not yet taken into a chunk (read ahead), in fetch order.
+        self.fetched_rows: dict[Any, list[Any]] = {}
 
     def read_chunk(self, budget: ChunkBudget) -> list[ParsedMessage]:
         """Start the chunk's stored rows afresh, then read it as MailReader does."""
@@ -91,7 +93,7 @@ class StoredReader(MailReader):
         for start in range(0, len(pks), STORED_BATCH):
             loaded = RawNotification.objects.in_bulk(pks[start : start + STORED_BATCH])
             rows = [loaded[pk] for pk in pks[start : start + STORED_BATCH] if pk in loaded]
-            self.rows.setdefault(run.source.pk, []).extend(rows)
+            self.fetched_rows.setdefault(run.source.pk, []).extend(rows)
             yield FetchBatch(
                 messages=[
                     FetchedMessage(raw=raw.message_bytes(), received=raw.witnessed, location=raw.location)
@@ -100,11 +102,12 @@ class StoredReader(MailReader):
                 cursor=None,
             )
 
-    def _take_batch(self, run: SourceRun, batch: FetchBatch) -> None:
+    def _take_batch(self, run: SourceRun, batch: FetchBatch, parsed: list[ParsedMessage]) -> None:
         # Stored already, on purpose: no de-duplication against the database.
-        parsed = self.parse(run, batch)
         # A person's word on a stored notice survives its re-reading: excluded stays excluded, confirmed confirmed.
-        batch_rows = self.rows[run.source.pk][-len(parsed) :] if parsed else []
+        fetched = self.fetched_rows[run.source.pk]
+        batch_rows, fetched[:] = fetched[: len(batch.messages)], fetched[len(batch.messages) :]
+        self.rows.setdefault(run.source.pk, []).extend(batch_rows)
         for raw, message in zip(batch_rows, parsed, strict=True):
             message.excluded = raw.is_excluded
             message.stored_at = raw.created

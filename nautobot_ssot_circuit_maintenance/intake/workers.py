@@ -8,12 +8,14 @@ not take the sync's own process with it. The workers are plain child processes s
 backlog use every core.
 
 The pool lives as long as the process that made it; an idle worker exits on its own after
-`IDLE_EXIT_SECONDS` and is started again when needed.
+`IDLE_EXIT_SECONDS` and is started again when needed. `submit` parses a batch in the background (one
+thread feeds the workers), so the sync reads and parses the next chunk while it writes the current one.
 """
 
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import os
 import pickle
 import selectors
@@ -250,6 +252,8 @@ class ParsePool:
         self.fast_charset = fast_charset
         self.workers: list[Worker] = []
         self._lock = threading.Lock()
+        self._feeder: concurrent.futures.ThreadPoolExecutor | None = None
+        self._feeder_pid = os.getpid()
 
     def _start(self, count: int) -> None:
         self.workers = [worker for worker in self.workers if worker.alive]
@@ -272,8 +276,12 @@ class ParsePool:
         source_header: str,
         raw_size_limit: int,
         forwarders: tuple[str, ...] = (),
+        cancelled: threading.Event | None = None,
     ) -> list[ParsedMessage]:
-        """The messages' results, in order. Raises PoolBroken only when no worker can start at all."""
+        """The messages' results, in order. Raises PoolBroken only when no worker can start at all.
+
+        Once `cancelled` is set, no further message is sent to a worker and the results are not complete.
+        """
         tasks = [
             ParseTask(message, directory, source_header, raw_size_limit, self.bounds, tuple(forwarders))
             for message in messages
@@ -281,9 +289,35 @@ class ParsePool:
         if not tasks:
             return []
         with self._lock:
-            return self._run(tasks)
+            return self._run(tasks, cancelled or threading.Event())
 
-    def _run(self, tasks: list[ParseTask]) -> list[ParsedMessage]:
+    def submit(
+        self,
+        messages: Sequence[FetchedMessage],
+        *,
+        directory: SenderDirectory,
+        source_header: str,
+        raw_size_limit: int,
+        forwarders: tuple[str, ...] = (),
+    ) -> PendingParse:
+        """Start parsing the messages in the background; batches submitted one after another are parsed in turn."""
+        if self._feeder is None or self._feeder_pid != os.getpid():
+            # A forked process has no thread of its parent's: it starts its own.
+            self._feeder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse-feeder")
+            self._feeder_pid = os.getpid()
+        cancelled = threading.Event()
+        future = self._feeder.submit(
+            self.process,
+            messages,
+            directory=directory,
+            source_header=source_header,
+            raw_size_limit=raw_size_limit,
+            forwarders=forwarders,
+            cancelled=cancelled,
+        )
+        return PendingParse(future, cancelled)
+
+    def _run(self, tasks: list[ParseTask], cancelled: threading.Event) -> list[ParsedMessage]:
         results: list[ParsedMessage | None] = [None] * len(tasks)
         pending = deque(range(len(tasks)))
         busy: dict[Worker, tuple[int, float]] = {}
@@ -291,6 +325,10 @@ class ParsePool:
         timeout = self.bounds.parse_timeout_seconds
         try:
             while pending or busy:
+                if cancelled.is_set():
+                    pending.clear()
+                    if not busy:
+                        break
                 wanted = min(self.size, len(pending) + len(busy))
                 if len([w for w in self.workers if w.alive]) < wanted:
                     self._start(wanted)
@@ -340,10 +378,31 @@ class ParsePool:
         return results  # type: ignore[return-value]
 
     def close(self) -> None:
-        """Stop every worker."""
+        """Stop every worker (after the batch being parsed in the background, if any)."""
+        if self._feeder is not None and self._feeder_pid == os.getpid():
+            self._feeder.shutdown(wait=True, cancel_futures=True)
+        self._feeder = None
         for worker in self.workers:
             worker.stop()
         self.workers = []
+
+
+@dataclass
+class PendingParse:
+    """A batch being parsed in the background: its results when done, or cancelled."""
+
+    future: concurrent.futures.Future
+    cancelled: threading.Event
+
+    def result(self) -> list[ParsedMessage]:
+        """The batch's results, in order, once parsed (PoolBroken as `process` raises it)."""
+        return self.future.result()
+
+    def cancel(self) -> None:
+        """Parse no further message of the batch; wait for those a worker has."""
+        self.cancelled.set()
+        if not self.future.cancel():
+            concurrent.futures.wait([self.future])
 
 
 _pools: dict[tuple[int, MessageBounds, bool], ParsePool] = {}

@@ -17,7 +17,7 @@ from diffsync.exceptions import ObjectNotCreated, ObjectNotUpdated
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
-from nautobot.circuits.models import Provider
+from nautobot.circuits.models import Circuit, Provider
 
 from nautobot_ssot_circuit_maintenance.choices import NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.compat.changelog import log_bulk_creations
@@ -152,7 +152,7 @@ class NautobotImpact(ImpactModel):
         record = adapter.records[parent]
         impact = CircuitImpact(
             maintenance=record,
-            circuit_id=adapter.circuit_pk(record.provider_id, ids["circuit"]),
+            circuit=adapter.circuit(record.provider_id, ids["circuit"]),
             impact=attrs["impact"],
         )
         model = super().create(adapter=adapter, ids=ids, attrs=attrs)
@@ -235,6 +235,7 @@ class NautobotAdapter(Adapter):
         # diffsync unique id → record, for updates and SyncLogEntry links
         self.records: dict[str, CircuitMaintenance] = {}
         self.impact_records: dict[str, CircuitImpact] = {}
+        self._circuits: dict[Any, Circuit] | None = None
         self._reset_queues()
 
     @classmethod
@@ -315,9 +316,15 @@ class NautobotAdapter(Adapter):
             self._providers = {p.name: p for p in Provider.objects.filter(pk__in=self.provider_pks.values())}
         return self._providers[name]
 
-    def circuit_pk(self, provider_pk: Any, cid: str) -> Any:
-        """The pk of the provider's circuit the chunk resolved this circuit ID to."""
-        return self.circuit_pks[(provider_pk, cid)]
+    def circuit(self, provider_pk: Any, cid: str) -> Circuit:
+        """The provider's circuit the chunk resolved this circuit ID to.
+
+        Every circuit of the chunk is read in one query the first time one is asked for: the new impacts' log
+        entries and change-log records name their circuits, which would otherwise be read one by one.
+        """
+        if self._circuits is None:
+            self._circuits = Circuit.objects.in_bulk(set(self.circuit_pks.values()))
+        return self._circuits[self.circuit_pks[(provider_pk, cid)]]
 
     def queue_maintenance(self, unique_id: str, record: CircuitMaintenance) -> None:
         """Queue a new maintenance for the bulk write, with a note for its unknown circuit IDs."""
