@@ -116,21 +116,20 @@ class Intake:
         """The chunk's messages folded with the stored history into the states of their maintenances."""
         newly_known = {} if self._started else keys_with_newly_known_circuits()
         self._started = True
+        # The maintenances of stored messages that reached a mailbox again: their ranks move (one query).
+        seen_again_keys = keys_seen_again(key for run in self.runs for key in run.seen_again)
         if self.locks is not None:
             self.release_locks()
-            self.locks.hold(map(maintenance_lock_key, {*newly_known, *self._keys_of(messages)}))
-            messages = self.reader.drop_stored_meanwhile()
+            self.locks.hold(map(maintenance_lock_key, {*newly_known, *_keys_of(messages), *seen_again_keys}))
+            kept = self.reader.drop_stored_meanwhile()
+            # Stored by another run meanwhile, they are seen again now: their maintenances (locked above) fold too.
+            still = {id(message) for message in kept}
+            seen_again_keys |= _keys_of(message for message in messages if id(message) not in still)
+            messages = kept
         notices = new_notices(message for message in messages if message.maintenances and not message.excluded)
-        excluded = {
-            (message.provider.pk, maintenance["maintenance_id"])
-            for message in messages
-            if message.excluded and message.provider is not None
-            for maintenance in message.maintenances
-        }
+        excluded = _keys_of(message for message in messages if message.excluded)
         seen_again = {key: when for run in self.runs for key, when in run.seen_again.items()}
-        states = fold_with_history(
-            notices, also={*newly_known, *excluded, *keys_seen_again(seen_again)}, seen_again=seen_again
-        )
+        states = fold_with_history(notices, also={*newly_known, *excluded, *seen_again_keys}, seen_again=seen_again)
         provider_names = {**self.reader.provider_names, **newly_known}
         missing = {pk for pk, _ in states} - set(provider_names)
         if missing:
@@ -142,17 +141,6 @@ class Intake:
         self._mark_unknown_circuits(chunk, notices)
         self.outcomes.update(message.outcome for message in messages)
         return chunk
-
-    def _keys_of(self, messages: list[ParsedMessage]) -> set[tuple[Any, str]]:
-        """Every maintenance the chunk may fold: those its messages speak of, and those of messages seen again."""
-        keys = {
-            (message.provider.pk, maintenance["maintenance_id"])
-            for message in messages
-            if message.provider is not None
-            for maintenance in message.maintenances
-        }
-        seen_again = [key for run in self.runs for key in run.seen_again]
-        return keys | keys_seen_again(seen_again)
 
     def release_locks(self) -> None:
         """Release the current chunk's maintenance locks (once its writes are committed, or when the run ends)."""
@@ -188,3 +176,13 @@ class Intake:
         """Close every source and its mailbox connection; release the locks still held."""
         self.release_locks()
         self.reader.close()
+
+
+def _keys_of(messages: Iterable[ParsedMessage]) -> set[tuple[Any, str]]:
+    """The maintenances these messages speak of: (provider pk, maintenance id)."""
+    return {
+        (message.provider.pk, maintenance["maintenance_id"])
+        for message in messages
+        if message.provider is not None
+        for maintenance in message.maintenances
+    }
