@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import functools
 import os
 import pickle
 import selectors
@@ -27,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -306,7 +307,7 @@ class ParsePool:
             self._feeder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse-feeder")
             self._feeder_pid = os.getpid()
         cancelled = threading.Event()
-        future = self._feeder.submit(
+        parse = functools.partial(
             self.process,
             messages,
             directory=directory,
@@ -315,7 +316,7 @@ class ParsePool:
             forwarders=forwarders,
             cancelled=cancelled,
         )
-        return PendingParse(future, cancelled)
+        return PendingParse(self._feeder.submit(parse), cancelled, parse)
 
     def _run(self, tasks: list[ParseTask], cancelled: threading.Event) -> list[ParsedMessage]:
         results: list[ParsedMessage | None] = [None] * len(tasks)
@@ -393,9 +394,16 @@ class PendingParse:
 
     future: concurrent.futures.Future
     cancelled: threading.Event
+    parse: Callable[[], list[ParsedMessage]]
 
     def result(self) -> list[ParsedMessage]:
-        """The batch's results, in order, once parsed (PoolBroken as `process` raises it)."""
+        """The batch's results, in order, once parsed (PoolBroken as `process` raises it).
+
+        A batch the background thread has not started is parsed here instead: a server that does not run
+        an application's threads between requests (uWSGI without threads) still gets its answer.
+        """
+        if self.future.cancel():
+            return self.parse()
         return self.future.result()
 
     def cancel(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 import unittest
 from pathlib import Path
 from unittest import mock
@@ -88,3 +89,46 @@ class WorkerStartTestCase(unittest.TestCase):
         self.assertIn(f"a parse worker ({BASE_INTERPRETER} -m ", text)
         self.assertIn("exited at start (status 1)", text)
         self.assertIn("ModuleNotFoundError: No module named", text)
+
+
+class BackgroundParseTestCase(unittest.TestCase):
+    """`ParsePool.submit` parses in a background thread; a batch that thread never starts is parsed by the caller."""
+
+    def setUp(self):
+        self.pool = ParsePool(workers=1, bounds=MessageBounds())
+        self.addCleanup(self.pool.close)
+
+    def submit(self):
+        return self.pool.submit([MESSAGE], directory=SenderDirectory([]), source_header="From", raw_size_limit=4096)
+
+    def test_a_submitted_batch_is_parsed_in_the_background(self):
+        pending = self.submit()
+        (parsed,) = pending.future.result(timeout=120)  # done by the feeder thread, not by asking for it
+        self.assertEqual(parsed.subject, "s")
+        self.assertEqual([m.subject for m in pending.result()], ["s"])
+
+    def test_a_batch_the_background_thread_never_starts_is_parsed_by_the_caller(self):
+        # The feeder is kept busy, as in a server that runs no application thread between requests.
+        release = threading.Event()
+        self.addCleanup(release.set)
+        self.submit()  # starts the feeder thread
+        self.pool._feeder.submit(release.wait)
+        pending = self.submit()
+        answer = []
+        asking = threading.Thread(target=lambda: answer.extend(pending.result()), daemon=True)
+        asking.start()
+        asking.join(timeout=120)
+        self.assertFalse(asking.is_alive(), "the caller waited for a thread that never ran")
+        self.assertEqual([m.subject for m in answer], ["s"])
+        self.assertTrue(pending.future.cancelled())
+
+    def test_cancelling_parses_nothing_more(self):
+        release = threading.Event()
+        self.addCleanup(release.set)
+        self.submit()
+        self.pool._feeder.submit(release.wait)
+        pending = self.submit()
+        pending.cancel()
+        self.assertTrue(pending.future.cancelled())
+        release.set()
+        self.assertEqual(parse_one(self.pool)[0].subject, "s")  # the pool goes on
