@@ -444,6 +444,25 @@ class ChunkedDataSourceTestCase(unittest.TestCase):
         self.assertLessEqual({"sync", "action", "status", "message", "diff", "synced_object", "object_repr"}, fields)
 
 
+class DeferredRunDiffTestCase(TestCase):
+    """compat/ssot.py holds the run's Sync with its diff deferred: nautobot-ssot's saves leave the diff alone."""
+
+    def test_nautobot_ssot_diffs_as_the_job_does_and_saves_the_row_whole(self):
+        source = inspect.getsource(DataSource.calculate_diff)
+        self.assertIn("self.source_adapter.diff_to(self.target_adapter, flags=self.diffsync_flags)", source)
+        self.assertIn("self.sync.save()", inspect.getsource(DataSource.sync_data))
+
+    def test_a_save_of_the_deferred_row_keeps_the_diff_written_beside_it(self):
+        sync = Sync.objects.create(source="A", target="B", start_time=datetime.now(timezone.utc), diff={})
+        held = Sync.objects.defer("diff").get(pk=sync.pk)
+        Sync.objects.filter(pk=sync.pk).update(diff={"maintenance": {"x": 1}})
+        held.summary = {"create": 1}
+        held.save()  # as nautobot-ssot saves it, whole
+        sync.refresh_from_db()
+        self.assertEqual(sync.diff, {"maintenance": {"x": 1}})
+        self.assertEqual(sync.summary, {"create": 1})
+
+
 class ApprovalWorkflowPinTestCase(unittest.TestCase):
     """compat/approvals.py: the names of Nautobot's approval workflows that customer notices rely on (3.0 to 3.2)."""
 

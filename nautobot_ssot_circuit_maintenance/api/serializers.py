@@ -9,11 +9,13 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from nautobot.apps.api import (
     BaseModelSerializer,
+    NautobotHyperlinkedRelatedField,
     NautobotModelSerializer,
     TaggedModelSerializerMixin,
     ValidatedModelSerializer,
 )
-from nautobot.apps.utils import is_url, is_uuid
+from nautobot.apps.utils import get_route_for_model, is_url, is_uuid
+from nautobot_ssot.models import Sync
 from rest_framework import serializers
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
@@ -280,8 +282,19 @@ class MaintenanceNoteSerializer(NautobotModelSerializer):
         fields = "__all__"
 
 
+def sync_reference() -> NautobotHyperlinkedRelatedField:
+    """A sync run named by reference (id, object type, URL) at every depth, never nested.
+
+    A run's diff can be megabytes: nested, it would ride along in every source's and notification's answer at
+    `?depth=1`, and in the source's change log entry each time a run moves its cursor.
+    """
+    return NautobotHyperlinkedRelatedField(view_name=get_route_for_model(Sync, "detail", api=True), read_only=True)
+
+
 class NotificationSourceSerializer(NautobotModelSerializer):
     """A configured source. Everything but `providers` comes from the configuration and is read-only."""
+
+    last_sync = sync_reference()
 
     class Meta:
         """Meta attributes."""
@@ -299,6 +312,7 @@ class RawNotificationSerializer(BaseModelSerializer):
     """
 
     raw = serializers.SerializerMethodField()
+    sync = sync_reference()
 
     class Meta:
         """Meta attributes."""

@@ -7,6 +7,11 @@ and a log row per record must not cost a statement each, so `ChunkedDataSource` 
 log entries until the subclass writes them with its records. This reads two internals: what
 `DataSource.sync_data` calls and sets, and SyncLogEntry's fields as `sync_log` fills them.
 tests/test_compat.py pins both against the installed nautobot-ssot.
+
+The run's diff grows with every chunk, and nautobot-ssot saves the whole Sync row several times per pass
+(each timing). So the run's Sync is held with its `diff` deferred — Django then saves only the loaded
+fields — and `save_run_diff` writes the diff once per chunk (the subclass's `calculate_diff` computes it as
+nautobot-ssot's does, without setting it on the row).
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from django.db import OperationalError
 from nautobot_ssot.jobs.base import DataSource
-from nautobot_ssot.models import SyncLogEntry
+from nautobot_ssot.models import Sync, SyncLogEntry
 
 from nautobot_ssot_circuit_maintenance.compat.changelog import change_logged_models_read_once
 from nautobot_ssot_circuit_maintenance.compat.releases import request_cache
@@ -49,6 +55,9 @@ class ChunkedDataSource(DataSource):
 
     def sync_data(self, memory_profiling: bool) -> None:
         """Run nautobot-ssot's `sync_data` once per chunk, then save the timings summed over all chunks."""
+        if self.sync is not None:
+            # The row as nautobot-ssot created it, its diff deferred: the saves below leave it to `save_run_diff`.
+            self.sync = Sync.objects.defer("diff").get(pk=self.sync.pk)
         timings: dict[str, timedelta] = {}
         for chunk in self.chunks():
             self.chunk = chunk
@@ -59,6 +68,18 @@ class ChunkedDataSource(DataSource):
         for name, total in timings.items():
             setattr(self.sync, name, total)
         self.sync.save()
+
+    def save_run_diff(self, diff: dict, summary: dict) -> None:
+        """Write the run's diff and summary so far (once per chunk).
+
+        A diff too large to store is left out, as nautobot-ssot leaves it out.
+        """
+        self.sync.summary = summary
+        self.sync.save(update_fields=["summary"])
+        try:
+            Sync.objects.filter(pk=self.sync.pk).update(diff=diff)
+        except OperationalError:
+            self.logger.warning("Unable to save JSON diff to the database; likely the diff is too large.")
 
     def sync_log(
         self,

@@ -207,14 +207,13 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
         draft_notices_after_sync(self)
 
     def calculate_diff(self):
-        """Diff the chunk, and add it to the run's diff and summary."""
-        super().calculate_diff()
+        """Diff the chunk (as nautobot-ssot does), and add it to the run's diff and summary."""
+        self.diff = self.source_adapter.diff_to(self.target_adapter, flags=self.diffsync_flags)
+        self.logger.info(self.diff.summary())
         # Several chunks make one run: the run's diff and summary cover them all.
         self._summary.update(self.diff.summary())
         merge_chunk_diff(self._diff, self.diff.dict())
-        self.sync.summary = dict(self._summary)
-        self.sync.diff = self._diff
-        self.sync.save()
+        self.save_run_diff(self._diff, dict(self._summary))
 
     def load_source_adapter(self):
         """Load the maintenances the chunk's notifications imply."""

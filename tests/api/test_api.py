@@ -6,6 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase, APIViewTestCases
+from nautobot.extras.context_managers import web_request_context
+from nautobot.extras.models import ObjectChange
+from nautobot_ssot.models import Sync
 
 from nautobot_ssot_circuit_maintenance.choices import ImpactChoices, MaintenanceStatusChoices, NoteLevelChoices
 from nautobot_ssot_circuit_maintenance.models import (
@@ -165,6 +168,29 @@ class AppAPITest(APITestCase):
         self.assertEqual(source.name, "Mailbox two")
         self.assertEqual(source.cursor, {})
         self.assertEqual(list(source.providers.all()), [self.data.providers[2]])
+
+    def test_a_sync_run_is_named_not_nested_at_any_depth(self) -> None:
+        # A run's diff can be megabytes: a source's or notification's answer names the run, whatever the depth.
+        sync = Sync.objects.create(
+            source="Mailboxes", target="Nautobot", start_time=datetime.now(timezone.utc), diff={"big": "x" * 1000}
+        )
+        source = self.data.sources[0]
+        NotificationSource.objects.filter(pk=source.pk).update(last_sync=sync)
+        raw = self.data.raw_notifications[0]
+        RawNotification.objects.filter(pk=raw.pk).update(sync=sync)
+        for name, pk, field in (("notificationsource", source.pk, "last_sync"), ("rawnotification", raw.pk, "sync")):
+            for depth in (0, 1, 2):
+                url = reverse(f"{API}:{name}-detail", args=[pk]) + f"?depth={depth}"
+                response = self.client.get(url, **self.header)
+                self.assertHttpStatus(response, 200)
+                self.assertEqual(set(response.data[field]), {"id", "object_type", "url"}, (name, depth))
+                self.assertEqual(str(response.data[field]["id"]), str(sync.pk))
+        # And the source's change log entry names it the same way (saved as a run saves it, in a change context).
+        with web_request_context(self.user):
+            source.last_sync = sync
+            source.save(update_fields=["last_sync"])
+        change = ObjectChange.objects.filter(changed_object_id=source.pk).latest("time")
+        self.assertEqual(set(change.object_data_v2["last_sync"]), {"id", "object_type", "url"})
 
     def test_no_notes_warning_on_any_list(self) -> None:
         for name in (
