@@ -22,7 +22,7 @@ from circuit_maintenance_parser import NotificationData, init_provider
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
-from nautobot.extras.models import JobResult
+from nautobot.extras.models import JobResult, ObjectChange
 from nautobot_ssot.models import Sync
 
 from development import store
@@ -253,14 +253,21 @@ def clean_previous(*, keep_store: bool = True) -> None:
 
 
 def settle_database() -> None:
-    """VACUUM ANALYZE the app's tables, as autovacuum keeps a database that has been in use for a while.
+    """VACUUM ANALYZE the app's tables and the change log, as autovacuum keeps a database in use for a while.
 
     Right after bulk inserts or deletes the planner's statistics describe the tables as they were; a
     steady state is measured on current ones.
     """
     tables = [
         model._meta.db_table
-        for model in (CircuitMaintenance, CircuitImpact, RawNotification, ParsedNotification, MaintenanceFlag)
+        for model in (
+            CircuitMaintenance,
+            CircuitImpact,
+            RawNotification,
+            ParsedNotification,
+            MaintenanceFlag,
+            ObjectChange,
+        )
     ]
     with connections["default"].cursor() as cursor:
         for table in tables:

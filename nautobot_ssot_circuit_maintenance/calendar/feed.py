@@ -54,13 +54,21 @@ def impacts_of(maintenances: list[CircuitMaintenance]) -> tuple[dict[Any, list[t
 def last_modified(maintenances: list[CircuitMaintenance]) -> datetime | None:
     """The newest change that can alter the feed: an included record, or a deleted maintenance or impact."""
     times = [m.last_updated for m in maintenances if m.last_updated]
-    types = ContentType.objects.get_for_models(CircuitMaintenance, CircuitImpact).values()
-    deleted = ObjectChange.objects.filter(
-        changed_object_type__in=types, action=ObjectChangeActionChoices.ACTION_DELETE
-    ).aggregate(latest=Max("time"))["latest"]
+    deleted = deletions_after(max(times, default=None)).aggregate(latest=Max("time"))["latest"]
     if deleted:
         times.append(deleted)
     return max(times) if times else None
+
+
+def deletions_after(after: datetime | None) -> QuerySet:
+    """The change log's deletions of maintenances and impacts after `after` (every one when None).
+
+    Only a deletion after the newest included record can be the feed's newest change: bounded by time, the
+    change log (every change Nautobot ever recorded) is read from its time index, not end to end.
+    """
+    types = ContentType.objects.get_for_models(CircuitMaintenance, CircuitImpact).values()
+    deleted = ObjectChange.objects.filter(changed_object_type__in=types, action=ObjectChangeActionChoices.ACTION_DELETE)
+    return deleted.filter(time__gt=after) if after is not None else deleted
 
 
 def calendar_response(request: HttpRequest, queryset: QuerySet, *, name: str = "Circuit maintenances") -> HttpResponse:

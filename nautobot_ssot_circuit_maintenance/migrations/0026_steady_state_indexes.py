@@ -41,4 +41,8 @@ class Migration(migrations.Migration):
             model_name="rawnotification",
             index=models.Index(fields=["parser_version"], name="cm_raw_parser_version_idx"),
         ),
+        migrations.AddIndex(
+            model_name="rawnotification",
+            index=models.Index(fields=["source", "created"], name="cm_raw_source_created_idx"),
+        ),
     ]

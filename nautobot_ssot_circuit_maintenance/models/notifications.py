@@ -146,8 +146,12 @@ class RawNotification(BaseModel):
         """Meta attributes."""
 
         ordering = ("-date",)
-        # The versions a store was parsed with, found without reading every row (`parser_versions`).
-        indexes = [models.Index(fields=["parser_version"], name="cm_raw_parser_version_idx")]
+        indexes = [
+            # The versions a store was parsed with, found without reading every row (`parser_versions`).
+            models.Index(fields=["parser_version"], name="cm_raw_parser_version_idx"),
+            # What a source's last run stored (the overview's last sync of each source), among all its mail.
+            models.Index(fields=["source", "created"], name="cm_raw_source_created_idx"),
+        ]
 
     def __str__(self):
         """The message's subject, else its key."""

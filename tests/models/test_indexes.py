@@ -13,12 +13,14 @@ from datetime import datetime, timedelta, timezone
 from itertools import product
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Q
 from nautobot.apps.testing import TestCase
 from nautobot.circuits.models import Provider
+from nautobot.extras.models import ObjectChange
 
+from nautobot_ssot_circuit_maintenance.calendar.feed import deletions_after
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices, MaintenanceStatusChoices, OutcomeChoices
-from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, RawNotification
+from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
 from nautobot_ssot_circuit_maintenance.models.querysets import _live_state_in_sql
 from tests.fixtures.records import create_maintenance
 
@@ -128,6 +130,42 @@ class IndexedQueriesTest(TestCase):
     def test_unknown_circuit_ids_are_found_without_reading_the_rest(self):
         pending = CircuitMaintenance.objects.exclude(unresolved_circuit_ids=[]).values_list("provider_id", flat=True)
         self.assertIn("cm_unresolved_cids_idx", indexes_used(plan_of(pending)))
+
+
+class SourceRunTest(TestCase):
+    def test_what_a_sources_last_run_stored_is_found_among_all_its_mail(self):
+        """The overview's last sync of each source counts the outcomes of the mail stored in its last run.
+
+        All of a source's mail is its own, so its source alone narrows nothing: the run's times must be sought.
+        """
+        source = NotificationSource.objects.create(name="Indexed source")
+        RawNotification.objects.bulk_create(
+            RawNotification(
+                source=source, message_key=f"<run-{n}@test>", date=NOW, raw=b"x", raw_size=n, outcome="parsed"
+            )
+            for n in range(300)
+        )
+        table = RawNotification._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET created = %s - raw_size * interval '1 day'", [NOW])  # noqa: S608
+            cursor.execute(f"ANALYZE {table}")
+        stored = (
+            RawNotification.objects.filter(source=source, created__gte=NOW - H, created__lte=NOW)
+            .values_list("outcome")
+            .annotate(n=Count("pk"))
+            .order_by("outcome")
+        )
+        nodes = plan_of(stored)
+        self.assertEqual(whole_table_reads(nodes, table), [])
+        self.assertIn("cm_raw_source_created_idx", indexes_used(nodes))
+
+
+class FeedLastModifiedTest(TestCase):
+    def test_deletions_are_read_from_the_newest_included_change_on(self):
+        """The feed's Last-Modified looks at the change log only after its newest record, by the log's time index."""
+        nodes = plan_of(deletions_after(NOW).values("time"))
+        self.assertEqual(whole_table_reads(nodes, ObjectChange._meta.db_table), [])
+        self.assertTrue(any("time" in node.get("Index Cond", "") for node in nodes), nodes)
 
 
 class ParserVersionsTest(TestCase):
