@@ -228,7 +228,10 @@ def run_sync(show_sql: bool = False) -> SyncRun:
         seconds=elapsed,
         statements=counter.count,
         summary=dict(sync.summary or {}),
-        maintenances=CircuitMaintenance.objects.filter(parsed_notifications__raw_notification__source__name=SOURCE_NAME)
+        maintenances=ParsedNotification.objects.filter(
+            raw_notification__source__name=SOURCE_NAME, maintenance__isnull=False
+        )
+        .values("maintenance")
         .distinct()
         .count(),
         stored=RawNotification.objects.filter(source__name=SOURCE_NAME).count(),
