@@ -554,17 +554,40 @@ def tests(c, keepdb=True, nautobot="", label="tests"):
 @task(
     help={
         "count": "mails in the largest backlog (a 1,000-mail one is measured too)",
-        "quick": "skip the 10,000-maintenance store, the Gmail and the latency measurements",
+        "quick": "skip the large store, the Gmail and the latency measurements",
+        "only": "comma-separated parts to run: first-sync, steady, gmail, latency (default: all)",
+        "store_maintenances": "maintenances in the large store (10 notices each by default)",
+        "store_notices": "notices per maintenance in the large store",
+        "rebuild_store": "seed the large store again even when a complete one is kept",
+        "drop_store": "drop the large store's database at the end (it is kept between runs otherwise)",
         "sql": "print the most frequent SQL statements of the largest first sync",
         "profile": "profile the largest first sync once more: where its time goes, stage by stage",
     }
 )
-def benchmark(c, count=5000, quick=False, sql=False, profile=False):
-    """The real sync job against the parser alone, steady state, latency, memory: a table and JSON (demo database)."""
+def benchmark(
+    c,
+    count=5000,
+    quick=False,
+    only="",
+    store_maintenances=100_000,
+    store_notices=10,
+    rebuild_store=False,
+    drop_store=False,
+    sql=False,
+    profile=False,
+):
+    """The real sync job against the parser alone, steady state, pages, latency, memory: a table and JSON (demo db)."""
     check_services()
-    flags = [f"--count {count}"] + [
-        flag for flag, on in (("--quick", quick), ("--sql", sql), ("--profile", profile)) if on
-    ]
+    flags = [f"--count {count}", f"--store-maintenances {store_maintenances}", f"--store-notices {store_notices}"]
+    flags += [f"--only {only}"] if only else []
+    switches = (
+        ("--quick", quick),
+        ("--rebuild-store", rebuild_store),
+        ("--drop-store", drop_store),
+        ("--sql", sql),
+        ("--profile", profile),
+    )
+    flags += [flag for flag, on in switches if on]
     c.run(f"{PYTHON} {ROOT / 'development' / 'benchmark.py'} {' '.join(flags)}")
 
 

@@ -1,11 +1,14 @@
 """Benchmark: the real sync job against the parser alone, on this machine; a table and JSON.
 
-    ./run benchmark                      # everything, 5,000-mail backlog
-    ./run benchmark --count 1000 --quick # a smaller backlog, no 10k-maintenance store
-    ./run benchmark --profile            # and where the largest first sync's time goes (development/sync_profile.py)
+    ./run benchmark                      # everything, 5,000-mail backlog, 100,000-maintenance store
+    ./run benchmark --only steady        # the steady state alone (no first sync, Gmail or latency)
+    ./run benchmark --count 1000 --quick # a smaller backlog, no large store, no Gmail, no latency
+    ./run benchmark --only first-sync --profile  # and where the largest first sync's time goes (sync_profile.py)
 
 It runs against the demo database (`./run demo --no-serve` first) and removes its own records before
-each step (development/measure.py says how), so it can be run again. Measured:
+each step (development/measure.py says how), so it can be run again. The large store lives in a database of
+its own (`<demo database>_store`, a copy of the demo database made on the first run) and is kept between
+runs: seeding it takes minutes (development/store.py). Measured:
 
 - the parse floor: circuit-maintenance-parser 2.12 alone, one process, plain chardet; and the same with
   the charset detector the app installs (cchardet);
@@ -13,7 +16,9 @@ each step (development/measure.py says how), so it can be run again. Measured:
   worker pool, fold, diff, write), with SQL statements per mail and the peak RSS of the job's process and
   its parse workers together;
 - a run with no new mail and a run with 10 new mails, on the database as it is and with a store of
-  10,000 maintenances and 50,000 notifications;
+  100,000 maintenances and 1,000,000 notifications (`--store-maintenances`, `--store-notices`);
+- on that store, the pages and REST lists people open (development/pages.py): each one's median time, its
+  SQL statements and its size (a list page and the table Nautobot then fetches count together);
 - mail-to-record latency through the IMAP watcher (development/benchmark_latency.py) and the Gmail
   backlog fetch (development/benchmark_gmail.py), when not skipped.
 
@@ -23,6 +28,7 @@ Timings are never asserted in tests; tests/test_benchmark.py runs a small versio
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import statistics
@@ -38,12 +44,15 @@ import nautobot  # noqa: E402
 
 nautobot.setup()
 
-from development import measure, sync_profile  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from development import measure, pages, store, sync_profile  # noqa: E402
 from nautobot_ssot_circuit_maintenance.intake.workers import close_parse_pools  # noqa: E402
 
-STORE_MAINTENANCES = 10_000
-STORE_NOTICES_PER_MAINTENANCE = 5
+STORE_MAINTENANCES = 100_000
+STORE_NOTICES_PER_MAINTENANCE = 10
 NEW_MAILS = 10
+PARTS = ("first-sync", "steady", "gmail", "latency")
 # Runs of each steady-state measurement; the median is reported.
 ROUNDS = 5
 
@@ -107,40 +116,83 @@ def profile_first_sync(count: int, results: dict) -> None:
     print(sync_profile.top_functions(stats, 20), flush=True)
 
 
-def steady_state(results: dict, store: bool) -> None:
-    """No new mail, then 10 new mails: on the database as it is, then (store) with a large history."""
-    scenarios = [("empty", 0)] + ([("large", STORE_MAINTENANCES)] if store else [])
-    for name, maintenances in scenarios:
-        with tempfile.TemporaryDirectory(prefix="cm-bench-") as directory:
-            folder = Path(directory)
-            source = measure.use_benchmark_source(folder)
-            measure.clean_previous()
-            if maintenances:
-                print(
-                    f"storing {maintenances} maintenances with {STORE_NOTICES_PER_MAINTENANCE} notices each", flush=True
-                )
-                measure.seed_store(maintenances, STORE_NOTICES_PER_MAINTENANCE, source)
-            measure.settle_database()
-            # A first run with one mail sets the cursor and starts the parse workers: what follows is steady.
-            measure.build_backlog(1, folder)
-            measure.run_sync()
-            idle = statistics.median(measure.run_sync().seconds for _ in range(ROUNDS))
-            new = []
-            for round_ in range(ROUNDS):
-                measure.build_backlog(NEW_MAILS, folder, first=1 + round_ * NEW_MAILS)
-                new.append(measure.run_sync().seconds)
-            results[f"no_new_mail_{name}_s"] = round(idle, 3)
-            results[f"new_{NEW_MAILS}_mails_{name}_s"] = round(statistics.median(new), 3)
-            print(
-                f"{name} store: no new mail {idle:.3f} s; {NEW_MAILS} new mails {statistics.median(new):.3f} s "
-                f"(medians of {ROUNDS} runs)",
-                flush=True,
-            )
-    if store:
-        results["new_mails_large_vs_empty"] = round(
-            results[f"new_{NEW_MAILS}_mails_large_s"] / results[f"new_{NEW_MAILS}_mails_empty_s"], 3
+def steady_state(results: dict, details: dict, shape: store.StoreShape | None, store_db: str, rebuild: bool) -> None:
+    """No new mail, then 10 new mails: on the database as it is, then (with a shape) on the large store.
+
+    The pages are measured on the store, or on the database as it is when there is none (`--quick`).
+    """
+    measure_scenario(results, "empty", pages_too=shape is None, details=details)
+    if shape is None:
+        return
+    with store.store_database(store_db):
+        if rebuild:
+            store.drop_store()
+        print(
+            f"store in database {store_db}: {shape.maintenances:,} maintenances with {shape.notices} notices each",
+            flush=True,
         )
+        report = store.ensure_store(shape, progress=True)
+        results["store_maintenances"] = shape.maintenances
+        results["store_notices"] = shape.maintenances * shape.notices
+        results["store_seeded_s" if report.seeded else "store_reused_s"] = round(report.seconds, 1)
+        print(f"store {'seeded' if report.seeded else 'reused'} in {report.seconds:.1f} s", flush=True)
+        measure_scenario(results, "large", pages_too=True, details=details)
+    results["new_mails_large_vs_empty"] = round(
+        results[f"new_{NEW_MAILS}_mails_large_s"] / results[f"new_{NEW_MAILS}_mails_empty_s"], 3
+    )
+
+
+def measure_scenario(results: dict, name: str, *, pages_too: bool, details: dict) -> None:
+    """One steady state: a warm-up run, `ROUNDS` runs with no new mail, `ROUNDS` runs with 10; then the pages.
+
+    The new mails are the corpus's next ones (each with maintenance ids of its own), ten per run.
+    """
+    with tempfile.TemporaryDirectory(prefix="cm-bench-") as directory:
+        folder = Path(directory)
+        measure.use_benchmark_source(folder)
+        measure.clean_previous()
+        measure.settle_database()
+        # A first run with each corpus mail once sets the cursor, starts the parse workers and has each of them
+        # load every provider's parser: what follows is steady, whichever scenario comes first.
+        warm = measure.corpus_size()
+        measure.build_backlog(warm, folder)
+        measure.run_sync()
+        idle = statistics.median(measure.run_sync().seconds for _ in range(ROUNDS))
+        new = []
+        for round_ in range(ROUNDS):
+            measure.build_backlog(NEW_MAILS, folder, first=warm + round_ * NEW_MAILS)
+            new.append(measure.run_sync().seconds)
+        results[f"no_new_mail_{name}_s"] = round(idle, 3)
+        results[f"new_{NEW_MAILS}_mails_{name}_s"] = round(statistics.median(new), 3)
+        print(
+            f"{name} store: no new mail {idle:.3f} s; {NEW_MAILS} new mails {statistics.median(new):.3f} s "
+            f"(medians of {ROUNDS} runs)",
+            flush=True,
+        )
+        if pages_too:
+            page_timings(results, details)
     measure.clean_previous()
+
+
+def page_timings(results: dict, details: dict) -> None:
+    """The pages and REST lists, each the median of 3 loads after one warm-up; a non-200 is an error."""
+    user = measure.benchmark_user()
+    print(f"pages, as {user.username} (median of 3 after a warm-up):", flush=True)
+    for timing in pages.measure_pages(user, rounds=3, progress=True):
+        results[f"{timing.name}_ms"] = round(timing.seconds * 1000) if timing.ok else f"HTTP {timing.status}"
+        details.setdefault("pages", []).append(
+            {
+                "name": timing.name,
+                "url": timing.url,
+                "status": timing.status,
+                "ms": round(timing.seconds * 1000, 1) if timing.ok else None,
+                "requests": timing.requests,
+                "sql_statements": timing.statements,
+                "bytes": timing.size,
+            }
+        )
+        if not timing.ok:
+            details.setdefault("errors", []).append(f"{timing.name}: HTTP {timing.status} at {timing.url}")
 
 
 def gmail_backlog(results: dict) -> None:
@@ -165,46 +217,89 @@ def latency(results: dict) -> None:
     print(f"latency: {json.dumps(figures)}", flush=True)
 
 
+# The issue's targets; a key may be a pattern (fnmatch), `{largest}` the largest backlog.
 TARGETS = {
     "first_sync_{largest}_vs_floor": "≤ 0.4",
     "no_new_mail_large_s": "< 0.3",
     "new_mails_large_vs_empty": "≤ 1.2",
     "peak_rss_{largest}_mb": "< 1024",
     "latency_p95_s": "≤ 10",
+    "page_*_ms": "< 500",
+    "api_*_ms": "< 500",
+    "graphql_*_ms": "< 500",
 }
 
 
+def target_of(key: str, largest: int) -> str:
+    """The target of a measure, if the issue sets one."""
+    for pattern, target in TARGETS.items():
+        if fnmatch.fnmatchcase(key, pattern.format(largest=largest)):
+            return target
+    return ""
+
+
 def print_table(results: dict, largest: int) -> None:
-    targets = {key.format(largest=largest): target for key, target in TARGETS.items()}
     width = max(len(key) for key in results)
     print(f"\n{'measure':<{width}}  {'figure':>10}  target")
     for key, value in results.items():
-        print(f"{key:<{width}}  {value!s:>10}  {targets.get(key, '')}")
+        print(f"{key:<{width}}  {value!s:>10}  {target_of(key, largest)}")
+
+
+def parts_of(text: str) -> set[str]:
+    """The parts named in `--only` (comma-separated)."""
+    parts = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = parts - set(PARTS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(sorted(unknown))}; one of {', '.join(PARTS)}")
+    return parts
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=5000, help="the largest backlog (a 1,000 one is measured too)")
     parser.add_argument("--quick", action="store_true", help="no large store, no Gmail, no latency")
+    parser.add_argument(
+        "--only", type=parts_of, default=set(PARTS), help=f"comma-separated parts to run: {', '.join(PARTS)}"
+    )
+    parser.add_argument("--store-maintenances", type=int, default=STORE_MAINTENANCES, help="maintenances stored")
+    parser.add_argument("--store-notices", type=int, default=STORE_NOTICES_PER_MAINTENANCE, help="notices each")
+    parser.add_argument(
+        "--store-db",
+        default=f"{settings.DATABASES['default']['NAME']}_store",
+        help="the database the store is kept in (made from the benchmark's database when missing)",
+    )
+    parser.add_argument("--rebuild-store", action="store_true", help="seed the store again even when it is complete")
+    parser.add_argument("--drop-store", action="store_true", help="drop the store's database at the end")
     parser.add_argument("--sql", action="store_true", help="print the most frequent SQL statements of the first sync")
     parser.add_argument("--profile", action="store_true", help="profile the largest first sync once more: its stages")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmark-results.json", help="where the JSON goes")
     args = parser.parse_args()
+    parts = args.only - ({"gmail", "latency"} if args.quick else set())
 
     results: dict = {}
-    counts = sorted({min(1000, args.count), args.count})
-    first_syncs(counts, results, args.sql)
-    if args.profile:
-        profile_first_sync(args.count, results)
-    steady_state(results, store=not args.quick)
+    details: dict = {}
+    if "first-sync" in parts:
+        counts = sorted({min(1000, args.count), args.count})
+        first_syncs(counts, results, args.sql)
+        if args.profile:
+            profile_first_sync(args.count, results)
+    if "steady" in parts:
+        shape = None if args.quick else store.StoreShape(args.store_maintenances, args.store_notices)
+        steady_state(results, details, shape, args.store_db, args.rebuild_store)
     close_parse_pools()
-    if not args.quick:
+    if "gmail" in parts:
         gmail_backlog(results)
+    if "latency" in parts:
         latency(results)
+    if args.drop_store:
+        store.drop_database(args.store_db)
+        print(f"dropped database {args.store_db}", flush=True)
     print_table(results, args.count)
-    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    args.json.write_text(json.dumps({**results, **details}, indent=2) + "\n")
     print(f"\nJSON: {args.json}")
-    return 0
+    for error in details.get("errors", []):
+        print(f"ERROR {error}", file=sys.stderr)
+    return 1 if details.get("errors") else 0
 
 
 if __name__ == "__main__":

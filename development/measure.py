@@ -15,18 +15,17 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from circuit_maintenance_parser import NotificationData, init_provider
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
-from nautobot.circuits.models import Circuit
-from nautobot.extras.models import JobResult
+from nautobot.extras.models import JobResult, ObjectChange
 from nautobot_ssot.models import Sync
 
-from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
+from development import store
 from nautobot_ssot_circuit_maintenance.compat.parser import use_fast_charset_detection
 from nautobot_ssot_circuit_maintenance.compat.releases import job_inputs
 from nautobot_ssot_circuit_maintenance.intake.provision import sync_sources_from_config
@@ -34,7 +33,6 @@ from nautobot_ssot_circuit_maintenance.models import (
     CircuitImpact,
     CircuitMaintenance,
     MaintenanceFlag,
-    MaintenanceNote,
     NotificationSource,
     ParsedNotification,
     RawNotification,
@@ -43,7 +41,7 @@ from nautobot_ssot_circuit_maintenance.sync import trigger
 from tests.fixtures.sample_data import corpus_messages, expected_maintenances
 
 SOURCE_NAME = "Benchmark backlog"
-MARK = "-BENCH"
+MARK = store.MARK
 MESSAGE_ID = re.compile(rb"^Message-ID:.*?\r?\n(?![ \t])", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 
 
@@ -62,6 +60,11 @@ def tagged(raw: bytes, ids: set[str], tag: str, message_id: str) -> tuple[bytes,
         raw = raw.replace(maintenance_id.encode(), f"{maintenance_id}{tag}".encode())
     raw = f"Message-ID: <{message_id}>\r\n".encode() + MESSAGE_ID.sub(b"", raw, count=1)
     return raw, {f"{maintenance_id}{tag}" for maintenance_id in ids}
+
+
+def corpus_size() -> int:
+    """Mails in the corpus (tests/corpus): `build_backlog` cycles through them."""
+    return len(list(corpus_messages()))
 
 
 def build_backlog(count: int, folder: Path, first: int = 0) -> list[tuple[Path, str]]:
@@ -189,11 +192,17 @@ class SyncRun:
     stored: int
 
 
+def benchmark_user() -> Any:
+    """A superuser to run the job and open the pages as: the first there is, else a new one named benchmark."""
+    users = get_user_model().objects
+    return users.filter(is_superuser=True, is_active=True).order_by("date_joined", "pk").first() or (
+        users.create_superuser(username="benchmark", password=os.urandom(16).hex())
+    )
+
+
 def run_sync(show_sql: bool = False) -> SyncRun:
     """One real (not dry) run of the sync job in this process, as a worker runs it; SQL statements counted."""
-    user = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.create_superuser(
-        username="benchmark", password=os.urandom(16).hex()
-    )
+    user = benchmark_user()
     job = trigger.sync_job()
     if not job.enabled:
         job.enabled = True
@@ -219,143 +228,53 @@ def run_sync(show_sql: bool = False) -> SyncRun:
         seconds=elapsed,
         statements=counter.count,
         summary=dict(sync.summary or {}),
-        maintenances=CircuitMaintenance.objects.filter(parsed_notifications__raw_notification__source__name=SOURCE_NAME)
+        maintenances=ParsedNotification.objects.filter(
+            raw_notification__source__name=SOURCE_NAME, maintenance__isnull=False
+        )
+        .values("maintenance")
         .distinct()
         .count(),
         stored=RawNotification.objects.filter(source__name=SOURCE_NAME).count(),
     )
 
 
-def clean_previous() -> None:
-    """Remove every benchmark record in SQL, without loading them (that would raise the peak RSS)."""
-    maintenances = CircuitMaintenance.objects.filter(maintenance_id__contains=MARK)
+def clean_previous(*, keep_store: bool = True) -> None:
+    """Remove every benchmark record in SQL, without loading them (that would raise the peak RSS).
+
+    The stored history (development/store.py) is kept unless `keep_store` is False: seeding it takes minutes.
+    """
     raws = RawNotification.objects.filter(source__name=SOURCE_NAME)
-    flags = MaintenanceFlag.objects.filter(maintenances__in=maintenances)
-    for queryset in (
-        MaintenanceFlag.circuits.through.objects.filter(maintenanceflag__in=flags),
-        MaintenanceFlag.maintenances.through.objects.filter(maintenanceflag__in=flags),
-        MaintenanceFlag.objects.filter(maintenances__isnull=True),
-        CircuitImpact.objects.filter(maintenance__in=maintenances),
-        MaintenanceNote.objects.filter(maintenance__in=maintenances),
-        ParsedNotification.objects.filter(raw_notification__in=raws),
-        ParsedNotification.objects.filter(maintenance__in=maintenances),
-        raws,
-        maintenances,
-    ):
-        queryset._raw_delete(queryset.db)
+    ParsedNotification.objects.filter(raw_notification__in=raws)._raw_delete(ParsedNotification.objects.db)
+    raws._raw_delete(raws.db)
+    maintenances = CircuitMaintenance.objects.filter(maintenance_id__contains=MARK)
+    if keep_store:
+        maintenances = maintenances.exclude(maintenance_id__startswith=store.STORE_PREFIX)
+    else:
+        store.drop_store()
+    store.delete_maintenances(maintenances)
     NotificationSource.objects.filter(name=SOURCE_NAME).update(cursor={})
 
 
 def settle_database() -> None:
-    """VACUUM ANALYZE the app's tables, as autovacuum keeps a database that has been in use for a while.
+    """VACUUM ANALYZE the app's tables and the change log, as autovacuum keeps a database in use for a while.
 
     Right after bulk inserts or deletes the planner's statistics describe the tables as they were; a
     steady state is measured on current ones.
     """
     tables = [
         model._meta.db_table
-        for model in (CircuitMaintenance, CircuitImpact, RawNotification, ParsedNotification, MaintenanceFlag)
+        for model in (
+            CircuitMaintenance,
+            CircuitImpact,
+            RawNotification,
+            ParsedNotification,
+            MaintenanceFlag,
+            ObjectChange,
+        )
     ]
     with connections["default"].cursor() as cursor:
         for table in tables:
             cursor.execute(f'VACUUM ANALYZE "{table}"')
-
-
-def seed_store(maintenances: int, notices_per_maintenance: int, source: NotificationSource, batch: int = 2000) -> None:
-    """Store `maintenances` past maintenances with `notices_per_maintenance` notifications each, in bulk.
-
-    The steady state of a NOC after years: each maintenance with one impacted circuit and the notices
-    that made it (sequence 1..n, the last one confirming), as the sync would have stored them. Written
-    with bulk inserts: the seeding is not what is measured.
-    """
-    circuits = list(Circuit.objects.select_related("provider").order_by("cid")[:200])
-    if not circuits:
-        raise RuntimeError("no circuits: load the demo data first (./run demo --no-serve)")
-    # History is older than the mail the benchmark then sends (the corpus's own dates): new notices
-    # announce new work, they do not reschedule years of history.
-    history_end = min(
-        datetime.fromtimestamp(m["start"], tz=timezone.utc)
-        for name, _, _ in corpus_messages()
-        for m in expected_maintenances(name)
-    ).replace(microsecond=0)
-    for first in range(0, maintenances, batch):
-        rows, impacts, raws, parsed = [], [], [], []
-        for index in range(first, min(first + batch, maintenances)):
-            circuit = circuits[index % len(circuits)]
-            start = history_end - timedelta(days=30 + index % 2000, hours=index % 24)
-            maintenance_id = f"STORE-{index}{MARK}"
-            rows.append(
-                CircuitMaintenance(
-                    provider=circuit.provider,
-                    maintenance_id=maintenance_id,
-                    name=f"{circuit.provider.name}-{maintenance_id}",
-                    status="COMPLETED",
-                    start_time=start,
-                    end_time=start + timedelta(hours=4),
-                    windows=[{"start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat()}],
-                    ack=True,
-                )
-            )
-            for sequence in range(1, notices_per_maintenance + 1):
-                stamp = start - timedelta(days=notices_per_maintenance - sequence + 1)
-                raw = RawNotification(
-                    source=source,
-                    message_key=f"<store-{index}-{sequence}@benchmark.invalid>",
-                    provider=circuit.provider,
-                    sender="noc@benchmark.invalid",
-                    subject=f"Maintenance {maintenance_id} notice {sequence}",
-                    date=stamp,
-                    raw=b"Subject: stored\r\n\r\n",
-                    raw_size=20,
-                    outcome=OutcomeChoices.PARSED,
-                    parser_version="benchmark",
-                )
-                raws.append(raw)
-                status = "COMPLETED" if sequence == notices_per_maintenance else "CONFIRMED"
-                parsed.append(
-                    (raw, len(rows) - 1, _notice(maintenance_id, circuit.cid, start, stamp, sequence, status))
-                )
-        CircuitMaintenance.objects.bulk_create(rows, batch_size=batch)
-        for maintenance in rows:
-            impacts.append(CircuitImpact(maintenance=maintenance, circuit_id=_circuit_of(maintenance, circuits)))
-        CircuitImpact.objects.bulk_create(impacts, batch_size=batch)
-        RawNotification.objects.bulk_create(raws, batch_size=batch)
-        ParsedNotification.objects.bulk_create(
-            [
-                ParsedNotification(
-                    raw_notification=raw,
-                    maintenance=rows[position],
-                    provider_id=rows[position].provider_id,
-                    provider_maintenance_id=rows[position].maintenance_id,
-                    json=data,
-                )
-                for raw, position, data in parsed
-            ],
-            batch_size=batch,
-        )
-
-
-def _circuit_of(maintenance: CircuitMaintenance, circuits: list[Circuit]):
-    index = int(maintenance.maintenance_id.split("-")[1])
-    return circuits[index % len(circuits)].pk
-
-
-def _notice(maintenance_id: str, cid: str, start, stamp, sequence: int, status: str) -> dict:
-    """A parsed notice in the parser's own shape (what ParsedNotification.json holds)."""
-    return {
-        "maintenance_id": maintenance_id,
-        "status": status,
-        "start": int(start.timestamp()),
-        "end": int((start + timedelta(hours=4)).timestamp()),
-        "stamp": int(stamp.timestamp()),
-        "sequence": sequence,
-        "circuits": [{"circuit_id": cid, "impact": "OUTAGE"}],
-        "summary": "Planned work (benchmark store)",
-        "account": "benchmark",
-        "organizer": "noc@benchmark.invalid",
-        "provider": "benchmark",
-        "uid": "0",
-    }
 
 
 @contextmanager

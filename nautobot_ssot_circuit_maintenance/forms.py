@@ -410,8 +410,7 @@ class RawNotificationFilterForm(NulFreeFilterFormMixin, ZonedTimesMixin, Bootstr
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Offer the parser versions the stored notifications were parsed with."""
         super().__init__(*args, **kwargs)
-        versions = RawNotification.objects.exclude(parser_version="").values_list("parser_version", flat=True)
-        self.fields["parser_version"].choices = [(v, v) for v in sorted(set(versions.distinct()))]
+        self.fields["parser_version"].choices = [(v, v) for v in RawNotification.parser_versions()]
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -74,7 +74,7 @@ class CircuitMaintenanceType(OptimizedNautobotObjectType):
         filterset_class = CircuitMaintenanceFilterSet
 
     @staticmethod
-    @gql_optimizer.resolver_hints(only=LIVE_STATE_FIELDS)
+    @gql_optimizer.resolver_hints(only=LIVE_STATE_FIELDS, prefetch_related=("superseded_by",))
     def resolve_live_state(maintenance: CircuitMaintenance, info: Any) -> str:
         """The live state at the request's instant."""
         return maintenance.current_live_state(_request_now(info))

@@ -80,7 +80,8 @@ class CircuitMaintenance(PrimaryModel):
         max_length=20, choices=MaintenanceStatusChoices, default=MaintenanceStatusChoices.UNKNOWN, db_index=True
     )
     start_time = models.DateTimeField(db_index=True)
-    end_time = models.DateTimeField()
+    # Indexed: "not over yet" (end after now) is how every page and the sync find the few live ones among years.
+    end_time = models.DateTimeField(db_index=True)
     # Every window of the maintenance, [{"start": iso, "end": iso}, ...] sorted; start/end span them all.
     windows = models.JSONField(default=list, blank=True, validators=[validate_windows])
     ack = models.BooleanField(default=False, verbose_name="Acknowledged")
@@ -97,8 +98,9 @@ class CircuitMaintenance(PrimaryModel):
     # The live state as last recorded (`current_live_state` is what it is now): changed only by a change-logged
     # save at each transition (events/live.py), so Webhooks, Job Hooks and event brokers see it; null until recorded.
     # Null and blank: None is "not recorded yet" (full_clean must pass it); no state is ever "".
+    # Indexed with `status` (Meta.indexes): how the rows whose record may lag are found (`live_state_unrecorded`).
     live_state = models.CharField(  # pylint: disable=nb-string-field-blank-null
-        max_length=20, choices=LiveStateChoices, null=True, blank=True, default=None, db_index=True, editable=False
+        max_length=20, choices=LiveStateChoices, null=True, blank=True, default=None, editable=False
     )
     # When each live state was last entered and announced to the event brokers ({"starting-soon": iso time, ...};
     # "skipped (stale)" when noticed too late to announce); see events/live.py.
@@ -130,6 +132,17 @@ class CircuitMaintenance(PrimaryModel):
         ordering = ("-start_time", "maintenance_id")
         unique_together = (("provider", "maintenance_id"),)
         verbose_name = "circuit maintenance"
+        # What a run and the pages ask of years of maintenances, each answered from an index.
+        indexes = [
+            # The recorded live state that may lag the clock (`CircuitMaintenanceQuerySet.live_state_unrecorded`).
+            models.Index(fields=["live_state", "status"], name="cm_live_state_status_idx"),
+            # What a run changed (its flags and notices are refreshed): written since it started.
+            models.Index(fields=["last_updated"], name="cm_last_updated_idx"),
+            # The few with circuit IDs still unknown, looked up again on every run (intake/resolve.py).
+            models.Index(
+                fields=["start_time"], name="cm_unresolved_cids_idx", condition=~models.Q(unresolved_circuit_ids=[])
+            ),
+        ]
 
     def __str__(self):
         """The maintenance as a person reads it (`label`)."""

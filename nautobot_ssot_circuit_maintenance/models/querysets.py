@@ -113,7 +113,8 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
     def ongoing(self, *, now: datetime | None = None) -> CircuitMaintenanceQuerySet:
         """Active at `now` (in progress or overrunning): `maybe_active` narrowed by `is_active` (few rows)."""
         now = now or timezone.now()
-        return self.filter(pk__in=[m.pk for m in self.maybe_active(now=now) if m.is_active(now)])
+        candidates = self.maybe_active(now=now).prefetch_related("superseded_by")  # `is_active` asks: one query
+        return self.filter(pk__in=[m.pk for m in candidates if m.is_active(now)])
 
     def in_live_state(
         self, states: list[str] | tuple[str, ...], *, now: datetime | None = None, soon_hours: float | None = None
@@ -132,7 +133,7 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
             candidates |= decided[value]
         if {state.IN_PROGRESS, state.STARTING_SOON, state.UPCOMING} & wanted:
             # The rest of the not-ended ones (started, or starting within the horizon: few) depend on the windows.
-            rest = self.filter(undecided)
+            rest = self.filter(undecided).prefetch_related("superseded_by")  # asked by each row's live state
             candidates |= Q(pk__in=[m.pk for m in rest if m.current_live_state(now, soon_hours=hours) in wanted])
         return self.filter(candidates)
 
@@ -142,7 +143,8 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         """Those whose recorded `live_state` may differ from `current_live_state` at `now`: a transition may be due.
 
         In SQL: every row whose state SQL decides but whose record says otherwise, and the few whose state depends on
-        their windows (started, or starting within the soon horizon). Bounded by what moved, never the whole history.
+        their windows (started, or starting within the soon horizon). Bounded by what moved, never the whole history:
+        the rows are looked for among `_may_have_moved` (index scans), and only those are tested.
         """
         now = now or timezone.now()
         hours = starting_soon_hours() if soon_hours is None else float(soon_hours)
@@ -150,7 +152,30 @@ class CircuitMaintenanceQuerySet(RestrictedQuerySet):
         differs = undecided
         for value, condition in decided.items():
             differs |= condition & ~Q(live_state=value)
-        return self.filter(differs)
+        return self.filter(self._may_have_moved(now)).filter(differs)
+
+    def _may_have_moved(self, now: datetime) -> Q:
+        """A condition every maintenance whose live state may differ from its record meets, each part on an index.
+
+        The clock only moves a maintenance that is not over; one recorded as over (ended, cancelled) differs from its
+        record only when it is not over after all (not ended yet, said in process), it is cancelled while recorded as
+        ended, or it is recorded cancelled while neither cancelled nor superseded. Every other row is recorded ended
+        or cancelled and still is: the bulk of the history, which this keeps PostgreSQL from reading (a bitmap of
+        index scans: `live_state` with `status`, `end_time`, the primary key).
+        """
+        state, status = LiveStateChoices, MaintenanceStatusChoices
+        over = (state.ENDED, state.CANCELLED)
+        not_cancelled = [value for value in status.values() if value != status.CANCELLED]
+        # A list, not a subquery: PostgreSQL scans an index for `id = ANY(list)` inside an OR, not for `IN (SELECT)`.
+        superseded = list(self.model.objects.filter(replaces__isnull=False).values_list("replaces", flat=True))
+        return (
+            Q(live_state__isnull=True)
+            | Q(live_state__in=[value for value in state.values() if value not in over])
+            | Q(live_state=state.ENDED, status__in=[status.CANCELLED, status.IN_PROCESS])
+            | Q(live_state=state.CANCELLED, status__in=not_cancelled)
+            | Q(end_time__gte=now)
+            | Q(pk__in=superseded)
+        )
 
 
 def _live_state_in_sql(now: datetime, hours: float, superseded: Q) -> tuple[dict[str, Q], Q]:

@@ -14,7 +14,7 @@ of queries, not N (on Nautobot 3.0's Django 4.2, plus one per interface's device
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -108,16 +108,23 @@ def locations_by_circuit(circuit_pks: Iterable[UUID]) -> dict[UUID, list[Locatio
     return dict(found)
 
 
-def maintenance_locations(maintenances: Iterable[Any]) -> dict[UUID, list[Location]]:
-    """For each maintenance (with `circuit_impacts` prefetched), the locations its circuits terminate at."""
+def maintenance_locations(
+    maintenances: Iterable[Any], circuits: Mapping[UUID, Iterable[UUID]] | None = None
+) -> dict[UUID, list[Location]]:
+    """For each maintenance, the locations its circuits terminate at.
+
+    Its circuits come from `circuits` (maintenance pk → circuit pks) when given, else from its `circuit_impacts`
+    (prefetched).
+    """
     maintenances = list(maintenances)
-    circuits = {impact.circuit_id for m in maintenances for impact in m.circuit_impacts.all()}
-    by_circuit = locations_by_circuit(circuits)
+    if circuits is None:
+        circuits = {m.pk: [impact.circuit_id for impact in m.circuit_impacts.all()] for m in maintenances}
+    by_circuit = locations_by_circuit({pk for m in maintenances for pk in circuits.get(m.pk, ())})
     result = {}
     for maintenance in maintenances:
         seen: list[Location] = []
-        for impact in sorted(maintenance.circuit_impacts.all(), key=lambda i: i.circuit_id):
-            seen.extend(loc for loc in by_circuit.get(impact.circuit_id, []) if loc not in seen)
+        for circuit_id in sorted(circuits.get(maintenance.pk, ())):
+            seen.extend(loc for loc in by_circuit.get(circuit_id, []) if loc not in seen)
         result[maintenance.pk] = sorted(seen, key=lambda loc: loc.name)
     return result
 

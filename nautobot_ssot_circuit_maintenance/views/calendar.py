@@ -120,7 +120,9 @@ class CalendarView(GenericView):
                 queryset = queryset.filter(at_locations_q(locations)).distinct()
             queryset = queryset.filter(start_time__lt=layout.range_end, end_time__gte=layout.range_start)
             maintenances = list(
-                queryset.select_related("provider").prefetch_related("circuit_impacts__circuit").order_by("start_time")
+                queryset.select_related("provider")
+                .prefetch_related("circuit_impacts__circuit", "superseded_by")  # superseded: each live state asks
+                .order_by("start_time")
             )
             layout = build_layout(view, anchor, maintenances, now)
             places = maintenance_locations(maintenances)

@@ -217,6 +217,7 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
         else notice.date
         for notice in notices
     }
+    log_entries = first_log_entries(maintenance, {run for run in runs.values() if run is not None})
     rows = []
     steps = replay(notices, arrival)
     for notice, before, after in steps:
@@ -231,12 +232,18 @@ def timeline_rows(maintenance: Any) -> list[TimelineRow]:
                 row.reason = why_nothing(raw)
         sync = runs.get(notice.message_key)
         if sync is not None:
-            row.log_entry = (
-                SyncLogEntry.objects.filter(sync=sync, synced_object_id=maintenance.pk).order_by("timestamp").first()
-            )
+            row.log_entry = log_entries.get(sync.pk)
         rows.append(row)
     rows = placed(rows, arrival, linked_rows(maintenance, steps, arrival) + action_rows(maintenance))
     return rows + uncounted_rows(maintenance, {notice.message_key for notice in notices})
+
+
+def first_log_entries(maintenance: Any, syncs: set[Any]) -> dict[Any, SyncLogEntry]:
+    """Each run's first log entry about the maintenance (sync pk → entry), in one query however many notices."""
+    entries: dict[Any, SyncLogEntry] = {}
+    for entry in SyncLogEntry.objects.filter(sync__in=syncs, synced_object_id=maintenance.pk).order_by("timestamp"):
+        entries.setdefault(entry.sync_id, entry)
+    return entries
 
 
 def linked_rows(

@@ -8,6 +8,7 @@ The feed token is stored as its SHA-256 digest only, shown once; it is accepted 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -34,8 +35,11 @@ from django.utils.log import log_response
 from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase
 from nautobot.users.models import ObjectPermission
 
+from nautobot_ssot_circuit_maintenance.calendar.feed import impacts_of
+from nautobot_ssot_circuit_maintenance.calendar.ical import build_calendar, render_calendar
 from nautobot_ssot_circuit_maintenance.compat.responses import mark_response_logged
 from nautobot_ssot_circuit_maintenance.models import CalendarFeedToken, CircuitMaintenance
+from nautobot_ssot_circuit_maintenance.models.reach import maintenance_locations
 from tests.fixtures.live_data import build_live_data
 from tests.fixtures.ui_data import build_ui_data
 from tests.test_migrations import migrate_to_latest
@@ -173,6 +177,51 @@ class CalendarFeedTestCase(APITestCase):
         again = self.client.get(reverse(CALENDAR), HTTP_IF_NONE_MATCH=first["ETag"], **self.header)
         self.assertHttpStatus(again, 304)
         self.assertEqual(again.content, b"")
+
+
+class RenderFeedTestCase(TestCase):
+    """The feed's bytes are written one maintenance at a time, the same bytes as the whole calendar's."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.data = build_ui_data()
+
+    def maintenances(self) -> list[CircuitMaintenance]:
+        return list(CircuitMaintenance.objects.select_related("provider").order_by("start_time", "maintenance_id"))
+
+    def test_the_same_bytes_as_the_whole_calendar_and_its_circuits_from_one_query(self):
+        maintenances = self.maintenances()
+        impacts, circuits = impacts_of(maintenances)
+        kwargs = {
+            "url_for": lambda maintenance: f"https://nautobot.example{maintenance.get_absolute_url()}",
+            "locations": maintenance_locations(maintenances, circuits),
+            "name": "Circuit maintenances",
+        }
+        with_impacts = render_calendar(maintenances, impacts=impacts, **kwargs)
+        prefetched = list(
+            CircuitMaintenance.objects.select_related("provider")
+            .prefetch_related("circuit_impacts__circuit")
+            .order_by("start_time", "maintenance_id")
+        )
+        self.assertEqual(with_impacts, build_calendar(prefetched, **kwargs).to_ical())
+        self.assertEqual(len(icalendar.Calendar.from_ical(with_impacts).walk("VEVENT")), 7)
+        self.assertIn(b"X-MAINTNOTE-OBJECT-IMPACT=OUTAGE:CM-CID-0", with_impacts)
+
+    def test_one_maintenances_events_at_a_time(self):
+        """Never a tree of every event at once: asked while each event is made, none of the earlier ones is left."""
+        alive = []
+
+        def url_for(maintenance) -> str:
+            gc.collect()
+            alive.append(sum(isinstance(thing, icalendar.Event) for thing in gc.get_objects()))
+            return f"https://nautobot.example{maintenance.get_absolute_url()}"
+
+        maintenances = self.maintenances()
+        impacts, _ = impacts_of(maintenances)
+        render_calendar(maintenances, url_for=url_for, impacts=impacts)
+        self.assertEqual(len(alive), 7)
+        # At most the maintenance's own events (two windows) exist while one is made.
+        self.assertLessEqual(max(alive), 2, alive)
 
 
 class SubscribableFeedTestCase(TestCase):
