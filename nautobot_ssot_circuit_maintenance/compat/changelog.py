@@ -20,26 +20,32 @@ from typing import Any
 # Django is still loading the app registry, before `nautobot.extras.models` or the user model can be imported.
 
 
-def as_new_record(instance) -> None:
+def as_new_record(instance, empties: dict | None = None) -> None:
     """Mark a just-created record's many-valued relations as known and empty.
 
     That is its tags, and every row that could point at it (none can yet), so serializing it for the changelog
-    reads nothing per record.
+    reads nothing per record. `empties` (model → its evaluated empty queryset) lets records share them.
     """
+    empties = {} if empties is None else empties
     cache = dict(getattr(instance, "_prefetched_objects_cache", {}))
     for field in instance._meta.many_to_many:
-        cache[field.name] = _evaluated_empty(field.related_model)
+        cache[field.name] = _evaluated_empty(field.related_model, empties)
     for relation in instance._meta.related_objects:
         if relation.one_to_many or relation.many_to_many:
-            cache[relation.get_accessor_name()] = _evaluated_empty(relation.related_model)
+            cache[relation.get_accessor_name()] = _evaluated_empty(relation.related_model, empties)
     instance._prefetched_objects_cache = cache
 
 
-def _evaluated_empty(model):
-    """An empty queryset already evaluated: iterating it compiles no SQL (a bare `.none()` still does)."""
-    empty = model.objects.none()
-    empty._result_cache = []
-    return empty
+def _evaluated_empty(model, empties: dict):
+    """An empty queryset already evaluated: iterating it compiles no SQL (a bare `.none()` still does).
+
+    Read-only and empty, one per model serves every record of a bulk write (`empties`).
+    """
+    if model not in empties:
+        empty = model.objects.none()
+        empty._result_cache = []
+        empties[model] = empty
+    return empties[model]
 
 
 def _object_changes(instances: Sequence, action: str) -> list:
@@ -104,8 +110,9 @@ def log_bulk_creations(instances: Sequence) -> int:
     """Record one create ObjectChange per instance in the current change context; return how many."""
     from nautobot.extras.choices import ObjectChangeActionChoices
 
+    empties: dict = {}
     for instance in instances:
-        as_new_record(instance)
+        as_new_record(instance, empties)
     return _log_bulk(instances, ObjectChangeActionChoices.ACTION_CREATE)
 
 
