@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import threading
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -123,59 +124,29 @@ class StatementCounter:
         return execute(sql, params, many, context)
 
 
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _descendants(pid: int) -> list[int]:
-    found, stack = [], [pid]
-    while stack:
-        parent = stack.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{parent}/task/{task}/children", encoding="ascii") as children:
-                    for child in children.read().split():
-                        found.append(int(child))
-                        stack.append(int(child))
-            except OSError:
-                continue
-    return found
-
-
 class PeakRss:
-    """Peak resident memory of this process and all its children together (the parse workers), sampled."""
+    """Peak resident memory of this process and all its children together (the parse workers), sampled.
+
+    The sampling runs in a process of its own (development/rss_sampler.py): a thread in this one would slow
+    down the sync it measures.
+    """
 
     def __init__(self, interval: float = 0.02):
         self.interval = interval
         self.peak_kib = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        me = os.getpid()
-        while not self._stop.is_set():
-            total = sum(_rss_kib(pid) for pid in [me, *_descendants(me)])
-            self.peak_kib = max(self.peak_kib, total)
-            self._stop.wait(self.interval)
+        self._sampler: subprocess.Popen | None = None
 
     def __enter__(self) -> PeakRss:
-        self._thread.start()
+        self._sampler = subprocess.Popen(  # noqa: S603 - our own script, this interpreter
+            [sys.executable, str(Path(__file__).with_name("rss_sampler.py")), str(os.getpid()), str(self.interval)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+        output, _ = self._sampler.communicate(timeout=60)  # closing its stdin ends the sampling
+        self.peak_kib = int(output.decode().strip() or 0)
 
     @property
     def peak_mb(self) -> float:

@@ -27,11 +27,16 @@ REPLACES = re.compile(
 )
 # At most this many older tickets are kept from one notice.
 MAX_REPLACED = 5
+# Every verb of REPLACES starts with one of these: a text without any is not searched (most notices, at once).
+REPLACES_STEMS = ("replac", "supersed", "reschedul")
 
 
 def replaced_ids(text: str, own_id: str) -> list[str]:
     """The maintenance ids the text says this maintenance replaces, in the order written (never its own)."""
     found: list[str] = []
+    lowered = text.casefold()  # casefold, not lower: "ſ" matches "s" under re.IGNORECASE
+    if not any(stem in lowered for stem in REPLACES_STEMS):
+        return found
     for match in REPLACES.finditer(text):
         named = match["id"]
         if any(char.isdigit() for char in named) and named != own_id and named not in found:

@@ -30,6 +30,10 @@ class ReplacedIdsTest(SimpleTestCase):
             ("This is a reschedule of the previously announced maintenance 12345678", ["12345678"]),
             ("Nothing replaces good planning. It supersedes the old plan.", []),
             ("This maintenance replaces NEW-2", []),  # never itself
+            # Any case, as the pattern ignores case; "ſ" is an "s" to it (the quick check before it agrees).
+            ("THIS MAINTENANCE REPLACES TICKET XYZ-9", ["XYZ-9"]),
+            ("This notice ſupersedes maintenance #CM77", ["CM77"]),
+            ("RESCHEDULED FROM PWIC-77", ["PWIC-77"]),
         ):
             self.assertEqual(replaced_ids(text, "NEW-2"), expected, text)
 
