@@ -52,6 +52,10 @@ class SourceRun:
     batches: Iterator[FetchBatch] | None = field(default=None, repr=False)
     directory: SenderDirectory | None = field(default=None, repr=False)
 
+    def sighted_again(self, message_key: str, when: datetime) -> None:
+        """A stored message reached the mailbox again at `when`: keep its latest sighting of this chunk."""
+        self.seen_again[message_key] = max(filter(None, (self.seen_again.get(message_key), when)))
+
     def close(self) -> None:
         """Close the source's mailbox and drop its batch iterator."""
         if self.mailbox is not None:
@@ -191,11 +195,15 @@ class MailReader:
         for run in self.runs:
             run.close()
 
-    def _open(self, run: SourceRun) -> None:
+    def _load_directory(self, run: SourceRun) -> None:
+        """The source's providers (with their notice templates) as the parse workers classify by, and their names."""
         providers = list(run.source.providers.values_list(*PROVIDER_ROW))
         run.directory = SenderDirectory(providers, NoticeTemplate.specs_for(pk for pk, _, _ in providers))
         for pk, name, _ in providers:
             self.provider_names[pk] = name
+
+    def _open(self, run: SourceRun) -> None:
+        self._load_directory(run)
         run.mailbox = open_source(run.settings, run.source)
         # The forwarders' mail is read too: it may carry notices (mail/forwards.py).
         run.mailbox.restrict_to_senders([*run.directory.addresses(), *run.settings.forwarders])
@@ -258,9 +266,7 @@ class MailReader:
                 if again is not None and first is not None:
                     first.seen_again = max(filter(None, (first.seen_again, again)))
                 elif again is not None and message.message_key in stored:
-                    run.seen_again[message.message_key] = max(
-                        filter(None, (run.seen_again.get(message.message_key), again))
-                    )
+                    run.sighted_again(message.message_key, again)
                 continue
             self._chunk_messages[message.message_key] = message
             self._seen_keys.add(message.message_key)
@@ -288,10 +294,7 @@ class MailReader:
                     run.new -= 1
                     run.duplicates += 1
                     if message.received is not None:
-                        again = min(message.received, now)
-                        run.seen_again[message.message_key] = max(
-                            filter(None, (run.seen_again.get(message.message_key), again))
-                        )
+                        run.sighted_again(message.message_key, min(message.received, now))
                 run.messages = kept
         return [message for run in self.runs for message in run.messages]
 

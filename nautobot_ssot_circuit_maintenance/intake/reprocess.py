@@ -31,8 +31,8 @@ from nautobot_ssot_circuit_maintenance.intake.parse import ParsedMessage
 from nautobot_ssot_circuit_maintenance.intake.read import ChunkBudget, MailReader, SourceRun
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchBatch, FetchedMessage
 from nautobot_ssot_circuit_maintenance.mail.forwards import notice_sender
-from nautobot_ssot_circuit_maintenance.models import NoticeTemplate, ParsedNotification, RawNotification
-from nautobot_ssot_circuit_maintenance.providers import PROVIDER_ROW, SenderDirectory
+from nautobot_ssot_circuit_maintenance.models import ParsedNotification, RawNotification
+from nautobot_ssot_circuit_maintenance.providers import SenderDirectory
 
 
 def cannot_reprocess(raw: Any) -> str:
@@ -83,10 +83,7 @@ class StoredReader(MailReader):
         return super().read_chunk(budget)
 
     def _open(self, run: SourceRun) -> None:
-        providers = list(run.source.providers.values_list(*PROVIDER_ROW))
-        run.directory = SenderDirectory(providers, NoticeTemplate.specs_for(pk for pk, _, _ in providers))
-        for pk, name, _ in providers:
-            self.provider_names[pk] = name
+        self._load_directory(run)
         run.batches = self._batches(run, [raw.pk for raw in self.notifications if raw.source_id == run.source.pk])
 
     def _batches(self, run: SourceRun, pks: list[Any]) -> Iterator[FetchBatch]:
