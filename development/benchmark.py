@@ -219,7 +219,7 @@ def latency(results: dict) -> None:
 
 # The targets; a key may be a pattern (fnmatch), `{largest}` the largest backlog.
 TARGETS = {
-    "first_sync_{largest}_vs_floor": "≤ 0.4",
+    "first_sync_{largest}_vs_floor": "≤ 0.2",
     "no_new_mail_large_s": "< 0.3",
     "new_mails_large_vs_empty": "≤ 1.2",
     "peak_rss_{largest}_mb": "< 1024",

@@ -13,6 +13,7 @@ from nautobot.apps.ui import ObjectsTablePanel, SectionChoices, TemplateExtensio
 from nautobot_ssot_circuit_maintenance.compat.panels import TableRowsPanelMixin
 from nautobot_ssot_circuit_maintenance.config import URL_NAMESPACE, push_enabled
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, MaintenanceFlag
+from nautobot_ssot_circuit_maintenance.models.reach import MAINTENANCE_FLAGS_PREFETCH
 from nautobot_ssot_circuit_maintenance.tables import (
     CircuitImpactTable,
     CircuitMaintenanceTable,
@@ -22,7 +23,6 @@ from nautobot_ssot_circuit_maintenance.tables import (
 
 MAINTENANCE_LIST = f"{URL_NAMESPACE}:circuitmaintenance_list"
 # What a maintenance row of CircuitMaintenanceTable reads (locations and flags columns), fetched once per table.
-MAINTENANCE_FLAGS_PREFETCH = ("flags__location", "flags__device")
 MAINTENANCE_ROW_PREFETCH = (
     "circuit_impacts__circuit__circuit_terminations__location",
     "superseded_by",

@@ -150,8 +150,15 @@ def _candidates(written: str) -> list[str]:
     return []
 
 
+def written_times(text: str) -> list[tuple[str, int, int]]:
+    """(zone as written, hour, minute) of each time written with a zone, in the order of the text.
+
+    Read once per notice text; `zone_of_windows` then checks each maintenance's window against them.
+    """
+    return list(_written_times(text))
+
+
 def _written_times(text: str) -> Iterator[tuple[str, int, int]]:
-    """(zone as written, hour, minute) of each time written with a zone, in the order of the text."""
     for match in ICALENDAR.finditer(text):
         yield match["zone"], int(match["hour"]), int(match["minute"])
     for match in WRITTEN.finditer(text):
@@ -170,11 +177,16 @@ def provider_time_zone(text: str, windows: Iterable[tuple[datetime, datetime]]) 
     A zone other than UTC/GMT wins over UTC/GMT (a provider that writes both gives its own zone and UTC); among
     those, the first in the text.
     """
+    return zone_of_windows(written_times(text), windows)
+
+
+def zone_of_windows(times: Iterable[tuple[str, int, int]], windows: Iterable[tuple[datetime, datetime]]) -> str:
+    """`provider_time_zone` of a text whose `written_times` are `times`."""
     ends = [moment for window in windows for moment in window]
     if not ends:
         return ""
     verified: list[str] = []
-    for written, hour, minute in _written_times(text):
+    for written, hour, minute in times:
         for name in _candidates(written):
             zone = zone_info(name)
             if zone is None or len(name) > LONGEST_ZONE_NAME:

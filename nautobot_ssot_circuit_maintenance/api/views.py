@@ -47,8 +47,11 @@ from nautobot_ssot_circuit_maintenance.models import (
     template_files,
 )
 from nautobot_ssot_circuit_maintenance.models.maintenance import DUPLICATE_ALIAS
-from nautobot_ssot_circuit_maintenance.models.reach import REACH_PREFETCH, termination_prefetch
-from nautobot_ssot_circuit_maintenance.template_content import MAINTENANCE_FLAGS_PREFETCH
+from nautobot_ssot_circuit_maintenance.models.reach import (
+    SERIALIZED_PREFETCH,
+    SERIALIZED_RELATED,
+    termination_prefetch,
+)
 from nautobot_ssot_circuit_maintenance.validation import PK_URL_PATTERN
 from nautobot_ssot_circuit_maintenance.watch import push
 
@@ -98,9 +101,7 @@ class CircuitMaintenanceViewSet(NautobotModelViewSet):
     """Maintenances, with their iCalendar feed and a person's override of what the notices say."""
 
     lookup_value_regex = PK_URL_PATTERN
-    queryset = CircuitMaintenance.objects.select_related("provider").prefetch_related(
-        *REACH_PREFETCH, *MAINTENANCE_FLAGS_PREFETCH, "superseded_by"
-    )
+    queryset = CircuitMaintenance.objects.select_related(*SERIALIZED_RELATED).prefetch_related(*SERIALIZED_PREFETCH)
     serializer_class = serializers.CircuitMaintenanceSerializer
     filterset_class = filters.CircuitMaintenanceFilterSet
 

@@ -25,6 +25,7 @@ from nautobot_ssot_circuit_maintenance.models import (
     ParsedNotification,
     RawNotification,
 )
+from nautobot_ssot_circuit_maintenance.models.reach import SERIALIZED_PREFETCH, SERIALIZED_RELATED
 
 STORE_BATCH = 500
 
@@ -90,7 +91,7 @@ def link_replaced(chunk: Chunk) -> int:
         for record in CircuitMaintenance.objects.filter(
             provider_id__in={provider for provider, _ in named},
             maintenance_id__in={mid for key, ids in named.items() for mid in (key[1], *ids)},
-        ).prefetch_related("tags")
+        )
     }
     changed = []
     now = dj_timezone.now()
@@ -106,7 +107,14 @@ def link_replaced(chunk: Chunk) -> int:
         changed.append(record)
     if changed:
         CircuitMaintenance.objects.bulk_update(changed, ["replaces", "last_updated"], batch_size=STORE_BATCH)
-        log_bulk_updates(changed)
+        # Logged as read back with what their serializer reads: the records above hold none of it.
+        log_bulk_updates(
+            list(
+                CircuitMaintenance.objects.filter(pk__in=[record.pk for record in changed])
+                .select_related(*SERIALIZED_RELATED)
+                .prefetch_related(*SERIALIZED_PREFETCH)
+            )
+        )
     return len(changed)
 
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from nautobot_ssot_circuit_maintenance.intake.fold import APP_FACTS, as_utc
-from nautobot_ssot_circuit_maintenance.zones import provider_time_zone
+from nautobot_ssot_circuit_maintenance.zones import written_times, zone_of_windows
 
 # "This maintenance replaces ticket XYZ", "supersedes maintenance XYZ", "rescheduled from XYZ", "replacing
 # notification #XYZ": a verb, then maybe what the provider calls a ticket, then the id (with a digit in it).
@@ -49,10 +49,11 @@ def add_notice_facts(maintenances: list[dict[str, Any]], text: str) -> None:
 
     The parser's own summary is read too (a provider's portal may put the sentence there).
     """
+    times = written_times(text) if maintenances else []
     for maintenance in maintenances:
         facts: dict[str, Any] = {}
         window = (as_utc(maintenance["start"]), as_utc(maintenance["end"]))
-        if zone := provider_time_zone(text, [window]):
+        if zone := zone_of_windows(times, [window]):
             facts["time_zone"] = zone
         summary = maintenance.get("summary") if isinstance(maintenance.get("summary"), str) else ""
         if replaced := replaced_ids(f"{summary}\n{text}", maintenance["maintenance_id"]):

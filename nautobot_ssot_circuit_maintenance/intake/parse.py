@@ -224,10 +224,13 @@ def headers_only(
     )
 
 
-def displayed_sender(message: Message, source_header: str) -> str:
-    """The stored `sender`: the source header's sender when the message has that header, else the From's."""
-    if source_header.lower() != "from" and written_headers(message, source_header):
-        return sender_of(message, source_header)[1]
+def displayed_sender(message: Message, source_header: str, of_source: tuple[str, str] | None = None) -> str:
+    """The stored `sender`: the source header's sender when the message has that header, else the From's.
+
+    `of_source` is `sender_of(message, source_header)` when the caller has it already.
+    """
+    if source_header.lower() == "from" or written_headers(message, source_header):
+        return (of_source or sender_of(message, source_header))[1]
     return sender_of(message, "From")[1]
 
 
@@ -280,8 +283,9 @@ def _process(
     raw = fetched.raw
     message = _load_message(raw)
     # The address decides; the decoded text is only shown (see sender_of).
-    claimed_by = sender_of(message, source_header)[0]
-    sender = displayed_sender(message, source_header)
+    of_source = sender_of(message, source_header)
+    claimed_by = of_source[0]
+    sender = displayed_sender(message, source_header, of_source)
     date, dated = message_date(message, fetched.received)
     result = ParsedMessage(
         message_key=message_key(message, raw),
@@ -305,8 +309,9 @@ def _process(
             # when we received the forward, like any date a sender writes).
             message = forward.notice
             source_header = "From"
-            claimed_by = sender_of(message, source_header)[0]
-            result.sender = displayed_sender(message, source_header)[:255]
+            of_source = sender_of(message, source_header)
+            claimed_by = of_source[0]
+            result.sender = displayed_sender(message, source_header, of_source)[:255]
             result.subject = decoded_header(message, "Subject")[:255]
             date, dated = message_date(message, date)
             result.date = date

@@ -142,6 +142,12 @@ REACH_PREFETCH = (
     "circuit_impacts__circuit__tenant",
     termination_prefetch("circuit_impacts__circuit__circuit_terminations"),
 )
+# The flags a maintenance raises, with where each is (a maintenance row's flags column, its REST answer).
+MAINTENANCE_FLAGS_PREFETCH = ("flags__location", "flags__device")
+# Everything the maintenance's REST serializer reads, hence its change log entry: fetched with
+# `.select_related(*SERIALIZED_RELATED).prefetch_related(*SERIALIZED_PREFETCH)`, serializing reads nothing per row.
+SERIALIZED_RELATED = ("provider", "replaces__provider")
+SERIALIZED_PREFETCH = (*REACH_PREFETCH, *MAINTENANCE_FLAGS_PREFETCH, "superseded_by", "tags")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from nautobot_ssot_circuit_maintenance.intake.reprocess import StoredIntake, sto
 from nautobot_ssot_circuit_maintenance.intake.sources import source_kind
 from nautobot_ssot_circuit_maintenance.mail.packing import parser_version as installed_parser_version
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance, NotificationSource, RawNotification
+from nautobot_ssot_circuit_maintenance.sync.collector import earlier_objects_frozen
 from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.mailbox import MailboxAdapter
 from nautobot_ssot_circuit_maintenance.sync.diffsync.adapters.nautobot import NautobotAdapter
 from nautobot_ssot_circuit_maintenance.sync.diffsync.run_diff import count_maintenance_actions, merge_chunk_diff
@@ -71,6 +72,11 @@ class CircuitMaintenanceDataSource(ChunkedDataSource):
             "Dry-run shows the diff and writes nothing."
         )
         has_sensitive_variables = False
+
+    def __call__(self, *args, **kwargs):
+        """Run the job with the objects that were there before it out of the garbage collector's passes."""
+        with earlier_objects_frozen():
+            return super().__call__(*args, **kwargs)
 
     def __init__(self):
         """Continue past a failing record; no intake, summary or diff yet."""

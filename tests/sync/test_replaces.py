@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import SimpleTestCase
-from nautobot.apps.testing import TransactionTestCase
+from django.test.utils import CaptureQueriesContext
+from nautobot.apps.testing import TestCase, TransactionTestCase
 from nautobot.circuits.models import Provider
+from nautobot.extras.context_managers import web_request_context
+from nautobot.extras.models import ObjectChange
 
 from nautobot_ssot_circuit_maintenance.choices import LiveStateChoices
+from nautobot_ssot_circuit_maintenance.intake.chunk import Chunk
+from nautobot_ssot_circuit_maintenance.intake.commit import link_replaced
+from nautobot_ssot_circuit_maintenance.intake.fold import MaintenanceState
 from nautobot_ssot_circuit_maintenance.intake.notice_facts import replaced_ids
+from nautobot_ssot_circuit_maintenance.intake.resolve import ResolvedMaintenance
 from nautobot_ssot_circuit_maintenance.models import CircuitMaintenance
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD
 from tests.fixtures.job_helpers import FolderSyncMixin
+from tests.fixtures.records import create_maintenance
 from tests.fixtures.sample_data import ical_notice
 
 SENDER = "noc@replace-carrier.example"
 OTHER_SENDER = "noc@other-carrier.example"
 BEFORE = datetime(2026, 11, 25, tzinfo=timezone.utc)  # before the notices' window (2026-12-01 06:00–08:00 UTC)
 API = "plugins-api:nautobot_ssot_circuit_maintenance-api"
+User = get_user_model()
 
 
 class ReplacedIdsTest(SimpleTestCase):
@@ -155,3 +166,37 @@ class ReplacesSyncTest(FolderSyncMixin, TransactionTestCase):
         self.assertIsNone(CircuitMaintenance.objects.get(maintenance_id="NEW-4").replaces)
         page = self.client.get(new.get_absolute_url() + "edit/").content.decode()
         self.assertIn('name="replaces"', page)
+
+
+class LinkLogTest(TestCase):
+    """The links a chunk writes are change-logged with what their REST serializer reads fetched once, not per link."""
+
+    def setUp(self):
+        self.provider = Provider.objects.create(name="Link Carrier")
+        self.user = User.objects.create_superuser(username="link-log-admin")
+
+    def link(self, count: int, prefix: str) -> int:
+        """Store `count` old and new maintenances, link each new one to its old one; the queries that took."""
+        chunk = Chunk(runs=[])
+        for index in range(count):
+            for name in (f"{prefix}-OLD-{index}", f"{prefix}-NEW-{index}"):
+                create_maintenance(self.provider, name, name, "CONFIRMED", [(BEFORE, BEFORE)])
+            state = MaintenanceState(
+                f"{prefix}-NEW-{index}", "CONFIRMED", "", [(BEFORE, BEFORE)], replaces=(f"{prefix}-OLD-{index}",)
+            )
+            chunk.maintenances[(self.provider.pk, state.maintenance_id)] = ResolvedMaintenance(
+                self.provider.pk, self.provider.name, state, circuits={}
+            )
+        with web_request_context(self.user), CaptureQueriesContext(connection) as queries:
+            self.assertEqual(link_replaced(chunk), count)
+        return len(queries)
+
+    def test_each_link_is_logged_as_its_serializer_shows_it_with_queries_that_do_not_grow_per_link(self):
+        one, five = self.link(1, "A"), self.link(5, "B")
+        # Nautobot's own v1 serializer reads each record's tags: one query per link, nothing more.
+        self.assertLessEqual(five - one, 4, "the queries of a link's change log entry grow with the links")
+        for index in range(5):
+            new = CircuitMaintenance.objects.get(maintenance_id=f"B-NEW-{index}")
+            change = ObjectChange.objects.filter(changed_object_id=new.pk, action="update").get()
+            self.assertEqual(change.object_data_v2["replaces"]["id"], str(new.replaces_id))
+            self.assertEqual(change.object_data["replaces"], str(new.replaces_id))
