@@ -30,8 +30,7 @@ def serve(memory_bytes: int, idle_seconds: float, fast_charset: bool) -> None:
     # The protocol owns stdout; anything a library prints goes to stderr instead.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    # Unbuffered: the parent writes several tasks ahead, and `select` must see each one (workers.read_frame).
-    requests = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
+    requests = sys.stdin.buffer
     limit_memory(memory_bytes)
     quiet_parser_logging()
     use_fast_charset_detection(fast_charset)

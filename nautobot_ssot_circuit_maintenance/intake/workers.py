@@ -10,11 +10,6 @@ backlog use every core.
 The pool lives as long as the process that made it; an idle worker exits on its own after
 `IDLE_EXIT_SECONDS` and is started again when needed. `submit` parses a batch in the background (one
 thread feeds the workers), so the sync reads and parses the next chunk while it writes the current one.
-
-Each worker is given up to `WORKER_QUEUE` messages ahead, written to its pipe without blocking: it starts
-the next as soon as it has answered one. Otherwise it would wait for the feeder thread, which waits for the
-interpreter lock while the sync's own thread folds and writes (up to `sys.getswitchinterval()`, 5 ms, per
-message: as long as a message takes to parse).
 """
 
 from __future__ import annotations
@@ -52,8 +47,6 @@ WORKER_MODULE = "nautobot_ssot_circuit_maintenance.intake.worker_main"
 # How much of what a worker printed before it was ready goes into the error when it could not start.
 START_ERROR_BYTES = 1500
 START_ERROR_LINES = 3
-# Messages a worker holds at once: the one it parses and those it reads next (see the module docstring).
-WORKER_QUEUE = 4
 
 
 class PoolBroken(RuntimeError):
@@ -96,26 +89,13 @@ def write_frame(stream: IO[bytes], payload: bytes) -> None:
     stream.flush()
 
 
-def read_exactly(stream: IO[bytes], size: int) -> bytes:
-    """`size` bytes, or fewer if the stream ends first; an unbuffered stream may answer a read with less."""
-    parts = []
-    while size > 0 and (part := stream.read(size)):
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
-
-
 def read_frame(stream: IO[bytes]) -> bytes:
-    """Read one length-prefixed frame; EOFError when the stream ends before it does.
-
-    Both ends read their pipe unbuffered: a buffered reader may take in the next frame too, and `select` then
-    no longer says it is there.
-    """
-    header = read_exactly(stream, FRAME.size)
+    """Read one length-prefixed frame; EOFError when the stream ends before it does."""
+    header = stream.read(FRAME.size)
     if len(header) < FRAME.size:
         raise EOFError("the worker closed its output")
     (size,) = FRAME.unpack(header)
-    payload = read_exactly(stream, size)
+    payload = stream.read(size)
     if len(payload) < size:
         raise EOFError("the worker stopped in the middle of an answer")
     return payload
@@ -181,7 +161,6 @@ class Worker:
         try:
             self.process = subprocess.Popen(  # noqa: S603 - our own module, run by this environment's interpreter
                 [interpreter, "-m", WORKER_MODULE, *arguments],
-                bufsize=0,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self.start_output,
@@ -192,14 +171,6 @@ class Worker:
             raise PoolBroken(f"a parse worker could not be started with {interpreter}: {error}") from None
         self.interpreter = interpreter
         self.ready = False
-        # The tasks sent and not yet answered, in order, each with the byte offset where its frame ends.
-        self.queued: deque[tuple[int, int]] = deque()
-        # Frames not yet written to the worker's pipe, and how many bytes were queued and written so far.
-        self.outbox = bytearray()
-        self.queued_bytes = 0
-        self.written_bytes = 0
-        # Until when the worker may parse the first queued task (set when that task became first).
-        self.deadline = 0.0
 
     def start_error(self) -> str:
         """The last lines the worker printed before it was ready, on one line.
@@ -245,40 +216,14 @@ class Worker:
             selector.close()
         self.ready = True
         self.start_output.close()
-        # Tasks are written without blocking (`flush`): a worker that is busy answering is never waited for.
-        os.set_blocking(self.process.stdin.fileno(), False)
 
-    def queue(self, index: int, task: ParseTask, deadline: float) -> None:
-        """Queue a task for the worker (written by `flush`); `deadline` counts if it is the first queued."""
-        payload = pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)
-        self.outbox += FRAME.pack(len(payload))
-        self.outbox += payload
-        self.queued_bytes += FRAME.size + len(payload)
-        if not self.queued:
-            self.deadline = deadline
-        self.queued.append((index, self.queued_bytes))
+    def send(self, task: ParseTask) -> None:
+        """Send the worker one task."""
+        write_frame(self.process.stdin, pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def flush(self) -> None:
-        """Write what the pipe takes now of the queued tasks; OSError (BrokenPipeError) if the worker is gone."""
-        while self.outbox:
-            try:
-                written = os.write(self.process.stdin.fileno(), self.outbox)
-            except BlockingIOError:
-                return
-            del self.outbox[:written]
-            self.written_bytes += written
-
-    @property
-    def has_first(self) -> bool:
-        """Whether the first queued task reached the worker whole: it was parsing that one if it died."""
-        return bool(self.queued) and self.written_bytes >= self.queued[0][1]
-
-    def receive(self, next_deadline: float) -> tuple[int, ParsedMessage]:
-        """The worker's answer to the first queued task, and that task's index; the next one's deadline starts."""
-        answer = pickle.loads(read_frame(self.process.stdout))  # noqa: S301 - our own child's answer
-        index, _ = self.queued.popleft()
-        self.deadline = next_deadline
-        return index, answer
+    def receive(self) -> ParsedMessage:
+        """The worker's answer to the task it was sent."""
+        return pickle.loads(read_frame(self.process.stdout))  # noqa: S301 - our own child's answer
 
     def stop(self) -> str:
         """Kill the child; describe how it ended."""
@@ -376,78 +321,61 @@ class ParsePool:
     def _run(self, tasks: list[ParseTask], cancelled: threading.Event) -> list[ParsedMessage]:
         results: list[ParsedMessage | None] = [None] * len(tasks)
         pending = deque(range(len(tasks)))
+        busy: dict[Worker, tuple[int, float]] = {}
+        selector = selectors.DefaultSelector()
         timeout = self.bounds.parse_timeout_seconds
-
-        def stopped(worker: Worker, *, timed_out: bool = False) -> None:
-            """Stop the worker: the task it was parsing fails, the ones queued behind it are parsed again."""
-            if worker.has_first:
-                index, _ = worker.queued.popleft()
-                how = worker.stop()
-                if timed_out:
-                    outcome, error = (
-                        OutcomeChoices.PARSE_TIMEOUT,
-                        f"parsing took longer than {timeout:g} s and was stopped",
-                    )
-                else:
-                    outcome = OutcomeChoices.TOO_LARGE if how == "signal SIGKILL" else OutcomeChoices.PARSING_FAILED
-                    error = f"the parser's worker process died ({how}) on this message"
-                results[index] = tasks[index].failed(outcome, error)
-            else:
-                worker.stop()  # it exited while idle, before it read a task of ours
-            pending.extendleft(reversed([index for index, _ in worker.queued]))
-            worker.queued.clear()
-
         try:
-            while pending or any(worker.queued for worker in self.workers):
+            while pending or busy:
                 if cancelled.is_set():
                     pending.clear()
-                busy = [worker for worker in self.workers if worker.queued]
-                wanted = min(self.size, len(busy) + len(pending))
-                if len([worker for worker in self.workers if worker.alive]) < wanted:
-                    self._start(wanted)
-                now = time.monotonic()
-                alive = [worker for worker in self.workers if worker.alive]
-                # One at a time to the worker holding fewest, so a batch's last messages are spread evenly.
-                while pending and alive:
-                    worker = min(alive, key=lambda candidate: len(candidate.queued))
-                    if len(worker.queued) >= WORKER_QUEUE:
+                    if not busy:
                         break
+                wanted = min(self.size, len(pending) + len(busy))
+                if len([w for w in self.workers if w.alive]) < wanted:
+                    self._start(wanted)
+                for worker in self.workers:
+                    if not pending:
+                        break
+                    if worker in busy or not worker.alive:
+                        continue
                     index = pending.popleft()
-                    worker.queue(index, tasks[index], now + timeout)
-                for worker in alive:
                     try:
-                        worker.flush()
-                    except OSError:
-                        stopped(worker)
-                busy = [worker for worker in self.workers if worker.queued]
+                        worker.send(tasks[index])
+                    except (BrokenPipeError, OSError):
+                        # It exited while idle: start another and try the message again.
+                        worker.stop()
+                        pending.appendleft(index)
+                        continue
+                    busy[worker] = (index, time.monotonic() + timeout)
+                    selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
                 if not busy:
                     continue
-                with selectors.DefaultSelector() as selector:
-                    for worker in busy:
-                        selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
-                    writing = [worker for worker in busy if worker.outbox]
-                    for worker in writing:
-                        selector.register(worker.process.stdin, selectors.EVENT_WRITE, worker)
-                    earliest = min(worker.deadline for worker in busy)
-                    ready = selector.select(max(0.0, earliest - time.monotonic()))
-                for key, events in ready:
+                earliest = min(deadline for _, deadline in busy.values())
+                for key, _ in selector.select(max(0.0, earliest - time.monotonic())):
                     worker = key.data
-                    if not events & selectors.EVENT_READ or key.fileobj is not worker.process.stdout:
-                        continue  # writable: written at the top of the loop
+                    index, _ = busy.pop(worker)
+                    selector.unregister(worker.process.stdout)
                     try:
-                        index, results[index] = worker.receive(time.monotonic() + timeout)
+                        results[index] = worker.receive()
                     except (EOFError, pickle.UnpicklingError, OSError):
-                        stopped(worker)
+                        how = worker.stop()
+                        results[index] = tasks[index].failed(
+                            OutcomeChoices.TOO_LARGE if how == "signal SIGKILL" else OutcomeChoices.PARSING_FAILED,
+                            f"the parser's worker process died ({how}) on this message",
+                        )
                 now = time.monotonic()
-                for worker in self.workers:
-                    if worker.queued and worker.deadline <= now:
-                        stopped(worker, timed_out=True)
+                for worker, (index, deadline) in list(busy.items()):
+                    if deadline <= now:
+                        busy.pop(worker)
+                        selector.unregister(worker.process.stdout)
+                        worker.stop()
+                        results[index] = tasks[index].failed(
+                            OutcomeChoices.PARSE_TIMEOUT, f"parsing took longer than {timeout:g} s and was stopped"
+                        )
         finally:
-            for worker in self.workers:
-                if worker.queued:
-                    worker.queued.clear()
-                    worker.stop()
-            self.workers = [worker for worker in self.workers if worker.alive]
+            for worker in busy:
+                worker.stop()
+            selector.close()
         return results  # type: ignore[return-value]
 
     def close(self) -> None:

@@ -17,13 +17,7 @@ from unittest import mock
 
 from nautobot_ssot_circuit_maintenance.choices import OutcomeChoices
 from nautobot_ssot_circuit_maintenance.intake.sources.base import FetchedMessage
-from nautobot_ssot_circuit_maintenance.intake.workers import (
-    WORKER_QUEUE,
-    ParsePool,
-    ParseTask,
-    PoolBroken,
-    worker_interpreter,
-)
+from nautobot_ssot_circuit_maintenance.intake.workers import ParsePool, PoolBroken, worker_interpreter
 from nautobot_ssot_circuit_maintenance.mail.bounds import MessageBounds
 from nautobot_ssot_circuit_maintenance.providers import EMAILS_FIELD, PARSER_FIELD, SenderDirectory
 from tests.intake.test_hostile_mail import nested_multipart
@@ -141,60 +135,25 @@ class BackgroundParseTestCase(unittest.TestCase):
         self.assertEqual(parse_one(self.pool)[0].subject, "s")  # the pool goes on
 
 
-def numbered(count: int, body_bytes: int = 0, sender: str = "a@example.org") -> list[FetchedMessage]:
-    """`count` small messages with subjects s0, s1, …, each with `body_bytes` of body."""
-    body = b"x" * body_bytes
+def numbered(count: int) -> list[FetchedMessage]:
+    """`count` small messages with subjects s0, s1, …"""
     return [
         FetchedMessage(
-            raw=f"From: {sender}\r\nSubject: s{index}\r\n\r\n".encode() + body, received=None, location=f"t#{index}"
+            raw=f"From: a@example.org\r\nSubject: s{index}\r\n\r\nhello\r\n".encode(),
+            received=None,
+            location=f"t#{index}",
         )
         for index in range(count)
     ]
 
 
-class WorkerQueueTestCase(unittest.TestCase):
-    """A worker is given several messages ahead (WORKER_QUEUE), so it never waits for this process between two.
+class StoppedWorkerTestCase(unittest.TestCase):
+    """A worker stopped at a message's deadline takes only that message with it; the next ones are parsed."""
 
-    What must hold: every message answered once, in order, whatever the pipes hold at once; a worker stopped at a
-    message's deadline takes only that message with it, the ones queued behind it are parsed by another.
-    """
-
-    def test_a_worker_parses_the_messages_queued_ahead_in_order(self):
-        pool = ParsePool(workers=1, bounds=MessageBounds())
-        self.addCleanup(pool.close)
-        pool._start(1)
-        (worker,) = pool.workers
-        tasks = [ParseTask(message, SenderDirectory([]), "From", 4096, pool.bounds) for message in numbered(3)]
-        for index, task in enumerate(tasks):
-            worker.queue(index, task, deadline=0.0)
-        worker.flush()
-        answers = [worker.receive(next_deadline=0.0) for _ in tasks]
-        self.assertEqual([(index, parsed.subject) for index, parsed in answers], [(0, "s0"), (1, "s1"), (2, "s2")])
-        self.assertFalse(worker.queued)
-
-    def test_many_small_messages_are_each_answered_before_their_deadline(self):
-        # Several answers arrive together: each must be seen (a buffered pipe would hide the second until the
-        # deadline, and the message would be stored as timed out).
-        messages = numbered(3 * WORKER_QUEUE * 5)
-        pool = ParsePool(workers=2, bounds=MessageBounds(parse_timeout_seconds=30))
-        self.addCleanup(pool.close)
-        results = pool.process(messages, directory=SenderDirectory([]), source_header="From", raw_size_limit=4096)
-        self.assertEqual([parsed.subject for parsed in results], [f"s{index}" for index in range(len(messages))])
-        self.assertEqual({parsed.outcome for parsed in results}, {OutcomeChoices.UNKNOWN_PROVIDER})
-
-    def test_messages_larger_than_a_pipe_are_queued_without_blocking_either_side(self):
-        # Each task and each answer (the head kept for display) is several times a pipe's 64 KiB.
-        messages = numbered(2 * WORKER_QUEUE, body_bytes=300_000)
-        pool = ParsePool(workers=1, bounds=MessageBounds(parse_timeout_seconds=30))
-        self.addCleanup(pool.close)
-        results = pool.process(messages, directory=SenderDirectory([]), source_header="From", raw_size_limit=400_000)
-        self.assertEqual([parsed.subject for parsed in results], [f"s{index}" for index in range(len(messages))])
-        self.assertEqual({len(parsed.raw) for parsed in results}, {len(messages[0].raw)})
-
-    def test_the_messages_queued_behind_one_over_its_deadline_are_parsed_by_another_worker(self):
+    def test_the_messages_after_one_over_its_deadline_are_parsed_by_another_worker(self):
         zayo = SenderDirectory([(1, "Zayo", {EMAILS_FIELD: "mr@zayo.com", PARSER_FIELD: "zayo"})])
         slow = FetchedMessage(raw=nested_multipart(24), received=None, location="slow")
-        messages = numbered(WORKER_QUEUE + 2)
+        messages = numbered(4)
         messages.insert(1, slow)
         pool = ParsePool(workers=1, bounds=MessageBounds(max_mime_depth=40, parse_timeout_seconds=2))
         self.addCleanup(pool.close)
@@ -202,7 +161,7 @@ class WorkerQueueTestCase(unittest.TestCase):
         self.assertEqual(
             [(parsed.subject, parsed.outcome) for parsed in results],
             [("s0", OutcomeChoices.UNKNOWN_PROVIDER), ("nested", OutcomeChoices.PARSE_TIMEOUT)]
-            + [(f"s{index}", OutcomeChoices.UNKNOWN_PROVIDER) for index in range(1, WORKER_QUEUE + 2)],
+            + [(f"s{index}", OutcomeChoices.UNKNOWN_PROVIDER) for index in range(1, 4)],
         )
         self.assertIn("longer than 2 s", results[1].error)
         self.assertEqual(len(pool.workers), 1, "the stopped worker was replaced")
