@@ -42,8 +42,11 @@ def split_addresses(value: str | None) -> list[str]:
 
 # An address as it may stand in a header: a local part and a domain of dot-separated labels, neither holding
 # whitespace, quotes, brackets or other specials, the domain no `=` or `?` either (no encoded-word). A quoted local
-# part or a domain literal is not accepted: no provider writes one.
-_ADDRESS = re.compile(r"[^\s()<>\[\]:;@\\,\"]+@[^\s()<>\[\]:;@\\,\"=?.]+(?:\.[^\s()<>\[\]:;@\\,\"=?.]+)*")
+# part or a domain literal is not accepted: no provider writes one. Nor are control characters, or the lone
+# surrogates a byte that is not UTF-8 becomes when mail is read as text: such an address could be neither claimed
+# as written nor stored.
+_NOT_IN_ADDRESS = r"\s()<>\[\]:;@\\,\"\x00-\x1f\x7f\ud800-\udfff"
+_ADDRESS = re.compile(rf"[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}=?.]+(?:\.[^{_NOT_IN_ADDRESS}=?.]+)*")
 
 
 def _expected_items(value: str) -> int | None:

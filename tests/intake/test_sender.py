@@ -208,6 +208,19 @@ class SenderAddressTestCase(SimpleTestCase):
         self.assertIn("has no X-Original-Sender header", result.error)
         self.assertEqual(result.sender, "MR Zayo <mr@zayo.com>")
 
+    def test_an_address_with_a_byte_that_is_not_utf8_or_a_control_character_is_no_address(self):
+        # Read as text, the byte is a lone surrogate: the address could be neither claimed as written nor stored.
+        raw = message_from("MR Zayo <mr@zayo.com>", fold=False)
+        for written in (b"NOC <mr@zay\xffo.com>", b"NOC <mr@zayo.com\xff>", b"NOC <mr\x01@zayo.com>"):
+            self.assertEqual(sender_address(written.decode("utf-8", "surrogateescape")), "", written)
+            fetched = FetchedMessage(b"From: " + written + b"\n" + raw.partition(b"\n")[2], None, "INBOX:4")
+            result = process_message(fetched, directory=DIRECTORY, source_header="From", raw_size_limit=100_000)
+            self.assertIsNone(result.provider, written)
+            self.assertEqual(result.outcome, OutcomeChoices.UNKNOWN_PROVIDER)
+            for text in (result.sender, result.subject, result.error):
+                text.encode("utf-8")  # what PostgreSQL stores: no lone surrogate
+            self.assertIn("NOC", result.sender)
+
 
 # Forged copies of Zayo's notice: each From (one or two header lines) and the Message-ID that keeps it apart.
 FORGED_FROMS = (
